@@ -1,0 +1,479 @@
+#include "nm_nfs4.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The most operations nfsmig puts in one COMPOUND, SEQUENCE included. */
+#define NM_NFS4_OPS_WANTED 64
+/* Sizes asked for in CREATE_SESSION; the server may grant less. */
+#define NM_NFS4_MAX_REQ (1024 * 1024)
+#define NM_NFS4_MAX_RESP (1024 * 1024)
+
+struct nm_nfs4 {
+	struct nm_rpc *rpc;
+	unsigned minor;
+	bool have_clientid;
+	bool have_session;
+	clientid4 clientid;
+	sessionid4 sessionid;
+	sequenceid4 slot_seq; /* next SEQUENCE id of slot 0 */
+	unsigned max_ops;     /* SEQUENCE included */
+};
+
+static const struct {
+	nfsstat4 st;
+	const char *name;
+	int err;
+} statuses[] = {
+	{ NFS4_OK, "NFS4_OK", 0 },
+	{ NFS4ERR_PERM, "NFS4ERR_PERM", -EPERM },
+	{ NFS4ERR_NOENT, "NFS4ERR_NOENT", -ENOENT },
+	{ NFS4ERR_IO, "NFS4ERR_IO", -EIO },
+	{ NFS4ERR_NXIO, "NFS4ERR_NXIO", -ENXIO },
+	{ NFS4ERR_ACCESS, "NFS4ERR_ACCESS", -EACCES },
+	{ NFS4ERR_NOTDIR, "NFS4ERR_NOTDIR", -ENOTDIR },
+	{ NFS4ERR_INVAL, "NFS4ERR_INVAL", -EINVAL },
+	{ NFS4ERR_NAMETOOLONG, "NFS4ERR_NAMETOOLONG", -ENAMETOOLONG },
+	{ NFS4ERR_STALE, "NFS4ERR_STALE", -ESTALE },
+	{ NFS4ERR_BADHANDLE, "NFS4ERR_BADHANDLE", -EBADF },
+	{ NFS4ERR_NOTSUPP, "NFS4ERR_NOTSUPP", -EOPNOTSUPP },
+	{ NFS4ERR_SERVERFAULT, "NFS4ERR_SERVERFAULT", -EREMOTEIO },
+	{ NFS4ERR_DELAY, "NFS4ERR_DELAY", -EAGAIN },
+	{ NFS4ERR_GRACE, "NFS4ERR_GRACE", -EAGAIN },
+	{ NFS4ERR_FHEXPIRED, "NFS4ERR_FHEXPIRED", -ESTALE },
+	{ NFS4ERR_WRONGSEC, "NFS4ERR_WRONGSEC", -EPERM },
+	{ NFS4ERR_RESOURCE, "NFS4ERR_RESOURCE", -EREMOTEIO },
+	{ NFS4ERR_MOVED, "NFS4ERR_MOVED", -EREMOTE },
+	{ NFS4ERR_NOFILEHANDLE, "NFS4ERR_NOFILEHANDLE", -EPROTO },
+	{ NFS4ERR_MINOR_VERS_MISMATCH, "NFS4ERR_MINOR_VERS_MISMATCH", -EPROTONOSUPPORT },
+	{ NFS4ERR_STALE_CLIENTID, "NFS4ERR_STALE_CLIENTID", -ESTALE },
+	{ NFS4ERR_LEASE_MOVED, "NFS4ERR_LEASE_MOVED", -EREMOTE },
+	{ NFS4ERR_ATTRNOTSUPP, "NFS4ERR_ATTRNOTSUPP", -EOPNOTSUPP },
+	{ NFS4ERR_BADXDR, "NFS4ERR_BADXDR", -EPROTO },
+	{ NFS4ERR_BADCHAR, "NFS4ERR_BADCHAR", -EINVAL },
+	{ NFS4ERR_BADNAME, "NFS4ERR_BADNAME", -EINVAL },
+	{ NFS4ERR_OP_ILLEGAL, "NFS4ERR_OP_ILLEGAL", -EOPNOTSUPP },
+	{ NFS4ERR_BADSESSION, "NFS4ERR_BADSESSION", -EPROTO },
+	{ NFS4ERR_BADSLOT, "NFS4ERR_BADSLOT", -EPROTO },
+	{ NFS4ERR_SEQ_MISORDERED, "NFS4ERR_SEQ_MISORDERED", -EPROTO },
+	{ NFS4ERR_SEQUENCE_POS, "NFS4ERR_SEQUENCE_POS", -EPROTO },
+	{ NFS4ERR_REQ_TOO_BIG, "NFS4ERR_REQ_TOO_BIG", -E2BIG },
+	{ NFS4ERR_REP_TOO_BIG, "NFS4ERR_REP_TOO_BIG", -E2BIG },
+	{ NFS4ERR_TOO_MANY_OPS, "NFS4ERR_TOO_MANY_OPS", -E2BIG },
+	{ NFS4ERR_OP_NOT_IN_SESSION, "NFS4ERR_OP_NOT_IN_SESSION", -EPROTO },
+	{ NFS4ERR_DEADSESSION, "NFS4ERR_DEADSESSION", -EPROTO },
+	{ NFS4ERR_CLID_INUSE, "NFS4ERR_CLID_INUSE", -EBUSY },
+	{ NFS4ERR_STALE_STATEID, "NFS4ERR_STALE_STATEID", -ESTALE },
+	{ NFS4ERR_BAD_STATEID, "NFS4ERR_BAD_STATEID", -EINVAL },
+	{ NFS4ERR_EXPIRED, "NFS4ERR_EXPIRED", -ESTALE },
+};
+
+const char *nm_nfs4_status_name(nfsstat4 st)
+{
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].st == st)
+			return statuses[i].name;
+	return "NFS4ERR_UNKNOWN";
+}
+
+int nm_nfs4_status_errno(nfsstat4 st)
+{
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].st == st)
+			return statuses[i].err;
+	return -EREMOTEIO;
+}
+
+const char *nm_nfs4_op_name(nfs_opnum4 op)
+{
+	switch (op) {
+	case OP_GETATTR: return "GETATTR";
+	case OP_GETFH: return "GETFH";
+	case OP_LOOKUP: return "LOOKUP";
+	case OP_PUTFH: return "PUTFH";
+	case OP_PUTROOTFH: return "PUTROOTFH";
+	case OP_RENEW: return "RENEW";
+	case OP_SECINFO: return "SECINFO";
+	case OP_EXCHANGE_ID: return "EXCHANGE_ID";
+	case OP_CREATE_SESSION: return "CREATE_SESSION";
+	case OP_DESTROY_SESSION: return "DESTROY_SESSION";
+	case OP_SECINFO_NO_NAME: return "SECINFO_NO_NAME";
+	case OP_SEQUENCE: return "SEQUENCE";
+	case OP_DESTROY_CLIENTID: return "DESTROY_CLIENTID";
+	case OP_RECLAIM_COMPLETE: return "RECLAIM_COMPLETE";
+	case OP_ILLEGAL: return "ILLEGAL";
+	}
+	return "unknown op";
+}
+
+/* The status every result union starts with. */
+static nfsstat4 resop_status(const nfs_resop4 *r)
+{
+	switch (r->resop) {
+	case OP_GETATTR: return r->nfs_resop4_u.opgetattr.status;
+	case OP_GETFH: return r->nfs_resop4_u.opgetfh.status;
+	case OP_LOOKUP: return r->nfs_resop4_u.oplookup.status;
+	case OP_PUTFH: return r->nfs_resop4_u.opputfh.status;
+	case OP_PUTROOTFH: return r->nfs_resop4_u.opputrootfh.status;
+	case OP_RENEW: return r->nfs_resop4_u.oprenew.status;
+	case OP_SECINFO: return r->nfs_resop4_u.opsecinfo.status;
+	case OP_EXCHANGE_ID: return r->nfs_resop4_u.opexchange_id.eir_status;
+	case OP_CREATE_SESSION: return r->nfs_resop4_u.opcreate_session.csr_status;
+	case OP_DESTROY_SESSION: return r->nfs_resop4_u.opdestroy_session.status;
+	case OP_SECINFO_NO_NAME: return r->nfs_resop4_u.opsecinfo_no_name.status;
+	case OP_SEQUENCE: return r->nfs_resop4_u.opsequence.sr_status;
+	case OP_DESTROY_CLIENTID: return r->nfs_resop4_u.opdestroy_clientid.status;
+	case OP_RECLAIM_COMPLETE: return r->nfs_resop4_u.opreclaim_complete.status;
+	case OP_ILLEGAL: return r->nfs_resop4_u.opillegal.status;
+	}
+	return NFS4ERR_SERVERFAULT;
+}
+
+nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r)
+{
+	return resop_status(r);
+}
+
+/* Send a COMPOUND as is; check that the reply answers what was asked. */
+static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops,
+			unsigned nops, COMPOUND4res *res, struct nm_err *err)
+{
+	COMPOUND4args args = { 0 };
+	unsigned i;
+	int rc;
+
+	args.minorversion = minor;
+	args.argarray.argarray_len = nops;
+	args.argarray.argarray_val = ops;
+	memset(res, 0, sizeof(*res));
+	rc = nm_rpc_call(c->rpc, 1, (xdrproc_t)xdr_COMPOUND4args, &args,
+			 (xdrproc_t)xdr_COMPOUND4res, res, err);
+	if (rc < 0)
+		return rc;
+	if (res->resarray.resarray_len > nops) {
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: %u results for %u operations",
+				  nm_rpc_peer(c->rpc), res->resarray.resarray_len, nops);
+	}
+	for (i = 0; i < res->resarray.resarray_len; i++) {
+		const nfs_resop4 *r = &res->resarray.resarray_val[i];
+		bool last = i + 1 == res->resarray.resarray_len;
+
+		if (r->resop == ops[i].argop)
+			;
+		else if (!(r->resop == OP_ILLEGAL && last)) {
+			xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed reply: result %u is for %s, not %s",
+					  nm_rpc_peer(c->rpc), i, nm_nfs4_op_name(r->resop),
+					  nm_nfs4_op_name(ops[i].argop));
+		}
+		/* Only the last result may fail; the rest must be OK. */
+		if (!last && resop_status(r) != NFS4_OK) {
+			xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed reply: %s failed but processing went on",
+					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
+		}
+	}
+	if (res->resarray.resarray_len > 0) {
+		nfsstat4 last = resop_status(
+			&res->resarray.resarray_val[res->resarray.resarray_len - 1]);
+		if (last != res->status) {
+			xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed reply: COMPOUND status %s but last result %s",
+					  nm_rpc_peer(c->rpc), nm_nfs4_status_name(res->status),
+					  nm_nfs4_status_name(last));
+		}
+	}
+	return 0;
+}
+
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+		     struct nm_nfs4_reply *reply, struct nm_err *err)
+{
+	nfs_argop4 all[NM_XDR_MAX_OPS];
+	unsigned skip = 0, max = nm_nfs4_max_ops(c);
+	int rc;
+
+	memset(reply, 0, sizeof(*reply));
+	if (nops > max)
+		return nm_err_set(err, -E2BIG,
+				  "%u operations do not fit in one COMPOUND (at most %u)",
+				  nops, max);
+	if (c->have_session) {
+		SEQUENCE4args *sa = &all[0].nfs_argop4_u.opsequence;
+
+		all[0].argop = OP_SEQUENCE;
+		memcpy(sa->sa_sessionid, c->sessionid, sizeof(sessionid4));
+		sa->sa_sequenceid = c->slot_seq;
+		sa->sa_slotid = 0;
+		sa->sa_highest_slotid = 0;
+		sa->sa_cachethis = FALSE;
+		memcpy(&all[1], ops, nops * sizeof(*ops));
+		skip = 1;
+	} else {
+		memcpy(all, ops, nops * sizeof(*ops));
+	}
+	rc = compound_raw(c, c->minor, all, nops + skip, &reply->raw, err);
+	if (rc < 0)
+		return rc;
+	if (skip) {
+		const nfs_resop4 *s;
+
+		if (reply->raw.resarray.resarray_len == 0) {
+			nfsstat4 st = reply->raw.status;
+
+			nm_nfs4_reply_free(reply);
+			return nm_err_set(err, nm_nfs4_status_errno(st),
+					  "%s: COMPOUND failed before SEQUENCE: %s",
+					  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
+		}
+		s = &reply->raw.resarray.resarray_val[0];
+		if (s->nfs_resop4_u.opsequence.sr_status != NFS4_OK) {
+			nfsstat4 st = s->nfs_resop4_u.opsequence.sr_status;
+
+			nm_nfs4_reply_free(reply);
+			return nm_err_set(err, nm_nfs4_status_errno(st),
+					  "%s: SEQUENCE failed: %s", nm_rpc_peer(c->rpc),
+					  nm_nfs4_status_name(st));
+		}
+		c->slot_seq++;
+	}
+	reply->status = reply->raw.status;
+	reply->ops = reply->raw.resarray.resarray_val + skip;
+	reply->nops = reply->raw.resarray.resarray_len - skip;
+	return 0;
+}
+
+void nm_nfs4_reply_free(struct nm_nfs4_reply *reply)
+{
+	if (!reply)
+		return;
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &reply->raw);
+	memset(reply, 0, sizeof(*reply));
+}
+
+static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st,
+		       struct nm_err *err)
+{
+	char owner[NFS4_OPAQUE_LIMIT];
+	char host[256] = "localhost";
+	uint64_t nonce = 0;
+	nfs_argop4 op = { .argop = OP_EXCHANGE_ID };
+	EXCHANGE_ID4args *a = &op.nfs_argop4_u.opexchange_id;
+	COMPOUND4res res;
+	int rc, n;
+
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	/* A client owner of our own, so the server never confuses nfsmig's
+	 * short-lived client with the kernel's on the same host. */
+	n = snprintf(owner, sizeof(owner), "nfsmig/%s/%d/%016llx", host,
+		     (int)getpid(), (unsigned long long)nonce);
+	memcpy(a->eia_clientowner.co_verifier, &nonce, sizeof(verifier4));
+	a->eia_clientowner.co_ownerid.co_ownerid_len = (unsigned)n;
+	a->eia_clientowner.co_ownerid.co_ownerid_val = owner;
+	a->eia_flags = EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR;
+	a->eia_state_protect.spa_how = SP4_NONE;
+	rc = compound_raw(c, minor, &op, 1, &res, err);
+	if (rc < 0)
+		return rc;
+	*st = res.status;
+	if (res.status == NFS4_OK) {
+		if (res.resarray.resarray_len != 1) {
+			xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed EXCHANGE_ID reply",
+					  nm_rpc_peer(c->rpc));
+		}
+		EXCHANGE_ID4resok *ok = &res.resarray.resarray_val[0]
+						 .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
+		c->clientid = ok->eir_clientid;
+		c->slot_seq = ok->eir_sequenceid; /* CREATE_SESSION's csa_sequence */
+		c->have_clientid = true;
+	}
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	return 0;
+}
+
+static int create_session(struct nm_nfs4 *c, struct nm_err *err)
+{
+	nfs_argop4 op = { .argop = OP_CREATE_SESSION };
+	CREATE_SESSION4args *a = &op.nfs_argop4_u.opcreate_session;
+	callback_sec_parms4 sec = { .cb_secflavor = NM_CB_AUTH_NONE };
+	COMPOUND4res res;
+	int rc;
+
+	a->csa_clientid = c->clientid;
+	a->csa_sequence = c->slot_seq;
+	a->csa_flags = 0; /* no back channel: nfsmig takes no callbacks */
+	a->csa_fore_chan_attrs.ca_maxrequestsize = NM_NFS4_MAX_REQ;
+	a->csa_fore_chan_attrs.ca_maxresponsesize = NM_NFS4_MAX_RESP;
+	a->csa_fore_chan_attrs.ca_maxresponsesize_cached = 4096;
+	a->csa_fore_chan_attrs.ca_maxoperations = NM_NFS4_OPS_WANTED;
+	a->csa_fore_chan_attrs.ca_maxrequests = 1;
+	a->csa_back_chan_attrs.ca_maxrequestsize = 4096;
+	a->csa_back_chan_attrs.ca_maxresponsesize = 4096;
+	a->csa_back_chan_attrs.ca_maxoperations = 2;
+	a->csa_back_chan_attrs.ca_maxrequests = 1;
+	a->csa_cb_program = 0x40000000;
+	a->csa_sec_parms.csa_sec_parms_len = 1;
+	a->csa_sec_parms.csa_sec_parms_val = &sec;
+	rc = compound_raw(c, c->minor, &op, 1, &res, err);
+	if (rc < 0)
+		return rc;
+	if (res.status != NFS4_OK || res.resarray.resarray_len != 1) {
+		nfsstat4 st = res.status;
+
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+		return nm_err_set(err, nm_nfs4_status_errno(st),
+				  "%s: CREATE_SESSION failed: %s", nm_rpc_peer(c->rpc),
+				  nm_nfs4_status_name(st));
+	}
+	CREATE_SESSION4resok *ok = &res.resarray.resarray_val[0]
+					    .nfs_resop4_u.opcreate_session
+					    .CREATE_SESSION4res_u.csr_resok4;
+	memcpy(c->sessionid, ok->csr_sessionid, sizeof(sessionid4));
+	c->max_ops = ok->csr_fore_chan_attrs.ca_maxoperations;
+	if (c->max_ops > NM_NFS4_OPS_WANTED)
+		c->max_ops = NM_NFS4_OPS_WANTED;
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	if (c->max_ops < 2)
+		return nm_err_set(err, -EPROTO,
+				  "%s: server grants %u operations per COMPOUND, too few",
+				  nm_rpc_peer(c->rpc), c->max_ops);
+	c->have_session = true;
+	c->slot_seq = 1; /* slot 0's first SEQUENCE */
+	return 0;
+}
+
+/* A COMPOUND with only op, no SEQUENCE (DESTROY_SESSION, DESTROY_CLIENTID). */
+static void sole_op(struct nm_nfs4 *c, nfs_argop4 *op)
+{
+	COMPOUND4res res;
+	struct nm_err ignored;
+
+	if (compound_raw(c, c->minor, op, 1, &res, &ignored) == 0)
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+}
+
+static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch,
+		       struct nm_err *err)
+{
+	nfsstat4 st = NFS4_OK;
+	int rc;
+
+	*mismatch = false;
+	c->minor = minor;
+	if (minor == 0) {
+		c->max_ops = NM_NFS4_OPS_WANTED;
+		return 0;
+	}
+	rc = exchange_id(c, minor, &st, err);
+	if (rc < 0)
+		return rc;
+	if (st == NFS4ERR_MINOR_VERS_MISMATCH) {
+		*mismatch = true;
+		return nm_err_set(err, -EPROTONOSUPPORT,
+				  "%s: server does not support NFSv4.%u",
+				  nm_rpc_peer(c->rpc), minor);
+	}
+	if (st != NFS4_OK)
+		return nm_err_set(err, nm_nfs4_status_errno(st),
+				  "%s: EXCHANGE_ID failed: %s", nm_rpc_peer(c->rpc),
+				  nm_nfs4_status_name(st));
+	return create_session(c, err);
+}
+
+int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts,
+		 struct nm_nfs4 **out, struct nm_err *err)
+{
+	struct nm_nfs4 *c;
+	bool mismatch = false;
+	int rc, m;
+
+	*out = NULL;
+	if (opts->sec && strcmp(opts->sec, "sys") != 0)
+		return nm_err_set(err, -EOPNOTSUPP,
+				  "security flavor '%s' is not supported yet (only sys)",
+				  opts->sec);
+	if (opts->minor != NM_NFS4_MINOR_AUTO &&
+	    (opts->minor < 0 || opts->minor > NM_NFS4_MINOR_MAX))
+		return nm_err_set(err, -EPROTONOSUPPORT,
+				  "NFSv4.%d is not a version nfsmig speaks (4.0, 4.1, 4.2)",
+				  opts->minor);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	rc = nm_rpc_connect(host, &opts->rpc, &c->rpc, err);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	if (opts->minor != NM_NFS4_MINOR_AUTO) {
+		rc = setup_minor(c, (unsigned)opts->minor, &mismatch, err);
+	} else {
+		for (m = NM_NFS4_MINOR_MAX; m >= 0; m--) {
+			rc = setup_minor(c, (unsigned)m, &mismatch, err);
+			if (rc == 0 || !mismatch)
+				break;
+		}
+	}
+	if (rc < 0) {
+		nm_nfs4_close(c);
+		return rc;
+	}
+	nm_err_clear(err);
+	*out = c;
+	return 0;
+}
+
+void nm_nfs4_close(struct nm_nfs4 *c)
+{
+	if (!c)
+		return;
+	if (c->have_session) {
+		nfs_argop4 op = { .argop = OP_DESTROY_SESSION };
+
+		memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, c->sessionid,
+		       sizeof(sessionid4));
+		sole_op(c, &op);
+	}
+	if (c->have_clientid) {
+		nfs_argop4 op = { .argop = OP_DESTROY_CLIENTID };
+
+		op.nfs_argop4_u.opdestroy_clientid.dca_clientid = c->clientid;
+		sole_op(c, &op);
+	}
+	nm_rpc_close(c->rpc);
+	free(c);
+}
+
+unsigned nm_nfs4_minor(const struct nm_nfs4 *c)
+{
+	return c->minor;
+}
+
+unsigned nm_nfs4_max_ops(const struct nm_nfs4 *c)
+{
+	return c->have_session ? c->max_ops - 1 : c->max_ops;
+}
+
+unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c)
+{
+	return nm_rpc_calls(c->rpc);
+}
+
+const char *nm_nfs4_peer(const struct nm_nfs4 *c)
+{
+	return nm_rpc_peer(c->rpc);
+}

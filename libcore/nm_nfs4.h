@@ -1,0 +1,60 @@
+/* nm_nfs4 - an NFSv4.0/4.1/4.2 client: COMPOUND, sessions, teardown. */
+#ifndef NM_NFS4_H
+#define NM_NFS4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfs4_prot.h"
+#include "nm_err.h"
+#include "nm_rpc.h"
+
+#define NM_NFS4_MINOR_AUTO (-1)
+#define NM_NFS4_MINOR_MAX 2
+
+struct nm_nfs4;
+
+struct nm_nfs4_opts {
+	struct nm_rpc_opts rpc;
+	int minor;	/* 0, 1, 2 or NM_NFS4_MINOR_AUTO (try 2, 1, 0) */
+	const char *sec; /* NULL or "sys"; anything else: not supported yet */
+};
+
+/* The results of one COMPOUND, SEQUENCE's result taken off the front.
+ * ops[i] answers the i-th operation the caller passed; nops may be fewer
+ * when an operation failed (status then says why). */
+struct nm_nfs4_reply {
+	nfsstat4 status;
+	nfs_resop4 *ops;
+	unsigned nops;
+	COMPOUND4res raw; /* owns everything above */
+};
+
+int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts,
+		 struct nm_nfs4 **out, struct nm_err *err);
+
+/* Send ops (SEQUENCE is added in front for 4.1+).  Returns 0 when the
+ * server answered, whatever the NFS status; the reply must then be freed
+ * with nm_nfs4_reply_free.  A transport error, a malformed reply or a
+ * failed SEQUENCE is an error return. */
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+		     struct nm_nfs4_reply *reply, struct nm_err *err);
+
+void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
+
+/* DESTROY_SESSION + DESTROY_CLIENTID for 4.1+, then close; NULL is fine. */
+void nm_nfs4_close(struct nm_nfs4 *c);
+
+unsigned nm_nfs4_minor(const struct nm_nfs4 *c);
+/* How many operations one COMPOUND may carry, SEQUENCE excluded. */
+unsigned nm_nfs4_max_ops(const struct nm_nfs4 *c);
+unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c);
+const char *nm_nfs4_peer(const struct nm_nfs4 *c);
+
+const char *nm_nfs4_status_name(nfsstat4 st);
+nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r);
+const char *nm_nfs4_op_name(nfs_opnum4 op);
+/* A negative errno that fits an NFSv4 status best. */
+int nm_nfs4_status_errno(nfsstat4 st);
+
+#endif

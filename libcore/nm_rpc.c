@@ -1,0 +1,257 @@
+#include "nm_rpc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nm_time.h"
+
+struct nm_rpc {
+	CLIENT *clnt;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int call_ms;
+	unsigned calls;
+	char peer[INET6_ADDRSTRLEN + 16];
+};
+
+void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len,
+		     int with_port)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)addr;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)addr;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	if (!with_port)
+		snprintf(buf, len, "%s", host);
+	else if (addr->sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len,
+		      int deadline_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int flags, rc, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	int64_t end = nm_time_ms() + deadline_ms;
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	rc = connect(fd, addr, len);
+	if (rc < 0 && errno != EINPROGRESS)
+		return -errno;
+	while (rc < 0) {
+		int64_t left = end - nm_time_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			return -EINTR;
+		if (rc < 0)
+			return -errno;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			return -errno;
+		if (soerr)
+			return -soerr;
+	}
+	if (fcntl(fd, F_SETFL, flags) < 0)
+		return -errno;
+	return 0;
+}
+
+static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
+{
+	int fd, one = 1, rc;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	rc = nm_rpc_connect_fd(fd, ai->ai_addr, ai->ai_addrlen, deadline_ms);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
+		   struct nm_rpc **out, struct nm_err *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL, *ai;
+	char port[16];
+	struct nm_rpc *rpc;
+	int rc, fd = -1, last = -EHOSTUNREACH;
+	int64_t end = nm_time_ms() + opts->connect_ms;
+	struct netbuf nb;
+	AUTH *auth;
+
+	*out = NULL;
+	snprintf(port, sizeof(port), "%u",
+		 opts->port ? opts->port : NM_RPC_NFS_PORT);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return nm_err_set(err, rc == EAI_NONAME ? -ENOENT : -EHOSTUNREACH,
+				  "%s: cannot resolve: %s", host, gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		int64_t left = end - nm_time_ms();
+
+		if (left <= 0) {
+			last = -ETIMEDOUT;
+			break;
+		}
+		last = connect_one(ai, (int)left, &fd);
+		if (last == 0 || last == -EINTR)
+			break;
+	}
+	if (last < 0) {
+		freeaddrinfo(res);
+		if (last == -ETIMEDOUT)
+			return nm_err_set(err, last,
+					  "%s port %s: no connection within %d ms",
+					  host, port, opts->connect_ms);
+		return nm_err_set(err, last, "%s port %s: cannot connect: %s",
+				  host, port, strerror(-last));
+	}
+	rpc = calloc(1, sizeof(*rpc));
+	if (!rpc) {
+		freeaddrinfo(res);
+		close(fd);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	memcpy(&rpc->addr, ai->ai_addr, ai->ai_addrlen);
+	rpc->addrlen = ai->ai_addrlen;
+	freeaddrinfo(res);
+	rpc->call_ms = opts->call_ms;
+	nm_rpc_addr_str((struct sockaddr *)&rpc->addr, rpc->peer,
+			sizeof(rpc->peer), 1);
+
+	nb.buf = &rpc->addr;
+	nb.len = nb.maxlen = rpc->addrlen;
+	rpc->clnt = clnt_vc_create(fd, &nb, opts->prog ? opts->prog : 100003,
+				   opts->vers ? opts->vers : 4, 0, 0);
+	if (!rpc->clnt) {
+		nm_err_set(err, -ECONNABORTED, "%s: cannot set up RPC: %s",
+			   rpc->peer, clnt_spcreateerror("clnt_vc_create"));
+		close(fd);
+		free(rpc);
+		return -ECONNABORTED;
+	}
+	clnt_control(rpc->clnt, CLSET_FD_CLOSE, NULL);
+	auth = authunix_create_default();
+	if (!auth) {
+		nm_rpc_close(rpc);
+		return nm_err_set(err, -ENOMEM, "cannot build AUTH_SYS credentials");
+	}
+	auth_destroy(rpc->clnt->cl_auth);
+	rpc->clnt->cl_auth = auth;
+	*out = rpc;
+	return 0;
+}
+
+static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st,
+			 struct nm_err *err)
+{
+	struct rpc_err re;
+
+	clnt_geterr(rpc->clnt, &re);
+	switch (st) {
+	case RPC_TIMEDOUT:
+		return nm_err_set(err, -ETIMEDOUT, "%s: no reply within %d ms",
+				  rpc->peer, rpc->call_ms);
+	case RPC_CANTRECV:
+		return nm_err_set(err, -ECONNRESET,
+				  "%s: connection lost while waiting for the reply%s%s",
+				  rpc->peer, re.re_errno ? ": " : "",
+				  re.re_errno ? strerror(re.re_errno) : "");
+	case RPC_CANTSEND:
+		return nm_err_set(err, -ECONNRESET, "%s: cannot send: %s",
+				  rpc->peer, strerror(re.re_errno));
+	case RPC_CANTDECODERES:
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed or oversized reply (not NFSv4, or corrupted)",
+				  rpc->peer);
+	case RPC_PROGVERSMISMATCH:
+	case RPC_PROGUNAVAIL:
+	case RPC_PROCUNAVAIL:
+		return nm_err_set(err, -EPROTONOSUPPORT,
+				  "%s: server does not speak NFS version 4 (%s)",
+				  rpc->peer, clnt_sperrno(st));
+	case RPC_AUTHERROR:
+		return nm_err_set(err, -EACCES,
+				  "%s: server refused AUTH_SYS credentials (%s)",
+				  rpc->peer, clnt_sperrno(st));
+	case RPC_INTR:
+		return nm_err_set(err, -EINTR, "%s: interrupted", rpc->peer);
+	default:
+		return nm_err_set(err, -EPROTO, "%s: RPC failed: %s", rpc->peer,
+				  clnt_sperrno(st));
+	}
+}
+
+int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs,
+		void *args, xdrproc_t xres, void *res, struct nm_err *err)
+{
+	struct timeval tv = { .tv_sec = rpc->call_ms / 1000,
+			      .tv_usec = (rpc->call_ms % 1000) * 1000 };
+	enum clnt_stat st;
+
+	rpc->calls++;
+	st = clnt_call(rpc->clnt, proc, xargs, args, xres, res, tv);
+	if (st != RPC_SUCCESS) {
+		/* Whatever was decoded before the failure is ours to free. */
+		xdr_free(xres, res);
+		return map_rpc_error(rpc, st, err);
+	}
+	return 0;
+}
+
+const char *nm_rpc_peer(const struct nm_rpc *rpc)
+{
+	return rpc->peer;
+}
+
+unsigned nm_rpc_calls(const struct nm_rpc *rpc)
+{
+	return rpc->calls;
+}
+
+void nm_rpc_close(struct nm_rpc *rpc)
+{
+	if (!rpc)
+		return;
+	if (rpc->clnt) {
+		if (rpc->clnt->cl_auth)
+			auth_destroy(rpc->clnt->cl_auth);
+		clnt_destroy(rpc->clnt);
+	}
+	free(rpc);
+}
