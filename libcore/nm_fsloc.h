@@ -1,0 +1,46 @@
+/* nm_fsloc - ask a server for the fs_locations and fsid of a path. */
+#ifndef NM_FSLOC_H
+#define NM_FSLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nm_err.h"
+#include "nm_fattr.h"
+#include "nm_nfs4.h"
+
+struct nm_fsloc_location {
+	char **servers; /* printable; one or more names of the same server */
+	size_t nservers;
+	char *rootpath;
+};
+
+struct nm_fsloc_result {
+	char *path;	    /* the path asked about, normalized */
+	char *fs_path;	    /* the file system described: path or the prefix
+			       where the server answered MOVED */
+	char *rest;	    /* path below fs_path ("" when none) */
+	bool absent;	    /* the server says fs_path is not here (MOVED):
+			       a referral or a file system migrated away */
+	nfs_opnum4 moved_op; /* the operation that answered MOVED, if any */
+	bool have_fsid;
+	uint64_t fsid_major, fsid_minor;
+	bool have_locations; /* the server returned fs_locations at all */
+	char *fs_root;
+	struct nm_fsloc_location *loc;
+	size_t nloc;
+	unsigned minor;	    /* NFSv4 minor version used */
+	unsigned compounds; /* COMPOUNDs this query took */
+};
+
+int nm_fsloc_query(struct nm_nfs4 *c, const char *path,
+		   struct nm_fsloc_result *out, struct nm_err *err);
+
+/* Fill out from decoded attributes (used by the query and by tests). */
+int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out,
+			struct nm_err *err);
+
+void nm_fsloc_result_free(struct nm_fsloc_result *r);
+
+#endif

@@ -1,0 +1,237 @@
+#include "nm_mount.h"
+
+#include <errno.h>
+#include <libmount.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *opt_value(const char *options, const char *name)
+{
+	char *value = NULL;
+	size_t len = 0;
+
+	if (!options || mnt_optstr_get_option(options, name, &value, &len) != 0 ||
+	    !value)
+		return NULL;
+	return strndup(value, len);
+}
+
+static int parse_vers(const char *options, struct nm_mount *m)
+{
+	char *v = opt_value(options, "vers");
+	char *mv = opt_value(options, "minorversion");
+	char *end;
+	long maj = 0, min = -1;
+
+	if (!v)
+		v = opt_value(options, "nfsvers");
+	if (v) {
+		maj = strtol(v, &end, 10);
+		if (*end == '.')
+			min = strtol(end + 1, &end, 10);
+		if (*end != '\0' || maj < 2 || maj > 4 || min > 9) {
+			free(v);
+			free(mv);
+			return -EINVAL;
+		}
+	}
+	if (mv && min < 0) {
+		min = strtol(mv, &end, 10);
+		if (*end != '\0' || min < 0 || min > 9)
+			min = -1;
+	}
+	m->vers = (int)maj;
+	m->minor = (int)min;
+	free(v);
+	free(mv);
+	return 0;
+}
+
+static int split_source(const char *source, struct nm_mount *m)
+{
+	const char *colon;
+
+	if (source[0] == '[') {
+		const char *end = strchr(source, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		m->source_host = strndup(source + 1, (size_t)(end - source - 1));
+		colon = end + 1;
+	} else {
+		colon = strchr(source, ':');
+		if (!colon)
+			return -EINVAL;
+		m->source_host = strndup(source, (size_t)(colon - source));
+	}
+	m->export_path = strdup(colon[1] ? colon + 1 : "/");
+	if (!m->source_host || !m->export_path)
+		return -ENOMEM;
+	return 0;
+}
+
+int nm_mount_from_fields(const char *target, const char *source,
+			 const char *fstype, const char *root,
+			 const char *options, struct nm_mount *out,
+			 struct nm_err *err)
+{
+	char *port;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->target = strdup(target ? target : "");
+	out->source = strdup(source ? source : "");
+	out->fstype = strdup(fstype ? fstype : "");
+	out->root = strdup(root ? root : "/");
+	if (!out->target || !out->source || !out->fstype || !out->root) {
+		nm_mount_free(out);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (strcmp(out->fstype, "nfs") != 0 && strcmp(out->fstype, "nfs4") != 0) {
+		rc = nm_err_set(err, -EMEDIUMTYPE, "%s is on a %s file system, not NFS",
+				out->target, out->fstype);
+		nm_mount_free(out);
+		return rc;
+	}
+	if (parse_vers(options, out) < 0) {
+		rc = nm_err_set(err, -EINVAL, "%s: cannot read vers= in '%s'",
+				out->target, options);
+		nm_mount_free(out);
+		return rc;
+	}
+	if (out->vers == 0)
+		out->vers = strcmp(out->fstype, "nfs4") == 0 ? 4 : 0;
+	rc = split_source(out->source, out);
+	if (rc < 0) {
+		rc = nm_err_set(err, rc == -ENOMEM ? rc : -EINVAL,
+				"%s: source '%s' is not SERVER:/PATH", out->target,
+				out->source);
+		nm_mount_free(out);
+		return rc;
+	}
+	out->server = opt_value(options, "addr");
+	if (!out->server)
+		out->server = strdup(out->source_host);
+	out->clientaddr = opt_value(options, "clientaddr");
+	out->sec = opt_value(options, "sec");
+	if (!out->sec)
+		out->sec = strdup("sys");
+	port = opt_value(options, "port");
+	if (port) {
+		char *end;
+		long v = strtol(port, &end, 10);
+
+		out->port = (*end == '\0' && v > 0 && v < 65536) ? (unsigned)v : 0;
+		free(port);
+	}
+	if (!out->server || !out->sec) {
+		nm_mount_free(out);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Server-side path of abs (a path under m->target). */
+static char *server_path_of(const struct nm_mount *m, const char *abs)
+{
+	const char *rel = abs + strlen(m->target);
+	const char *root = strcmp(m->root, "/") == 0 ? "" : m->root;
+	const char *exp = strcmp(m->export_path, "/") == 0 ? "" : m->export_path;
+	char *s = NULL;
+
+	if (strcmp(m->target, "/") == 0)
+		rel = abs;
+	if (asprintf(&s, "%s%s%s", exp, root, rel) < 0)
+		return NULL;
+	if (s[0] == '\0') {
+		free(s);
+		s = strdup("/");
+	}
+	return s;
+}
+
+int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
+		  char **server_path, struct nm_err *err)
+{
+	struct libmnt_table *tb;
+	struct libmnt_fs *fs;
+	char *abs = NULL;
+	const char *file = mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*server_path = NULL;
+	if (!mountinfo) {
+		abs = realpath(path, NULL);
+		if (!abs)
+			return nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	} else {
+		if (path[0] != '/')
+			return nm_err_set(err, -EINVAL,
+					  "%s: with --mountinfo the path must be absolute",
+					  path);
+		abs = strdup(path);
+		if (!abs)
+			return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	tb = mnt_new_table();
+	if (!tb) {
+		free(abs);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	rc = mnt_table_parse_file(tb, file);
+	if (rc != 0) {
+		rc = nm_err_set(err, rc < 0 ? rc : -EINVAL,
+				"%s: cannot read the mount table", file);
+		goto out;
+	}
+	fs = mnt_table_find_mountpoint(tb, abs, MNT_ITER_BACKWARD);
+	if (!fs) {
+		rc = nm_err_set(err, -ENOENT, "%s: no mount holds it in %s", path,
+				file);
+		goto out;
+	}
+	rc = nm_mount_from_fields(mnt_fs_get_target(fs), mnt_fs_get_source(fs),
+				  mnt_fs_get_fstype(fs), mnt_fs_get_root(fs),
+				  mnt_fs_get_fs_options(fs), out, err);
+	if (rc < 0) {
+		if (rc == -EMEDIUMTYPE)
+			nm_err_set(err, rc, "%s is not on an NFS mount (%s is %s)", path,
+				   mnt_fs_get_target(fs), mnt_fs_get_fstype(fs));
+		goto out;
+	}
+	if (out->vers != 4) {
+		rc = nm_err_set(err, -EPROTONOSUPPORT,
+				"%s is on an NFSv%d mount (%s): fs_locations is NFSv4 only",
+				path, out->vers, out->target);
+		nm_mount_free(out);
+		goto out;
+	}
+	*server_path = server_path_of(out, abs);
+	if (!*server_path) {
+		nm_mount_free(out);
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+	}
+out:
+	mnt_unref_table(tb);
+	free(abs);
+	return rc;
+}
+
+void nm_mount_free(struct nm_mount *m)
+{
+	if (!m)
+		return;
+	free(m->target);
+	free(m->source);
+	free(m->fstype);
+	free(m->root);
+	free(m->source_host);
+	free(m->export_path);
+	free(m->server);
+	free(m->clientaddr);
+	free(m->sec);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,40 @@
+/* nm_mount - NFS mounts from the mount table (libmount). */
+#ifndef NM_MOUNT_H
+#define NM_MOUNT_H
+
+#include <stdbool.h>
+
+#include "nm_err.h"
+
+#define NM_MOUNTINFO_DEFAULT "/proc/self/mountinfo"
+
+struct nm_mount {
+	char *target;	   /* mount point */
+	char *source;	   /* as in the table: server:/export */
+	char *fstype;	   /* nfs or nfs4 */
+	char *root;	   /* the mountinfo root field ("/" unless a bind) */
+	char *source_host; /* the server part of source, brackets removed */
+	char *export_path; /* the path part of source */
+	char *server;	   /* where the kernel sends RPCs now: addr=, else source_host */
+	char *clientaddr;  /* clientaddr= or NULL */
+	char *sec;	   /* sec= or "sys" */
+	unsigned port;	   /* port= or 0 (2049) */
+	int vers;	   /* major version: 4, 3, or 0 when the table does not say */
+	int minor;	   /* minor version, -1 when the table does not say */
+};
+
+/* The deepest mount that holds path.  mountinfo NULL means the live table;
+ * then path must exist and is resolved (symlinks) first.  With a saved table
+ * path is matched as text.  A mount that is not NFSv4 is an error. */
+int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
+		  char **server_path, struct nm_err *err);
+
+/* Fill out from one entry's fields; exposed for tests. */
+int nm_mount_from_fields(const char *target, const char *source,
+			 const char *fstype, const char *root,
+			 const char *options, struct nm_mount *out,
+			 struct nm_err *err);
+
+void nm_mount_free(struct nm_mount *m);
+
+#endif

@@ -1,0 +1,100 @@
+#include "nm_target.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool nm_target_is_remote(const char *arg)
+{
+	const char *c = strstr(arg, ":/");
+
+	return arg[0] != '/' && arg[0] != '.' && c && c != arg;
+}
+
+bool nm_target_valid_host(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 253)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_:%", *p))
+			return false;
+	return name[0] != '-' && name[0] != '.';
+}
+
+static int parse_port(const char *s, size_t len, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 5)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -EINVAL;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -EINVAL;
+	*port = (unsigned)v;
+	return 0;
+}
+
+int nm_target_parse(const char *arg, struct nm_target *out, struct nm_err *err)
+{
+	const char *host, *hend, *rest, *path;
+
+	memset(out, 0, sizeof(*out));
+	if (arg[0] == '[') {
+		host = arg + 1;
+		hend = strchr(host, ']');
+		if (!hend || hend[1] != ':')
+			return nm_err_set(err, -EINVAL,
+					  "'%s': expected [ADDRESS]:/PATH", arg);
+		rest = hend + 2;
+	} else {
+		host = arg;
+		hend = strchr(arg, ':');
+		if (!hend)
+			return nm_err_set(err, -EINVAL, "'%s': expected SERVER:/PATH",
+					  arg);
+		rest = hend + 1;
+	}
+	if (rest[0] == '/') {
+		path = rest;
+	} else {
+		const char *c = strchr(rest, ':');
+
+		if (!c || c[1] != '/' ||
+		    parse_port(rest, (size_t)(c - rest), &out->port) < 0)
+			return nm_err_set(err, -EINVAL,
+					  "'%s': expected SERVER[:PORT]:/PATH with a port of 1-65535",
+					  arg);
+		path = c + 1;
+	}
+	out->host = strndup(host, (size_t)(hend - host));
+	out->path = strdup(path);
+	if (!out->host || !out->path) {
+		nm_target_free(out);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (!nm_target_valid_host(out->host) ||
+	    (arg[0] != '[' && strchr(out->host, ':'))) {
+		nm_err_set(err, -EINVAL,
+			   "'%s': bad server name (an IPv6 address goes in brackets)",
+			   arg);
+		nm_target_free(out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void nm_target_free(struct nm_target *t)
+{
+	if (!t)
+		return;
+	free(t->host);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+}
