@@ -1,0 +1,87 @@
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct nm_command nm_commands[] = {
+	{
+		.name = "locations",
+		.args = "[options] PATH | SERVER[:PORT]:/PATH",
+		.summary = "ask the server for the fs_locations and fsid of a path",
+		.help =
+			"PATH is a file or directory on an NFSv4 mount: its server (addr=),\n"
+			"port, version and security flavor come from the mount table.\n"
+			"SERVER[:PORT]:/PATH asks SERVER directly ([ADDRESS] for IPv6), trying\n"
+			"NFSv4.2, 4.1 then 4.0 unless --nfsvers says which.\n"
+			"\n"
+			"Shows fs_root and one row per location (server, rootpath), each server\n"
+			"name resolved to all its addresses and checked for reach by a TCP\n"
+			"connect to port 2049.\n"
+			"\n"
+			"Options:\n"
+			"  -J, --json              JSON output\n"
+			"  -o, --output LIST       columns to show (+LIST adds to the default)\n"
+			"      --list-columns      list the columns and exit\n"
+			"  -n, --noheadings        no header line\n"
+			"  -r, --raw               raw output\n"
+			"      --mountinfo FILE    read this mount table instead of\n"
+			"                          /proc/self/mountinfo\n"
+			"      --nfsvers 4.N       NFSv4 minor version to use (4.0, 4.1, 4.2)\n"
+			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
+			"                          (default 10)\n"
+			"      --reach-timeout SECONDS  deadline of the reach checks (default 2)\n"
+			"      --no-reach          do not resolve or check the locations\n"
+			"  -v, --verbose           say how many COMPOUNDs and RPCs it took\n",
+		.run = nm_cmd_locations,
+	},
+	{
+		.name = "help",
+		.args = "[COMMAND]",
+		.summary = "list the commands, or show one command's help",
+		.help = "",
+		.run = nm_cmd_help,
+	},
+};
+
+const size_t nm_ncommands = sizeof(nm_commands) / sizeof(nm_commands[0]);
+
+const struct nm_command *nm_command_find(const char *name)
+{
+	for (size_t i = 0; i < nm_ncommands; i++)
+		if (strcmp(nm_commands[i].name, name) == 0)
+			return &nm_commands[i];
+	return NULL;
+}
+
+void nm_command_usage(const struct nm_command *c, int to_stderr)
+{
+	FILE *f = to_stderr ? stderr : stdout;
+
+	fprintf(f, "Usage: nfsmig %s %s\n\n%s.\n", c->name, c->args, c->summary);
+	if (c->help[0])
+		fprintf(f, "\n%s", c->help);
+}
+
+int nm_cmd_help(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "Usage: nfsmig help [COMMAND]\n");
+		return NM_EXIT_USAGE;
+	}
+	if (argc == 2) {
+		const struct nm_command *c = nm_command_find(argv[1]);
+
+		if (!c) {
+			fprintf(stderr, "nfsmig: no command '%s' (try: nfsmig help)\n",
+				argv[1]);
+			return NM_EXIT_USAGE;
+		}
+		nm_command_usage(c, 0);
+		return NM_EXIT_OK;
+	}
+	printf("Usage: nfsmig COMMAND [ARGS]\n\nCommands:\n");
+	for (size_t i = 0; i < nm_ncommands; i++)
+		printf("  %-12s %s\n", nm_commands[i].name, nm_commands[i].summary);
+	printf("\nnfsmig help COMMAND shows a command's options.\n");
+	return NM_EXIT_OK;
+}

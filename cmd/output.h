@@ -1,0 +1,50 @@
+/* Table and JSON output through libsmartcols, as findmnt and lsblk do. */
+#ifndef NFSMIG_OUTPUT_H
+#define NFSMIG_OUTPUT_H
+
+#include <libsmartcols.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum nm_col_kind {
+	NM_COL_STRING,
+	NM_COL_NUMBER,
+	NM_COL_BOOLEAN,
+	NM_COL_ARRAY, /* newline-separated in the cell; a JSON array */
+};
+
+struct nm_col {
+	const char *name;
+	double width; /* smartcols width hint */
+	enum nm_col_kind kind;
+	const char *help;
+};
+
+#define NM_OUT_MAX_COLS 32
+
+struct nm_out {
+	const struct nm_col *cols;
+	size_t ncols;
+	int sel[NM_OUT_MAX_COLS]; /* indexes into cols, in output order */
+	size_t nsel;
+	bool json, raw, noheadings;
+	struct libscols_table *tb;
+};
+
+/* Choose columns: list is NULL (defaults), "A,B" or "+A,B" (added to the
+ * defaults).  Returns 0, or -1 after printing which name is unknown. */
+int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols,
+		  const int *defaults, size_t ndefaults, const char *list);
+
+/* --list-columns: the columns with their types and descriptions. */
+void nm_out_list_columns(const struct nm_col *cols, size_t ncols, bool json);
+
+int nm_out_start(struct nm_out *o, const char *name);
+struct libscols_line *nm_out_line(struct nm_out *o);
+/* Set the cell of column id (an index into cols) if it is shown. */
+void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id,
+		const char *data);
+int nm_out_print(struct nm_out *o);
+void nm_out_free(struct nm_out *o);
+
+#endif
