@@ -133,6 +133,39 @@ int nm_mount_from_fields(const char *target, const char *source,
 	return 0;
 }
 
+/* Is target a mount point above (or at) abs, component-wise? */
+static bool covers(const char *target, const char *abs)
+{
+	size_t n = strlen(target);
+
+	if (strcmp(target, "/") == 0)
+		return true;
+	return strncmp(target, abs, n) == 0 && (abs[n] == '\0' || abs[n] == '/');
+}
+
+/* The deepest mount over abs; among equals the last one, mounted on top.
+ * Matched as text, so it works on saved tables too (libmount's own
+ * mnt_table_find_mountpoint stat()s the path). */
+static struct libmnt_fs *deepest_mount(struct libmnt_table *tb, const char *abs)
+{
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs, *best = NULL;
+	size_t best_len = 0;
+
+	if (!it)
+		return NULL;
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *t = mnt_fs_get_target(fs);
+
+		if (t && covers(t, abs) && (!best || strlen(t) >= best_len)) {
+			best = fs;
+			best_len = strlen(t);
+		}
+	}
+	mnt_free_iter(it);
+	return best;
+}
+
 /* Server-side path of abs (a path under m->target). */
 static char *server_path_of(const struct nm_mount *m, const char *abs)
 {
@@ -187,7 +220,7 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 				"%s: cannot read the mount table", file);
 		goto out;
 	}
-	fs = mnt_table_find_mountpoint(tb, abs, MNT_ITER_BACKWARD);
+	fs = deepest_mount(tb, abs);
 	if (!fs) {
 		rc = nm_err_set(err, -ENOENT, "%s: no mount holds it in %s", path,
 				file);
