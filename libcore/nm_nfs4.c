@@ -1,6 +1,7 @@
 #include "nm_nfs4.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,4 +477,36 @@ unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c)
 const char *nm_nfs4_peer(const struct nm_nfs4 *c)
 {
 	return nm_rpc_peer(c->rpc);
+}
+
+int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res,
+			 struct nm_err *err)
+{
+	struct rpc_msg msg;
+	XDR x;
+	bool_t ok;
+
+	memset(res, 0, sizeof(*res));
+	memset(&msg, 0, sizeof(msg));
+	msg.acpted_rply.ar_verf = _null_auth;
+	msg.acpted_rply.ar_results.where = (caddr_t)res;
+	msg.acpted_rply.ar_results.proc = (xdrproc_t)xdr_COMPOUND4res;
+	if (len > UINT_MAX)
+		return nm_err_set(err, -E2BIG, "reply too large");
+	xdrmem_create(&x, (char *)buf, (unsigned)len, XDR_DECODE);
+	ok = xdr_replymsg(&x, &msg);
+	xdr_destroy(&x);
+	if (msg.acpted_rply.ar_verf.oa_base &&
+	    msg.acpted_rply.ar_verf.oa_base != _null_auth.oa_base)
+		free(msg.acpted_rply.ar_verf.oa_base);
+	if (!ok) {
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+		return nm_err_set(err, -EBADMSG, "malformed reply: XDR decoding failed");
+	}
+	if (msg.rm_direction != REPLY || msg.rm_reply.rp_stat != MSG_ACCEPTED ||
+	    msg.acpted_rply.ar_stat != SUCCESS) {
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+		return nm_err_set(err, -EPROTO, "reply is not an accepted, successful RPC");
+	}
+	return 0;
 }

@@ -57,4 +57,11 @@ const char *nm_nfs4_op_name(nfs_opnum4 op);
 /* A negative errno that fits an NFSv4 status best. */
 int nm_nfs4_status_errno(nfsstat4 st);
 
+
+
+/* Decode one RPC reply message (a record without its record marker) that
+ * carries a COMPOUND4res, as the transport would.  On success the caller
+ * frees res with xdr_free(xdr_COMPOUND4res, res).  For tests and tools. */
+int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res,
+			 struct nm_err *err);
 #endif

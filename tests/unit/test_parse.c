@@ -1,0 +1,166 @@
+/* Parsers of libcore: paths, SERVER:/PATH targets, mount table entries. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nm_mount.h"
+#include "nm_path.h"
+#include "nm_target.h"
+#include "unit.h"
+
+static char *fixture(const char *name)
+{
+	const char *dir = getenv("NM_FIXTURES");
+	char *s = NULL;
+
+	if (asprintf(&s, "%s/%s", dir ? dir : "tests/fixtures", name) < 0)
+		return NULL;
+	return s;
+}
+
+static void test_paths(struct unit *u)
+{
+	struct nm_path p;
+	struct nm_err err = { 0 };
+	char *s, big[600];
+
+	UNIT_CHECK(u, nm_path_split("/a//b/./c/../d/", &p, &err) == 0 && p.n == 3 &&
+			      strcmp(p.comp[0], "a") == 0 && strcmp(p.comp[2], "d") == 0,
+		   "path: /a//b/./c/../d/ -> a b d");
+	s = nm_path_join(&p, p.n);
+	UNIT_CHECK(u, s && strcmp(s, "/a/b/d") == 0, "path: joins back to /a/b/d");
+	free(s);
+	s = nm_path_join(&p, 0);
+	UNIT_CHECK(u, s && strcmp(s, "/") == 0, "path: no components is /");
+	free(s);
+	nm_path_free(&p);
+	UNIT_CHECK(u, nm_path_split("/../..", &p, &err) == 0 && p.n == 0,
+		   "path: .. stops at the root");
+	nm_path_free(&p);
+	UNIT_CHECK(u, nm_path_split("relative", &p, &err) == -EINVAL && err.msg[0],
+		   "path: a relative path is refused: %s", err.msg);
+	memset(big, 'x', sizeof(big));
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	UNIT_CHECK(u, nm_path_split(big, &p, &err) == -ENAMETOOLONG,
+		   "path: a 598-byte component is refused: %s", err.msg);
+	{
+		char deep[2 * 200 + 1];
+
+		for (int i = 0; i < 200; i++)
+			memcpy(deep + 2 * i, "/d", 2);
+		deep[400] = '\0';
+		UNIT_CHECK(u, nm_path_split(deep, &p, &err) == -ENAMETOOLONG,
+			   "path: 200 components are refused: %s", err.msg);
+	}
+	s = nm_path_printable("a\nb\\", 4);
+	UNIT_CHECK(u, s && strcmp(s, "a\\x0ab\\x5c") == 0,
+		   "path: control bytes from the wire are escaped (%s)", s);
+	free(s);
+}
+
+static void test_targets(struct unit *u)
+{
+	struct nm_target t;
+	struct nm_err err = { 0 };
+
+	UNIT_CHECK(u, nm_target_is_remote("srv:/x") && !nm_target_is_remote("/mnt/x") &&
+			      !nm_target_is_remote("./a:/b") && !nm_target_is_remote("plain"),
+		   "target: remote or local");
+	UNIT_CHECK(u, nm_target_parse("srv1.example:/export/a", &t, &err) == 0 &&
+			      strcmp(t.host, "srv1.example") == 0 && t.port == 0 &&
+			      strcmp(t.path, "/export/a") == 0,
+		   "target: host:/path");
+	nm_target_free(&t);
+	UNIT_CHECK(u, nm_target_parse("192.0.2.1:2050:/e", &t, &err) == 0 &&
+			      strcmp(t.host, "192.0.2.1") == 0 && t.port == 2050,
+		   "target: address:port:/path");
+	nm_target_free(&t);
+	UNIT_CHECK(u, nm_target_parse("[2001:db8::12]:/e", &t, &err) == 0 &&
+			      strcmp(t.host, "2001:db8::12") == 0 && t.port == 0,
+		   "target: [v6]:/path");
+	nm_target_free(&t);
+	UNIT_CHECK(u, nm_target_parse("[2001:db8::12]:2049:/e", &t, &err) == 0 &&
+			      t.port == 2049,
+		   "target: [v6]:port:/path");
+	nm_target_free(&t);
+	UNIT_CHECK(u, nm_target_parse("2001:db8::12:/e", &t, &err) == -EINVAL,
+		   "target: bare v6 is refused: %s", err.msg);
+	UNIT_CHECK(u, nm_target_parse("srv:99999:/e", &t, &err) == -EINVAL,
+		   "target: port 99999 is refused: %s", err.msg);
+	UNIT_CHECK(u, nm_target_parse("srv:0:/e", &t, &err) == -EINVAL,
+		   "target: port 0 is refused");
+	UNIT_CHECK(u, nm_target_parse("s;rm -rf:/e", &t, &err) == -EINVAL,
+		   "target: shell characters in a host are refused: %s", err.msg);
+	UNIT_CHECK(u, nm_target_parse("[::1:/e", &t, &err) == -EINVAL,
+		   "target: unclosed bracket is refused");
+}
+
+static void test_mounts(struct unit *u)
+{
+	char *mi = fixture("mountinfo/lab.mountinfo");
+	struct nm_mount m;
+	struct nm_err err = { 0 };
+	char *sp = NULL;
+
+	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v42/a/b", &m, &sp, &err) == 0 &&
+			      strcmp(m.target, "/mnt/v42") == 0 &&
+			      strcmp(m.server, "192.0.2.11") == 0 && m.vers == 4 &&
+			      m.minor == 2 && m.port == 0 && strcmp(sp, "/export/a/b") == 0,
+		   "mount: v4.2, server from addr=, server path /export/a/b (%s)",
+		   sp ? sp : err.msg);
+	nm_mount_free(&m);
+	free(sp);
+	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v40", &m, &sp, &err) == 0 && m.minor == 0 &&
+			      m.port == 2050 && strcmp(sp, "/export/data") == 0,
+		   "mount: v4.0 with port=2050, the mount point itself");
+	nm_mount_free(&m);
+	free(sp);
+	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v42/sub/deeper/f", &m, &sp, &err) == 0 &&
+			      strcmp(m.target, "/mnt/v42/sub/deeper") == 0 &&
+			      strcmp(m.server, "2001:db8::12") == 0 &&
+			      strcmp(m.source_host, "2001:db8::12") == 0 && m.minor == 1 &&
+			      strcmp(sp, "/export/f") == 0,
+		   "mount: the deepest mount wins; IPv6 source in brackets");
+	nm_mount_free(&m);
+	free(sp);
+	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/bind/x", &m, &sp, &err) == 0 &&
+			      strcmp(sp, "/export/data/sub/x") == 0 && strcmp(m.sec, "krb5p") == 0,
+		   "mount: a bind mount's root is part of the server path (%s)", sp ? sp : "");
+	nm_mount_free(&m);
+	free(sp);
+	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/old/z", &m, &sp, &err) == 0 && m.minor == 1 &&
+			      strcmp(sp, "/z") == 0,
+		   "mount: vers=4,minorversion=1 and an export of /");
+	nm_mount_free(&m);
+	free(sp);
+	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v3/x", &m, &sp, &err) == -EPROTONOSUPPORT &&
+			      strstr(err.msg, "NFSv3"),
+		   "mount: NFSv3 is a clear error: %s", err.msg);
+	UNIT_CHECK(u, nm_mount_find(mi, "/proc/self", &m, &sp, &err) == -EMEDIUMTYPE &&
+			      strstr(err.msg, "not on an NFS mount"),
+		   "mount: not NFS is a clear error: %s", err.msg);
+	UNIT_CHECK(u, nm_mount_find("/nonexistent/mountinfo", "/x", &m, &sp, &err) < 0 &&
+			      err.msg[0],
+		   "mount: a missing table is a clear error: %s", err.msg);
+	UNIT_CHECK(u, nm_mount_find(NULL, "/nonexistent/path/here", &m, &sp, &err) == -ENOENT,
+		   "mount: a missing path is a clear error: %s", err.msg);
+	UNIT_CHECK(u, nm_mount_from_fields("/m", "nocolon", "nfs4", "/", "vers=4.1", &m,
+					   &err) == -EINVAL,
+		   "mount: a source without SERVER: is refused: %s", err.msg);
+	UNIT_CHECK(u, nm_mount_from_fields("/m", "s:/e", "nfs4", "/", "vers=4.x", &m,
+					   &err) == -EINVAL,
+		   "mount: a garbled vers= is refused: %s", err.msg);
+	free(mi);
+}
+
+int main(void)
+{
+	struct unit u = { 0 };
+
+	unit_start();
+	test_paths(&u);
+	test_targets(&u);
+	test_mounts(&u);
+	return unit_done(&u);
+}
