@@ -140,12 +140,45 @@ nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r)
 	return resop_status(r);
 }
 
+/* Does the reply answer what was asked?  One result per operation at
+ * most, each for the operation sent (or ILLEGAL last), only the last
+ * failing, and the COMPOUND status equal to the last result's. */
+static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops,
+			 const COMPOUND4res *res, struct nm_err *err)
+{
+	unsigned n = res->resarray.resarray_len;
+
+	if (n > nops)
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: %u results for %u operations",
+				  nm_rpc_peer(c->rpc), n, nops);
+	for (unsigned i = 0; i < n; i++) {
+		const nfs_resop4 *r = &res->resarray.resarray_val[i];
+		bool last = i + 1 == n;
+
+		if (r->resop != ops[i].argop && !(r->resop == OP_ILLEGAL && last))
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed reply: result %u is for %s, not %s",
+					  nm_rpc_peer(c->rpc), i, nm_nfs4_op_name(r->resop),
+					  nm_nfs4_op_name(ops[i].argop));
+		if (!last && resop_status(r) != NFS4_OK)
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed reply: %s failed but processing went on",
+					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
+	}
+	if (n > 0 && resop_status(&res->resarray.resarray_val[n - 1]) != res->status)
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: COMPOUND status %s but last result %s",
+				  nm_rpc_peer(c->rpc), nm_nfs4_status_name(res->status),
+				  nm_nfs4_status_name(resop_status(&res->resarray.resarray_val[n - 1])));
+	return 0;
+}
+
 /* Send a COMPOUND as is; check that the reply answers what was asked. */
 static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops,
 			unsigned nops, COMPOUND4res *res, struct nm_err *err)
 {
 	COMPOUND4args args = { 0 };
-	unsigned i;
 	int rc;
 
 	args.minorversion = minor;
@@ -156,45 +189,10 @@ static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops,
 			 (xdrproc_t)xdr_COMPOUND4res, res, err);
 	if (rc < 0)
 		return rc;
-	if (res->resarray.resarray_len > nops) {
+	rc = check_results(c, ops, nops, res, err);
+	if (rc < 0)
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
-		return nm_err_set(err, -EBADMSG,
-				  "%s: malformed reply: %u results for %u operations",
-				  nm_rpc_peer(c->rpc), res->resarray.resarray_len, nops);
-	}
-	for (i = 0; i < res->resarray.resarray_len; i++) {
-		const nfs_resop4 *r = &res->resarray.resarray_val[i];
-		bool last = i + 1 == res->resarray.resarray_len;
-
-		if (r->resop == ops[i].argop)
-			;
-		else if (!(r->resop == OP_ILLEGAL && last)) {
-			xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
-			return nm_err_set(err, -EBADMSG,
-					  "%s: malformed reply: result %u is for %s, not %s",
-					  nm_rpc_peer(c->rpc), i, nm_nfs4_op_name(r->resop),
-					  nm_nfs4_op_name(ops[i].argop));
-		}
-		/* Only the last result may fail; the rest must be OK. */
-		if (!last && resop_status(r) != NFS4_OK) {
-			xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
-			return nm_err_set(err, -EBADMSG,
-					  "%s: malformed reply: %s failed but processing went on",
-					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
-		}
-	}
-	if (res->resarray.resarray_len > 0) {
-		nfsstat4 last = resop_status(
-			&res->resarray.resarray_val[res->resarray.resarray_len - 1]);
-		if (last != res->status) {
-			xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
-			return nm_err_set(err, -EBADMSG,
-					  "%s: malformed reply: COMPOUND status %s but last result %s",
-					  nm_rpc_peer(c->rpc), nm_nfs4_status_name(res->status),
-					  nm_nfs4_status_name(last));
-		}
-	}
-	return 0;
+	return rc;
 }
 
 int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
