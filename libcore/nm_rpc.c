@@ -189,7 +189,8 @@ static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st,
 				  rpc->peer, rpc->call_ms);
 	case RPC_CANTRECV:
 		return nm_err_set(err, -ECONNRESET,
-				  "%s: connection lost while waiting for the reply%s%s",
+				  "%s: connection lost while waiting for the reply%s%s"
+				  " (is NFS served on that port?)",
 				  rpc->peer, re.re_errno ? ": " : "",
 				  re.re_errno ? strerror(re.re_errno) : "");
 	case RPC_CANTSEND:

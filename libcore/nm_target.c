@@ -54,6 +54,15 @@ int nm_target_parse(const char *arg, struct nm_target *out, struct nm_err *err)
 					  "'%s': expected [ADDRESS]:/PATH", arg);
 		rest = hend + 2;
 	} else {
+		const char *sep = strstr(arg, ":/");
+		int colons = 0;
+
+		for (const char *c = arg; sep && c < sep; c++)
+			colons += *c == ':';
+		if (colons > 1)
+			return nm_err_set(err, -EINVAL,
+					  "'%s': bad server name (an IPv6 address goes in brackets)",
+					  arg);
 		host = arg;
 		hend = strchr(arg, ':');
 		if (!hend)
