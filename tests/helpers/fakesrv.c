@@ -1,0 +1,198 @@
+/* fakesrv - a misbehaving server for nfsmig's tests, on one TCP port.
+ *
+ *   fakesrv ADDR PORT silent            accept, read, never answer
+ *   fakesrv ADDR PORT banner            greet like an SSH server, then close
+ *   fakesrv ADDR PORT http              answer any request with HTTP 400
+ *   fakesrv ADDR PORT replay FILE[@N]...
+ *        answer the k-th RPC call of a connection with the reply record in
+ *        hex fixture FILE (relative to $NM_FIXTURES), its xid set to the
+ *        call's; with @N send only the first N bytes of it, then close.
+ *
+ * Prints "ready" once listening; serves one connection at a time until
+ * killed.  Test-only: never installed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../unit/hexfile.h"
+
+#define MAX_RECORD (1 << 20)
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Read one RPC record (all fragments); returns its xid or -1. */
+static int64_t read_call(int fd)
+{
+	unsigned char hdr[4], *rec = NULL;
+	size_t total = 0;
+	int64_t xid = -1;
+	uint32_t mark;
+
+	do {
+		size_t len;
+
+		if (read_full(fd, hdr, 4) < 0)
+			goto out;
+		mark = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+		       (uint32_t)hdr[2] << 8 | hdr[3];
+		len = mark & 0x7fffffffu;
+		if (total + len > MAX_RECORD)
+			goto out;
+		unsigned char *nr = realloc(rec, total + len + 1);
+		if (!nr)
+			goto out;
+		rec = nr;
+		if (read_full(fd, rec + total, len) < 0)
+			goto out;
+		total += len;
+	} while (!(mark & 0x80000000u));
+	if (total >= 4)
+		xid = (int64_t)((uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 |
+				(uint32_t)rec[2] << 8 | rec[3]);
+out:
+	free(rec);
+	return xid;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
+
+		if (n <= 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+static void serve_replay(int fd, int nfiles, char **files)
+{
+	for (int k = 0; k < nfiles; k++) {
+		char name[1024];
+		char *at;
+		long cut = -1;
+		size_t len;
+		unsigned char *buf;
+		int64_t xid = read_call(fd);
+
+		if (xid < 0)
+			return;
+		snprintf(name, sizeof(name), "%s", files[k]);
+		at = strchr(name, '@');
+		if (at) {
+			*at = '\0';
+			cut = strtol(at + 1, NULL, 10);
+		}
+		buf = hexfile_load(name, &len);
+		if (!buf || len < 8) {
+			free(buf);
+			return;
+		}
+		/* The captured payload starts with the record marker; the xid
+		 * follows it. */
+		buf[4] = (unsigned char)(xid >> 24);
+		buf[5] = (unsigned char)(xid >> 16);
+		buf[6] = (unsigned char)(xid >> 8);
+		buf[7] = (unsigned char)xid;
+		write_all(fd, buf, cut >= 0 && (size_t)cut < len ? (size_t)cut : len);
+		free(buf);
+		if (cut >= 0)
+			return;
+	}
+	/* Out of replies: wait for the client to give up or hang up. */
+	while (read_call(fd) >= 0)
+		;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int lfd, one = 1;
+	const char *mode;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: fakesrv ADDR PORT MODE [ARGS]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	mode = argv[3];
+	if (strchr(argv[1], ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)atoi(argv[2]));
+		if (inet_pton(AF_INET6, argv[1], &a->sin6_addr) != 1)
+			return 2;
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)atoi(argv[2]));
+		if (inet_pton(AF_INET, argv[1], &a->sin_addr) != 1)
+			return 2;
+		sl = sizeof(*a);
+	}
+	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, sl) < 0 || listen(lfd, 16) < 0) {
+		perror("fakesrv");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		char buf[4096];
+
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (strcmp(mode, "silent") == 0) {
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+		} else if (strcmp(mode, "banner") == 0) {
+			static const char b[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+
+			write_all(fd, b, sizeof(b) - 1);
+			if (read(fd, buf, sizeof(buf)) > 0)
+				write_all(fd, "Invalid SSH identification string.\r\n", 36);
+		} else if (strcmp(mode, "http") == 0) {
+			static const char h[] = "HTTP/1.1 400 Bad Request\r\n"
+						"Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+			if (read(fd, buf, sizeof(buf)) > 0)
+				write_all(fd, h, sizeof(h) - 1);
+		} else if (strcmp(mode, "replay") == 0) {
+			serve_replay(fd, argc - 4, argv + 4);
+		} else {
+			fprintf(stderr, "fakesrv: unknown mode %s\n", mode);
+			return 2;
+		}
+		close(fd);
+	}
+}
