@@ -436,10 +436,8 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts,
 	return 0;
 }
 
-void nm_nfs4_close(struct nm_nfs4 *c)
+void nm_nfs4_shutdown(struct nm_nfs4 *c)
 {
-	if (!c)
-		return;
 	if (c->have_session) {
 		nfs_argop4 op = { .argop = OP_DESTROY_SESSION };
 
@@ -453,6 +451,15 @@ void nm_nfs4_close(struct nm_nfs4 *c)
 		op.nfs_argop4_u.opdestroy_clientid.dca_clientid = c->clientid;
 		sole_op(c, &op);
 	}
+	c->have_session = false;
+	c->have_clientid = false;
+}
+
+void nm_nfs4_close(struct nm_nfs4 *c)
+{
+	if (!c)
+		return;
+	nm_nfs4_shutdown(c);
 	nm_rpc_close(c->rpc);
 	free(c);
 }

@@ -42,7 +42,11 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
 
-/* DESTROY_SESSION + DESTROY_CLIENTID for 4.1+, then close; NULL is fine. */
+/* DESTROY_SESSION + DESTROY_CLIENTID for 4.1+; the connection stays open
+ * (for counting its RPCs) until nm_nfs4_close. */
+void nm_nfs4_shutdown(struct nm_nfs4 *c);
+
+/* nm_nfs4_shutdown if not done yet, then close; NULL is fine. */
 void nm_nfs4_close(struct nm_nfs4 *c);
 
 unsigned nm_nfs4_minor(const struct nm_nfs4 *c);
