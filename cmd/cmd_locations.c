@@ -33,25 +33,29 @@ enum {
 };
 
 static const struct nm_col columns[] = {
-	[COL_LOCATION] = { "LOCATION", 3, NM_COL_NUMBER, "index of the fs_locations entry (from 1)" },
+	[COL_LOCATION] = { "LOCATION", 3, NM_COL_NUMBER,
+			   "index of the fs_locations entry (from 1)" },
 	[COL_SERVER] = { "SERVER", 0.3, NM_COL_STRING, "server name of the location" },
-	[COL_ROOTPATH] = { "ROOTPATH", 0.2, NM_COL_STRING, "path of the file system on that server" },
-	[COL_ADDRESSES] = { "ADDRESSES", 0.2, NM_COL_ARRAY, "addresses the server name resolves to" },
+	[COL_ROOTPATH] = { "ROOTPATH", 0.2, NM_COL_STRING,
+			   "path of the file system on that server" },
+	[COL_ADDRESSES] = { "ADDRESSES", 0.2, NM_COL_ARRAY,
+			    "addresses the server name resolves to" },
 	[COL_REACH] = { "REACH", 0.2, NM_COL_ARRAY, "TCP connect to port 2049, per address" },
 	[COL_REACHABLE] = { "REACHABLE", 3, NM_COL_BOOLEAN, "whether any address answered" },
-	[COL_TARGET] = { "TARGET", 0.3, NM_COL_STRING, "where PATH is on that server (SERVER:ROOTPATH/rest)" },
+	[COL_TARGET] = { "TARGET", 0.3, NM_COL_STRING,
+			 "where PATH is on that server (SERVER:ROOTPATH/rest)" },
 	[COL_PATH] = { "PATH", 0.2, NM_COL_STRING, "the path asked about, on the queried server" },
 	[COL_FS_PATH] = { "FS_PATH", 0.2, NM_COL_STRING, "the file system the locations are of" },
 	[COL_FS_ROOT] = { "FS_ROOT", 0.2, NM_COL_STRING, "fs_root as the server gave it" },
 	[COL_FSID] = { "FSID", 0.2, NM_COL_STRING, "fsid as major:minor" },
-	[COL_ABSENT] = { "ABSENT", 3, NM_COL_BOOLEAN, "the server says the file system is not there (MOVED)" },
+	[COL_ABSENT] = { "ABSENT", 3, NM_COL_BOOLEAN,
+			 "the server says the file system is not there (MOVED)" },
 };
 
 static const int default_cols[] = { COL_SERVER, COL_ROOTPATH, COL_ADDRESSES, COL_REACH };
-static const int default_json_cols[] = { COL_LOCATION, COL_SERVER, COL_ROOTPATH,
-					 COL_ADDRESSES, COL_REACH, COL_REACHABLE,
-					 COL_TARGET, COL_PATH, COL_FS_PATH,
-					 COL_FS_ROOT, COL_FSID, COL_ABSENT };
+static const int default_json_cols[] = { COL_LOCATION, COL_SERVER,    COL_ROOTPATH, COL_ADDRESSES,
+					 COL_REACH,    COL_REACHABLE, COL_TARGET,   COL_PATH,
+					 COL_FS_PATH,  COL_FS_ROOT,   COL_FSID,	    COL_ABSENT };
 
 struct loc_opts {
 	const char *output;
@@ -83,8 +87,8 @@ static void query_free(struct query *q)
 	free(q->what);
 }
 
-static int resolve_query(const char *arg, const struct loc_opts *o,
-			 struct query *q, struct nm_err *err)
+static int resolve_query(const char *arg, const struct loc_opts *o, struct query *q,
+			 struct nm_err *err)
 {
 	memset(q, 0, sizeof(*q));
 	q->what = strdup(arg);
@@ -129,8 +133,8 @@ static char *fsid_text(const struct nm_fsloc_result *r)
 	return s;
 }
 
-static void print_summary(const struct query *q, const struct nm_fsloc_result *r,
-			  const char *fsid, size_t nrows)
+static void print_summary(const struct query *q, const struct nm_fsloc_result *r, const char *fsid,
+			  size_t nrows)
 {
 	printf("%s on %s (NFSv4.%u)", r->path, q->host, r->minor);
 	if (r->absent && strcmp(r->fs_path, r->path) == 0)
@@ -148,8 +152,7 @@ static void print_summary(const struct query *q, const struct nm_fsloc_result *r
 }
 
 /* One reach entry per distinct server name. */
-static struct nm_reach_host *reach_hosts(const struct nm_fsloc_result *r,
-					 size_t *n)
+static struct nm_reach_host *reach_hosts(const struct nm_fsloc_result *r, size_t *n)
 {
 	size_t max = 0, k = 0;
 	struct nm_reach_host *h;
@@ -191,21 +194,19 @@ static const struct nm_reach_host *reach_of(const struct nm_reach_host *h, size_
 }
 
 /* SERVER:ROOTPATH/rest: where the path asked about lives on a location. */
-static char *location_target(const char *srv, const char *rootpath,
-			     const char *rest)
+static char *location_target(const char *srv, const char *rootpath, const char *rest)
 {
 	bool v6 = strchr(srv, ':') != NULL;
 	const char *root = strcmp(rootpath, "/") == 0 && rest[0] ? "" : rootpath;
 	char *s = NULL;
 
-	if (asprintf(&s, "%s%s%s:%s%s", v6 ? "[" : "", srv, v6 ? "]" : "", root,
-		     rest) < 0)
+	if (asprintf(&s, "%s%s%s:%s%s", v6 ? "[" : "", srv, v6 ? "]" : "", root, rest) < 0)
 		return NULL;
 	return s;
 }
 
-static int emit_rows(struct loc_opts *o, const struct nm_fsloc_result *r,
-		     const char *fsid, const struct nm_reach_host *h, size_t nh)
+static int emit_rows(struct loc_opts *o, const struct nm_fsloc_result *r, const char *fsid,
+		     const struct nm_reach_host *h, size_t nh)
 {
 	size_t rows = 0;
 
@@ -297,28 +298,17 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "Jo:nrt:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'J':
-			o->out.json = true;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_LISTCOLS:
-			o->list_columns = true;
-			break;
-		case 'n':
-			o->out.noheadings = true;
-			break;
-		case 'r':
-			o->out.raw = true;
-			break;
-		case OPT_MOUNTINFO:
-			o->mountinfo = optarg;
-			break;
+		case 'J': o->out.json = true; break;
+		case 'o': o->output = optarg; break;
+		case OPT_LISTCOLS: o->list_columns = true; break;
+		case 'n': o->out.noheadings = true; break;
+		case 'r': o->out.raw = true; break;
+		case OPT_MOUNTINFO: o->mountinfo = optarg; break;
 		case OPT_NFSVERS:
 			o->minor = nm_opt_nfsvers(optarg);
 			if (o->minor < -1) {
-				fprintf(stderr, "nfsmig: --nfsvers takes 4.0, 4.1 or 4.2, not '%s'\n",
+				fprintf(stderr,
+					"nfsmig: --nfsvers takes 4.0, 4.1 or 4.2, not '%s'\n",
 					optarg);
 				return -1;
 			}
@@ -326,7 +316,9 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		case 't':
 			o->timeout_ms = nm_opt_seconds(optarg, 10, 3600000);
 			if (o->timeout_ms < 0) {
-				fprintf(stderr, "nfsmig: --timeout takes seconds (0.01 to 3600), not '%s'\n",
+				fprintf(stderr,
+					"nfsmig: --timeout takes seconds (0.01 to 3600), not "
+					"'%s'\n",
 					optarg);
 				return -1;
 			}
@@ -334,22 +326,17 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		case OPT_REACHTO:
 			o->reach_ms = nm_opt_seconds(optarg, 10, 600000);
 			if (o->reach_ms < 0) {
-				fprintf(stderr, "nfsmig: --reach-timeout takes seconds (0.01 to 600), not '%s'\n",
+				fprintf(stderr,
+					"nfsmig: --reach-timeout takes seconds (0.01 to 600), not "
+					"'%s'\n",
 					optarg);
 				return -1;
 			}
 			break;
-		case OPT_NOREACH:
-			o->reach = false;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			nm_command_usage(nm_command_find("locations"), 0);
-			return 1;
-		default:
-			return -1;
+		case OPT_NOREACH: o->reach = false; break;
+		case 'v': o->verbose = true; break;
+		case 'h': nm_command_usage(nm_command_find("locations"), 0); return 1;
+		default: return -1;
 		}
 	}
 	return 0;
@@ -373,8 +360,7 @@ int nm_cmd_locations(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? NM_EXIT_OK : NM_EXIT_USAGE;
 	if (o.list_columns) {
-		nm_out_list_columns(columns, sizeof(columns) / sizeof(columns[0]),
-				    o.out.json);
+		nm_out_list_columns(columns, sizeof(columns) / sizeof(columns[0]), o.out.json);
 		return NM_EXIT_OK;
 	}
 	if (optind != argc - 1) {

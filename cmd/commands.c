@@ -8,8 +8,7 @@ const struct nm_command nm_commands[] = {
 		.name = "locations",
 		.args = "[options] PATH | SERVER[:PORT]:/PATH",
 		.summary = "ask the server for the fs_locations and fsid of a path",
-		.help =
-			"PATH is a file or directory on an NFSv4 mount: its server (addr=),\n"
+		.help = "PATH is a file or directory on an NFSv4 mount: its server (addr=),\n"
 			"port, version and security flavor come from the mount table.\n"
 			"SERVER[:PORT]:/PATH asks SERVER directly ([ADDRESS] for IPv6), trying\n"
 			"NFSv4.2, 4.1 then 4.0 unless --nfsvers says which.\n"
@@ -72,8 +71,7 @@ int nm_cmd_help(int argc, char **argv)
 		const struct nm_command *c = nm_command_find(argv[1]);
 
 		if (!c) {
-			fprintf(stderr, "nfsmig: no command '%s' (try: nfsmig help)\n",
-				argv[1]);
+			fprintf(stderr, "nfsmig: no command '%s' (try: nfsmig help)\n", argv[1]);
 			return NM_EXIT_USAGE;
 		}
 		nm_command_usage(c, 0);

@@ -4,8 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int find_col(const struct nm_col *cols, size_t ncols, const char *name,
-		    size_t len)
+static int find_col(const struct nm_col *cols, size_t ncols, const char *name, size_t len)
 {
 	for (size_t i = 0; i < ncols; i++)
 		if (strlen(cols[i].name) == len && strncasecmp(cols[i].name, name, len) == 0)
@@ -13,8 +12,8 @@ static int find_col(const struct nm_col *cols, size_t ncols, const char *name,
 	return -1;
 }
 
-int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols,
-		  const int *defaults, size_t ndefaults, const char *list)
+int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols, const int *defaults,
+		  size_t ndefaults, const char *list)
 {
 	const char *p;
 
@@ -104,20 +103,15 @@ int nm_out_start(struct nm_out *o, const char *name)
 		if (!cl)
 			return -1;
 		switch (c->kind) {
-		case NM_COL_NUMBER:
-			scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
-			break;
-		case NM_COL_BOOLEAN:
-			scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN);
-			break;
+		case NM_COL_NUMBER: scols_column_set_json_type(cl, SCOLS_JSON_NUMBER); break;
+		case NM_COL_BOOLEAN: scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN); break;
 		case NM_COL_ARRAY:
 			scols_column_set_json_type(cl, SCOLS_JSON_ARRAY_STRING);
 			scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize,
 						  scols_wrapnl_nextchunk, NULL);
 			scols_column_set_safechars(cl, "\n");
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return 0;
@@ -128,8 +122,7 @@ struct libscols_line *nm_out_line(struct nm_out *o)
 	return scols_table_new_line(o->tb, NULL);
 }
 
-void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id,
-		const char *data)
+void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *data)
 {
 	for (size_t i = 0; i < o->nsel; i++)
 		if (o->sel[i] == id)

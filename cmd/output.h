@@ -33,8 +33,8 @@ struct nm_out {
 
 /* Choose columns: list is NULL (defaults), "A,B" or "+A,B" (added to the
  * defaults).  Returns 0, or -1 after printing which name is unknown. */
-int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols,
-		  const int *defaults, size_t ndefaults, const char *list);
+int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols, const int *defaults,
+		  size_t ndefaults, const char *list);
 
 /* --list-columns: the columns with their types and descriptions. */
 void nm_out_list_columns(const struct nm_col *cols, size_t ncols, bool json);
@@ -42,8 +42,7 @@ void nm_out_list_columns(const struct nm_col *cols, size_t ncols, bool json);
 int nm_out_start(struct nm_out *o, const char *name);
 struct libscols_line *nm_out_line(struct nm_out *o);
 /* Set the cell of column id (an index into cols) if it is shown. */
-void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id,
-		const char *data);
+void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *data);
 int nm_out_print(struct nm_out *o);
 void nm_out_free(struct nm_out *o);
 

@@ -18,8 +18,7 @@ int nm_err_set(struct nm_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Put "what: " in front of an existing message, keeping its code. */
-int nm_err_prefix(struct nm_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int nm_err_prefix(struct nm_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void nm_err_clear(struct nm_err *err);
 

@@ -21,27 +21,23 @@ enum kind {
 
 /* The type of each attribute of RFC 7530 5.8 / RFC 8881 5.8 up to 55. */
 static const unsigned char kinds[NM_FATTR_MAX] = {
-	[0] = K_BITMAP,	 [1] = K_U32,	  [2] = K_U32,	   [3] = K_U64,
-	[4] = K_U64,	 [5] = K_BOOL,	  [6] = K_BOOL,	   [7] = K_BOOL,
-	[8] = K_FSID,	 [9] = K_BOOL,	  [10] = K_U32,	   [11] = K_U32,
-	[12] = K_ACL,	 [13] = K_U32,	  [14] = K_BOOL,   [15] = K_BOOL,
-	[16] = K_BOOL,	 [17] = K_BOOL,	  [18] = K_BOOL,   [19] = K_FH,
-	[20] = K_U64,	 [21] = K_U64,	  [22] = K_U64,	   [23] = K_U64,
-	[24] = K_FSLOC,	 [25] = K_BOOL,	  [26] = K_BOOL,   [27] = K_U64,
-	[28] = K_U32,	 [29] = K_U32,	  [30] = K_U64,	   [31] = K_U64,
-	[32] = K_STR,	 [33] = K_U32,	  [34] = K_BOOL,   [35] = K_U32,
-	[36] = K_STR,	 [37] = K_STR,	  [38] = K_U64,	   [39] = K_U64,
-	[40] = K_U64,	 [41] = K_SPECDATA, [42] = K_U64,  [43] = K_U64,
-	[44] = K_U64,	 [45] = K_U64,	  [46] = K_BOOL,   [47] = K_TIME,
-	[49] = K_TIME,	 [50] = K_TIME,	  [51] = K_TIME,   [52] = K_TIME,
-	[53] = K_TIME,	 [55] = K_U64,
+	[0] = K_BITMAP, [1] = K_U32,	   [2] = K_U32,	  [3] = K_U64,	 [4] = K_U64,
+	[5] = K_BOOL,	[6] = K_BOOL,	   [7] = K_BOOL,  [8] = K_FSID,	 [9] = K_BOOL,
+	[10] = K_U32,	[11] = K_U32,	   [12] = K_ACL,  [13] = K_U32,	 [14] = K_BOOL,
+	[15] = K_BOOL,	[16] = K_BOOL,	   [17] = K_BOOL, [18] = K_BOOL, [19] = K_FH,
+	[20] = K_U64,	[21] = K_U64,	   [22] = K_U64,  [23] = K_U64,	 [24] = K_FSLOC,
+	[25] = K_BOOL,	[26] = K_BOOL,	   [27] = K_U64,  [28] = K_U32,	 [29] = K_U32,
+	[30] = K_U64,	[31] = K_U64,	   [32] = K_STR,  [33] = K_U32,	 [34] = K_BOOL,
+	[35] = K_U32,	[36] = K_STR,	   [37] = K_STR,  [38] = K_U64,	 [39] = K_U64,
+	[40] = K_U64,	[41] = K_SPECDATA, [42] = K_U64,  [43] = K_U64,	 [44] = K_U64,
+	[45] = K_U64,	[46] = K_BOOL,	   [47] = K_TIME, [49] = K_TIME, [50] = K_TIME,
+	[51] = K_TIME,	[52] = K_TIME,	   [53] = K_TIME, [55] = K_U64,
 };
 
 /* Bound on ACL entries skipped in a reply. */
 #define NM_FATTR_MAX_ACES 1024
 
-void nm_fattr_mask(bitmap4 *bm, uint32_t *words, const enum nm_fattr_id *ids,
-		   unsigned n)
+void nm_fattr_mask(bitmap4 *bm, uint32_t *words, const enum nm_fattr_id *ids, unsigned n)
 {
 	unsigned len = 0;
 
@@ -79,8 +75,8 @@ static bool skip_acl(XDR *x)
 	if (!xdr_uint32_t(x, &n) || n > NM_FATTR_MAX_ACES)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (!xdr_uint32_t(x, &v) || !xdr_uint32_t(x, &v) ||
-		    !xdr_uint32_t(x, &v) || !skip_opaque(x, NFS4_OPAQUE_LIMIT))
+		if (!xdr_uint32_t(x, &v) || !xdr_uint32_t(x, &v) || !xdr_uint32_t(x, &v) ||
+		    !skip_opaque(x, NFS4_OPAQUE_LIMIT))
 			return false;
 	return true;
 }
@@ -93,34 +89,21 @@ static bool decode_one(XDR *x, unsigned id, struct nm_fattr *f)
 	nfstime4 t;
 
 	switch (id) {
-	case NM_FATTR_TYPE:
-		return xdr_uint32_t(x, &f->type);
-	case NM_FATTR_FH_EXPIRE_TYPE:
-		return xdr_uint32_t(x, &f->fh_expire_type);
-	case NM_FATTR_CHANGE:
-		return xdr_uint64_t(x, &f->change);
-	case NM_FATTR_SIZE:
-		return xdr_uint64_t(x, &f->size);
-	case NM_FATTR_FSID:
-		return xdr_fsid4(x, &f->fsid);
-	case NM_FATTR_LEASE_TIME:
-		return xdr_uint32_t(x, &f->lease_time);
-	case NM_FATTR_RDATTR_ERROR:
-		return xdr_uint32_t(x, &f->rdattr_error);
-	case NM_FATTR_FILEID:
-		return xdr_uint64_t(x, &f->fileid);
-	case NM_FATTR_FS_LOCATIONS:
-		return xdr_fs_locations4(x, &f->fs_locations);
-	case NM_FATTR_MOUNTED_ON_FILEID:
-		return xdr_uint64_t(x, &f->mounted_on_fileid);
+	case NM_FATTR_TYPE: return xdr_uint32_t(x, &f->type);
+	case NM_FATTR_FH_EXPIRE_TYPE: return xdr_uint32_t(x, &f->fh_expire_type);
+	case NM_FATTR_CHANGE: return xdr_uint64_t(x, &f->change);
+	case NM_FATTR_SIZE: return xdr_uint64_t(x, &f->size);
+	case NM_FATTR_FSID: return xdr_fsid4(x, &f->fsid);
+	case NM_FATTR_LEASE_TIME: return xdr_uint32_t(x, &f->lease_time);
+	case NM_FATTR_RDATTR_ERROR: return xdr_uint32_t(x, &f->rdattr_error);
+	case NM_FATTR_FILEID: return xdr_uint64_t(x, &f->fileid);
+	case NM_FATTR_FS_LOCATIONS: return xdr_fs_locations4(x, &f->fs_locations);
+	case NM_FATTR_MOUNTED_ON_FILEID: return xdr_uint64_t(x, &f->mounted_on_fileid);
 	}
 	switch (kinds[id]) {
-	case K_U32:
-		return xdr_uint32_t(x, &u32);
-	case K_U64:
-		return xdr_uint64_t(x, &u64);
-	case K_BOOL:
-		return xdr_bool(x, &b);
+	case K_U32: return xdr_uint32_t(x, &u32);
+	case K_U64: return xdr_uint64_t(x, &u64);
+	case K_BOOL: return xdr_bool(x, &b);
 	case K_BITMAP: {
 		bitmap4 bm = { 0 };
 		bool ok = xdr_bitmap4(x, &bm);
@@ -128,16 +111,11 @@ static bool decode_one(XDR *x, unsigned id, struct nm_fattr *f)
 		xdr_free((xdrproc_t)xdr_bitmap4, &bm);
 		return ok;
 	}
-	case K_FH:
-		return skip_opaque(x, NFS4_FHSIZE);
-	case K_STR:
-		return skip_opaque(x, NFS4_OPAQUE_LIMIT);
-	case K_TIME:
-		return xdr_nfstime4(x, &t);
-	case K_SPECDATA:
-		return xdr_uint32_t(x, &u32) && xdr_uint32_t(x, &u32);
-	case K_ACL:
-		return skip_acl(x);
+	case K_FH: return skip_opaque(x, NFS4_FHSIZE);
+	case K_STR: return skip_opaque(x, NFS4_OPAQUE_LIMIT);
+	case K_TIME: return xdr_nfstime4(x, &t);
+	case K_SPECDATA: return xdr_uint32_t(x, &u32) && xdr_uint32_t(x, &u32);
+	case K_ACL: return skip_acl(x);
 	}
 	return false;
 }
@@ -149,8 +127,7 @@ int nm_fattr_decode(const fattr4 *a, struct nm_fattr *out, struct nm_err *err)
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	xdrmem_create(&x, a->attr_vals.attrlist4_val, a->attr_vals.attrlist4_len,
-		      XDR_DECODE);
+	xdrmem_create(&x, a->attr_vals.attrlist4_val, a->attr_vals.attrlist4_len, XDR_DECODE);
 	for (w = 0; w < a->attrmask.bitmap4_len && rc == 0; w++) {
 		uint32_t word = a->attrmask.bitmap4_val[w];
 
@@ -161,14 +138,15 @@ int nm_fattr_decode(const fattr4 *a, struct nm_fattr *out, struct nm_err *err)
 				continue;
 			word &= ~(1u << bit);
 			if (id >= NM_FATTR_MAX || kinds[id] == K_NONE) {
-				rc = nm_err_set(err, -EBADMSG,
-						"malformed attributes: attribute %u cannot be decoded",
-						id);
+				rc = nm_err_set(
+					err, -EBADMSG,
+					"malformed attributes: attribute %u cannot be decoded", id);
 				break;
 			}
 			if (!decode_one(&x, id, out)) {
 				rc = nm_err_set(err, -EBADMSG,
-						"malformed attributes: attribute %u is truncated or out of bounds",
+						"malformed attributes: attribute %u is truncated "
+						"or out of bounds",
 						id);
 				break;
 			}

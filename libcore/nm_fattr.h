@@ -27,11 +27,11 @@ enum nm_fattr_id {
 #define NM_FATTR_WORDS 3
 
 /* fh_expire_type bits (RFC 7530 4.2.3). */
-#define NM_FH4_PERSISTENT 0x00
+#define NM_FH4_PERSISTENT	  0x00
 #define NM_FH4_NOEXPIRE_WITH_OPEN 0x01
-#define NM_FH4_VOLATILE_ANY 0x02
-#define NM_FH4_VOL_MIGRATION 0x04
-#define NM_FH4_VOL_RENAME 0x08
+#define NM_FH4_VOLATILE_ANY	  0x02
+#define NM_FH4_VOL_MIGRATION	  0x04
+#define NM_FH4_VOL_RENAME	  0x08
 
 struct nm_fattr {
 	uint32_t have[NM_FATTR_WORDS]; /* which values below were present */
@@ -48,8 +48,7 @@ struct nm_fattr {
 };
 
 /* Build a request bitmap of ids; words must hold NM_FATTR_WORDS entries. */
-void nm_fattr_mask(bitmap4 *bm, uint32_t *words, const enum nm_fattr_id *ids,
-		   unsigned n);
+void nm_fattr_mask(bitmap4 *bm, uint32_t *words, const enum nm_fattr_id *ids, unsigned n);
 
 bool nm_fattr_has(const struct nm_fattr *f, enum nm_fattr_id id);
 

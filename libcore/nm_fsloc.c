@@ -9,10 +9,10 @@
 
 /* Where a walk down a path ended. */
 struct walk {
-	nfsstat4 status;  /* NFS4_OK, the status of the failing op, or
-			     NFS4ERR_MOVED when a probe found an absent fs */
-	nfs_opnum4 op;	  /* the op that failed or found it absent */
-	size_t done;	  /* components looked up before it */
+	nfsstat4 status;       /* NFS4_OK, the status of the failing op, or
+				  NFS4ERR_MOVED when a probe found an absent fs */
+	nfs_opnum4 op;	       /* the op that failed or found it absent */
+	size_t done;	       /* components looked up before it */
 	struct nm_fattr attrs; /* the final GETATTR's, when status is NFS4_OK */
 };
 
@@ -33,16 +33,14 @@ static void set_lookup(nfs_argop4 *op, char *name)
 	op->nfs_argop4_u.oplookup.objname.utf8str_cs_val = name;
 }
 
-static void set_getattr(nfs_argop4 *op, uint32_t *words,
-			const enum nm_fattr_id *ids, unsigned nids)
+static void set_getattr(nfs_argop4 *op, uint32_t *words, const enum nm_fattr_id *ids, unsigned nids)
 {
 	op->argop = OP_GETATTR;
 	nm_fattr_mask(&op->nfs_argop4_u.opgetattr.attr_request, words, ids, nids);
 }
 
 /* Look at one result of a walk; returns 1 when the walk ends here. */
-static int take_result(struct nm_nfs4 *c, const struct step *st,
-		       nfs_resop4 *res, struct walk *w,
+static int take_result(struct nm_nfs4 *c, const struct step *st, nfs_resop4 *res, struct walk *w,
 		       char *fhbuf, unsigned *fhlen, struct nm_err *err)
 {
 	nfsstat4 status = nm_nfs4_resop_status(res);
@@ -57,9 +55,9 @@ static int take_result(struct nm_nfs4 *c, const struct step *st,
 	}
 	switch (st->kind) {
 	case STEP_PROBE:
-		rc = nm_fattr_decode(&res->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4
-					      .obj_attributes,
-				     &probe, err);
+		rc = nm_fattr_decode(
+			&res->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes, &probe,
+			err);
 		if (rc < 0)
 			return nm_err_prefix(err, "%s", nm_nfs4_peer(c));
 		if (nm_fattr_has(&probe, NM_FATTR_RDATTR_ERROR) &&
@@ -73,9 +71,9 @@ static int take_result(struct nm_nfs4 *c, const struct step *st,
 		nm_fattr_free(&probe);
 		return 0;
 	case STEP_FINAL:
-		rc = nm_fattr_decode(&res->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4
-					      .obj_attributes,
-				     &w->attrs, err);
+		rc = nm_fattr_decode(
+			&res->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes, &w->attrs,
+			err);
 		if (rc < 0)
 			return nm_err_prefix(err, "%s", nm_nfs4_peer(c));
 		w->status = NFS4_OK;
@@ -88,8 +86,7 @@ static int take_result(struct nm_nfs4 *c, const struct step *st,
 		memcpy(fhbuf, fh->nfs_fh4_val, *fhlen);
 		return 0;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -98,9 +95,8 @@ static int take_result(struct nm_nfs4 *c, const struct step *st,
  * as few COMPOUNDs as the session allows (GETFH/PUTFH between them).  The
  * probes find an absent file system on servers that answer MOVED only to
  * GETATTR, and on those (Ganesha) that go on serving LOOKUPs below it. */
-static int walk(struct nm_nfs4 *c, const struct nm_path *p, size_t n,
-		const enum nm_fattr_id *ids, unsigned nids, struct walk *w,
-		unsigned *compounds, struct nm_err *err)
+static int walk(struct nm_nfs4 *c, const struct nm_path *p, size_t n, const enum nm_fattr_id *ids,
+		unsigned nids, struct walk *w, unsigned *compounds, struct nm_err *err)
 {
 	char fhbuf[NFS4_FHSIZE];
 	unsigned fhlen = 0, max = nm_nfs4_max_ops(c);
@@ -156,8 +152,7 @@ static int walk(struct nm_nfs4 *c, const struct nm_path *p, size_t n,
 			return rc;
 		(*compounds)++;
 		for (got = 0; got < r.nops; got++) {
-			rc = take_result(c, &steps[got], &r.ops[got], w, fhbuf,
-					 &fhlen, err);
+			rc = take_result(c, &steps[got], &r.ops[got], w, fhbuf, &fhlen, err);
 			if (rc != 0)
 				break;
 		}
@@ -180,8 +175,7 @@ static char *dup_printable(const char *bytes, unsigned len)
 	return nm_path_printable(bytes, len);
 }
 
-int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out,
-			struct nm_err *err)
+int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out, struct nm_err *err)
 {
 	const fs_locations4 *fl = &f->fs_locations;
 
@@ -222,9 +216,10 @@ int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out,
 			const utf8str_cis *s = &l->server.server_val[j];
 
 			if (s->utf8str_cis_len == 0)
-				return nm_err_set(err, -EBADMSG,
-						  "malformed fs_locations: empty server name in location %u",
-						  i + 1);
+				return nm_err_set(
+					err, -EBADMSG,
+					"malformed fs_locations: empty server name in location %u",
+					i + 1);
 			d->servers[j] = dup_printable(s->utf8str_cis_val, s->utf8str_cis_len);
 			if (!d->servers[j])
 				return nm_err_set(err, -ENOMEM, "out of memory");
@@ -234,8 +229,8 @@ int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out,
 	return 0;
 }
 
-static int status_error(struct nm_nfs4 *c, const struct nm_path *p,
-			const struct walk *w, struct nm_err *err)
+static int status_error(struct nm_nfs4 *c, const struct nm_path *p, const struct walk *w,
+			struct nm_err *err)
 {
 	char *at = nm_path_join(p, w->done + (w->op == OP_LOOKUP ? 1 : 0));
 	int code = nm_nfs4_status_errno(w->status);
@@ -245,21 +240,19 @@ static int status_error(struct nm_nfs4 *c, const struct nm_path *p,
 		hint = " (the server wants another security flavor than sys)";
 	else if (w->status == NFS4ERR_NOENT)
 		hint = " (no such file or directory on the server)";
-	nm_err_set(err, code, "%s: %s of %s failed: %s%s", nm_nfs4_peer(c),
-		   nm_nfs4_op_name(w->op), at ? at : "?",
-		   nm_nfs4_status_name(w->status), hint);
+	nm_err_set(err, code, "%s: %s of %s failed: %s%s", nm_nfs4_peer(c), nm_nfs4_op_name(w->op),
+		   at ? at : "?", nm_nfs4_status_name(w->status), hint);
 	free(at);
 	return code;
 }
 
-int nm_fsloc_query(struct nm_nfs4 *c, const char *path,
-		   struct nm_fsloc_result *out, struct nm_err *err)
+int nm_fsloc_query(struct nm_nfs4 *c, const char *path, struct nm_fsloc_result *out,
+		   struct nm_err *err)
 {
 	static const enum nm_fattr_id full[] = { NM_FATTR_FSID, NM_FATTR_RDATTR_ERROR,
 						 NM_FATTR_FS_LOCATIONS };
 	/* What RFC 7530 8.3 lets a client ask of an absent file system. */
-	static const enum nm_fattr_id minimal[] = { NM_FATTR_FSID,
-						    NM_FATTR_FS_LOCATIONS };
+	static const enum nm_fattr_id minimal[] = { NM_FATTR_FSID, NM_FATTR_FS_LOCATIONS };
 	struct nm_path p;
 	struct walk w;
 	size_t at;

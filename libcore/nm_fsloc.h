@@ -17,12 +17,12 @@ struct nm_fsloc_location {
 };
 
 struct nm_fsloc_result {
-	char *path;	    /* the path asked about, normalized */
-	char *fs_path;	    /* the file system described: path or the prefix
-			       where the server answered MOVED */
-	char *rest;	    /* path below fs_path ("" when none) */
-	bool absent;	    /* the server says fs_path is not here (MOVED):
-			       a referral or a file system migrated away */
+	char *path;	     /* the path asked about, normalized */
+	char *fs_path;	     /* the file system described: path or the prefix
+				where the server answered MOVED */
+	char *rest;	     /* path below fs_path ("" when none) */
+	bool absent;	     /* the server says fs_path is not here (MOVED):
+				a referral or a file system migrated away */
 	nfs_opnum4 moved_op; /* the operation that answered MOVED, if any */
 	bool have_fsid;
 	uint64_t fsid_major, fsid_minor;
@@ -34,12 +34,11 @@ struct nm_fsloc_result {
 	unsigned compounds; /* COMPOUNDs this query took */
 };
 
-int nm_fsloc_query(struct nm_nfs4 *c, const char *path,
-		   struct nm_fsloc_result *out, struct nm_err *err);
+int nm_fsloc_query(struct nm_nfs4 *c, const char *path, struct nm_fsloc_result *out,
+		   struct nm_err *err);
 
 /* Fill out from decoded attributes (used by the query and by tests). */
-int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out,
-			struct nm_err *err);
+int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out, struct nm_err *err);
 
 void nm_fsloc_result_free(struct nm_fsloc_result *r);
 

@@ -12,8 +12,7 @@ static char *opt_value(const char *options, const char *name)
 	char *value = NULL;
 	size_t len = 0;
 
-	if (!options || mnt_optstr_get_option(options, name, &value, &len) != 0 ||
-	    !value)
+	if (!options || mnt_optstr_get_option(options, name, &value, &len) != 0 || !value)
 		return NULL;
 	return strndup(value, len);
 }
@@ -72,9 +71,8 @@ static int split_source(const char *source, struct nm_mount *m)
 	return 0;
 }
 
-int nm_mount_from_fields(const char *target, const char *source,
-			 const char *fstype, const char *root,
-			 const char *options, struct nm_mount *out,
+int nm_mount_from_fields(const char *target, const char *source, const char *fstype,
+			 const char *root, const char *options, struct nm_mount *out,
 			 struct nm_err *err)
 {
 	char *port;
@@ -96,8 +94,8 @@ int nm_mount_from_fields(const char *target, const char *source,
 		return rc;
 	}
 	if (parse_vers(options, out) < 0) {
-		rc = nm_err_set(err, -EINVAL, "%s: cannot read vers= in '%s'",
-				out->target, options);
+		rc = nm_err_set(err, -EINVAL, "%s: cannot read vers= in '%s'", out->target,
+				options);
 		nm_mount_free(out);
 		return rc;
 	}
@@ -106,8 +104,7 @@ int nm_mount_from_fields(const char *target, const char *source,
 	rc = split_source(out->source, out);
 	if (rc < 0) {
 		rc = nm_err_set(err, rc == -ENOMEM ? rc : -EINVAL,
-				"%s: source '%s' is not SERVER:/PATH", out->target,
-				out->source);
+				"%s: source '%s' is not SERVER:/PATH", out->target, out->source);
 		nm_mount_free(out);
 		return rc;
 	}
@@ -185,8 +182,8 @@ static char *server_path_of(const struct nm_mount *m, const char *abs)
 	return s;
 }
 
-int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
-		  char **server_path, struct nm_err *err)
+int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out, char **server_path,
+		  struct nm_err *err)
 {
 	struct libmnt_table *tb;
 	struct libmnt_fs *fs;
@@ -203,8 +200,7 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 	} else {
 		if (path[0] != '/')
 			return nm_err_set(err, -EINVAL,
-					  "%s: with --mountinfo the path must be absolute",
-					  path);
+					  "%s: with --mountinfo the path must be absolute", path);
 		abs = strdup(path);
 		if (!abs)
 			return nm_err_set(err, -ENOMEM, "out of memory");
@@ -216,14 +212,13 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 	}
 	rc = mnt_table_parse_file(tb, file);
 	if (rc != 0) {
-		rc = nm_err_set(err, rc < 0 ? rc : -EINVAL,
-				"%s: cannot read the mount table", file);
+		rc = nm_err_set(err, rc < 0 ? rc : -EINVAL, "%s: cannot read the mount table",
+				file);
 		goto out;
 	}
 	fs = deepest_mount(tb, abs);
 	if (!fs) {
-		rc = nm_err_set(err, -ENOENT, "%s: no mount holds it in %s", path,
-				file);
+		rc = nm_err_set(err, -ENOENT, "%s: no mount holds it in %s", path, file);
 		goto out;
 	}
 	rc = nm_mount_from_fields(mnt_fs_get_target(fs), mnt_fs_get_source(fs),
@@ -237,8 +232,8 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 	}
 	if (out->vers != 4) {
 		rc = nm_err_set(err, -EPROTONOSUPPORT,
-				"%s is on an NFSv%d mount (%s): fs_locations is NFSv4 only",
-				path, out->vers, out->target);
+				"%s is on an NFSv%d mount (%s): fs_locations is NFSv4 only", path,
+				out->vers, out->target);
 		nm_mount_free(out);
 		goto out;
 	}

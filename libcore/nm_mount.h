@@ -26,13 +26,12 @@ struct nm_mount {
 /* The deepest mount that holds path.  mountinfo NULL means the live table;
  * then path must exist and is resolved (symlinks) first.  With a saved table
  * path is matched as text.  A mount that is not NFSv4 is an error. */
-int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
-		  char **server_path, struct nm_err *err);
+int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out, char **server_path,
+		  struct nm_err *err);
 
 /* Fill out from one entry's fields; exposed for tests. */
-int nm_mount_from_fields(const char *target, const char *source,
-			 const char *fstype, const char *root,
-			 const char *options, struct nm_mount *out,
+int nm_mount_from_fields(const char *target, const char *source, const char *fstype,
+			 const char *root, const char *options, struct nm_mount *out,
 			 struct nm_err *err);
 
 void nm_mount_free(struct nm_mount *m);

@@ -12,7 +12,7 @@
 /* The most operations nfsmig puts in one COMPOUND, SEQUENCE included. */
 #define NM_NFS4_OPS_WANTED 64
 /* Sizes asked for in CREATE_SESSION; the server may grant less. */
-#define NM_NFS4_MAX_REQ (1024 * 1024)
+#define NM_NFS4_MAX_REQ	 (1024 * 1024)
 #define NM_NFS4_MAX_RESP (1024 * 1024)
 
 struct nm_nfs4 {
@@ -167,16 +167,16 @@ static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops
 					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
 	}
 	if (n > 0 && resop_status(&res->resarray.resarray_val[n - 1]) != res->status)
-		return nm_err_set(err, -EBADMSG,
-				  "%s: malformed reply: COMPOUND status %s but last result %s",
-				  nm_rpc_peer(c->rpc), nm_nfs4_status_name(res->status),
-				  nm_nfs4_status_name(resop_status(&res->resarray.resarray_val[n - 1])));
+		return nm_err_set(
+			err, -EBADMSG, "%s: malformed reply: COMPOUND status %s but last result %s",
+			nm_rpc_peer(c->rpc), nm_nfs4_status_name(res->status),
+			nm_nfs4_status_name(resop_status(&res->resarray.resarray_val[n - 1])));
 	return 0;
 }
 
 /* Send a COMPOUND as is; check that the reply answers what was asked. */
-static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops,
-			unsigned nops, COMPOUND4res *res, struct nm_err *err)
+static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops, unsigned nops,
+			COMPOUND4res *res, struct nm_err *err)
 {
 	COMPOUND4args args = { 0 };
 	int rc;
@@ -195,8 +195,8 @@ static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops,
 	return rc;
 }
 
-int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
-		     struct nm_nfs4_reply *reply, struct nm_err *err)
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
+		     struct nm_err *err)
 {
 	nfs_argop4 all[NM_XDR_MAX_OPS];
 	unsigned skip = 0, max = nm_nfs4_max_ops(c);
@@ -205,8 +205,8 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 	memset(reply, 0, sizeof(*reply));
 	if (nops > max)
 		return nm_err_set(err, -E2BIG,
-				  "%u operations do not fit in one COMPOUND (at most %u)",
-				  nops, max);
+				  "%u operations do not fit in one COMPOUND (at most %u)", nops,
+				  max);
 	if (c->have_session) {
 		SEQUENCE4args *sa = &all[0].nfs_argop4_u.opsequence;
 
@@ -240,9 +240,8 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 			nfsstat4 st = s->nfs_resop4_u.opsequence.sr_status;
 
 			nm_nfs4_reply_free(reply);
-			return nm_err_set(err, nm_nfs4_status_errno(st),
-					  "%s: SEQUENCE failed: %s", nm_rpc_peer(c->rpc),
-					  nm_nfs4_status_name(st));
+			return nm_err_set(err, nm_nfs4_status_errno(st), "%s: SEQUENCE failed: %s",
+					  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
 		}
 		c->slot_seq++;
 	}
@@ -260,8 +259,7 @@ void nm_nfs4_reply_free(struct nm_nfs4_reply *reply)
 	memset(reply, 0, sizeof(*reply));
 }
 
-static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st,
-		       struct nm_err *err)
+static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct nm_err *err)
 {
 	char owner[NFS4_OPAQUE_LIMIT];
 	char host[256] = "localhost";
@@ -276,8 +274,8 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st,
 		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	/* A client owner of our own, so the server never confuses nfsmig's
 	 * short-lived client with the kernel's on the same host. */
-	n = snprintf(owner, sizeof(owner), "nfsmig/%s/%d/%016llx", host,
-		     (int)getpid(), (unsigned long long)nonce);
+	n = snprintf(owner, sizeof(owner), "nfsmig/%s/%d/%016llx", host, (int)getpid(),
+		     (unsigned long long)nonce);
 	memcpy(a->eia_clientowner.co_verifier, &nonce, sizeof(verifier4));
 	a->eia_clientowner.co_ownerid.co_ownerid_len = (unsigned)n;
 	a->eia_clientowner.co_ownerid.co_ownerid_val = owner;
@@ -290,12 +288,12 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st,
 	if (res.status == NFS4_OK) {
 		if (res.resarray.resarray_len != 1) {
 			xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
-			return nm_err_set(err, -EBADMSG,
-					  "%s: malformed EXCHANGE_ID reply",
+			return nm_err_set(err, -EBADMSG, "%s: malformed EXCHANGE_ID reply",
 					  nm_rpc_peer(c->rpc));
 		}
-		EXCHANGE_ID4resok *ok = &res.resarray.resarray_val[0]
-						 .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
+		EXCHANGE_ID4resok *ok =
+			&res.resarray.resarray_val[0]
+				 .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
 		c->clientid = ok->eir_clientid;
 		c->slot_seq = ok->eir_sequenceid; /* CREATE_SESSION's csa_sequence */
 		c->have_clientid = true;
@@ -334,13 +332,12 @@ static int create_session(struct nm_nfs4 *c, struct nm_err *err)
 		nfsstat4 st = res.status;
 
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
-		return nm_err_set(err, nm_nfs4_status_errno(st),
-				  "%s: CREATE_SESSION failed: %s", nm_rpc_peer(c->rpc),
-				  nm_nfs4_status_name(st));
+		return nm_err_set(err, nm_nfs4_status_errno(st), "%s: CREATE_SESSION failed: %s",
+				  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
 	}
-	CREATE_SESSION4resok *ok = &res.resarray.resarray_val[0]
-					    .nfs_resop4_u.opcreate_session
-					    .CREATE_SESSION4res_u.csr_resok4;
+	CREATE_SESSION4resok *ok =
+		&res.resarray.resarray_val[0]
+			 .nfs_resop4_u.opcreate_session.CREATE_SESSION4res_u.csr_resok4;
 	memcpy(c->sessionid, ok->csr_sessionid, sizeof(sessionid4));
 	c->max_ops = ok->csr_fore_chan_attrs.ca_maxoperations;
 	if (c->max_ops > NM_NFS4_OPS_WANTED)
@@ -365,8 +362,7 @@ static void sole_op(struct nm_nfs4 *c, nfs_argop4 *op)
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
 }
 
-static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch,
-		       struct nm_err *err)
+static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct nm_err *err)
 {
 	nfsstat4 st = NFS4_OK;
 	int rc;
@@ -382,19 +378,17 @@ static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch,
 		return rc;
 	if (st == NFS4ERR_MINOR_VERS_MISMATCH) {
 		*mismatch = true;
-		return nm_err_set(err, -EPROTONOSUPPORT,
-				  "%s: server does not support NFSv4.%u",
+		return nm_err_set(err, -EPROTONOSUPPORT, "%s: server does not support NFSv4.%u",
 				  nm_rpc_peer(c->rpc), minor);
 	}
 	if (st != NFS4_OK)
-		return nm_err_set(err, nm_nfs4_status_errno(st),
-				  "%s: EXCHANGE_ID failed: %s", nm_rpc_peer(c->rpc),
-				  nm_nfs4_status_name(st));
+		return nm_err_set(err, nm_nfs4_status_errno(st), "%s: EXCHANGE_ID failed: %s",
+				  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
 	return create_session(c, err);
 }
 
-int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts,
-		 struct nm_nfs4 **out, struct nm_err *err)
+int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
+		 struct nm_err *err)
 {
 	struct nm_nfs4 *c;
 	bool mismatch = false;
@@ -484,8 +478,7 @@ const char *nm_nfs4_peer(const struct nm_nfs4 *c)
 	return nm_rpc_peer(c->rpc);
 }
 
-int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res,
-			 struct nm_err *err)
+int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res, struct nm_err *err)
 {
 	struct rpc_msg msg;
 	XDR x;

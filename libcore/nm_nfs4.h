@@ -10,13 +10,13 @@
 #include "nm_rpc.h"
 
 #define NM_NFS4_MINOR_AUTO (-1)
-#define NM_NFS4_MINOR_MAX 2
+#define NM_NFS4_MINOR_MAX  2
 
 struct nm_nfs4;
 
 struct nm_nfs4_opts {
 	struct nm_rpc_opts rpc;
-	int minor;	/* 0, 1, 2 or NM_NFS4_MINOR_AUTO (try 2, 1, 0) */
+	int minor;	 /* 0, 1, 2 or NM_NFS4_MINOR_AUTO (try 2, 1, 0) */
 	const char *sec; /* NULL or "sys"; anything else: not supported yet */
 };
 
@@ -30,15 +30,15 @@ struct nm_nfs4_reply {
 	COMPOUND4res raw; /* owns everything above */
 };
 
-int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts,
-		 struct nm_nfs4 **out, struct nm_err *err);
+int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
+		 struct nm_err *err);
 
 /* Send ops (SEQUENCE is added in front for 4.1+).  Returns 0 when the
  * server answered, whatever the NFS status; the reply must then be freed
  * with nm_nfs4_reply_free.  A transport error, a malformed reply or a
  * failed SEQUENCE is an error return. */
-int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
-		     struct nm_nfs4_reply *reply, struct nm_err *err);
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
+		     struct nm_err *err);
 
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
 
@@ -61,11 +61,8 @@ const char *nm_nfs4_op_name(nfs_opnum4 op);
 /* A negative errno that fits an NFSv4 status best. */
 int nm_nfs4_status_errno(nfsstat4 st);
 
-
-
 /* Decode one RPC reply message (a record without its record marker) that
  * carries a COMPOUND4res, as the transport would.  On success the caller
  * frees res with xdr_free(xdr_COMPOUND4res, res).  For tests and tools. */
-int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res,
-			 struct nm_err *err);
+int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res, struct nm_err *err);
 #endif

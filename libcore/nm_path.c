@@ -13,8 +13,7 @@ int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err)
 
 	memset(out, 0, sizeof(*out));
 	if (!path || path[0] != '/')
-		return nm_err_set(err, -EINVAL, "'%s' is not an absolute path",
-				  path ? path : "");
+		return nm_err_set(err, -EINVAL, "'%s' is not an absolute path", path ? path : "");
 	while (*p) {
 		const char *s;
 		size_t len;
@@ -35,14 +34,13 @@ int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err)
 		if (len > NM_PATH_MAX_NAME) {
 			nm_path_free(out);
 			return nm_err_set(err, -ENAMETOOLONG,
-					  "a component of '%s' is longer than %d bytes",
-					  path, NM_PATH_MAX_NAME);
+					  "a component of '%s' is longer than %d bytes", path,
+					  NM_PATH_MAX_NAME);
 		}
 		if (out->n == NM_PATH_MAX_COMPONENTS) {
 			nm_path_free(out);
-			return nm_err_set(err, -ENAMETOOLONG,
-					  "'%s' has more than %d components", path,
-					  NM_PATH_MAX_COMPONENTS);
+			return nm_err_set(err, -ENAMETOOLONG, "'%s' has more than %d components",
+					  path, NM_PATH_MAX_COMPONENTS);
 		}
 		if (!out->comp) {
 			out->comp = calloc(NM_PATH_MAX_COMPONENTS, sizeof(char *));

@@ -7,7 +7,7 @@
 #include "nm_err.h"
 
 #define NM_PATH_MAX_COMPONENTS 128
-#define NM_PATH_MAX_NAME 255
+#define NM_PATH_MAX_NAME       255
 
 struct nm_path {
 	char **comp;

@@ -19,8 +19,7 @@ static bool same_addr(const struct nm_reach_addr *a, const struct addrinfo *ai)
 	return a->len == ai->ai_addrlen && memcmp(&a->sa, ai->ai_addr, a->len) == 0;
 }
 
-static int take_addrs(struct nm_reach_host *h, const struct addrinfo *res,
-		      unsigned port)
+static int take_addrs(struct nm_reach_host *h, const struct addrinfo *res, unsigned port)
 {
 	const struct addrinfo *ai;
 
@@ -51,8 +50,8 @@ static int take_addrs(struct nm_reach_host *h, const struct addrinfo *res,
 	return 0;
 }
 
-static int resolve_all(struct nm_reach_host *hosts, size_t n, unsigned port,
-		       int deadline_ms, struct nm_err *err)
+static int resolve_all(struct nm_reach_host *hosts, size_t n, unsigned port, int deadline_ms,
+		       struct nm_err *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct gaicb *cb, **list;
@@ -74,8 +73,7 @@ static int resolve_all(struct nm_reach_host *hosts, size_t n, unsigned port,
 	if (getaddrinfo_a(GAI_NOWAIT, list, (int)n, NULL) != 0) {
 		/* Could not queue them: resolve one by one instead. */
 		for (size_t i = 0; i < n; i++)
-			cb[i].__return = getaddrinfo(hosts[i].name, NULL, &hints,
-						     &cb[i].ar_result);
+			cb[i].__return = getaddrinfo(hosts[i].name, NULL, &hints, &cb[i].ar_result);
 	}
 	for (;;) {
 		bool busy = false;
@@ -98,8 +96,7 @@ static int resolve_all(struct nm_reach_host *hosts, size_t n, unsigned port,
 				}
 			break;
 		}
-		struct timespec ts = { .tv_sec = left / 1000,
-				       .tv_nsec = (left % 1000) * 1000000 };
+		struct timespec ts = { .tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000 };
 		gai_suspend((const struct gaicb *const *)list, (int)n, &ts);
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -120,8 +117,7 @@ static int resolve_all(struct nm_reach_host *hosts, size_t n, unsigned port,
 	return rc;
 }
 
-static int connect_all(struct nm_reach_host *hosts, size_t n, int deadline_ms,
-		       struct nm_err *err)
+static int connect_all(struct nm_reach_host *hosts, size_t n, int deadline_ms, struct nm_err *err)
 {
 	size_t total = 0, k = 0, pending = 0;
 	struct pollfd *pfd;
@@ -142,8 +138,8 @@ static int connect_all(struct nm_reach_host *hosts, size_t n, int deadline_ms,
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < hosts[i].naddr; j++) {
 			struct nm_reach_addr *a = &hosts[i].addr[j];
-			int fd = socket(a->sa.ss_family,
-					SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					0);
 
 			if (fd < 0) {
 				a->result = -errno;
@@ -200,16 +196,16 @@ static int connect_all(struct nm_reach_host *hosts, size_t n, int deadline_ms,
 	return 0;
 }
 
-int nm_reach_check(struct nm_reach_host *hosts, size_t n, unsigned port,
-		   int deadline_ms, struct nm_err *err)
+int nm_reach_check(struct nm_reach_host *hosts, size_t n, unsigned port, int deadline_ms,
+		   struct nm_err *err)
 {
 	int rc;
 
 	if (n == 0)
 		return 0;
 	if (n > NM_REACH_MAX_HOSTS)
-		return nm_err_set(err, -E2BIG, "too many servers to check (%zu, at most %d)",
-				  n, NM_REACH_MAX_HOSTS);
+		return nm_err_set(err, -E2BIG, "too many servers to check (%zu, at most %d)", n,
+				  NM_REACH_MAX_HOSTS);
 	rc = resolve_all(hosts, n, port ? port : NM_RPC_NFS_PORT, deadline_ms, err);
 	if (rc < 0)
 		return rc;
@@ -219,21 +215,12 @@ int nm_reach_check(struct nm_reach_host *hosts, size_t n, unsigned port,
 void nm_reach_describe(const struct nm_reach_addr *a, char *buf, size_t len)
 {
 	switch (a->result) {
-	case 0:
-		snprintf(buf, len, "ok %.1f ms", (double)a->us / 1000.0);
-		break;
-	case -ECONNREFUSED:
-		snprintf(buf, len, "refused");
-		break;
-	case -ETIMEDOUT:
-		snprintf(buf, len, "timeout");
-		break;
+	case 0: snprintf(buf, len, "ok %.1f ms", (double)a->us / 1000.0); break;
+	case -ECONNREFUSED: snprintf(buf, len, "refused"); break;
+	case -ETIMEDOUT: snprintf(buf, len, "timeout"); break;
 	case -ENETUNREACH:
-	case -EHOSTUNREACH:
-		snprintf(buf, len, "unreachable");
-		break;
-	default:
-		snprintf(buf, len, "error: %s", strerror(-a->result));
+	case -EHOSTUNREACH: snprintf(buf, len, "unreachable"); break;
+	default: snprintf(buf, len, "error: %s", strerror(-a->result));
 	}
 }
 

@@ -14,9 +14,9 @@
 struct nm_reach_addr {
 	struct sockaddr_storage sa;
 	socklen_t len;
-	char text[64];	 /* numeric address */
-	int result;	 /* 0 reached, else negative errno (-ETIMEDOUT ...) */
-	int64_t us;	 /* connect time when reached */
+	char text[64]; /* numeric address */
+	int result;    /* 0 reached, else negative errno (-ETIMEDOUT ...) */
+	int64_t us;    /* connect time when reached */
 };
 
 struct nm_reach_host {
@@ -29,8 +29,8 @@ struct nm_reach_host {
 /* Resolve each name to all its addresses (in parallel), then TCP-connect to
  * port on every address at once; each phase waits at most deadline_ms.
  * hosts[i].name must be set; the rest is filled in. */
-int nm_reach_check(struct nm_reach_host *hosts, size_t n, unsigned port,
-		   int deadline_ms, struct nm_err *err);
+int nm_reach_check(struct nm_reach_host *hosts, size_t n, unsigned port, int deadline_ms,
+		   struct nm_err *err);
 
 /* "ok 0.3 ms", "refused", "timeout", "unreachable", "error: ..." */
 void nm_reach_describe(const struct nm_reach_addr *a, char *buf, size_t len);

@@ -24,8 +24,7 @@ struct nm_rpc {
 	char peer[INET6_ADDRSTRLEN + 16];
 };
 
-void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len,
-		     int with_port)
+void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len, int with_port)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -47,8 +46,7 @@ void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len,
 		snprintf(buf, len, "%s:%u", host, port);
 }
 
-int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len,
-		      int deadline_ms)
+int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, int deadline_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	int flags, rc, soerr = 0;
@@ -87,8 +85,7 @@ static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 {
 	int fd, one = 1, rc;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -101,11 +98,10 @@ static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 	return 0;
 }
 
-int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
-		   struct nm_rpc **out, struct nm_err *err)
+int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_rpc **out,
+		   struct nm_err *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
 	char port[16];
 	struct nm_rpc *rpc;
@@ -115,8 +111,7 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
 	AUTH *auth;
 
 	*out = NULL;
-	snprintf(port, sizeof(port), "%u",
-		 opts->port ? opts->port : NM_RPC_NFS_PORT);
+	snprintf(port, sizeof(port), "%u", opts->port ? opts->port : NM_RPC_NFS_PORT);
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)
 		return nm_err_set(err, rc == EAI_NONAME ? -ENOENT : -EHOSTUNREACH,
@@ -135,11 +130,10 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
 	if (last < 0) {
 		freeaddrinfo(res);
 		if (last == -ETIMEDOUT)
-			return nm_err_set(err, last,
-					  "%s port %s: no connection within %d ms",
-					  host, port, opts->connect_ms);
-		return nm_err_set(err, last, "%s port %s: cannot connect: %s",
-				  host, port, strerror(-last));
+			return nm_err_set(err, last, "%s port %s: no connection within %d ms", host,
+					  port, opts->connect_ms);
+		return nm_err_set(err, last, "%s port %s: cannot connect: %s", host, port,
+				  strerror(-last));
 	}
 	rpc = calloc(1, sizeof(*rpc));
 	if (!rpc) {
@@ -151,16 +145,15 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
 	rpc->addrlen = ai->ai_addrlen;
 	freeaddrinfo(res);
 	rpc->call_ms = opts->call_ms;
-	nm_rpc_addr_str((struct sockaddr *)&rpc->addr, rpc->peer,
-			sizeof(rpc->peer), 1);
+	nm_rpc_addr_str((struct sockaddr *)&rpc->addr, rpc->peer, sizeof(rpc->peer), 1);
 
 	nb.buf = &rpc->addr;
 	nb.len = nb.maxlen = rpc->addrlen;
 	rpc->clnt = clnt_vc_create(fd, &nb, opts->prog ? opts->prog : 100003,
 				   opts->vers ? opts->vers : 4, 0, 0);
 	if (!rpc->clnt) {
-		nm_err_set(err, -ECONNABORTED, "%s: cannot set up RPC: %s",
-			   rpc->peer, clnt_spcreateerror("clnt_vc_create"));
+		nm_err_set(err, -ECONNABORTED, "%s: cannot set up RPC: %s", rpc->peer,
+			   clnt_spcreateerror("clnt_vc_create"));
 		close(fd);
 		free(rpc);
 		return -ECONNABORTED;
@@ -177,16 +170,15 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
 	return 0;
 }
 
-static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st,
-			 struct nm_err *err)
+static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st, struct nm_err *err)
 {
 	struct rpc_err re;
 
 	clnt_geterr(rpc->clnt, &re);
 	switch (st) {
 	case RPC_TIMEDOUT:
-		return nm_err_set(err, -ETIMEDOUT, "%s: no reply within %d ms",
-				  rpc->peer, rpc->call_ms);
+		return nm_err_set(err, -ETIMEDOUT, "%s: no reply within %d ms", rpc->peer,
+				  rpc->call_ms);
 	case RPC_CANTRECV:
 		return nm_err_set(err, -ECONNRESET,
 				  "%s: connection lost while waiting for the reply%s%s"
@@ -194,8 +186,8 @@ static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st,
 				  rpc->peer, re.re_errno ? ": " : "",
 				  re.re_errno ? strerror(re.re_errno) : "");
 	case RPC_CANTSEND:
-		return nm_err_set(err, -ECONNRESET, "%s: cannot send: %s",
-				  rpc->peer, strerror(re.re_errno));
+		return nm_err_set(err, -ECONNRESET, "%s: cannot send: %s", rpc->peer,
+				  strerror(re.re_errno));
 	case RPC_CANTDECODERES:
 		return nm_err_set(err, -EBADMSG,
 				  "%s: malformed or oversized reply (not NFSv4, or corrupted)",
@@ -204,22 +196,18 @@ static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st,
 	case RPC_PROGUNAVAIL:
 	case RPC_PROCUNAVAIL:
 		return nm_err_set(err, -EPROTONOSUPPORT,
-				  "%s: server does not speak NFS version 4 (%s)",
-				  rpc->peer, clnt_sperrno(st));
-	case RPC_AUTHERROR:
-		return nm_err_set(err, -EACCES,
-				  "%s: server refused AUTH_SYS credentials (%s)",
-				  rpc->peer, clnt_sperrno(st));
-	case RPC_INTR:
-		return nm_err_set(err, -EINTR, "%s: interrupted", rpc->peer);
-	default:
-		return nm_err_set(err, -EPROTO, "%s: RPC failed: %s", rpc->peer,
+				  "%s: server does not speak NFS version 4 (%s)", rpc->peer,
 				  clnt_sperrno(st));
+	case RPC_AUTHERROR:
+		return nm_err_set(err, -EACCES, "%s: server refused AUTH_SYS credentials (%s)",
+				  rpc->peer, clnt_sperrno(st));
+	case RPC_INTR: return nm_err_set(err, -EINTR, "%s: interrupted", rpc->peer);
+	default: return nm_err_set(err, -EPROTO, "%s: RPC failed: %s", rpc->peer, clnt_sperrno(st));
 	}
 }
 
-int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs,
-		void *args, xdrproc_t xres, void *res, struct nm_err *err)
+int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args, xdrproc_t xres,
+		void *res, struct nm_err *err)
 {
 	struct timeval tv = { .tv_sec = rpc->call_ms / 1000,
 			      .tv_usec = (rpc->call_ms % 1000) * 1000 };

@@ -12,22 +12,22 @@
 struct nm_rpc;
 
 struct nm_rpc_opts {
-	unsigned port;	  /* 0: 2049 */
-	int connect_ms;	  /* deadline for the TCP connect, all addresses together */
-	int call_ms;	  /* deadline for each call's reply */
-	rpcprog_t prog;	  /* 0: NFS (100003) */
-	rpcvers_t vers;	  /* 0: 4 */
+	unsigned port;	/* 0: 2049 */
+	int connect_ms; /* deadline for the TCP connect, all addresses together */
+	int call_ms;	/* deadline for each call's reply */
+	rpcprog_t prog; /* 0: NFS (100003) */
+	rpcvers_t vers; /* 0: 4 */
 };
 
 /* Connect to HOST (a name or a numeric IPv4/IPv6 address, without brackets)
  * and set up AUTH_SYS.  Tries each address until one connects. */
-int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts,
-		   struct nm_rpc **out, struct nm_err *err);
+int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_rpc **out,
+		   struct nm_err *err);
 
 /* One call.  On success the caller owns what xres decoded into res and
  * frees it with xdr_free(xres, res). */
-int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs,
-		void *args, xdrproc_t xres, void *res, struct nm_err *err);
+int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args, xdrproc_t xres,
+		void *res, struct nm_err *err);
 
 /* "192.0.2.1 port 2049" style text for messages. */
 const char *nm_rpc_peer(const struct nm_rpc *rpc);
@@ -39,11 +39,9 @@ void nm_rpc_close(struct nm_rpc *rpc);
 
 /* Non-blocking connect of an already created socket to addr, waiting at most
  * deadline_ms.  Returns 0 or a negative errno (-ETIMEDOUT on the deadline). */
-int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len,
-		      int deadline_ms);
+int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, int deadline_ms);
 
 /* Format addr as text, "[v6]:port" style when port is non-zero. */
-void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len,
-		     int with_port);
+void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len, int with_port);
 
 #endif

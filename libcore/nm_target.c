@@ -50,8 +50,7 @@ int nm_target_parse(const char *arg, struct nm_target *out, struct nm_err *err)
 		host = arg + 1;
 		hend = strchr(host, ']');
 		if (!hend || hend[1] != ':')
-			return nm_err_set(err, -EINVAL,
-					  "'%s': expected [ADDRESS]:/PATH", arg);
+			return nm_err_set(err, -EINVAL, "'%s': expected [ADDRESS]:/PATH", arg);
 		rest = hend + 2;
 	} else {
 		const char *sep = strstr(arg, ":/");
@@ -60,14 +59,13 @@ int nm_target_parse(const char *arg, struct nm_target *out, struct nm_err *err)
 		for (const char *c = arg; sep && c < sep; c++)
 			colons += *c == ':';
 		if (colons > 1)
-			return nm_err_set(err, -EINVAL,
-					  "'%s': bad server name (an IPv6 address goes in brackets)",
-					  arg);
+			return nm_err_set(
+				err, -EINVAL,
+				"'%s': bad server name (an IPv6 address goes in brackets)", arg);
 		host = arg;
 		hend = strchr(arg, ':');
 		if (!hend)
-			return nm_err_set(err, -EINVAL, "'%s': expected SERVER:/PATH",
-					  arg);
+			return nm_err_set(err, -EINVAL, "'%s': expected SERVER:/PATH", arg);
 		rest = hend + 1;
 	}
 	if (rest[0] == '/') {
@@ -75,11 +73,10 @@ int nm_target_parse(const char *arg, struct nm_target *out, struct nm_err *err)
 	} else {
 		const char *c = strchr(rest, ':');
 
-		if (!c || c[1] != '/' ||
-		    parse_port(rest, (size_t)(c - rest), &out->port) < 0)
-			return nm_err_set(err, -EINVAL,
-					  "'%s': expected SERVER[:PORT]:/PATH with a port of 1-65535",
-					  arg);
+		if (!c || c[1] != '/' || parse_port(rest, (size_t)(c - rest), &out->port) < 0)
+			return nm_err_set(
+				err, -EINVAL,
+				"'%s': expected SERVER[:PORT]:/PATH with a port of 1-65535", arg);
 		path = c + 1;
 	}
 	out->host = strndup(host, (size_t)(hend - host));
@@ -88,10 +85,8 @@ int nm_target_parse(const char *arg, struct nm_target *out, struct nm_err *err)
 		nm_target_free(out);
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	}
-	if (!nm_target_valid_host(out->host) ||
-	    (arg[0] != '[' && strchr(out->host, ':'))) {
-		nm_err_set(err, -EINVAL,
-			   "'%s': bad server name (an IPv6 address goes in brackets)",
+	if (!nm_target_valid_host(out->host) || (arg[0] != '[' && strchr(out->host, ':'))) {
+		nm_err_set(err, -EINVAL, "'%s': bad server name (an IPv6 address goes in brackets)",
 			   arg);
 		nm_target_free(out);
 		return -EINVAL;

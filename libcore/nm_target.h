@@ -7,9 +7,9 @@
 #include "nm_err.h"
 
 struct nm_target {
-	char *host; /* a name, an IPv4 address, or an IPv6 address without [] */
+	char *host;    /* a name, an IPv4 address, or an IPv6 address without [] */
 	unsigned port; /* 0 when not given */
-	char *path; /* absolute */
+	char *path;    /* absolute */
 };
 
 /* Does arg name a server path rather than a local file?  ("host:/p") */

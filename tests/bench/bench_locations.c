@@ -79,11 +79,14 @@ int main(int argc, char **argv)
 		}
 		nm_nfs4_close(c);
 		printf("NFSv4.%d  %s:%s\n", minor, argv[1], argv[2]);
-		printf("  RPCs per query, with setup and teardown: %u (%u COMPOUNDs for the query itself)\n",
+		printf("  RPCs per query, with setup and teardown: %u (%u COMPOUNDs for the query "
+		       "itself)\n",
 		       rpcs, compounds);
-		printf("  latency, new connection each time: median %.2f ms, p99 %.2f ms (%d runs)\n",
+		printf("  latency, new connection each time: median %.2f ms, p99 %.2f ms (%d "
+		       "runs)\n",
 		       pct(cold, runs, 0.5), pct(cold, runs, 0.99), runs);
-		printf("  latency, warm session:             median %.2f ms, p99 %.2f ms (%d runs)\n",
+		printf("  latency, warm session:             median %.2f ms, p99 %.2f ms (%d "
+		       "runs)\n",
 		       pct(warm, runs, 0.5), pct(warm, runs, 0.99), runs);
 	}
 	free(cold);

@@ -52,8 +52,8 @@ static int64_t read_call(int fd)
 
 		if (read_full(fd, hdr, 4) < 0)
 			goto out;
-		mark = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-		       (uint32_t)hdr[2] << 8 | hdr[3];
+		mark = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 |
+		       hdr[3];
 		len = mark & 0x7fffffffu;
 		if (total + len > MAX_RECORD)
 			goto out;

@@ -65,15 +65,13 @@ unsigned char *hexfile_load(const char *name, size_t *len)
 	return buf;
 }
 
-const unsigned char *hexfile_record(const unsigned char *buf, size_t len,
-				    size_t *rlen)
+const unsigned char *hexfile_record(const unsigned char *buf, size_t len, size_t *rlen)
 {
 	uint32_t mark;
 
 	if (len < 4)
 		return NULL;
-	mark = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
-	       (uint32_t)buf[2] << 8 | buf[3];
+	mark = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
 	if (!(mark & 0x80000000u) || (mark & 0x7fffffffu) != len - 4)
 		return NULL;
 	*rlen = len - 4;

@@ -10,7 +10,6 @@ unsigned char *hexfile_load(const char *name, size_t *len);
 
 /* A captured TCP payload starts with an RPC record marker: check it says one
  * last fragment of the right length and return the record after it. */
-const unsigned char *hexfile_record(const unsigned char *buf, size_t len,
-				    size_t *rlen);
+const unsigned char *hexfile_record(const unsigned char *buf, size_t len, size_t *rlen);
 
 #endif

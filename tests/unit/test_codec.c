@@ -35,8 +35,7 @@ static int decode_all(const unsigned char *rec, size_t len, struct nm_err *err)
 
 		if (r->resop != OP_GETATTR || r->nfs_resop4_u.opgetattr.status != NFS4_OK)
 			continue;
-		rc = nm_fattr_decode(&r->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4
-					      .obj_attributes,
+		rc = nm_fattr_decode(&r->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
 				     &f, err);
 		if (rc < 0)
 			break;
@@ -63,9 +62,9 @@ static int last_getattr(const unsigned char *rec, size_t len, struct nm_fattr *f
 	for (unsigned i = res.resarray.resarray_len; i-- > 0;) {
 		r = &res.resarray.resarray_val[i];
 		if (r->resop == OP_GETATTR) {
-			rc = nm_fattr_decode(&r->nfs_resop4_u.opgetattr.GETATTR4res_u
-						      .resok4.obj_attributes,
-					     f, &err);
+			rc = nm_fattr_decode(
+				&r->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes, f,
+				&err);
 			break;
 		}
 	}
@@ -89,9 +88,9 @@ static void test_values(struct unit *u)
 	}
 	UNIT_CHECK(u, last_getattr(rec, rlen, &f) == 0,
 		   "GETATTR(fsid, rdattr_error, fs_locations) decodes");
-	UNIT_CHECK(u, nm_fattr_has(&f, NM_FATTR_FSID) &&
-			      nm_fattr_has(&f, NM_FATTR_FS_LOCATIONS) &&
-			      nm_fattr_has(&f, NM_FATTR_RDATTR_ERROR),
+	UNIT_CHECK(u,
+		   nm_fattr_has(&f, NM_FATTR_FSID) && nm_fattr_has(&f, NM_FATTR_FS_LOCATIONS) &&
+			   nm_fattr_has(&f, NM_FATTR_RDATTR_ERROR),
 		   "fsid, rdattr_error and fs_locations are present");
 	UNIT_CHECK(u, f.rdattr_error == NFS4ERR_MOVED, "rdattr_error is NFS4ERR_MOVED");
 	memset(&out, 0, sizeof(out));
@@ -99,9 +98,10 @@ static void test_values(struct unit *u)
 	UNIT_CHECK(u, out.absent, "the file system is reported absent");
 	UNIT_CHECK(u, out.fs_root && strcmp(out.fs_root, "/export/ref-name") == 0,
 		   "fs_root is /export/ref-name (got %s)", out.fs_root ? out.fs_root : "NULL");
-	UNIT_CHECK(u, out.nloc == 1 && out.loc[0].nservers == 1 &&
-			      strcmp(out.loc[0].servers[0], "srv2.nfsmig.test") == 0 &&
-			      strcmp(out.loc[0].rootpath, "/export/data") == 0,
+	UNIT_CHECK(u,
+		   out.nloc == 1 && out.loc[0].nservers == 1 &&
+			   strcmp(out.loc[0].servers[0], "srv2.nfsmig.test") == 0 &&
+			   strcmp(out.loc[0].rootpath, "/export/data") == 0,
 		   "one location: srv2.nfsmig.test:/export/data");
 	UNIT_CHECK(u, out.have_fsid && out.fsid_major == 9310058551751936460ULL,
 		   "fsid.major as tshark decodes it");
@@ -139,8 +139,8 @@ static void test_fixture(struct unit *u, const char *name)
 		free(copy);
 	}
 	UNIT_CHECK(u, wrong == 0 && bad == 0,
-		   "%s: all %zu truncations fail with a message (%d decoded, %d silent)",
-		   name, rlen, wrong, bad);
+		   "%s: all %zu truncations fail with a message (%d decoded, %d silent)", name,
+		   rlen, wrong, bad);
 
 	/* Every byte replaced by each garbage value: decode or fail cleanly. */
 	bad = 0;
@@ -157,8 +157,9 @@ static void test_fixture(struct unit *u, const char *name)
 			free(copy);
 		}
 	}
-	UNIT_CHECK(u, bad == 0, "%s: %zu corrupted copies decode or fail with a message (%d decoded)",
-		   name, rlen * sizeof(garbage), ok);
+	UNIT_CHECK(u, bad == 0,
+		   "%s: %zu corrupted copies decode or fail with a message (%d decoded)", name,
+		   rlen * sizeof(garbage), ok);
 	free(buf);
 }
 

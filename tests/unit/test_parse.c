@@ -24,8 +24,9 @@ static void test_paths(struct unit *u)
 	struct nm_err err = { 0 };
 	char *s, big[600];
 
-	UNIT_CHECK(u, nm_path_split("/a//b/./c/../d/", &p, &err) == 0 && p.n == 3 &&
-			      strcmp(p.comp[0], "a") == 0 && strcmp(p.comp[2], "d") == 0,
+	UNIT_CHECK(u,
+		   nm_path_split("/a//b/./c/../d/", &p, &err) == 0 && p.n == 3 &&
+			   strcmp(p.comp[0], "a") == 0 && strcmp(p.comp[2], "d") == 0,
 		   "path: /a//b/./c/../d/ -> a b d");
 	s = nm_path_join(&p, p.n);
 	UNIT_CHECK(u, s && strcmp(s, "/a/b/d") == 0, "path: joins back to /a/b/d");
@@ -64,24 +65,27 @@ static void test_targets(struct unit *u)
 	struct nm_target t;
 	struct nm_err err = { 0 };
 
-	UNIT_CHECK(u, nm_target_is_remote("srv:/x") && !nm_target_is_remote("/mnt/x") &&
-			      !nm_target_is_remote("./a:/b") && !nm_target_is_remote("plain"),
+	UNIT_CHECK(u,
+		   nm_target_is_remote("srv:/x") && !nm_target_is_remote("/mnt/x") &&
+			   !nm_target_is_remote("./a:/b") && !nm_target_is_remote("plain"),
 		   "target: remote or local");
-	UNIT_CHECK(u, nm_target_parse("srv1.example:/export/a", &t, &err) == 0 &&
-			      strcmp(t.host, "srv1.example") == 0 && t.port == 0 &&
-			      strcmp(t.path, "/export/a") == 0,
+	UNIT_CHECK(u,
+		   nm_target_parse("srv1.example:/export/a", &t, &err) == 0 &&
+			   strcmp(t.host, "srv1.example") == 0 && t.port == 0 &&
+			   strcmp(t.path, "/export/a") == 0,
 		   "target: host:/path");
 	nm_target_free(&t);
-	UNIT_CHECK(u, nm_target_parse("192.0.2.1:2050:/e", &t, &err) == 0 &&
-			      strcmp(t.host, "192.0.2.1") == 0 && t.port == 2050,
+	UNIT_CHECK(u,
+		   nm_target_parse("192.0.2.1:2050:/e", &t, &err) == 0 &&
+			   strcmp(t.host, "192.0.2.1") == 0 && t.port == 2050,
 		   "target: address:port:/path");
 	nm_target_free(&t);
-	UNIT_CHECK(u, nm_target_parse("[2001:db8::12]:/e", &t, &err) == 0 &&
-			      strcmp(t.host, "2001:db8::12") == 0 && t.port == 0,
+	UNIT_CHECK(u,
+		   nm_target_parse("[2001:db8::12]:/e", &t, &err) == 0 &&
+			   strcmp(t.host, "2001:db8::12") == 0 && t.port == 0,
 		   "target: [v6]:/path");
 	nm_target_free(&t);
-	UNIT_CHECK(u, nm_target_parse("[2001:db8::12]:2049:/e", &t, &err) == 0 &&
-			      t.port == 2049,
+	UNIT_CHECK(u, nm_target_parse("[2001:db8::12]:2049:/e", &t, &err) == 0 && t.port == 2049,
 		   "target: [v6]:port:/path");
 	nm_target_free(&t);
 	UNIT_CHECK(u, nm_target_parse("2001:db8::12:/e", &t, &err) == -EINVAL,
@@ -103,53 +107,61 @@ static void test_mounts(struct unit *u)
 	struct nm_err err = { 0 };
 	char *sp = NULL;
 
-	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v42/a/b", &m, &sp, &err) == 0 &&
-			      strcmp(m.target, "/mnt/v42") == 0 &&
-			      strcmp(m.server, "192.0.2.11") == 0 && m.vers == 4 &&
-			      m.minor == 2 && m.port == 0 && strcmp(sp, "/export/a/b") == 0,
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/mnt/v42/a/b", &m, &sp, &err) == 0 &&
+			   strcmp(m.target, "/mnt/v42") == 0 &&
+			   strcmp(m.server, "192.0.2.11") == 0 && m.vers == 4 && m.minor == 2 &&
+			   m.port == 0 && strcmp(sp, "/export/a/b") == 0,
 		   "mount: v4.2, server from addr=, server path /export/a/b (%s)",
 		   sp ? sp : err.msg);
 	nm_mount_free(&m);
 	free(sp);
-	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v40", &m, &sp, &err) == 0 && m.minor == 0 &&
-			      m.port == 2050 && strcmp(sp, "/export/data") == 0,
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/mnt/v40", &m, &sp, &err) == 0 && m.minor == 0 &&
+			   m.port == 2050 && strcmp(sp, "/export/data") == 0,
 		   "mount: v4.0 with port=2050, the mount point itself");
 	nm_mount_free(&m);
 	free(sp);
-	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v42/sub/deeper/f", &m, &sp, &err) == 0 &&
-			      strcmp(m.target, "/mnt/v42/sub/deeper") == 0 &&
-			      strcmp(m.server, "2001:db8::12") == 0 &&
-			      strcmp(m.source_host, "2001:db8::12") == 0 && m.minor == 1 &&
-			      strcmp(sp, "/export/f") == 0,
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/mnt/v42/sub/deeper/f", &m, &sp, &err) == 0 &&
+			   strcmp(m.target, "/mnt/v42/sub/deeper") == 0 &&
+			   strcmp(m.server, "2001:db8::12") == 0 &&
+			   strcmp(m.source_host, "2001:db8::12") == 0 && m.minor == 1 &&
+			   strcmp(sp, "/export/f") == 0,
 		   "mount: the deepest mount wins; IPv6 source in brackets");
 	nm_mount_free(&m);
 	free(sp);
-	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/bind/x", &m, &sp, &err) == 0 &&
-			      strcmp(sp, "/export/data/sub/x") == 0 && strcmp(m.sec, "krb5p") == 0,
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/mnt/bind/x", &m, &sp, &err) == 0 &&
+			   strcmp(sp, "/export/data/sub/x") == 0 && strcmp(m.sec, "krb5p") == 0,
 		   "mount: a bind mount's root is part of the server path (%s)", sp ? sp : "");
 	nm_mount_free(&m);
 	free(sp);
-	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/old/z", &m, &sp, &err) == 0 && m.minor == 1 &&
-			      strcmp(sp, "/z") == 0,
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/mnt/old/z", &m, &sp, &err) == 0 && m.minor == 1 &&
+			   strcmp(sp, "/z") == 0,
 		   "mount: vers=4,minorversion=1 and an export of /");
 	nm_mount_free(&m);
 	free(sp);
-	UNIT_CHECK(u, nm_mount_find(mi, "/mnt/v3/x", &m, &sp, &err) == -EPROTONOSUPPORT &&
-			      strstr(err.msg, "NFSv3"),
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/mnt/v3/x", &m, &sp, &err) == -EPROTONOSUPPORT &&
+			   strstr(err.msg, "NFSv3"),
 		   "mount: NFSv3 is a clear error: %s", err.msg);
-	UNIT_CHECK(u, nm_mount_find(mi, "/proc/self", &m, &sp, &err) == -EMEDIUMTYPE &&
-			      strstr(err.msg, "not on an NFS mount"),
+	UNIT_CHECK(u,
+		   nm_mount_find(mi, "/proc/self", &m, &sp, &err) == -EMEDIUMTYPE &&
+			   strstr(err.msg, "not on an NFS mount"),
 		   "mount: not NFS is a clear error: %s", err.msg);
-	UNIT_CHECK(u, nm_mount_find("/nonexistent/mountinfo", "/x", &m, &sp, &err) < 0 &&
-			      err.msg[0],
+	UNIT_CHECK(u,
+		   nm_mount_find("/nonexistent/mountinfo", "/x", &m, &sp, &err) < 0 && err.msg[0],
 		   "mount: a missing table is a clear error: %s", err.msg);
 	UNIT_CHECK(u, nm_mount_find(NULL, "/nonexistent/path/here", &m, &sp, &err) == -ENOENT,
 		   "mount: a missing path is a clear error: %s", err.msg);
-	UNIT_CHECK(u, nm_mount_from_fields("/m", "nocolon", "nfs4", "/", "vers=4.1", &m,
-					   &err) == -EINVAL,
+	UNIT_CHECK(u,
+		   nm_mount_from_fields("/m", "nocolon", "nfs4", "/", "vers=4.1", &m, &err) ==
+			   -EINVAL,
 		   "mount: a source without SERVER: is refused: %s", err.msg);
-	UNIT_CHECK(u, nm_mount_from_fields("/m", "s:/e", "nfs4", "/", "vers=4.x", &m,
-					   &err) == -EINVAL,
+	UNIT_CHECK(u,
+		   nm_mount_from_fields("/m", "s:/e", "nfs4", "/", "vers=4.x", &m, &err) == -EINVAL,
 		   "mount: a garbled vers= is refused: %s", err.msg);
 	free(mi);
 }

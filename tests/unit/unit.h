@@ -11,18 +11,17 @@ struct unit {
 };
 
 /* cond is evaluated exactly once. */
-#define UNIT_CHECK(u, cond, ...)                                            \
-	do {                                                                \
-		int unit_ok_ = !!(cond);                                    \
-		(u)->n++;                                                   \
-		if (!unit_ok_)                                              \
-			(u)->failed++;                                      \
-		printf("%sok %d - ", unit_ok_ ? "" : "not ", (u)->n);       \
-		printf(__VA_ARGS__);                                        \
-		printf("\n");                                               \
-		if (!unit_ok_)                                              \
-			printf("#   failed: %s (%s:%d)\n", #cond, __FILE__,  \
-			       __LINE__);                                   \
+#define UNIT_CHECK(u, cond, ...)                                                                   \
+	do {                                                                                       \
+		int unit_ok_ = !!(cond);                                                           \
+		(u)->n++;                                                                          \
+		if (!unit_ok_)                                                                     \
+			(u)->failed++;                                                             \
+		printf("%sok %d - ", unit_ok_ ? "" : "not ", (u)->n);                              \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		if (!unit_ok_)                                                                     \
+			printf("#   failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);             \
 	} while (0)
 
 /* Line-buffered, so a crash (or a sanitizer's abort) keeps what came before. */
