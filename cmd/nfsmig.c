@@ -1,5 +1,6 @@
 /* nfsmig - see, check and trust NFSv4 migration on Linux. */
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@ int main(int argc, char **argv)
 {
 	const struct nm_command *c;
 
+	/* A server that hangs up must give an error, not kill us (nm_rpc.h). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		nm_cmd_help(1, argv);
 		return NM_EXIT_USAGE;

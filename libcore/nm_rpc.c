@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct nm_rpc {
 	socklen_t addrlen;
 	int call_ms;
 	unsigned calls;
+	bool broken; /* a call failed in transport: the stream is unusable */
 	char peer[INET6_ADDRSTRLEN + 16];
 };
 
@@ -213,11 +215,17 @@ int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args,
 			      .tv_usec = (rpc->call_ms % 1000) * 1000 };
 	enum clnt_stat st;
 
+	if (rpc->broken)
+		return nm_err_set(err, -ENOTCONN, "%s: connection already failed", rpc->peer);
 	rpc->calls++;
 	st = clnt_call(rpc->clnt, proc, xargs, args, xres, res, tv);
 	if (st != RPC_SUCCESS) {
-		/* Whatever was decoded before the failure is ours to free. */
+		/* Whatever was decoded before the failure is ours to free.
+		 * After a timeout, a lost connection or an undecodable reply
+		 * the record stream is out of step: no further call on it, so
+		 * teardown after a failure costs no second deadline. */
 		xdr_free(xres, res);
+		rpc->broken = true;
 		return map_rpc_error(rpc, st, err);
 	}
 	return 0;

@@ -24,8 +24,10 @@ struct nm_rpc_opts {
 int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_rpc **out,
 		   struct nm_err *err);
 
-/* One call.  On success the caller owns what xres decoded into res and
- * frees it with xdr_free(xres, res). */
+/* One call.  libtirpc writes with write(2): a program using this must
+ * ignore SIGPIPE, or a peer that hangs up kills it.  After a transport
+ * failure every further call fails at once with -ENOTCONN.  On success the caller owns what xres
+ * decoded into res and frees it with xdr_free(xres, res). */
 int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args, xdrproc_t xres,
 		void *res, struct nm_err *err);
 

@@ -179,6 +179,27 @@ teardown() {
 	assert_output --partial "192.0.2.1:20495: connection lost while waiting for the reply"
 }
 
+@test "NFSv4.1: a connection closed mid-reply ends in an error, not SIGPIPE" {
+	fake_start 20497 replay wire/v41-exchange-id.hex wire/v41-create-session.hex \
+		wire/v41-fsloc-root-moved.hex@50
+	run nm locations --nfsvers 4.1 192.0.2.1:20497:/
+	assert_failure 1
+	assert_output --partial "192.0.2.1:20497: connection lost while waiting for the reply"
+}
+
+@test "NFSv4.1: a server that stops answering mid-session costs one deadline, not three" {
+	fake_start 20498 replay wire/v41-exchange-id.hex wire/v41-create-session.hex
+	local t0 t1
+	t0=$(now_ms)
+	run nm locations --nfsvers 4.1 -t 1 192.0.2.1:20498:/
+	t1=$(now_ms)
+	assert_failure 1
+	assert_output "nfsmig: 192.0.2.1:20498: no reply within 1000 ms"
+	# One 1 s deadline; DESTROY_SESSION and DESTROY_CLIENTID are not tried
+	# on a connection that failed.
+	((t1 - t0 < 2500))
+}
+
 @test "a reply that answers other operations than were sent" {
 	fake_start 20496 replay wire/v41-exchange-id.hex
 	run nm locations --nfsvers 4.0 192.0.2.1:20496:/export
