@@ -76,7 +76,6 @@ struct query {
 	char *path;
 	int minor;
 	char *sec;
-	char *what; /* for messages: the argument as given */
 };
 
 static void query_free(struct query *q)
@@ -84,14 +83,12 @@ static void query_free(struct query *q)
 	free(q->host);
 	free(q->path);
 	free(q->sec);
-	free(q->what);
 }
 
 static int resolve_query(const char *arg, const struct loc_opts *o, struct query *q,
 			 struct nm_err *err)
 {
 	memset(q, 0, sizeof(*q));
-	q->what = strdup(arg);
 	if (nm_target_is_remote(arg)) {
 		struct nm_target t;
 		int rc = nm_target_parse(arg, &t, err);
@@ -103,7 +100,7 @@ static int resolve_query(const char *arg, const struct loc_opts *o, struct query
 		q->path = t.path;
 		q->minor = o->minor;
 		q->sec = strdup("sys");
-		return q->what && q->sec ? 0 : nm_err_set(err, -ENOMEM, "out of memory");
+		return q->sec ? 0 : nm_err_set(err, -ENOMEM, "out of memory");
 	}
 	struct nm_mount m;
 	char *spath;
@@ -117,7 +114,7 @@ static int resolve_query(const char *arg, const struct loc_opts *o, struct query
 	q->minor = o->minor != NM_NFS4_MINOR_AUTO ? o->minor : m.minor;
 	q->sec = strdup(m.sec);
 	nm_mount_free(&m);
-	if (!q->host || !q->sec || !q->what)
+	if (!q->host || !q->sec)
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }

@@ -170,11 +170,6 @@ static int walk(struct nm_nfs4 *c, const struct nm_path *p, size_t n, const enum
 	}
 }
 
-static char *dup_printable(const char *bytes, unsigned len)
-{
-	return nm_path_printable(bytes, len);
-}
-
 int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out, struct nm_err *err)
 {
 	const fs_locations4 *fl = &f->fs_locations;
@@ -220,7 +215,7 @@ int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out, s
 					err, -EBADMSG,
 					"malformed fs_locations: empty server name in location %u",
 					i + 1);
-			d->servers[j] = dup_printable(s->utf8str_cis_val, s->utf8str_cis_len);
+			d->servers[j] = nm_path_printable(s->utf8str_cis_val, s->utf8str_cis_len);
 			if (!d->servers[j])
 				return nm_err_set(err, -ENOMEM, "out of memory");
 			d->nservers++;

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nfs4_prot.h"
-
 int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err)
 {
 	const char *p = path;
@@ -97,9 +95,8 @@ char *nm_path_printable(const char *bytes, size_t len)
 	return s;
 }
 
-char *nm_path_from_wire(const void *pathname)
+char *nm_path_from_wire(const pathname4 *p)
 {
-	const pathname4 *p = pathname;
 	size_t len = 2, i;
 	char *s, *q;
 

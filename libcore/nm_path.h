@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "nfs4_prot.h"
 #include "nm_err.h"
 
 #define NM_PATH_MAX_COMPONENTS 128
@@ -24,7 +25,7 @@ char *nm_path_join(const struct nm_path *p, size_t n);
 
 /* A pathname4 from the wire as "/a/b" (bytes outside printable ASCII are
  * escaped as \xNN); NULL when out of memory. */
-char *nm_path_from_wire(const void *pathname4);
+char *nm_path_from_wire(const pathname4 *p);
 
 void nm_path_free(struct nm_path *p);
 

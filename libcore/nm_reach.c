@@ -71,9 +71,9 @@ static int resolve_all(struct nm_reach_host *hosts, size_t n, unsigned port, int
 		list[i] = &cb[i];
 	}
 	if (getaddrinfo_a(GAI_NOWAIT, list, (int)n, NULL) != 0) {
-		/* Could not queue them: resolve one by one instead. */
-		for (size_t i = 0; i < n; i++)
-			cb[i].__return = getaddrinfo(hosts[i].name, NULL, &hints, &cb[i].ar_result);
+		free(cb);
+		free(list);
+		return nm_err_set(err, -EAGAIN, "cannot start name resolution");
 	}
 	for (;;) {
 		bool busy = false;
