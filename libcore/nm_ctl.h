@@ -1,0 +1,42 @@
+/* nm_ctl - the nfsmigd control socket: one request line, one reply line.
+ *
+ *   request:  "RESOLVE\t<description>\t<callout>\n"
+ *   reply:    "OK\t<timeout>\t<payload>\t<source>\n"
+ *             "FAIL\t<timeout>\t<errno>\t<why>\n"
+ * Lines are at most NM_CTL_LINE_MAX bytes; fields hold no tab or newline
+ * (descriptions and callouts are validated before they are sent). */
+#ifndef NM_CTL_H
+#define NM_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nm_err.h"
+#include "nm_upcall.h"
+
+#define NM_CTL_LINE_MAX 2048
+
+struct nm_ctl_reply {
+	bool ok;
+	unsigned timeout;
+	int error; /* errno to reject with, when !ok */
+	char payload[NM_UPCALL_PAYLOAD_MAX];
+	char text[256]; /* source when ok, why when not */
+};
+
+/* Ask the daemon at path: connect within connect_ms, answer within
+ * answer_ms.  -ECONNREFUSED/-ENOENT when no daemon runs, -ETIMEDOUT,
+ * -ECONNRESET when it went away, -EBADMSG for a garbled reply. */
+int nm_ctl_ask(const char *path, const char *desc, const char *callout, int connect_ms,
+	       int answer_ms, struct nm_ctl_reply *r, struct nm_err *err);
+
+/* Server side: split a request line (newline removed) in place. */
+int nm_ctl_parse_request(char *line, char **desc, char **callout);
+
+/* Server side: format a reply line; returns its length or -1. */
+int nm_ctl_format_reply(const struct nm_ctl_reply *r, char *buf, size_t cap);
+
+/* Parse a reply line (newline removed) into r. */
+int nm_ctl_parse_reply(const char *line, struct nm_ctl_reply *r);
+
+#endif

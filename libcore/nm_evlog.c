@@ -1,0 +1,76 @@
+#include "nm_evlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int nm_evlog_upcall(const char *state_dir, const char *name, const char *callout,
+		    const char *answer, unsigned ttl, const char *status, const char *by,
+		    struct nm_err *err)
+{
+	char path[512], *line = NULL;
+	size_t len = 0;
+	struct timespec ts;
+	FILE *m;
+	int fd;
+
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+		return nm_err_set(err, -errno, "%s: %s", state_dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/upcalls.log", state_dir);
+	m = open_memstream(&line, &len);
+	if (!m)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(m, "{\"time\":%lld.%03ld,\"event\":\"upcall\",\"name\":", (long long)ts.tv_sec,
+		ts.tv_nsec / 1000000);
+	json_str(m, name);
+	fputs(",\"callout\":", m);
+	json_str(m, callout);
+	fputs(",\"answer\":", m);
+	json_str(m, answer);
+	fprintf(m, ",\"ttl\":%u,\"status\":", ttl);
+	json_str(m, status);
+	fputs(",\"by\":", m);
+	json_str(m, by);
+	fputs("}\n", m);
+	fclose(m);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		free(line);
+		return nm_err_set(err, -e, "%s: %s", path, strerror(e));
+	}
+	/* One write of one line: appends from several writers do not mix. */
+	if (write(fd, line, len) != (ssize_t)len) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		free(line);
+		return nm_err_set(err, -e, "%s: %s", path, strerror(e));
+	}
+	close(fd);
+	free(line);
+	return 0;
+}

@@ -1,0 +1,131 @@
+#include "nm_upcall.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sys/socket.h>
+
+int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req *req,
+		    struct nm_err *err)
+{
+	const char *name = desc, *colon;
+	char opts[256];
+	char *save = NULL, *tok;
+
+	memset(req, 0, sizeof(*req));
+	if (!desc || strlen(desc) > NM_DNS_NAME_MAX + 8)
+		return nm_err_set(err, -EINVAL, "key description too long");
+	colon = strchr(desc, ':');
+	/* "a:" and "aaaa:" select a family; an IPv6 literal has colons too,
+	 * but never after a run of letters a. */
+	if (colon && strspn(desc, "abcdefghijklmnopqrstuvwxyz") == (size_t)(colon - desc)) {
+		size_t n = (size_t)(colon - desc);
+
+		if (n == 1 && desc[0] == 'a')
+			req->want4 = true;
+		else if (n == 4 && strncmp(desc, "aaaa", 4) == 0)
+			req->want6 = true;
+		else
+			return nm_err_set(err, -EINVAL,
+					  "query type '%.*s' is not supported (only a: and aaaa:)",
+					  (int)(n > 16 ? 16 : n), desc);
+		name = colon + 1;
+	}
+	if (!nm_dns_valid_name(name))
+		return nm_err_set(err, -EINVAL, "'%.64s' is not a valid host name", name);
+	snprintf(req->name, sizeof(req->name), "%s", name);
+	if (!callout)
+		callout = "";
+	if (strlen(callout) >= sizeof(opts))
+		return nm_err_set(err, -EINVAL, "callout options too long");
+	strcpy(opts, callout);
+	req->legacy = strspn(opts, " ") == strlen(opts);
+	for (tok = strtok_r(opts, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (strcmp(tok, "ipv4") == 0)
+			req->want4 = true;
+		else if (strcmp(tok, "ipv6") == 0)
+			req->want6 = true;
+		else if (strcmp(tok, "list") == 0)
+			req->list = true;
+		else
+			return nm_err_set(err, -EINVAL, "unknown callout option '%.32s'", tok);
+	}
+	if (!req->want4 && !req->want6)
+		req->want4 = req->want6 = true;
+	return 0;
+}
+
+int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len)
+{
+	int first = c->prefer == NM_PREFER_IPV6 ? AF_INET6 : AF_INET;
+	int second = first == AF_INET ? AF_INET6 : AF_INET;
+	int order[2] = { first, second };
+	size_t off = 0;
+	int n = 0;
+
+	if (cap == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	for (int f = 0; f < 2; f++) {
+		for (size_t i = 0; i < ans->naddr; i++) {
+			const struct nm_dns_addr *a = &ans->addr[i];
+			char text[64];
+			size_t tl;
+
+			if (a->family != order[f] || (a->family == AF_INET && !req->want4) ||
+			    (a->family == AF_INET6 && !req->want6))
+				continue;
+			nm_dns_addr_str(a, text, sizeof(text));
+			tl = strlen(text);
+			if (off + tl + (n ? 1 : 0) + 1 > cap)
+				break; /* the list is cut at the size the kernel takes */
+			if (n)
+				buf[off++] = ',';
+			memcpy(buf + off, text, tl + 1);
+			off += tl;
+			n++;
+			/* The NFS client parses the whole payload as ONE address. */
+			if (!req->list)
+				goto done;
+		}
+	}
+done:
+	if (n == 0)
+		return -ENODATA;
+	*len = off + 1;
+	return 0;
+}
+
+unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans)
+{
+	unsigned t;
+
+	switch (ans->status) {
+	case NM_DNS_OK:
+		if (ans->from_hosts)
+			return c->hosts_ttl;
+		t = ans->ttl;
+		if (t < c->min_ttl)
+			t = c->min_ttl;
+		if (t > c->max_ttl)
+			t = c->max_ttl;
+		return t;
+	case NM_DNS_NXDOMAIN:
+	case NM_DNS_NODATA: return c->negative_ttl;
+	case NM_DNS_TEMPFAIL: return c->tempfail_ttl;
+	case NM_DNS_SERVFAIL: return c->servfail_ttl;
+	}
+	return c->servfail_ttl;
+}
+
+int nm_upcall_reject_errno(enum nm_dns_status s)
+{
+	switch (s) {
+	case NM_DNS_NXDOMAIN:
+	case NM_DNS_NODATA: return ENODATA;
+	case NM_DNS_TEMPFAIL: return EAGAIN;
+	default: return ECONNREFUSED;
+	}
+}

@@ -1,0 +1,45 @@
+/* nm_upcall - the dns_resolver key request: description, callout, payload.
+ *
+ * Pure functions (no keys, no network): the daemon and the upcall program
+ * share them, and tests call them directly. */
+#ifndef NM_UPCALL_H
+#define NM_UPCALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nm_conf.h"
+#include "nm_dns.h"
+#include "nm_err.h"
+
+/* The kernel bounds a dns_resolver payload (kernel: 1 page less some). */
+#define NM_UPCALL_PAYLOAD_MAX 1024
+
+struct nm_upcall_req {
+	char name[NM_DNS_NAME_MAX + 1];
+	bool want4, want6; /* families to look up */
+	bool list;	   /* all addresses, comma-separated */
+	bool legacy;	   /* empty callout (the NFS client): exactly one address */
+};
+
+/* Parse a key description ("NAME", "a:NAME", "aaaa:NAME") and its callout
+ * options ("ipv4 ipv6 list", space-separated).  Anything else is -EINVAL
+ * with a message saying what. */
+int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req *req,
+		    struct nm_err *err);
+
+/* The payload for an answer: one address (preference from conf) or the
+ * list; NUL-terminated, *len counting the NUL.  -ENODATA when the answer
+ * has no address the request can use. */
+int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len);
+
+/* The key timeout for an answer: its TTL clamped to [min_ttl, max_ttl], the
+ * hosts TTL for hosts answers, the cause's timeout for failures. */
+unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
+
+/* The errno a key is rejected with for a failed answer (as key.dns_resolver:
+ * ENODATA, EAGAIN, ECONNREFUSED). */
+int nm_upcall_reject_errno(enum nm_dns_status s);
+
+#endif
