@@ -1,15 +1,106 @@
-/* nfsmigd - the dns_resolver upcall handler and mount watcher (to come). */
-
+/* nfsmigd - the dns_resolver upcall handler and the nfsmig daemon.
+ *
+ *   nfsmigd [-c FILE] -k KEY              as request-key's handler (%k)
+ *   nfsmigd [-c FILE] [-v] -D DESC [CALLOUT]   the same, printed, no key
+ *   nfsmigd [-c FILE] [-v] [-F]           the daemon (cache, upcall record)
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "nfsmigd.h"
+
+void nfsmigd_log(const struct nfsmigd_opts *o, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (prio >= LOG_INFO && o->verbose == 0)
+		return;
+	va_start(ap, fmt);
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+	if (prio <= LOG_WARNING || o->verbose || isatty(2) || o->foreground) {
+		va_start(ap, fmt);
+		fprintf(stderr, "nfsmigd: ");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: nfsmigd [-c FILE] -k KEY\n"
+		   "       nfsmigd [-c FILE] [-v] -D DESCRIPTION [CALLOUT]\n"
+		   "       nfsmigd [-c FILE] [-v] [-F]\n");
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
-		printf("nfsmigd %s\n", PACKAGE_VERSION);
-		return 0;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "foreground", no_argument, NULL, 'F' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nfsmigd_opts o = { 0 };
+	const char *config = NM_CONF_DEFAULT, *key = NULL;
+	bool config_given = false, debug = false;
+	struct nm_err err = { 0 };
+	int c;
+
+	signal(SIGPIPE, SIG_IGN);
+	openlog("nfsmigd", LOG_PID, LOG_DAEMON);
+	while ((c = getopt_long(argc, argv, "c:k:DFvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			config_given = true;
+			break;
+		case 'k': key = optarg; break;
+		case 'D': debug = true; break;
+		case 'F': o.foreground = true; break;
+		case 'v': o.verbose++; break;
+		case 'V': printf("nfsmigd %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
 	}
-	fprintf(stderr, "nfsmigd: not yet: the dns_resolver upcall and the mount watcher "
-			"are still to be built\n");
-	return 1;
+	nm_conf_defaults(&o.conf);
+	if (nm_conf_load(&o.conf, config, !config_given, &err) < 0) {
+		nfsmigd_log(&o, LOG_ERR, "%s", err.msg);
+		if (key) {
+			/* The kernel must not wait on a bad configuration. */
+			return nfsmigd_upcall(NULL, key);
+		}
+		return 1;
+	}
+	if (key) {
+		if (debug || optind != argc) {
+			usage(stderr);
+			return nfsmigd_upcall(NULL, key);
+		}
+		return nfsmigd_upcall(&o, key);
+	}
+	if (debug) {
+		if (argc - optind < 1 || argc - optind > 2) {
+			usage(stderr);
+			return 2;
+		}
+		return nfsmigd_debug(&o, argv[optind], argc - optind == 2 ? argv[optind + 1] : "");
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return nfsmigd_serve(&o);
 }

@@ -1,0 +1,328 @@
+/* nfsmigd's service: answer upcalls from a cache, one DNS query per name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "nfsmigd.h"
+#include "nm_ctl.h"
+#include "nm_dns.h"
+#include "nm_evlog.h"
+#include "nm_time.h"
+#include "nm_upcall.h"
+
+#define CACHE_SLOTS 4096
+#define MAX_CLIENTS 512
+
+struct entry {
+	char name[NM_DNS_NAME_MAX + 1];
+	bool want4, want6;
+	bool used, busy;
+	int64_t expires, last;
+	struct nm_dns_answer ans;
+};
+
+struct server {
+	const struct nfsmigd_opts *o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct entry *cache; /* CACHE_SLOTS, allocated once: entries never move */
+	unsigned clients;
+	unsigned long lookups, hits, merged, queries;
+};
+
+struct client {
+	struct server *s;
+	int fd;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* With s->mu held: the entry for (name, families), or a slot to reuse. */
+static struct entry *slot_for(struct server *s, const struct nm_upcall_req *r, bool *found)
+{
+	struct entry *free_slot = NULL, *oldest = NULL;
+	int64_t now = nm_time_ms();
+
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct entry *e = &s->cache[i];
+
+		if (e->used && e->want4 == r->want4 && e->want6 == r->want6 &&
+		    strcmp(e->name, r->name) == 0) {
+			*found = true;
+			return e;
+		}
+		if (!e->used || (!e->busy && e->expires <= now)) {
+			if (!free_slot)
+				free_slot = e;
+		} else if (!e->busy && (!oldest || e->last < oldest->last)) {
+			oldest = e;
+		}
+	}
+	*found = false;
+	return free_slot ? free_slot : oldest;
+}
+
+/* The answer for r, from the cache or from one DNS query that concurrent
+ * requests for the same name wait on. */
+static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dns_answer *ans,
+		   bool *cached)
+{
+	struct nm_err err = { 0 };
+	struct entry *e;
+	bool found;
+
+	pthread_mutex_lock(&s->mu);
+	s->lookups++;
+	e = slot_for(s, r, &found);
+	if (found && e->busy) {
+		s->merged++;
+		while (e->busy && strcmp(e->name, r->name) == 0)
+			pthread_cond_wait(&s->cv, &s->mu);
+	}
+	if (found && !e->busy && e->expires > nm_time_ms() && strcmp(e->name, r->name) == 0) {
+		s->hits++;
+		e->last = nm_time_ms();
+		*ans = e->ans;
+		*cached = true;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	*cached = false;
+	if (!e || e->busy) {
+		/* Every slot is being resolved: resolve without caching. */
+		pthread_mutex_unlock(&s->mu);
+		nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6,
+			       s->o->conf.deadline_ms - 500, ans, &err);
+		return;
+	}
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", r->name);
+	e->want4 = r->want4;
+	e->want6 = r->want6;
+	e->used = e->busy = true;
+	s->queries++;
+	pthread_mutex_unlock(&s->mu);
+
+	if (nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6, s->o->conf.deadline_ms - 500,
+			   ans, &err) < 0) {
+		ans->status = NM_DNS_SERVFAIL;
+		snprintf(ans->why, sizeof(ans->why), "%.180s", err.msg);
+	}
+	pthread_mutex_lock(&s->mu);
+	e->ans = *ans;
+	e->last = nm_time_ms();
+	e->expires = e->last + 1000LL * nm_upcall_timeout(&s->o->conf, ans);
+	e->busy = false;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void reply(struct server *s, int fd, char *line)
+{
+	struct nm_ctl_reply r = { 0 };
+	struct nm_upcall_req req;
+	struct nm_dns_answer ans;
+	struct nm_err err = { 0 };
+	char *desc, *callout, out[NM_CTL_LINE_MAX];
+	size_t len;
+	bool cached = false;
+	int n;
+
+	if (nm_ctl_parse_request(line, &desc, &callout) < 0) {
+		r.error = EINVAL;
+		r.timeout = s->o->conf.servfail_ttl;
+		snprintf(r.text, sizeof(r.text), "garbled request");
+	} else if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
+		r.error = EINVAL;
+		r.timeout = s->o->conf.servfail_ttl;
+		snprintf(r.text, sizeof(r.text), "%.200s", err.msg);
+		nfsmigd_log(s->o, LOG_WARNING, "rejected request: %s", err.msg);
+	} else {
+		lookup(s, &req, &ans, &cached);
+		r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
+		if (ans.status == NM_DNS_OK && nm_upcall_payload(&req, &s->o->conf, &ans, r.payload,
+								 sizeof(r.payload), &len) == 0) {
+			r.ok = true;
+			snprintf(r.text, sizeof(r.text), "%s%s", cached ? "cache of " : "",
+				 ans.from_hosts ? "hosts" : "dns");
+		} else {
+			enum nm_dns_status st =
+				ans.status == NM_DNS_OK ? NM_DNS_NODATA : ans.status;
+
+			r.error = nm_upcall_reject_errno(st);
+			if (ans.status == NM_DNS_OK) {
+				ans.status = st;
+				r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
+			}
+			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(st));
+		}
+		nm_evlog_upcall(s->o->conf.state_dir, req.name, callout, r.ok ? r.payload : "",
+				r.timeout, r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon",
+				&err);
+	}
+	n = nm_ctl_format_reply(&r, out, sizeof(out));
+	if (n > 0)
+		(void)send(fd, out, (size_t)n, MSG_NOSIGNAL);
+}
+
+static void *serve_client(void *arg)
+{
+	struct client *c = arg;
+	char line[NM_CTL_LINE_MAX];
+	size_t got = 0;
+	struct timeval tv = { .tv_sec = 2 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < sizeof(line) - 1) {
+		ssize_t k = recv(c->fd, line + got, sizeof(line) - 1 - got, 0);
+
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		line[got] = '\0';
+		if (strchr(line, '\n')) {
+			line[strcspn(line, "\n")] = '\0';
+			reply(c->s, c->fd, line);
+			break;
+		}
+	}
+	close(c->fd);
+	pthread_mutex_lock(&c->s->mu);
+	c->s->clients--;
+	pthread_mutex_unlock(&c->s->mu);
+	free(c);
+	return NULL;
+}
+
+/* Only root and our own user may ask. */
+static bool peer_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return false;
+	return cr.uid == 0 || cr.uid == geteuid();
+}
+
+static int listen_on(const struct nfsmigd_opts *o)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (strlen(o->conf.socket) >= sizeof(sun.sun_path)) {
+		nfsmigd_log(o, LOG_ERR, "%s: socket path too long", o->conf.socket);
+		return -1;
+	}
+	memcpy(sun.sun_path, o->conf.socket, strlen(o->conf.socket) + 1);
+	memcpy(dir, o->conf.socket, strlen(o->conf.socket) + 1);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
+		nfsmigd_log(o, LOG_ERR, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* A socket left by a daemon that died is replaced; anything else that
+	 * is not a socket is left alone. */
+	if (lstat(sun.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			nfsmigd_log(o, LOG_ERR, "%s exists and is not a socket", sun.sun_path);
+			return -1;
+		}
+		unlink(sun.sun_path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	old = umask(0177);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 256) < 0) {
+		umask(old);
+		nfsmigd_log(o, LOG_ERR, "%s: %s", sun.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	umask(old);
+	chmod(sun.sun_path, 0600);
+	return fd;
+}
+
+int nfsmigd_serve(const struct nfsmigd_opts *o)
+{
+	struct server s = { .o = o };
+	struct sigaction sa = { .sa_handler = on_stop };
+	pthread_attr_t attr;
+	int lfd;
+
+	s.cache = calloc(CACHE_SLOTS, sizeof(*s.cache));
+	if (!s.cache)
+		return 1;
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	lfd = listen_on(o);
+	if (lfd < 0) {
+		free(s.cache);
+		return 1;
+	}
+	if (!o->foreground && daemon(0, 0) < 0) {
+		nfsmigd_log(o, LOG_ERR, "cannot detach: %s", strerror(errno));
+		return 1;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	nfsmigd_log(o, LOG_NOTICE, "listening on %s", o->conf.socket);
+	while (!stopping) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct client *c;
+		pthread_t t;
+
+		if (fd < 0)
+			continue; /* EINTR on a stop signal, or a passing error */
+		if (!peer_allowed(fd)) {
+			nfsmigd_log(o, LOG_WARNING, "refused a client that is not root");
+			close(fd);
+			continue;
+		}
+		pthread_mutex_lock(&s.mu);
+		if (s.clients >= MAX_CLIENTS) {
+			/* The upcall resolves by itself when we close on it. */
+			pthread_mutex_unlock(&s.mu);
+			close(fd);
+			continue;
+		}
+		s.clients++;
+		pthread_mutex_unlock(&s.mu);
+		c = malloc(sizeof(*c));
+		if (!c || pthread_create(&t, &attr, serve_client,
+					 c ? (c->s = &s, c->fd = fd, c) : NULL)) {
+			free(c);
+			close(fd);
+			pthread_mutex_lock(&s.mu);
+			s.clients--;
+			pthread_mutex_unlock(&s.mu);
+		}
+	}
+	close(lfd);
+	unlink(o->conf.socket);
+	nfsmigd_log(o, LOG_NOTICE, "stopping: %lu lookups, %lu from cache, %lu merged, %lu queries",
+		    s.lookups, s.hits, s.merged, s.queries);
+	/* Detached clients may still run: the cache stays allocated until exit. */
+	return 0;
+}

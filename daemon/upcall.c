@@ -1,0 +1,196 @@
+/* nfsmigd -k: settle the kernel's dns_resolver key, always in time. */
+#include <errno.h>
+#include <keyutils.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "nfsmigd.h"
+#include "nm_ctl.h"
+#include "nm_dns.h"
+#include "nm_evlog.h"
+#include "nm_key.h"
+#include "nm_time.h"
+#include "nm_upcall.h"
+
+/* Read by the SIGALRM handler: set once before the timer starts. */
+static volatile key_serial_t alarm_key;
+static volatile unsigned alarm_timeout = 1;
+
+static void on_deadline(int sig)
+{
+	(void)sig;
+	/* Async-signal-safe: the raw system call, then out. */
+	syscall(SYS_keyctl, KEYCTL_REJECT, (long)alarm_key, (long)alarm_timeout, (long)EAGAIN, 0L);
+	_exit(3);
+}
+
+static void arm_deadline(key_serial_t key, const struct nm_conf *c)
+{
+	struct itimerval it = { { 0, 0 },
+				{ c->deadline_ms / 1000, (c->deadline_ms % 1000) * 1000 } };
+	struct sigaction sa = { .sa_handler = on_deadline };
+
+	alarm_key = key;
+	alarm_timeout = c->tempfail_ttl ? c->tempfail_ttl : 1;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The answer to a request: from the daemon when one answers, else our own. */
+struct outcome {
+	bool ok;
+	unsigned timeout;
+	int error;
+	char payload[NM_UPCALL_PAYLOAD_MAX];
+	size_t len;
+	char source[64];
+	char why[256];
+	enum nm_dns_status status;
+};
+
+static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
+			 const char *callout, int budget_ms, struct outcome *out)
+{
+	struct nm_dns_answer ans;
+	struct nm_err err = { 0 };
+
+	if (nm_dns_resolve(&o->conf, req->name, req->want4, req->want6, budget_ms, &ans, &err) <
+	    0) {
+		ans.status = NM_DNS_SERVFAIL;
+		snprintf(ans.why, sizeof(ans.why), "%.180s", err.msg);
+	}
+	out->status = ans.status;
+	snprintf(out->why, sizeof(out->why), "%s", ans.why);
+	if (ans.status == NM_DNS_OK && nm_upcall_payload(req, &o->conf, &ans, out->payload,
+							 sizeof(out->payload), &out->len) == 0) {
+		out->ok = true;
+		out->timeout = nm_upcall_timeout(&o->conf, &ans);
+		snprintf(out->source, sizeof(out->source), "%s", ans.from_hosts ? "hosts" : "dns");
+	} else {
+		if (ans.status == NM_DNS_OK)
+			ans.status = NM_DNS_NODATA; /* nothing of the family asked */
+		out->status = ans.status;
+		out->ok = false;
+		out->timeout = nm_upcall_timeout(&o->conf, &ans);
+		out->error = nm_upcall_reject_errno(ans.status);
+	}
+	nm_evlog_upcall(o->conf.state_dir, req->name, callout, out->ok ? out->payload : "",
+			out->timeout, out->ok ? "ok" : nm_dns_status_name(out->status), "upcall",
+			&err);
+}
+
+/* Ask the daemon, then resolve here if it is not there or went away. */
+static void answer(const struct nfsmigd_opts *o, const char *desc, const char *callout,
+		   const struct nm_upcall_req *req, int64_t end, struct outcome *out)
+{
+	struct nm_ctl_reply r;
+	struct nm_err err = { 0 };
+	int64_t left = end - nm_time_ms();
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms, (int)left, &r, &err);
+	if (rc == 0) {
+		out->ok = r.ok;
+		out->timeout = r.timeout;
+		out->error = r.error;
+		snprintf(out->source, sizeof(out->source), "daemon");
+		snprintf(out->why, sizeof(out->why), "%s", r.text);
+		if (r.ok) {
+			snprintf(out->payload, sizeof(out->payload), "%s", r.payload);
+			out->len = strlen(out->payload) + 1;
+		}
+		return;
+	}
+	nfsmigd_log(o, LOG_DEBUG, "daemon not asked: %s", err.msg);
+	left = end - nm_time_ms();
+	if (left < 50) {
+		out->ok = false;
+		out->timeout = o->conf.tempfail_ttl;
+		out->error = EAGAIN;
+		out->status = NM_DNS_TEMPFAIL;
+		snprintf(out->why, sizeof(out->why), "deadline reached (%.200s)", err.msg);
+		return;
+	}
+	resolve_here(o, req, callout, (int)left, out);
+}
+
+int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
+{
+	char desc[NM_KEY_DESC_MAX], callout[256];
+	struct nm_upcall_req req;
+	struct nm_err err = { 0 };
+	struct outcome out;
+	key_serial_t key;
+	int64_t start = nm_time_ms();
+
+	if (nm_key_parse_serial(serial, &key) < 0) {
+		syslog(LOG_ERR, "bad key serial '%.32s'", serial);
+		return 1;
+	}
+	if (!o) {
+		/* Unusable command line or configuration: settle the key. */
+		keyctl_assume_authority(key);
+		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
+		return 1;
+	}
+	arm_deadline(key, &o->conf);
+	if (nm_key_read_request(key, desc, sizeof(desc), callout, sizeof(callout), &err) < 0) {
+		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
+		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
+		return 1;
+	}
+	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
+		nfsmigd_log(o, LOG_ERR, "key %d: rejected: %s", key, err.msg);
+		nm_key_reject(key, o->conf.servfail_ttl, EINVAL, &err);
+		return 1;
+	}
+	/* Leave a margin inside the deadline for settling the key. */
+	answer(o, desc, callout, &req, start + o->conf.deadline_ms - 150, &out);
+	if (out.ok) {
+		if (nm_key_answer(key, out.payload, out.len, out.timeout, &err) < 0) {
+			nfsmigd_log(o, LOG_ERR, "%s", err.msg);
+			keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
+			return 1;
+		}
+		nfsmigd_log(o, LOG_INFO, "%s: %s for %u s (%s)", req.name, out.payload, out.timeout,
+			    out.source);
+		return 0;
+	}
+	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
+	if (nm_key_reject(key, out.timeout, out.error, &err) < 0) {
+		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *callout)
+{
+	struct nm_upcall_req req;
+	struct nm_err err = { 0 };
+	struct outcome out;
+
+	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
+		printf("status: rejected\nerror: EINVAL\ntimeout: %u\nwhy: %s\n",
+		       o->conf.servfail_ttl, err.msg);
+		return 1;
+	}
+	answer(o, desc, callout, &req, nm_time_ms() + o->conf.deadline_ms - 150, &out);
+	if (out.ok) {
+		printf("status: ok\npayload: %s\ntimeout: %u\nsource: %s\n", out.payload,
+		       out.timeout, out.source);
+		return 0;
+	}
+	printf("status: rejected\nerror: %s\ntimeout: %u\nwhy: %s\n",
+	       out.error == ENODATA  ? "ENODATA"
+	       : out.error == EAGAIN ? "EAGAIN"
+				     : "ECONNREFUSED",
+	       out.timeout, out.why);
+	return 1;
+}
