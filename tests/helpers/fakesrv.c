@@ -3,6 +3,8 @@
  *   fakesrv ADDR PORT silent            accept, read, never answer
  *   fakesrv ADDR PORT banner            greet like an SSH server, then close
  *   fakesrv ADDR PORT http              answer any request with HTTP 400
+ *   fakesrv ADDR PORT udpsilent         a UDP port that reads and never answers
+ *                                       (a hung DNS server)
  *   fakesrv ADDR PORT replay FILE[@N]...
  *        answer the k-th RPC call of a connection with the reply record in
  *        hex fixture FILE (relative to $NM_FIXTURES), its xid set to the
@@ -154,6 +156,20 @@ int main(int argc, char **argv)
 		if (inet_pton(AF_INET, argv[1], &a->sin_addr) != 1)
 			return 2;
 		sl = sizeof(*a);
+	}
+	if (strcmp(mode, "udpsilent") == 0) {
+		char buf[4096];
+		int ufd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (ufd < 0 || bind(ufd, (struct sockaddr *)&ss, sl) < 0) {
+			perror("fakesrv");
+			return 1;
+		}
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			if (recv(ufd, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+				return 1;
 	}
 	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -1,0 +1,339 @@
+#!/usr/bin/env bats
+# nfsmigd as the kernel's dns_resolver upcall: through the host kernel's key
+# service and /sbin/request-key, with dnsmasq on a loopback port as DNS.
+#
+# A request-key.d drop-in routes only the tests' own names (*.nfsmig.test)
+# to the build tree's nfsmigd; narrower patterns win over wider ones, so
+#   *.nfsmig.test        -> the good DNS server
+#   *.down.nfsmig.test   -> a port where nothing listens
+#   *.hung.nfsmig.test   -> a UDP port that never answers
+# Every request runs in a fresh session keyring, so no key from an earlier
+# request answers it.  Everything is removed in teardown_file.
+
+# conf FILE NAMESERVER [EXTRA-LINES]: a test configuration.
+conf() {
+	printf '[resolver]\nnameservers = %s\nhosts = %s\nresolv_conf = %s\ndeadline = 2\n%s\n[daemon]\nsocket = %s\nstate_dir = %s\n' \
+		"$2" "$T/hosts" "$T/resolv.conf" "${3:-}" "$T/nfsmigd.sock" "$T/state" >"$1"
+}
+
+setup_file() {
+	load helpers
+	export T=$BATS_FILE_TMPDIR
+	export DNSPORT=$((20000 + $$ % 20000))
+	export DEADPORT=$((DNSPORT + 1)) HUNGPORT=$((DNSPORT + 2))
+	export DROPIN=/etc/request-key.d/nfsmig-test-$$.conf
+	mkdir -p "$T/state"
+	: >"$T/hosts"
+	echo "192.0.2.99 fromhosts.nfsmig.test" >"$T/hosts.with"
+	: >"$T/resolv.conf"
+	dnsmasq --keep-in-foreground --conf-file=/dev/null --user=root --port="$DNSPORT" \
+		--listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+		--local-ttl=300 --log-queries --log-facility="$T/dnsmasq.log" --pid-file="$T/dnsmasq.pid" \
+		--local=/nfsmig.test/ \
+		--host-record=v4.nfsmig.test,192.0.2.41,300 \
+		--host-record=v6.nfsmig.test,2001:db8::42,120 \
+		--host-record=dual.nfsmig.test,192.0.2.43,2001:db8::43,77 \
+		--host-record=short.nfsmig.test,192.0.2.44,7 \
+		--host-record=merge.nfsmig.test,192.0.2.45,300 \
+		--cname=alias.nfsmig.test,v4.nfsmig.test \
+		--address=/wild.nfsmig.test/192.0.2.50 3>&- &
+	"$BUILD/tests/helpers/fakesrv" 127.0.0.1 "$HUNGPORT" udpsilent >"$T/hung.out" 3>&- &
+	echo $! >"$T/hung.pid"
+	for i in $(seq 100); do
+		[ -s "$T/dnsmasq.pid" ] && grep -q ready "$T/hung.out" && break
+		sleep 0.05
+	done
+	conf "$T/good.conf" "127.0.0.1#$DNSPORT"
+	conf "$T/down.conf" "127.0.0.1#$DEADPORT"
+	conf "$T/hung.conf" "127.0.0.1#$HUNGPORT"
+	{
+		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
+		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
+		echo "create dns_resolver *.hung.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/hung.conf -k %k"
+	} >"$DROPIN"
+}
+
+teardown_file() {
+	rm -f "$DROPIN"
+	[ -s "$T/daemon.pid" ] && kill -9 "$(cat "$T/daemon.pid")" 2>/dev/null
+	[ -s "$T/dnsmasq.pid" ] && kill "$(cat "$T/dnsmasq.pid")" 2>/dev/null
+	[ -s "$T/hung.pid" ] && kill "$(cat "$T/hung.pid")" 2>/dev/null
+	true
+}
+
+setup() {
+	load helpers
+}
+
+teardown() {
+	daemon_stop
+}
+
+# kreq NAME [CALLOUT]: ask the kernel for a dns_resolver key in a fresh
+# session keyring.  Prints rc=, err=, proc= (its /proc/keys line) and
+# payload= (keyctl print) lines.
+kreq() {
+	keyctl session - bash -c '
+		id=$(keyctl request2 dns_resolver "$1" "$2" @s 2>"$3/kerr")
+		echo "rc=$?"
+		echo "err=$(head -c 200 "$3/kerr")"
+		awk -v d="$1" "\$9 == d || \$9 == d\":\"" /proc/keys | head -n 1 | sed "s/^/proc=/"
+		[ -n "$id" ] && echo "payload=$(keyctl print "$id")"
+		true
+	' _ "$1" "${2:-}" "$BATS_TEST_TMPDIR" 2>/dev/null
+}
+
+# Seconds left on a key, from its /proc/keys timeout column (5m, 59s, 1h).
+key_timeout() {
+	local t
+	t=$(echo "$1" | awk '{print $4}')
+	case $t in
+	*h) echo $((${t%h} * 3600)) ;;
+	*m) echo $((${t%m} * 60)) ;;
+	*s) echo "${t%s}" ;;
+	*) echo "$t" ;;
+	esac
+}
+
+key_flags() {
+	echo "$1" | awk '{print $2}'
+}
+
+daemon_start() {
+	"$BUILD/daemon/nfsmigd" -F -c "${1:-$T/good.conf}" 2>"$T/daemon.err" 3>&- &
+	echo $! >"$T/daemon.pid"
+	for i in $(seq 100); do
+		[ -S "$T/nfsmigd.sock" ] && return 0
+		sleep 0.05
+	done
+	cat "$T/daemon.err" >&2
+	return 1
+}
+
+daemon_stop() {
+	if [ -s "$T/daemon.pid" ]; then
+		kill "$(cat "$T/daemon.pid")" 2>/dev/null
+		for i in $(seq 40); do
+			kill -0 "$(cat "$T/daemon.pid")" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -9 "$(cat "$T/daemon.pid")" 2>/dev/null
+		rm -f "$T/daemon.pid"
+	fi
+	rm -f "$T/nfsmigd.sock"
+}
+
+@test "IPv4 name: one address, the key lives for the DNS TTL (300 s)" {
+	run kreq v4.nfsmig.test
+	assert_line "rc=0"
+	assert_line "payload=192.0.2.41"
+	local proc
+	proc=$(echo "$output" | sed -n 's/^proc=//p')
+	[[ $(key_flags "$proc") == I* ]]
+	[[ $(key_flags "$proc") != *N* ]]
+	# The kernel keeps the address without its NUL: 10 bytes.
+	[[ $proc == *"v4.nfsmig.test: 10" ]]
+	t=$(key_timeout "$proc")
+	((t >= 240 && t <= 300))
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D v4.nfsmig.test
+	assert_success
+	assert_line "payload: 192.0.2.41"
+	assert_line "timeout: 300"
+}
+
+@test "IPv6-only name: the NFS client's empty callout gets the IPv6 address" {
+	run kreq v6.nfsmig.test
+	assert_line "rc=0"
+	assert_line "payload=2001:db8::42"
+	[[ $(echo "$output" | sed -n 's/^proc=//p') == *"v6.nfsmig.test: 12" ]]
+}
+
+@test "dual-stack name: IPv4 first, IPv6 when the config prefers it, both with list" {
+	run kreq dual.nfsmig.test
+	assert_line "payload=192.0.2.43"
+	run kreq dual.nfsmig.test "list"
+	assert_line "payload=192.0.2.43,2001:db8::43"
+	run kreq dual.nfsmig.test "ipv6"
+	assert_line "payload=2001:db8::43"
+	conf "$BATS_TEST_TMPDIR/v6.conf" "127.0.0.1#$DNSPORT" "prefer = ipv6"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/v6.conf" -D dual.nfsmig.test
+	assert_line "payload: 2001:db8::43"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/v6.conf" -D a:dual.nfsmig.test
+	assert_line "payload: 192.0.2.43"
+}
+
+@test "the DNS TTL is honoured and clamped to min_ttl/max_ttl" {
+	run kreq short.nfsmig.test
+	assert_line "payload=192.0.2.44"
+	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
+	((t >= 1 && t <= 7))
+	conf "$BATS_TEST_TMPDIR/clamp.conf" "127.0.0.1#$DNSPORT" "min_ttl = 30
+max_ttl = 100"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/clamp.conf" -D short.nfsmig.test
+	assert_line "timeout: 30"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/clamp.conf" -D v4.nfsmig.test
+	assert_line "timeout: 100"
+}
+
+@test "a CNAME is followed to its address" {
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D alias.nfsmig.test
+	assert_success
+	assert_line "payload: 192.0.2.41"
+}
+
+@test "the hosts file answers first, with default_ttl" {
+	conf "$BATS_TEST_TMPDIR/hosts.conf" "127.0.0.1#$DNSPORT" "hosts = $T/hosts.with
+default_ttl = 42"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/hosts.conf" -D fromhosts.nfsmig.test
+	assert_success
+	assert_line "payload: 192.0.2.99"
+	assert_line "timeout: 42"
+	assert_line "source: hosts"
+}
+
+@test "NXDOMAIN: the key is negative (ENODATA) for negative_ttl" {
+	local name=nx$$-$RANDOM.nfsmig.test proc
+	run kreq "$name"
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: No data available"
+	proc=$(echo "$output" | sed -n 's/^proc=//p')
+	[[ $(key_flags "$proc") == *N* ]]
+	t=$(key_timeout "$proc")
+	((t >= 50 && t <= 60))
+	grep -q "\"name\":\"$name\".*\"status\":\"no such name\"" "$T/state/upcalls.log"
+}
+
+@test "DNS server down: rejected at once, for servfail_ttl" {
+	local name=x$$-$RANDOM.down.nfsmig.test t0 t1
+	t0=$(now_ms)
+	run kreq "$name"
+	t1=$(now_ms)
+	assert_line "rc=1"
+	[[ $(key_flags "$(echo "$output" | sed -n 's/^proc=//p')") == *N* ]]
+	((t1 - t0 < 2500))
+}
+
+@test "a hung DNS server: the key is rejected within the deadline (2 s)" {
+	local name=x$$-$RANDOM.hung.nfsmig.test t0 t1 proc
+	t0=$(now_ms)
+	run kreq "$name"
+	t1=$(now_ms)
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Resource temporarily unavailable"
+	proc=$(echo "$output" | sed -n 's/^proc=//p')
+	[[ $(key_flags "$proc") == *N* ]]
+	# The deadline is 2 s: the kernel has its answer by then.
+	((t1 - t0 < 2600))
+}
+
+@test "garbage descriptions are rejected (EINVAL) with a reason" {
+	run kreq "bogus:x.nfsmig.test"
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Invalid argument"
+	run kreq "bad!name.nfsmig.test"
+	assert_line "rc=1"
+	assert_line --partial "Invalid argument"
+	run kreq "$(printf 'a%.0s' {1..70}).nfsmig.test"
+	assert_line "rc=1"
+	run kreq "v4.nfsmig.test" "ipv4 frobnicate"
+	assert_line "rc=1"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D "bogus:x.nfsmig.test"
+	assert_failure 1
+	assert_line "why: query type 'bogus' is not supported (only a: and aaaa:)"
+}
+
+@test "with the daemon: answered by it, then from its cache" {
+	daemon_start
+	[ "$(stat -c %a "$T/nfsmigd.sock")" = 600 ]
+	run kreq wd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	run kreq wd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	grep -q "\"name\":\"wd$$.wild.nfsmig.test\".*\"by\":\"daemon\"" "$T/state/upcalls.log"
+	grep -q "\"name\":\"wd$$.wild.nfsmig.test\".*\"by\":\"daemon-cache\"" "$T/state/upcalls.log"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D wd$$.wild.nfsmig.test
+	assert_line "source: daemon"
+}
+
+@test "the daemon merges concurrent lookups of one name into one DNS query" {
+	daemon_start
+	local i pids=()
+	for i in $(seq 20); do
+		"$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D merge.nfsmig.test >"$BATS_TEST_TMPDIR/m$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 20); do
+		grep -q "payload: 192.0.2.45" "$BATS_TEST_TMPDIR/m$i"
+	done
+	[ "$(grep -c 'query\[A\] merge.nfsmig.test' "$T/dnsmasq.log")" -eq 1 ]
+}
+
+@test "without the daemon the upcall resolves by itself" {
+	daemon_stop
+	run kreq nd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	grep -q "\"name\":\"nd$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+}
+
+@test "the daemon killed mid-request: the upcall still answers in time" {
+	# This daemon asks the hung server; the upcall's own config, the good one.
+	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT"
+	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
+	(
+		sleep 0.5
+		kill -9 "$(cat "$T/daemon.pid")"
+	) &
+	local killer=$! t0 t1
+	t0=$(now_ms)
+	run kreq km$$.wild.nfsmig.test
+	t1=$(now_ms)
+	wait "$killer"
+	assert_line "payload=192.0.2.50"
+	((t1 - t0 < 2600))
+	grep -q "\"name\":\"km$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+}
+
+@test "a client that is not root is refused by the daemon" {
+	# A directory a user can reach, so that only the daemon's SO_PEERCRED
+	# check stands between them (the socket is 0600: opened up on purpose).
+	local d=/run/nfsmig-test-$$
+	mkdir -m 0755 -p "$d"
+	conf "$d/open.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/nfsmigd.sock|" "$d/open.conf"
+	chmod 0644 "$d/open.conf"
+	"$BUILD/daemon/nfsmigd" -F -c "$d/open.conf" 2>"$d/daemon.err" 3>&- &
+	local pid=$!
+	for i in $(seq 100); do
+		[ -S "$d/nfsmigd.sock" ] && break
+		sleep 0.05
+	done
+	[ "$(stat -c %a "$d/nfsmigd.sock")" = 600 ]
+	chmod 0666 "$d/nfsmigd.sock"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BUILD/daemon/nfsmigd" -c "$d/open.conf" -D v4.nfsmig.test
+	# Root is answered by it; the user resolved by itself.
+	run2=$("$BUILD/daemon/nfsmigd" -c "$d/open.conf" -D v4.nfsmig.test)
+	kill "$pid"
+	wait "$pid" || true
+	local err
+	err=$(cat "$d/daemon.err")
+	rm -rf "$d"
+	assert_line "payload: 192.0.2.41"
+	refute_line "source: daemon"
+	[[ $run2 == *"source: daemon"* ]]
+	[[ $err == *"refused a client that is not root"* ]]
+}
+
+@test "configuration errors name the file and line" {
+	printf '[resolver]\nprefer = ipv4\nfrobnicate = 1\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad.conf" -D v4.nfsmig.test
+	assert_failure 1
+	assert_output --partial "bad.conf:3: unknown key 'frobnicate' in [resolver]"
+	printf '[resolver]\nmax_ttl = soon\n' >"$BATS_TEST_TMPDIR/bad2.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad2.conf" -D v4.nfsmig.test
+	assert_output --partial "bad2.conf:2: max_ttl: 'soon' is not a number of seconds"
+	printf '[nfsd]\nthreads = 8\n' >"$BATS_TEST_TMPDIR/bad3.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad3.conf" -D v4.nfsmig.test
+	assert_output --partial "bad3.conf:2: unknown section [nfsd]"
+}

@@ -1,0 +1,415 @@
+/* The upcall's parts without the kernel: DNS replies (good, hostile,
+ * truncated), key descriptions and callouts, payload choice, TTLs, the
+ * configuration file and the control socket's lines. */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nm_conf.h"
+#include "nm_ctl.h"
+#include "nm_dns.h"
+#include "nm_upcall.h"
+#include "unit.h"
+
+/* --- a DNS message builder ------------------------------------------------ */
+
+struct msg {
+	unsigned char b[4096];
+	size_t n;
+};
+
+static void put16(struct msg *m, unsigned v)
+{
+	m->b[m->n++] = (unsigned char)(v >> 8);
+	m->b[m->n++] = (unsigned char)v;
+}
+
+static void put32(struct msg *m, uint32_t v)
+{
+	put16(m, v >> 16);
+	put16(m, v & 0xffff);
+}
+
+static void put_name(struct msg *m, const char *name)
+{
+	while (*name) {
+		size_t l = strcspn(name, ".");
+
+		m->b[m->n++] = (unsigned char)l;
+		memcpy(m->b + m->n, name, l);
+		m->n += l;
+		name += l;
+		if (*name == '.')
+			name++;
+	}
+	m->b[m->n++] = 0;
+}
+
+static void header(struct msg *m, unsigned id, unsigned rcode, unsigned an)
+{
+	m->n = 0;
+	put16(m, id);
+	put16(m, 0x8180 | rcode); /* QR RD RA */
+	put16(m, 1);
+	put16(m, an);
+	put16(m, 0);
+	put16(m, 0);
+}
+
+static void question(struct msg *m, const char *name, unsigned type)
+{
+	put_name(m, name);
+	put16(m, type);
+	put16(m, ns_c_in);
+}
+
+static void rr(struct msg *m, const char *name, unsigned type, uint32_t ttl, const void *data,
+	       unsigned len)
+{
+	put_name(m, name);
+	put16(m, type);
+	put16(m, ns_c_in);
+	put32(m, ttl);
+	put16(m, len);
+	memcpy(m->b + m->n, data, len);
+	m->n += len;
+}
+
+static void rr_cname(struct msg *m, const char *name, uint32_t ttl, const char *target)
+{
+	struct msg t = { .n = 0 };
+
+	put_name(&t, target);
+	rr(m, name, ns_t_cname, ttl, t.b, (unsigned)t.n);
+}
+
+static enum nm_dns_status parse(const struct msg *m, const char *q, int type, unsigned id,
+				struct nm_dns_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ttl = UINT32_MAX;
+	return nm_dns_parse_reply(m->b, m->n, q, type, id, a);
+}
+
+static void test_dns(struct unit *u)
+{
+	struct msg m;
+	struct nm_dns_answer a;
+	unsigned char v4[4] = { 192, 0, 2, 7 }, v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	enum nm_dns_status st;
+	char text[64];
+
+	header(&m, 0x1234, 0, 2);
+	question(&m, "srv.example", ns_t_a);
+	rr(&m, "srv.example", ns_t_a, 300, v4, 4);
+	rr(&m, "srv.example", ns_t_a, 120, (unsigned char[]){ 192, 0, 2, 8 }, 4);
+	st = parse(&m, "srv.example", ns_t_a, 0x1234, &a);
+	nm_dns_addr_str(&a.addr[0], text, sizeof(text));
+	UNIT_CHECK(u,
+		   st == NM_DNS_OK && a.naddr == 2 && a.ttl == 120 &&
+			   strcmp(text, "192.0.2.7") == 0,
+		   "dns: two A records, the smaller TTL (%u)", a.ttl);
+	UNIT_CHECK(u, parse(&m, "srv.example", ns_t_a, 0x1235, &a) == NM_DNS_SERVFAIL,
+		   "dns: a reply with another id is refused");
+	UNIT_CHECK(u, parse(&m, "other.example", ns_t_a, 0x1234, &a) == NM_DNS_SERVFAIL,
+		   "dns: a reply to another question is refused");
+	UNIT_CHECK(u, parse(&m, "srv.example", ns_t_aaaa, 0x1234, &a) == NM_DNS_SERVFAIL,
+		   "dns: a reply for another type is refused");
+
+	/* Records about other names are ignored: no poisoning. */
+	header(&m, 1, 0, 2);
+	question(&m, "srv.example", ns_t_a);
+	rr(&m, "evil.example", ns_t_a, 300, v4, 4);
+	rr(&m, "srv.example", ns_t_aaaa, 300, v6, 16);
+	UNIT_CHECK(u, parse(&m, "srv.example", ns_t_a, 1, &a) == NM_DNS_NODATA && a.naddr == 0,
+		   "dns: A records of other names are not taken");
+
+	header(&m, 2, ns_r_nxdomain, 0);
+	question(&m, "nx.example", ns_t_a);
+	UNIT_CHECK(u, parse(&m, "nx.example", ns_t_a, 2, &a) == NM_DNS_NXDOMAIN, "dns: NXDOMAIN");
+	header(&m, 3, ns_r_servfail, 0);
+	question(&m, "x.example", ns_t_a);
+	UNIT_CHECK(u, parse(&m, "x.example", ns_t_a, 3, &a) == NM_DNS_SERVFAIL, "dns: SERVFAIL");
+
+	/* An A record whose data is not 4 bytes. */
+	header(&m, 4, 0, 1);
+	question(&m, "srv.example", ns_t_a);
+	rr(&m, "srv.example", ns_t_a, 300, v6, 5);
+	UNIT_CHECK(u, parse(&m, "srv.example", ns_t_a, 4, &a) == NM_DNS_SERVFAIL,
+		   "dns: an A record of 5 bytes is refused");
+
+	/* CNAME chain, and a CNAME loop that must end. */
+	header(&m, 5, 0, 2);
+	question(&m, "alias.example", ns_t_aaaa);
+	rr_cname(&m, "alias.example", 30, "real.example");
+	rr(&m, "real.example", ns_t_aaaa, 300, v6, 16);
+	st = parse(&m, "alias.example", ns_t_aaaa, 5, &a);
+	UNIT_CHECK(u, st == NM_DNS_OK && a.naddr == 1 && a.ttl == 30,
+		   "dns: CNAME followed, its TTL counts (%u)", a.ttl);
+	header(&m, 6, 0, 2);
+	question(&m, "a.example", ns_t_a);
+	rr_cname(&m, "a.example", 30, "b.example");
+	rr_cname(&m, "b.example", 30, "a.example");
+	UNIT_CHECK(u, parse(&m, "a.example", ns_t_a, 6, &a) == NM_DNS_NODATA,
+		   "dns: a CNAME loop ends");
+
+	/* A flood of records: bounded. */
+	header(&m, 7, 0, 100);
+	question(&m, "many.example", ns_t_a);
+	for (int i = 0; i < 100; i++)
+		rr(&m, "many.example", ns_t_a, 60, (unsigned char[]){ 10, 0, 0, (unsigned char)i },
+		   4);
+	UNIT_CHECK(u,
+		   parse(&m, "many.example", ns_t_a, 7, &a) == NM_DNS_OK &&
+			   a.naddr == NM_DNS_MAX_ADDRS,
+		   "dns: 100 addresses are kept to %d", NM_DNS_MAX_ADDRS);
+
+	/* Every truncation and every corrupted byte: no crash, a status. */
+	header(&m, 8, 0, 2);
+	question(&m, "alias.example", ns_t_a);
+	rr_cname(&m, "alias.example", 30, "real.example");
+	rr(&m, "real.example", ns_t_a, 300, v4, 4);
+	int ok = 0, bad = 0;
+	for (size_t cut = 0; cut < m.n; cut++) {
+		struct msg t = m;
+
+		t.n = cut;
+		if (parse(&t, "alias.example", ns_t_a, 8, &a) == NM_DNS_OK)
+			bad++;
+	}
+	UNIT_CHECK(u, bad == 0, "dns: all %zu truncations fail (%d answered)", m.n, bad);
+	bad = 0;
+	for (size_t pos = 0; pos < m.n; pos++) {
+		struct msg t = m;
+
+		t.b[pos] ^= 0xff;
+		st = parse(&t, "alias.example", ns_t_a, 8, &a);
+		ok += st == NM_DNS_OK;
+		bad += a.naddr > NM_DNS_MAX_ADDRS;
+	}
+	UNIT_CHECK(u, bad == 0, "dns: %zu corrupted copies parse or fail, bounded (%d answered)",
+		   m.n, ok);
+}
+
+static void test_names(struct unit *u)
+{
+	char long_label[80], long_name[300];
+
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	memset(long_name, 'a', 299);
+	for (int i = 60; i < 299; i += 61)
+		long_name[i] = '.';
+	long_name[299] = '\0';
+	UNIT_CHECK(u, nm_dns_valid_name("srv-1.example_x.test"), "name: letters, digits, - _ .");
+	UNIT_CHECK(u, nm_dns_valid_name("2001:db8::1") && nm_dns_valid_name("192.0.2.1"),
+		   "name: numeric addresses");
+	UNIT_CHECK(u,
+		   !nm_dns_valid_name("") && !nm_dns_valid_name("a..b") &&
+			   !nm_dns_valid_name(".a") && !nm_dns_valid_name("-a.b") &&
+			   !nm_dns_valid_name("a b") && !nm_dns_valid_name("a;rm") &&
+			   !nm_dns_valid_name("a\nb"),
+		   "name: empty labels, spaces, shell and control characters refused");
+	UNIT_CHECK(u, !nm_dns_valid_name(long_label), "name: a 64-byte label is refused");
+	UNIT_CHECK(u, !nm_dns_valid_name(long_name), "name: 299 bytes are refused");
+}
+
+static void test_requests(struct unit *u)
+{
+	struct nm_upcall_req r;
+	struct nm_err err;
+
+	UNIT_CHECK(u,
+		   nm_upcall_parse("srv.example", "", &r, &err) == 0 && r.legacy && r.want4 &&
+			   r.want6 && !r.list,
+		   "request: the NFS client's empty callout asks both families, one address");
+	UNIT_CHECK(u, nm_upcall_parse("a:srv.example", "", &r, &err) == 0 && r.want4 && !r.want6,
+		   "request: a: asks IPv4");
+	UNIT_CHECK(u,
+		   nm_upcall_parse("aaaa:srv.example", "list", &r, &err) == 0 && !r.want4 &&
+			   r.want6 && r.list,
+		   "request: aaaa: with list");
+	UNIT_CHECK(u,
+		   nm_upcall_parse("2001:db8::1", "", &r, &err) == 0 &&
+			   strcmp(r.name, "2001:db8::1") == 0,
+		   "request: an IPv6 literal is a name, not a query type");
+	UNIT_CHECK(u,
+		   nm_upcall_parse("afsdb:cell.example", "", &r, &err) == -EINVAL &&
+			   strstr(err.msg, "afsdb"),
+		   "request: other query types are refused: %s", err.msg);
+	UNIT_CHECK(u, nm_upcall_parse("srv.example", "ipv4 ttl", &r, &err) == -EINVAL,
+		   "request: unknown callout options are refused: %s", err.msg);
+	UNIT_CHECK(u, nm_upcall_parse("x\x01y", "", &r, &err) == -EINVAL,
+		   "request: control bytes are refused");
+}
+
+static void test_payloads(struct unit *u)
+{
+	struct nm_conf c;
+	struct nm_upcall_req r;
+	struct nm_dns_answer a = { .status = NM_DNS_OK, .ttl = 5 };
+	struct nm_err err;
+	char buf[NM_UPCALL_PAYLOAD_MAX];
+	size_t len;
+
+	nm_conf_defaults(&c);
+	a.addr[0].family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::9", &a.addr[0].u.v6);
+	a.addr[1].family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.9", &a.addr[1].u.v4);
+	a.naddr = 2;
+	nm_upcall_parse("n.example", "", &r, &err);
+	UNIT_CHECK(u,
+		   nm_upcall_payload(&r, &c, &a, buf, sizeof(buf), &len) == 0 &&
+			   strcmp(buf, "192.0.2.9") == 0 && len == 10,
+		   "payload: one address, IPv4 first, NUL counted (%s)", buf);
+	c.prefer = NM_PREFER_IPV6;
+	UNIT_CHECK(u,
+		   nm_upcall_payload(&r, &c, &a, buf, sizeof(buf), &len) == 0 &&
+			   strcmp(buf, "2001:db8::9") == 0,
+		   "payload: prefer = ipv6");
+	nm_upcall_parse("n.example", "list", &r, &err);
+	c.prefer = NM_PREFER_IPV4;
+	UNIT_CHECK(u,
+		   nm_upcall_payload(&r, &c, &a, buf, sizeof(buf), &len) == 0 &&
+			   strcmp(buf, "192.0.2.9,2001:db8::9") == 0,
+		   "payload: list, de-duplicated, comma-separated");
+	UNIT_CHECK(u,
+		   nm_upcall_payload(&r, &c, &a, buf, 12, &len) == 0 &&
+			   strcmp(buf, "192.0.2.9") == 0,
+		   "payload: a list is cut at the room there is");
+	nm_upcall_parse("a:n.example", "", &r, &err);
+	a.naddr = 1; /* the IPv6 address only */
+	UNIT_CHECK(u, nm_upcall_payload(&r, &c, &a, buf, sizeof(buf), &len) == -ENODATA,
+		   "payload: a: of an IPv6-only name has nothing");
+
+	nm_conf_defaults(&c);
+	c.min_ttl = 30;
+	c.max_ttl = 100;
+	a.ttl = 5;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == 30, "ttl: raised to min_ttl");
+	a.ttl = 1000;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == 100, "ttl: lowered to max_ttl");
+	a.from_hosts = true;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == c.hosts_ttl,
+		   "ttl: hosts answers use default_ttl");
+	a.status = NM_DNS_TEMPFAIL;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == 1 && nm_upcall_reject_errno(a.status) == EAGAIN,
+		   "reject: temporary failure, 1 s, EAGAIN");
+	a.status = NM_DNS_NXDOMAIN;
+	UNIT_CHECK(u,
+		   nm_upcall_timeout(&c, &a) == 60 && nm_upcall_reject_errno(a.status) == ENODATA,
+		   "reject: no such name, 60 s, ENODATA");
+}
+
+static void test_conf(struct unit *u)
+{
+	char path[] = "/tmp/nfsmig-conf-XXXXXX";
+	int fd = mkstemp(path);
+	struct nm_conf c;
+	struct nm_err err;
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "[resolver]\nprefer = ipv5\n", ":2: prefer: 'ipv5'" },
+		{ "[resolver]\n\nnameservers = 192.0.2.1#99999\n", ":3: nameservers:" },
+		{ "[resolver]\ndeadline = 0\n", ":2: deadline:" },
+		{ "[resolver]\nmin_ttl = -4\n", ":2: min_ttl:" },
+		{ "[daemon]\nsocket = relative.sock\n", ":2: socket:" },
+		{ "nameservers = 1.2.3.4\n", ":1: 'nameservers' is outside any section" },
+		{ "[resolver\nx = 1\n", ":1:" },
+		{ "[resolver]\nmin_ttl = 10\nmax_ttl = 5\n", "min_ttl (10) is above max_ttl (5)" },
+	};
+
+	UNIT_CHECK(u, fd >= 0, "conf: temp file");
+	if (fd < 0)
+		return;
+	close(fd);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f = fopen(path, "w");
+
+		fputs(bad[i].text, f);
+		fclose(f);
+		nm_conf_defaults(&c);
+		memset(&err, 0, sizeof(err));
+		UNIT_CHECK(u,
+			   nm_conf_load(&c, path, false, &err) == -EINVAL &&
+				   strstr(err.msg, bad[i].want),
+			   "conf: bad file %zu: %s", i, err.msg);
+	}
+	FILE *f = fopen(path, "w");
+	fputs("# comment\n[resolver]\nnameservers = 192.0.2.1 [2001:db8::1]:5353 "
+	      "198.51.100.1#53\nprefer = ipv6\ndeadline = 0.5\n[daemon]\n"
+	      "ask_daemon_timeout = 0.1\n",
+	      f);
+	fclose(f);
+	nm_conf_defaults(&c);
+	UNIT_CHECK(u,
+		   nm_conf_load(&c, path, false, &err) == 0 && c.nns == 3 &&
+			   c.prefer == NM_PREFER_IPV6 && c.deadline_ms == 500 &&
+			   c.daemon_wait_ms == 100 &&
+			   ntohs(((struct sockaddr_in6 *)&c.ns[1])->sin6_port) == 5353,
+		   "conf: a good file");
+	unlink(path);
+	nm_conf_defaults(&c);
+	UNIT_CHECK(u, nm_conf_load(&c, "/nonexistent/nfsmig.conf", true, &err) == 0,
+		   "conf: a missing default file is no error");
+	UNIT_CHECK(u, nm_conf_load(&c, "/nonexistent/nfsmig.conf", false, &err) == -ENOENT,
+		   "conf: a missing named file is");
+}
+
+static void test_ctl(struct unit *u)
+{
+	struct nm_ctl_reply r = { .ok = true, .timeout = 300 }, back;
+	char line[NM_CTL_LINE_MAX], req[] = "RESOLVE\tsrv.example\tlist", *d, *c;
+
+	snprintf(r.payload, sizeof(r.payload), "192.0.2.1");
+	snprintf(r.text, sizeof(r.text), "dns");
+	UNIT_CHECK(u, nm_ctl_format_reply(&r, line, sizeof(line)) > 0, "ctl: format a reply");
+	line[strcspn(line, "\n")] = '\0';
+	UNIT_CHECK(u,
+		   nm_ctl_parse_reply(line, &back) == 0 && back.ok && back.timeout == 300 &&
+			   strcmp(back.payload, "192.0.2.1") == 0,
+		   "ctl: the reply reads back");
+	UNIT_CHECK(u,
+		   nm_ctl_parse_request(req, &d, &c) == 0 && strcmp(d, "srv.example") == 0 &&
+			   strcmp(c, "list") == 0,
+		   "ctl: a request splits");
+	static const char *garbage[] = { "",
+					 "OK",
+					 "OK\t",
+					 "OK\t-5\tx",
+					 "OK\t5\t",
+					 "MAYBE\t5\tx",
+					 "FAIL\t5\t0\tw",
+					 "FAIL\t5\t99999\tw",
+					 "OK\t99999999999\tx" };
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++)
+		UNIT_CHECK(u, nm_ctl_parse_reply(garbage[i], &back) == -EBADMSG,
+			   "ctl: garbled reply %zu refused", i);
+	char bad[] = "RESOLVE\ta\tb\tc";
+	UNIT_CHECK(u, nm_ctl_parse_request(bad, &d, &c) == -EINVAL,
+		   "ctl: an extra field is refused");
+	snprintf(r.text, sizeof(r.text), "tab\there");
+	UNIT_CHECK(u, nm_ctl_format_reply(&r, line, sizeof(line)) < 0,
+		   "ctl: a field with a tab is never sent");
+}
+
+int main(void)
+{
+	struct unit u = { 0 };
+
+	unit_start();
+	test_dns(&u);
+	test_names(&u);
+	test_requests(&u);
+	test_payloads(&u);
+	test_conf(&u);
+	test_ctl(&u);
+	return unit_done(&u);
+}
