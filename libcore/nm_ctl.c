@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "nm_rpc.h"
+#include "nm_sock.h"
 #include "nm_time.h"
 
 int nm_ctl_parse_request(char *line, char **desc, char **callout)
@@ -102,7 +102,7 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return nm_err_set(err, -errno, "socket: %s", strerror(errno));
-	rc = nm_rpc_connect_fd(fd, (struct sockaddr *)&sun, sizeof(sun), connect_ms);
+	rc = nm_sock_connect(fd, (struct sockaddr *)&sun, sizeof(sun), connect_ms);
 	if (rc < 0) {
 		close(fd);
 		return nm_err_set(err, rc, "%s: %s", path, strerror(-rc));

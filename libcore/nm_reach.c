@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nm_rpc.h"
+#include "nm_sock.h"
 #include "nm_time.h"
 
 static bool same_addr(const struct nm_reach_addr *a, const struct addrinfo *ai)
@@ -43,7 +44,7 @@ static int take_addrs(struct nm_reach_host *h, const struct addrinfo *res, unsig
 			((struct sockaddr_in *)&a->sa)->sin_port = htons((uint16_t)port);
 		else
 			((struct sockaddr_in6 *)&a->sa)->sin6_port = htons((uint16_t)port);
-		nm_rpc_addr_str((struct sockaddr *)&a->sa, a->text, sizeof(a->text), 0);
+		nm_sock_addr_str((struct sockaddr *)&a->sa, a->text, sizeof(a->text), 0);
 		a->result = -ETIMEDOUT;
 		h->naddr++;
 	}

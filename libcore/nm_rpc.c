@@ -26,63 +26,6 @@ struct nm_rpc {
 	char peer[INET6_ADDRSTRLEN + 16];
 };
 
-void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len, int with_port)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (addr->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)addr;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-	} else if (addr->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)addr;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-	}
-	if (!with_port)
-		snprintf(buf, len, "%s", host);
-	else if (addr->sa_family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", host, port);
-	else
-		snprintf(buf, len, "%s:%u", host, port);
-}
-
-int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, int deadline_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int flags, rc, soerr = 0;
-	socklen_t sl = sizeof(soerr);
-	int64_t end = nm_time_ms() + deadline_ms;
-
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		return -errno;
-	rc = connect(fd, addr, len);
-	if (rc < 0 && errno != EINPROGRESS)
-		return -errno;
-	while (rc < 0) {
-		int64_t left = end - nm_time_ms();
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		rc = poll(&pfd, 1, (int)left);
-		if (rc < 0 && errno == EINTR)
-			return -EINTR;
-		if (rc < 0)
-			return -errno;
-		if (rc == 0)
-			return -ETIMEDOUT;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			return -errno;
-		if (soerr)
-			return -soerr;
-	}
-	if (fcntl(fd, F_SETFL, flags) < 0)
-		return -errno;
-	return 0;
-}
-
 static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 {
 	int fd, one = 1, rc;
@@ -91,7 +34,7 @@ static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rc = nm_rpc_connect_fd(fd, ai->ai_addr, ai->ai_addrlen, deadline_ms);
+	rc = nm_sock_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline_ms);
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -147,7 +90,7 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 	rpc->addrlen = ai->ai_addrlen;
 	freeaddrinfo(res);
 	rpc->call_ms = opts->call_ms;
-	nm_rpc_addr_str((struct sockaddr *)&rpc->addr, rpc->peer, sizeof(rpc->peer), 1);
+	nm_sock_addr_str((struct sockaddr *)&rpc->addr, rpc->peer, sizeof(rpc->peer), 1);
 
 	nb.buf = &rpc->addr;
 	nb.len = nb.maxlen = rpc->addrlen;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "nm_err.h"
+#include "nm_sock.h"
 
 #define NM_RPC_NFS_PORT 2049
 
@@ -38,12 +39,5 @@ const char *nm_rpc_peer(const struct nm_rpc *rpc);
 unsigned nm_rpc_calls(const struct nm_rpc *rpc);
 
 void nm_rpc_close(struct nm_rpc *rpc);
-
-/* Non-blocking connect of an already created socket to addr, waiting at most
- * deadline_ms.  Returns 0 or a negative errno (-ETIMEDOUT on the deadline). */
-int nm_rpc_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, int deadline_ms);
-
-/* Format addr as text, "[v6]:port" style when port is non-zero. */
-void nm_rpc_addr_str(const struct sockaddr *addr, char *buf, size_t len, int with_port);
 
 #endif
