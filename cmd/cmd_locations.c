@@ -311,24 +311,14 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 			}
 			break;
 		case 't':
-			o->timeout_ms = nm_opt_seconds(optarg, 10, 3600000);
-			if (o->timeout_ms < 0) {
-				fprintf(stderr,
-					"nfsmig: --timeout takes seconds (0.01 to 3600), not "
-					"'%s'\n",
-					optarg);
+			o->timeout_ms = nm_opt_seconds("--timeout", optarg, 10, 3600000);
+			if (o->timeout_ms < 0)
 				return -1;
-			}
 			break;
 		case OPT_REACHTO:
-			o->reach_ms = nm_opt_seconds(optarg, 10, 600000);
-			if (o->reach_ms < 0) {
-				fprintf(stderr,
-					"nfsmig: --reach-timeout takes seconds (0.01 to 600), not "
-					"'%s'\n",
-					optarg);
+			o->reach_ms = nm_opt_seconds("--reach-timeout", optarg, 10, 600000);
+			if (o->reach_ms < 0)
 				return -1;
-			}
 			break;
 		case OPT_NOREACH: o->reach = false; break;
 		case 'v': o->verbose = true; break;

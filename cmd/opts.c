@@ -1,20 +1,18 @@
 #include "opts.h"
 
-#include <math.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-int nm_opt_seconds(const char *s, int min_ms, int max_ms)
-{
-	char *end;
-	double v;
+#include "nm_conf.h"
 
-	if (!s || !*s)
-		return -1;
-	v = strtod(s, &end);
-	if (*end != '\0' || !isfinite(v) || v * 1000.0 < min_ms || v * 1000.0 > max_ms)
-		return -1;
-	return (int)(v * 1000.0);
+int nm_opt_seconds(const char *opt, const char *s, int min_ms, int max_ms)
+{
+	int ms = nm_conf_parse_seconds(s, min_ms, max_ms);
+
+	if (ms < 0)
+		fprintf(stderr, "nfsmig: %s takes seconds (%g to %g), not '%s'\n", opt,
+			min_ms / 1000.0, max_ms / 1000.0, s);
+	return ms;
 }
 
 int nm_opt_nfsvers(const char *s)

@@ -30,6 +30,19 @@ void nm_conf_defaults(struct nm_conf *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/nfsmig");
 }
 
+int nm_conf_parse_seconds(const char *s, int min_ms, int max_ms)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	v = strtod(s, &end);
+	if (*end != '\0' || !isfinite(v) || v * 1000.0 < min_ms || v * 1000.0 > max_ms)
+		return -1;
+	return (int)(v * 1000.0);
+}
+
 int nm_conf_parse_ns(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[INET6_ADDRSTRLEN + 2];
@@ -172,12 +185,9 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 		}
 	}
 	if (strcmp(name, "deadline") == 0) {
-		char *end;
-		double d = strtod(v, &end);
-
-		if (*v == '\0' || *end != '\0' || !isfinite(d) || d < 0.1 || d > 60)
+		c->deadline_ms = nm_conf_parse_seconds(v, 100, 60000);
+		if (c->deadline_ms < 0)
 			return fail(p, "deadline: '%s' is not seconds from 0.1 to 60", v);
-		c->deadline_ms = (int)(d * 1000);
 		return 1;
 	}
 	if (strcmp(name, "hosts") == 0) {
@@ -209,13 +219,10 @@ static int on_daemon(struct parse *p, const char *name, const char *v)
 		return 1;
 	}
 	if (strcmp(name, "ask_daemon_timeout") == 0) {
-		char *end;
-		double d = strtod(v, &end);
-
-		if (*v == '\0' || *end != '\0' || !isfinite(d) || d < 0.001 || d > 5)
+		c->daemon_wait_ms = nm_conf_parse_seconds(v, 1, 5000);
+		if (c->daemon_wait_ms < 0)
 			return fail(p, "ask_daemon_timeout: '%s' is not seconds from 0.001 to 5",
 				    v);
-		c->daemon_wait_ms = (int)(d * 1000);
 		return 1;
 	}
 	return fail(p, "unknown key '%s' in [daemon]", name);
