@@ -53,6 +53,13 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
+/* Time the daemon gives DNS: inside the upcall's own deadline, leaving it
+ * room to settle the key (deadline may be as short as 0.1 s). */
+static int dns_budget(const struct nm_conf *c)
+{
+	return c->deadline_ms > 1000 ? c->deadline_ms - 500 : c->deadline_ms / 2;
+}
+
 /* With s->mu held: the entry for (name, families), or a slot to reuse. */
 static struct entry *slot_for(struct server *s, const struct nm_upcall_req *r, bool *found)
 {
@@ -107,8 +114,8 @@ static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dn
 	if (!e || e->busy) {
 		/* Every slot is being resolved: resolve without caching. */
 		pthread_mutex_unlock(&s->mu);
-		nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6,
-			       s->o->conf.deadline_ms - 500, ans, &err);
+		nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6, dns_budget(&s->o->conf),
+			       ans, &err);
 		return;
 	}
 	memset(e, 0, sizeof(*e));
@@ -119,8 +126,8 @@ static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dn
 	s->queries++;
 	pthread_mutex_unlock(&s->mu);
 
-	if (nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6, s->o->conf.deadline_ms - 500,
-			   ans, &err) < 0) {
+	if (nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6, dns_budget(&s->o->conf), ans,
+			   &err) < 0) {
 		ans->status = NM_DNS_SERVFAIL;
 		snprintf(ans->why, sizeof(ans->why), "%.180s", err.msg);
 	}
