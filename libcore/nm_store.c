@@ -1,0 +1,531 @@
+#include "nm_store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME_MAX_LEN 240
+
+int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
+{
+	size_t n = 0;
+
+	if (!mountpoint || mountpoint[0] != '/')
+		return nm_err_set(err, -EINVAL, "'%s' is not an absolute mount point",
+				  mountpoint ? mountpoint : "");
+	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX. */
+	for (const unsigned char *p = (const unsigned char *)mountpoint; *p; p++) {
+		if (n + 4 >= cap || n + 4 >= NAME_MAX_LEN)
+			return nm_err_set(err, -ENAMETOOLONG, "mount point '%s' is too long",
+					  mountpoint);
+		if (*p == '/')
+			buf[n++] = '-';
+		else if (isalnum(*p) || *p == '_')
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)sprintf(buf + n, "%%%02X", *p);
+	}
+	if (n + 7 >= cap)
+		return nm_err_set(err, -ENAMETOOLONG, "mount point '%s' is too long", mountpoint);
+	strcpy(buf + n, ".state");
+	return 0;
+}
+
+/* --- encoding -------------------------------------------------------------- */
+
+static void put_value(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "%s=", key);
+	for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
+		if (*p <= ' ' || *p > '~' || *p == '%')
+			fprintf(f, "%%%02X", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode a percent-encoded value; NULL for a bad escape or a NUL byte. */
+static char *get_value(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *q = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (*s != '%') {
+			*q++ = *s;
+			continue;
+		}
+		int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+
+		if (lo < 0 || (hi == 0 && lo == 0)) {
+			free(out);
+			return NULL;
+		}
+		*q++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*q = '\0';
+	return out;
+}
+
+static char *format_record(const struct nm_record *r, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "nfsmig-state %d\n", NM_STORE_VERSION);
+	put_value(f, "mountpoint", r->mountpoint);
+	put_value(f, "source", r->source);
+	put_value(f, "orig_server", r->orig_server);
+	put_value(f, "cur_server", r->cur_server);
+	put_value(f, "export_path", r->export_path);
+	put_value(f, "sec", r->sec);
+	fprintf(f, "vers=%d\nminor=%d\nregistered=%" PRId64 "\n", r->vers, r->minor, r->registered);
+	fputs("root_fh=", f);
+	for (unsigned i = 0; i < r->root_fh_len; i++)
+		fprintf(f, "%02x", r->root_fh[i]);
+	fprintf(f,
+		"\nfsid=%" PRIu64 ":%" PRIu64 "\nfileid=%" PRIu64 "\nfh_expire_type=%" PRIu32 "\n",
+		r->fsid_major, r->fsid_minor, r->fileid, r->fh_expire_type);
+	for (size_t i = 0; i < r->nlocations; i++)
+		put_value(f, "location", r->locations[i]);
+	for (size_t i = 0; i < r->nmoves; i++) {
+		char *line = NULL;
+
+		if (asprintf(&line, "%" PRId64 " %s %s", r->moves[i].time, r->moves[i].from,
+			     r->moves[i].to) < 0) {
+			fclose(f);
+			free(buf);
+			return NULL;
+		}
+		put_value(f, "move", line);
+		free(line);
+	}
+	fputs("end\n", f); /* a record without it was cut short */
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* --- parsing --------------------------------------------------------------- */
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *end || errno ? -1 : 0;
+}
+
+static int parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s) && *s != '-')
+		return -1;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return *end || errno ? -1 : 0;
+}
+
+static int take_string(char **slot, const char *raw)
+{
+	char *v = get_value(raw);
+
+	if (!v)
+		return -1;
+	free(*slot);
+	*slot = v;
+	return 0;
+}
+
+static int parse_move(struct nm_record *r, const char *raw)
+{
+	char *v = get_value(raw), *save = NULL, *t, *from, *to;
+	int64_t when;
+	int rc = -1;
+
+	if (!v)
+		return -1;
+	t = strtok_r(v, " ", &save);
+	from = strtok_r(NULL, " ", &save);
+	to = strtok_r(NULL, " ", &save);
+	if (t && from && to && !strtok_r(NULL, " ", &save) && parse_i64(t, &when) == 0)
+		rc = nm_record_add_move(r, when, from, to);
+	free(v);
+	return rc;
+}
+
+static int parse_line(struct nm_record *r, char *key, char *val)
+{
+	uint64_t u;
+	int64_t i;
+
+	if (strcmp(key, "mountpoint") == 0)
+		return take_string(&r->mountpoint, val);
+	if (strcmp(key, "source") == 0)
+		return take_string(&r->source, val);
+	if (strcmp(key, "orig_server") == 0)
+		return take_string(&r->orig_server, val);
+	if (strcmp(key, "cur_server") == 0)
+		return take_string(&r->cur_server, val);
+	if (strcmp(key, "export_path") == 0)
+		return take_string(&r->export_path, val);
+	if (strcmp(key, "sec") == 0)
+		return take_string(&r->sec, val);
+	if (strcmp(key, "vers") == 0 || strcmp(key, "minor") == 0) {
+		if (parse_i64(val, &i) < 0 || i < -1 || i > 9)
+			return -1;
+		*(key[0] == 'v' ? &r->vers : &r->minor) = (int)i;
+		return 0;
+	}
+	if (strcmp(key, "registered") == 0)
+		return parse_i64(val, &r->registered);
+	if (strcmp(key, "root_fh") == 0) {
+		size_t n = strlen(val);
+
+		if (n % 2 || n / 2 > NM_STORE_FH_MAX)
+			return -1;
+		for (size_t k = 0; k < n / 2; k++) {
+			int hi = hexval(val[2 * k]), lo = hexval(val[2 * k + 1]);
+
+			if (hi < 0 || lo < 0)
+				return -1;
+			r->root_fh[k] = (unsigned char)(hi << 4 | lo);
+		}
+		r->root_fh_len = (unsigned)(n / 2);
+		return 0;
+	}
+	if (strcmp(key, "fsid") == 0) {
+		char *colon = strchr(val, ':');
+
+		if (!colon)
+			return -1;
+		*colon = '\0';
+		return parse_u64(val, &r->fsid_major) < 0 ||
+				       parse_u64(colon + 1, &r->fsid_minor) < 0
+			       ? -1
+			       : 0;
+	}
+	if (strcmp(key, "fileid") == 0)
+		return parse_u64(val, &r->fileid);
+	if (strcmp(key, "fh_expire_type") == 0) {
+		if (parse_u64(val, &u) < 0 || u > UINT32_MAX)
+			return -1;
+		r->fh_expire_type = (uint32_t)u;
+		return 0;
+	}
+	if (strcmp(key, "location") == 0) {
+		char *v = get_value(val);
+		int rc = v ? nm_record_add_location(r, v) : -1;
+
+		free(v);
+		return rc;
+	}
+	if (strcmp(key, "move") == 0)
+		return parse_move(r, val);
+	return 0; /* a key of a newer version: skipped */
+}
+
+int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_err *err)
+{
+	char *copy, *line, *save = NULL;
+	unsigned lineno = 0;
+	bool ended = false;
+
+	memset(r, 0, sizeof(*r));
+	r->minor = -1;
+	if (len > NM_STORE_MAX_BYTES)
+		return nm_err_set(err, -EBADMSG, "record larger than %d bytes", NM_STORE_MAX_BYTES);
+	if (memchr(text, '\0', len))
+		return nm_err_set(err, -EBADMSG, "record holds a NUL byte");
+	copy = strndup(text, len);
+	if (!copy)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq;
+
+		lineno++;
+		if (ended) {
+			free(copy);
+			nm_record_free(r);
+			return nm_err_set(err, -EBADMSG, "line %u follows the end of the record",
+					  lineno);
+		}
+		if (lineno == 1) {
+			char *end;
+
+			if (strncmp(line, "nfsmig-state ", 13) != 0 ||
+			    strtol(line + 13, &end, 10) < 1 || *end) {
+				free(copy);
+				return nm_err_set(err, -EBADMSG, "not an nfsmig state record");
+			}
+			continue;
+		}
+		if (strcmp(line, "end") == 0) {
+			ended = true;
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (!eq || eq == line) {
+			free(copy);
+			nm_record_free(r);
+			return nm_err_set(err, -EBADMSG, "line %u is not key=value", lineno);
+		}
+		*eq = '\0';
+		if (parse_line(r, line, eq + 1) < 0) {
+			nm_err_set(err, -EBADMSG, "line %u: bad value for %s", lineno, line);
+			free(copy);
+			nm_record_free(r);
+			return -EBADMSG;
+		}
+	}
+	free(copy);
+	if (lineno == 0)
+		return nm_err_set(err, -EBADMSG, "empty record");
+	if (!ended) {
+		nm_record_free(r);
+		return nm_err_set(err, -EBADMSG, "record is truncated (no end line)");
+	}
+	if (!r->mountpoint || !r->source) {
+		nm_record_free(r);
+		return nm_err_set(err, -EBADMSG, "record lacks mountpoint or source");
+	}
+	return 0;
+}
+
+/* --- files ------------------------------------------------------------------ */
+
+static int open_dir(const char *dir, struct nm_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return nm_err_set(err, -errno, "state directory %s: %s", dir, strerror(errno));
+	return fd;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err)
+{
+	char name[256], tmp[300];
+	char *text;
+	size_t len;
+	uint32_t rnd;
+	int dfd, fd, rc;
+
+	rc = nm_store_name(r->mountpoint, name, sizeof(name), err);
+	if (rc < 0)
+		return rc;
+	text = format_record(r, &len);
+	if (!text)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	dfd = open_dir(dir, err);
+	if (dfd < 0) {
+		free(text);
+		return dfd;
+	}
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)getpid();
+	snprintf(tmp, sizeof(tmp), ".%s.tmp%08x", name, rnd);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, tmp, strerror(errno));
+		goto out;
+	}
+	rc = write_all(fd, text, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		/* The old record stays as it was. */
+		unlinkat(dfd, tmp, 0);
+		nm_err_set(err, rc, "cannot save the record of %s in %s: %s", r->mountpoint, dir,
+			   strerror(-rc));
+		goto out;
+	}
+	if (fsync(dfd) < 0)
+		rc = nm_err_set(err, -errno, "%s: fsync: %s", dir, strerror(errno));
+out:
+	close(dfd);
+	free(text);
+	return rc;
+}
+
+int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
+{
+	char name[256], *buf;
+	struct stat st;
+	ssize_t n;
+	int dfd, fd, rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = nm_store_name(mountpoint, name, sizeof(name), err);
+	if (rc < 0)
+		return rc;
+	dfd = open_dir(dir, err);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return nm_err_set(err, -ENOENT,
+					  "%s has no record in %s (register it first)", mountpoint,
+					  dir);
+		return nm_err_set(err, errno == ELOOP ? -EBADMSG : -errno, "%s/%s: %s", dir, name,
+				  strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > NM_STORE_MAX_BYTES) {
+		close(fd);
+		return nm_err_set(err, -EBADMSG, "%s/%s is not a record (type or size)", dir, name);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		free(buf);
+		return nm_err_set(err, -EIO, "%s/%s: short read", dir, name);
+	}
+	rc = nm_store_parse(buf, (size_t)n, r, err);
+	free(buf);
+	if (rc < 0)
+		return nm_err_prefix(err, "%s/%s", dir, name);
+	if (strcmp(r->mountpoint, mountpoint) != 0) {
+		nm_record_free(r);
+		return nm_err_set(err, -EBADMSG, "%s/%s is the record of another mount point", dir,
+				  name);
+	}
+	return 0;
+}
+
+int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err)
+{
+	char name[256], aside[320];
+	int dfd, rc;
+
+	rc = nm_store_name(mountpoint, name, sizeof(name), err);
+	if (rc < 0)
+		return rc;
+	dfd = open_dir(dir, err);
+	if (dfd < 0)
+		return dfd;
+	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", name, (long long)time(NULL));
+	rc = renameat(dfd, name, dfd, aside) < 0
+		     ? nm_err_set(err, -errno, "%s/%s: %s", dir, name, strerror(errno))
+		     : 0;
+	if (rc == 0)
+		fsync(dfd);
+	close(dfd);
+	return rc;
+}
+
+int nm_record_add_location(struct nm_record *r, const char *loc)
+{
+	char **n;
+
+	if (r->nlocations == NM_STORE_MAX_LIST)
+		return -E2BIG;
+	n = realloc(r->locations, (r->nlocations + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	r->locations = n;
+	n[r->nlocations] = strdup(loc);
+	if (!n[r->nlocations])
+		return -ENOMEM;
+	r->nlocations++;
+	return 0;
+}
+
+int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to)
+{
+	struct nm_move *m;
+
+	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n"))
+		return -E2BIG;
+	m = realloc(r->moves, (r->nmoves + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	r->moves = m;
+	m[r->nmoves].time = time;
+	m[r->nmoves].from = strdup(from);
+	m[r->nmoves].to = strdup(to);
+	if (!m[r->nmoves].from || !m[r->nmoves].to) {
+		free(m[r->nmoves].from);
+		free(m[r->nmoves].to);
+		return -ENOMEM;
+	}
+	r->nmoves++;
+	return 0;
+}
+
+void nm_record_free(struct nm_record *r)
+{
+	if (!r)
+		return;
+	free(r->mountpoint);
+	free(r->source);
+	free(r->orig_server);
+	free(r->cur_server);
+	free(r->export_path);
+	free(r->sec);
+	for (size_t i = 0; i < r->nlocations; i++)
+		free(r->locations[i]);
+	free(r->locations);
+	for (size_t i = 0; i < r->nmoves; i++) {
+		free(r->moves[i].from);
+		free(r->moves[i].to);
+	}
+	free(r->moves);
+	memset(r, 0, sizeof(*r));
+}

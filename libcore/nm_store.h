@@ -1,0 +1,81 @@
+/* nm_store - the per-mount state store: one record per NFS mount.
+ *
+ * A record is a text file in the state directory (default /var/lib/nfsmig),
+ * named after the mount point:
+ *
+ *   nfsmig-state 1
+ *   mountpoint=/mnt/x
+ *   source=srv1:/export
+ *   ...                      one key=value per line; values are
+ *   location=srv2:/export    percent-encoded (bytes outside ! .. ~, and %)
+ *   move=1795490195 srv1 srv2
+ *   end                      the last line: a record without it was cut
+ *
+ * Writes are atomic and durable: a temporary file in the same directory,
+ * written, fsync'd, renamed over the record, then the directory fsync'd.
+ * A failed write (a full disk) leaves the old record as it was.  Files are
+ * opened O_NOFOLLOW|O_CLOEXEC relative to the directory.  A record that
+ * cannot be read is reported (-EBADMSG with why) and can be set aside; it
+ * never crashes a reader.  Keys a reader does not know are skipped, so a
+ * newer writer's record still loads. */
+#ifndef NM_STORE_H
+#define NM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nm_err.h"
+
+#define NM_STORE_VERSION     1
+#define NM_STORE_DEFAULT_DIR "/var/lib/nfsmig"
+#define NM_STORE_MAX_BYTES   (256 * 1024) /* a record larger is corrupt */
+#define NM_STORE_MAX_LIST    256	  /* locations, moves */
+#define NM_STORE_FH_MAX	     128
+
+struct nm_move {
+	int64_t time; /* seconds since the epoch */
+	char *from, *to;
+};
+
+struct nm_record {
+	char *mountpoint;
+	char *source;	   /* as mounted: server:/export */
+	char *orig_server; /* the server address at registration */
+	char *cur_server;  /* the server address last seen */
+	char *export_path;
+	char *sec;
+	int vers, minor;
+	int64_t registered; /* seconds since the epoch */
+	unsigned char root_fh[NM_STORE_FH_MAX];
+	unsigned root_fh_len;
+	uint64_t fsid_major, fsid_minor;
+	uint64_t fileid;
+	uint32_t fh_expire_type;
+	char **locations; /* "server:/rootpath" as last seen */
+	size_t nlocations;
+	struct nm_move *moves;
+	size_t nmoves;
+};
+
+/* The file name of a mount point's record (no directory). */
+int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err);
+
+int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err);
+
+/* -ENOENT when there is no record; -EBADMSG when it cannot be read. */
+int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err);
+
+/* Rename a record that cannot be read to NAME.corrupt-TIME, so it is kept
+ * for a look but no longer in the way. */
+int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err);
+
+/* Parse a record from memory (for load and for tests). */
+int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_err *err);
+
+/* Add to a record's lists (copies the strings). */
+int nm_record_add_location(struct nm_record *r, const char *loc);
+int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
+
+void nm_record_free(struct nm_record *r);
+
+#endif
