@@ -1,4 +1,5 @@
 #include "nm_evlog.h"
+#include "nm_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,22 +9,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 int nm_evlog_upcall(const char *state_dir, const char *name, const char *callout,
 		    const char *answer, unsigned ttl, const char *status, const char *by,
@@ -44,15 +29,15 @@ int nm_evlog_upcall(const char *state_dir, const char *name, const char *callout
 	clock_gettime(CLOCK_REALTIME, &ts);
 	fprintf(m, "{\"time\":%lld.%03ld,\"event\":\"upcall\",\"name\":", (long long)ts.tv_sec,
 		ts.tv_nsec / 1000000);
-	json_str(m, name);
+	nm_json_str(m, name);
 	fputs(",\"callout\":", m);
-	json_str(m, callout);
+	nm_json_str(m, callout);
 	fputs(",\"answer\":", m);
-	json_str(m, answer);
+	nm_json_str(m, answer);
 	fprintf(m, ",\"ttl\":%u,\"status\":", ttl);
-	json_str(m, status);
+	nm_json_str(m, status);
 	fputs(",\"by\":", m);
-	json_str(m, by);
+	nm_json_str(m, by);
 	fputs("}\n", m);
 	fclose(m);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
