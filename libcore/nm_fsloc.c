@@ -9,11 +9,13 @@
 
 /* Where a walk down a path ended. */
 struct walk {
-	nfsstat4 status;       /* NFS4_OK, the status of the failing op, or
-				  NFS4ERR_MOVED when a probe found an absent fs */
-	nfs_opnum4 op;	       /* the op that failed or found it absent */
-	size_t done;	       /* components looked up before it */
-	struct nm_fattr attrs; /* the final GETATTR's, when status is NFS4_OK */
+	nfsstat4 status;	       /* NFS4_OK, the status of the failing op, or
+					  NFS4ERR_MOVED when a probe found an absent fs */
+	nfs_opnum4 op;		       /* the op that failed or found it absent */
+	size_t done;		       /* components looked up before it */
+	struct nm_fattr attrs;	       /* the final GETATTR's, when status is NFS4_OK */
+	unsigned char fh[NFS4_FHSIZE]; /* with want_fh: the file handle of the path */
+	unsigned fhlen;
 };
 
 /* What each op of a walk's COMPOUND stands for. */
@@ -78,6 +80,9 @@ static int take_result(struct nm_nfs4 *c, const struct step *st, nfs_resop4 *res
 			return nm_err_prefix(err, "%s", nm_nfs4_peer(c));
 		w->status = NFS4_OK;
 		w->done = st->prefix;
+		/* The GETFH just before, if the walk asked for one. */
+		memcpy(w->fh, fhbuf, *fhlen);
+		w->fhlen = *fhlen;
 		return 1;
 	case STEP_GETFH: {
 		nfs_fh4 *fh = &res->nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
@@ -94,9 +99,11 @@ static int take_result(struct nm_nfs4 *c, const struct step *st, nfs_resop4 *res
  * GETATTR(fsid, rdattr_error) after each, then GETATTR(ids) on the last: in
  * as few COMPOUNDs as the session allows (GETFH/PUTFH between them).  The
  * probes find an absent file system on servers that answer MOVED only to
- * GETATTR, and on those (Ganesha) that go on serving LOOKUPs below it. */
+ * GETATTR, and on those (Ganesha) that go on serving LOOKUPs below it.
+ * want_fh puts a GETFH before the last GETATTR. */
 static int walk(struct nm_nfs4 *c, const struct nm_path *p, size_t n, const enum nm_fattr_id *ids,
-		unsigned nids, struct walk *w, unsigned *compounds, struct nm_err *err)
+		unsigned nids, bool want_fh, struct walk *w, unsigned *compounds,
+		struct nm_err *err)
 {
 	char fhbuf[NFS4_FHSIZE];
 	unsigned fhlen = 0, max = nm_nfs4_max_ops(c);
@@ -141,6 +148,10 @@ static int walk(struct nm_nfs4 *c, const struct nm_path *p, size_t n, const enum
 			}
 		}
 		if (j == n) {
+			if (want_fh) {
+				ops[k].argop = OP_GETFH;
+				steps[k++] = (struct step){ STEP_GETFH, n };
+			}
 			set_getattr(&ops[k], words[k], ids, nids);
 			steps[k++] = (struct step){ STEP_FINAL, n };
 		} else {
@@ -263,7 +274,7 @@ int nm_fsloc_query(struct nm_nfs4 *c, const char *path, struct nm_fsloc_result *
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = walk(c, &p, p.n, full, 3, &w, &out->compounds, err);
+	rc = walk(c, &p, p.n, full, 3, false, &w, &out->compounds, err);
 	if (rc < 0)
 		goto out;
 	at = p.n;
@@ -271,9 +282,9 @@ int nm_fsloc_query(struct nm_nfs4 *c, const char *path, struct nm_fsloc_result *
 		/* The file system at the first w.done components is absent. */
 		at = w.done;
 		out->moved_op = w.op;
-		rc = walk(c, &p, at, full, 3, &w, &out->compounds, err);
+		rc = walk(c, &p, at, full, 3, false, &w, &out->compounds, err);
 		if (rc == 0 && w.status == NFS4ERR_MOVED && w.done == at)
-			rc = walk(c, &p, at, minimal, 2, &w, &out->compounds, err);
+			rc = walk(c, &p, at, minimal, 2, false, &w, &out->compounds, err);
 		if (rc < 0)
 			goto out;
 		if (w.status == NFS4_OK)
@@ -297,6 +308,53 @@ out:
 	nm_path_free(&p);
 	if (rc < 0)
 		nm_fsloc_result_free(out);
+	return rc;
+}
+
+int nm_fsloc_root(struct nm_nfs4 *c, const char *path, struct nm_fsloc_root *out,
+		  struct nm_err *err)
+{
+	static const enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE, NM_FATTR_FSID,
+						NM_FATTR_RDATTR_ERROR, NM_FATTR_FILEID,
+						NM_FATTR_FS_LOCATIONS };
+	struct nm_path p;
+	struct walk w;
+	unsigned compounds = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = nm_path_split(path, &p, err);
+	if (rc < 0)
+		return rc;
+	rc = walk(c, &p, p.n, ids, 5, true, &w, &compounds, err);
+	if (rc == 0 && w.status == NFS4_OK && nm_fattr_has(&w.attrs, NM_FATTR_RDATTR_ERROR) &&
+	    w.attrs.rdattr_error == NFS4ERR_MOVED) {
+		w.status = NFS4ERR_MOVED;
+		w.op = OP_GETATTR;
+		nm_fattr_free(&w.attrs);
+	}
+	if (rc == 0 && w.status == NFS4ERR_MOVED) {
+		char *at = nm_path_join(&p, w.done);
+
+		rc = nm_err_set(err, -EREMOTE,
+				"%s: %s is absent (MOVED): a referral or a moved file "
+				"system",
+				nm_nfs4_peer(c), at ? at : path);
+		free(at);
+	} else if (rc == 0 && w.status != NFS4_OK) {
+		rc = status_error(c, &p, &w, err);
+	} else if (rc == 0) {
+		if (w.fhlen == 0 || !nm_fattr_has(&w.attrs, NM_FATTR_FSID)) {
+			nm_fattr_free(&w.attrs);
+			rc = nm_err_set(err, -EBADMSG, "%s: no file handle or fsid for %s",
+					nm_nfs4_peer(c), path);
+		} else {
+			memcpy(out->fh, w.fh, w.fhlen);
+			out->fhlen = w.fhlen;
+			out->attrs = w.attrs;
+		}
+	}
+	nm_path_free(&p);
 	return rc;
 }
 

@@ -40,6 +40,18 @@ int nm_fsloc_query(struct nm_nfs4 *c, const char *path, struct nm_fsloc_result *
 /* Fill out from decoded attributes (used by the query and by tests). */
 int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out, struct nm_err *err);
 
+/* What a registration keeps of a file system's root. */
+struct nm_fsloc_root {
+	unsigned char fh[NFS4_FHSIZE];
+	unsigned fhlen;
+	struct nm_fattr attrs; /* fsid, fileid, fh_expire_type, fs_locations */
+};
+
+/* PUTROOTFH, LOOKUP path, GETFH, GETATTR(fsid, fileid, fh_expire_type,
+ * fs_locations).  A path that is absent (MOVED) is -EREMOTE. */
+int nm_fsloc_root(struct nm_nfs4 *c, const char *path, struct nm_fsloc_root *out,
+		  struct nm_err *err);
+
 void nm_fsloc_result_free(struct nm_fsloc_result *r);
 
 #endif

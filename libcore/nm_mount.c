@@ -232,8 +232,8 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 	}
 	if (out->vers != 4) {
 		rc = nm_err_set(err, -EPROTONOSUPPORT,
-				"%s is on an NFSv%d mount (%s): fs_locations is NFSv4 only", path,
-				out->vers, out->target);
+				"%s is on an NFSv%d mount (%s): nfsmig works with NFSv4 mounts",
+				path, out->vers, out->target);
 		nm_mount_free(out);
 		goto out;
 	}
@@ -246,6 +246,68 @@ out:
 	mnt_unref_table(tb);
 	free(abs);
 	return rc;
+}
+
+int nm_mount_list(const char *mountinfo, struct nm_mount **out, size_t *n, struct nm_err *err)
+{
+	const char *file = mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT;
+	struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	size_t cap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!tb || !it) {
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mnt_table_parse_file(tb, file) != 0) {
+		rc = nm_err_set(err, -EINVAL, "%s: cannot read the mount table", file);
+		goto out;
+	}
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs);
+		struct nm_mount m;
+		struct nm_err ignored;
+
+		if (!type || (strcmp(type, "nfs") != 0 && strcmp(type, "nfs4") != 0))
+			continue;
+		/* An entry that cannot be understood is skipped, not fatal. */
+		if (nm_mount_from_fields(mnt_fs_get_target(fs), mnt_fs_get_source(fs), type,
+					 mnt_fs_get_root(fs), mnt_fs_get_fs_options(fs), &m,
+					 &ignored) < 0)
+			continue;
+		if (*n == cap) {
+			struct nm_mount *g = realloc(*out, (cap ? cap * 2 : 16) * sizeof(*g));
+
+			if (!g) {
+				nm_mount_free(&m);
+				rc = nm_err_set(err, -ENOMEM, "out of memory");
+				break;
+			}
+			*out = g;
+			cap = cap ? cap * 2 : 16;
+		}
+		(*out)[(*n)++] = m;
+	}
+out:
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	if (rc < 0) {
+		nm_mount_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void nm_mount_list_free(struct nm_mount *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		nm_mount_free(&m[i]);
+	free(m);
 }
 
 void nm_mount_free(struct nm_mount *m)

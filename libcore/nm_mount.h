@@ -3,6 +3,7 @@
 #define NM_MOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "nm_err.h"
 
@@ -33,6 +34,12 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 int nm_mount_from_fields(const char *target, const char *source, const char *fstype,
 			 const char *root, const char *options, struct nm_mount *out,
 			 struct nm_err *err);
+
+/* Every NFS mount of the table (NFSv3 ones too: callers filter), in table
+ * order.  *out is an array of *n mounts; free with nm_mount_list_free. */
+int nm_mount_list(const char *mountinfo, struct nm_mount **out, size_t *n, struct nm_err *err);
+
+void nm_mount_list_free(struct nm_mount *m, size_t n);
 
 void nm_mount_free(struct nm_mount *m);
 

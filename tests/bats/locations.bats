@@ -221,7 +221,7 @@ MI
 	assert_line --regexp '^srv2\.nfsmig\.test +/export/data '
 	run nm locations --mountinfo "$mi" /mnt/three/x
 	assert_failure 1
-	assert_output "nfsmig: /mnt/three/x is on an NFSv3 mount (/mnt/three): fs_locations is NFSv4 only"
+	assert_output "nfsmig: /mnt/three/x is on an NFSv3 mount (/mnt/three): nfsmig works with NFSv4 mounts"
 	run nm locations --mountinfo "$mi" /var/tmp
 	assert_failure 1
 	assert_output "nfsmig: /var/tmp is not on an NFS mount (/ is ext4)"
