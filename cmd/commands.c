@@ -34,6 +34,56 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_locations,
 	},
 	{
+		.name = "register",
+		.args = "[options] [MOUNT...]",
+		.summary = "save each NFSv4 mount's root file handle and fsid while it is fresh",
+		.help = "Asks the server of each MOUNT (all NFSv4 mounts without a record when\n"
+			"none is named) for the root file handle, fsid, fileid, fh_expire_type\n"
+			"and fs_locations of the mounted export, and saves them in a record: what\n"
+			"verify compares the destination with after a move.\n"
+			"\n"
+			"Options:\n"
+			"      --mountinfo FILE    read this mount table instead of\n"
+			"                          /proc/self/mountinfo\n"
+			"      --state-dir DIR     where the records are (default: state_dir of\n"
+			"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n"
+			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
+			"  -f, --force             register again a mount that has a record\n",
+		.run = nm_cmd_register,
+	},
+	{
+		.name = "mounts",
+		.args = "[options]",
+		.summary = "list NFS mounts with the server now, at registration, and their state",
+		.help = "STATE is registered, moved (served by another server than at\n"
+			"registration), unregistered, corrupt (the record cannot be read) or\n"
+			"not NFSv4.\n"
+			"\n"
+			"Options:\n"
+			"  -J, --json              JSON output\n"
+			"  -o, --output LIST       columns to show (+LIST adds to the default)\n"
+			"      --list-columns      list the columns and exit\n"
+			"  -n, --noheadings        no header line\n"
+			"  -r, --raw               raw output\n"
+			"      --mountinfo FILE    read this mount table instead of\n"
+			"                          /proc/self/mountinfo\n"
+			"      --state-dir DIR     where the records are (default: state_dir of\n"
+			"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n",
+		.run = nm_cmd_mounts,
+	},
+	{
+		.name = "show",
+		.args = "[options] MOUNT",
+		.summary = "everything known about one mount",
+		.help = "Options:\n"
+			"  -J, --json              JSON output\n"
+			"      --mountinfo FILE    read this mount table instead of\n"
+			"                          /proc/self/mountinfo\n"
+			"      --state-dir DIR     where the records are (default: state_dir of\n"
+			"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n",
+		.run = nm_cmd_show,
+	},
+	{
 		.name = "help",
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",

@@ -26,5 +26,8 @@ void nm_command_usage(const struct nm_command *c, int to_stderr);
 
 int nm_cmd_locations(int argc, char **argv);
 int nm_cmd_help(int argc, char **argv);
+int nm_cmd_register(int argc, char **argv);
+int nm_cmd_mounts(int argc, char **argv);
+int nm_cmd_show(int argc, char **argv);
 
 #endif

@@ -17,15 +17,16 @@ setup() {
 	done
 }
 
-@test "nfsmig(8) describes every option of locations" {
-	local opts
-	opts=$("$BUILD/cmd/nfsmig" help locations | grep -oE -- '--[a-z][a-z-]+' | sort -u)
-	for o in $opts; do
-		[ "$o" = --help ] && continue
-		grep -qF -- "${o//-/\\-}" "$TOP/man/nfsmig.8" || {
-			echo "nfsmig(8) lacks option $o"
-			return 1
-		}
+@test "nfsmig(8) describes every option of every command" {
+	local c o opts
+	for c in $("$BUILD/cmd/nfsmig" help | awk '/^  [a-z]/ {print $1}'); do
+		opts=$("$BUILD/cmd/nfsmig" help "$c" | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+		for o in $opts; do
+			grep -qF -- "${o//-/\\-}" "$TOP/man/nfsmig.8" || {
+				echo "nfsmig(8) lacks option $o of $c"
+				return 1
+			}
+		done
 	done
 }
 
