@@ -96,6 +96,7 @@ const char *nm_nfs4_op_name(nfs_opnum4 op)
 	case OP_GETATTR: return "GETATTR";
 	case OP_GETFH: return "GETFH";
 	case OP_LOOKUP: return "LOOKUP";
+	case OP_LOOKUPP: return "LOOKUPP";
 	case OP_PUTFH: return "PUTFH";
 	case OP_PUTROOTFH: return "PUTROOTFH";
 	case OP_RENEW: return "RENEW";
@@ -119,6 +120,7 @@ static nfsstat4 resop_status(const nfs_resop4 *r)
 	case OP_GETATTR: return r->nfs_resop4_u.opgetattr.status;
 	case OP_GETFH: return r->nfs_resop4_u.opgetfh.status;
 	case OP_LOOKUP: return r->nfs_resop4_u.oplookup.status;
+	case OP_LOOKUPP: return r->nfs_resop4_u.oplookupp.status;
 	case OP_PUTFH: return r->nfs_resop4_u.opputfh.status;
 	case OP_PUTROOTFH: return r->nfs_resop4_u.opputrootfh.status;
 	case OP_RENEW: return r->nfs_resop4_u.oprenew.status;

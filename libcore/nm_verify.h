@@ -1,0 +1,68 @@
+/* nm_verify - after a cutover: is each mount served as it should be?
+ *
+ * Six checks per mount, each OK, WARN, FAIL or SKIP with a reason:
+ *   1 destination  the kernel's server (addr=) is --to, one of the recorded
+ *                  fs_locations, or at least not the original server
+ *   2 nfs          the destination answers NFSv4 at the mount's minor version
+ *   3 same_fs      PUTFH(saved root handle) + GETATTR(fsid, fileid) match the
+ *                  record; STALE/BADHANDLE FAIL; FHEXPIRED or a volatile
+ *                  fh_expire_type WARN
+ *   4 security     the destination offers the mount's flavor (SECINFO_NO_NAME
+ *                  for 4.1+, SECINFO of the root's name for 4.0)
+ *   5 source       (with a source) the source answers MOVED for the file
+ *                  system and lists the destination in its fs_locations
+ *   6 record       the record agrees with the kernel; when checks 1-5 raise
+ *                  no FAIL, a move the record does not know is recorded
+ * Mounts are grouped by destination: one session per server, the checks of
+ * many mounts in each COMPOUND, servers in parallel. */
+#ifndef NM_VERIFY_H
+#define NM_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nm_err.h"
+#include "nm_mount.h"
+#include "nm_store.h"
+
+enum nm_verdict { NM_V_OK, NM_V_SKIP, NM_V_WARN, NM_V_FAIL };
+
+enum { NM_CHK_DEST, NM_CHK_NFS, NM_CHK_SAMEFS, NM_CHK_SEC, NM_CHK_SOURCE, NM_CHK_RECORD, NM_CHK_N };
+
+struct nm_check {
+	enum nm_verdict v;
+	char why[240];
+};
+
+struct nm_verify_item {
+	struct nm_mount m;    /* owned */
+	struct nm_record rec; /* owned when have_rec */
+	bool have_rec;
+	struct nm_check chk[NM_CHK_N];
+	enum nm_verdict verdict; /* the worst check */
+	bool record_updated;
+};
+
+struct nm_verify_opts {
+	const char *to;	    /* expected destination (name or address) or NULL */
+	const char *source; /* SERVER[:PORT][:/PATH] of the source, or NULL */
+	const char *state_dir;
+	int timeout_ms;
+	bool update_record; /* record a confirmed move (check 6) */
+};
+
+struct nm_verify_stats {
+	unsigned servers;
+	unsigned rpcs; /* RPCs to the destinations, setup and teardown included */
+};
+
+/* Load each item's record, run the checks, fill chk[] and verdict. */
+int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify_opts *o,
+		  struct nm_verify_stats *stats, struct nm_err *err);
+
+const char *nm_verdict_name(enum nm_verdict v);
+const char *nm_check_name(int check);
+
+void nm_verify_item_free(struct nm_verify_item *it);
+
+#endif
