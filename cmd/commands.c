@@ -84,6 +84,37 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_show,
 	},
 	{
+		.name = "verify",
+		.args = "[options] [MOUNT...]",
+		.summary = "after a cutover: is each NFSv4 mount served as it should be?",
+		.help = "Checks each MOUNT (every NFSv4 mount when none is named):\n"
+			"  destination  the kernel's server (addr=) is --to, a recorded location,\n"
+			"               or at least not the original server\n"
+			"  nfs          the destination answers NFSv4 at the mount's version\n"
+			"  same_fs      the root file handle saved at registration is valid "
+			"there,\n"
+			"               with the same fsid and fileid (volatile handles: WARN)\n"
+			"  security     the destination offers the mount's security flavor\n"
+			"  source       with --source, the source answers MOVED and lists the\n"
+			"               destination\n"
+			"  record       the record agrees with the kernel; a confirmed move is\n"
+			"               recorded\n"
+			"Mounts are grouped by server: one connection each, many mounts per\n"
+			"COMPOUND, servers in parallel.  Exit 0 all OK, 1 any FAIL, 3 only WARN.\n"
+			"\n"
+			"Options:\n"
+			"      --to SERVER         the destination the mounts must be on\n"
+			"      --source SERVER[:PORT][:/PATH]  the source, asked for MOVED\n"
+			"      --no-update         do not record a confirmed move\n"
+			"  -J, --json              JSON output\n"
+			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
+			"  -v, --verbose           say how many servers and RPCs it took\n"
+			"      --mountinfo FILE    read this mount table instead of\n"
+			"                          /proc/self/mountinfo\n"
+			"      --state-dir DIR     where the records are\n",
+		.run = nm_cmd_verify,
+	},
+	{
 		.name = "help",
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",

@@ -8,6 +8,7 @@ enum {
 	NM_EXIT_OK = 0,
 	NM_EXIT_FAIL = 1,
 	NM_EXIT_USAGE = 2,
+	NM_EXIT_WARN = 3, /* verify: warnings only */
 };
 
 struct nm_command {
@@ -29,5 +30,6 @@ int nm_cmd_help(int argc, char **argv);
 int nm_cmd_register(int argc, char **argv);
 int nm_cmd_mounts(int argc, char **argv);
 int nm_cmd_show(int argc, char **argv);
+int nm_cmd_verify(int argc, char **argv);
 
 #endif

@@ -1,0 +1,151 @@
+/* nfsmig verify [MOUNT...]: a verdict per mount after a cutover. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "nm_conf.h"
+#include "nm_mount.h"
+#include "nm_verify.h"
+#include "opts.h"
+#include "output.h"
+
+enum { VC_TARGET, VC_VERDICT, VC_CHECK0 };
+
+int nm_cmd_verify(int argc, char **argv)
+{
+	enum { OPT_MOUNTINFO = 256, OPT_STATEDIR, OPT_TO, OPT_SOURCE, OPT_NOUPDATE };
+	static const struct option longopts[] = {
+		{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },
+		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "no-update", no_argument, NULL, OPT_NOUPDATE },
+		{ "json", no_argument, NULL, 'J' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nm_verify_opts vo = { .timeout_ms = 10000, .update_record = true };
+	struct nm_verify_stats stats;
+	struct nm_verify_item *items = NULL;
+	struct nm_err err = { 0 };
+	struct nm_conf conf;
+	const char *mountinfo = NULL;
+	size_t n = 0, counts[4] = { 0 };
+	bool json = false, verbose = false;
+	int c, ret;
+
+	nm_conf_defaults(&conf);
+	nm_conf_load(&conf, NM_CONF_DEFAULT, true, &err);
+	vo.state_dir = conf.state_dir;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "Jt:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_MOUNTINFO: mountinfo = optarg; break;
+		case OPT_STATEDIR: vo.state_dir = optarg; break;
+		case OPT_TO: vo.to = optarg; break;
+		case OPT_SOURCE: vo.source = optarg; break;
+		case OPT_NOUPDATE: vo.update_record = false; break;
+		case 'J': json = true; break;
+		case 'v': verbose = true; break;
+		case 't':
+			vo.timeout_ms = nm_opt_seconds("--timeout", optarg, 10, 3600000);
+			if (vo.timeout_ms < 0)
+				return NM_EXIT_USAGE;
+			break;
+		case 'h': nm_command_usage(nm_command_find("verify"), 0); return NM_EXIT_OK;
+		default: return NM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		items = calloc((size_t)(argc - optind), sizeof(*items));
+		for (int i = optind; items && i < argc; i++) {
+			char *sp = NULL;
+
+			if (nm_mount_find(mountinfo, argv[i], &items[n].m, &sp, &err) < 0) {
+				fprintf(stderr, "nfsmig: %s\n", err.msg);
+				for (size_t k = 0; k < n; k++)
+					nm_verify_item_free(&items[k]);
+				free(items);
+				return NM_EXIT_FAIL;
+			}
+			free(sp);
+			n++;
+		}
+	} else {
+		struct nm_mount *all = NULL;
+		size_t na = 0;
+
+		if (nm_mount_list(mountinfo, &all, &na, &err) < 0) {
+			fprintf(stderr, "nfsmig: %s\n", err.msg);
+			return NM_EXIT_FAIL;
+		}
+		items = calloc(na ? na : 1, sizeof(*items));
+		for (size_t i = 0; items && i < na; i++) {
+			if (all[i].vers == 4)
+				items[n++].m = all[i];
+			else
+				nm_mount_free(&all[i]);
+		}
+		free(all);
+	}
+	if (!items) {
+		fprintf(stderr, "nfsmig: out of memory\n");
+		return NM_EXIT_FAIL;
+	}
+	if (n == 0) {
+		printf("no NFSv4 mount to verify\n");
+		free(items);
+		return NM_EXIT_OK;
+	}
+	nm_verify_run(items, n, &vo, &stats, &err);
+	if (json) {
+		struct libscols_table *tb = scols_new_table();
+
+		scols_table_enable_json(tb, 1);
+		scols_table_set_name(tb, "verify");
+		scols_table_new_column(tb, "target", 0, 0);
+		scols_table_new_column(tb, "verdict", 0, 0);
+		for (int k = 0; k < NM_CHK_N; k++)
+			scols_table_new_column(tb, nm_check_name(k), 0, 0);
+		for (size_t i = 0; i < n; i++) {
+			struct libscols_line *ln = scols_table_new_line(tb, NULL);
+
+			scols_line_set_data(ln, VC_TARGET, items[i].m.target);
+			scols_line_set_data(ln, VC_VERDICT, nm_verdict_name(items[i].verdict));
+			for (int k = 0; k < NM_CHK_N; k++) {
+				char *cell = NULL;
+
+				if (asprintf(&cell, "%s: %s", nm_verdict_name(items[i].chk[k].v),
+					     items[i].chk[k].why) >= 0)
+					scols_line_refer_data(ln, VC_CHECK0 + k, cell);
+			}
+		}
+		scols_print_table(tb);
+		scols_unref_table(tb);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			printf("%s: %s\n", items[i].m.target, nm_verdict_name(items[i].verdict));
+			for (int k = 0; k < NM_CHK_N; k++)
+				printf("  %-12s %-4s  %s\n", nm_check_name(k),
+				       nm_verdict_name(items[i].chk[k].v), items[i].chk[k].why);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		counts[items[i].verdict]++;
+	if (!json)
+		printf("%zu mount%s: %zu OK, %zu WARN, %zu FAIL\n", n, n == 1 ? "" : "s",
+		       counts[NM_V_OK], counts[NM_V_WARN], counts[NM_V_FAIL]);
+	fflush(stdout); /* the report first, whole, then the figures */
+	if (verbose)
+		fprintf(stderr, "nfsmig: %u destination server%s, %u RPCs to them\n", stats.servers,
+			stats.servers == 1 ? "" : "s", stats.rpcs);
+	ret = counts[NM_V_FAIL] ? NM_EXIT_FAIL : counts[NM_V_WARN] ? NM_EXIT_WARN : NM_EXIT_OK;
+	for (size_t i = 0; i < n; i++)
+		nm_verify_item_free(&items[i]);
+	free(items);
+	return ret;
+}
