@@ -320,6 +320,16 @@ int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_
 		nm_record_free(r);
 		return nm_err_set(err, -EBADMSG, "record lacks mountpoint or source");
 	}
+	/* Fields an older writer did not know: readers never see NULL. */
+	char **strs[] = { &r->orig_server, &r->cur_server, &r->export_path, &r->sec };
+	const char *defaults[] = { "", "", "/", "sys" };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if (!*strs[i] && !(*strs[i] = strdup(defaults[i]))) {
+			nm_record_free(r);
+			return nm_err_set(err, -ENOMEM, "out of memory");
+		}
+	}
 	return 0;
 }
 
