@@ -324,7 +324,10 @@ int nm_cmd_mounts(int argc, char **argv)
 		else if (rc < 0)
 			state = "corrupt";
 		else
-			state = strcmp(r.orig_server, all[i].server) == 0 ? "registered" : "moved";
+			/* A record without its original server cannot tell a move. */
+			state = !r.orig_server[0] || strcmp(r.orig_server, all[i].server) == 0
+					? "registered"
+					: "moved";
 		nm_out_set(&o.out, ln, MC_TARGET, all[i].target);
 		nm_out_set(&o.out, ln, MC_SOURCE, all[i].source);
 		nm_out_set(&o.out, ln, MC_SERVER, all[i].server);

@@ -117,7 +117,10 @@ static void check_destination(struct nm_verify_item *it, const struct nm_verify_
 			return;
 		}
 	}
-	if (strcmp(now, it->rec.orig_server) == 0)
+	if (!it->rec.orig_server[0])
+		set(&it->chk[NM_CHK_DEST], NM_V_WARN,
+		    "served by %s; the record does not say which server was the original", now);
+	else if (strcmp(now, it->rec.orig_server) == 0)
 		set(&it->chk[NM_CHK_DEST], NM_V_FAIL, "still served by the original server %s",
 		    now);
 	else
@@ -451,7 +454,7 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 
 	for (int k = 0; k < NM_CHK_RECORD; k++)
 		failed = failed || it->chk[k].v == NM_V_FAIL;
-	if (it->m.minor >= 0 && it->m.minor != it->rec.minor) {
+	if (it->m.minor >= 0 && it->rec.minor >= 0 && it->m.minor != it->rec.minor) {
 		set(c, NM_V_WARN, "the record says NFSv4.%d, the kernel NFSv4.%d", it->rec.minor,
 		    it->m.minor);
 		return;
