@@ -3,6 +3,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Help lines that several commands share. */
+#define HELP_TABLE                                                                                 \
+	"  -J, --json              JSON output\n"                                                  \
+	"  -o, --output LIST       columns to show (+LIST adds to the default)\n"                  \
+	"      --list-columns      list the columns and exit\n"                                    \
+	"  -n, --noheadings        no header line\n"                                               \
+	"  -r, --raw               raw output\n"
+#define HELP_MOUNTINFO                                                                             \
+	"      --mountinfo FILE    read this mount table instead of\n"                             \
+	"                          /proc/self/mountinfo\n"
+#define HELP_STATEDIR                                                                              \
+	"      --state-dir DIR     where the records are (default: state_dir of\n"                 \
+	"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n"
+
 const struct nm_command nm_commands[] = {
 	{
 		.name = "locations",
@@ -17,14 +31,7 @@ const struct nm_command nm_commands[] = {
 			"name resolved to all its addresses and checked for reach by a TCP\n"
 			"connect to port 2049.\n"
 			"\n"
-			"Options:\n"
-			"  -J, --json              JSON output\n"
-			"  -o, --output LIST       columns to show (+LIST adds to the default)\n"
-			"      --list-columns      list the columns and exit\n"
-			"  -n, --noheadings        no header line\n"
-			"  -r, --raw               raw output\n"
-			"      --mountinfo FILE    read this mount table instead of\n"
-			"                          /proc/self/mountinfo\n"
+			"Options:\n" HELP_TABLE HELP_MOUNTINFO
 			"      --nfsvers 4.N       NFSv4 minor version to use (4.0, 4.1, 4.2)\n"
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"                          (default 10)\n"
@@ -42,11 +49,7 @@ const struct nm_command nm_commands[] = {
 			"and fs_locations of the mounted export, and saves them in a record: what\n"
 			"verify compares the destination with after a move.\n"
 			"\n"
-			"Options:\n"
-			"      --mountinfo FILE    read this mount table instead of\n"
-			"                          /proc/self/mountinfo\n"
-			"      --state-dir DIR     where the records are (default: state_dir of\n"
-			"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n"
+			"Options:\n" HELP_MOUNTINFO HELP_STATEDIR
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"  -f, --force             register again a mount that has a record\n",
 		.run = nm_cmd_register,
@@ -59,16 +62,7 @@ const struct nm_command nm_commands[] = {
 			"registration), unregistered, corrupt (the record cannot be read) or\n"
 			"not NFSv4.\n"
 			"\n"
-			"Options:\n"
-			"  -J, --json              JSON output\n"
-			"  -o, --output LIST       columns to show (+LIST adds to the default)\n"
-			"      --list-columns      list the columns and exit\n"
-			"  -n, --noheadings        no header line\n"
-			"  -r, --raw               raw output\n"
-			"      --mountinfo FILE    read this mount table instead of\n"
-			"                          /proc/self/mountinfo\n"
-			"      --state-dir DIR     where the records are (default: state_dir of\n"
-			"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n",
+			"Options:\n" HELP_TABLE HELP_MOUNTINFO HELP_STATEDIR,
 		.run = nm_cmd_mounts,
 	},
 	{
@@ -76,11 +70,7 @@ const struct nm_command nm_commands[] = {
 		.args = "[options] MOUNT",
 		.summary = "everything known about one mount",
 		.help = "Options:\n"
-			"  -J, --json              JSON output\n"
-			"      --mountinfo FILE    read this mount table instead of\n"
-			"                          /proc/self/mountinfo\n"
-			"      --state-dir DIR     where the records are (default: state_dir of\n"
-			"                          /etc/nfsmig.conf, /var/lib/nfsmig)\n",
+			"  -J, --json              JSON output\n" HELP_MOUNTINFO HELP_STATEDIR,
 		.run = nm_cmd_show,
 	},
 	{
@@ -108,10 +98,8 @@ const struct nm_command nm_commands[] = {
 			"      --no-update         do not record a confirmed move\n"
 			"  -J, --json              JSON output\n"
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
-			"  -v, --verbose           say how many servers and RPCs it took\n"
-			"      --mountinfo FILE    read this mount table instead of\n"
-			"                          /proc/self/mountinfo\n"
-			"      --state-dir DIR     where the records are\n",
+			"  -v, --verbose           say how many servers and RPCs it "
+			"took\n" HELP_MOUNTINFO HELP_STATEDIR,
 		.run = nm_cmd_verify,
 	},
 	{

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,18 +191,21 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 	uint64_t u;
 	int64_t i;
 
-	if (strcmp(key, "mountpoint") == 0)
-		return take_string(&r->mountpoint, val);
-	if (strcmp(key, "source") == 0)
-		return take_string(&r->source, val);
-	if (strcmp(key, "orig_server") == 0)
-		return take_string(&r->orig_server, val);
-	if (strcmp(key, "cur_server") == 0)
-		return take_string(&r->cur_server, val);
-	if (strcmp(key, "export_path") == 0)
-		return take_string(&r->export_path, val);
-	if (strcmp(key, "sec") == 0)
-		return take_string(&r->sec, val);
+	static const struct {
+		const char *key;
+		size_t off;
+	} strings[] = {
+		{ "mountpoint", offsetof(struct nm_record, mountpoint) },
+		{ "source", offsetof(struct nm_record, source) },
+		{ "orig_server", offsetof(struct nm_record, orig_server) },
+		{ "cur_server", offsetof(struct nm_record, cur_server) },
+		{ "export_path", offsetof(struct nm_record, export_path) },
+		{ "sec", offsetof(struct nm_record, sec) },
+	};
+
+	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
+		if (strcmp(key, strings[k].key) == 0)
+			return take_string((char **)((char *)r + strings[k].off), val);
 	if (strcmp(key, "vers") == 0 || strcmp(key, "minor") == 0) {
 		if (parse_i64(val, &i) < 0 || i < -1 || i > 9)
 			return -1;
