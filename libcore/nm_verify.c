@@ -390,58 +390,82 @@ static void judge_security(struct nm_verify_item *it, const struct probe *p)
 
 /* --- the source --------------------------------------------------------------- */
 
-static void check_source(struct nm_verify_item *it, const struct nm_verify_opts *o)
+/* The source, asked once per run: one session, one query per mount. */
+struct source {
+	struct nm_target t; /* host, port, and the path when --source named one */
+	bool fixed_path;
+	struct nm_nfs4 *s;
+	char fail[NM_ERR_MSG_MAX]; /* why every source check fails, if it does */
+};
+
+static void source_open(const struct nm_verify_opts *o, int minor, struct source *src)
+{
+	struct nm_nfs4_opts no = { .rpc = { .connect_ms = o->timeout_ms, .call_ms = o->timeout_ms },
+				   .minor = minor };
+	struct nm_err err = { 0 };
+	char *spec = NULL;
+
+	memset(src, 0, sizeof(*src));
+	/* SERVER[:PORT] alone means each record's export path. */
+	src->fixed_path = nm_target_is_remote(o->source);
+	if (src->fixed_path)
+		spec = strdup(o->source);
+	else if (asprintf(&spec, "%s%s%s:/", strchr(o->source, ':') ? "[" : "", o->source,
+			  strchr(o->source, ':') ? "]" : "") < 0)
+		spec = NULL;
+	if (!spec || nm_target_parse(spec, &src->t, &err) < 0) {
+		snprintf(src->fail, sizeof(src->fail), "--source: %.480s",
+			 spec ? err.msg : "out of memory");
+		free(spec);
+		return;
+	}
+	free(spec);
+	no.rpc.port = src->t.port;
+	if (nm_nfs4_open(src->t.host, &no, &src->s, &err) < 0)
+		snprintf(src->fail, sizeof(src->fail), "%s", err.msg);
+}
+
+static void source_close(struct source *src)
+{
+	nm_nfs4_close(src->s);
+	nm_target_free(&src->t);
+}
+
+static void check_source(struct nm_verify_item *it, const struct nm_verify_opts *o,
+			 struct source *src)
 {
 	struct nm_check *c = &it->chk[NM_CHK_SOURCE];
-	struct nm_target t = { 0 };
-	struct nm_nfs4_opts no = { .rpc = { .connect_ms = o->timeout_ms, .call_ms = o->timeout_ms },
-				   .minor = minor_of(it) };
+	const char *path = src->fixed_path ? src->t.path : it->rec.export_path;
 	struct nm_fsloc_result r;
 	struct nm_err err = { 0 };
-	struct nm_nfs4 *s = NULL;
-	char *spec = NULL;
 	bool listed = false;
 
 	if (!o->source) {
 		set(c, NM_V_SKIP, "no --source given");
 		return;
 	}
-	/* SERVER[:PORT] alone means the record's export path. */
-	if (nm_target_is_remote(o->source))
-		spec = strdup(o->source);
-	else if (asprintf(&spec, "%s%s%s:%s", strchr(o->source, ':') ? "[" : "", o->source,
-			  strchr(o->source, ':') ? "]" : "", it->rec.export_path) < 0)
-		spec = NULL;
-	if (!spec || nm_target_parse(spec, &t, &err) < 0) {
-		set(c, NM_V_FAIL, "--source: %s", spec ? err.msg : "out of memory");
-		free(spec);
+	if (src->fail[0]) {
+		set(c, NM_V_FAIL, "%s", src->fail);
 		return;
 	}
-	no.rpc.port = t.port;
-	if (nm_nfs4_open(t.host, &no, &s, &err) < 0 || nm_fsloc_query(s, t.path, &r, &err) < 0) {
+	if (nm_fsloc_query(src->s, path, &r, &err) < 0) {
 		set(c, NM_V_FAIL, "%s", err.msg);
-		nm_nfs4_close(s);
-		nm_target_free(&t);
-		free(spec);
 		return;
 	}
-	nm_nfs4_close(s);
 	for (size_t i = 0; i < r.nloc && !listed; i++)
 		for (size_t j = 0; j < r.loc[i].nservers && !listed; j++)
 			listed = resolves_to(r.loc[i].servers[j], it->m.server);
 	if (!r.absent)
-		set(c, NM_V_FAIL, "the source %s still serves %s (no NFS4ERR_MOVED)", t.host,
-		    t.path);
+		set(c, NM_V_FAIL, "the source %s still serves %s (no NFS4ERR_MOVED)", src->t.host,
+		    path);
 	else if (!listed)
 		set(c, NM_V_FAIL,
 		    "the source answers MOVED for %s but does not list %s in fs_locations",
 		    r.fs_path, it->m.server);
 	else
-		set(c, NM_V_OK, "the source %s answers MOVED for %s and lists %s", t.host,
+		set(c, NM_V_OK, "the source %s answers MOVED for %s and lists %s", src->t.host,
 		    r.fs_path, it->m.server);
 	nm_fsloc_result_free(&r);
-	nm_target_free(&t);
-	free(spec);
 }
 
 /* --- the record ---------------------------------------------------------------- */
@@ -560,13 +584,19 @@ int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify
 		stats->rpcs += groups[g].rpcs;
 	}
 	stats->servers = (unsigned)ng;
+	struct source src = { 0 };
+
+	if (o->source && nlive > 0)
+		source_open(o, minor_of(live[0]), &src);
 	for (size_t i = 0; i < nlive; i++) {
 		judge_samefs(live[i], &probes[i]);
 		judge_security(live[i], &probes[i]);
 		nm_fattr_free(&probes[i].attrs);
-		check_source(live[i], o);
+		check_source(live[i], o, &src);
 		check_record(live[i], o);
 	}
+	if (o->source && nlive > 0)
+		source_close(&src);
 	for (size_t i = 0; i < n; i++) {
 		items[i].verdict = NM_V_OK;
 		for (int k = 0; k < NM_CHK_N; k++)
