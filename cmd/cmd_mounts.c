@@ -47,8 +47,6 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct nm_conf conf;
-	struct nm_err err;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -74,10 +72,7 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 		}
 	}
 	if (!o->state_dir) {
-		/* The daemon's state_dir from /etc/nfsmig.conf, else the default. */
-		nm_conf_defaults(&conf);
-		nm_conf_load(&conf, NM_CONF_DEFAULT, true, &err);
-		memcpy(o->conf_state_dir, conf.state_dir, sizeof(o->conf_state_dir));
+		nm_opt_default_state_dir(o->conf_state_dir, sizeof(o->conf_state_dir));
 		o->state_dir = o->conf_state_dir;
 	}
 	return optind;

@@ -32,15 +32,14 @@ int nm_cmd_verify(int argc, char **argv)
 	struct nm_verify_stats stats;
 	struct nm_verify_item *items = NULL;
 	struct nm_err err = { 0 };
-	struct nm_conf conf;
+	char state_dir[NM_CONF_PATH_MAX];
 	const char *mountinfo = NULL;
 	size_t n = 0, counts[4] = { 0 };
 	bool json = false, verbose = false;
 	int c, ret;
 
-	nm_conf_defaults(&conf);
-	nm_conf_load(&conf, NM_CONF_DEFAULT, true, &err);
-	vo.state_dir = conf.state_dir;
+	nm_opt_default_state_dir(state_dir, sizeof(state_dir));
+	vo.state_dir = state_dir;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "Jt:vh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -27,3 +27,13 @@ int nm_opt_nfsvers(const char *s)
 		return 2;
 	return -2;
 }
+
+void nm_opt_default_state_dir(char *buf, size_t len)
+{
+	struct nm_conf conf;
+	struct nm_err err;
+
+	nm_conf_defaults(&conf);
+	nm_conf_load(&conf, NM_CONF_DEFAULT, true, &err);
+	snprintf(buf, len, "%s", conf.state_dir);
+}

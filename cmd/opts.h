@@ -2,6 +2,8 @@
 #ifndef NFSMIG_OPTS_H
 #define NFSMIG_OPTS_H
 
+#include <stddef.h>
+
 /* The value of option opt in seconds ("2", "0.5") -> milliseconds in
  * [min_ms, max_ms]; when it is not, says so on stderr and returns -1. */
 int nm_opt_seconds(const char *opt, const char *s, int min_ms, int max_ms);
@@ -9,5 +11,9 @@ int nm_opt_seconds(const char *opt, const char *s, int min_ms, int max_ms);
 /* "4.0", "4.1", "4.2" (or "4" for automatic) -> minor, or -2 when bad;
  * -1 (automatic) for "4". */
 int nm_opt_nfsvers(const char *s);
+
+/* The state directory when --state-dir is not given: state_dir of
+ * /etc/nfsmig.conf, else the built-in default; copied into buf. */
+void nm_opt_default_state_dir(char *buf, size_t len);
 
 #endif
