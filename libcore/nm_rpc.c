@@ -26,6 +26,23 @@ struct nm_rpc {
 	char peer[INET6_ADDRSTRLEN + 16];
 };
 
+/*
+ * As root, speak from a reserved port (below 1024), as the kernel's client
+ * and nfs-utils do: knfsd's default `secure` export option answers any
+ * other port with NFS4ERR_PERM.  When none is free, an ordinary port is
+ * better than nothing: a server without `secure` still answers.
+ */
+static void bind_reserved(int fd, int family)
+{
+	struct sockaddr_storage ss;
+
+	if (geteuid() != 0 || (family != AF_INET && family != AF_INET6))
+		return;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	(void)bindresvport_sa(fd, (struct sockaddr *)&ss);
+}
+
 static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 {
 	int fd, one = 1, rc;
@@ -34,6 +51,7 @@ static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bind_reserved(fd, ai->ai_family);
 	rc = nm_sock_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline_ms);
 	if (rc < 0) {
 		close(fd);
