@@ -15,20 +15,32 @@ enum { VC_TARGET, VC_VERDICT, VC_CHECK0 };
 
 int nm_cmd_verify(int argc, char **argv)
 {
-	enum { OPT_MOUNTINFO = 256, OPT_STATEDIR, OPT_TO, OPT_SOURCE, OPT_NOUPDATE };
+	enum {
+		OPT_MOUNTINFO = 256,
+		OPT_STATEDIR,
+		OPT_TO,
+		OPT_SOURCE,
+		OPT_NOUPDATE,
+		OPT_INTERVAL,
+		OPT_MOUNTSTATS
+	};
 	static const struct option longopts[] = {
 		{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },
 		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "no-update", no_argument, NULL, OPT_NOUPDATE },
+		{ "state-interval", required_argument, NULL, OPT_INTERVAL },
+		{ "mountstats", required_argument, NULL, OPT_MOUNTSTATS },
 		{ "json", no_argument, NULL, 'J' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct nm_verify_opts vo = { .timeout_ms = 10000, .update_record = true };
+	struct nm_verify_opts vo = { .timeout_ms = 10000,
+				     .update_record = true,
+				     .state_interval_ms = 1000 };
 	struct nm_verify_stats stats;
 	struct nm_verify_item *items = NULL;
 	struct nm_err err = { 0 };
@@ -48,6 +60,22 @@ int nm_cmd_verify(int argc, char **argv)
 		case OPT_TO: vo.to = optarg; break;
 		case OPT_SOURCE: vo.source = optarg; break;
 		case OPT_NOUPDATE: vo.update_record = false; break;
+		case OPT_INTERVAL:
+			vo.state_interval_ms =
+				nm_opt_seconds("--state-interval", optarg, 0, 600000);
+			if (vo.state_interval_ms < 0)
+				return NM_EXIT_USAGE;
+			break;
+		case OPT_MOUNTSTATS:
+			if (vo.mountstats_after) {
+				fprintf(stderr, "nfsmig: --mountstats given more than twice\n");
+				return NM_EXIT_USAGE;
+			}
+			if (vo.mountstats_before)
+				vo.mountstats_after = optarg;
+			else
+				vo.mountstats_before = optarg;
+			break;
 		case 'J': json = true; break;
 		case 'v': verbose = true; break;
 		case 't':

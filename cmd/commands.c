@@ -59,8 +59,9 @@ const struct nm_command nm_commands[] = {
 		.args = "[options]",
 		.summary = "list NFS mounts with the server now, at registration, and their state",
 		.help = "STATE is registered, moved (served by another server than at\n"
-			"registration), unregistered, corrupt (the record cannot be read) or\n"
-			"not NFSv4.\n"
+			"registration), referral (an unregistered mount the kernel made on\n"
+			"crossing a referral to another server), unregistered, corrupt (the\n"
+			"record cannot be read) or not NFSv4.\n"
 			"\n"
 			"Options:\n" HELP_TABLE HELP_MOUNTINFO HELP_STATEDIR,
 		.run = nm_cmd_mounts,
@@ -87,6 +88,10 @@ const struct nm_command nm_commands[] = {
 			"  security     the destination offers the mount's security flavor\n"
 			"  source       with --source, the source answers MOVED and lists the\n"
 			"               destination\n"
+			"  state        for a moved mount, errors of the operations that carry\n"
+			"               open state (WRITE, OPEN, RENEW...) must not keep growing\n"
+			"               between two samples of mountstats: else the state was\n"
+			"               lost in the move and processes with open files hang\n"
 			"  record       the record agrees with the kernel; a confirmed move is\n"
 			"               recorded\n"
 			"Mounts are grouped by server: one connection each, many mounts per\n"
@@ -96,6 +101,11 @@ const struct nm_command nm_commands[] = {
 			"      --to SERVER         the destination the mounts must be on\n"
 			"      --source SERVER[:PORT][:/PATH]  the source, asked for MOVED\n"
 			"      --no-update         do not record a confirmed move\n"
+			"      --state-interval SECONDS  time between the two mountstats\n"
+			"                          samples (default 1; 0 skips the check)\n"
+			"      --mountstats FILE   read the samples from FILE instead of\n"
+			"                          /proc/self/mountstats (given twice: the\n"
+			"                          first and the second sample)\n"
 			"  -J, --json              JSON output\n"
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"  -v, --verbose           say how many servers and RPCs it "

@@ -13,9 +13,11 @@
 
 #include "nm_fattr.h"
 #include "nm_fsloc.h"
+#include "nm_mstats.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
 #include "nm_target.h"
+#include "nm_time.h"
 
 #define NM_AUTH_SYS 1
 #define MAX_FLAVORS 8
@@ -33,8 +35,8 @@ const char *nm_verdict_name(enum nm_verdict v)
 
 const char *nm_check_name(int check)
 {
-	static const char *names[NM_CHK_N] = { "destination", "nfs",	"same_fs",
-					       "security",    "source", "record" };
+	static const char *names[NM_CHK_N] = { "destination", "nfs",   "same_fs", "security",
+					       "source",      "state", "record" };
 
 	return check >= 0 && check < NM_CHK_N ? names[check] : "?";
 }
@@ -130,7 +132,7 @@ static void check_destination(struct nm_verify_item *it, const struct nm_verify_
 
 /* --- the destination checks, batched per server ------------------------------ */
 
-enum role { R_PUTFH, R_GETATTR, R_LOOKUPP, R_SECINFO };
+enum role { R_PUTFH, R_GETATTR, R_LOOKUPP, R_SECINFO, R_PPUTFH, R_PGETATTR };
 
 struct probe {		    /* what the destination said about one item */
 	nfsstat4 fh_status; /* of PUTFH/GETATTR */
@@ -141,6 +143,10 @@ struct probe {		    /* what the destination said about one item */
 	bool sec_asked;
 	unsigned flavors[MAX_FLAVORS];
 	unsigned nflavors;
+	bool probe_asked; /* the handle of the root's entry (rec.probe_fh) */
+	nfsstat4 probe_status;
+	bool probe_have_fileid;
+	uint64_t probe_fileid;
 };
 
 struct group {
@@ -211,7 +217,9 @@ static void run_group(struct group *g)
 		for (i = next; i < g->n; i++) {
 			struct nm_verify_item *it = g->items[i];
 			const char *name = minor_of(it) == 0 ? root_name(it) : NULL;
-			unsigned need = 2 + (minor_of(it) > 0 ? 1 : name ? 2 : 0);
+			bool pr = it->rec.probe_fh_len > 0 && it->rec.probe_name &&
+				  it->rec.probe_name[0];
+			unsigned need = 2 + (minor_of(it) > 0 ? 1 : name ? 2 : 0) + (pr ? 2 : 0);
 
 			if (k + need > max)
 				break;
@@ -236,6 +244,19 @@ static void run_group(struct group *g)
 				ops[k].nfs_argop4_u.opsecinfo.name.utf8str_cs_val = (char *)name;
 				who[k] = i, role[k++] = R_SECINFO;
 				g->probes[i].sec_asked = true;
+			}
+			if (pr) {
+				ops[k].argop = OP_PUTFH;
+				ops[k].nfs_argop4_u.opputfh.object.nfs_fh4_len =
+					it->rec.probe_fh_len;
+				ops[k].nfs_argop4_u.opputfh.object.nfs_fh4_val =
+					(char *)it->rec.probe_fh;
+				who[k] = i, role[k++] = R_PPUTFH;
+				ops[k].argop = OP_GETATTR;
+				nm_fattr_mask(&ops[k].nfs_argop4_u.opgetattr.attr_request, words,
+					      ids, 2);
+				who[k] = i, role[k++] = R_PGETATTR;
+				g->probes[i].probe_asked = true;
 			}
 		}
 		if (k == 0) { /* one item alone does not fit: cannot happen with max >= 5 */
@@ -274,6 +295,24 @@ static void run_group(struct group *g)
 			case R_LOOKUPP:
 				if (st != NFS4_OK)
 					p->sec_status = st;
+				break;
+			case R_PPUTFH:
+			case R_PGETATTR:
+				if (st != NFS4_OK) {
+					p->probe_status = st;
+				} else if (role[x] == R_PGETATTR) {
+					struct nm_fattr a;
+
+					if (nm_fattr_decode(
+						    &r.ops[x].nfs_resop4_u.opgetattr.GETATTR4res_u
+							     .resok4.obj_attributes,
+						    &a, &err) == 0) {
+						p->probe_have_fileid =
+							nm_fattr_has(&a, NM_FATTR_FILEID);
+						p->probe_fileid = a.fileid;
+						nm_fattr_free(&a);
+					}
+				}
 				break;
 			case R_SECINFO:
 				take_secinfo(p, r.ops[x].resop == OP_SECINFO
@@ -345,13 +384,39 @@ static void judge_samefs(struct nm_verify_item *it, const struct probe *p)
 		    p->attrs.fileid, it->rec.fileid);
 		return;
 	}
+	if (p->probe_asked && !volatile_fh) {
+		const char *nm = it->rec.probe_name;
+
+		switch (p->probe_status) {
+		case NFS4_OK: break;
+		case NFS4ERR_STALE:
+		case NFS4ERR_BADHANDLE:
+			set(c, NM_V_FAIL,
+			    "the handle of '%s' saved at registration is %s here (the root's is "
+			    "valid: it names only the export): a different file system under the "
+			    "same fsid, or '%s' was removed since",
+			    nm, nm_nfs4_status_name(p->probe_status), nm);
+			return;
+		default:
+			set(c, NM_V_WARN, "the handle of '%s' saved at registration: %s", nm,
+			    nm_nfs4_status_name(p->probe_status));
+			return;
+		}
+		if (p->probe_have_fileid && p->probe_fileid != it->rec.probe_fileid) {
+			set(c, NM_V_FAIL,
+			    "different file: '%s' has fileid %" PRIu64 ", registered %" PRIu64, nm,
+			    p->probe_fileid, it->rec.probe_fileid);
+			return;
+		}
+	}
 	if (volatile_fh)
 		set(c, NM_V_WARN,
 		    "same fsid and root, but file handles are volatile (fh_expire_type 0x%x): "
 		    "re-lookup by path",
 		    it->rec.fh_expire_type);
 	else
-		set(c, NM_V_OK, "the saved root file handle is valid: same fsid and root fileid");
+		set(c, NM_V_OK, "the saved root file handle is valid: same fsid and root fileid%s",
+		    p->probe_asked ? ", and the saved handle of an entry too" : "");
 }
 
 static void judge_security(struct nm_verify_item *it, const struct probe *p)
@@ -512,6 +577,100 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 	free(to);
 }
 
+/* --- lost state ------------------------------------------------------------------ */
+
+static bool moved(const struct nm_verify_item *it)
+{
+	return strcmp(it->m.server, it->rec.orig_server) != 0;
+}
+
+struct state_sample {
+	struct nm_mstats s;
+	int rc;
+	char msg[sizeof(((struct nm_err *)0)->msg)];
+	int64_t at;
+};
+
+static void sample(const char *file, struct state_sample *x)
+{
+	struct nm_err e = { 0 };
+
+	x->rc = nm_mstats_read(file, &x->s, &e);
+	if (x->rc < 0)
+		memcpy(x->msg, e.msg, sizeof(x->msg));
+	x->at = nm_time_ms();
+}
+
+static bool state_wanted(const struct nm_verify_opts *o)
+{
+	return o->mountstats_before || o->mountstats_after || o->state_interval_ms > 0;
+}
+
+/* Check 6 for every live item; `a` was sampled before the network checks. */
+static void check_state(struct nm_verify_item **live, size_t n, const struct nm_verify_opts *o,
+			struct state_sample *a)
+{
+	struct state_sample b = { 0 };
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!state_wanted(o))
+			set(&live[i]->chk[NM_CHK_STATE], NM_V_SKIP, "not asked for");
+		else if (!moved(live[i]))
+			set(&live[i]->chk[NM_CHK_STATE], NM_V_SKIP,
+			    "not moved: no state could be lost");
+		else
+			any = true;
+	}
+	if (!any)
+		return;
+	if (o->mountstats_after || o->mountstats_before) {
+		sample(o->mountstats_after ? o->mountstats_after : o->mountstats_before, &b);
+	} else {
+		int64_t left = a->at + o->state_interval_ms - nm_time_ms();
+
+		if (left > 0)
+			nm_time_sleep_ms(left);
+		sample(NULL, &b);
+	}
+	double secs = (double)(b.at - a->at) / 1000.0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct nm_check *c = &live[i]->chk[NM_CHK_STATE];
+		const struct nm_mstats_mount *x, *y;
+		char why[160];
+		uint64_t grew;
+
+		if (!moved(live[i]))
+			continue;
+		if (a->rc < 0 || b.rc < 0) {
+			set(c, NM_V_WARN, "cannot read mountstats: %s", a->rc < 0 ? a->msg : b.msg);
+			continue;
+		}
+		x = nm_mstats_find(&a->s, live[i]->m.target);
+		y = nm_mstats_find(&b.s, live[i]->m.target);
+		if (!x || !y) {
+			set(c, NM_V_WARN, "%s is not in mountstats", live[i]->m.target);
+			continue;
+		}
+		grew = nm_mstats_state_errors(x, y, why, sizeof(why));
+		if (grew >= NM_MSTATS_LOOP_MIN)
+			set(c, NM_V_FAIL,
+			    "state lost after move: errors of stateful operations keep growing "
+			    "(%s): the destination does not know the open files; their "
+			    "processes hang",
+			    why);
+		else if (grew > 0)
+			set(c, NM_V_OK, "a stateful operation failed, but not over and over (%s)",
+			    why);
+		else if (o->mountstats_after || o->mountstats_before)
+			set(c, NM_V_OK, "no stateful operation is failing");
+		else
+			set(c, NM_V_OK, "no stateful operation failed in %.1f s", secs);
+	}
+	nm_mstats_free(&b.s);
+}
+
 /* --- the run ------------------------------------------------------------------- */
 
 static int cmp_dest(const void *a, const void *b)
@@ -538,8 +697,13 @@ int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify
 	pthread_t *th = calloc(n ? n : 1, sizeof(*th));
 	size_t nlive = 0, ng = 0;
 
+	struct state_sample a = { 0 };
+
 	memset(stats, 0, sizeof(*stats));
+	if (state_wanted(o))
+		sample(o->mountstats_before, &a);
 	if (!live || !probes || !groups || !th) {
+		nm_mstats_free(&a.s);
 		free(live);
 		free(probes);
 		free(groups);
@@ -593,10 +757,13 @@ int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify
 		judge_security(live[i], &probes[i]);
 		nm_fattr_free(&probes[i].attrs);
 		check_source(live[i], o, &src);
-		check_record(live[i], o);
 	}
 	if (o->source && nlive > 0)
 		source_close(&src);
+	check_state(live, nlive, o, &a);
+	nm_mstats_free(&a.s);
+	for (size_t i = 0; i < nlive; i++)
+		check_record(live[i], o);
 	for (size_t i = 0; i < n; i++) {
 		items[i].verdict = NM_V_OK;
 		for (int k = 0; k < NM_CHK_N; k++)

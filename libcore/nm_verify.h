@@ -1,6 +1,6 @@
 /* nm_verify - after a cutover: is each mount served as it should be?
  *
- * Six checks per mount, each OK, WARN, FAIL or SKIP with a reason:
+ * Seven checks per mount, each OK, WARN, FAIL or SKIP with a reason:
  *   1 destination  the kernel's server (addr=) is --to, one of the recorded
  *                  fs_locations, or at least not the original server
  *   2 nfs          the destination answers NFSv4 at the mount's minor version
@@ -11,7 +11,11 @@
  *                  for 4.1+, SECINFO of the root's name for 4.0)
  *   5 source       (with a source) the source answers MOVED for the file
  *                  system and lists the destination in its fs_locations
- *   6 record       the record agrees with the kernel; when checks 1-5 raise
+ *   6 state        for a moved mount, two samples of the kernel's mountstats:
+ *                  errors of operations that carry open state (WRITE, READ,
+ *                  OPEN, RENEW, TEST_STATEID...) that keep growing mean the
+ *                  destination does not know the client's state: FAIL
+ *   7 record       the record agrees with the kernel; when checks 1-6 raise
  *                  no FAIL, a move the record does not know is recorded
  * Mounts are grouped by destination: one session per server, the checks of
  * many mounts in each COMPOUND, servers in parallel. */
@@ -27,7 +31,16 @@
 
 enum nm_verdict { NM_V_OK, NM_V_SKIP, NM_V_WARN, NM_V_FAIL };
 
-enum { NM_CHK_DEST, NM_CHK_NFS, NM_CHK_SAMEFS, NM_CHK_SEC, NM_CHK_SOURCE, NM_CHK_RECORD, NM_CHK_N };
+enum {
+	NM_CHK_DEST,
+	NM_CHK_NFS,
+	NM_CHK_SAMEFS,
+	NM_CHK_SEC,
+	NM_CHK_SOURCE,
+	NM_CHK_STATE,
+	NM_CHK_RECORD,
+	NM_CHK_N
+};
 
 struct nm_check {
 	enum nm_verdict v;
@@ -48,7 +61,12 @@ struct nm_verify_opts {
 	const char *source; /* SERVER[:PORT][:/PATH] of the source, or NULL */
 	const char *state_dir;
 	int timeout_ms;
-	bool update_record; /* record a confirmed move (check 6) */
+	bool update_record; /* record a confirmed move (check 7) */
+	/* Check 6: mountstats files for the two samples (NULL: the kernel's,
+	 * the second taken state_interval_ms after the first); with files,
+	 * nothing waits.  state_interval_ms 0 without files skips the check. */
+	const char *mountstats_before, *mountstats_after;
+	int state_interval_ms;
 };
 
 struct nm_verify_stats {
