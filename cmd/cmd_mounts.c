@@ -1,4 +1,5 @@
 /* nfsmig register / mounts / show: the per-mount records. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -105,6 +106,40 @@ static char *root_path(const struct nm_mount *m)
 	return s;
 }
 
+/*
+ * The handle and fileid of one entry of the mount's root, for verify: the
+ * root's own handle may name only the export (knfsd's fsid=), which a
+ * different file system exported under the same fsid takes as well.  An
+ * empty root, or an entry the server will not look up, leaves none.
+ */
+static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *path,
+		       struct nm_record *rec)
+{
+	struct nm_fsloc_root child;
+	struct nm_err err = { 0 };
+	struct dirent *d;
+	char *cpath = NULL;
+	DIR *dir = opendir(m->target);
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+			break;
+	if (d && asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->d_name) >= 0 &&
+	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
+		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
+		    (rec->probe_name = strdup(d->d_name)) != NULL) {
+			memcpy(rec->probe_fh, child.fh, child.fhlen);
+			rec->probe_fh_len = child.fhlen;
+			rec->probe_fileid = child.attrs.fileid;
+		}
+		nm_fattr_free(&child.attrs);
+	}
+	free(cpath);
+	closedir(dir);
+}
+
 static int register_one(const struct mopts *o, const struct nm_mount *m)
 {
 	struct nm_record rec = { 0 }, old;
@@ -158,6 +193,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	rec.fsid_minor = root.attrs.fsid.minor;
 	rec.fileid = root.attrs.fileid;
 	rec.fh_expire_type = root.attrs.fh_expire_type;
+	take_probe(c, m, path, &rec);
 	nm_nfs4_close(c);
 	for (unsigned i = 0; i < root.attrs.fs_locations.locations.locations_len; i++) {
 		const fs_location4 *l = &root.attrs.fs_locations.locations.locations_val[i];
@@ -257,7 +293,9 @@ static const struct nm_col mount_cols[] = {
 	[MC_VERSION] = { "VERSION", 5, NM_COL_STRING, "NFS version" },
 	[MC_SEC] = { "SEC", 5, NM_COL_STRING, "security flavor" },
 	[MC_STATE] = { "STATE", 10, NM_COL_STRING,
-		       "registered, moved (served elsewhere than at registration), unregistered, "
+		       "registered, moved (served elsewhere than at registration), referral "
+		       "(mounted "
+		       "by the kernel on crossing a referral to another server), unregistered, "
 		       "corrupt (record unreadable), not NFSv4" },
 };
 
@@ -314,6 +352,8 @@ int nm_cmd_mounts(int argc, char **argv)
 		rc = all[i].vers == 4 ? nm_store_load(o.state_dir, all[i].target, &r, &err) : -1;
 		if (all[i].vers != 4)
 			state = "not NFSv4";
+		else if (rc == -ENOENT && nm_mount_referral_parent(all, n, i))
+			state = "referral";
 		else if (rc == -ENOENT)
 			state = "unregistered";
 		else if (rc < 0)

@@ -279,6 +279,8 @@ int nm_mount_list(const char *mountinfo, struct nm_mount **out, size_t *n, struc
 					 mnt_fs_get_root(fs), mnt_fs_get_fs_options(fs), &m,
 					 &ignored) < 0)
 			continue;
+		m.id = mnt_fs_get_id(fs);
+		m.parent_id = mnt_fs_get_parent_id(fs);
 		if (*n == cap) {
 			struct nm_mount *g = realloc(*out, (cap ? cap * 2 : 16) * sizeof(*g));
 
@@ -301,6 +303,16 @@ out:
 		*n = 0;
 	}
 	return rc;
+}
+
+const struct nm_mount *nm_mount_referral_parent(const struct nm_mount *list, size_t n, size_t i)
+{
+	if (i >= n || list[i].parent_id <= 0)
+		return NULL;
+	for (size_t j = 0; j < n; j++)
+		if (j != i && list[j].id == list[i].parent_id && list[j].vers == 4)
+			return strcmp(list[j].server, list[i].server) ? &list[j] : NULL;
+	return NULL;
 }
 
 void nm_mount_list_free(struct nm_mount *m, size_t n)

@@ -22,6 +22,7 @@ struct nm_mount {
 	unsigned port;	   /* port= or 0 (2049) */
 	int vers;	   /* major version: 4, 3, or 0 when the table does not say */
 	int minor;	   /* minor version, -1 when the table does not say */
+	int id, parent_id; /* mountinfo's mount IDs (nm_mount_list only, else 0) */
 };
 
 /* The deepest mount that holds path.  mountinfo NULL means the live table;
@@ -38,6 +39,11 @@ int nm_mount_from_fields(const char *target, const char *source, const char *fst
 /* Every NFS mount of the table (NFSv3 ones too: callers filter), in table
  * order.  *out is an array of *n mounts; free with nm_mount_list_free. */
 int nm_mount_list(const char *mountinfo, struct nm_mount **out, size_t *n, struct nm_err *err);
+
+/* The NFS mount of list[] that list[i] is mounted on when their servers
+ * differ (the kernel mounted list[i] itself on crossing a referral), or
+ * NULL. */
+const struct nm_mount *nm_mount_referral_parent(const struct nm_mount *list, size_t n, size_t i);
 
 void nm_mount_list_free(struct nm_mount *m, size_t n);
 

@@ -112,6 +112,13 @@ static char *format_record(const struct nm_record *r, size_t *len)
 	fprintf(f,
 		"\nfsid=%" PRIu64 ":%" PRIu64 "\nfileid=%" PRIu64 "\nfh_expire_type=%" PRIu32 "\n",
 		r->fsid_major, r->fsid_minor, r->fileid, r->fh_expire_type);
+	if (r->probe_name && r->probe_name[0] && r->probe_fh_len) {
+		put_value(f, "probe_name", r->probe_name);
+		fputs("probe_fh=", f);
+		for (unsigned i = 0; i < r->probe_fh_len; i++)
+			fprintf(f, "%02x", r->probe_fh[i]);
+		fprintf(f, "\nprobe_fileid=%" PRIu64 "\n", r->probe_fileid);
+	}
 	for (size_t i = 0; i < r->nlocations; i++)
 		put_value(f, "location", r->locations[i]);
 	for (size_t i = 0; i < r->nmoves; i++) {
@@ -186,6 +193,23 @@ static int parse_move(struct nm_record *r, const char *raw)
 	return rc;
 }
 
+static int parse_fh(const char *val, unsigned char *fh, unsigned *len)
+{
+	size_t n = strlen(val);
+
+	if (n % 2 || n / 2 > NM_STORE_FH_MAX)
+		return -1;
+	for (size_t k = 0; k < n / 2; k++) {
+		int hi = hexval(val[2 * k]), lo = hexval(val[2 * k + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		fh[k] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = (unsigned)(n / 2);
+	return 0;
+}
+
 static int parse_line(struct nm_record *r, char *key, char *val)
 {
 	uint64_t u;
@@ -201,6 +225,7 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 		{ "cur_server", offsetof(struct nm_record, cur_server) },
 		{ "export_path", offsetof(struct nm_record, export_path) },
 		{ "sec", offsetof(struct nm_record, sec) },
+		{ "probe_name", offsetof(struct nm_record, probe_name) },
 	};
 
 	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
@@ -214,21 +239,12 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 	}
 	if (strcmp(key, "registered") == 0)
 		return parse_i64(val, &r->registered);
-	if (strcmp(key, "root_fh") == 0) {
-		size_t n = strlen(val);
-
-		if (n % 2 || n / 2 > NM_STORE_FH_MAX)
-			return -1;
-		for (size_t k = 0; k < n / 2; k++) {
-			int hi = hexval(val[2 * k]), lo = hexval(val[2 * k + 1]);
-
-			if (hi < 0 || lo < 0)
-				return -1;
-			r->root_fh[k] = (unsigned char)(hi << 4 | lo);
-		}
-		r->root_fh_len = (unsigned)(n / 2);
-		return 0;
-	}
+	if (strcmp(key, "root_fh") == 0)
+		return parse_fh(val, r->root_fh, &r->root_fh_len);
+	if (strcmp(key, "probe_fh") == 0)
+		return parse_fh(val, r->probe_fh, &r->probe_fh_len);
+	if (strcmp(key, "probe_fileid") == 0)
+		return parse_u64(val, &r->probe_fileid);
 	if (strcmp(key, "fsid") == 0) {
 		char *colon = strchr(val, ':');
 
@@ -533,6 +549,7 @@ void nm_record_free(struct nm_record *r)
 	free(r->cur_server);
 	free(r->export_path);
 	free(r->sec);
+	free(r->probe_name);
 	for (size_t i = 0; i < r->nlocations; i++)
 		free(r->locations[i]);
 	free(r->locations);

@@ -51,6 +51,13 @@ struct nm_record {
 	uint64_t fsid_major, fsid_minor;
 	uint64_t fileid;
 	uint32_t fh_expire_type;
+	/* An entry of the root, its handle and fileid: with fsid= exports
+	 * (knfsd) the root's handle names only the export, so a different file
+	 * system under the same fsid still takes it; this one does not. */
+	char *probe_name; /* NULL or "" when the root was empty */
+	unsigned char probe_fh[NM_STORE_FH_MAX];
+	unsigned probe_fh_len;
+	uint64_t probe_fileid;
 	char **locations; /* "server:/rootpath" as last seen */
 	size_t nlocations;
 	struct nm_move *moves;
