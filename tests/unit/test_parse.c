@@ -1,9 +1,11 @@
-/* Parsers of libcore: paths, SERVER:/PATH targets, mount table entries. */
+/* Parsers of libcore: paths, SERVER:/PATH targets, mount table entries,
+ * mountstats (fixtures written by the real kernel in tests/vm). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nm_mount.h"
+#include "nm_mstats.h"
 #include "nm_path.h"
 #include "nm_target.h"
 #include "unit.h"
@@ -166,6 +168,79 @@ static void test_mounts(struct unit *u)
 	free(mi);
 }
 
+static const struct nm_mstats_op *op(const struct nm_mstats_mount *m, const char *name)
+{
+	for (size_t i = 0; m && i < m->nops; i++)
+		if (strcmp(m->ops[i].name, name) == 0)
+			return &m->ops[i];
+	return NULL;
+}
+
+static void test_mountstats(struct unit *u)
+{
+	struct nm_mstats a = { 0 }, b = { 0 }, h = { 0 };
+	struct nm_err err = { 0 };
+	const struct nm_mstats_mount *x, *y;
+	const struct nm_mstats_op *w;
+	char *fa = fixture("vm/mountstats.state-lost.v4.0.1");
+	char *fb = fixture("vm/mountstats.state-lost.v4.0.2");
+	char *fh = fixture("vm/mountstats.v4.0.after");
+	char why[160];
+	uint64_t grew;
+
+	UNIT_CHECK(u, fa && nm_mstats_read(fa, &a, &err) == 0,
+		   "mountstats: the kernel's file parses %s", err.msg);
+	UNIT_CHECK(u, a.n == 1, "mountstats: only the NFS mount is kept (%zu)", a.n);
+	x = nm_mstats_find(&a, "/mnt/m");
+	UNIT_CHECK(u, x && strcmp(x->device, "server-a:/d") == 0,
+		   "mountstats: /mnt/m is server-a:/d");
+	w = op(x, "WRITE");
+	UNIT_CHECK(u, w && w->errors > 0 && w->errors <= w->ops,
+		   "mountstats: WRITE has %llu errors of %llu calls",
+		   w ? (unsigned long long)w->errors : 0, w ? (unsigned long long)w->ops : 0);
+	UNIT_CHECK(u, fb && nm_mstats_read(fb, &b, &err) == 0,
+		   "mountstats: the second sample parses");
+	y = nm_mstats_find(&b, "/mnt/m");
+	grew = x && y ? nm_mstats_state_errors(x, y, why, sizeof(why)) : 0;
+	UNIT_CHECK(u, grew >= NM_MSTATS_LOOP_MIN && strstr(why, "WRITE +"),
+		   "mountstats: a second later the stateful errors grew (%s)", why);
+	UNIT_CHECK(u, y && nm_mstats_state_errors(y, y, why, sizeof(why)) == 0 && why[0] == '\0',
+		   "mountstats: a sample against itself grew nothing");
+	UNIT_CHECK(u, fh && nm_mstats_read(fh, &h, &err) == 0 && nm_mstats_find(&h, "/mnt/m"),
+		   "mountstats: a healthy migration's sample parses");
+	nm_mstats_free(&a);
+	nm_mstats_free(&b);
+	nm_mstats_free(&h);
+
+	/* Hostile or odd text: no crash, nothing invented. */
+	static const char odd[] =
+		"device proc mounted on /proc with fstype proc\n"
+		"\tper-op statistics\n\t    WRITE: 1 1 0 0 0 0 0 0 9\n"
+		"device s:/e mounted on /mnt/a\\040b with fstype nfs4 statvers=1.1\n"
+		"\tper-op statistics\n"
+		"\t        READ: 5 5 0 1 1 0 0 0 2\n"
+		"\t       WRITE: 99999999999999999999999 1 0 0 0 0 0 0 1\n"
+		"\t       CLOSE: 1 2 3\n"
+		"\tlowercase: 1 1 0 0 0 0 0 0 1\n"
+		"\t      COMMIT: 4 4 0 0 0 0 0 0\n"
+		"device s:/f mounted on";
+	UNIT_CHECK(u, nm_mstats_parse(odd, sizeof(odd) - 1, &a, &err) == 0,
+		   "mountstats: odd text parses");
+	x = nm_mstats_find(&a, "/mnt/a b");
+	UNIT_CHECK(u, a.n == 1 && x, "mountstats: \\040 in a mount point is a space; proc skipped");
+	UNIT_CHECK(u,
+		   x && x->nops == 2 && op(x, "READ") && op(x, "READ")->errors == 2 &&
+			   op(x, "COMMIT") && op(x, "COMMIT")->errors == 0,
+		   "mountstats: an overflowing or short counter line is skipped; 8 numbers: no "
+		   "errors");
+	nm_mstats_free(&a);
+	UNIT_CHECK(u, nm_mstats_read("/nonexistent/mountstats", &a, &err) == -ENOENT,
+		   "mountstats: a missing file: %s", err.msg);
+	free(fa);
+	free(fb);
+	free(fh);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -174,5 +249,6 @@ int main(void)
 	test_paths(&u);
 	test_targets(&u);
 	test_mounts(&u);
+	test_mountstats(&u);
 	return unit_done(&u);
 }

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# nfsmig mounts and verify on tables the real Linux NFS client wrote, saved
+# by the VM scenarios (tests/vm) in tests/fixtures/vm:
+#   mountinfo.v4.0.before/after    scenario 1: server-a:/d moved to server-b
+#   mountinfo.referral             scenario 3: /mnt/a/r is server-b:/r
+#   mountstats.state-lost.v4.0.1/2 scenario 1b: a second apart, the client
+#                                  looping on a WRITE the destination refuses
+#   mountstats.state-lost.v4.1.1/2 scenario 2b: NFSv4.1, the client recovered
+# verify runs in a network namespace of its own with no route anywhere: the
+# servers of those tables are not contacted (their checks FAIL at once).
+
+setup_file() {
+	load helpers
+	export NS="nfsmig-t$$"
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+}
+
+teardown_file() {
+	ip netns del "nfsmig-t$$" 2>/dev/null || true
+}
+
+setup() {
+	load helpers
+	VM=$NM_FIXTURES/vm
+	SD=$BATS_TEST_TMPDIR/state
+	mkdir -p "$SD"
+}
+
+# A record of /mnt/m as `nfsmig register` wrote it before the move.
+record_mnt_m() {
+	cat >"$SD/-mnt-m.state" <<-EOF
+		nfsmig-state 1
+		mountpoint=/mnt/m
+		source=server-a:/d
+		orig_server=192.0.2.2
+		cur_server=192.0.2.2
+		export_path=/d
+		sec=sys
+		vers=4
+		minor=$1
+		registered=1795546000
+		root_fh=01000601000000000000000000000000
+		fsid=1:0
+		fileid=2
+		fh_expire_type=0
+		end
+	EOF
+}
+
+nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
+
+@test "mounts: the kernel's referral submount is a referral, its parent is not" {
+	run nmk mounts -r --mountinfo "$VM/mountinfo.referral" --state-dir "$SD"
+	assert_success
+	assert_line "/mnt/a/r server-b:/r 198.51.100.2  4.1 sys referral"
+	assert_line "/mnt/a server-a:/ 192.0.2.2  4.1 sys unregistered"
+}
+
+@test "mounts: before the kernel's migration registered, after it moved" {
+	record_mnt_m 0
+	run nmk mounts -r --mountinfo "$VM/mountinfo.v4.0.before" --state-dir "$SD"
+	assert_success
+	assert_line "/mnt/m server-a:/d 192.0.2.2 192.0.2.2 4.0 sys registered"
+	run nmk mounts -r --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD"
+	assert_success
+	# /proc/mounts still names server-a; addr= is server-b.
+	assert_line "/mnt/m server-a:/d 198.51.100.2 192.0.2.2 4.0 sys moved"
+}
+
+@test "verify: the client looping on a stateid the destination does not know is state lost" {
+	record_mnt_m 0
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.0" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.state-lost.v4.0.1" \
+		--mountstats "$VM/mountstats.state-lost.v4.0.2" /mnt/m
+	assert_failure 1
+	assert_output --regexp "state +FAIL +state lost after move: .*\(WRITE \+[0-9]+"
+}
+
+@test "verify: a healthy migration and a client that recovered are not state lost" {
+	record_mnt_m 0
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.v4.0.before" --mountstats "$VM/mountstats.v4.0.after" /mnt/m
+	assert_output --regexp "state +OK "
+	record_mnt_m 1
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.state-lost.v4.1.1" \
+		--mountstats "$VM/mountstats.state-lost.v4.1.2" /mnt/m
+	assert_output --regexp "state +OK "
+}
+
+@test "verify: a mount that did not move has no state check; bad mountstats say why" {
+	record_mnt_m 0
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.v4.0.before" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.v4.0.before" /mnt/m
+	assert_output --regexp "state +SKIP +not moved"
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" \
+		--mountstats /nonexistent/mountstats /mnt/m
+	assert_output --regexp "state +WARN +cannot read mountstats: cannot open /nonexistent/mountstats"
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" \
+		--mountstats "$VM/mountinfo.v4.0.after" /mnt/m
+	assert_output --regexp "state +WARN +/mnt/m is not in mountstats"
+	run nmk verify --state-interval x /mnt/m
+	assert_failure 2
+	assert_output --partial "--state-interval takes seconds"
+}

@@ -1,0 +1,210 @@
+# Sourced by tests/vm/scenarios/*.sh inside the VM (see tests/vm/nfsvm).
+#
+# The VM's network: the client is the VM's initial namespace; each knfsd runs
+# in a network and mount namespace of its own, joined to the client by a veth
+# pair on a subnet of its own, and known by name in the client's /etc/hosts:
+#
+#   server-a  192.0.2.2 (and 192.0.2.3)   client side 192.0.2.1/24
+#   server-b  198.51.100.2                client side 198.51.100.1/24
+#
+# Both export the VM's tmpfs /srv (fsid=0) and /srv/d (fsid=1): the same
+# file system under the same fsid, so a file has the same handle on both and
+# server-b is a real migration target for server-a's /srv/d.
+#
+# A scenario prints "PASS - what" and "FAIL - what" lines, which the host
+# counts, "NOTE - what" for what a reader should know, and exits non-zero if
+# anything failed.  NFSVM_SETUP_ONLY=1 (nfsvm shell) stops at `setup_done`.
+
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+NM=/usr/local/sbin/nfsmig
+NMD=/usr/local/sbin/nfsmigd
+RUN=/run/nfsvm
+SAVE=/nfsvm/save
+STATE=/var/lib/nfsmig
+fails=0
+mkdir -p "$RUN" "$SAVE"
+
+pass() { echo "PASS - $*"; }
+fail() {
+	echo "FAIL - $*"
+	fails=$((fails + 1))
+}
+note() { echo "NOTE - $*"; }
+# Indented evidence under the line it explains.
+show() { sed 's/^/    /'; }
+
+# check WHAT CMD...: PASS if CMD succeeds, else FAIL with its output.
+check() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$what"
+	else
+		fail "$what"
+		printf '%s\n' "$out" | show
+		return 1
+	fi
+}
+
+# check_out WHAT REGEX CMD...: PASS if CMD's output matches REGEX (grep -E).
+check_out() {
+	local what=$1 re=$2 out
+	shift 2
+	out=$("$@" 2>&1) || true
+	if printf '%s\n' "$out" | grep -qE -- "$re"; then
+		pass "$what"
+	else
+		fail "$what (wanted /$re/)"
+		printf '%s\n' "$out" | show
+	fi
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 5; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+finish() {
+	[ "$fails" = 0 ]
+	exit $?
+}
+
+# save NAME FILE: keep FILE as NAME for the host (nfsvm NFSVM_SAVE=DIR).
+save() { cp "$2" "$SAVE/$1"; }
+
+# The shared tree both servers export: /srv, and /srv/d and /srv/r as file
+# systems of their own (a subdirectory of /srv would stay in /srv's export,
+# and a refer= on /srv/d would never be seen by a client of /srv/d).
+srv_tree() {
+	local f
+	mkdir -p /srv
+	mountpoint -q /srv || mount -t tmpfs -o size=8m,mode=0755 srv /srv
+	for f in d r; do
+		mkdir -p /srv/$f
+		mountpoint -q /srv/$f || mount -t tmpfs -o size=32m,mode=0755 "srv-$f" /srv/$f
+	done
+	mkdir -p /srv/d/sub
+	echo "hello from /srv/d" >/srv/d/file
+	seq 1 20000 >/srv/d/numbers
+	echo "inside the referral" >/srv/r/file
+}
+
+# server_up NAME CLIENT-CIDR ADDR...: knfsd NAME in namespaces of its own.
+server_up() {
+	local name=$1 ccidr=$2 d=$RUN/$1 a
+	shift 2
+	mkdir -p "$d/pipefs"
+	ip netns add "$name"
+	ip link add "v-$name" type veth peer name eth0 netns "$name"
+	ip addr add "$ccidr" dev "v-$name"
+	ip link set "v-$name" up
+	ip -n "$name" link set lo up
+	for a in "$@"; do ip -n "$name" addr add "$a/24" dev eth0; done
+	ip -n "$name" link set eth0 up
+	[ -e "$d/exports" ] || exports_default >"$d/exports"
+	ip netns exec "$name" unshare -m -u --propagation private bash -c '
+		set -e
+		d=$1
+		hostname "$2"
+		mount -t tmpfs tmpfs /var/lib/nfs
+		mkdir -p /var/lib/nfs/nfsdcld /var/lib/nfs/v4recovery
+		touch /var/lib/nfs/etab /var/lib/nfs/rmtab
+		mount --bind "$d/exports" /etc/exports
+		mount -t nfsd nfsd /proc/fs/nfsd
+		# Short leases and grace: recovery in seconds, not minutes.
+		echo 10 >/proc/fs/nfsd/nfsv4leasetime
+		echo 10 >/proc/fs/nfsd/nfsv4gracetime
+		mount -t rpc_pipefs rpc_pipefs "$d/pipefs"
+		nfsdcld -F -p "$d/pipefs" >"$d/nfsdcld.log" 2>&1 &
+		cld=$!
+		# knfsd asks nfsdcld whether to keep a grace period: it must be
+		# listening on its pipe first, or knfsd waits out the grace.
+		for i in $(seq 50); do
+			ls -l /proc/$cld/fd 2>/dev/null | grep -q 'nfsd/cld$' && break
+			sleep 0.1
+		done
+		exportfs -ra
+		rpc.mountd -N 3 -F >"$d/mountd.log" 2>&1 &
+		rpc.nfsd -N 3 4 >"$d/nfsd.log" 2>&1
+		echo $$ >"$d/pid"
+		exec sleep infinity
+	' nfsvm-server "$d" "$name" >"$d/setup.log" 2>&1 &
+	if ! wait_for 20 test -s "$d/pid"; then
+		fail "server $name did not start"
+		show <"$d/setup.log"
+		return 1
+	fi
+}
+
+# srv NAME CMD...: run CMD in server NAME's namespaces.
+srv() {
+	local name=$1
+	shift
+	nsenter -t "$(cat "$RUN/$name/pid")" -m -n -u "$@"
+}
+
+exports_default() {
+	echo "/srv *(rw,no_root_squash,no_subtree_check,fsid=0,crossmnt${EXPORT_OPTS:-})"
+	echo "/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS:-})"
+	echo "/srv/r *(rw,no_root_squash,no_subtree_check,fsid=2${EXPORT_OPTS:-})"
+}
+
+# exports_edit NAME SED-SCRIPT: change NAME's exports in place (the file is
+# bind-mounted on the server's /etc/exports: a new inode would not be seen)
+# and apply it.
+exports_edit() {
+	local f=$RUN/$1/exports new
+	new=$(sed -e "$2" "$f")
+	printf '%s\n' "$new" >"$f"
+	reexport "$1"
+}
+
+# reexport NAME: NAME's exports file was changed; apply it and flush the
+# kernel's export caches so that the next access sees it.
+reexport() {
+	srv "$1" exportfs -r
+	srv "$1" exportfs -f
+}
+
+hosts_add() { echo "$1 $2" >>/etc/hosts; }
+
+# The standard pair of servers.
+servers_up() {
+	srv_tree
+	server_up server-a 192.0.2.1/24 192.0.2.2 192.0.2.3 || return 1
+	server_up server-b 198.51.100.1/24 198.51.100.2 || return 1
+	hosts_add 192.0.2.2 server-a
+	hosts_add 198.51.100.2 server-b
+}
+
+# mount_opt MOUNTPOINT OPTION: the value of OPTION of the mount at MOUNTPOINT.
+mount_opt() {
+	findmnt -n -o OPTIONS --mountpoint "$1" | tr ',' '\n' | sed -n "s/^$2=//p"
+}
+
+mount_source() { findmnt -n -o SOURCE --mountpoint "$1"; }
+
+# nfsmigd as the long-running service, its state in $STATE.
+daemon_up() {
+	mkdir -p "$STATE"
+	"$NMD" -F >"$RUN/nfsmigd.log" 2>&1 &
+	echo $! >"$RUN/nfsmigd.pid"
+	wait_for 10 test -S /run/nfsmig/nfsmigd.sock || true
+}
+
+# The upcalls answered, from the event log (one JSON object per line).
+upcalls_log() { cat "$STATE/upcalls.log" 2>/dev/null; }
+
+setup_done() {
+	if [ "${NFSVM_SETUP_ONLY:-0}" = 1 ]; then
+		echo "NOTE - setup done; the scenario stops here for the shell"
+		exit 0
+	fi
+}

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Scenario 1: NFSv4.0 migration (-o migration) from server-a to server-b.
+# server-a's export of /srv/d gets refer=/d@server-b, so knfsd answers
+# NFS4ERR_MOVED; the kernel asks fs_locations, resolves server-b through the
+# dns_resolver upcall (answered by nfsmigd) and moves the mount.
+. ./lib.sh
+
+VERS=${VERS:-4.0}
+export EXPORT_OPTS=${EXPORT_OPTS-,insecure}
+M=/mnt/m
+
+servers_up || finish
+daemon_up
+mkdir -p $M
+# -o migration is a v4.0 option: sessions (4.1, 4.2) always allow migration.
+OPTS=vers=$VERS
+[ "$VERS" = 4.0 ] && OPTS=$OPTS,migration
+check "mount server-a:/d ($OPTS)" mount -t nfs4 -o "$OPTS,timeo=50,retrans=3" server-a:/d $M ||
+	finish
+check "nfsmig register $M" "$NM" register $M
+save "mountinfo.v$VERS.before" /proc/self/mountinfo
+save "mountstats.v$VERS.before" /proc/self/mountstats
+setup_done
+
+# A reader that keeps the file open across the move (read-only: reading
+# needs no state the destination would have to know... see scenario 1b).
+[ "${HOLD:-0}" = 1 ] && exec 3<$M/numbers && head -c 100 <&3 >/dev/null
+
+exports_edit server-a \
+	"s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS},refer=/d@server-b)|"
+# The client asks the server again only for what it has not cached.
+sync
+echo 3 >/proc/sys/vm/drop_caches
+[ "${DEBUGNFS:-1}" = 1 ] && echo 32767 >/proc/sys/sunrpc/nfs_debug
+t0=$(date +%s%N)
+check "the mount still reads after the move" timeout 60 cat $M/file
+note "the first access after the refer= took $((($(date +%s%N) - t0) / 1000000)) ms"
+
+check_out "the kernel now talks to server-b (addr=)" '^198\.51\.100\.2$' mount_opt $M addr
+check_out "/proc/mounts still names server-a as the source" '^server-a:/d$' mount_source $M
+check_out "mountstats counts the FS_LOCATIONS the kernel asked" 'FS_LOCATIONS: *[1-9]' \
+	cat /proc/self/mountstats
+[ "${HOLD:-0}" = 1 ] && check "the file held open across the move still reads" timeout 20 head -c 100 <&3
+echo 0 >/proc/sys/sunrpc/nfs_debug
+dmesg | grep -iE "migrat|locations|transport|replace|try_mig|MOVED|error" | head -60 | show
+grep -E "FS_LOCATIONS|GETATTR|LOOKUP|OPEN:" /proc/self/mountstats | show
+check_out "nfsmigd answered the dns_resolver upcall for server-b" \
+	'"name":"server-b".*198\.51\.100\.2' upcalls_log
+check_out "nfsmig locations $M names server-b" 'server-b|198\.51\.100\.2' "$NM" locations $M
+check_out "nfsmig verify: OK" "^$M: OK" "$NM" verify $M
+check_out "nfsmig mounts shows the move" 'server-b|198\.51\.100\.2' "$NM" mounts
+save "mountinfo.v$VERS.after" /proc/self/mountinfo
+save "mountstats.v$VERS.after" /proc/self/mountstats
+"$NM" locations $M 2>&1 | show
+"$NM" verify $M 2>&1 | show
+"$NM" mounts 2>&1 | show
+upcalls_log | show
+finish

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Scenario 4: a bad cutover.  server-b exports a different file system (its
+# own tmpfs, the same files copied) under the same path and fsid; server-a
+# refers the client there.  `nfsmig verify --to server-b` must FAIL, saying
+# why: the root file handle saved at registration is not valid there.
+. ./lib.sh
+
+M=/mnt/m
+export EXPORT_OPTS=,insecure
+servers_up || finish
+daemon_up
+srv server-b bash -c 'mkdir -p /tmp/copy && cp -a /srv/d/. /tmp/copy/ &&
+	mount -t tmpfs -o size=32m other /srv/d && cp -a /tmp/copy/. /srv/d/'
+reexport server-b
+check_out "server-b's /srv/d is a file system of its own" '^other$' \
+	srv server-b findmnt -n -o SOURCE --mountpoint /srv/d
+mkdir -p $M
+check "mount server-a:/d (vers=4.1)" mount -t nfs4 -o vers=4.1,timeo=50,retrans=3 server-a:/d $M ||
+	finish
+check "nfsmig register $M" "$NM" register $M
+setup_done
+
+exports_edit server-a \
+	"s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS},refer=/d@server-b)|"
+sync
+echo 3 >/proc/sys/vm/drop_caches
+out=$(timeout 60 cat $M/file 2>&1)
+note "reading after the refer= to the wrong file system: ${out:-nothing}"
+note "the kernel's server is now $(mount_opt $M addr)"
+dmesg | grep -iE 'migrat|stale' | tail -n 5 | show
+
+out=$(timeout 60 "$NM" verify --to server-b $M 2>&1)
+rc=$?
+printf '%s\n' "$out" | show
+[ "$rc" = 1 ] && pass "nfsmig verify --to server-b exits 1" ||
+	fail "nfsmig verify --to server-b exits 1 (it exited $rc)"
+check_out "the verdict is FAIL" "^$M: FAIL" printf '%s\n' "$out"
+check_out "the reason: the saved root handle is not valid on the destination" \
+	'same_fs +FAIL +.*saved at registration is NFS4ERR_STALE here' \
+	printf '%s\n' "$out"
+check "nothing is recorded as moved" bash -c "! $NM show $M | grep -q '^moved:'"
+finish
