@@ -21,7 +21,9 @@ lab_up() {
 }
 
 lab_down() {
-	[ -n "${LAB:-}" ] && "$NFSLAB" ns-down "$LAB"
+	[ -n "${LAB:-}" ] || return 0
+	"$NFSLAB" ns-down "$LAB" >"$BATS_FILE_TMPDIR/lab-down.log" 2>&1 ||
+		{ echo "# lab_down $LAB failed:" && sed 's/^/#   /' "$BATS_FILE_TMPDIR/lab-down.log"; } >&3
 }
 
 # nfsmig run inside the lab's client namespace.
