@@ -87,6 +87,9 @@ int nm_cmd_verify(int argc, char **argv)
 		default: return NM_EXIT_USAGE;
 		}
 	}
+	/* The kernel's mountstats describe the kernel's mounts, not a saved table. */
+	if (mountinfo && !vo.mountstats_before)
+		vo.state_skip = "a saved mount table without --mountstats";
 	if (optind < argc) {
 		items = calloc((size_t)(argc - optind), sizeof(*items));
 		for (int i = optind; items && i < argc; i++) {

@@ -603,7 +603,8 @@ static void sample(const char *file, struct state_sample *x)
 
 static bool state_wanted(const struct nm_verify_opts *o)
 {
-	return o->mountstats_before || o->mountstats_after || o->state_interval_ms > 0;
+	return !o->state_skip &&
+	       (o->mountstats_before || o->mountstats_after || o->state_interval_ms > 0);
 }
 
 /* Check 6 for every live item; `a` was sampled before the network checks. */
@@ -615,7 +616,8 @@ static void check_state(struct nm_verify_item **live, size_t n, const struct nm_
 
 	for (size_t i = 0; i < n; i++) {
 		if (!state_wanted(o))
-			set(&live[i]->chk[NM_CHK_STATE], NM_V_SKIP, "not asked for");
+			set(&live[i]->chk[NM_CHK_STATE], NM_V_SKIP, "%s",
+			    o->state_skip ? o->state_skip : "--state-interval 0");
 		else if (!moved(live[i]))
 			set(&live[i]->chk[NM_CHK_STATE], NM_V_SKIP,
 			    "not moved: no state could be lost");

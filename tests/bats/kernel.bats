@@ -100,6 +100,8 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 	run nmk verify -t 2 --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" \
 		--mountstats "$VM/mountinfo.v4.0.after" /mnt/m
 	assert_output --regexp "state +WARN +/mnt/m is not in mountstats"
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" /mnt/m
+	assert_output --regexp "state +SKIP +a saved mount table without --mountstats"
 	run nmk verify --state-interval x /mnt/m
 	assert_failure 2
 	assert_output --partial "--state-interval takes seconds"
