@@ -22,6 +22,7 @@ const struct nm_command nm_commands[] = {
 		.name = "locations",
 		.args = "[options] PATH | SERVER[:PORT]:/PATH",
 		.summary = "ask the server for the fs_locations and fsid of a path",
+		.operand = NM_ARG_TARGET,
 		.help = "PATH is a file or directory on an NFSv4 mount: its server (addr=),\n"
 			"port, version and security flavor come from the mount table.\n"
 			"SERVER[:PORT]:/PATH asks SERVER directly ([ADDRESS] for IPv6), trying\n"
@@ -52,6 +53,7 @@ const struct nm_command nm_commands[] = {
 			"Options:\n" HELP_MOUNTINFO HELP_STATEDIR
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"  -f, --force             register again a mount that has a record\n",
+		.operand = NM_ARG_MOUNT,
 		.run = nm_cmd_register,
 	},
 	{
@@ -72,6 +74,7 @@ const struct nm_command nm_commands[] = {
 		.summary = "everything known about one mount",
 		.help = "Options:\n"
 			"  -J, --json              JSON output\n" HELP_MOUNTINFO HELP_STATEDIR,
+		.operand = NM_ARG_MOUNT,
 		.run = nm_cmd_show,
 	},
 	{
@@ -110,6 +113,7 @@ const struct nm_command nm_commands[] = {
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"  -v, --verbose           say how many servers and RPCs it "
 			"took\n" HELP_MOUNTINFO HELP_STATEDIR,
+		.operand = NM_ARG_MOUNT,
 		.run = nm_cmd_verify,
 	},
 	{
@@ -117,7 +121,25 @@ const struct nm_command nm_commands[] = {
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",
 		.help = "",
+		.operand = NM_ARG_COMMAND,
 		.run = nm_cmd_help,
+	},
+	{
+		.name = "history",
+		.args = "",
+		.summary = "(shell) show the commands typed, oldest first",
+		.help = "The shell keeps them in $XDG_STATE_HOME/nfsmig/history\n"
+			"(~/.local/state/nfsmig/history when XDG_STATE_HOME is not set).\n",
+		.shell_only = 1,
+		.run = nm_cmd_builtin,
+	},
+	{
+		.name = "quit",
+		.args = "",
+		.summary = "(shell) leave the shell, as Ctrl-D does",
+		.help = "",
+		.shell_only = 1,
+		.run = nm_cmd_builtin,
 	},
 };
 
@@ -129,6 +151,82 @@ const struct nm_command *nm_command_find(const char *name)
 		if (strcmp(nm_commands[i].name, name) == 0)
 			return &nm_commands[i];
 	return NULL;
+}
+
+const struct nm_command *nm_command_resolve(const char *name, int in_shell, int *ambiguous)
+{
+	const struct nm_command *found = NULL;
+	size_t len = strlen(name);
+	int n = 0;
+
+	*ambiguous = 0;
+	if (len == 0)
+		return NULL;
+	for (size_t i = 0; i < nm_ncommands; i++) {
+		const struct nm_command *c = &nm_commands[i];
+
+		if (c->shell_only && !in_shell)
+			continue;
+		if (strcmp(c->name, name) == 0)
+			return c;
+		if (strncmp(c->name, name, len) == 0)
+			found = c, n++;
+	}
+	*ambiguous = n > 1;
+	return n == 1 ? found : NULL;
+}
+
+static enum nm_arg_kind kind_of(const char *placeholder)
+{
+	static const struct {
+		const char *word;
+		enum nm_arg_kind kind;
+	} kinds[] = {
+		{ "FILE", NM_ARG_FILE },    { "DIR", NM_ARG_DIR },  { "SERVER", NM_ARG_SERVER },
+		{ "LIST", NM_ARG_COLUMNS }, { "4.N", NM_ARG_VERS }, { "COMMAND", NM_ARG_COMMAND },
+		{ "MOUNT", NM_ARG_MOUNT },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strncmp(placeholder, kinds[i].word, strlen(kinds[i].word)) == 0)
+			return kinds[i].kind;
+	return NM_ARG_TEXT;
+}
+
+size_t nm_command_options(const struct nm_command *c, struct nm_option *out, size_t max)
+{
+	const char *p = c->help;
+	size_t n = 0;
+
+	/* Lines "  -J, --json  ..." or "      --mountinfo FILE  ...". */
+	while (p && *p && n < max) {
+		const char *eol = strchr(p, '\n'), *q = p;
+		struct nm_option o = { .arg = NM_ARG_NONE };
+		size_t len;
+
+		if (!eol)
+			eol = p + strlen(p);
+		while (q < eol && *q == ' ')
+			q++;
+		if (q - p >= 2 && q + 1 < eol && q[0] == '-' && q[1] != '-' && q + 3 < eol &&
+		    q[2] == ',' && q[3] == ' ') {
+			memcpy(o.alias, q, 2);
+			q += 4;
+		}
+		if (q - p >= 2 && q + 2 < eol && q[0] == '-' && q[1] == '-') {
+			for (len = 0; q + len < eol && q[len] != ' '; len++)
+				;
+			if (len < sizeof(o.name)) {
+				memcpy(o.name, q, len);
+				q += len;
+				if (q + 1 < eol && q[0] == ' ' && q[1] != ' ')
+					o.arg = kind_of(q + 1);
+				out[n++] = o;
+			}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return n;
 }
 
 void nm_command_usage(const struct nm_command *c, int to_stderr)

@@ -43,3 +43,27 @@ complete_line() {
 	run complete_line "nfsmig locations -o ROOT"
 	assert_output "ROOTPATH"
 }
+
+@test "completion of mount points from the line's --mountinfo, commands after help" {
+	run complete_line "nfsmig show --mountinfo $NM_FIXTURES/vm/mountinfo.referral /mnt/a/"
+	assert_output "/mnt/a/r"
+	run complete_line "nfsmig verify --mountinfo $NM_FIXTURES/vm/mountinfo.referral "
+	assert_output "$(printf '/mnt/a\n/mnt/a/r')"
+	run complete_line "nfsmig help v"
+	assert_output "verify"
+	run complete_line "nfsmig verify --to "
+	assert_success
+}
+
+@test "the hidden entry point answers from the table, file names by a marker" {
+	run "$BUILD/cmd/nfsmig" __complete ""
+	assert_line "verify"
+	refute_line "quit"
+	run "$BUILD/cmd/nfsmig" __complete verify --mountstats ""
+	assert_output ":files"
+	run "$BUILD/cmd/nfsmig" __complete mounts -o TAR
+	assert_output "TARGET"
+	run "$BUILD/cmd/nfsmig" __complete nosuchcommand ""
+	assert_success
+	assert_output ""
+}

@@ -1,0 +1,250 @@
+#include "complete.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nm_conf.h"
+#include "nm_mount.h"
+#include "nm_store.h"
+#include "opts.h"
+
+#define MAX_OPTIONS 48
+
+struct filter {
+	const char *cur;
+	nm_complete_emit emit;
+	void *arg;
+	char **seen; /* servers already emitted */
+	size_t nseen;
+};
+
+static void offer(struct filter *f, const char *cand)
+{
+	if (cand && cand[0] && strncmp(cand, f->cur, strlen(f->cur)) == 0)
+		f->emit(cand, f->arg);
+}
+
+/* The value of option name among the words, or NULL. */
+static const char *word_value(int n, char **words, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 1; i < n; i++) {
+		if (strcmp(words[i], name) == 0 && i + 1 < n)
+			return words[i + 1];
+		if (strncmp(words[i], name, len) == 0 && words[i][len] == '=')
+			return words[i] + len + 1;
+	}
+	return NULL;
+}
+
+static void offer_server(struct filter *f, const char *s)
+{
+	char **g;
+
+	if (!s || !s[0])
+		return;
+	for (size_t i = 0; i < f->nseen; i++)
+		if (strcmp(f->seen[i], s) == 0)
+			return;
+	g = realloc(f->seen, (f->nseen + 1) * sizeof(*g));
+	if (!g)
+		return;
+	f->seen = g;
+	if ((f->seen[f->nseen] = strdup(s)) == NULL)
+		return;
+	f->nseen++;
+	offer(f, s);
+}
+
+/* Mount points, or servers: from the mount table and the records. */
+static void offer_mounts(struct filter *f, int n, char **words, const char *mountinfo, int mounts,
+			 int servers)
+{
+	struct nm_mount *all = NULL;
+	struct nm_err err = { 0 };
+	char state_dir[NM_CONF_PATH_MAX];
+	const char *sd = word_value(n, words, "--state-dir");
+	const char *mi = word_value(n, words, "--mountinfo");
+	size_t nm = 0;
+
+	if (!sd) {
+		nm_opt_default_state_dir(state_dir, sizeof(state_dir));
+		sd = state_dir;
+	}
+	if (nm_mount_list(mi ? mi : mountinfo, &all, &nm, &err) < 0)
+		return;
+	for (size_t i = 0; i < nm; i++) {
+		struct nm_record r;
+
+		if (mounts && all[i].vers == 4)
+			offer(f, all[i].target);
+		if (!servers)
+			continue;
+		offer_server(f, all[i].source_host);
+		offer_server(f, all[i].server);
+		if (nm_store_load(sd, all[i].target, &r, &err) < 0)
+			continue;
+		offer_server(f, r.orig_server);
+		offer_server(f, r.cur_server);
+		/* fs_locations seen: "server:/rootpath". */
+		for (size_t k = 0; k < r.nlocations; k++) {
+			char *loc = strdup(r.locations[k]), *colon = loc ? strrchr(loc, ':') : NULL;
+
+			if (colon && colon[1] == '/') {
+				*colon = '\0';
+				offer_server(f, loc);
+			}
+			free(loc);
+		}
+		nm_record_free(&r);
+	}
+	nm_mount_list_free(all, nm);
+}
+
+/* The columns of a table command: its own --list-columns, in a child. */
+static void offer_columns(struct filter *f, const struct nm_command *c)
+{
+	char line[256], *argv[] = { (char *)c->name, "--list-columns", NULL };
+	int fds[2], status;
+	pid_t pid;
+	FILE *in;
+
+	if (!c || pipe(fds) < 0)
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(1);
+		optind = 1;
+		int rc = c->run(2, argv);
+
+		fflush(stdout);
+		_exit(rc);
+	}
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	if (!in) {
+		close(fds[0]);
+	} else {
+		/* "NAME TYPE DESCRIPTION", then one column per line. */
+		for (int n = 0; fgets(line, sizeof(line), in); n++) {
+			line[strcspn(line, " \t\n")] = '\0';
+			if (n > 0)
+				offer(f, line);
+		}
+		fclose(in);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+static enum nm_arg_kind offer_kind(struct filter *f, enum nm_arg_kind kind, int n, char **words,
+				   int in_shell, const char *mountinfo)
+{
+	int amb;
+
+	switch (kind) {
+	case NM_ARG_FILE:
+	case NM_ARG_DIR: return kind;
+	case NM_ARG_MOUNT: offer_mounts(f, n, words, mountinfo, 1, 0); break;
+	case NM_ARG_SERVER: offer_mounts(f, n, words, mountinfo, 0, 1); break;
+	case NM_ARG_TARGET:
+		offer_mounts(f, n, words, mountinfo, 1, 0);
+		/* A path below a mount point is a file name too. */
+		if (f->cur[0] == '/' || f->cur[0] == '.')
+			return NM_ARG_FILE;
+		break;
+	case NM_ARG_COMMAND:
+		for (size_t i = 0; i < nm_ncommands; i++)
+			if (in_shell || !nm_commands[i].shell_only)
+				offer(f, nm_commands[i].name);
+		break;
+	case NM_ARG_COLUMNS:
+		if (n > 0)
+			offer_columns(f, nm_command_resolve(words[0], in_shell, &amb));
+		break;
+	case NM_ARG_VERS:
+		offer(f, "4.0");
+		offer(f, "4.1");
+		offer(f, "4.2");
+		break;
+	default: break;
+	}
+	return NM_ARG_NONE;
+}
+
+enum nm_arg_kind nm_complete(int n, char **words, const char *cur, int in_shell,
+			     const char *mountinfo, nm_complete_emit emit, void *arg)
+{
+	struct filter f = { .cur = cur ? cur : "", .emit = emit, .arg = arg };
+	struct nm_option opts[MAX_OPTIONS];
+	const struct nm_command *c;
+	enum nm_arg_kind ret = NM_ARG_NONE;
+	size_t no;
+	int amb;
+
+	if (n <= 0)
+		return offer_kind(&f, NM_ARG_COMMAND, 0, words, in_shell, mountinfo);
+	c = nm_command_resolve(words[0], in_shell, &amb);
+	if (!c)
+		return NM_ARG_NONE;
+	no = nm_command_options(c, opts, MAX_OPTIONS);
+	/* The value of an option? */
+	enum nm_arg_kind value = NM_ARG_NONE;
+
+	if (n >= 2 && words[n - 1][0] == '-')
+		for (size_t i = 0; i < no; i++)
+			if (strcmp(words[n - 1], opts[i].name) == 0 ||
+			    (opts[i].alias[0] && strcmp(words[n - 1], opts[i].alias) == 0))
+				value = opts[i].arg;
+	if (value != NM_ARG_NONE) {
+		ret = offer_kind(&f, value, n, words, in_shell, mountinfo);
+	} else if (f.cur[0] == '-') {
+		for (size_t i = 0; i < no; i++) {
+			offer(&f, opts[i].name);
+			offer(&f, opts[i].alias);
+		}
+		offer(&f, "--help");
+	} else {
+		ret = offer_kind(&f, c->operand, n, words, in_shell, mountinfo);
+	}
+	for (size_t i = 0; i < f.nseen; i++)
+		free(f.seen[i]);
+	free(f.seen);
+	return ret;
+}
+
+static void print_line(const char *cand, void *arg)
+{
+	(void)arg;
+	puts(cand);
+}
+
+int nm_complete_main(int argc, char **argv)
+{
+	enum nm_arg_kind k;
+
+	/* argv[0] is "__complete"; the last word is the one being completed. */
+	if (argc < 2)
+		k = nm_complete(0, NULL, "", 0, NULL, print_line, NULL);
+	else
+		k = nm_complete(argc - 2, argv + 1, argv[argc - 1], 0, NULL, print_line, NULL);
+	if (k == NM_ARG_FILE)
+		puts(":files");
+	else if (k == NM_ARG_DIR)
+		puts(":dirs");
+	return NM_EXIT_OK;
+}
