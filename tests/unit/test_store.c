@@ -12,8 +12,9 @@
 #include "nm_store.h"
 #include "unit.h"
 
-#define BADFSID "nfsmig-state 1\nmountpoint=/m\nsource=s:/\nfsid=1\nend\n"
-#define BADFH	"nfsmig-state 1\nmountpoint=/m\nsource=s:/\nroot_fh=zz\nend\n"
+#define BADFSID	 "nfsmig-state 1\nmountpoint=/m\nsource=s:/\nfsid=1\nend\n"
+#define BADFH	 "nfsmig-state 1\nmountpoint=/m\nsource=s:/\nroot_fh=zz\nend\n"
+#define BADPROBE "nfsmig-state 1\nmountpoint=/m\nsource=s:/\nprobe_fh=0a0\nend\n"
 
 static const char *odd_mount = "/mnt/a b%c\td/x.y-z";
 
@@ -36,6 +37,11 @@ static void sample(struct nm_record *r)
 	r->fsid_minor = 7;
 	r->fileid = 42;
 	r->fh_expire_type = 4;
+	r->probe_name = strdup("a file\twith odd%name");
+	r->probe_fh_len = 36;
+	for (unsigned i = 0; i < r->probe_fh_len; i++)
+		r->probe_fh[i] = (unsigned char)(255 - i * 7);
+	r->probe_fileid = 1234567890123ULL;
 	nm_record_add_location(r, "srv2.example:/export/a b");
 	nm_record_add_location(r, "[2001:db8::12]:/export");
 	nm_record_add_move(r, 1795490300, "192.0.2.11", "192.0.2.12");
@@ -50,7 +56,12 @@ static int same(const struct nm_record *a, const struct nm_record *b)
 	    a->root_fh_len != b->root_fh_len || memcmp(a->root_fh, b->root_fh, a->root_fh_len) ||
 	    a->fsid_major != b->fsid_major || a->fsid_minor != b->fsid_minor ||
 	    a->fileid != b->fileid || a->fh_expire_type != b->fh_expire_type ||
-	    a->nlocations != b->nlocations || a->nmoves != b->nmoves)
+	    !a->probe_name != !b->probe_name ||
+	    (a->probe_name && strcmp(a->probe_name, b->probe_name)) ||
+	    a->probe_fh_len != b->probe_fh_len ||
+	    memcmp(a->probe_fh, b->probe_fh, a->probe_fh_len) ||
+	    a->probe_fileid != b->probe_fileid || a->nlocations != b->nlocations ||
+	    a->nmoves != b->nmoves)
 		return 0;
 	for (size_t i = 0; i < a->nlocations; i++)
 		if (strcmp(a->locations[i], b->locations[i]))
@@ -171,6 +182,8 @@ static void test_store(struct unit *u, const char *dir)
 		   "store: a bad value names its line: %s", err.msg);
 	UNIT_CHECK(u, nm_store_parse(BADFH, strlen(BADFH), &b, &err) == -EBADMSG,
 		   "store: a bad file handle is refused");
+	UNIT_CHECK(u, nm_store_parse(BADPROBE, strlen(BADPROBE), &b, &err) == -EBADMSG,
+		   "store: a bad entry file handle (odd hex) is refused: %s", err.msg);
 	free(text);
 
 	/* A corrupt record on disk: reported, set aside, then gone. */
