@@ -166,6 +166,13 @@ exports_edit() {
 	reexport "$1"
 }
 
+# refer_d: server-a's /srv/d now refers to server-b:/d, so that knfsd answers
+# NFS4ERR_MOVED to its clients: the migration trigger.
+refer_d() {
+	exports_edit server-a \
+		"s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS:-},refer=/d@server-b)|"
+}
+
 # reexport NAME: NAME's exports file was changed; apply it and flush the
 # kernel's export caches so that the next access sees it.
 reexport() {
@@ -190,6 +197,16 @@ mount_opt() {
 }
 
 mount_source() { findmnt -n -o SOURCE --mountpoint "$1"; }
+
+# mount_d VERS MOUNTPOINT: mount server-a:/d (-o migration in NFSv4.0: 4.1
+# and later always allow it) and register it; returns non-zero on failure.
+mount_d() {
+	local opts=vers=$1
+	[ "$1" = 4.0 ] && opts=$opts,migration
+	mkdir -p "$2"
+	check "mount server-a:/d ($opts)" mount -t nfs4 -o "$opts,timeo=50,retrans=3" server-a:/d "$2" &&
+		check "nfsmig register $2" "$NM" register "$2"
+}
 
 # nfsmigd as the long-running service, its state in $STATE.
 daemon_up() {

@@ -11,13 +11,7 @@ M=/mnt/m
 
 servers_up || finish
 daemon_up
-mkdir -p $M
-# -o migration is a v4.0 option: sessions (4.1, 4.2) always allow migration.
-OPTS=vers=$VERS
-[ "$VERS" = 4.0 ] && OPTS=$OPTS,migration
-check "mount server-a:/d ($OPTS)" mount -t nfs4 -o "$OPTS,timeo=50,retrans=3" server-a:/d $M ||
-	finish
-check "nfsmig register $M" "$NM" register $M
+mount_d "$VERS" $M || finish
 save "mountinfo.v$VERS.before" /proc/self/mountinfo
 save "mountstats.v$VERS.before" /proc/self/mountstats
 setup_done
@@ -26,8 +20,7 @@ setup_done
 # needs no state the destination would have to know... see scenario 1b).
 [ "${HOLD:-0}" = 1 ] && exec 3<$M/numbers && head -c 100 <&3 >/dev/null
 
-exports_edit server-a \
-	"s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS},refer=/d@server-b)|"
+refer_d
 # The client asks the server again only for what it has not cached.
 sync
 echo 3 >/proc/sys/vm/drop_caches

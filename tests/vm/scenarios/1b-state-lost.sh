@@ -14,12 +14,7 @@ export EXPORT_OPTS=,insecure
 
 servers_up || finish
 daemon_up
-mkdir -p $M
-OPTS=vers=$VERS
-[ "$VERS" = 4.0 ] && OPTS=$OPTS,migration
-check "mount server-a:/d ($OPTS)" mount -t nfs4 -o "$OPTS,timeo=50,retrans=3" server-a:/d $M ||
-	finish
-check "nfsmig register $M" "$NM" register $M
+mount_d "$VERS" $M || finish
 setup_done
 
 # Dirty pages go to the server within a tenth of a second.
@@ -32,8 +27,7 @@ sleep 1
 check "the writer's data reaches server-a before the move" test -s /srv/d/held ||
 	dmesg | grep -iE 'nfs|grace' | tail -n 20 | show
 
-exports_edit server-a \
-	"s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS},refer=/d@server-b)|"
+refer_d
 moved_to_b() { [ "$(mount_opt $M addr)" = 198.51.100.2 ]; }
 check "the kernel moves the mount to server-b" wait_for 30 moved_to_b
 sleep 2

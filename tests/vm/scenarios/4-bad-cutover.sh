@@ -14,14 +14,10 @@ srv server-b bash -c 'mkdir -p /tmp/copy && cp -a /srv/d/. /tmp/copy/ &&
 reexport server-b
 check_out "server-b's /srv/d is a file system of its own" '^other$' \
 	srv server-b findmnt -n -o SOURCE --mountpoint /srv/d
-mkdir -p $M
-check "mount server-a:/d (vers=4.1)" mount -t nfs4 -o vers=4.1,timeo=50,retrans=3 server-a:/d $M ||
-	finish
-check "nfsmig register $M" "$NM" register $M
+mount_d 4.1 $M || finish
 setup_done
 
-exports_edit server-a \
-	"s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS},refer=/d@server-b)|"
+refer_d
 sync
 echo 3 >/proc/sys/vm/drop_caches
 out=$(timeout 60 cat $M/file 2>&1)
