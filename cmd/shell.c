@@ -272,12 +272,9 @@ static char **complete(const char *text, int start, int end)
 	return out;
 }
 
-static volatile sig_atomic_t got_sigint;
-
 static void on_sigint(int sig)
 {
 	(void)sig;
-	got_sigint = 1;
 	/* Abandon the line being typed: a fresh prompt. */
 	rl_crlf();
 	rl_replace_line("", 0);
