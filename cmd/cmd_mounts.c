@@ -381,13 +381,22 @@ int nm_cmd_mounts(int argc, char **argv)
 
 /* --- show ---------------------------------------------------------------------- */
 
+/* A file handle in hex; out holds 2 * len + 1 characters. */
+static void hex(const unsigned char *fh, unsigned len, char *out)
+{
+	for (unsigned i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", fh[i]);
+	out[2 * len] = '\0';
+}
+
 int nm_cmd_show(int argc, char **argv)
 {
 	struct mopts o;
 	struct nm_mount m;
 	struct nm_record r;
 	struct nm_err err = { 0 };
-	char *sp = NULL, fsid[64], when[64], fh[2 * NM_STORE_FH_MAX + 1];
+	char *sp = NULL, fsid[64], when[64], fh[2 * NM_STORE_FH_MAX + 1],
+	     pfh[2 * NM_STORE_FH_MAX + 1];
 	int first, rc;
 	struct tm tm;
 	time_t t;
@@ -411,9 +420,8 @@ int nm_cmd_show(int argc, char **argv)
 		return NM_EXIT_FAIL;
 	}
 	snprintf(fsid, sizeof(fsid), "0x%" PRIx64 ":0x%" PRIx64, r.fsid_major, r.fsid_minor);
-	for (unsigned i = 0; i < r.root_fh_len; i++)
-		sprintf(fh + 2 * i, "%02x", r.root_fh[i]);
-	fh[2 * r.root_fh_len] = '\0';
+	hex(r.root_fh, r.root_fh_len, fh);
+	hex(r.probe_fh, r.probe_fh_len, pfh);
 	t = (time_t)r.registered;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 	if (o.out.json) {
@@ -439,7 +447,15 @@ int nm_cmd_show(int argc, char **argv)
 			printf("%s", i ? ", " : "");
 			nm_json_str(stdout, r.locations[i]);
 		}
-		printf("],\n   \"moves\": [");
+		printf("],\n   \"entry\": ");
+		if (r.probe_name && r.probe_fh_len) {
+			printf("{\"name\": ");
+			nm_json_str(stdout, r.probe_name);
+			printf(", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}", r.probe_fileid, pfh);
+		} else {
+			printf("null");
+		}
+		printf(",\n   \"moves\": [");
 		for (size_t i = 0; i < r.nmoves; i++) {
 			printf("%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
 			       r.moves[i].time);
@@ -460,6 +476,9 @@ int nm_cmd_show(int argc, char **argv)
 		       when, fsid, r.fileid);
 		printf("fh_expire_type:  0x%x%s\nroot file handle: %s\n", r.fh_expire_type,
 		       r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
+		if (r.probe_name && r.probe_fh_len)
+			printf("entry handle:    %s (fileid %" PRIu64 ") %s\n", r.probe_name,
+			       r.probe_fileid, pfh);
 		for (size_t i = 0; i < r.nlocations; i++)
 			printf("location:        %s\n", r.locations[i]);
 		if (r.nlocations == 0)

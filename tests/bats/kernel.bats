@@ -44,6 +44,9 @@ record_mnt_m() {
 		fsid=1:0
 		fileid=2
 		fh_expire_type=0
+		probe_name=numbers
+		probe_fh=01000601000000000c000000a1b2c3d4
+		probe_fileid=12
 		end
 	EOF
 }
@@ -105,4 +108,14 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 	run nmk verify --state-interval x /mnt/m
 	assert_failure 2
 	assert_output --partial "--state-interval takes seconds"
+}
+
+@test "show: the record's entry handle, in text and JSON" {
+	record_mnt_m 0
+	run nmk show --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" /mnt/m
+	assert_success
+	assert_line "entry handle:    numbers (fileid 12) 01000601000000000c000000a1b2c3d4"
+	assert_line "server now:      198.51.100.2  (moved)"
+	run nmk show -J --mountinfo "$VM/mountinfo.v4.0.after" --state-dir "$SD" /mnt/m
+	echo "$output" | jq -e '.entry.name == "numbers" and .entry.fileid == 12 and .moved == true'
 }

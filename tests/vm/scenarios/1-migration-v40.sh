@@ -12,6 +12,8 @@ M=/mnt/m
 servers_up || finish
 daemon_up
 mount_d "$VERS" $M || finish
+check_out "the record holds a root entry's handle too" '^entry handle: +[a-z]+ \(fileid [0-9]+\) [0-9a-f]+$' \
+	"$NM" show $M
 save "mountinfo.v$VERS.before" /proc/self/mountinfo
 save "mountstats.v$VERS.before" /proc/self/mountstats
 setup_done
