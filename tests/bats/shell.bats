@@ -134,6 +134,12 @@ keys() { tmux send-keys -t "$T" -- "$@"; }
 	run bash -c "printf 'help\nbogus\n# a comment\n\nhelp\n' | '$BUILD/cmd/nfsmig' -force"
 	assert_failure 1
 	[ "$(grep -c '^Usage: nfsmig COMMAND' <<<"$output")" = 2 ]
+	run bash -c "printf 'help \"verify\nhelp\n' | '$BUILD/cmd/nfsmig'"
+	assert_failure 2
+	assert_line "nfsmig: unbalanced quote or more than 64 words"
+	run bash -c "printf 'help \"ver\"\\\\x\n' | '$BUILD/cmd/nfsmig'"
+	assert_failure 2
+	assert_line --partial "no command 'verx'"
 	printf 'mounts -r --mountinfo %s\n' "$MI" >"$BATS_TEST_TMPDIR/cmds"
 	run "$BUILD/cmd/nfsmig" -batch "$BATS_TEST_TMPDIR/cmds"
 	assert_success
