@@ -359,10 +359,7 @@ int nm_cmd_mounts(int argc, char **argv)
 		else if (rc < 0)
 			state = "corrupt";
 		else
-			/* A record without its original server cannot tell a move. */
-			state = !r.orig_server[0] || strcmp(r.orig_server, all[i].server) == 0
-					? "registered"
-					: "moved";
+			state = nm_record_moved(&r, all[i].server) ? "moved" : "registered";
 		nm_out_set(&o.out, ln, MC_TARGET, all[i].target);
 		nm_out_set(&o.out, ln, MC_SOURCE, all[i].source);
 		nm_out_set(&o.out, ln, MC_SERVER, all[i].server);
@@ -439,7 +436,7 @@ int nm_cmd_show(int argc, char **argv)
 			printf(",\n");
 		}
 		printf("   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
-		       strcmp(m.server, r.orig_server) ? "true" : "false");
+		       nm_record_moved(&r, m.server) ? "true" : "false");
 		printf("   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n", r.fileid,
 		       r.fh_expire_type);
 		printf("   \"locations\": [");
@@ -468,7 +465,7 @@ int nm_cmd_show(int argc, char **argv)
 	} else {
 		printf("target:          %s\nsource:          %s\n", m.target, m.source);
 		printf("server now:      %s%s\n", m.server,
-		       strcmp(m.server, r.orig_server) ? "  (moved)" : "");
+		       nm_record_moved(&r, m.server) ? "  (moved)" : "");
 		printf("server at registration: %s\n", r.orig_server);
 		printf("export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
 		       r.export_path, r.minor, r.sec);

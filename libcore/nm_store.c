@@ -539,6 +539,11 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 	return 0;
 }
 
+bool nm_record_moved(const struct nm_record *r, const char *server)
+{
+	return r->orig_server && r->orig_server[0] && strcmp(r->orig_server, server) != 0;
+}
+
 void nm_record_free(struct nm_record *r)
 {
 	if (!r)

@@ -21,6 +21,7 @@
 #ifndef NM_STORE_H
 #define NM_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +83,10 @@ int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_
 /* Add to a record's lists (copies the strings). */
 int nm_record_add_location(struct nm_record *r, const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
+
+/* Whether server (the kernel's addr= now) is another than the one at
+ * registration; a record without its original server cannot tell: false. */
+bool nm_record_moved(const struct nm_record *r, const char *server);
 
 void nm_record_free(struct nm_record *r);
 

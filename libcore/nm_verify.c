@@ -581,7 +581,7 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 
 static bool moved(const struct nm_verify_item *it)
 {
-	return strcmp(it->m.server, it->rec.orig_server) != 0;
+	return nm_record_moved(&it->rec, it->m.server);
 }
 
 struct state_sample {

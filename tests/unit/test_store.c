@@ -184,6 +184,12 @@ static void test_store(struct unit *u, const char *dir)
 		   "store: a bad file handle is refused");
 	UNIT_CHECK(u, nm_store_parse(BADPROBE, strlen(BADPROBE), &b, &err) == -EBADMSG,
 		   "store: a bad entry file handle (odd hex) is refused: %s", err.msg);
+	struct nm_record mv = { .orig_server = "192.0.2.11" }, unknown = { .orig_server = "" };
+
+	UNIT_CHECK(u,
+		   nm_record_moved(&mv, "192.0.2.12") && !nm_record_moved(&mv, "192.0.2.11") &&
+			   !nm_record_moved(&unknown, "192.0.2.12"),
+		   "store: moved means another server than at registration; unknown is not moved");
 	free(text);
 
 	/* A corrupt record on disk: reported, set aside, then gone. */
