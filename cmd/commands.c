@@ -229,6 +229,30 @@ size_t nm_command_options(const struct nm_command *c, struct nm_option *out, siz
 	return n;
 }
 
+int nm_command_takes(const struct nm_command *c, const char *name)
+{
+	struct nm_option opts[NM_MAX_OPTIONS];
+	size_t n = nm_command_options(c, opts, sizeof(opts) / sizeof(opts[0]));
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+const char *nm_words_option(int n, char **words, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 1; i < n; i++) {
+		if (strcmp(words[i], name) == 0)
+			return i + 1 < n ? words[i + 1] : "";
+		if (strncmp(words[i], name, len) == 0 && words[i][len] == '=')
+			return words[i] + len + 1;
+	}
+	return NULL;
+}
+
 void nm_command_usage(const struct nm_command *c, int to_stderr)
 {
 	FILE *f = to_stderr ? stderr : stdout;

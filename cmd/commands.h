@@ -38,6 +38,8 @@ struct nm_command {
 	int (*run)(int argc, char **argv);
 };
 
+#define NM_MAX_OPTIONS 48 /* options a command may list */
+
 /* One option of a command, as its help text spells it. */
 struct nm_option {
 	char name[32]; /* --json */
@@ -56,6 +58,14 @@ const struct nm_command *nm_command_resolve(const char *name, int in_shell, int 
 
 /* The options of c, from its help text: returns how many (at most max). */
 size_t nm_command_options(const struct nm_command *c, struct nm_option *out, size_t max);
+
+/* Whether c's help lists the long option name ("--mountinfo"). */
+int nm_command_takes(const struct nm_command *c, const char *name);
+
+/* In a command line words[0..n) (words[0] the command): the value of the
+ * long option name ("--x V" or "--x=V"), "" when it is given without one,
+ * NULL when it is not given. */
+const char *nm_words_option(int n, char **words, const char *name);
 void nm_command_usage(const struct nm_command *c, int to_stderr);
 
 int nm_cmd_locations(int argc, char **argv);

@@ -13,8 +13,6 @@
 #include "nm_store.h"
 #include "opts.h"
 
-#define MAX_OPTIONS 48
-
 struct filter {
 	const char *cur;
 	nm_complete_emit emit;
@@ -27,20 +25,6 @@ static void offer(struct filter *f, const char *cand)
 {
 	if (cand && cand[0] && strncmp(cand, f->cur, strlen(f->cur)) == 0)
 		f->emit(cand, f->arg);
-}
-
-/* The value of option name among the words, or NULL. */
-static const char *word_value(int n, char **words, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (int i = 1; i < n; i++) {
-		if (strcmp(words[i], name) == 0 && i + 1 < n)
-			return words[i + 1];
-		if (strncmp(words[i], name, len) == 0 && words[i][len] == '=')
-			return words[i] + len + 1;
-	}
-	return NULL;
 }
 
 static void offer_server(struct filter *f, const char *s)
@@ -69,15 +53,15 @@ static void offer_mounts(struct filter *f, int n, char **words, const char *moun
 	struct nm_mount *all = NULL;
 	struct nm_err err = { 0 };
 	char state_dir[NM_CONF_PATH_MAX];
-	const char *sd = word_value(n, words, "--state-dir");
-	const char *mi = word_value(n, words, "--mountinfo");
+	const char *sd = nm_words_option(n, words, "--state-dir");
+	const char *mi = nm_words_option(n, words, "--mountinfo");
 	size_t nm = 0;
 
-	if (!sd) {
+	if (!sd || !*sd) {
 		nm_opt_default_state_dir(state_dir, sizeof(state_dir));
 		sd = state_dir;
 	}
-	if (nm_mount_list(mi ? mi : mountinfo, &all, &nm, &err) < 0)
+	if (nm_mount_list(mi && *mi ? mi : mountinfo, &all, &nm, &err) < 0)
 		return;
 	for (size_t i = 0; i < nm; i++) {
 		struct nm_record r;
@@ -190,7 +174,7 @@ enum nm_arg_kind nm_complete(int n, char **words, const char *cur, int in_shell,
 			     const char *mountinfo, nm_complete_emit emit, void *arg)
 {
 	struct filter f = { .cur = cur ? cur : "", .emit = emit, .arg = arg };
-	struct nm_option opts[MAX_OPTIONS];
+	struct nm_option opts[NM_MAX_OPTIONS];
 	const struct nm_command *c;
 	enum nm_arg_kind ret = NM_ARG_NONE;
 	size_t no;
@@ -201,7 +185,7 @@ enum nm_arg_kind nm_complete(int n, char **words, const char *cur, int in_shell,
 	c = nm_command_resolve(words[0], in_shell, &amb);
 	if (!c)
 		return NM_ARG_NONE;
-	no = nm_command_options(c, opts, MAX_OPTIONS);
+	no = nm_command_options(c, opts, NM_MAX_OPTIONS);
 	/* The value of an option? */
 	enum nm_arg_kind value = NM_ARG_NONE;
 

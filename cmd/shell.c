@@ -73,19 +73,6 @@ static int split_words(char *line, char **words, int max)
 	}
 }
 
-static int takes_mountinfo(const struct nm_command *c)
-{
-	return strstr(c->help, "--mountinfo FILE") != NULL;
-}
-
-static int has_word(int n, char **words, const char *w)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(words[i], w) == 0 || strncmp(words[i], "--mountinfo=", 12) == 0)
-			return 1;
-	return 0;
-}
-
 static int builtin(struct shell *sh, const struct nm_command *c)
 {
 	if (strcmp(c->name, "quit") == 0) {
@@ -139,7 +126,8 @@ static int run_line(struct shell *sh, char *line)
 		return builtin(sh, c);
 	words[0] = (char *)c->name;
 	/* The shell's mount table is every command's. */
-	if (sh->mountinfo && takes_mountinfo(c) && !has_word(n, words, "--mountinfo")) {
+	if (sh->mountinfo && nm_command_takes(c, "--mountinfo") &&
+	    !nm_words_option(n, words, "--mountinfo")) {
 		words[n++] = "--mountinfo";
 		words[n++] = (char *)sh->mountinfo;
 	}
