@@ -9,35 +9,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_MAX_LEN 240
+/* A record's name is at most NM_STORE_NAME_MAX bytes, so its temporary
+ * (".NAME.tmp"), lock (".NAME.lock") and set-aside ("NAME.corrupt-TIME-N")
+ * names stay within NAME_MAX (255). */
+#define STEM_MAX  (NM_STORE_NAME_MAX - 6) /* the encoding before ".state" */
+#define STEM_HEAD (STEM_MAX - 17)	  /* kept of a longer one, then "~" hash */
+
+/* FNV-1a, 64 bits: names a long mount point's record.  Not a secret, and a
+ * collision is caught by load (the record names its own mount point). */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
 
 int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
 {
-	size_t n = 0;
+	char stem[STEM_MAX + 4];
+	size_t n = 0, head = 0;
 
 	if (!mountpoint || mountpoint[0] != '/')
 		return nm_err_set(err, -EINVAL, "'%s' is not an absolute mount point",
 				  mountpoint ? mountpoint : "");
+	if (cap < NM_STORE_NAME_MAX + 1)
+		return nm_err_set(err, -ENAMETOOLONG, "no room for a record name");
 	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX. */
 	for (const unsigned char *p = (const unsigned char *)mountpoint; *p; p++) {
-		if (n + 4 >= cap || n + 4 >= NAME_MAX_LEN)
-			return nm_err_set(err, -ENAMETOOLONG, "mount point '%s' is too long",
-					  mountpoint);
+		if (n + 3 > STEM_MAX) {
+			/* Too long for a file name: a head, cut between two
+			 * characters, then '~' (never in the encoding) and a
+			 * hash of the whole mount point. */
+			snprintf(buf, cap, "%.*s~%016" PRIx64 ".state", (int)head, stem,
+				 fnv1a(mountpoint));
+			return 0;
+		}
 		if (*p == '/')
-			buf[n++] = '-';
+			stem[n++] = '-';
 		else if (isalnum(*p) || *p == '_')
-			buf[n++] = (char)*p;
+			stem[n++] = (char)*p;
 		else
-			n += (size_t)sprintf(buf + n, "%%%02X", *p);
+			n += (size_t)sprintf(stem + n, "%%%02X", *p);
+		if (n <= STEM_HEAD)
+			head = n;
 	}
-	if (n + 7 >= cap)
-		return nm_err_set(err, -ENAMETOOLONG, "mount point '%s' is too long", mountpoint);
-	strcpy(buf + n, ".state");
+	snprintf(buf, cap, "%.*s.state", (int)n, stem);
 	return 0;
 }
 
@@ -379,31 +402,84 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err)
-{
-	char name[256], tmp[300];
-	char *text;
-	size_t len;
-	uint32_t rnd;
-	int dfd, fd, rc;
+/* A record held under its lock: the state directory, the record's name and
+ * its lock file, flock'ed.  Every writer of a record holds it (save, set
+ * aside, update), so a read-modify-write is never interleaved with
+ * another; readers need none (a record is only ever replaced whole). */
+struct held {
+	const char *dir;
+	int dfd, lfd;
+	char name[NM_STORE_NAME_MAX + 1];
+};
 
-	rc = nm_store_name(r->mountpoint, name, sizeof(name), err);
+static int lock_record(const char *dir, const char *mountpoint, struct held *h, struct nm_err *err)
+{
+	char lname[NM_STORE_NAME_MAX + 8];
+	struct stat st;
+	int rc;
+
+	h->dir = dir;
+	h->dfd = h->lfd = -1;
+	rc = nm_store_name(mountpoint, h->name, sizeof(h->name), err);
 	if (rc < 0)
 		return rc;
+	h->dfd = open_dir(dir, err);
+	if (h->dfd < 0)
+		return h->dfd;
+	snprintf(lname, sizeof(lname), ".%s.lock", h->name);
+	h->lfd = openat(h->dfd, lname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (h->lfd < 0) {
+		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, lname, strerror(errno));
+		goto fail;
+	}
+	if (fstat(h->lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
+		goto fail;
+	}
+	while ((rc = flock(h->lfd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		rc = nm_err_set(err, -errno, "%s/%s: lock: %s", dir, lname, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (h->lfd >= 0)
+		close(h->lfd);
+	close(h->dfd);
+	h->dfd = h->lfd = -1;
+	return rc;
+}
+
+static void unlock_record(struct held *h)
+{
+	if (h->lfd >= 0)
+		close(h->lfd); /* the lock goes with the last descriptor */
+	if (h->dfd >= 0)
+		close(h->dfd);
+	h->dfd = h->lfd = -1;
+}
+
+/* Write r over the held record.  The temporary name is fixed: under the
+ * lock, one left there is a dead writer's, and is replaced. */
+static int save_held(struct held *h, const struct nm_record *r, struct nm_err *err)
+{
+	char tmp[NM_STORE_NAME_MAX + 8];
+	char *text;
+	size_t len;
+	int fd, rc;
+
 	text = format_record(r, &len);
 	if (!text)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	dfd = open_dir(dir, err);
-	if (dfd < 0) {
-		free(text);
-		return dfd;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
+	if (unlinkat(h->dfd, tmp, 0) < 0 && errno != ENOENT) {
+		rc = nm_err_set(err, -errno, "%s/%s: %s", h->dir, tmp, strerror(errno));
+		goto out;
 	}
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)getpid();
-	snprintf(tmp, sizeof(tmp), ".%s.tmp%08x", name, rnd);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(h->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, tmp, strerror(errno));
+		rc = nm_err_set(err, -errno, "%s/%s: %s", h->dir, tmp, strerror(errno));
 		goto out;
 	}
 	rc = write_all(fd, text, len);
@@ -411,39 +487,31 @@ int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
+	if (rc == 0 && renameat(h->dfd, tmp, h->dfd, h->name) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		/* The old record stays as it was. */
-		unlinkat(dfd, tmp, 0);
-		nm_err_set(err, rc, "cannot save the record of %s in %s: %s", r->mountpoint, dir,
+		unlinkat(h->dfd, tmp, 0);
+		nm_err_set(err, rc, "cannot save the record of %s in %s: %s", r->mountpoint, h->dir,
 			   strerror(-rc));
 		goto out;
 	}
-	if (fsync(dfd) < 0)
-		rc = nm_err_set(err, -errno, "%s: fsync: %s", dir, strerror(errno));
+	if (fsync(h->dfd) < 0)
+		rc = nm_err_set(err, -errno, "%s: fsync: %s", h->dir, strerror(errno));
 out:
-	close(dfd);
 	free(text);
 	return rc;
 }
 
-int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
+static int load_at(const char *dir, int dfd, const char *name, const char *mountpoint,
+		   struct nm_record *r, struct nm_err *err)
 {
-	char name[256], *buf;
+	char *buf;
 	struct stat st;
 	ssize_t n;
-	int dfd, fd, rc;
+	int fd, rc;
 
-	memset(r, 0, sizeof(*r));
-	rc = nm_store_name(mountpoint, name, sizeof(name), err);
-	if (rc < 0)
-		return rc;
-	dfd = open_dir(dir, err);
-	if (dfd < 0)
-		return dfd;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	close(dfd);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return nm_err_set(err, -ENOENT,
@@ -479,24 +547,114 @@ int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, 
 	return 0;
 }
 
-int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err)
+/* Rename the held record to NAME.corrupt-TIME (-N when that is taken: an
+ * earlier one is never replaced). */
+static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *err)
 {
-	char name[256], aside[320];
+	char nm[NM_STORE_NAME_MAX + 48];
+	long long now = (long long)time(NULL);
+
+	for (int k = 0; k < 100; k++) {
+		if (k == 0)
+			snprintf(nm, sizeof(nm), "%s.corrupt-%lld", h->name, now);
+		else
+			snprintf(nm, sizeof(nm), "%s.corrupt-%lld-%d", h->name, now, k);
+		if (renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0) {
+			fsync(h->dfd);
+			if (aside)
+				snprintf(aside, cap, "%s", nm);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return nm_err_set(err, -errno, "%s/%s: %s", h->dir, h->name,
+					  strerror(errno));
+	}
+	return nm_err_set(err, -EEXIST, "%s/%s: too many records set aside", h->dir, h->name);
+}
+
+int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err)
+{
+	struct held h;
+	int rc = lock_record(dir, r->mountpoint, &h, err);
+
+	if (rc < 0)
+		return rc;
+	rc = save_held(&h, r, err);
+	unlock_record(&h);
+	return rc;
+}
+
+int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
+{
+	char name[NM_STORE_NAME_MAX + 1];
 	int dfd, rc;
 
+	memset(r, 0, sizeof(*r));
 	rc = nm_store_name(mountpoint, name, sizeof(name), err);
 	if (rc < 0)
 		return rc;
 	dfd = open_dir(dir, err);
 	if (dfd < 0)
 		return dfd;
-	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", name, (long long)time(NULL));
-	rc = renameat(dfd, name, dfd, aside) < 0
-		     ? nm_err_set(err, -errno, "%s/%s: %s", dir, name, strerror(errno))
-		     : 0;
-	if (rc == 0)
-		fsync(dfd);
+	rc = load_at(dir, dfd, name, mountpoint, r, err);
 	close(dfd);
+	return rc;
+}
+
+int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err)
+{
+	struct held h;
+	int rc = lock_record(dir, mountpoint, &h, err);
+
+	if (rc < 0)
+		return rc;
+	rc = aside_held(&h, NULL, 0, err);
+	unlock_record(&h);
+	return rc;
+}
+
+int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_update *u,
+		    nm_store_update_fn fn, void *arg, struct nm_err *err)
+{
+	struct nm_store_update none = { 0 };
+	struct nm_record r;
+	struct held h;
+	int rc;
+
+	if (!u)
+		u = &none;
+	u->found = 0;
+	u->aside[0] = '\0';
+	nm_err_clear(&u->why);
+	rc = lock_record(dir, mountpoint, &h, err);
+	if (rc < 0)
+		return rc;
+	rc = load_at(dir, h.dfd, h.name, mountpoint, &r, &u->why);
+	u->found = rc;
+	if ((rc == -ENOENT && (u->flags & NM_STORE_CREATE)) ||
+	    (rc == -EBADMSG && (u->flags & NM_STORE_SET_ASIDE))) {
+		memset(&r, 0, sizeof(r));
+		r.minor = -1;
+	} else if (rc < 0) {
+		if (err)
+			*err = u->why;
+		goto out;
+	}
+	rc = fn(&r, u, arg, err);
+	if (rc == 0 && u->found == -EBADMSG)
+		rc = aside_held(&h, u->aside, sizeof(u->aside), err);
+	if (rc == 0) {
+		if (!r.mountpoint || strcmp(r.mountpoint, mountpoint) != 0)
+			rc = nm_err_set(err, -EINVAL, "the record of %s names another mount point",
+					mountpoint);
+		else
+			rc = save_held(&h, &r, err);
+	} else if (rc > 0) {
+		rc = 0; /* nothing to write */
+	}
+	nm_record_free(&r);
+out:
+	unlock_record(&h);
 	return rc;
 }
 
