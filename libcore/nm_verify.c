@@ -535,6 +535,36 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 
 /* --- the record ---------------------------------------------------------------- */
 
+/* Under the record's lock: the move, added to the record as stored now (a
+ * writer since verify read it is kept), and to verify's copy. */
+static int record_move(struct nm_record *r, const struct nm_store_update *u, void *arg,
+		       struct nm_err *err)
+{
+	struct nm_verify_item *it = arg;
+	const char *to = it->m.server;
+	int64_t now = (int64_t)time(NULL);
+	char *cur;
+
+	(void)u;
+	if (strcmp(r->cur_server, to) == 0)
+		return 1; /* recorded already */
+	cur = strdup(to);
+	if (!cur || nm_record_add_move(r, now, r->cur_server, to) < 0) {
+		free(cur);
+		return nm_err_set(err, -E2BIG, "history full or out of memory");
+	}
+	free(r->cur_server);
+	r->cur_server = cur;
+	cur = strdup(to);
+	if (cur && nm_record_add_move(&it->rec, now, it->rec.cur_server, to) == 0) {
+		free(it->rec.cur_server);
+		it->rec.cur_server = cur;
+	} else {
+		free(cur);
+	}
+	return 0;
+}
+
 static void check_record(struct nm_verify_item *it, const struct nm_verify_opts *o)
 {
 	struct nm_check *c = &it->chk[NM_CHK_RECORD];
@@ -558,23 +588,17 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 		    it->m.server, failed ? " (the move is not recorded: checks failed)" : "");
 		return;
 	}
-	char *from = strdup(it->rec.cur_server), *to = strdup(it->m.server);
+	char *from = strdup(it->rec.cur_server);
+	int rc = from ? nm_store_update(o->state_dir, it->m.target, NULL, record_move, it, &err)
+		      : nm_err_set(&err, -ENOMEM, "out of memory");
 
-	if (from && to && nm_record_add_move(&it->rec, (int64_t)time(NULL), from, to) == 0) {
-		free(it->rec.cur_server);
-		it->rec.cur_server = to;
-		to = NULL;
-		if (nm_store_save(o->state_dir, &it->rec, &err) == 0) {
-			it->record_updated = true;
-			set(c, NM_V_OK, "recorded the move %s -> %s", from, it->m.server);
-		} else {
-			set(c, NM_V_WARN, "cannot record the move: %s", err.msg);
-		}
+	if (rc == 0) {
+		it->record_updated = true;
+		set(c, NM_V_OK, "recorded the move %s -> %s", from, it->m.server);
 	} else {
-		set(c, NM_V_WARN, "cannot record the move (history full or out of memory)");
+		set(c, NM_V_WARN, "cannot record the move: %s", err.msg);
 	}
 	free(from);
-	free(to);
 }
 
 /* --- lost state ------------------------------------------------------------------ */
