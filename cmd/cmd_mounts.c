@@ -1,5 +1,4 @@
 /* nfsmig register / mounts / show: the per-mount records. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,11 +9,10 @@
 
 #include "commands.h"
 #include "nm_conf.h"
-#include "nm_fsloc.h"
 #include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_nfs4.h"
-#include "nm_path.h"
+#include "nm_reg.h"
 #include "nm_store.h"
 #include "opts.h"
 #include "output.h"
@@ -79,144 +77,27 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 	return optind;
 }
 
-static int start_query(const struct nm_mount *m, int timeout_ms, struct nm_nfs4 **c,
-		       struct nm_err *err)
-{
-	struct nm_nfs4_opts no = {
-		.rpc = { .port = m->port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
-		.minor = m->minor,
-		.sec = m->sec
-	};
-
-	return nm_nfs4_open(m->server, &no, c, err);
-}
-
-/* The server-side path of the mount's root: export path + mountinfo root. */
-static char *root_path(const struct nm_mount *m)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s%s", strcmp(m->export_path, "/") == 0 ? "" : m->export_path,
-		     strcmp(m->root, "/") == 0 ? "" : m->root) < 0)
-		return NULL;
-	if (!s[0]) {
-		free(s);
-		s = strdup("/");
-	}
-	return s;
-}
-
-/*
- * The handle and fileid of one entry of the mount's root, for verify: the
- * root's own handle may name only the export (knfsd's fsid=), which a
- * different file system exported under the same fsid takes as well.  An
- * empty root, or an entry the server will not look up, leaves none.
- */
-static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *path,
-		       struct nm_record *rec)
-{
-	struct nm_fsloc_root child;
-	struct nm_err err = { 0 };
-	struct dirent *d;
-	char *cpath = NULL;
-	DIR *dir = opendir(m->target);
-
-	if (!dir)
-		return;
-	while ((d = readdir(dir)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			break;
-	if (d && asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->d_name) >= 0 &&
-	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
-		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
-		    (rec->probe_name = strdup(d->d_name)) != NULL) {
-			memcpy(rec->probe_fh, child.fh, child.fhlen);
-			rec->probe_fh_len = child.fhlen;
-			rec->probe_fileid = child.attrs.fileid;
-		}
-		nm_fattr_free(&child.attrs);
-	}
-	free(cpath);
-	closedir(dir);
-}
-
 static int register_one(const struct mopts *o, const struct nm_mount *m)
 {
-	struct nm_record rec = { 0 }, old;
-	struct nm_fsloc_root root;
+	struct nm_store_update u = { 0 };
+	struct nm_record rec;
 	struct nm_err err = { 0 };
-	struct nm_nfs4 *c = NULL;
-	char *path = NULL;
 	int rc;
 
-	if (m->vers != 4) {
-		fprintf(stderr,
-			"nfsmig: %s is an NFSv%d mount: only NFSv4 mounts can be registered\n",
-			m->target, m->vers);
-		return -EPROTONOSUPPORT;
-	}
-	rc = nm_store_load(o->state_dir, m->target, &old, &err);
-	if (rc == 0) {
-		nm_record_free(&old);
-		if (!o->force) {
-			fprintf(stderr,
-				"nfsmig: %s is registered already (--force takes a new root file "
-				"handle, from the server it is on now)\n",
-				m->target);
-			return -EEXIST;
-		}
-	}
-	path = root_path(m);
-	if (!path)
-		return -ENOMEM;
-	rc = start_query(m, o->timeout_ms, &c, &err);
-	if (rc == 0)
-		rc = nm_fsloc_root(c, path, &root, &err);
+	rc = nm_reg_check(o->state_dir, m, o->force, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
-		nm_nfs4_close(c);
-		free(path);
+		fprintf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
-	rec.mountpoint = strdup(m->target);
-	rec.source = strdup(m->source);
-	rec.orig_server = strdup(m->server);
-	rec.cur_server = strdup(m->server);
-	rec.export_path = strdup(path);
-	rec.sec = strdup(m->sec);
-	rec.vers = 4;
-	rec.minor = (int)nm_nfs4_minor(c);
-	rec.registered = (int64_t)time(NULL);
-	memcpy(rec.root_fh, root.fh, root.fhlen);
-	rec.root_fh_len = root.fhlen;
-	rec.fsid_major = root.attrs.fsid.major;
-	rec.fsid_minor = root.attrs.fsid.minor;
-	rec.fileid = root.attrs.fileid;
-	rec.fh_expire_type = root.attrs.fh_expire_type;
-	take_probe(c, m, path, &rec);
-	nm_nfs4_close(c);
-	for (unsigned i = 0; i < root.attrs.fs_locations.locations.locations_len; i++) {
-		const fs_location4 *l = &root.attrs.fs_locations.locations.locations_val[i];
-		char *rp = nm_path_from_wire(&l->rootpath);
-
-		for (unsigned j = 0; rp && j < l->server.server_len; j++) {
-			char *srv = nm_path_printable(l->server.server_val[j].utf8str_cis_val,
-						      l->server.server_val[j].utf8str_cis_len);
-			char *loc = NULL;
-
-			if (srv && asprintf(&loc, "%s:%s", srv, rp) >= 0)
-				nm_record_add_location(&rec, loc);
-			free(loc);
-			free(srv);
-		}
-		free(rp);
+	rc = nm_reg_query(m, o->timeout_ms, &rec, &err);
+	if (rc < 0) {
+		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
+		return rc;
 	}
-	nm_fattr_free(&root.attrs);
-	if (!rec.mountpoint || !rec.source || !rec.orig_server || !rec.cur_server ||
-	    !rec.export_path || !rec.sec)
-		rc = nm_err_set(&err, -ENOMEM, "out of memory");
-	else
-		rc = nm_store_save(o->state_dir, &rec, &err);
+	rc = nm_reg_save(o->state_dir, &rec, o->force, &u, &err);
+	if (u.found == -EBADMSG && u.aside[0])
+		fprintf(stderr, "nfsmig: the record of %s could not be read (%s): kept as %s/%s\n",
+			m->target, u.why.msg, o->state_dir, u.aside);
 	if (rc < 0)
 		fprintf(stderr, "nfsmig: %s\n", err.msg);
 	else
@@ -226,7 +107,6 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 		       rec.root_fh_len,
 		       rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
 	nm_record_free(&rec);
-	free(path);
 	return rc;
 }
 
@@ -263,14 +143,8 @@ int nm_cmd_register(int argc, char **argv)
 		return NM_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct nm_record r;
-
-		if (all[i].vers != 4)
-			continue;
-		if (nm_store_load(o.state_dir, all[i].target, &r, &err) == 0) {
-			nm_record_free(&r);
-			continue;
-		}
+		if (nm_reg_check(o.state_dir, &all[i], false, NULL) < 0)
+			continue; /* not NFSv4, or registered */
 		failed += register_one(&o, &all[i]) < 0;
 		done++;
 	}

@@ -697,6 +697,36 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 	return 0;
 }
 
+int nm_record_copy(struct nm_record *dst, const struct nm_record *src)
+{
+	char **dstrs[] = { &dst->mountpoint,  &dst->source, &dst->orig_server, &dst->cur_server,
+			   &dst->export_path, &dst->sec,    &dst->probe_name };
+	const char *sstrs[] = { src->mountpoint,  src->source, src->orig_server, src->cur_server,
+				src->export_path, src->sec,    src->probe_name };
+
+	*dst = *src;
+	dst->locations = NULL;
+	dst->nlocations = 0;
+	dst->moves = NULL;
+	dst->nmoves = 0;
+	for (size_t i = 0; i < sizeof(dstrs) / sizeof(dstrs[0]); i++)
+		*dstrs[i] = NULL;
+	for (size_t i = 0; i < sizeof(dstrs) / sizeof(dstrs[0]); i++)
+		if (sstrs[i] && !(*dstrs[i] = strdup(sstrs[i])))
+			goto fail;
+	for (size_t i = 0; i < src->nlocations; i++)
+		if (nm_record_add_location(dst, src->locations[i]) < 0)
+			goto fail;
+	for (size_t i = 0; i < src->nmoves; i++)
+		if (nm_record_add_move(dst, src->moves[i].time, src->moves[i].from,
+				       src->moves[i].to) < 0)
+			goto fail;
+	return 0;
+fail:
+	nm_record_free(dst);
+	return -ENOMEM;
+}
+
 bool nm_record_moved(const struct nm_record *r, const char *server)
 {
 	return r->orig_server && r->orig_server[0] && strcmp(r->orig_server, server) != 0;

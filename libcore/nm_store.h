@@ -121,6 +121,9 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
  * registration; a record without its original server cannot tell: false. */
 bool nm_record_moved(const struct nm_record *r, const char *server);
 
+/* A deep copy of src; -ENOMEM leaves dst empty. */
+int nm_record_copy(struct nm_record *dst, const struct nm_record *src);
+
 void nm_record_free(struct nm_record *r);
 
 #endif
