@@ -68,6 +68,36 @@ nmv() {
 	assert_line --regexp '^  record +OK +agrees with the kernel'
 }
 
+@test "a writer of the record while verify runs: its change stays when the move is recorded" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	local t=$BATS_TEST_TMPDIR
+	: >"$t/before"
+	mkfifo "$t/after"
+	# verify reads the second mountstats sample after it has read the
+	# record and before it records the move: the FIFO holds it there
+	# until the other writer is done.
+	timeout 60 bash -c 'exec 3>"$1"; : >"$2"; while [ ! -e "$3" ]; do sleep 0.1; done' \
+		_ "$t/after" "$t/opened" "$t/go" &
+	timeout 120 ip netns exec "$LAB" "$BUILD/cmd/nfsmig" verify --mountinfo "$MI" \
+		--state-dir "$SD" --to 192.0.2.15 --mountstats "$t/before" \
+		--mountstats "$t/after" >"$t/out" 2>&1 &
+	local pid=$!
+	for _ in $(seq 600); do
+		[ -e "$t/opened" ] && break
+		sleep 0.1
+	done
+	[ -e "$t/opened" ]
+	sed -i 's|^end$|location=srv9.nfsmig.test:/elsewhere\nend|' "$SD/-mnt-dest.state"
+	: >"$t/go"
+	wait "$pid" || true
+	run cat "$t/out"
+	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.12 -> 192\.0\.2\.15$'
+	run nmv show -J /mnt/dest
+	echo "$output" | jq -e '.locations == ["srv9.nfsmig.test:/elsewhere"]'
+	echo "$output" | jq -e '.moves | length == 1 and .[0].to == "192.0.2.15"'
+}
+
 @test "a good cutover in NFSv4.0 too (SECINFO of the root's name)" {
 	mount_table 192.0.2.12 4.0
 	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"
