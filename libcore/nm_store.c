@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nm_time.h"
+
 /* A record's name is at most NM_STORE_NAME_MAX bytes, so its temporary
  * (".NAME.tmp"), lock (".NAME.lock") and set-aside ("NAME.corrupt-TIME-N")
  * names stay within NAME_MAX (255). */
@@ -412,7 +414,26 @@ struct held {
 	char name[NM_STORE_NAME_MAX + 1];
 };
 
-static int lock_record(const char *dir, const char *mountpoint, struct held *h, struct nm_err *err)
+/* Wait for the lock at most lock_ms (0: NM_STORE_LOCK_MS): a writer holds
+ * it for milliseconds, so one that keeps it (stopped, or on a hung disk)
+ * is an error, not a wait without end. */
+static int take_lock(int fd, int lock_ms)
+{
+	int64_t until = nm_time_ms() + (lock_ms > 0 ? lock_ms : NM_STORE_LOCK_MS);
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (nm_time_ms() >= until)
+			return -EAGAIN;
+		nm_time_sleep_ms(5);
+	}
+}
+
+static int lock_record(const char *dir, const char *mountpoint, int lock_ms, struct held *h,
+		       struct nm_err *err)
 {
 	char lname[NM_STORE_NAME_MAX + 8];
 	struct stat st;
@@ -436,10 +457,14 @@ static int lock_record(const char *dir, const char *mountpoint, struct held *h, 
 		rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
 		goto fail;
 	}
-	while ((rc = flock(h->lfd, LOCK_EX)) < 0 && errno == EINTR)
-		;
+	rc = take_lock(h->lfd, lock_ms);
+	if (rc == -EAGAIN) {
+		nm_err_set(err, rc, "%s/%s: another writer holds the record of %s", dir, lname,
+			   mountpoint);
+		goto fail;
+	}
 	if (rc < 0) {
-		rc = nm_err_set(err, -errno, "%s/%s: lock: %s", dir, lname, strerror(errno));
+		nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
 		goto fail;
 	}
 	return 0;
@@ -575,7 +600,7 @@ static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *er
 int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err)
 {
 	struct held h;
-	int rc = lock_record(dir, r->mountpoint, &h, err);
+	int rc = lock_record(dir, r->mountpoint, 0, &h, err);
 
 	if (rc < 0)
 		return rc;
@@ -604,7 +629,7 @@ int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, 
 int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err)
 {
 	struct held h;
-	int rc = lock_record(dir, mountpoint, &h, err);
+	int rc = lock_record(dir, mountpoint, 0, &h, err);
 
 	if (rc < 0)
 		return rc;
@@ -626,7 +651,7 @@ int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_upd
 	u->found = 0;
 	u->aside[0] = '\0';
 	nm_err_clear(&u->why);
-	rc = lock_record(dir, mountpoint, &h, err);
+	rc = lock_record(dir, mountpoint, u->lock_ms, &h, err);
 	if (rc < 0)
 		return rc;
 	rc = load_at(dir, h.dfd, h.name, mountpoint, &r, &u->why);

@@ -15,7 +15,8 @@
  * written, fsync'd, renamed over the record, then the directory fsync'd.
  * Every write holds the record's lock (flock on .NAME.lock, kept), so two
  * writers of one record (register, verify, the daemon) take turns; a
- * read-modify-write is one call, nm_store_update(), under that lock.
+ * read-modify-write is one call, nm_store_update(), under that lock.  A
+ * lock held longer than NM_STORE_LOCK_MS is -EAGAIN, not a wait for good.
  * Readers take no lock: a record is only ever replaced whole.
  * A failed write (a full disk) leaves the old record as it was.  Files are
  * opened O_NOFOLLOW|O_CLOEXEC relative to the directory.  A record that
@@ -40,6 +41,8 @@
  * set-aside names stay within NAME_MAX (255).  A mount point whose name
  * would be longer gets a head of it and a hash of the whole. */
 #define NM_STORE_NAME_MAX 200
+/* How long a writer waits for a record's lock, at most. */
+#define NM_STORE_LOCK_MS 10000
 
 struct nm_move {
 	int64_t time; /* seconds since the epoch */
@@ -95,6 +98,7 @@ enum {
 };
 struct nm_store_update {
 	unsigned flags;	   /* in: NM_STORE_* */
+	int lock_ms;	   /* in: the longest wait for the lock; 0: NM_STORE_LOCK_MS */
 	int found;	   /* out: 0 (a record), -ENOENT (none), -EBADMSG (corrupt) */
 	struct nm_err why; /* out: why the record could not be read */
 	char aside[NM_STORE_NAME_MAX + 48]; /* out: the name a corrupt one took */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "nm_store.h"
+#include "nm_time.h"
 #include "unit.h"
 
 #define BADFSID	 "nfsmig-state 1\nmountpoint=/m\nsource=s:/\nfsid=1\nend\n"
@@ -442,6 +444,47 @@ static void test_update(struct unit *u, const char *dir)
 		   up.aside);
 }
 
+/* A writer that keeps the lock (stopped, a hung disk): the next one waits
+ * up to its deadline, then says so; it never waits for good. */
+static void test_lock_held(struct unit *u, const char *dir)
+{
+	struct nm_store_update up = { .lock_ms = 300 };
+	struct add_arg x = { "a", "c", 0 };
+	struct nm_err err = { 0 };
+	char name[256], lock[600];
+	int fd;
+
+	nm_store_name(odd_mount, name, sizeof(name), &err);
+	snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, name);
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	UNIT_CHECK(u, fd >= 0 && flock(fd, LOCK_EX) == 0, "store: the lock file is there");
+	int64_t t0 = nm_time_ms();
+	int rc = nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err);
+	int64_t took = nm_time_ms() - t0;
+
+	UNIT_CHECK(u,
+		   rc == -EAGAIN && x.calls == 0 && took >= 300 && took < 3000 &&
+			   strstr(err.msg, "another writer holds the record"),
+		   "store: a lock held too long is -EAGAIN after %lld ms: %s", (long long)took,
+		   err.msg);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		nm_time_sleep_ms(200);
+		_exit(0); /* its copy of fd goes; the parent's below */
+	}
+	nm_time_sleep_ms(100);
+	close(fd); /* the child's copy keeps the lock until it exits */
+	t0 = nm_time_ms();
+	up.lock_ms = 0;
+	rc = nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err);
+	took = nm_time_ms() - t0;
+	waitpid(pid, NULL, 0);
+	UNIT_CHECK(u, rc == 0 && x.calls == 1 && took >= 50,
+		   "store: a lock held a while is waited for (%lld ms): %s", (long long)took,
+		   err.msg);
+}
+
 #define WRITERS 6
 #define ROUNDS	40
 
@@ -484,8 +527,12 @@ static void test_concurrent(struct unit *u, const char *dir)
 
 				snprintf(from, sizeof(from), "w%d", w);
 				snprintf(to, sizeof(to), "r%d", k);
-				bad += nm_store_update(dir, odd_mount, NULL, add_move_cb, &x,
-						       NULL) < 0;
+				/* A long deadline: on a slow disk one writer may
+				 * lose the race for the lock to the others often. */
+				struct nm_store_update up = { .lock_ms = 120000 };
+
+				bad += nm_store_update(dir, odd_mount, &up, add_move_cb, &x, NULL) <
+				       0;
 			}
 			_exit(bad ? 1 : 0);
 		}
@@ -554,6 +601,7 @@ int main(void)
 	test_store(&u, base);
 	test_long_names(&u, base);
 	test_update(&u, base);
+	test_lock_held(&u, base);
 	test_concurrent(&u, base);
 	test_full_disk(&u, base);
 	char cmd[600];
