@@ -584,7 +584,12 @@ static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *er
 			snprintf(nm, sizeof(nm), "%s.corrupt-%lld", h->name, now);
 		else
 			snprintf(nm, sizeof(nm), "%s.corrupt-%lld-%d", h->name, now, k);
-		if (renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0) {
+		int ok = renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
+
+		if (!ok && errno == EINVAL) /* a file system without it: link, unlink */
+			ok = linkat(h->dfd, h->name, h->dfd, nm, 0) == 0 &&
+			     unlinkat(h->dfd, h->name, 0) == 0;
+		if (ok) {
 			fsync(h->dfd);
 			if (aside)
 				snprintf(aside, cap, "%s", nm);
@@ -666,16 +671,18 @@ int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_upd
 		goto out;
 	}
 	rc = fn(&r, u, arg, err);
-	if (rc == 0 && u->found == -EBADMSG)
-		rc = aside_held(&h, u->aside, sizeof(u->aside), err);
-	if (rc == 0) {
-		if (!r.mountpoint || strcmp(r.mountpoint, mountpoint) != 0)
-			rc = nm_err_set(err, -EINVAL, "the record of %s names another mount point",
-					mountpoint);
-		else
-			rc = save_held(&h, &r, err);
-	} else if (rc > 0) {
+	if (rc > 0) {
 		rc = 0; /* nothing to write */
+	} else if (rc == 0) {
+		if (!r.mountpoint || strcmp(r.mountpoint, mountpoint) != 0 || !r.source)
+			rc = nm_err_set(err, -EINVAL,
+					"the record of %s lacks its source or names another "
+					"mount point",
+					mountpoint);
+		if (rc == 0 && u->found == -EBADMSG)
+			rc = aside_held(&h, u->aside, sizeof(u->aside), err);
+		if (rc == 0)
+			rc = save_held(&h, &r, err);
 	}
 	nm_record_free(&r);
 out:
@@ -704,6 +711,9 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 {
 	struct nm_move *m;
 
+	/* What is written must read back: a move line is "TIME FROM TO". */
+	if (!from[0] || !to[0])
+		return -EINVAL;
 	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n"))
 		return -E2BIG;
 	m = realloc(r->moves, (r->nmoves + 1) * sizeof(*m));

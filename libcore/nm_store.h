@@ -117,7 +117,8 @@ int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_upd
 /* Parse a record from memory (for load and for tests). */
 int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_err *err);
 
-/* Add to a record's lists (copies the strings). */
+/* Add to a record's lists (copies the strings).  A move's servers are
+ * words: empty ones are -EINVAL, ones with a space -E2BIG. */
 int nm_record_add_location(struct nm_record *r, const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
 

@@ -541,27 +541,29 @@ static int record_move(struct nm_record *r, const struct nm_store_update *u, voi
 		       struct nm_err *err)
 {
 	struct nm_verify_item *it = arg;
-	const char *to = it->m.server;
+	const char *to = it->m.server, *from;
 	int64_t now = (int64_t)time(NULL);
-	char *cur;
+	char *cur, *mine;
 
 	(void)u;
 	if (strcmp(r->cur_server, to) == 0)
 		return 1; /* recorded already */
+	from = r->cur_server[0] ? r->cur_server : r->orig_server[0] ? r->orig_server : "unknown";
 	cur = strdup(to);
-	if (!cur || nm_record_add_move(r, now, r->cur_server, to) < 0) {
+	mine = strdup(to);
+	if (!cur || !mine || nm_record_add_move(r, now, from, to) < 0) {
 		free(cur);
+		free(mine);
 		return nm_err_set(err, -E2BIG, "history full or out of memory");
 	}
-	free(r->cur_server);
-	r->cur_server = cur;
-	cur = strdup(to);
-	if (cur && nm_record_add_move(&it->rec, now, it->rec.cur_server, to) == 0) {
+	if (nm_record_add_move(&it->rec, now, from, to) == 0) {
 		free(it->rec.cur_server);
-		it->rec.cur_server = cur;
-	} else {
-		free(cur);
+		it->rec.cur_server = mine;
+		mine = NULL;
 	}
+	free(mine);
+	free(r->cur_server); /* from may point here: last */
+	r->cur_server = cur;
 	return 0;
 }
 

@@ -98,6 +98,17 @@ nmv() {
 	echo "$output" | jq -e '.moves | length == 1 and .[0].to == "192.0.2.15"'
 }
 
+@test "a record of an older writer (no cur_server): the move is recorded and the record still reads" {
+	nmv register /mnt/dest
+	sed -i '/^cur_server=/d' "$SD/-mnt-dest.state"
+	mount_table 192.0.2.15 4.2
+	run nmv verify --to 192.0.2.15
+	assert_success
+	run nmv show -J /mnt/dest
+	assert_success
+	echo "$output" | jq -e '.moves | length == 1 and .[0].from == "192.0.2.12" and .[0].to == "192.0.2.15"'
+}
+
 @test "a good cutover in NFSv4.0 too (SECINFO of the root's name)" {
 	mount_table 192.0.2.12 4.0
 	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"

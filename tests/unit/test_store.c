@@ -237,6 +237,13 @@ static void test_store(struct unit *u, const char *dir)
 		   "store: a bad file handle is refused");
 	UNIT_CHECK(u, nm_store_parse(BADPROBE, strlen(BADPROBE), &b, &err) == -EBADMSG,
 		   "store: a bad entry file handle (odd hex) is refused: %s", err.msg);
+	struct nm_record empty = { 0 };
+
+	UNIT_CHECK(u,
+		   nm_record_add_move(&empty, 1, "", "b") == -EINVAL &&
+			   nm_record_add_move(&empty, 1, "a", "") == -EINVAL &&
+			   nm_record_add_move(&empty, 1, "a b", "c") == -E2BIG && empty.nmoves == 0,
+		   "store: a move that would not read back is refused");
 	struct nm_record mv = { .orig_server = "192.0.2.11" }, unknown = { .orig_server = "" };
 
 	UNIT_CHECK(u,
@@ -371,6 +378,17 @@ static int add_move_cb(struct nm_record *r, const struct nm_store_update *up, vo
 	return nm_record_add_move(r, 1, x->from, x->to) < 0 ? -E2BIG : 0;
 }
 
+static int wrong_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
+		    struct nm_err *err)
+{
+	(void)up;
+	(void)arg;
+	(void)err;
+	r->mountpoint = strdup("/elsewhere");
+	r->source = strdup("srv:/");
+	return 0;
+}
+
 /* nm_store_update: missing, corrupt, no change, a failing callback. */
 static void test_update(struct unit *u, const char *dir)
 {
@@ -430,6 +448,19 @@ static void test_update(struct unit *u, const char *dir)
 			   nm_store_load(dir, odd_mount, &b, &err) == 0 && b.nmoves == 1,
 		   "store: with NM_STORE_SET_ASIDE the corrupt record is kept as %s", up.aside);
 	nm_record_free(&b);
+	/* A callback that makes a record of another mount point: refused,
+	 * and a corrupt record is not set aside for it. */
+	f = fopen(path, "w");
+	fputs("garbage\n", f);
+	fclose(f);
+	x.to = "b";
+	up.flags = NM_STORE_SET_ASIDE;
+	rc = nm_store_update(dir, odd_mount, &up, wrong_cb, &x, &err);
+	UNIT_CHECK(u,
+		   rc == -EINVAL && up.aside[0] == '\0' &&
+			   nm_store_load(dir, odd_mount, &b, &err) == -EBADMSG,
+		   "store: a callback's record of another mount point is refused, nothing set "
+		   "aside");
 	/* Twice in the same second: the first one set aside stays. */
 	f = fopen(path, "w");
 	fputs("garbage\n", f);
