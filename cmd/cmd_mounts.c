@@ -150,7 +150,8 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	int rc;
 
 	if (m->vers != 4) {
-		fprintf(stderr,
+		nm_out_printf(
+			stderr,
 			"nfsmig: %s is an NFSv%d mount: only NFSv4 mounts can be registered\n",
 			m->target, m->vers);
 		return -EPROTONOSUPPORT;
@@ -159,7 +160,8 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	if (rc == 0) {
 		nm_record_free(&old);
 		if (!o->force) {
-			fprintf(stderr,
+			nm_out_printf(
+				stderr,
 				"nfsmig: %s is registered already (--force takes a new root file "
 				"handle, from the server it is on now)\n",
 				m->target);
@@ -173,7 +175,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	if (rc == 0)
 		rc = nm_fsloc_root(c, path, &root, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
+		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		nm_nfs4_close(c);
 		free(path);
 		return rc;
@@ -195,21 +197,18 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	rec.fh_expire_type = root.attrs.fh_expire_type;
 	take_probe(c, m, path, &rec);
 	nm_nfs4_close(c);
+	/* Server names are kept only when they are host names or addresses,
+	 * anything else escaped (nm_fsloc_server). */
 	for (unsigned i = 0; i < root.attrs.fs_locations.locations.locations_len; i++) {
 		const fs_location4 *l = &root.attrs.fs_locations.locations.locations_val[i];
-		char *rp = nm_path_from_wire(&l->rootpath);
 
-		for (unsigned j = 0; rp && j < l->server.server_len; j++) {
-			char *srv = nm_path_printable(l->server.server_val[j].utf8str_cis_val,
-						      l->server.server_val[j].utf8str_cis_len);
-			char *loc = NULL;
+		for (unsigned j = 0; j < l->server.server_len; j++) {
+			char *loc = nm_fsloc_location_string(l, j);
 
-			if (srv && asprintf(&loc, "%s:%s", srv, rp) >= 0)
+			if (loc)
 				nm_record_add_location(&rec, loc);
 			free(loc);
-			free(srv);
 		}
-		free(rp);
 	}
 	nm_fattr_free(&root.attrs);
 	if (!rec.mountpoint || !rec.source || !rec.orig_server || !rec.cur_server ||
@@ -218,13 +217,14 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	else
 		rc = nm_store_save(o->state_dir, &rec, &err);
 	if (rc < 0)
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 	else
-		printf("registered %s: server %s, NFSv4.%d, fsid 0x%" PRIx64 ":0x%" PRIx64
-		       ", root file handle of %u bytes%s\n",
-		       m->target, m->server, rec.minor, rec.fsid_major, rec.fsid_minor,
-		       rec.root_fh_len,
-		       rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
+		nm_out_printf(stdout,
+			      "registered %s: server %s, NFSv4.%d, fsid 0x%" PRIx64 ":0x%" PRIx64
+			      ", root file handle of %u bytes%s\n",
+			      m->target, m->server, rec.minor, rec.fsid_major, rec.fsid_minor,
+			      rec.root_fh_len,
+			      rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
 	nm_record_free(&rec);
 	free(path);
 	return rc;
@@ -247,7 +247,7 @@ int nm_cmd_register(int argc, char **argv)
 			char *sp = NULL;
 
 			if (nm_mount_find(o.mountinfo, argv[i], &m, &sp, &err) < 0) {
-				fprintf(stderr, "nfsmig: %s\n", err.msg);
+				nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 				failed++;
 				continue;
 			}
@@ -259,7 +259,7 @@ int nm_cmd_register(int argc, char **argv)
 		return failed ? NM_EXIT_FAIL : NM_EXIT_OK;
 	}
 	if (nm_mount_list(o.mountinfo, &all, &n, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -276,7 +276,7 @@ int nm_cmd_register(int argc, char **argv)
 	}
 	nm_mount_list_free(all, n);
 	if (done == 0)
-		printf("no NFSv4 mount without a record\n");
+		nm_out_printf(stdout, "no NFSv4 mount without a record\n");
 	return failed ? NM_EXIT_FAIL : NM_EXIT_OK;
 }
 
@@ -329,7 +329,7 @@ int nm_cmd_mounts(int argc, char **argv)
 		return NM_EXIT_USAGE;
 	o.out.json = json, o.out.raw = raw, o.out.noheadings = noh;
 	if (nm_mount_list(o.mountinfo, &all, &n, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	if (nm_out_start(&o.out, "mounts") < 0) {
@@ -406,13 +406,13 @@ int nm_cmd_show(int argc, char **argv)
 		return NM_EXIT_USAGE;
 	}
 	if (nm_mount_find(o.mountinfo, argv[first], &m, &sp, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	free(sp);
 	rc = nm_store_load(o.state_dir, m.target, &r, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		nm_mount_free(&m);
 		return NM_EXIT_FAIL;
 	}
@@ -429,60 +429,67 @@ int nm_cmd_show(int argc, char **argv)
 				       r.orig_server, r.export_path, r.sec,
 				       when,	      fsid,	     fh };
 
-		printf("{\n");
+		nm_out_printf(stdout, "{\n");
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			printf("   \"%s\": ", keys[i]);
+			nm_out_printf(stdout, "   \"%s\": ", keys[i]);
 			nm_json_str(stdout, vals[i]);
-			printf(",\n");
+			nm_out_printf(stdout, ",\n");
 		}
-		printf("   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
-		       nm_record_moved(&r, m.server) ? "true" : "false");
-		printf("   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n", r.fileid,
-		       r.fh_expire_type);
-		printf("   \"locations\": [");
+		nm_out_printf(stdout, "   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
+			      nm_record_moved(&r, m.server) ? "true" : "false");
+		nm_out_printf(stdout, "   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n",
+			      r.fileid, r.fh_expire_type);
+		nm_out_printf(stdout, "   \"locations\": [");
 		for (size_t i = 0; i < r.nlocations; i++) {
-			printf("%s", i ? ", " : "");
+			nm_out_printf(stdout, "%s", i ? ", " : "");
 			nm_json_str(stdout, r.locations[i]);
 		}
-		printf("],\n   \"entry\": ");
+		nm_out_printf(stdout, "],\n   \"entry\": ");
 		if (r.probe_name && r.probe_fh_len) {
-			printf("{\"name\": ");
+			nm_out_printf(stdout, "{\"name\": ");
 			nm_json_str(stdout, r.probe_name);
-			printf(", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}", r.probe_fileid, pfh);
+			nm_out_printf(stdout, ", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}",
+				      r.probe_fileid, pfh);
 		} else {
-			printf("null");
+			nm_out_printf(stdout, "null");
 		}
-		printf(",\n   \"moves\": [");
+		nm_out_printf(stdout, ",\n   \"moves\": [");
 		for (size_t i = 0; i < r.nmoves; i++) {
-			printf("%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
-			       r.moves[i].time);
+			nm_out_printf(stdout, "%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
+				      r.moves[i].time);
 			nm_json_str(stdout, r.moves[i].from);
-			printf(", \"to\": ");
+			nm_out_printf(stdout, ", \"to\": ");
 			nm_json_str(stdout, r.moves[i].to);
-			printf("}");
+			nm_out_printf(stdout, "}");
 		}
-		printf("]\n}\n");
+		nm_out_printf(stdout, "]\n}\n");
 	} else {
-		printf("target:          %s\nsource:          %s\n", m.target, m.source);
-		printf("server now:      %s%s\n", m.server,
-		       nm_record_moved(&r, m.server) ? "  (moved)" : "");
-		printf("server at registration: %s\n", r.orig_server);
-		printf("export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
-		       r.export_path, r.minor, r.sec);
-		printf("registered:      %s\nfsid:            %s\nfileid:          %" PRIu64 "\n",
-		       when, fsid, r.fileid);
-		printf("fh_expire_type:  0x%x%s\nroot file handle: %s\n", r.fh_expire_type,
-		       r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
+		nm_out_printf(stdout, "target:          %s\nsource:          %s\n", m.target,
+			      m.source);
+		nm_out_printf(stdout, "server now:      %s%s\n", m.server,
+			      nm_record_moved(&r, m.server) ? "  (moved)" : "");
+		nm_out_printf(stdout, "server at registration: %s\n", r.orig_server);
+		nm_out_printf(
+			stdout,
+			"export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
+			r.export_path, r.minor, r.sec);
+		nm_out_printf(stdout,
+			      "registered:      %s\nfsid:            %s\nfileid:          %" PRIu64
+			      "\n",
+			      when, fsid, r.fileid);
+		nm_out_printf(stdout, "fh_expire_type:  0x%x%s\nroot file handle: %s\n",
+			      r.fh_expire_type,
+			      r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
 		if (r.probe_name && r.probe_fh_len)
-			printf("entry handle:    %s (fileid %" PRIu64 ") %s\n", r.probe_name,
-			       r.probe_fileid, pfh);
+			nm_out_printf(stdout, "entry handle:    %s (fileid %" PRIu64 ") %s\n",
+				      r.probe_name, r.probe_fileid, pfh);
 		for (size_t i = 0; i < r.nlocations; i++)
-			printf("location:        %s\n", r.locations[i]);
+			nm_out_printf(stdout, "location:        %s\n", r.locations[i]);
 		if (r.nlocations == 0)
-			printf("locations:       (none)\n");
+			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)
-			printf("moved:           %" PRId64 " %s -> %s\n", r.moves[i].time,
-			       r.moves[i].from, r.moves[i].to);
+			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s\n",
+				      r.moves[i].time, r.moves[i].from, r.moves[i].to);
 	}
 	nm_record_free(&r);
 	nm_mount_free(&m);
