@@ -213,3 +213,11 @@ EOF
 	run tmux capture-pane -p -N -t "$t"
 	assert_line --regexp -- '--to srv5\.nfsmig\.test $'
 }
+
+@test "the shell's batch mode shows a line's words escaped" {
+	printf 'nosuch\033[31mred\n' >"$BATS_TEST_TMPDIR/batch"
+	run "$BUILD/cmd/nfsmig" -force <"$BATS_TEST_TMPDIR/batch"
+	assert_failure
+	assert_safe
+	assert_line "nfsmig: no command 'nosuch\\x1b[31mred' (try: help)"
+}
