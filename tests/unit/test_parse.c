@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nm_esc.h"
+#include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_mstats.h"
 #include "nm_path.h"
@@ -256,6 +257,45 @@ static void test_escape(struct unit *u)
 	}
 }
 
+/* JSON strings are valid UTF-8 whatever the bytes. */
+static void test_json(struct unit *u)
+{
+	static const struct {
+		const char *in, *str, *utf8;
+	} cases[] = {
+		{ "plain", "\"plain\"", "plain" },
+		{ "q\"b\\", "\"q\\\"b\\\\\"", "q\"b\\" },
+		{ "\x1b[31m\n\x7f", "\"\\u001b[31m\\u000a\\u007f\"", "\x1b[31m\n\x7f" },
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"", "caf\xc3\xa9" },
+		{ "a\xffz", "\"a\\ufffdz\"", "a\xef\xbf\xbdz" },
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc2\x9b"
+		  "1",
+		  "\"\\u009b1\"",
+		  "\xc2\x9b"
+		  "1" },
+		{ "\xe2\x80\xa8", "\"\\u2028\"", "\xe2\x80\xa8" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL, *t = nm_json_utf8(cases[i].in), shown[128];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (f) {
+			nm_json_str(f, cases[i].in);
+			fclose(f);
+		}
+		UNIT_CHECK(u, buf && strcmp(buf, cases[i].str) == 0, "json %zu: string %s", i,
+			   buf ? nm_esc_buf(buf, 0, shown, sizeof(shown)) : "(null)");
+		UNIT_CHECK(u, t && strcmp(t, cases[i].utf8) == 0, "json %zu: valid UTF-8 %s", i,
+			   t ? nm_esc_buf(t, 0, shown, sizeof(shown)) : "(null)");
+		free(buf);
+		free(t);
+	}
+}
+
 static void test_mounts(struct unit *u)
 {
 	char *mi = fixture("mountinfo/lab.mountinfo");
@@ -404,6 +444,7 @@ int main(void)
 	test_targets(&u);
 	test_host_names(&u);
 	test_escape(&u);
+	test_json(&u);
 	test_mounts(&u);
 	test_mountstats(&u);
 	return unit_done(&u);
