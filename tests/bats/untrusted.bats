@@ -166,22 +166,34 @@ complete_line() {
 	assert_output "srv5.nfsmig.test"
 }
 
-@test "the completion script takes nfsmig's candidates literally" {
+@test "the completion script takes nfsmig's candidates literally, inserts them quoted" {
 	local fake=$BATS_TEST_TMPDIR/bin
 	mkdir -p "$fake"
 	cat >"$fake/nfsmig" <<'EOF'
 #!/bin/sh
-printf '%s\n' '$(touch /tmp/nfsmig-ran-fake)' '`touch /tmp/nfsmig-ran-fake`' '${PATH}' 'two words'
+printf '%s\n' '$(touch /tmp/nfsmig-ran-fake)' '`touch /tmp/nfsmig-ran-fake`' '${PATH}' \
+	'two words' '/mnt/r/$(touch /tmp/nfsmig-ran-fake)' plain.example
 EOF
 	chmod +x "$fake/nfsmig"
 	run complete_line "nfsmig verify --to " "$fake"
 	assert_success
-	assert_line '$(touch /tmp/nfsmig-ran-fake)'
-	assert_line '`touch /tmp/nfsmig-ran-fake`'
-	assert_line '${PATH}'
-	assert_line 'two words'
-	run complete_line 'nfsmig verify --to $(' "$fake"
-	assert_output '$(touch /tmp/nfsmig-ran-fake)'
+	assert_line '\$\(touch\ /tmp/nfsmig-ran-fake\)'
+	assert_line '\`touch\ /tmp/nfsmig-ran-fake\`'
+	assert_line '\$\{PATH\}'
+	assert_line 'two\ words'
+	assert_line '/mnt/r/\$\(touch\ /tmp/nfsmig-ran-fake\)'
+	assert_line 'plain.example'
+	# What bash inserts reads back, as one word, as the candidate.
+	local line words=()
+	while IFS= read -r line; do
+		eval "words+=($line)"
+	done <<<"$output"
+	[ "${#words[@]}" = 6 ]
+	printf '%s\n' "${words[@]}" | grep -Fxq '$(touch /tmp/nfsmig-ran-fake)'
+	printf '%s\n' "${words[@]}" | grep -Fxq '/mnt/r/$(touch /tmp/nfsmig-ran-fake)'
+	printf '%s\n' "${words[@]}" | grep -Fxq 'two words'
+	run complete_line 'nfsmig verify --to /mnt/r/$' "$fake"
+	assert_output '/mnt/r/\$\(touch\ /tmp/nfsmig-ran-fake\)'
 	[ ! -e /tmp/nfsmig-ran-fake ]
 }
 
