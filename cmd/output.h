@@ -60,7 +60,6 @@ int nm_out_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2
 /* Set a table cell from outside data: escaped for a terminal (nm_esc,
  * newlines kept when multiline), or valid UTF-8 for JSON (nm_json_utf8;
  * libsmartcols escapes the control characters). */
-void nm_out_cell(struct libscols_line *ln, size_t col, const char *data, bool json,
-		 bool multiline);
+void nm_out_cell(struct libscols_line *ln, size_t col, const char *data, bool json, bool multiline);
 
 #endif
