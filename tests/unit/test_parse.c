@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nm_esc.h"
+#include "nm_fsloc.h"
 #include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_mstats.h"
@@ -257,6 +258,58 @@ static void test_escape(struct unit *u)
 	}
 }
 
+/* What a record keeps of an fs_locations server, and what it offers back. */
+static void test_location_names(struct unit *u)
+{
+	static const struct {
+		const char *server, *kept, *host;
+	} cases[] = {
+		{ "srv5.nfsmig.test", "srv5.nfsmig.test:/export/a", "srv5.nfsmig.test" },
+		{ "192.0.2.15", "192.0.2.15:/export/a", "192.0.2.15" },
+		{ "2001:db8::15", "[2001:db8::15]:/export/a", "2001:db8::15" },
+		{ "$(touch /tmp/x)", "\\x24\\x28touch\\x20\\x2ftmp\\x2fx\\x29:/export/a", NULL },
+		{ "`id`", "\\x60id\\x60:/export/a", NULL },
+		{ "a b", "a\\x20b:/export/a", NULL },
+		{ "\x1b[31mred", "\\x1b\\x5b31mred:/export/a", NULL },
+		{ "a:b", "a:b:/export/a", NULL },
+		{ "-x", "-x:/export/a", NULL },
+	};
+	utf8str_cs comps[2] = { { 6, "export" }, { 1, "a" } };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		utf8str_cis name = { (unsigned)strlen(cases[i].server), (char *)cases[i].server };
+		fs_location4 l = { .server = { 1, &name }, .rootpath = { 2, comps } };
+		char *kept = nm_fsloc_location_string(&l, 0), shown[128];
+		char *host = kept ? nm_fsloc_location_host(kept) : NULL;
+
+		UNIT_CHECK(u, kept && strcmp(kept, cases[i].kept) == 0, "location %zu: kept as %s",
+			   i, kept ? nm_esc_buf(kept, 0, shown, sizeof(shown)) : "(null)");
+		UNIT_CHECK(u,
+			   cases[i].host ? host && strcmp(host, cases[i].host) == 0 : host == NULL,
+			   "location %zu: %s", i,
+			   cases[i].host ? "its host is offered" : "no host is offered");
+		free(kept);
+		free(host);
+	}
+	/* Records written before, or by hand. */
+	UNIT_CHECK(u, nm_fsloc_location_host("$(touch /tmp/x):/export") == NULL,
+		   "location: a raw command substitution in a record is not a host");
+	{
+		char *h = nm_fsloc_location_host("srv:/a:/b");
+
+		UNIT_CHECK(u, h && strcmp(h, "srv") == 0, "location: the host ends at the first /");
+		free(h);
+	}
+	{
+		char *s = nm_fsloc_server("srv\0evil", 8);
+
+		UNIT_CHECK(u, s && strcmp(s, "srv\\x00evil") == 0,
+			   "location: a NUL in a name is escaped, not a cut (%s)",
+			   s ? s : "(null)");
+		free(s);
+	}
+}
+
 /* JSON strings are valid UTF-8 whatever the bytes. */
 static void test_json(struct unit *u)
 {
@@ -445,6 +498,7 @@ int main(void)
 	test_host_names(&u);
 	test_escape(&u);
 	test_json(&u);
+	test_location_names(&u);
 	test_mounts(&u);
 	test_mountstats(&u);
 	return unit_done(&u);
