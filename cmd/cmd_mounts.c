@@ -86,26 +86,28 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 
 	rc = nm_reg_check(o->state_dir, m, o->force, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
 	rc = nm_reg_query(m, o->timeout_ms, &rec, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
+		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		return rc;
 	}
 	rc = nm_reg_save(o->state_dir, &rec, o->force, &u, &err);
 	if (u.found == -EBADMSG && u.aside[0])
-		fprintf(stderr, "nfsmig: the record of %s could not be read (%s): kept as %s/%s\n",
-			m->target, u.why.msg, o->state_dir, u.aside);
+		nm_out_printf(stderr,
+			      "nfsmig: the record of %s could not be read (%s): kept as %s/%s\n",
+			      m->target, u.why.msg, o->state_dir, u.aside);
 	if (rc < 0)
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 	else
-		printf("registered %s: server %s, NFSv4.%d, fsid 0x%" PRIx64 ":0x%" PRIx64
-		       ", root file handle of %u bytes%s\n",
-		       m->target, m->server, rec.minor, rec.fsid_major, rec.fsid_minor,
-		       rec.root_fh_len,
-		       rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
+		nm_out_printf(stdout,
+			      "registered %s: server %s, NFSv4.%d, fsid 0x%" PRIx64 ":0x%" PRIx64
+			      ", root file handle of %u bytes%s\n",
+			      m->target, m->server, rec.minor, rec.fsid_major, rec.fsid_minor,
+			      rec.root_fh_len,
+			      rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
 	nm_record_free(&rec);
 	return rc;
 }
@@ -127,7 +129,7 @@ int nm_cmd_register(int argc, char **argv)
 			char *sp = NULL;
 
 			if (nm_mount_find(o.mountinfo, argv[i], &m, &sp, &err) < 0) {
-				fprintf(stderr, "nfsmig: %s\n", err.msg);
+				nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 				failed++;
 				continue;
 			}
@@ -139,7 +141,7 @@ int nm_cmd_register(int argc, char **argv)
 		return failed ? NM_EXIT_FAIL : NM_EXIT_OK;
 	}
 	if (nm_mount_list(o.mountinfo, &all, &n, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -150,7 +152,7 @@ int nm_cmd_register(int argc, char **argv)
 	}
 	nm_mount_list_free(all, n);
 	if (done == 0)
-		printf("no NFSv4 mount without a record\n");
+		nm_out_printf(stdout, "no NFSv4 mount without a record\n");
 	return failed ? NM_EXIT_FAIL : NM_EXIT_OK;
 }
 
@@ -203,7 +205,7 @@ int nm_cmd_mounts(int argc, char **argv)
 		return NM_EXIT_USAGE;
 	o.out.json = json, o.out.raw = raw, o.out.noheadings = noh;
 	if (nm_mount_list(o.mountinfo, &all, &n, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	if (nm_out_start(&o.out, "mounts") < 0) {
@@ -280,13 +282,13 @@ int nm_cmd_show(int argc, char **argv)
 		return NM_EXIT_USAGE;
 	}
 	if (nm_mount_find(o.mountinfo, argv[first], &m, &sp, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	free(sp);
 	rc = nm_store_load(o.state_dir, m.target, &r, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		nm_mount_free(&m);
 		return NM_EXIT_FAIL;
 	}
@@ -303,60 +305,67 @@ int nm_cmd_show(int argc, char **argv)
 				       r.orig_server, r.export_path, r.sec,
 				       when,	      fsid,	     fh };
 
-		printf("{\n");
+		nm_out_printf(stdout, "{\n");
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			printf("   \"%s\": ", keys[i]);
+			nm_out_printf(stdout, "   \"%s\": ", keys[i]);
 			nm_json_str(stdout, vals[i]);
-			printf(",\n");
+			nm_out_printf(stdout, ",\n");
 		}
-		printf("   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
-		       nm_record_moved(&r, m.server) ? "true" : "false");
-		printf("   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n", r.fileid,
-		       r.fh_expire_type);
-		printf("   \"locations\": [");
+		nm_out_printf(stdout, "   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
+			      nm_record_moved(&r, m.server) ? "true" : "false");
+		nm_out_printf(stdout, "   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n",
+			      r.fileid, r.fh_expire_type);
+		nm_out_printf(stdout, "   \"locations\": [");
 		for (size_t i = 0; i < r.nlocations; i++) {
-			printf("%s", i ? ", " : "");
+			nm_out_printf(stdout, "%s", i ? ", " : "");
 			nm_json_str(stdout, r.locations[i]);
 		}
-		printf("],\n   \"entry\": ");
+		nm_out_printf(stdout, "],\n   \"entry\": ");
 		if (r.probe_name && r.probe_fh_len) {
-			printf("{\"name\": ");
+			nm_out_printf(stdout, "{\"name\": ");
 			nm_json_str(stdout, r.probe_name);
-			printf(", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}", r.probe_fileid, pfh);
+			nm_out_printf(stdout, ", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}",
+				      r.probe_fileid, pfh);
 		} else {
-			printf("null");
+			nm_out_printf(stdout, "null");
 		}
-		printf(",\n   \"moves\": [");
+		nm_out_printf(stdout, ",\n   \"moves\": [");
 		for (size_t i = 0; i < r.nmoves; i++) {
-			printf("%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
-			       r.moves[i].time);
+			nm_out_printf(stdout, "%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
+				      r.moves[i].time);
 			nm_json_str(stdout, r.moves[i].from);
-			printf(", \"to\": ");
+			nm_out_printf(stdout, ", \"to\": ");
 			nm_json_str(stdout, r.moves[i].to);
-			printf("}");
+			nm_out_printf(stdout, "}");
 		}
-		printf("]\n}\n");
+		nm_out_printf(stdout, "]\n}\n");
 	} else {
-		printf("target:          %s\nsource:          %s\n", m.target, m.source);
-		printf("server now:      %s%s\n", m.server,
-		       nm_record_moved(&r, m.server) ? "  (moved)" : "");
-		printf("server at registration: %s\n", r.orig_server);
-		printf("export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
-		       r.export_path, r.minor, r.sec);
-		printf("registered:      %s\nfsid:            %s\nfileid:          %" PRIu64 "\n",
-		       when, fsid, r.fileid);
-		printf("fh_expire_type:  0x%x%s\nroot file handle: %s\n", r.fh_expire_type,
-		       r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
+		nm_out_printf(stdout, "target:          %s\nsource:          %s\n", m.target,
+			      m.source);
+		nm_out_printf(stdout, "server now:      %s%s\n", m.server,
+			      nm_record_moved(&r, m.server) ? "  (moved)" : "");
+		nm_out_printf(stdout, "server at registration: %s\n", r.orig_server);
+		nm_out_printf(
+			stdout,
+			"export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
+			r.export_path, r.minor, r.sec);
+		nm_out_printf(stdout,
+			      "registered:      %s\nfsid:            %s\nfileid:          %" PRIu64
+			      "\n",
+			      when, fsid, r.fileid);
+		nm_out_printf(stdout, "fh_expire_type:  0x%x%s\nroot file handle: %s\n",
+			      r.fh_expire_type,
+			      r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
 		if (r.probe_name && r.probe_fh_len)
-			printf("entry handle:    %s (fileid %" PRIu64 ") %s\n", r.probe_name,
-			       r.probe_fileid, pfh);
+			nm_out_printf(stdout, "entry handle:    %s (fileid %" PRIu64 ") %s\n",
+				      r.probe_name, r.probe_fileid, pfh);
 		for (size_t i = 0; i < r.nlocations; i++)
-			printf("location:        %s\n", r.locations[i]);
+			nm_out_printf(stdout, "location:        %s\n", r.locations[i]);
 		if (r.nlocations == 0)
-			printf("locations:       (none)\n");
+			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)
-			printf("moved:           %" PRId64 " %s -> %s\n", r.moves[i].time,
-			       r.moves[i].from, r.moves[i].to);
+			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s\n",
+				      r.moves[i].time, r.moves[i].from, r.moves[i].to);
 	}
 	nm_record_free(&r);
 	nm_mount_free(&m);

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "nm_conf.h"
+#include "nm_fsloc.h"
 #include "nm_mount.h"
 #include "nm_store.h"
+#include "nm_target.h"
 #include "opts.h"
 
 struct filter {
@@ -31,7 +33,9 @@ static void offer_server(struct filter *f, const char *s)
 {
 	char **g;
 
-	if (!s || !s[0])
+	/* Only host names and addresses: a name from a server or a record is
+	 * never offered to a shell unless it is one. */
+	if (!s || !nm_target_host_name_ok(s))
 		return;
 	for (size_t i = 0; i < f->nseen; i++)
 		if (strcmp(f->seen[i], s) == 0)
@@ -78,13 +82,10 @@ static void offer_mounts(struct filter *f, int n, char **words, const char *moun
 		offer_server(f, r.cur_server);
 		/* fs_locations seen: "server:/rootpath". */
 		for (size_t k = 0; k < r.nlocations; k++) {
-			char *loc = strdup(r.locations[k]), *colon = loc ? strrchr(loc, ':') : NULL;
+			char *host = nm_fsloc_location_host(r.locations[k]);
 
-			if (colon && colon[1] == '/') {
-				*colon = '\0';
-				offer_server(f, loc);
-			}
-			free(loc);
+			offer_server(f, host);
+			free(host);
 		}
 		nm_record_free(&r);
 	}

@@ -27,28 +27,21 @@ char *nm_reg_root_path(const struct nm_mount *m)
 /* "server:/rootpath" for every server of every location, printable. */
 static int add_locations(struct nm_record *rec, const fs_locations4 *fl)
 {
+	/* Server names are kept only when they are host names or addresses,
+	 * anything else escaped (nm_fsloc_server). */
 	for (unsigned i = 0; i < fl->locations.locations_len; i++) {
 		const fs_location4 *l = &fl->locations.locations_val[i];
-		char *rp = nm_path_from_wire(&l->rootpath);
-		int rc = rp ? 0 : -ENOMEM;
 
-		for (unsigned j = 0; rc == 0 && j < l->server.server_len; j++) {
-			char *srv = nm_path_printable(l->server.server_val[j].utf8str_cis_val,
-						      l->server.server_val[j].utf8str_cis_len);
-			char *loc = NULL;
+		for (unsigned j = 0; j < l->server.server_len; j++) {
+			char *loc = nm_fsloc_location_string(l, j);
+			int rc = loc ? nm_record_add_location(rec, loc) : -ENOMEM;
 
-			if (!srv || asprintf(&loc, "%s:%s", srv, rp) < 0)
-				rc = -ENOMEM;
-			else
-				rc = nm_record_add_location(rec, loc);
 			free(loc);
-			free(srv);
+			if (rc == -E2BIG)
+				return 0; /* the first NM_STORE_MAX_LIST are kept */
+			if (rc < 0)
+				return rc;
 		}
-		free(rp);
-		if (rc == -E2BIG)
-			return 0; /* the first NM_STORE_MAX_LIST are kept */
-		if (rc < 0)
-			return rc;
 	}
 	return 0;
 }
