@@ -1,5 +1,4 @@
 /* nfsmig register / mounts / show: the per-mount records. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,7 +13,9 @@
 #include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_nfs4.h"
+#include "nm_mpath.h"
 #include "nm_path.h"
+#include "nm_rpc.h"
 #include "nm_store.h"
 #include "opts.h"
 #include "output.h"
@@ -112,24 +113,22 @@ static char *root_path(const struct nm_mount *m)
  * different file system exported under the same fsid takes as well.  An
  * empty root, or an entry the server will not look up, leaves none.
  */
-static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *path,
-		       struct nm_record *rec)
+static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_ms,
+		       const char *path, struct nm_record *rec)
 {
 	struct nm_fsloc_root child;
 	struct nm_err err = { 0 };
-	struct dirent *d;
+	struct nm_mpath_entry *d = NULL;
+	size_t nd = 0;
 	char *cpath = NULL;
-	DIR *dir = opendir(m->target);
 
-	if (!dir)
+	/* The mount point is on NFS: read within the deadline, in a child. */
+	if (nm_mpath_list(m->target, timeout_ms, 1, &d, &nd, &err) < 0 || nd == 0)
 		return;
-	while ((d = readdir(dir)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			break;
-	if (d && asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->d_name) >= 0 &&
+	if (asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->name) >= 0 &&
 	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
 		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
-		    (rec->probe_name = strdup(d->d_name)) != NULL) {
+		    (rec->probe_name = strdup(d->name)) != NULL) {
 			memcpy(rec->probe_fh, child.fh, child.fhlen);
 			rec->probe_fh_len = child.fhlen;
 			rec->probe_fileid = child.attrs.fileid;
@@ -137,7 +136,7 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *
 		nm_fattr_free(&child.attrs);
 	}
 	free(cpath);
-	closedir(dir);
+	nm_mpath_entries_free(d, nd);
 }
 
 static int register_one(const struct mopts *o, const struct nm_mount *m)
@@ -173,6 +172,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	if (rc == 0)
 		rc = nm_fsloc_root(c, path, &root, &err);
 	if (rc < 0) {
+		nm_rpc_not_answering(&err, m->server, m->target);
 		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		nm_nfs4_close(c);
 		free(path);
@@ -193,7 +193,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	rec.fsid_minor = root.attrs.fsid.minor;
 	rec.fileid = root.attrs.fileid;
 	rec.fh_expire_type = root.attrs.fh_expire_type;
-	take_probe(c, m, path, &rec);
+	take_probe(c, m, o->timeout_ms, path, &rec);
 	nm_nfs4_close(c);
 	for (unsigned i = 0; i < root.attrs.fs_locations.locations.locations_len; i++) {
 		const fs_location4 *l = &root.attrs.fs_locations.locations.locations_val[i];
