@@ -47,7 +47,7 @@ not_answering() {
 		printf '%s\n' "$out" | show
 	else
 		pass "$what: 'server not answering' in $ms ms"
-		if [ "$NOTE_MESSAGES" = 1 ]; then note "$what said: $(printf "%s\n" "$out" | head -n 1)"; fi
+		if [ "$NOTE_MESSAGES" = 1 ]; then note "$what said: $(printf "%s\n" "$out" | grep -m 1 "server not answering")"; fi
 	fi
 }
 
@@ -88,11 +88,11 @@ dead_checks() {
 		not_answering "$how: locations $p" "$NM" locations --timeout $T "$p"
 		not_answering "$how: register --force $p" "$NM" register --force --timeout $T "$p"
 		not_answering "$how: verify $p" "$NM" verify --timeout $T --state-interval 0 "$p"
-		answers 2 "$how: show $p" "^target: +$M\$" "$NM" show "$p"
+		answers 4 "$how: show $p" "^target: +$M\$" "$NM" show "$p"
 		NOTE_MESSAGES=0
 	done
 	not_answering "$how: locations m/sub from /mnt" bash -c "cd /mnt && exec $NM locations --timeout $T m/sub"
-	answers 2 "$how: mounts" "^$M +server-a:/d" "$NM" mounts
+	answers 4 "$how: mounts" "^$M +server-a:/d" "$NM" mounts
 	answers 4 "$how: nfsmig __complete locations $M/" '' "$NM" __complete locations $M/
 	answers 4 "$how: nfsmig __complete show $M/s" '' "$NM" __complete show $M/s
 	if [ -r "$COMPLETION" ]; then
