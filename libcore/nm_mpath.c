@@ -237,7 +237,7 @@ static void reap(pid_t pid, bool killed)
 }
 
 static int parse_entries(const char *buf, size_t len, size_t max, struct nm_mpath_entry **out,
-			 size_t *n, const char *dir, struct nm_err *err)
+			 size_t *n, struct nm_err *err)
 {
 	const char *p = buf, *end = buf + len;
 	size_t cap = 0;
@@ -262,7 +262,6 @@ static int parse_entries(const char *buf, size_t len, size_t max, struct nm_mpat
 		(*n)++;
 		p = nul + 1;
 	}
-	(void)dir;
 	return 0;
 }
 
@@ -335,7 +334,7 @@ int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_e
 		if (e != 0)
 			rc = nm_err_set(err, -e, "%s: %s", dir, strerror(e));
 		else
-			rc = parse_entries(nul + 1, len - (size_t)(nul + 1 - buf), max, out, n, dir,
+			rc = parse_entries(nul + 1, len - (size_t)(nul + 1 - buf), max, out, n,
 					   err);
 	}
 	free(buf);
