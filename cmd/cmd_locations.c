@@ -13,6 +13,7 @@
 #include "nm_mount.h"
 #include "nm_nfs4.h"
 #include "nm_reach.h"
+#include "nm_rpc.h"
 #include "nm_target.h"
 #include "opts.h"
 #include "output.h"
@@ -76,12 +77,14 @@ struct query {
 	char *path;
 	int minor;
 	char *sec;
+	char *mount; /* the mount asked about, or NULL for SERVER:/PATH */
 };
 
 static void query_free(struct query *q)
 {
 	free(q->host);
 	free(q->path);
+	free(q->mount);
 	free(q->sec);
 }
 
@@ -113,8 +116,9 @@ static int resolve_query(const char *arg, const struct loc_opts *o, struct query
 	q->path = spath;
 	q->minor = o->minor != NM_NFS4_MINOR_AUTO ? o->minor : m.minor;
 	q->sec = strdup(m.sec);
+	q->mount = strdup(m.target);
 	nm_mount_free(&m);
-	if (!q->host || !q->sec)
+	if (!q->host || !q->sec || !q->mount)
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -381,10 +385,10 @@ int nm_cmd_locations(int argc, char **argv)
 	no.rpc.call_ms = o.timeout_ms;
 	no.minor = q.minor;
 	no.sec = q.sec;
-	if (nm_nfs4_open(q.host, &no, &c, &err) < 0)
+	if (nm_nfs4_open(q.host, &no, &c, &err) < 0 || nm_fsloc_query(c, q.path, &r, &err) < 0) {
+		nm_rpc_not_answering(&err, q.host, q.mount);
 		goto fail;
-	if (nm_fsloc_query(c, q.path, &r, &err) < 0)
-		goto fail;
+	}
 	if (o.verbose)
 		nm_out_printf(stderr,
 			      "nfsmig: %u COMPOUNDs for the query, %u RPCs in all with setup\n",

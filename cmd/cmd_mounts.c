@@ -13,6 +13,7 @@
 #include "nm_mount.h"
 #include "nm_nfs4.h"
 #include "nm_reg.h"
+#include "nm_rpc.h"
 #include "nm_store.h"
 #include "opts.h"
 #include "output.h"
@@ -91,6 +92,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	}
 	rc = nm_reg_query(m, o->timeout_ms, &rec, &err);
 	if (rc < 0) {
+		nm_rpc_not_answering(&err, m->server, m->target);
 		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		return rc;
 	}

@@ -254,6 +254,9 @@ static char **complete(const char *text, int start, int end)
 	out[m.n + 1] = NULL;
 	free(m.v);
 	if (m.n == 1) { /* one match: it alone */
+		/* A directory (listed on NFS by nm_complete): go on typing in it. */
+		if (out[1][0] && out[1][strlen(out[1]) - 1] == '/')
+			rl_completion_suppress_append = 1;
 		free(out[0]);
 		out[0] = out[1];
 		out[1] = NULL;

@@ -1,12 +1,12 @@
 #include "nm_reg.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "nm_mpath.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
 
@@ -100,24 +100,22 @@ int nm_reg_check(const char *dir, const struct nm_mount *m, bool force, struct n
  * different file system exported under the same fsid takes as well.  An
  * empty root, or an entry the server will not look up, leaves none.
  */
-static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *path,
-		       struct nm_record *rec)
+static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_ms,
+		       const char *path, struct nm_record *rec)
 {
 	struct nm_fsloc_root child;
 	struct nm_err err = { 0 };
-	struct dirent *d;
+	struct nm_mpath_entry *d = NULL;
+	size_t nd = 0;
 	char *cpath = NULL;
-	DIR *dir = opendir(m->target);
 
-	if (!dir)
+	/* The mount point is on NFS: read within the deadline, in a child. */
+	if (nm_mpath_list(m->target, timeout_ms, 1, &d, &nd, &err) < 0 || nd == 0)
 		return;
-	while ((d = readdir(dir)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			break;
-	if (d && asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->d_name) >= 0 &&
+	if (asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->name) >= 0 &&
 	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
 		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
-		    (rec->probe_name = strdup(d->d_name)) != NULL) {
+		    (rec->probe_name = strdup(d->name)) != NULL) {
 			memcpy(rec->probe_fh, child.fh, child.fhlen);
 			rec->probe_fh_len = child.fhlen;
 			rec->probe_fileid = child.attrs.fileid;
@@ -125,7 +123,7 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *
 		nm_fattr_free(&child.attrs);
 	}
 	free(cpath);
-	closedir(dir);
+	nm_mpath_entries_free(d, nd);
 }
 
 int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
@@ -153,7 +151,7 @@ int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec
 		nm_fattr_free(&root.attrs);
 	}
 	if (rc == 0)
-		take_probe(c, m, path, rec);
+		take_probe(c, m, timeout_ms, path, rec);
 	nm_nfs4_close(c);
 	free(path);
 	return rc;

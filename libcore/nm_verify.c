@@ -16,6 +16,7 @@
 #include "nm_mstats.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
+#include "nm_rpc.h"
 #include "nm_target.h"
 #include "nm_time.h"
 
@@ -193,6 +194,7 @@ static void run_group(struct group *g)
 	size_t next = 0;
 
 	if (nm_nfs4_open(first->m.server, &no, &c, &err) < 0) {
+		nm_rpc_not_answering(&err, first->m.server, g->n == 1 ? first->m.target : NULL);
 		for (size_t i = 0; i < g->n; i++) {
 			set(&g->items[i]->chk[NM_CHK_NFS], NM_V_FAIL, "%s", err.msg);
 			set(&g->items[i]->chk[NM_CHK_SAMEFS], NM_V_SKIP, "destination not reached");
@@ -486,7 +488,8 @@ static void source_open(const struct nm_verify_opts *o, int minor, struct source
 	}
 	free(spec);
 	no.rpc.port = src->t.port;
-	if (nm_nfs4_open(src->t.host, &no, &src->s, &err) < 0)
+	if (nm_nfs4_open(src->t.host, &no, &src->s, &err) < 0 &&
+	    nm_rpc_not_answering(&err, src->t.host, NULL) < 0)
 		snprintf(src->fail, sizeof(src->fail), "%s", err.msg);
 }
 

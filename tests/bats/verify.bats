@@ -143,8 +143,14 @@ nmv() {
 	mount_table 192.0.2.14 4.2
 	run nmv verify
 	assert_failure 1
-	assert_line --regexp '^  nfs +FAIL +192\.0\.2\.14 port 2049: cannot connect: Connection refused$'
+	assert_line --regexp '^  nfs +FAIL +server not answering: 192\.0\.2\.14 port 2049: cannot connect: Connection refused \(mount /mnt/dest\)$'
 	assert_line --regexp '^  same_fs +SKIP '
+	run nmv show -J /mnt/dest
+	echo "$output" | jq -e '.moves == []'
+	# register --force asks the server too: it says so, the record stays.
+	run nmv register --force /mnt/dest/below/../path
+	assert_failure 1
+	assert_output "nfsmig: cannot register /mnt/dest: server not answering: 192.0.2.14 port 2049: cannot connect: Connection refused (mount /mnt/dest)"
 	run nmv show -J /mnt/dest
 	echo "$output" | jq -e '.moves == []'
 }
@@ -171,7 +177,7 @@ nmv() {
 	assert_line --regexp '^  source +FAIL +the source 192\.0\.2\.11 still serves /export/data \(no NFS4ERR_MOVED\)$'
 	run nmv verify --to 192.0.2.12 --source 192.0.2.14
 	assert_failure 1
-	assert_line --regexp '^  source +FAIL +192\.0\.2\.14 port 2049: cannot connect'
+	assert_line --regexp '^  source +FAIL +server not answering: 192\.0\.2\.14 port 2049: cannot connect'
 }
 
 @test "no record: FAIL with register first" {
