@@ -114,12 +114,14 @@ static __attribute__((format(printf, 2, 3))) int fail(struct parse *p, const cha
 	return 0;
 }
 
+/* A key TTL: 1 s to a week.  0 is refused: the kernel reads a key timeout
+ * of 0 as "never expires", and the server would never be resolved again. */
 static int seconds(const char *v, unsigned *out)
 {
 	char *end;
 	unsigned long n = strtoul(v, &end, 10);
 
-	if (*v == '\0' || *v == '-' || *end != '\0' || n > 7 * 24 * 3600)
+	if (*v == '\0' || *v == '-' || *end != '\0' || n < 1 || n > 7 * 24 * 3600)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
@@ -179,7 +181,7 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 	for (size_t i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++) {
 		if (strcmp(name, ttls[i].name) == 0) {
 			if (seconds(v, (unsigned *)((char *)c + ttls[i].off)) < 0)
-				return fail(p, "%s: '%s' is not a number of seconds (0 to 604800)",
+				return fail(p, "%s: '%s' is not a number of seconds (1 to 604800)",
 					    name, v);
 			return 1;
 		}

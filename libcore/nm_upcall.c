@@ -98,7 +98,7 @@ done:
 	return 0;
 }
 
-unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans)
+static unsigned ttl_for(const struct nm_conf *c, const struct nm_dns_answer *ans)
 {
 	unsigned t;
 
@@ -118,6 +118,13 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	case NM_DNS_SERVFAIL: return c->servfail_ttl;
 	}
 	return c->servfail_ttl;
+}
+
+unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans)
+{
+	unsigned t = ttl_for(c, ans);
+
+	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
 }
 
 int nm_upcall_reject_errno(enum nm_dns_status s)

@@ -34,8 +34,14 @@ int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req 
 int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
 		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len);
 
+/* The shortest key timeout ever set (s).  keyctl_set_timeout(key, 0) and
+ * keyctl_reject(key, 0, ...) make a key that never expires: a DNS TTL of 0
+ * (common on failover names) must not pin an address for good. */
+#define NM_UPCALL_MIN_TIMEOUT 1
+
 /* The key timeout for an answer: its TTL clamped to [min_ttl, max_ttl], the
- * hosts TTL for hosts answers, the cause's timeout for failures. */
+ * hosts TTL for hosts answers, the cause's timeout for failures; never
+ * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
 
 /* The errno a key is rejected with for a failed answer (as key.dns_resolver:

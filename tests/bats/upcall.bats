@@ -35,6 +35,8 @@ setup_file() {
 		--host-record=dual.nfsmig.test,192.0.2.43,2001:db8::43,77 \
 		--host-record=short.nfsmig.test,192.0.2.44,7 \
 		--host-record=merge.nfsmig.test,192.0.2.45,300 \
+		--host-record=ttl0.nfsmig.test,192.0.2.46,0 \
+		--host-record=ttl0.zero.nfsmig.test,192.0.2.47,0 \
 		--cname=alias.nfsmig.test,v4.nfsmig.test \
 		--address=/wild.nfsmig.test/192.0.2.50 3>&- &
 	"$BUILD/tests/helpers/fakesrv" 127.0.0.1 "$HUNGPORT" udpsilent >"$T/hung.out" 3>&- &
@@ -46,10 +48,12 @@ setup_file() {
 	conf "$T/good.conf" "127.0.0.1#$DNSPORT"
 	conf "$T/down.conf" "127.0.0.1#$DEADPORT"
 	conf "$T/hung.conf" "127.0.0.1#$HUNGPORT"
+	conf "$T/zero.conf" "127.0.0.1#$DNSPORT" "min_ttl = 0"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
 		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
 		echo "create dns_resolver *.hung.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/hung.conf -k %k"
+		echo "create dns_resolver *.zero.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/zero.conf -k %k"
 	} >"$DROPIN"
 }
 
@@ -173,6 +177,33 @@ max_ttl = 100"
 	assert_line "timeout: 30"
 	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/clamp.conf" -D v4.nfsmig.test
 	assert_line "timeout: 100"
+}
+
+# A key whose /proc/keys timeout column says it expires (not "perm").
+expires_soon() {
+	local proc t
+	proc=$(echo "$1" | sed -n 's/^proc=//p')
+	[ -n "$proc" ]
+	t=$(echo "$proc" | awk '{print $4}')
+	[ "$t" != perm ] || {
+		echo "key never expires: $proc" >&2
+		return 1
+	}
+	[[ $t == expd || $t == [01]s ]]
+}
+
+@test "a DNS TTL of 0 never makes a key that never expires" {
+	run kreq ttl0.nfsmig.test
+	assert_line "payload=192.0.2.46"
+	expires_soon "$output"
+	# min_ttl = 0 is refused with the line that says so, and the key is
+	# still settled with an expiry.
+	run kreq ttl0.zero.nfsmig.test
+	assert_line "rc=1"
+	expires_soon "$output"
+	run "$BUILD/daemon/nfsmigd" -c "$T/zero.conf" -D ttl0.zero.nfsmig.test
+	assert_failure 1
+	assert_output --partial "zero.conf:6: min_ttl: '0' is not a number of seconds (1 to 604800)"
 }
 
 @test "a CNAME is followed to its address" {

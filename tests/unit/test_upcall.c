@@ -297,6 +297,26 @@ static void test_payloads(struct unit *u)
 	a.from_hosts = true;
 	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == c.hosts_ttl,
 		   "ttl: hosts answers use default_ttl");
+	/* A TTL of 0 never becomes a key timeout of 0 (never expires), not
+	 * even with a configuration that was not read through nm_conf_load. */
+	a.from_hosts = false;
+	c.min_ttl = 0;
+	a.ttl = 0;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == NM_UPCALL_MIN_TIMEOUT,
+		   "ttl: a DNS TTL of 0 is raised to %d s (%u)", NM_UPCALL_MIN_TIMEOUT,
+		   nm_upcall_timeout(&c, &a));
+	a.from_hosts = true;
+	c.hosts_ttl = 0;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == NM_UPCALL_MIN_TIMEOUT,
+		   "ttl: default_ttl 0 is raised too");
+	a.from_hosts = false;
+	c.negative_ttl = c.tempfail_ttl = c.servfail_ttl = 0;
+	for (enum nm_dns_status st = NM_DNS_NXDOMAIN; st <= NM_DNS_SERVFAIL; st++) {
+		a.status = st;
+		UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == NM_UPCALL_MIN_TIMEOUT,
+			   "ttl: a rejection for '%s' never lasts 0 s", nm_dns_status_name(st));
+	}
+	nm_conf_defaults(&c);
 	a.status = NM_DNS_TEMPFAIL;
 	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == 1 && nm_upcall_reject_errno(a.status) == EAGAIN,
 		   "reject: temporary failure, 1 s, EAGAIN");
@@ -320,6 +340,13 @@ static void test_conf(struct unit *u)
 		{ "[resolver]\n\nnameservers = 192.0.2.1#99999\n", ":3: nameservers:" },
 		{ "[resolver]\ndeadline = 0\n", ":2: deadline:" },
 		{ "[resolver]\nmin_ttl = -4\n", ":2: min_ttl:" },
+		{ "[resolver]\nmin_ttl = 0\n",
+		  ":2: min_ttl: '0' is not a number of seconds (1 to" },
+		{ "[resolver]\ndefault_ttl = 0\n", ":2: default_ttl: '0'" },
+		{ "[resolver]\nnegative_ttl = 0\n", ":2: negative_ttl: '0'" },
+		{ "[resolver]\ntempfail_ttl = 0\n", ":2: tempfail_ttl: '0'" },
+		{ "[resolver]\nservfail_ttl = 0\n", ":2: servfail_ttl: '0'" },
+		{ "[resolver]\nmax_ttl = 0\n", ":2: max_ttl: '0'" },
 		{ "[daemon]\nsocket = relative.sock\n", ":2: socket:" },
 		{ "nameservers = 1.2.3.4\n", ":1: 'nameservers' is outside any section" },
 		{ "[resolver\nx = 1\n", ":1:" },
