@@ -41,6 +41,45 @@ static void arm_deadline(key_serial_t key, const struct nm_conf *c)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+static void disarm_deadline(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+}
+
+/* A request for another user of dns_resolver (AFS, CIFS...): exec the
+ * handler it had before nfsmig (key.dns_resolver) on the same key, with the
+ * same arguments, so that it settles the key as if we were not there.
+ * Without one, reject with a line that says why. */
+static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *serial,
+		    const char *desc, const char *callout)
+{
+	const char *h = o->conf.other_requests;
+	struct nm_err err = { 0 };
+
+	if (access(h, X_OK) == 0) {
+		char *const argv[] = { (char *)h, (char *)serial, NULL };
+
+		nfsmigd_log(o, LOG_INFO,
+			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves: %s", key,
+			    desc, callout, h);
+		/* key.dns_resolver keeps its own timeouts: ours must not kill it. */
+		disarm_deadline();
+		execv(h, argv);
+		arm_deadline(key, &o->conf);
+		nfsmigd_log(o, LOG_ERR, "key %d: cannot run %s: %s", key, h, strerror(errno));
+	} else {
+		nfsmigd_log(o, LOG_ERR,
+			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves, and %s is "
+			    "not installed (keyutils): rejected",
+			    key, desc, callout, h);
+	}
+	nm_key_reject(key, o->conf.servfail_ttl, EOPNOTSUPP, &err);
+	return 1;
+}
+
 /* The answer to a request: from the daemon when one answers, else our own. */
 struct outcome {
 	bool ok;
@@ -145,6 +184,8 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 		return 1;
 	}
+	if (nm_upcall_is_foreign(desc, callout))
+		return hand_off(o, key, serial, desc, callout);
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		nfsmigd_log(o, LOG_ERR, "key %d: rejected: %s", key, err.msg);
 		nm_key_reject(key, o->conf.servfail_ttl, EINVAL, &err);
@@ -176,6 +217,11 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 	struct nm_err err = { 0 };
 	struct outcome out;
 
+	if (nm_upcall_is_foreign(desc, callout)) {
+		printf("status: not served\nhandler: %s%s\n", o->conf.other_requests,
+		       access(o->conf.other_requests, X_OK) == 0 ? "" : " (not installed)");
+		return 1;
+	}
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		printf("status: rejected\nerror: EINVAL\ntimeout: %u\nwhy: %s\n",
 		       o->conf.servfail_ttl, err.msg);

@@ -26,6 +26,7 @@ void nm_conf_defaults(struct nm_conf *c)
 	c->daemon_wait_ms = 250;
 	snprintf(c->hosts, sizeof(c->hosts), "/etc/hosts");
 	snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
+	snprintf(c->other_requests, sizeof(c->other_requests), "/sbin/key.dns_resolver");
 	snprintf(c->socket, sizeof(c->socket), "/run/nfsmig/nfsmigd.sock");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/nfsmig");
 }
@@ -200,6 +201,11 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 	if (strcmp(name, "resolv_conf") == 0) {
 		if (path_value(v, c->resolv_conf) < 0)
 			return fail(p, "resolv_conf: '%s' is not an absolute path", v);
+		return 1;
+	}
+	if (strcmp(name, "other_requests") == 0) {
+		if (path_value(v, c->other_requests) < 0)
+			return fail(p, "other_requests: '%s' is not an absolute path", v);
 		return 1;
 	}
 	return fail(p, "unknown key '%s' in [resolver]", name);

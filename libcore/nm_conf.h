@@ -26,8 +26,9 @@ struct nm_conf {
 	unsigned tempfail_ttl; /* tempfail_ttl: DNS timed out or answered SERVFAIL-like */
 	unsigned servfail_ttl; /* servfail_ttl: refused, unusable answers */
 	int deadline_ms;       /* deadline (s, decimals allowed): the kernel never waits longer */
-	char hosts[NM_CONF_PATH_MAX];	    /* hosts = /etc/hosts */
-	char resolv_conf[NM_CONF_PATH_MAX]; /* resolv_conf = /etc/resolv.conf */
+	char hosts[NM_CONF_PATH_MAX];	       /* hosts = /etc/hosts */
+	char resolv_conf[NM_CONF_PATH_MAX];    /* resolv_conf = /etc/resolv.conf */
+	char other_requests[NM_CONF_PATH_MAX]; /* other_requests = /sbin/key.dns_resolver */
 	/* [daemon] */
 	char socket[NM_CONF_PATH_MAX];	  /* socket = /run/nfsmig/nfsmigd.sock */
 	char state_dir[NM_CONF_PATH_MAX]; /* state_dir = /var/lib/nfsmig */

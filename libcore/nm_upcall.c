@@ -1,10 +1,50 @@
 #include "nm_upcall.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sys/socket.h>
+
+/* The query type of a description ("afsdb" of "afsdb:cell"), its length
+ * in *n; NULL when it has none (a plain name, or an IPv6 literal). */
+static const char *query_type(const char *desc, size_t *n)
+{
+	const char *colon = strchr(desc, ':');
+	struct in6_addr a6;
+
+	if (!colon || colon == desc || inet_pton(AF_INET6, desc, &a6) == 1)
+		return NULL;
+	*n = (size_t)(colon - desc);
+	if (strspn(desc, "abcdefghijklmnopqrstuvwxyz0123456789_-") != *n)
+		return NULL;
+	return desc;
+}
+
+bool nm_upcall_is_foreign(const char *desc, const char *callout)
+{
+	const char *t;
+	size_t n = 0;
+
+	if (!desc)
+		return false;
+	t = query_type(desc, &n);
+	if (t && !(n == 1 && t[0] == 'a') && !(n == 4 && strncmp(t, "aaaa", 4) == 0))
+		return true;
+	for (const char *p = callout ? callout : ""; *p;) {
+		size_t k;
+
+		p += strspn(p, " ");
+		k = strcspn(p, " ");
+		if (k && !(k == 4 && strncmp(p, "ipv4", 4) == 0) &&
+		    !(k == 4 && strncmp(p, "ipv6", 4) == 0) &&
+		    !(k == 4 && strncmp(p, "list", 4) == 0))
+			return true;
+		p += k;
+	}
+	return false;
+}
 
 int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req *req,
 		    struct nm_err *err)

@@ -22,6 +22,12 @@ struct nm_upcall_req {
 	bool legacy;	   /* empty callout (the NFS client): exactly one address */
 };
 
+/* Is this a request nfsmigd does not serve, for another user of the
+ * kernel's dns_resolver: a query type other than a: and aaaa: (AFS's
+ * "afsdb:CELL"), or a callout option other than ipv4, ipv6 and list (AFS's
+ * "srv=1")?  Those go to key.dns_resolver, as if nfsmig were not there. */
+bool nm_upcall_is_foreign(const char *desc, const char *callout);
+
 /* Parse a key description ("NAME", "a:NAME", "aaaa:NAME") and its callout
  * options ("ipv4 ipv6 list", space-separated).  Anything else is -EINVAL
  * with a message saying what. */

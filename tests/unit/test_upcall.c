@@ -245,6 +245,33 @@ static void test_requests(struct unit *u)
 		   "request: unknown callout options are refused: %s", err.msg);
 	UNIT_CHECK(u, nm_upcall_parse("x\x01y", "", &r, &err) == -EINVAL,
 		   "request: control bytes are refused");
+
+	/* Who serves a request: nfsmigd, or key.dns_resolver (AFS, CIFS...). */
+	static const struct {
+		const char *desc, *callout;
+		bool foreign;
+	} who[] = {
+		{ "srv.example", "", false },
+		{ "srv.example", NULL, false },
+		{ "a:srv.example", "ipv4", false },
+		{ "aaaa:srv.example", " list  ipv6 ", false },
+		{ "2001:db8::1", "", false },
+		{ "abcd::1", "", false },  /* an IPv6 literal, not the type "abcd" */
+		{ "bad!name", "", false }, /* ours, and refused by nm_upcall_parse */
+		{ "afsdb:cell.example", "", true },
+		{ "afsdb:cell.example", "srv=1", true },
+		{ "srv.example", "srv=1", true },
+		{ "srv.example", "ipv4 ttl", true },
+		{ "srv:cell.example", "ipv4", true },
+		{ "AFSDB:cell.example", "", false }, /* not a type: a bad name */
+		{ "aaaaa:srv.example", "", true },
+		{ "a:srv.example", "listx", true },
+	};
+	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++)
+		UNIT_CHECK(u, nm_upcall_is_foreign(who[i].desc, who[i].callout) == who[i].foreign,
+			   "request: '%s' '%s' is %s", who[i].desc,
+			   who[i].callout ? who[i].callout : "(null)",
+			   who[i].foreign ? "another user's" : "ours");
 }
 
 static void test_payloads(struct unit *u)
