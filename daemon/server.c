@@ -53,11 +53,11 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
-/* Time the daemon gives DNS: inside the upcall's own deadline, leaving it
- * room to settle the key (deadline may be as short as 0.1 s). */
+/* Time the daemon gives DNS: inside the share of the deadline an upcall
+ * waits for it. */
 static int dns_budget(const struct nm_conf *c)
 {
-	return c->deadline_ms > 1000 ? c->deadline_ms - 500 : c->deadline_ms / 2;
+	return nm_upcall_daemon_dns_ms(c);
 }
 
 /* With s->mu held: the entry for (name, families), or a slot to reuse. */
@@ -148,7 +148,7 @@ static void reply(struct server *s, int fd, char *line)
 	struct nm_err err = { 0 };
 	char *desc, *callout, out[NM_CTL_LINE_MAX];
 	size_t len;
-	bool cached = false;
+	bool cached = false, have_req = false;
 	int n;
 
 	if (nm_ctl_parse_request(line, &desc, &callout) < 0) {
@@ -161,6 +161,7 @@ static void reply(struct server *s, int fd, char *line)
 		snprintf(r.text, sizeof(r.text), "%.200s", err.msg);
 		nfsmigd_log(s->o, LOG_WARNING, "rejected request: %s", err.msg);
 	} else {
+		have_req = true;
 		lookup(s, &req, &ans, &cached);
 		r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
 		if (ans.status == NM_DNS_OK && nm_upcall_payload(&req, &s->o->conf, &ans, r.payload,
@@ -179,13 +180,15 @@ static void reply(struct server *s, int fd, char *line)
 			}
 			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(st));
 		}
-		nm_evlog_upcall(s->o->conf.state_dir, req.name, callout, r.ok ? r.payload : "",
-				r.timeout, r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon",
-				&err);
 	}
 	n = nm_ctl_format_reply(&r, out, sizeof(out));
 	if (n > 0)
 		(void)send(fd, out, (size_t)n, MSG_NOSIGNAL);
+	/* The record once the upcall has its answer: it does not wait on it. */
+	if (have_req)
+		nm_evlog_upcall(s->o->conf.state_dir, req.name, callout, r.ok ? r.payload : "",
+				r.timeout, r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon",
+				&err);
 }
 
 static void *serve_client(void *arg)

@@ -90,6 +90,7 @@ struct outcome {
 	char source[64];
 	char why[256];
 	enum nm_dns_status status;
+	bool local; /* resolved here: the record is ours to write */
 };
 
 static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
@@ -118,6 +119,18 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 		out->timeout = nm_upcall_timeout(&o->conf, &ans);
 		out->error = nm_upcall_reject_errno(ans.status);
 	}
+	out->local = true;
+}
+
+/* The upcall record, written once the key is settled: the kernel does not
+ * wait on our disk. */
+static void record(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
+		   const char *callout, const struct outcome *out)
+{
+	struct nm_err err = { 0 };
+
+	if (!out->local)
+		return; /* the daemon keeps its own record */
 	nm_evlog_upcall(o->conf.state_dir, req->name, callout, out->ok ? out->payload : "",
 			out->timeout, out->ok ? "ok" : nm_dns_status_name(out->status), "upcall",
 			&err);
@@ -133,7 +146,10 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms, (int)left, &r, &err);
+	/* The daemon gets a share of the time: alive but stuck, it must leave
+	 * us the rest to resolve by ourselves. */
+	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms,
+			nm_upcall_daemon_share_ms((int)left), &r, &err);
 	if (rc == 0) {
 		out->ok = r.ok;
 		out->timeout = r.timeout;
@@ -199,15 +215,17 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 			keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 			return 1;
 		}
+		record(o, &req, callout, &out);
 		nfsmigd_log(o, LOG_INFO, "%s: %s for %u s (%s)", req.name, out.payload, out.timeout,
 			    out.source);
 		return 0;
 	}
-	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
 	if (nm_key_reject(key, out.timeout, out.error, &err) < 0) {
 		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
 		return 1;
 	}
+	record(o, &req, callout, &out);
+	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
 	return 0;
 }
 
@@ -228,6 +246,7 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 		return 1;
 	}
 	answer(o, desc, callout, &req, nm_time_ms() + o->conf.deadline_ms - 150, &out);
+	record(o, &req, callout, &out);
 	if (out.ok) {
 		printf("status: ok\npayload: %s\ntimeout: %u\nsource: %s\n", out.payload,
 		       out.timeout, out.source);

@@ -167,6 +167,20 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
 }
 
+int nm_upcall_daemon_share_ms(int left_ms)
+{
+	return left_ms > 0 ? left_ms / 2 : 0;
+}
+
+int nm_upcall_daemon_dns_ms(const struct nm_conf *c)
+{
+	/* The upcall's margin to settle its key (150 ms) comes off first. */
+	int share = nm_upcall_daemon_share_ms(c->deadline_ms - 150);
+	int margin = share > 500 ? 100 : share / 5;
+
+	return share - margin > 10 ? share - margin : 10;
+}
+
 int nm_upcall_reject_errno(enum nm_dns_status s)
 {
 	switch (s) {

@@ -50,6 +50,16 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
  * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
 
+/* The share of an upcall's deadline (ms left) it waits for the daemon:
+ * half, so that the upcall still has time to resolve by itself when the
+ * daemon is alive but stuck (stopped, swapping, blocked). */
+int nm_upcall_daemon_share_ms(int left_ms);
+
+/* The time the daemon gives DNS for one request: inside the share an
+ * upcall waits for it (deadline from its own configuration), less a
+ * margin to send the reply. */
+int nm_upcall_daemon_dns_ms(const struct nm_conf *c);
+
 /* The errno a key is rejected with for a failed answer (as key.dns_resolver:
  * ENODATA, EAGAIN, ECONNREFUSED). */
 int nm_upcall_reject_errno(enum nm_dns_status s);

@@ -38,7 +38,8 @@ setup_file() {
 		--host-record=ttl0.nfsmig.test,192.0.2.46,0 \
 		--host-record=ttl0.zero.nfsmig.test,192.0.2.47,0 \
 		--cname=alias.nfsmig.test,v4.nfsmig.test \
-		--address=/wild.nfsmig.test/192.0.2.50 3>&- &
+		--address=/wild.nfsmig.test/192.0.2.50 \
+		--address=/slowlog.nfsmig.test/192.0.2.51 3>&- &
 	"$BUILD/tests/helpers/fakesrv" 127.0.0.1 "$HUNGPORT" udpsilent >"$T/hung.out" 3>&- &
 	echo $! >"$T/hung.pid"
 	for i in $(seq 100); do
@@ -49,12 +50,17 @@ setup_file() {
 	conf "$T/down.conf" "127.0.0.1#$DEADPORT"
 	conf "$T/hung.conf" "127.0.0.1#$HUNGPORT"
 	conf "$T/zero.conf" "127.0.0.1#$DNSPORT" "min_ttl = 0"
+	# A record that cannot be written (a FIFO nobody reads): open blocks.
+	mkdir -p "$T/slowlog" && mkfifo "$T/slowlog/upcalls.log"
+	conf "$T/slowlog.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^state_dir = .*|state_dir = $T/slowlog|" "$T/slowlog.conf"
 	conf "$T/nohandler.conf" "127.0.0.1#$DNSPORT" "other_requests = /nonexistent/key.dns_resolver"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
 		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
 		echo "create dns_resolver *.hung.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/hung.conf -k %k"
 		echo "create dns_resolver *.zero.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/zero.conf -k %k"
+		echo "create dns_resolver *.slowlog.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowlog.conf -k %k"
 		echo "create dns_resolver *.nohandler.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/nohandler.conf -k %k"
 	} >"$DROPIN"
 }
@@ -358,6 +364,32 @@ default_ttl = 42"
 	assert_line "payload=192.0.2.50"
 	((t1 - t0 < 2600))
 	grep -q "\"name\":\"km$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+}
+
+@test "the key is settled before the record is written" {
+	# The record's file blocks every writer: the key still has its address
+	# (the deadline timer ends the upcall, the key already settled).
+	run kreq sl$$.slowlog.nfsmig.test
+	assert_line "payload=192.0.2.51"
+	# The daemon answers before it writes its record too.
+	daemon_start "$T/slowlog.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sd$$.slowlog.nfsmig.test
+	assert_line "source: daemon"
+	assert_line "payload: 192.0.2.51"
+}
+
+@test "a daemon alive but stuck (SIGSTOP): the upcall still answers in time" {
+	daemon_start
+	kill -STOP "$(cat "$T/daemon.pid")"
+	local t0 t1
+	t0=$(now_ms)
+	run kreq st$$.wild.nfsmig.test
+	t1=$(now_ms)
+	kill -CONT "$(cat "$T/daemon.pid")"
+	assert_line "payload=192.0.2.50"
+	# The deadline is 2 s; the daemon had half of it.
+	((t1 - t0 < 2000))
+	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
 }
 
 @test "a client that is not root is refused by the daemon" {

@@ -353,6 +353,32 @@ static void test_payloads(struct unit *u)
 		   "reject: no such name, 60 s, ENODATA");
 }
 
+/* The daemon's share of an upcall's deadline leaves the upcall time of its
+ * own, and the daemon's DNS fits inside that share. */
+static void test_shares(struct unit *u)
+{
+	static const int deadlines[] = { 100, 250, 500, 1000, 2000, 5000, 60000 };
+	struct nm_conf c;
+
+	nm_conf_defaults(&c);
+	for (size_t i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++) {
+		int left = deadlines[i] - 150, share = nm_upcall_daemon_share_ms(left);
+
+		c.deadline_ms = deadlines[i];
+		UNIT_CHECK(u,
+			   left <= 0 ||
+				   (share > 0 && share <= left / 2 + 1 && left - share >= left / 2),
+			   "share: deadline %d ms: the daemon gets %d of %d ms, the upcall keeps "
+			   "the rest",
+			   deadlines[i], share, left);
+		UNIT_CHECK(u,
+			   nm_upcall_daemon_dns_ms(&c) > 0 &&
+				   (left <= 20 || nm_upcall_daemon_dns_ms(&c) < share),
+			   "share: deadline %d ms: the daemon's DNS (%d ms) ends inside its share",
+			   deadlines[i], nm_upcall_daemon_dns_ms(&c));
+	}
+}
+
 static void test_conf(struct unit *u)
 {
 	char path[] = "/tmp/nfsmig-conf-XXXXXX";
@@ -463,6 +489,7 @@ int main(void)
 	test_names(&u);
 	test_requests(&u);
 	test_payloads(&u);
+	test_shares(&u);
 	test_conf(&u);
 	test_ctl(&u);
 	return unit_done(&u);
