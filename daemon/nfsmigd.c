@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nfsmigd.h"
+#include "nm_dns.h"
 
 void nfsmigd_log(const struct nfsmigd_opts *o, int prio, const char *fmt, ...)
 {
@@ -60,6 +61,10 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	openlog("nfsmigd", LOG_PID, LOG_DAEMON);
+	if (nm_dns_init(&err) < 0) {
+		syslog(LOG_ERR, "%s", err.msg);
+		fprintf(stderr, "nfsmigd: %s\n", err.msg);
+	}
 	while ((c = getopt_long(argc, argv, "c:k:DFvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

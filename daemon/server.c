@@ -27,7 +27,7 @@ struct entry {
 	char name[NM_DNS_NAME_MAX + 1];
 	bool want4, want6;
 	bool used, busy;
-	int64_t expires, last;
+	int64_t expires, last, resolved;
 	struct nm_dns_answer ans;
 };
 
@@ -58,6 +58,16 @@ static void on_stop(int sig)
 static int dns_budget(const struct nm_conf *c)
 {
 	return nm_upcall_daemon_dns_ms(c);
+}
+
+/* A cached answer, secs after it came: its TTLs count down as DNS's do. */
+static void age_answer(struct nm_dns_answer *a, unsigned secs)
+{
+	if (a->from_hosts)
+		return;
+	a->ttl = a->ttl > secs ? a->ttl - secs : 0;
+	for (size_t i = 0; i < a->naddr; i++)
+		a->addr[i].ttl = a->addr[i].ttl > secs ? a->addr[i].ttl - secs : 0;
 }
 
 /* With s->mu held: the entry for (name, families), or a slot to reuse. */
@@ -106,6 +116,7 @@ static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dn
 		s->hits++;
 		e->last = nm_time_ms();
 		*ans = e->ans;
+		age_answer(ans, (unsigned)((e->last - e->resolved) / 1000));
 		*cached = true;
 		pthread_mutex_unlock(&s->mu);
 		return;
@@ -133,7 +144,7 @@ static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dn
 	}
 	pthread_mutex_lock(&s->mu);
 	e->ans = *ans;
-	e->last = nm_time_ms();
+	e->last = e->resolved = nm_time_ms();
 	e->expires = e->last + 1000LL * nm_upcall_timeout(&s->o->conf, ans);
 	e->busy = false;
 	pthread_cond_broadcast(&s->cv);
@@ -145,9 +156,9 @@ static void reply(struct server *s, int fd, char *line)
 	struct nm_ctl_reply r = { 0 };
 	struct nm_upcall_req req;
 	struct nm_dns_answer ans;
+	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 	char *desc, *callout, out[NM_CTL_LINE_MAX];
-	size_t len;
 	bool cached = false, have_req = false;
 	int n;
 
@@ -163,23 +174,16 @@ static void reply(struct server *s, int fd, char *line)
 	} else {
 		have_req = true;
 		lookup(s, &req, &ans, &cached);
-		r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
-		if (ans.status == NM_DNS_OK && nm_upcall_payload(&req, &s->o->conf, &ans, r.payload,
-								 sizeof(r.payload), &len) == 0) {
-			r.ok = true;
+		nm_upcall_answer(&req, &s->o->conf, &ans, &res);
+		r.ok = res.ok;
+		r.timeout = res.timeout;
+		r.error = res.error;
+		memcpy(r.payload, res.payload, sizeof(r.payload));
+		if (res.ok)
 			snprintf(r.text, sizeof(r.text), "%s%s", cached ? "cache of " : "",
 				 ans.from_hosts ? "hosts" : "dns");
-		} else {
-			enum nm_dns_status st =
-				ans.status == NM_DNS_OK ? NM_DNS_NODATA : ans.status;
-
-			r.error = nm_upcall_reject_errno(st);
-			if (ans.status == NM_DNS_OK) {
-				ans.status = st;
-				r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
-			}
-			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(st));
-		}
+		else
+			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(res.status));
 	}
 	n = nm_ctl_format_reply(&r, out, sizeof(out));
 	if (n > 0)

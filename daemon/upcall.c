@@ -97,6 +97,7 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 			 const char *callout, int budget_ms, struct outcome *out)
 {
 	struct nm_dns_answer ans;
+	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 
 	if (nm_dns_resolve(&o->conf, req->name, req->want4, req->want6, budget_ms, &ans, &err) <
@@ -104,21 +105,16 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 		ans.status = NM_DNS_SERVFAIL;
 		snprintf(ans.why, sizeof(ans.why), "%.180s", err.msg);
 	}
-	out->status = ans.status;
+	nm_upcall_answer(req, &o->conf, &ans, &res);
 	snprintf(out->why, sizeof(out->why), "%s", ans.why);
-	if (ans.status == NM_DNS_OK && nm_upcall_payload(req, &o->conf, &ans, out->payload,
-							 sizeof(out->payload), &out->len) == 0) {
-		out->ok = true;
-		out->timeout = nm_upcall_timeout(&o->conf, &ans);
+	out->ok = res.ok;
+	out->status = res.status;
+	out->timeout = res.timeout;
+	out->error = res.error;
+	memcpy(out->payload, res.payload, sizeof(out->payload));
+	out->len = res.len;
+	if (res.ok)
 		snprintf(out->source, sizeof(out->source), "%s", ans.from_hosts ? "hosts" : "dns");
-	} else {
-		if (ans.status == NM_DNS_OK)
-			ans.status = NM_DNS_NODATA; /* nothing of the family asked */
-		out->status = ans.status;
-		out->ok = false;
-		out->timeout = nm_upcall_timeout(&o->conf, &ans);
-		out->error = nm_upcall_reject_errno(ans.status);
-	}
 	out->local = true;
 }
 

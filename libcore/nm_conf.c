@@ -168,6 +168,15 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 			return fail(p, "prefer: '%s' is neither ipv4 nor ipv6", v);
 		return 1;
 	}
+	if (strcmp(name, "resolver") == 0) {
+		if (strcmp(v, "dns") == 0)
+			c->resolver = NM_RESOLVER_DNS;
+		else if (strcmp(v, "nss") == 0)
+			c->resolver = NM_RESOLVER_NSS;
+		else
+			return fail(p, "resolver: '%s' is neither dns nor nss", v);
+		return 1;
+	}
 	static const struct {
 		const char *name;
 		size_t off;

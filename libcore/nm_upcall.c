@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,8 +97,10 @@ int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req 
 	return 0;
 }
 
-int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
-		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len)
+/* The payload, and the smallest TTL of the addresses in it. */
+static int payload(const struct nm_upcall_req *req, const struct nm_conf *c,
+		   const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len,
+		   unsigned *ttl)
 {
 	int first = c->prefer == NM_PREFER_IPV6 ? AF_INET6 : AF_INET;
 	int second = first == AF_INET ? AF_INET6 : AF_INET;
@@ -126,6 +129,8 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
 			memcpy(buf + off, text, tl + 1);
 			off += tl;
 			n++;
+			if (a->ttl < *ttl)
+				*ttl = a->ttl;
 			/* The NFS client parses the whole payload as ONE address. */
 			if (!req->list)
 				goto done;
@@ -136,6 +141,14 @@ done:
 		return -ENODATA;
 	*len = off + 1;
 	return 0;
+}
+
+int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len)
+{
+	unsigned ttl = UINT32_MAX;
+
+	return payload(req, c, ans, buf, cap, len, &ttl);
 }
 
 static unsigned ttl_for(const struct nm_conf *c, const struct nm_dns_answer *ans)
@@ -165,6 +178,31 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	unsigned t = ttl_for(c, ans);
 
 	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
+}
+
+void nm_upcall_answer(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, struct nm_upcall_result *res)
+{
+	struct nm_dns_answer a = *ans;
+	unsigned ttl = UINT32_MAX;
+
+	memset(res, 0, sizeof(*res));
+	res->status = ans->status;
+	if (ans->status == NM_DNS_OK &&
+	    payload(req, c, ans, res->payload, sizeof(res->payload), &res->len, &ttl) == 0) {
+		res->ok = true;
+		/* The TTL of what the key holds, not of every address DNS gave. */
+		a.ttl = ttl;
+		res->timeout = nm_upcall_timeout(c, &a);
+		return;
+	}
+	res->payload[0] = '\0';
+	res->len = 0;
+	if (a.status == NM_DNS_OK)
+		a.status = NM_DNS_NODATA; /* nothing of the families asked */
+	res->status = a.status;
+	res->timeout = nm_upcall_timeout(c, &a);
+	res->error = nm_upcall_reject_errno(a.status);
 }
 
 int nm_upcall_daemon_share_ms(int left_ms)

@@ -50,6 +50,23 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
  * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
 
+/* What a key gets for a DNS answer: the one mapping from an answer to a
+ * key, shared by the upcall and the daemon. */
+struct nm_upcall_result {
+	bool ok;			     /* instantiate with payload, else reject */
+	char payload[NM_UPCALL_PAYLOAD_MAX]; /* NUL-terminated */
+	size_t len;			     /* counting the NUL */
+	unsigned timeout;		     /* key timeout (s), never 0 */
+	int error;			     /* the errno of a rejection */
+	enum nm_dns_status status;	     /* NODATA when no address fits the request */
+};
+
+/* The key for ans: the payload and, for a DNS answer, the smallest TTL of
+ * the addresses put in it (clamped, as nm_upcall_timeout); a rejection
+ * with its errno and timeout when there is no address to give. */
+void nm_upcall_answer(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, struct nm_upcall_result *res);
+
 /* The share of an upcall's deadline (ms left) it waits for the daemon:
  * half, so that the upcall still has time to resolve by itself when the
  * daemon is alive but stuck (stopped, swapping, blocked). */

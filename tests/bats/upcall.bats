@@ -21,6 +21,7 @@ setup_file() {
 	export T=$BATS_FILE_TMPDIR
 	export DNSPORT=$((20000 + $$ % 20000))
 	export DEADPORT=$((DNSPORT + 1)) HUNGPORT=$((DNSPORT + 2))
+	export STUBPORT=$((DNSPORT + 3)) SLOWPORT=$((DNSPORT + 4))
 	export DROPIN=/etc/request-key.d/nfsmig-test-$$.conf
 	mkdir -p "$T/state"
 	: >"$T/hosts"
@@ -42,10 +43,22 @@ setup_file() {
 		--address=/slowlog.nfsmig.test/192.0.2.51 3>&- &
 	"$BUILD/tests/helpers/fakesrv" 127.0.0.1 "$HUNGPORT" udpsilent >"$T/hung.out" 3>&- &
 	echo $! >"$T/hung.pid"
+	# A server that sends stray answers first and truncates big ones, and
+	# a slow one (300 ms an answer): both log every query they get.
+	"$TOP/tests/helpers/dnsstub" "$STUBPORT" --stray --truncate 2 --log "$T/stub.log" \
+		many.stub.test=192.0.2.61/100,192.0.2.62/50,192.0.2.63/70 \
+		one.stub.test=192.0.2.64/40,2001:db8::64/20 >"$T/stub.out" 3>&- &
+	echo $! >"$T/stub.pid"
+	"$TOP/tests/helpers/dnsstub" "$SLOWPORT" --delay 300 --log "$T/slow.log" \
+		merge.slow.test=192.0.2.65/300 >"$T/slow.out" 3>&- &
+	echo $! >"$T/slow.pid"
 	for i in $(seq 100); do
-		[ -s "$T/dnsmasq.pid" ] && grep -q ready "$T/hung.out" && break
+		[ -s "$T/dnsmasq.pid" ] && grep -q ready "$T/hung.out" &&
+			grep -q ready "$T/stub.out" && grep -q ready "$T/slow.out" && break
 		sleep 0.05
 	done
+	conf "$T/stub.conf" "127.0.0.1#$STUBPORT"
+	conf "$T/slow.conf" "127.0.0.1#$SLOWPORT"
 	conf "$T/good.conf" "127.0.0.1#$DNSPORT"
 	conf "$T/down.conf" "127.0.0.1#$DEADPORT"
 	conf "$T/hung.conf" "127.0.0.1#$HUNGPORT"
@@ -70,6 +83,8 @@ teardown_file() {
 	[ -s "$T/daemon.pid" ] && kill -9 "$(cat "$T/daemon.pid")" 2>/dev/null
 	[ -s "$T/dnsmasq.pid" ] && kill "$(cat "$T/dnsmasq.pid")" 2>/dev/null
 	[ -s "$T/hung.pid" ] && kill "$(cat "$T/hung.pid")" 2>/dev/null
+	[ -s "$T/stub.pid" ] && kill "$(cat "$T/stub.pid")" 2>/dev/null
+	[ -s "$T/slow.pid" ] && kill "$(cat "$T/slow.pid")" 2>/dev/null
 	true
 }
 
@@ -220,6 +235,54 @@ expires_soon() {
 	assert_line "payload: 192.0.2.41"
 }
 
+@test "DNS: TCP when truncated, EDNS0, stray answers ignored, a TTL per address" {
+	: >"$T/stub.log"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D many.stub.test list
+	assert_success
+	assert_line "payload: 192.0.2.61,192.0.2.62,192.0.2.63"
+	assert_line "timeout: 50"
+	# The UDP answer came back truncated: asked again over TCP.
+	grep -q '^tcp A many.stub.test ' "$T/stub.log"
+	# EDNS0 in every query.
+	! grep -q 'edns=0' "$T/stub.log"
+	# One address: the key lives for that address's TTL (40), not for the
+	# smallest of the name's (20).
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D one.stub.test
+	assert_line "payload: 192.0.2.64"
+	assert_line "timeout: 40"
+	refute_output --partial 192.0.2.66
+}
+
+@test "DNS: several servers, the first one dead; a name with a trailing dot" {
+	conf "$BATS_TEST_TMPDIR/two.conf" "127.0.0.1#$DEADPORT 127.0.0.1#$STUBPORT"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/two.conf" -D one.stub.test
+	assert_success
+	assert_line "payload: 192.0.2.64"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D one.stub.test.
+	assert_success
+	assert_line "payload: 192.0.2.64"
+	conf "$BATS_TEST_TMPDIR/hosts.conf" "127.0.0.1#$DEADPORT" "hosts = $T/hosts.with"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/hosts.conf" -D fromhosts.nfsmig.test.
+	assert_line "payload: 192.0.2.99"
+	assert_line "source: hosts"
+}
+
+@test "resolver = nss: names through getaddrinfo, with default_ttl" {
+	# Our own hosts step is off (an empty file) and DNS is dead: only the
+	# system's name service can answer localhost.
+	conf "$BATS_TEST_TMPDIR/nss.conf" "127.0.0.1#$DEADPORT" "resolver = nss
+default_ttl = 42"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/nss.conf" -D a:localhost
+	assert_success
+	assert_line "payload: 127.0.0.1"
+	assert_line "timeout: 42"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D a:localhost
+	assert_failure 1
+	printf '[resolver]\nresolver = nis\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad.conf" -D a:localhost
+	assert_output --partial "bad.conf:2: resolver: 'nis' is neither dns nor nss"
+}
+
 @test "the hosts file answers first, with default_ttl" {
 	conf "$BATS_TEST_TMPDIR/hosts.conf" "127.0.0.1#$DNSPORT" "hosts = $T/hosts.with
 default_ttl = 42"
@@ -328,17 +391,20 @@ default_ttl = 42"
 }
 
 @test "the daemon merges concurrent lookups of one name into one DNS query" {
-	daemon_start
+	# A server that takes 300 ms an answer: the 20 requests overlap, and
+	# only merging (not the cache) keeps them to one query per family.
+	daemon_start "$T/slow.conf"
 	local i pids=()
 	for i in $(seq 20); do
-		"$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D merge.nfsmig.test >"$BATS_TEST_TMPDIR/m$i" &
+		"$BUILD/daemon/nfsmigd" -c "$T/slow.conf" -D merge.slow.test >"$BATS_TEST_TMPDIR/m$i" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
 	for i in $(seq 20); do
-		grep -q "payload: 192.0.2.45" "$BATS_TEST_TMPDIR/m$i"
+		grep -q "payload: 192.0.2.65" "$BATS_TEST_TMPDIR/m$i"
+		grep -q "source: daemon" "$BATS_TEST_TMPDIR/m$i"
 	done
-	[ "$(grep -c 'query\[A\] merge.nfsmig.test' "$T/dnsmasq.log")" -eq 1 ]
+	[ "$(grep -c '^udp A merge.slow.test ' "$T/slow.log")" -eq 1 ]
 }
 
 @test "without the daemon the upcall resolves by itself" {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -189,10 +190,37 @@ static void test_dns(struct unit *u)
 		t.b[pos] ^= 0xff;
 		st = parse(&t, "alias.example", ns_t_a, 8, &a);
 		ok += st == NM_DNS_OK;
-		bad += a.naddr > NM_DNS_MAX_ADDRS;
+		/* An answer has its one address; a failure leaves none behind. */
+		bad += st == NM_DNS_OK ? a.naddr != 1 : a.naddr != 0;
 	}
-	UNIT_CHECK(u, bad == 0, "dns: %zu corrupted copies parse or fail, bounded (%d answered)",
-		   m.n, ok);
+	UNIT_CHECK(u, bad == 0,
+		   "dns: %zu corrupted copies answer one address or none (%d answered, %d not so)",
+		   m.n, ok, bad);
+
+	/* A reply refused half-way (its second record is bad) adds nothing:
+	 * the other family's answer must not take its first address. */
+	header(&m, 9, 0, 2);
+	question(&m, "srv.example", ns_t_a);
+	rr(&m, "srv.example", ns_t_a, 300, v4, 4);
+	rr(&m, "srv.example", ns_t_a, 300, v6, 5);
+	st = parse(&m, "srv.example", ns_t_a, 9, &a);
+	UNIT_CHECK(u, st == NM_DNS_SERVFAIL && a.naddr == 0,
+		   "dns: a reply refused half-way leaves no address (%zu)", a.naddr);
+
+	/* The same address twice: once, with the smaller TTL; a TTL per
+	 * address, the CNAMEs before it counted. */
+	header(&m, 10, 0, 4);
+	question(&m, "alias.example", ns_t_a);
+	rr_cname(&m, "alias.example", 200, "real.example");
+	rr(&m, "real.example", ns_t_a, 300, v4, 4);
+	rr(&m, "real.example", ns_t_a, 100, (unsigned char[]){ 192, 0, 2, 8 }, 4);
+	rr(&m, "real.example", ns_t_a, 250, v4, 4);
+	st = parse(&m, "alias.example", ns_t_a, 10, &a);
+	UNIT_CHECK(u,
+		   st == NM_DNS_OK && a.naddr == 2 && a.addr[0].ttl == 200 &&
+			   a.addr[1].ttl == 100 && a.ttl == 100,
+		   "dns: duplicates merged, TTL per address (%zu: %u %u)", a.naddr, a.addr[0].ttl,
+		   a.addr[1].ttl);
 }
 
 static void test_names(struct unit *u)
@@ -304,7 +332,7 @@ static void test_payloads(struct unit *u)
 	UNIT_CHECK(u,
 		   nm_upcall_payload(&r, &c, &a, buf, sizeof(buf), &len) == 0 &&
 			   strcmp(buf, "192.0.2.9,2001:db8::9") == 0,
-		   "payload: list, de-duplicated, comma-separated");
+		   "payload: list, comma-separated, preferred family first");
 	UNIT_CHECK(u,
 		   nm_upcall_payload(&r, &c, &a, buf, 12, &len) == 0 &&
 			   strcmp(buf, "192.0.2.9") == 0,
@@ -351,6 +379,92 @@ static void test_payloads(struct unit *u)
 	UNIT_CHECK(u,
 		   nm_upcall_timeout(&c, &a) == 60 && nm_upcall_reject_errno(a.status) == ENODATA,
 		   "reject: no such name, 60 s, ENODATA");
+}
+
+/* An answer from a list "ADDR/TTL ADDR/TTL". */
+static void make_answer(struct nm_dns_answer *a, enum nm_dns_status st, const char *list,
+			bool hosts)
+{
+	char copy[256], *save = NULL;
+
+	memset(a, 0, sizeof(*a));
+	a->status = st;
+	a->from_hosts = hosts;
+	a->ttl = UINT32_MAX;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		struct nm_dns_addr *d = &a->addr[a->naddr++];
+		char *slash = strchr(t, '/');
+
+		*slash = '\0';
+		d->ttl = (unsigned)atoi(slash + 1);
+		d->family = strchr(t, ':') ? AF_INET6 : AF_INET;
+		inet_pton(d->family, t, &d->u);
+		if (d->ttl < a->ttl)
+			a->ttl = d->ttl;
+	}
+	if (st != NM_DNS_OK)
+		a->ttl = 0;
+}
+
+/* The one mapping from a DNS answer to a key answer, from a table. */
+static void test_answers(struct unit *u)
+{
+	static const struct {
+		const char *desc, *callout;
+		enum nm_dns_status st;
+		const char *addrs;
+		bool hosts, prefer6;
+		bool ok;
+		const char *payload;
+		unsigned timeout;
+		int error;
+	} rows[] = {
+		/* one address: the TTL of that address, not the smallest of all */
+		{ "n", "", NM_DNS_OK, "192.0.2.1/300 2001:db8::1/20", false, false, true,
+		  "192.0.2.1", 300, 0 },
+		{ "n", "", NM_DNS_OK, "192.0.2.1/300 2001:db8::1/20", false, true, true,
+		  "2001:db8::1", 20, 0 },
+		/* a list: the smallest TTL of what it holds */
+		{ "n", "list", NM_DNS_OK, "192.0.2.1/300 192.0.2.2/40 2001:db8::1/20", false, false,
+		  true, "192.0.2.1,192.0.2.2,2001:db8::1", 20, 0 },
+		{ "n", "ipv4 list", NM_DNS_OK, "192.0.2.1/300 192.0.2.2/40 2001:db8::1/20", false,
+		  false, true, "192.0.2.1,192.0.2.2", 40, 0 },
+		/* clamps: 0 and huge TTLs */
+		{ "n", "", NM_DNS_OK, "192.0.2.1/0", false, false, true, "192.0.2.1", 1, 0 },
+		{ "n", "", NM_DNS_OK, "192.0.2.1/999999", false, false, true, "192.0.2.1", 3600,
+		  0 },
+		/* the hosts file: default_ttl */
+		{ "n", "", NM_DNS_OK, "192.0.2.1/0", true, false, true, "192.0.2.1", 600, 0 },
+		/* nothing of the family asked: no data */
+		{ "a:n", "", NM_DNS_OK, "2001:db8::1/20", false, false, false, "", 60, ENODATA },
+		/* failures */
+		{ "n", "", NM_DNS_NXDOMAIN, "", false, false, false, "", 60, ENODATA },
+		{ "n", "", NM_DNS_NODATA, "", false, false, false, "", 60, ENODATA },
+		{ "n", "", NM_DNS_TEMPFAIL, "", false, false, false, "", 1, EAGAIN },
+		{ "n", "", NM_DNS_SERVFAIL, "", false, false, false, "", 10, ECONNREFUSED },
+	};
+	struct nm_conf c;
+	struct nm_upcall_req r;
+	struct nm_dns_answer a;
+	struct nm_upcall_result res;
+	struct nm_err err;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		nm_conf_defaults(&c);
+		c.prefer = rows[i].prefer6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
+		nm_upcall_parse(rows[i].desc, rows[i].callout, &r, &err);
+		make_answer(&a, rows[i].st, rows[i].addrs, rows[i].hosts);
+		nm_upcall_answer(&r, &c, &a, &res);
+		UNIT_CHECK(u,
+			   res.ok == rows[i].ok && strcmp(res.payload, rows[i].payload) == 0 &&
+				   res.timeout == rows[i].timeout && res.error == rows[i].error &&
+				   (!res.ok || res.len == strlen(res.payload) + 1),
+			   "answer %zu: '%s' '%s' %s [%s] -> %s '%s' %u s errno %d", i,
+			   rows[i].desc, rows[i].callout, nm_dns_status_name(rows[i].st),
+			   rows[i].addrs, res.ok ? "ok" : "rejected", res.payload, res.timeout,
+			   res.error);
+	}
 }
 
 /* The daemon's share of an upcall's deadline leaves the upcall time of its
@@ -489,6 +603,7 @@ int main(void)
 	test_names(&u);
 	test_requests(&u);
 	test_payloads(&u);
+	test_answers(&u);
 	test_shares(&u);
 	test_conf(&u);
 	test_ctl(&u);
