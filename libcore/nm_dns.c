@@ -397,44 +397,59 @@ static int dns_lookup(const struct nm_conf *c, const char *name, bool want4, boo
  * For names from NIS or LDAP: getaddrinfo, as every other program resolves
  * them, under our deadline (getaddrinfo_a); no TTL comes back, so the key
  * gets default_ttl. */
+/* A request glibc's resolver thread writes into: on the heap, because it may
+ * outlive the call (see below). */
+struct nss_req {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char name[NM_DNS_NAME_MAX + 2];
+};
+
 static int nss_lookup(const struct nm_conf *c, const char *name, bool want4, bool want6,
-		      int64_t end, struct nm_dns_answer *out)
+		      int64_t end, struct nm_dns_answer *out, struct nm_err *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	struct gaicb cb = { .ar_name = name, .ar_request = &hints };
-	struct gaicb *list[1] = { &cb };
+	struct nss_req *q = calloc(1, sizeof(*q));
+	struct gaicb *list[1];
 	struct addrinfo *ai;
 	int rc;
 
-	hints.ai_family = want4 && want6 ? AF_UNSPEC : want4 ? AF_INET : AF_INET6;
+	if (!q)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	q->hints.ai_socktype = SOCK_STREAM;
+	q->hints.ai_family = want4 && want6 ? AF_UNSPEC : want4 ? AF_INET : AF_INET6;
+	q->cb.ar_name = q->name;
+	q->cb.ar_request = &q->hints;
+	list[0] = &q->cb;
 	rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-	while (rc == 0 && gai_error(&cb) == EAI_INPROGRESS) {
+	while (rc == 0 && gai_error(&q->cb) == EAI_INPROGRESS) {
 		int64_t left = end - nm_time_ms();
 		struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
-		const struct gaicb *const wait[1] = { &cb };
+		const struct gaicb *const wait[1] = { &q->cb };
 
 		if (left <= 0)
 			break;
 		gai_suspend(wait, 1, &ts);
 	}
-	rc = rc ? rc : gai_error(&cb);
-	if (rc == EAI_INPROGRESS) {
-		/* The lookup goes on in glibc's thread: it frees its result. */
-		if (gai_cancel(&cb) != EAI_CANCELED) {
-			snprintf(out->why, sizeof(out->why), "name service: no answer in time");
-			out->status = NM_DNS_TEMPFAIL;
-			return 0;
-		}
-		rc = EAI_AGAIN;
+	if (rc == 0)
+		rc = gai_error(&q->cb);
+	if (rc == EAI_INPROGRESS && gai_cancel(&q->cb) != EAI_CANCELED) {
+		/* glibc's thread still runs the lookup and will write into q:
+		 * q is left to it (one small block per lookup that outran its
+		 * deadline; the upcall exits, the daemon keeps few). */
+		out->status = NM_DNS_TEMPFAIL;
+		snprintf(out->why, sizeof(out->why), "name service: no answer in time");
+		return 0;
 	}
-	out->status = rc == 0				      ? NM_DNS_OK
-		      : rc == EAI_NONAME		      ? NM_DNS_NXDOMAIN
-		      : rc == EAI_NODATA		      ? NM_DNS_NODATA
-		      : rc == EAI_AGAIN || rc == EAI_CANCELED ? NM_DNS_TEMPFAIL
-							      : NM_DNS_SERVFAIL;
+	out->status = rc == 0		 ? NM_DNS_OK
+		      : rc == EAI_NONAME ? NM_DNS_NXDOMAIN
+		      : rc == EAI_NODATA ? NM_DNS_NODATA
+		      : rc == EAI_AGAIN || rc == EAI_CANCELED || rc == EAI_INPROGRESS
+			      ? NM_DNS_TEMPFAIL
+			      : NM_DNS_SERVFAIL;
 	snprintf(out->why, sizeof(out->why), "name service: %s", rc ? gai_strerror(rc) : "ok");
 	if (rc == 0) {
-		for (ai = cb.ar_result; ai; ai = ai->ai_next) {
+		for (ai = q->cb.ar_result; ai; ai = ai->ai_next) {
 			if (ai->ai_family == AF_INET && want4)
 				add_addr(out, AF_INET,
 					 &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
@@ -444,10 +459,11 @@ static int nss_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 					 &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
 					 c->hosts_ttl);
 		}
-		freeaddrinfo(cb.ar_result);
+		freeaddrinfo(q->cb.ar_result);
 		out->status = out->naddr ? NM_DNS_OK : NM_DNS_NODATA;
 		out->ttl = c->hosts_ttl;
 	}
+	free(q);
 	return 0;
 }
 
@@ -505,7 +521,7 @@ int nm_dns_resolve(const struct nm_conf *c, const char *name, bool want4, bool w
 		return 0;
 	}
 	if (c->resolver == NM_RESOLVER_NSS)
-		return nss_lookup(c, name, want4, want6, end, out);
+		return nss_lookup(c, name, want4, want6, end, out, err);
 	rc = dns_lookup(c, name, want4, want6, end, out, err);
 	if (rc < 0)
 		return rc;
