@@ -80,6 +80,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	o.config = config;
+	o.config_given = config_given;
 	nm_conf_defaults(&o.conf);
 	if (nm_conf_load(&o.conf, config, !config_given, &err) < 0) {
 		nfsmigd_log(&o, LOG_ERR, "%s", err.msg);

@@ -8,6 +8,8 @@
 
 struct nfsmigd_opts {
 	struct nm_conf conf;
+	const char *config; /* its file (the daemon reads it again on SIGHUP) */
+	bool config_given;  /* -c: a missing file is an error */
 	int verbose;
 	bool foreground;
 };

@@ -45,7 +45,9 @@ setup_file() {
 	echo $! >"$T/hung.pid"
 	# A server that sends stray answers first and truncates big ones, and
 	# a slow one (300 ms an answer): both log every query they get.
+	echo "hup.stub.test=192.0.2.71/300" >"$T/zone"
 	"$TOP/tests/helpers/dnsstub" "$STUBPORT" --stray --truncate 2 --log "$T/stub.log" \
+		--zone "$T/zone" \
 		many.stub.test=192.0.2.61/100,192.0.2.62/50,192.0.2.63/70 \
 		one.stub.test=192.0.2.64/40,2001:db8::64/20 >"$T/stub.out" 3>&- &
 	echo $! >"$T/stub.pid"
@@ -456,6 +458,58 @@ default_ttl = 42"
 	# The deadline is 2 s; the daemon had half of it.
 	((t1 - t0 < 2000))
 	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+}
+
+@test "SIGHUP: the daemon reads its configuration again and empties its cache" {
+	cp "$T/stub.conf" "$BATS_TEST_TMPDIR/hup.conf"
+	daemon_start "$BATS_TEST_TMPDIR/hup.conf"
+	local pid
+	pid=$(cat "$T/daemon.pid")
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D hup.stub.test
+	assert_line "payload: 192.0.2.71"
+	assert_line "timeout: 300"
+	# DNS changes; the cache still has the old answer until SIGHUP.
+	echo "hup.stub.test=192.0.2.72/300" >"$T/zone"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D hup.stub.test
+	assert_line "payload: 192.0.2.71"
+	conf "$BATS_TEST_TMPDIR/hup.conf" "127.0.0.1#$STUBPORT" "max_ttl = 100"
+	kill -HUP "$pid"
+	for i in $(seq 40); do
+		grep -q "configuration reloaded" "$T/daemon.err" && break
+		sleep 0.05
+	done
+	grep -q "SIGHUP: configuration reloaded, 1 cached names dropped" "$T/daemon.err"
+	kill -0 "$pid"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D hup.stub.test
+	assert_line "payload: 192.0.2.72"
+	assert_line "source: daemon"
+	# The reloaded max_ttl is the daemon's now.
+	assert_line "timeout: 100"
+	echo "hup.stub.test=192.0.2.71/300" >"$T/zone"
+}
+
+@test "SIGTERM: the daemon stops within a second, an upcall in flight" {
+	# The daemon asks a server that never answers, with a 5 s deadline: its
+	# lookup lasts over 2 s.
+	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT" "deadline = 5"
+	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
+	local pid t0 t1 client
+	pid=$(cat "$T/daemon.pid")
+	"$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/dhung.conf" -D inflight.hung.nfsmig.test \
+		>"$BATS_TEST_TMPDIR/client.out" &
+	client=$!
+	sleep 0.4
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 3000)); do
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	! kill -0 "$pid" 2>/dev/null
+	((t1 - t0 < 1000))
+	[ ! -e "$T/nfsmigd.sock" ]
+	grep -q "stopping:" "$T/daemon.err"
+	wait "$client" || true
 }
 
 @test "a client that is not root is refused by the daemon" {
