@@ -16,12 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nfsmigd.h"
+#include "dlog.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
+#include "server.h"
 
 #define CACHE_SLOTS 4096
 #define MAX_CLIENTS 512

@@ -9,13 +9,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "nfsmigd.h"
+#include "dlog.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
 #include "nm_key.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
+#include "upcall.h"
 
 /* Read by the SIGALRM handler: set once before the timer starts. */
 static volatile key_serial_t alarm_key;
