@@ -238,21 +238,32 @@ static enum nm_dns_status from_ares(int status)
 	}
 }
 
+enum nm_dns_status nm_dns_read_answer(const unsigned char *abuf, size_t alen, int qtype,
+				      char *asked, size_t cap, struct nm_dns_answer *out)
+{
+	if (!abuf || alen < 12 || alen > INT32_MAX || !question_name(abuf, (int)alen, asked, cap)) {
+		if (cap)
+			asked[0] = '\0';
+		return NM_DNS_SERVFAIL;
+	}
+	/* c-ares matched the answer to the query: its id and question are
+	 * those of the query by construction. */
+	return nm_dns_parse_reply(abuf, alen, asked, qtype, (unsigned)(abuf[0] << 8 | abuf[1]),
+				  out);
+}
+
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct question *q = arg;
 
 	(void)timeouts;
 	q->done = true;
-	if (status != ARES_SUCCESS || !abuf || alen < 12 ||
-	    !question_name(abuf, alen, q->asked, sizeof(q->asked))) {
-		q->status = status == ARES_SUCCESS ? NM_DNS_SERVFAIL : from_ares(status);
+	if (status != ARES_SUCCESS || alen < 0) {
+		q->status = from_ares(status);
 		return;
 	}
-	/* c-ares matched the answer to the query: its id and question are
-	 * those of the query by construction. */
-	q->status = nm_dns_parse_reply(abuf, (size_t)alen, q->asked, q->qtype,
-				       (unsigned)(abuf[0] << 8 | abuf[1]), q->out);
+	q->status = nm_dns_read_answer(abuf, (size_t)alen, q->qtype, q->asked, sizeof(q->asked),
+				       q->out);
 }
 
 static int channel_open(const struct nm_conf *c, int budget_ms, ares_channel *ch,

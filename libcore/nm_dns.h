@@ -63,6 +63,12 @@ int nm_dns_resolve(const struct nm_conf *c, const char *name, bool want4, bool w
 enum nm_dns_status nm_dns_parse_reply(const unsigned char *msg, size_t len, const char *qname,
 				      int qtype, unsigned id, struct nm_dns_answer *out);
 
+/* An answer as c-ares hands it over (matched to its query): the name in its
+ * question into asked, then nm_dns_parse_reply for qtype; exposed for the
+ * fuzz harness. */
+enum nm_dns_status nm_dns_read_answer(const unsigned char *abuf, size_t alen, int qtype,
+				      char *asked, size_t cap, struct nm_dns_answer *out);
+
 const char *nm_dns_status_name(enum nm_dns_status s);
 
 void nm_dns_addr_str(const struct nm_dns_addr *a, char *buf, size_t len);
