@@ -406,7 +406,8 @@ default_ttl = 42"
 		grep -q "payload: 192.0.2.65" "$BATS_TEST_TMPDIR/m$i"
 		grep -q "source: daemon" "$BATS_TEST_TMPDIR/m$i"
 	done
-	[ "$(grep -c '^udp A merge.slow.test ' "$T/slow.log")" -eq 1 ]
+	# One query (a resend of it keeps its id).
+	[ "$(grep '^udp A merge.slow.test ' "$T/slow.log" | awk '{print $5}' | sort -u | wc -l)" -eq 1 ]
 }
 
 @test "without the daemon the upcall resolves by itself" {
