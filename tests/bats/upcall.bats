@@ -513,6 +513,27 @@ default_ttl = 42"
 	wait "$client" || true
 }
 
+@test "SIGTERM: a request in flight that can end in 0.5 s still gets the daemon's answer" {
+	# The slow server answers in 300 ms; SIGTERM comes 100 ms into it.
+	daemon_start "$T/slow.conf"
+	local pid client t0 t1
+	pid=$(cat "$T/daemon.pid")
+	"$BUILD/daemon/nfsmigd" -c "$T/slow.conf" -D a:t$$.slow.test >"$BATS_TEST_TMPDIR/c.out" &
+	client=$!
+	sleep 0.1
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	wait "$client" || true
+	while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 3000)); do
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	((t1 - t0 < 1000))
+	# The name does not exist: the daemon's NXDOMAIN, not the upcall's own.
+	run cat "$BATS_TEST_TMPDIR/c.out"
+	assert_line "why: no such name"
+}
+
 @test "a client that is not root is refused by the daemon" {
 	# A directory a user can reach, so that only the daemon's SO_PEERCRED
 	# check stands between them (the socket is 0600: opened up on purpose).
