@@ -186,7 +186,17 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		return 1;
 	}
 	if (!o) {
-		/* Unusable command line or configuration: settle the key. */
+		/* Unusable command line or configuration: settle the key at
+		 * once, but other users' requests still go to their handler
+		 * (the default one): our broken file must not break them. */
+		struct nfsmigd_opts d = { 0 };
+
+		nm_conf_defaults(&d.conf);
+		arm_deadline(key, &d.conf);
+		if (nm_key_read_request(key, desc, sizeof(desc), callout, sizeof(callout), &err) ==
+			    0 &&
+		    nm_upcall_is_foreign(desc, callout))
+			return hand_off(&d, key, serial, desc, callout);
 		keyctl_assume_authority(key);
 		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 		return 1;

@@ -69,6 +69,7 @@ setup_file() {
 	mkdir -p "$T/slowlog" && mkfifo "$T/slowlog/upcalls.log"
 	conf "$T/slowlog.conf" "127.0.0.1#$DNSPORT"
 	sed -i "s|^state_dir = .*|state_dir = $T/slowlog|" "$T/slowlog.conf"
+	printf '[resolver]\nfrobnicate = 1\n' >"$T/broken.conf"
 	conf "$T/nohandler.conf" "127.0.0.1#$DNSPORT" "other_requests = /nonexistent/key.dns_resolver"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
@@ -76,6 +77,7 @@ setup_file() {
 		echo "create dns_resolver *.hung.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/hung.conf -k %k"
 		echo "create dns_resolver *.zero.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/zero.conf -k %k"
 		echo "create dns_resolver *.slowlog.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowlog.conf -k %k"
+		echo "create dns_resolver *.broken.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/broken.conf -k %k"
 		echo "create dns_resolver *.nohandler.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/nohandler.conf -k %k"
 	} >"$DROPIN"
 }
@@ -368,6 +370,20 @@ default_ttl = 42"
 	assert_line "handler: /sbin/key.dns_resolver"
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D v4.nfsmig.test "ipv4 frobnicate"
 	assert_line "status: not served"
+}
+
+@test "a broken configuration: our requests negated at once, others still handed on" {
+	[ -x /sbin/key.dns_resolver ] || skip "keyutils' key.dns_resolver is not installed"
+	run kreq x.broken.nfsmig.test
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Required key not available"
+	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
+	((t <= 1))
+	run kreq "afsdb:$(printf 'a%.0s' {1..64}).broken.nfsmig.test" "srv=1"
+	assert_line "rc=1"
+	# key.dns_resolver's 60 s rejection, not our 1 s negation.
+	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
+	((t >= 50 && t <= 60))
 }
 
 @test "without key.dns_resolver, other requests are rejected (EOPNOTSUPP)" {
