@@ -33,6 +33,14 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+/* Letters, digits and '_' stay in a record's name: ASCII, whatever the
+ * locale (isalnum follows LC_CTYPE, and a Latin-1 one would keep 0xE9). */
+static bool name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
 int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
 {
 	char stem[STEM_MAX + 4];
@@ -55,7 +63,7 @@ int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *
 		}
 		if (*p == '/')
 			stem[n++] = '-';
-		else if (isalnum(*p) || *p == '_')
+		else if (name_char(*p))
 			stem[n++] = (char)*p;
 		else
 			n += (size_t)sprintf(stem + n, "%%%02X", *p);

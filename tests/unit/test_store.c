@@ -1,6 +1,8 @@
 /* The state store: round trip, torn writes, truncated and corrupt records,
  * a newer writer's keys, symlinks, setting aside, a full disk. */
+#include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,6 +477,32 @@ static void test_update(struct unit *u, const char *dir)
 		   up.aside);
 }
 
+/* A record's name does not depend on the locale: a Latin-1 LC_CTYPE (as
+ * readline sets it from the environment) takes 0xE9 for a letter. */
+static void test_name_locale(struct unit *u, const char *base)
+{
+	char cmd[700], locdir[600], c_name[256], l_name[256];
+	const char *mp = "/mnt/caf\xe9";
+
+	snprintf(locdir, sizeof(locdir), "%s/locale", base);
+	snprintf(cmd, sizeof(cmd),
+		 "localedef -i de_DE -f ISO-8859-1 '%s/de_DE.ISO-8859-1' 2>/dev/null", locdir);
+	nm_store_name(mp, c_name, sizeof(c_name), NULL);
+	mkdir(locdir, 0700);
+	if (system(cmd) != 0 || setenv("LOCPATH", locdir, 1) != 0 ||
+	    !setlocale(LC_CTYPE, "de_DE.ISO-8859-1") || !isalnum(0xe9)) {
+		printf("ok %d - store: name in a Latin-1 locale # SKIP no such locale\n", ++u->n);
+		setlocale(LC_CTYPE, "C");
+		return;
+	}
+	nm_store_name(mp, l_name, sizeof(l_name), NULL);
+	setlocale(LC_CTYPE, "C");
+	unsetenv("LOCPATH");
+	UNIT_CHECK(u, strcmp(c_name, l_name) == 0 && strcmp(l_name, "-mnt-caf%E9.state") == 0,
+		   "store: a record's name is the same in a Latin-1 locale (%s, %s)", c_name,
+		   l_name);
+}
+
 /* A writer that keeps the lock (stopped, a hung disk): the next one waits
  * up to its deadline, then says so; it never waits for good. */
 static void test_lock_held(struct unit *u, const char *dir)
@@ -632,6 +660,7 @@ int main(void)
 	test_store(&u, base);
 	test_long_names(&u, base);
 	test_update(&u, base);
+	test_name_locale(&u, base);
 	test_lock_held(&u, base);
 	test_concurrent(&u, base);
 	test_full_disk(&u, base);
