@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@
 
 /* A record's name is at most NM_STORE_NAME_MAX bytes, so its temporary
  * (".NAME.tmp"), lock (".NAME.lock") and set-aside ("NAME.corrupt-TIME-N")
- * names stay within NAME_MAX (255). */
+ * names stay within NAME_MAX (255): a mount point whose encoding is longer
+ * than STEM_MAX (194 bytes, so the name would exceed 200) is hashed. */
 #define STEM_MAX  (NM_STORE_NAME_MAX - 6) /* the encoding before ".state" */
 #define STEM_HEAD (STEM_MAX - 17)	  /* kept of a longer one, then "~" hash */
 
@@ -41,37 +43,53 @@ static bool name_char(unsigned char c)
 	       c == '_';
 }
 
-int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
+/* A mount point's record name, and (old) the name the first versions gave
+ * it when that differs: the whole encoding, kept up to 238 bytes before
+ * ".state" (old[0] is '\0' when there is none). */
+static int store_names(const char *mountpoint, char *buf, size_t cap, char *old, size_t oldcap,
+		       struct nm_err *err)
 {
-	char stem[STEM_MAX + 4];
+	char stem[NAME_MAX + 1];
 	size_t n = 0, head = 0;
 
+	if (old && oldcap)
+		old[0] = '\0';
 	if (!mountpoint || mountpoint[0] != '/')
 		return nm_err_set(err, -EINVAL, "'%s' is not an absolute mount point",
 				  mountpoint ? mountpoint : "");
 	if (cap < NM_STORE_NAME_MAX + 1)
 		return nm_err_set(err, -ENAMETOOLONG, "no room for a record name");
-	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX. */
+	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX.
+	 * n counts the whole encoding; stem keeps what fits of it. */
 	for (const unsigned char *p = (const unsigned char *)mountpoint; *p; p++) {
-		if (n + 3 > STEM_MAX) {
-			/* Too long for a file name: a head, cut between two
-			 * characters, then '~' (never in the encoding) and a
-			 * hash of the whole mount point. */
-			snprintf(buf, cap, "%.*s~%016" PRIx64 ".state", (int)head, stem,
-				 fnv1a(mountpoint));
-			return 0;
-		}
+		char piece[4];
+		size_t k;
+
 		if (*p == '/')
-			stem[n++] = '-';
+			k = (size_t)snprintf(piece, sizeof(piece), "-");
 		else if (name_char(*p))
-			stem[n++] = (char)*p;
+			k = (size_t)snprintf(piece, sizeof(piece), "%c", *p);
 		else
-			n += (size_t)sprintf(stem + n, "%%%02X", *p);
+			k = (size_t)snprintf(piece, sizeof(piece), "%%%02X", *p);
+		if (n + k < sizeof(stem))
+			memcpy(stem + n, piece, k);
+		n += k;
 		if (n <= STEM_HEAD)
-			head = n;
+			head = n; /* cut between two characters */
 	}
-	snprintf(buf, cap, "%.*s.state", (int)n, stem);
+	if (n <= STEM_MAX) {
+		snprintf(buf, cap, "%.*s.state", (int)n, stem);
+		return 0;
+	}
+	/* Too long for a file name: a head, then '~' (never in the
+	 * encoding) and a hash of the whole mount point. */
+	snprintf(buf, cap, "%.*s~%016" PRIx64 ".state", (int)head, stem, fnv1a(mountpoint));
 	return 0;
+}
+
+int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
+{
+	return store_names(mountpoint, buf, cap, NULL, 0, err);
 }
 
 /* --- encoding -------------------------------------------------------------- */

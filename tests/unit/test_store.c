@@ -316,6 +316,24 @@ static void test_long_names(struct unit *u, const char *dir)
 	UNIT_CHECK(u, strcmp(n1, n2) == 0, "store: and always the same one");
 	UNIT_CHECK(u, nm_store_name(mp1, n1, 100, &err) == -ENAMETOOLONG,
 		   "store: a buffer too small for a name is refused");
+	/* The boundary: an encoding of 194 bytes is kept whole (a name of
+	 * 200), one of 195 is hashed; a mount point whose last character
+	 * takes one byte is not hashed for the three another would take. */
+	char edge[200];
+
+	memset(edge, 'e', sizeof(edge));
+	edge[0] = '/';
+	edge[194] = '\0';
+	UNIT_CHECK(u,
+		   nm_store_name(edge, n1, sizeof(n1), &err) == 0 && strlen(n1) == 200 &&
+			   !strchr(n1, '~'),
+		   "store: a name of 200 bytes is kept whole (%zu)", strlen(n1));
+	edge[194] = 'e';
+	edge[195] = '\0';
+	UNIT_CHECK(u,
+		   nm_store_name(edge, n1, sizeof(n1), &err) == 0 && strlen(n1) <= 200 &&
+			   strchr(n1, '~'),
+		   "store: one of 201 bytes is hashed (%zu)", strlen(n1));
 	const char *mps[] = { mp1, mp2, mp3 };
 
 	nm_err_clear(&err);
