@@ -22,17 +22,29 @@
  * names stay within NAME_MAX (255): a mount point whose encoding is longer
  * than STEM_MAX (194 bytes, so the name would exceed 200) is hashed. */
 #define STEM_MAX  (NM_STORE_NAME_MAX - 6) /* the encoding before ".state" */
-#define STEM_HEAD (STEM_MAX - 17)	  /* kept of a longer one, then "~" hash */
+#define STEM_HEAD (STEM_MAX - 33)	  /* kept of a longer one, then "~" hash */
 
-/* FNV-1a, 64 bits: names a long mount point's record.  Not a secret, and a
- * collision is caught by load (the record names its own mount point). */
-static uint64_t fnv1a(const char *s)
+/* A long mount point's record is named by two 64-bit hashes of it, 128
+ * bits: FNV-1a 64, and Bernstein's djb2 (h * 33 ^ c) in 64 bits finished
+ * with the splitmix64 mixer.  Not a secret (mount points are root's to
+ * choose): two mount points are not expected to share a name, and if a
+ * record under a name is another mount point's (a collision, a renamed
+ * file) it is -ENOTUNIQ and left where it is, never set aside. */
+static void hash128(const char *s, uint64_t *h1, uint64_t *h2)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t a = 14695981039346656037ULL, b = 5381;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		a = (a ^ *p) * 1099511628211ULL;
+		b = (b * 33) ^ *p;
+	}
+	b ^= b >> 30;
+	b *= 0xbf58476d1ce4e5b9ULL;
+	b ^= b >> 27;
+	b *= 0x94d049bb133111ebULL;
+	b ^= b >> 31;
+	*h1 = a;
+	*h2 = b;
 }
 
 /* Letters, digits and '_' stay in a record's name: ASCII, whatever the
@@ -83,7 +95,10 @@ static int store_names(const char *mountpoint, char *buf, size_t cap, char *old,
 	}
 	/* Too long for a file name: a head, then '~' (never in the
 	 * encoding) and a hash of the whole mount point. */
-	snprintf(buf, cap, "%.*s~%016" PRIx64 ".state", (int)head, stem, fnv1a(mountpoint));
+	uint64_t h1, h2;
+
+	hash128(mountpoint, &h1, &h2);
+	snprintf(buf, cap, "%.*s~%016" PRIx64 "%016" PRIx64 ".state", (int)head, stem, h1, h2);
 	return 0;
 }
 
@@ -591,9 +606,14 @@ static int load_at(const char *dir, int dfd, const char *name, const char *mount
 	if (rc < 0)
 		return nm_err_prefix(err, "%s/%s", dir, name);
 	if (strcmp(r->mountpoint, mountpoint) != 0) {
+		/* A good record, of another mount point: not corrupt, and not
+		 * to be set aside or replaced for this one. */
+		rc = nm_err_set(err, -ENOTUNIQ,
+				"%s/%s is the record of another mount point, %s (a name collision "
+				"or a renamed file): left as it is, move it away to register %s",
+				dir, name, r->mountpoint, mountpoint);
 		nm_record_free(r);
-		return nm_err_set(err, -EBADMSG, "%s/%s is the record of another mount point", dir,
-				  name);
+		return rc;
 	}
 	return 0;
 }

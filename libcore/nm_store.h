@@ -82,7 +82,10 @@ int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *
 
 int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err);
 
-/* -ENOENT when there is no record; -EBADMSG when it cannot be read. */
+/* -ENOENT when there is no record; -EBADMSG when it cannot be read;
+ * -ENOTUNIQ when the file under its name is a good record of another
+ * mount point (a name collision, a renamed file): that one is never set
+ * aside or replaced by nm_store_update. */
 int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err);
 
 /* Rename a record that cannot be read to NAME.corrupt-TIME (or
@@ -99,7 +102,8 @@ enum {
 struct nm_store_update {
 	unsigned flags;	   /* in: NM_STORE_* */
 	int lock_ms;	   /* in: the longest wait for the lock; 0: NM_STORE_LOCK_MS */
-	int found;	   /* out: 0 (a record), -ENOENT (none), -EBADMSG (corrupt) */
+	int found;	   /* out: 0 (a record), -ENOENT (none), -EBADMSG (corrupt),
+			    * -ENOTUNIQ (another mount point's: an error) */
 	struct nm_err why; /* out: why the record could not be read */
 	char aside[NM_STORE_NAME_MAX + 48]; /* out: the name a corrupt one took */
 };

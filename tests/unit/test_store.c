@@ -281,6 +281,29 @@ static void test_store(struct unit *u, const char *dir)
 	nm_record_free(&a);
 }
 
+struct add_arg {
+	const char *from, *to;
+	int calls;
+};
+
+static int add_move_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
+		       struct nm_err *err)
+{
+	struct add_arg *x = arg;
+
+	(void)up;
+	x->calls++;
+	if (!x->to)
+		return 1;
+	if (strcmp(x->to, "fail") == 0)
+		return nm_err_set(err, -EIO, "refused by the callback");
+	if (!r->mountpoint) {
+		r->mountpoint = strdup(odd_mount);
+		r->source = strdup("srv:/new");
+	}
+	return nm_record_add_move(r, 1, x->from, x->to) < 0 ? -E2BIG : 0;
+}
+
 /* Long mount points: every name the store makes fits in NAME_MAX, the
  * same mount point always gets the same name, two get two. */
 static void test_long_names(struct unit *u, const char *dir)
@@ -370,32 +393,24 @@ static void test_long_names(struct unit *u, const char *dir)
 	nm_store_name(mp2, n2, sizeof(n2), &err);
 	snprintf(other, sizeof(other), "%s/%s", dir, n2);
 	UNIT_CHECK(u,
-		   rename(other, path) == 0 && nm_store_load(dir, mp1, &b, &err) == -EBADMSG &&
+		   rename(other, path) == 0 && nm_store_load(dir, mp1, &b, &err) == -ENOTUNIQ &&
 			   strstr(err.msg, "another mount point"),
 		   "store: a record under another's name is refused: %s", err.msg);
-}
+	/* And it is not corrupt: an update that would set a corrupt one
+	 * aside leaves it where it is, as it is. */
+	struct nm_store_update up = { .flags = NM_STORE_CREATE | NM_STORE_SET_ASIDE };
+	struct add_arg x = { "a", "b", 0 };
+	struct stat st1, st2;
 
-struct add_arg {
-	const char *from, *to;
-	int calls;
-};
+	stat(path, &st1);
+	int rc = nm_store_update(dir, mp1, &up, add_move_cb, &x, &err);
 
-static int add_move_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
-		       struct nm_err *err)
-{
-	struct add_arg *x = arg;
-
-	(void)up;
-	x->calls++;
-	if (!x->to)
-		return 1;
-	if (strcmp(x->to, "fail") == 0)
-		return nm_err_set(err, -EIO, "refused by the callback");
-	if (!r->mountpoint) {
-		r->mountpoint = strdup(odd_mount);
-		r->source = strdup("srv:/new");
-	}
-	return nm_record_add_move(r, 1, x->from, x->to) < 0 ? -E2BIG : 0;
+	UNIT_CHECK(u,
+		   rc == -ENOTUNIQ && up.found == -ENOTUNIQ && up.aside[0] == '\0' &&
+			   x.calls == 0 && stat(path, &st2) == 0 && st1.st_ino == st2.st_ino &&
+			   st1.st_mtime == st2.st_mtime && nm_store_load(dir, mp2, &b, &err) < 0,
+		   "store: a record of another mount point is never set aside (%d): %s", rc,
+		   err.msg);
 }
 
 static int wrong_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
