@@ -56,8 +56,8 @@ static bool name_char(unsigned char c)
 }
 
 /* A mount point's record name, and (old) the name the first versions gave
- * it when that differs: the whole encoding, kept up to 238 bytes before
- * ".state" (old[0] is '\0' when there is none). */
+ * a long one, the whole encoding and ".state", when that is another name
+ * a file system can hold (old[0] is '\0' when there is none). */
 static int store_names(const char *mountpoint, char *buf, size_t cap, char *old, size_t oldcap,
 		       struct nm_err *err)
 {
@@ -93,6 +93,8 @@ static int store_names(const char *mountpoint, char *buf, size_t cap, char *old,
 		snprintf(buf, cap, "%.*s.state", (int)n, stem);
 		return 0;
 	}
+	if (old && n + 6 <= NAME_MAX && n + 7 <= oldcap)
+		snprintf(old, oldcap, "%.*s.state", (int)n, stem);
 	/* Too long for a file name: a head, then '~' (never in the
 	 * encoding) and a hash of the whole mount point. */
 	uint64_t h1, h2;
@@ -453,6 +455,7 @@ struct held {
 	const char *dir;
 	int dfd, lfd;
 	char name[NM_STORE_NAME_MAX + 1];
+	char old[NAME_MAX + 1]; /* the name the first versions gave it, or "" */
 };
 
 /* Wait for the lock at most lock_ms (0: NM_STORE_LOCK_MS): a writer holds
@@ -473,6 +476,27 @@ static int take_lock(int fd, int lock_ms)
 	}
 }
 
+/* Under the lock: a record the first versions saved under its whole
+ * encoded name (a long mount point, now hashed) takes its new name, so
+ * it is read and written as the one record it is. */
+static int take_old_name(struct held *h, struct nm_err *err)
+{
+	struct stat st;
+
+	if (!h->old[0] || fstatat(h->dfd, h->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return 0; /* none, or the new name is there: it is the record */
+	if (renameat(h->dfd, h->old, h->dfd, h->name) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return nm_err_set(err, -errno, "%s/%s: cannot rename it to %s: %s", h->dir, h->old,
+				  h->name, strerror(errno));
+	}
+	if (fsync(h->dfd) < 0)
+		return nm_err_set(err, -errno, "%s: fsync: %s", h->dir, strerror(errno));
+	return 0;
+}
+
 static int lock_record(const char *dir, const char *mountpoint, int lock_ms, struct held *h,
 		       struct nm_err *err)
 {
@@ -482,7 +506,7 @@ static int lock_record(const char *dir, const char *mountpoint, int lock_ms, str
 
 	h->dir = dir;
 	h->dfd = h->lfd = -1;
-	rc = nm_store_name(mountpoint, h->name, sizeof(h->name), err);
+	rc = store_names(mountpoint, h->name, sizeof(h->name), h->old, sizeof(h->old), err);
 	if (rc < 0)
 		return rc;
 	h->dfd = open_dir(dir, err);
@@ -508,6 +532,9 @@ static int lock_record(const char *dir, const char *mountpoint, int lock_ms, str
 		nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
 		goto fail;
 	}
+	rc = take_old_name(h, err);
+	if (rc < 0)
+		goto fail;
 	return 0;
 fail:
 	if (h->lfd >= 0)
@@ -662,17 +689,29 @@ int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err
 
 int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
 {
-	char name[NM_STORE_NAME_MAX + 1];
+	char name[NM_STORE_NAME_MAX + 1], old[NAME_MAX + 1];
 	int dfd, rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = nm_store_name(mountpoint, name, sizeof(name), err);
+	rc = store_names(mountpoint, name, sizeof(name), old, sizeof(old), err);
 	if (rc < 0)
 		return rc;
 	dfd = open_dir(dir, err);
 	if (dfd < 0)
 		return dfd;
 	rc = load_at(dir, dfd, name, mountpoint, r, err);
+	if (rc == -ENOENT && old[0]) {
+		/* Saved by a first version: read where it is (a reader takes
+		 * no lock; the next writer renames it). */
+		struct nm_err e2 = { 0 };
+		int rc2 = load_at(dir, dfd, old, mountpoint, r, &e2);
+
+		if (rc2 != -ENOENT) {
+			rc = rc2;
+			if (err)
+				*err = e2;
+		}
+	}
 	close(dfd);
 	return rc;
 }

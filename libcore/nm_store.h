@@ -39,7 +39,9 @@
 #define NM_STORE_FH_MAX	     128
 /* A record's file name is at most this long: its temporary, lock and
  * set-aside names stay within NAME_MAX (255).  A mount point whose name
- * would be longer gets a head of it and a hash of the whole. */
+ * would be longer gets a head of it, '~' and a 128-bit hash of the whole.
+ * A record the first versions saved under the whole encoded name (up to
+ * NAME_MAX) is still read there, and the next writer renames it. */
 #define NM_STORE_NAME_MAX 200
 /* How long a writer waits for a record's lock, at most. */
 #define NM_STORE_LOCK_MS 10000

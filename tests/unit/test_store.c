@@ -304,6 +304,42 @@ static int add_move_cb(struct nm_record *r, const struct nm_store_update *up, vo
 	return nm_record_add_move(r, 1, x->from, x->to) < 0 ? -E2BIG : 0;
 }
 
+/* A record the first versions saved under the whole encoded name of a
+ * long mount point (stems up to 238 bytes, now hashed from 195): still
+ * found, and the first writer gives it its new name. */
+static void test_old_name(struct unit *u, const char *dir)
+{
+	char mp[240], oldp[600], newp[600], name[256];
+	struct nm_record b;
+	struct nm_err err = { 0 };
+	struct add_arg x = { "a", "b", 0 };
+	struct stat st;
+
+	mp[0] = '/';
+	memset(mp + 1, 'o', 229);
+	mp[230] = '\0';
+	snprintf(oldp, sizeof(oldp), "%s/-%.*s.state", dir, 229, mp + 1);
+	nm_store_name(mp, name, sizeof(name), &err);
+	snprintf(newp, sizeof(newp), "%s/%s", dir, name);
+	FILE *f = fopen(oldp, "w");
+
+	fprintf(f, "nfsmig-state 1\nmountpoint=%s\nsource=s:/x\nend\n", mp);
+	fclose(f);
+	UNIT_CHECK(u,
+		   nm_store_load(dir, mp, &b, &err) == 0 && strcmp(b.source, "s:/x") == 0 &&
+			   strchr(name, '~'),
+		   "store: a record under the first versions' long name is found (%s)", err.msg);
+	nm_record_free(&b);
+	UNIT_CHECK(u,
+		   nm_store_update(dir, mp, NULL, add_move_cb, &x, &err) == 0 &&
+			   stat(oldp, &st) < 0 && errno == ENOENT && stat(newp, &st) == 0 &&
+			   nm_store_load(dir, mp, &b, &err) == 0 && b.nmoves == 1 &&
+			   strcmp(b.source, "s:/x") == 0,
+		   "store: the first writer renames it to its new name, the move added (%s)",
+		   err.msg);
+	nm_record_free(&b);
+}
+
 /* Long mount points: every name the store makes fits in NAME_MAX, the
  * same mount point always gets the same name, two get two. */
 static void test_long_names(struct unit *u, const char *dir)
@@ -692,6 +728,7 @@ int main(void)
 	}
 	test_store(&u, base);
 	test_long_names(&u, base);
+	test_old_name(&u, base);
 	test_update(&u, base);
 	test_name_locale(&u, base);
 	test_lock_held(&u, base);
