@@ -82,6 +82,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	struct nm_store_update u = { 0 };
 	struct nm_record rec;
 	struct nm_err err = { 0 };
+	unsigned dropped = 0;
 	int rc;
 
 	rc = nm_reg_check(o->state_dir, m, o->force, &err);
@@ -89,11 +90,16 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 		fprintf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
-	rc = nm_reg_query(m, o->timeout_ms, &rec, &err);
+	rc = nm_reg_query(m, o->timeout_ms, &rec, &dropped, &err);
 	if (rc < 0) {
 		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		return rc;
 	}
+	if (dropped)
+		fprintf(stderr,
+			"nfsmig: note: %s: its server lists more locations than a record keeps: "
+			"%zu kept, %u left out\n",
+			m->target, rec.nlocations, dropped);
 	rc = nm_reg_save(o->state_dir, &rec, o->force, &u, &err);
 	if (u.found == -EBADMSG && u.aside[0])
 		fprintf(stderr, "nfsmig: the record of %s could not be read (%s): kept as %s/%s\n",

@@ -111,11 +111,25 @@ int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *
 
 /* --- encoding -------------------------------------------------------------- */
 
+static bool put_raw(unsigned char c)
+{
+	return c > ' ' && c <= '~' && c != '%';
+}
+
+size_t nm_record_location_bytes(const char *loc)
+{
+	size_t n = sizeof("location=\n") - 1;
+
+	for (const unsigned char *p = (const unsigned char *)loc; *p; p++)
+		n += put_raw(*p) ? 1 : 3;
+	return n;
+}
+
 static void put_value(FILE *f, const char *key, const char *v)
 {
 	fprintf(f, "%s=", key);
 	for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
-		if (*p <= ' ' || *p > '~' || *p == '%')
+		if (!put_raw(*p))
 			fprintf(f, "%%%02X", *p);
 		else
 			fputc(*p, f);
@@ -565,6 +579,14 @@ static int save_held(struct held *h, const struct nm_record *r, struct nm_err *e
 	text = format_record(r, &len);
 	if (!text)
 		return nm_err_set(err, -ENOMEM, "out of memory");
+	if (len > NM_STORE_MAX_BYTES) {
+		/* It would be written but never read back. */
+		rc = nm_err_set(err, -EFBIG,
+				"the record of %s would take %zu bytes, more than the %d a record "
+				"may: not saved (%zu locations, %zu moves)",
+				r->mountpoint, len, NM_STORE_MAX_BYTES, r->nlocations, r->nmoves);
+		goto out;
+	}
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
 	if (unlinkat(h->dfd, tmp, 0) < 0 && errno != ENOENT) {
 		rc = nm_err_set(err, -errno, "%s/%s: %s", h->dir, tmp, strerror(errno));

@@ -36,7 +36,11 @@
 #define NM_STORE_DEFAULT_DIR "/var/lib/nfsmig"
 #define NM_STORE_MAX_BYTES   (256 * 1024) /* a record larger is corrupt */
 #define NM_STORE_MAX_LIST    256	  /* locations, moves */
-#define NM_STORE_FH_MAX	     128
+/* The most of a record its locations may take (as written, encoded): the
+ * rest of the record has room left, so a record that keeps its locations
+ * within it saves.  nm_record_location_bytes() says what one takes. */
+#define NM_STORE_LOCATION_BYTES (128 * 1024)
+#define NM_STORE_FH_MAX		128
 /* A record's file name is at most this long: its temporary, lock and
  * set-aside names stay within NAME_MAX (255).  A mount point whose name
  * would be longer gets a head of it, '~' and a 128-bit hash of the whole.
@@ -82,6 +86,8 @@ struct nm_record {
  * NM_STORE_NAME_MAX + 1. */
 int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err);
 
+/* -EFBIG for a record larger than NM_STORE_MAX_BYTES written out (it
+ * would never load): nothing is written, the old record stays. */
 int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err);
 
 /* -ENOENT when there is no record; -EBADMSG when it cannot be read;
@@ -126,6 +132,9 @@ int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_
 /* Add to a record's lists (copies the strings).  A move's servers are
  * words: empty ones are -EINVAL, ones with a space -E2BIG. */
 int nm_record_add_location(struct nm_record *r, const char *loc);
+/* The bytes a location takes in a record as written ("location=", the
+ * value percent-encoded, the newline). */
+size_t nm_record_location_bytes(const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
 
 /* Whether server (the kernel's addr= now) is another than the one at

@@ -684,6 +684,31 @@ static void test_concurrent(struct unit *u, const char *dir)
 	nm_record_free(&a);
 }
 
+/* A record that would be written larger than a record may be (a server's
+ * long locations, each byte taking three): refused at save, the old
+ * record kept, rather than saved and never loaded again. */
+static void test_too_big(struct unit *u, const char *dir)
+{
+	struct nm_record a, b, big;
+	struct nm_err err = { 0 };
+	char loc[1001];
+
+	sample(&a);
+	nm_store_save(dir, &a, &err);
+	sample(&big);
+	memset(loc, '%', sizeof(loc) - 1);
+	loc[sizeof(loc) - 1] = '\0';
+	for (int i = 0; i < 100; i++)
+		nm_record_add_location(&big, loc);
+	UNIT_CHECK(u,
+		   nm_store_save(dir, &big, &err) == -EFBIG && strstr(err.msg, "more than") &&
+			   nm_store_load(dir, odd_mount, &b, &err) == 0 && same(&a, &b),
+		   "store: a record too large to load is not saved, the old one kept: %s", err.msg);
+	nm_record_free(&b);
+	nm_record_free(&a);
+	nm_record_free(&big);
+}
+
 /* A full disk: a tiny tmpfs (root only; reported as skipped otherwise). */
 static void test_full_disk(struct unit *u, const char *base)
 {
@@ -733,6 +758,7 @@ int main(void)
 	test_name_locale(&u, base);
 	test_lock_held(&u, base);
 	test_concurrent(&u, base);
+	test_too_big(&u, base);
 	test_full_disk(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
