@@ -569,7 +569,14 @@ static void unlock_record(struct held *h)
 
 /* Write r over the held record.  The temporary name is fixed: under the
  * lock, one left there is a dead writer's, and is replaced. */
-static int save_held(struct held *h, const struct nm_record *r, struct nm_err *err)
+static int aside_held(struct held *h, bool keep, char *aside, size_t cap, struct nm_err *err);
+
+/* With aside (a corrupt record there): the new record is written and
+ * fsync'd first, then the corrupt one linked to its set-aside name, then
+ * the new one renamed over it, so a failed write (a full disk) leaves the
+ * corrupt record where it was rather than no record at all. */
+static int save_held(struct held *h, const struct nm_record *r, char *aside, size_t asidecap,
+		     struct nm_err *err)
 {
 	char tmp[NM_STORE_NAME_MAX + 8];
 	char *text;
@@ -602,6 +609,13 @@ static int save_held(struct held *h, const struct nm_record *r, struct nm_err *e
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
+	if (rc == 0 && aside) {
+		rc = aside_held(h, true, aside, asidecap, err);
+		if (rc < 0) {
+			unlinkat(h->dfd, tmp, 0);
+			goto out;
+		}
+	}
 	if (rc == 0 && renameat(h->dfd, tmp, h->dfd, h->name) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -668,8 +682,9 @@ static int load_at(const char *dir, int dfd, const char *name, const char *mount
 }
 
 /* Rename the held record to NAME.corrupt-TIME (-N when that is taken: an
- * earlier one is never replaced). */
-static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *err)
+ * earlier one is never replaced); with keep, link it there instead, the
+ * record staying under its name until a new one is renamed over it. */
+static int aside_held(struct held *h, bool keep, char *aside, size_t cap, struct nm_err *err)
 {
 	char nm[NM_STORE_NAME_MAX + 48];
 	long long now = (long long)time(NULL);
@@ -679,9 +694,14 @@ static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *er
 			snprintf(nm, sizeof(nm), "%s.corrupt-%lld", h->name, now);
 		else
 			snprintf(nm, sizeof(nm), "%s.corrupt-%lld-%d", h->name, now, k);
-		int ok = renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
+		int ok = keep ? linkat(h->dfd, h->name, h->dfd, nm, 0) == 0
+			      : renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
 
-		if (!ok && errno == EINVAL) /* a file system without it: link, unlink */
+		if (!ok && keep && (errno == EPERM || errno == EOPNOTSUPP))
+			/* A file system without hard links: renamed, the
+			 * new record right behind it. */
+			ok = renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
+		else if (!ok && !keep && errno == EINVAL) /* without it: link, unlink */
 			ok = linkat(h->dfd, h->name, h->dfd, nm, 0) == 0 &&
 			     unlinkat(h->dfd, h->name, 0) == 0;
 		if (ok) {
@@ -704,7 +724,7 @@ int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err
 
 	if (rc < 0)
 		return rc;
-	rc = save_held(&h, r, err);
+	rc = save_held(&h, r, NULL, 0, err);
 	unlock_record(&h);
 	return rc;
 }
@@ -745,7 +765,7 @@ int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *e
 
 	if (rc < 0)
 		return rc;
-	rc = aside_held(&h, NULL, 0, err);
+	rc = aside_held(&h, false, NULL, 0, err);
 	unlock_record(&h);
 	return rc;
 }
@@ -786,10 +806,9 @@ int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_upd
 					"the record of %s lacks its source or names another "
 					"mount point",
 					mountpoint);
-		if (rc == 0 && u->found == -EBADMSG)
-			rc = aside_held(&h, u->aside, sizeof(u->aside), err);
 		if (rc == 0)
-			rc = save_held(&h, &r, err);
+			rc = save_held(&h, &r, u->found == -EBADMSG ? u->aside : NULL,
+				       sizeof(u->aside), err);
 	}
 	nm_record_free(&r);
 out:

@@ -105,7 +105,9 @@ int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *e
 enum {
 	NM_STORE_CREATE = 1,	/* no record: fn gets an empty one to fill */
 	NM_STORE_SET_ASIDE = 2, /* a corrupt record: fn gets an empty one; when
-				 * fn saves, the corrupt one is set aside */
+				 * fn saves, the corrupt one is set aside once
+				 * the new one is written (a failed write leaves
+				 * it where it was) */
 };
 struct nm_store_update {
 	unsigned flags;	   /* in: NM_STORE_* */

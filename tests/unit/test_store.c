@@ -709,6 +709,15 @@ static void test_too_big(struct unit *u, const char *dir)
 	nm_record_free(&big);
 }
 
+/* Fills an empty record with a copy of arg. */
+static int big_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
+		  struct nm_err *err)
+{
+	(void)up;
+	nm_record_free(r);
+	return nm_record_copy(r, arg) < 0 ? nm_err_set(err, -ENOMEM, "out of memory") : 0;
+}
+
 /* A full disk: a tiny tmpfs (root only; reported as skipped otherwise). */
 static void test_full_disk(struct unit *u, const char *base)
 {
@@ -735,6 +744,30 @@ static void test_full_disk(struct unit *u, const char *base)
 	UNIT_CHECK(u, nm_store_load(dir, odd_mount, &b, &err) == 0 && same(&a, &b),
 		   "store: and the old record is intact");
 	nm_record_free(&b);
+	/* A corrupt record to set aside, and a new one that does not fit:
+	 * the corrupt one stays where it was, nothing set aside. */
+	char path[800], name[256];
+
+	nm_store_name(odd_mount, name, sizeof(name), &err);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	fputs("garbage\n", f);
+	fclose(f);
+	struct nm_store_update up = { .flags = NM_STORE_SET_ASIDE };
+	int rc = nm_store_update(dir, odd_mount, &up, big_cb, &big, &err);
+	size_t len;
+	char *text = read_file(path, &len);
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q corrupt", dir);
+	UNIT_CHECK(u,
+		   rc == -ENOSPC && up.found == -EBADMSG && len == 8 &&
+			   memcmp(text, "garbage\n", 8) == 0 && system(cmd) != 0,
+		   "store: a corrupt record whose replacement does not fit stays where it was (%d, "
+		   "%zu bytes): %s",
+		   rc, len, err.msg);
+	free(text);
 	nm_record_free(&a);
 	nm_record_free(&big);
 	umount(dir);
