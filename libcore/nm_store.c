@@ -475,10 +475,8 @@ struct held {
 /* Wait for the lock at most lock_ms (0: NM_STORE_LOCK_MS): a writer holds
  * it for milliseconds, so one that keeps it (stopped, or on a hung disk)
  * is an error, not a wait without end. */
-static int take_lock(int fd, int lock_ms)
+static int take_lock(int fd, int64_t until)
 {
-	int64_t until = nm_time_ms() + (lock_ms > 0 ? lock_ms : NM_STORE_LOCK_MS);
-
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
@@ -515,6 +513,7 @@ static int lock_record(const char *dir, const char *mountpoint, int lock_ms, str
 		       struct nm_err *err)
 {
 	char lname[NM_STORE_NAME_MAX + 8];
+	int64_t until = nm_time_ms() + (lock_ms > 0 ? lock_ms : NM_STORE_LOCK_MS);
 	struct stat st;
 	int rc;
 
@@ -527,24 +526,39 @@ static int lock_record(const char *dir, const char *mountpoint, int lock_ms, str
 	if (h->dfd < 0)
 		return h->dfd;
 	snprintf(lname, sizeof(lname), ".%s.lock", h->name);
-	h->lfd = openat(h->dfd, lname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (h->lfd < 0) {
-		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, lname, strerror(errno));
-		goto fail;
-	}
-	if (fstat(h->lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
-		goto fail;
-	}
-	rc = take_lock(h->lfd, lock_ms);
-	if (rc == -EAGAIN) {
-		nm_err_set(err, rc, "%s/%s: another writer holds the record of %s", dir, lname,
-			   mountpoint);
-		goto fail;
-	}
-	if (rc < 0) {
-		nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
-		goto fail;
+	for (;;) {
+		struct stat now;
+
+		/* Read-only is enough for flock; O_NONBLOCK: a FIFO put there
+		 * does not hold the open. */
+		h->lfd = openat(h->dfd, lname,
+				O_RDONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (h->lfd < 0) {
+			rc = nm_err_set(err, -errno, "%s/%s: %s", dir, lname, strerror(errno));
+			goto fail;
+		}
+		if (fstat(h->lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
+			goto fail;
+		}
+		rc = take_lock(h->lfd, until);
+		if (rc == -EAGAIN) {
+			nm_err_set(err, rc, "%s/%s: another writer holds the record of %s", dir,
+				   lname, mountpoint);
+			goto fail;
+		}
+		if (rc < 0) {
+			nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
+			goto fail;
+		}
+		/* The lock is on the file the name holds now: one removed (or
+		 * replaced) while this writer waited is a lock no other
+		 * writer takes, so it tries the one there now. */
+		if (fstatat(h->dfd, lname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+			break;
+		close(h->lfd);
+		h->lfd = -1;
 	}
 	rc = take_old_name(h, err);
 	if (rc < 0)

@@ -613,6 +613,85 @@ static void test_lock_held(struct unit *u, const char *dir)
 		   err.msg);
 }
 
+/* The lock file removed while a writer waits for it, and a new one taken
+ * by a later writer: the waiting writer must not take the removed one's
+ * lock and write beside the later one.  A FIFO in its place is refused,
+ * not waited on. */
+static void test_lock_replaced(struct unit *u, const char *dir)
+{
+	struct nm_err err = { 0 };
+	struct nm_record b;
+	char name[256], lock[600];
+	int fd1, fd2, status = -1, during = -1;
+
+	nm_store_name(odd_mount, name, sizeof(name), &err);
+	snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, name);
+	fd1 = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	flock(fd1, LOCK_EX);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct nm_store_update up = { .lock_ms = 10000 };
+		struct add_arg x = { "q", "z1", 0 };
+
+		struct nm_err e = { 0 };
+
+		close(fd1); /* the lock is the parent's */
+		int rc = nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &e);
+
+		if (rc < 0)
+			printf("# %s\n", e.msg);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	nm_time_sleep_ms(300); /* the child has opened fd1's file and waits */
+	unlink(lock);
+	fd2 = open(lock, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	flock(fd2, LOCK_EX);
+	close(fd1);
+	nm_time_sleep_ms(400);
+	if (nm_store_load(dir, odd_mount, &b, &err) == 0) {
+		during = 0;
+		for (size_t i = 0; i < b.nmoves; i++)
+			during += strcmp(b.moves[i].to, "z1") == 0;
+		nm_record_free(&b);
+	}
+	close(fd2);
+	waitpid(pid, &status, 0);
+	int after = 0;
+
+	if (nm_store_load(dir, odd_mount, &b, &err) == 0) {
+		for (size_t i = 0; i < b.nmoves; i++)
+			after += strcmp(b.moves[i].to, "z1") == 0;
+		nm_record_free(&b);
+	}
+	UNIT_CHECK(u, during == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && after == 1,
+		   "store: a writer waiting on a removed lock file waits for the new one (%d "
+		   "written while it was held, %d after)",
+		   during, after);
+
+	unlink(lock);
+	mkfifo(lock, 0600);
+	pid = fork();
+	if (pid == 0) {
+		struct add_arg x = { "q", "z2", 0 };
+
+		_exit(nm_store_update(dir, odd_mount, NULL, add_move_cb, &x, NULL) == -EBADMSG ? 0
+											       : 1);
+	}
+	int64_t t0 = nm_time_ms();
+
+	status = -1;
+	while (waitpid(pid, &status, WNOHANG) == 0 && nm_time_ms() - t0 < 3000)
+		nm_time_sleep_ms(20);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	UNIT_CHECK(u, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		   "store: a FIFO in place of the lock file is refused, not waited on");
+	unlink(lock);
+}
+
 #define WRITERS 6
 #define ROUNDS	40
 
@@ -790,6 +869,7 @@ int main(void)
 	test_update(&u, base);
 	test_name_locale(&u, base);
 	test_lock_held(&u, base);
+	test_lock_replaced(&u, base);
 	test_concurrent(&u, base);
 	test_too_big(&u, base);
 	test_full_disk(&u, base);
