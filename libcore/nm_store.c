@@ -559,6 +559,11 @@ static int lock_record(const char *dir, const char *mountpoint, int lock_ms, str
 			break;
 		close(h->lfd);
 		h->lfd = -1;
+		if (nm_time_ms() >= until) {
+			rc = nm_err_set(err, -EAGAIN, "%s/%s: the lock file keeps being replaced",
+					dir, lname);
+			goto fail;
+		}
 	}
 	rc = take_old_name(h, err);
 	if (rc < 0)
