@@ -83,6 +83,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 	struct nm_store_update u = { 0 };
 	struct nm_record rec;
 	struct nm_err err = { 0 };
+	unsigned dropped = 0;
 	int rc;
 
 	rc = nm_reg_check(o->state_dir, m, o->force, &err);
@@ -90,12 +91,18 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
-	rc = nm_reg_query(m, o->timeout_ms, &rec, &err);
+	rc = nm_reg_query(m, o->timeout_ms, &rec, &dropped, &err);
 	if (rc < 0) {
 		nm_rpc_not_answering(&err, m->server, m->target);
 		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		return rc;
 	}
+	if (dropped)
+		nm_out_printf(
+			stderr,
+			"nfsmig: note: %s: its server lists more locations than a record keeps: "
+			"%zu kept, %u left out\n",
+			m->target, rec.nlocations, dropped);
 	rc = nm_reg_save(o->state_dir, &rec, o->force, &u, &err);
 	if (u.found == -EBADMSG && u.aside[0])
 		nm_out_printf(stderr,

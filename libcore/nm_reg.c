@@ -24,9 +24,16 @@ char *nm_reg_root_path(const struct nm_mount *m)
 	return s;
 }
 
-/* "server:/rootpath" for every server of every location, printable. */
-static int add_locations(struct nm_record *rec, const fs_locations4 *fl)
+/* "server:/rootpath" for every server of every location, printable.  A
+ * record keeps the first NM_STORE_MAX_LIST of them and at most
+ * NM_STORE_LOCATION_BYTES: a server that lists more (or longer ones) does
+ * not stop the mount from being registered; the rest are counted in
+ * *dropped.  They are what the server said, for show and verify; the
+ * root's handle is what registering is for. */
+static int add_locations(struct nm_record *rec, const fs_locations4 *fl, unsigned *dropped)
 {
+	size_t bytes = 0;
+
 	/* Server names are kept only when they are host names or addresses,
 	 * anything else escaped (nm_fsloc_server). */
 	for (unsigned i = 0; i < fl->locations.locations_len; i++) {
@@ -34,11 +41,19 @@ static int add_locations(struct nm_record *rec, const fs_locations4 *fl)
 
 		for (unsigned j = 0; j < l->server.server_len; j++) {
 			char *loc = nm_fsloc_location_string(l, j);
-			int rc = loc ? nm_record_add_location(rec, loc) : -ENOMEM;
+			int rc = 0;
 
+			if (!loc) {
+				rc = -ENOMEM;
+			} else if (bytes + nm_record_location_bytes(loc) >
+					   NM_STORE_LOCATION_BYTES ||
+				   (rc = nm_record_add_location(rec, loc)) == -E2BIG) {
+				rc = 0;
+				(*dropped)++;
+			} else if (rc == 0) {
+				bytes += nm_record_location_bytes(loc);
+			}
 			free(loc);
-			if (rc == -E2BIG)
-				return 0; /* the first NM_STORE_MAX_LIST are kept */
 			if (rc < 0)
 				return rc;
 		}
@@ -47,8 +62,14 @@ static int add_locations(struct nm_record *rec, const fs_locations4 *fl)
 }
 
 int nm_reg_build(const struct nm_mount *m, const char *path, int minor, int64_t now,
-		 const struct nm_fsloc_root *root, struct nm_record *rec, struct nm_err *err)
+		 const struct nm_fsloc_root *root, struct nm_record *rec, unsigned *dropped,
+		 struct nm_err *err)
 {
+	unsigned none = 0;
+
+	if (!dropped)
+		dropped = &none;
+	*dropped = 0;
 	memset(rec, 0, sizeof(*rec));
 	if (root->fhlen > NM_STORE_FH_MAX)
 		return nm_err_set(err, -EOVERFLOW, "%s: a root file handle of %u bytes", m->target,
@@ -69,7 +90,8 @@ int nm_reg_build(const struct nm_mount *m, const char *path, int minor, int64_t 
 	rec->fileid = root->attrs.fileid;
 	rec->fh_expire_type = root->attrs.fh_expire_type;
 	if (!rec->mountpoint || !rec->source || !rec->orig_server || !rec->cur_server ||
-	    !rec->export_path || !rec->sec || add_locations(rec, &root->attrs.fs_locations) < 0) {
+	    !rec->export_path || !rec->sec ||
+	    add_locations(rec, &root->attrs.fs_locations, dropped) < 0) {
 		nm_record_free(rec);
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	}
@@ -126,7 +148,7 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_
 	nm_mpath_entries_free(d, nd);
 }
 
-int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
+int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec, unsigned *dropped,
 		 struct nm_err *err)
 {
 	struct nm_nfs4_opts no = {
@@ -147,7 +169,7 @@ int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec
 		rc = nm_fsloc_root(c, path, &root, err);
 	if (rc == 0) {
 		rc = nm_reg_build(m, path, (int)nm_nfs4_minor(c), (int64_t)time(NULL), &root, rec,
-				  err);
+				  dropped, err);
 		nm_fattr_free(&root.attrs);
 	}
 	if (rc == 0)

@@ -22,9 +22,12 @@ char *nm_reg_root_path(const struct nm_mount *m);
 /* A record from the mount and its server's answer for path (the root's
  * handle, fsid, fileid, fh_expire_type and fs_locations), minor the
  * session's minor version, now the registration time.  rec is zeroed
- * first; on an error it holds nothing. */
+ * first; on an error it holds nothing.  Locations beyond what a record
+ * keeps (NM_STORE_MAX_LIST, NM_STORE_LOCATION_BYTES) are left out, not an
+ * error: *dropped (may be NULL) counts them, for a note. */
 int nm_reg_build(const struct nm_mount *m, const char *path, int minor, int64_t now,
-		 const struct nm_fsloc_root *root, struct nm_record *rec, struct nm_err *err);
+		 const struct nm_fsloc_root *root, struct nm_record *rec, unsigned *dropped,
+		 struct nm_err *err);
 
 /* Whether m can be registered: -EPROTONOSUPPORT for a mount that is not
  * NFSv4, -EEXIST when it has a record and force is false (a corrupt
@@ -34,7 +37,7 @@ int nm_reg_check(const char *dir, const struct nm_mount *m, bool force, struct n
 /* Ask m's server (addr=, port=, its version and flavor) and build the
  * record, with the handle and fileid of one entry of the root when there
  * is one. */
-int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
+int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec, unsigned *dropped,
 		 struct nm_err *err);
 
 /* Save rec under the record's lock.  A record there already: -EEXIST

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,61 +19,117 @@
 
 /* A record's name is at most NM_STORE_NAME_MAX bytes, so its temporary
  * (".NAME.tmp"), lock (".NAME.lock") and set-aside ("NAME.corrupt-TIME-N")
- * names stay within NAME_MAX (255). */
+ * names stay within NAME_MAX (255): a mount point whose encoding is longer
+ * than STEM_MAX (194 bytes, so the name would exceed 200) is hashed. */
 #define STEM_MAX  (NM_STORE_NAME_MAX - 6) /* the encoding before ".state" */
-#define STEM_HEAD (STEM_MAX - 17)	  /* kept of a longer one, then "~" hash */
+#define STEM_HEAD (STEM_MAX - 33)	  /* kept of a longer one, then "~" hash */
 
-/* FNV-1a, 64 bits: names a long mount point's record.  Not a secret, and a
- * collision is caught by load (the record names its own mount point). */
-static uint64_t fnv1a(const char *s)
+/* A long mount point's record is named by two 64-bit hashes of it, 128
+ * bits: FNV-1a 64, and Bernstein's djb2 (h * 33 ^ c) in 64 bits finished
+ * with the splitmix64 mixer.  Not a secret (mount points are root's to
+ * choose): two mount points are not expected to share a name, and if a
+ * record under a name is another mount point's (a collision, a renamed
+ * file) it is -ENOTUNIQ and left where it is, never set aside. */
+static void hash128(const char *s, uint64_t *h1, uint64_t *h2)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t a = 14695981039346656037ULL, b = 5381;
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		a = (a ^ *p) * 1099511628211ULL;
+		b = (b * 33) ^ *p;
+	}
+	b ^= b >> 30;
+	b *= 0xbf58476d1ce4e5b9ULL;
+	b ^= b >> 27;
+	b *= 0x94d049bb133111ebULL;
+	b ^= b >> 31;
+	*h1 = a;
+	*h2 = b;
 }
 
-int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
+/* Letters, digits and '_' stay in a record's name: ASCII, whatever the
+ * locale (isalnum follows LC_CTYPE, and a Latin-1 one would keep 0xE9). */
+static bool name_char(unsigned char c)
 {
-	char stem[STEM_MAX + 4];
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/* A mount point's record name, and (old) the name the first versions gave
+ * a long one, the whole encoding and ".state", when that is another name
+ * a file system can hold (old[0] is '\0' when there is none). */
+static int store_names(const char *mountpoint, char *buf, size_t cap, char *old, size_t oldcap,
+		       struct nm_err *err)
+{
+	char stem[NAME_MAX + 1];
 	size_t n = 0, head = 0;
 
+	if (old && oldcap)
+		old[0] = '\0';
 	if (!mountpoint || mountpoint[0] != '/')
 		return nm_err_set(err, -EINVAL, "'%s' is not an absolute mount point",
 				  mountpoint ? mountpoint : "");
 	if (cap < NM_STORE_NAME_MAX + 1)
 		return nm_err_set(err, -ENAMETOOLONG, "no room for a record name");
-	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX. */
+	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX.
+	 * n counts the whole encoding; stem keeps what fits of it. */
 	for (const unsigned char *p = (const unsigned char *)mountpoint; *p; p++) {
-		if (n + 3 > STEM_MAX) {
-			/* Too long for a file name: a head, cut between two
-			 * characters, then '~' (never in the encoding) and a
-			 * hash of the whole mount point. */
-			snprintf(buf, cap, "%.*s~%016" PRIx64 ".state", (int)head, stem,
-				 fnv1a(mountpoint));
-			return 0;
-		}
+		char piece[4];
+		size_t k;
+
 		if (*p == '/')
-			stem[n++] = '-';
-		else if (isalnum(*p) || *p == '_')
-			stem[n++] = (char)*p;
+			k = (size_t)snprintf(piece, sizeof(piece), "-");
+		else if (name_char(*p))
+			k = (size_t)snprintf(piece, sizeof(piece), "%c", *p);
 		else
-			n += (size_t)sprintf(stem + n, "%%%02X", *p);
+			k = (size_t)snprintf(piece, sizeof(piece), "%%%02X", *p);
+		if (n + k < sizeof(stem))
+			memcpy(stem + n, piece, k);
+		n += k;
 		if (n <= STEM_HEAD)
-			head = n;
+			head = n; /* cut between two characters */
 	}
-	snprintf(buf, cap, "%.*s.state", (int)n, stem);
+	if (n <= STEM_MAX) {
+		snprintf(buf, cap, "%.*s.state", (int)n, stem);
+		return 0;
+	}
+	if (old && n + 6 <= NAME_MAX && n + 7 <= oldcap)
+		snprintf(old, oldcap, "%.*s.state", (int)n, stem);
+	/* Too long for a file name: a head, then '~' (never in the
+	 * encoding) and a hash of the whole mount point. */
+	uint64_t h1, h2;
+
+	hash128(mountpoint, &h1, &h2);
+	snprintf(buf, cap, "%.*s~%016" PRIx64 "%016" PRIx64 ".state", (int)head, stem, h1, h2);
 	return 0;
 }
 
+int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
+{
+	return store_names(mountpoint, buf, cap, NULL, 0, err);
+}
+
 /* --- encoding -------------------------------------------------------------- */
+
+static bool put_raw(unsigned char c)
+{
+	return c > ' ' && c <= '~' && c != '%';
+}
+
+size_t nm_record_location_bytes(const char *loc)
+{
+	size_t n = sizeof("location=\n") - 1;
+
+	for (const unsigned char *p = (const unsigned char *)loc; *p; p++)
+		n += put_raw(*p) ? 1 : 3;
+	return n;
+}
 
 static void put_value(FILE *f, const char *key, const char *v)
 {
 	fprintf(f, "%s=", key);
 	for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
-		if (*p <= ' ' || *p > '~' || *p == '%')
+		if (!put_raw(*p))
 			fprintf(f, "%%%02X", *p);
 		else
 			fputc(*p, f);
@@ -412,15 +469,14 @@ struct held {
 	const char *dir;
 	int dfd, lfd;
 	char name[NM_STORE_NAME_MAX + 1];
+	char old[NAME_MAX + 1]; /* the name the first versions gave it, or "" */
 };
 
 /* Wait for the lock at most lock_ms (0: NM_STORE_LOCK_MS): a writer holds
  * it for milliseconds, so one that keeps it (stopped, or on a hung disk)
  * is an error, not a wait without end. */
-static int take_lock(int fd, int lock_ms)
+static int take_lock(int fd, int64_t until)
 {
-	int64_t until = nm_time_ms() + (lock_ms > 0 ? lock_ms : NM_STORE_LOCK_MS);
-
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
@@ -432,41 +488,86 @@ static int take_lock(int fd, int lock_ms)
 	}
 }
 
+/* Under the lock: a record the first versions saved under its whole
+ * encoded name (a long mount point, now hashed) takes its new name, so
+ * it is read and written as the one record it is. */
+static int take_old_name(struct held *h, struct nm_err *err)
+{
+	struct stat st;
+
+	if (!h->old[0] || fstatat(h->dfd, h->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return 0; /* none, or the new name is there: it is the record */
+	if (renameat(h->dfd, h->old, h->dfd, h->name) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return nm_err_set(err, -errno, "%s/%s: cannot rename it to %s: %s", h->dir, h->old,
+				  h->name, strerror(errno));
+	}
+	if (fsync(h->dfd) < 0)
+		return nm_err_set(err, -errno, "%s: fsync: %s", h->dir, strerror(errno));
+	return 0;
+}
+
 static int lock_record(const char *dir, const char *mountpoint, int lock_ms, struct held *h,
 		       struct nm_err *err)
 {
 	char lname[NM_STORE_NAME_MAX + 8];
+	int64_t until = nm_time_ms() + (lock_ms > 0 ? lock_ms : NM_STORE_LOCK_MS);
 	struct stat st;
 	int rc;
 
 	h->dir = dir;
 	h->dfd = h->lfd = -1;
-	rc = nm_store_name(mountpoint, h->name, sizeof(h->name), err);
+	rc = store_names(mountpoint, h->name, sizeof(h->name), h->old, sizeof(h->old), err);
 	if (rc < 0)
 		return rc;
 	h->dfd = open_dir(dir, err);
 	if (h->dfd < 0)
 		return h->dfd;
 	snprintf(lname, sizeof(lname), ".%s.lock", h->name);
-	h->lfd = openat(h->dfd, lname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (h->lfd < 0) {
-		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, lname, strerror(errno));
-		goto fail;
+	for (;;) {
+		struct stat now;
+
+		/* Read-only is enough for flock; O_NONBLOCK: a FIFO put there
+		 * does not hold the open. */
+		h->lfd = openat(h->dfd, lname,
+				O_RDONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (h->lfd < 0) {
+			rc = nm_err_set(err, -errno, "%s/%s: %s", dir, lname, strerror(errno));
+			goto fail;
+		}
+		if (fstat(h->lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
+			goto fail;
+		}
+		rc = take_lock(h->lfd, until);
+		if (rc == -EAGAIN) {
+			nm_err_set(err, rc, "%s/%s: another writer holds the record of %s", dir,
+				   lname, mountpoint);
+			goto fail;
+		}
+		if (rc < 0) {
+			nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
+			goto fail;
+		}
+		/* The lock is on the file the name holds now: one removed (or
+		 * replaced) while this writer waited is a lock no other
+		 * writer takes, so it tries the one there now. */
+		if (fstatat(h->dfd, lname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+			break;
+		close(h->lfd);
+		h->lfd = -1;
+		if (nm_time_ms() >= until) {
+			rc = nm_err_set(err, -EAGAIN, "%s/%s: the lock file keeps being replaced",
+					dir, lname);
+			goto fail;
+		}
 	}
-	if (fstat(h->lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
+	rc = take_old_name(h, err);
+	if (rc < 0)
 		goto fail;
-	}
-	rc = take_lock(h->lfd, lock_ms);
-	if (rc == -EAGAIN) {
-		nm_err_set(err, rc, "%s/%s: another writer holds the record of %s", dir, lname,
-			   mountpoint);
-		goto fail;
-	}
-	if (rc < 0) {
-		nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
-		goto fail;
-	}
 	return 0;
 fail:
 	if (h->lfd >= 0)
@@ -487,7 +588,14 @@ static void unlock_record(struct held *h)
 
 /* Write r over the held record.  The temporary name is fixed: under the
  * lock, one left there is a dead writer's, and is replaced. */
-static int save_held(struct held *h, const struct nm_record *r, struct nm_err *err)
+static int aside_held(struct held *h, bool keep, char *aside, size_t cap, struct nm_err *err);
+
+/* With aside (a corrupt record there): the new record is written and
+ * fsync'd first, then the corrupt one linked to its set-aside name, then
+ * the new one renamed over it, so a failed write (a full disk) leaves the
+ * corrupt record where it was rather than no record at all. */
+static int save_held(struct held *h, const struct nm_record *r, char *aside, size_t asidecap,
+		     struct nm_err *err)
 {
 	char tmp[NM_STORE_NAME_MAX + 8];
 	char *text;
@@ -497,6 +605,14 @@ static int save_held(struct held *h, const struct nm_record *r, struct nm_err *e
 	text = format_record(r, &len);
 	if (!text)
 		return nm_err_set(err, -ENOMEM, "out of memory");
+	if (len > NM_STORE_MAX_BYTES) {
+		/* It would be written but never read back. */
+		rc = nm_err_set(err, -EFBIG,
+				"the record of %s would take %zu bytes, more than the %d a record "
+				"may: not saved (%zu locations, %zu moves)",
+				r->mountpoint, len, NM_STORE_MAX_BYTES, r->nlocations, r->nmoves);
+		goto out;
+	}
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
 	if (unlinkat(h->dfd, tmp, 0) < 0 && errno != ENOENT) {
 		rc = nm_err_set(err, -errno, "%s/%s: %s", h->dir, tmp, strerror(errno));
@@ -512,6 +628,13 @@ static int save_held(struct held *h, const struct nm_record *r, struct nm_err *e
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
+	if (rc == 0 && aside) {
+		rc = aside_held(h, true, aside, asidecap, err);
+		if (rc < 0) {
+			unlinkat(h->dfd, tmp, 0);
+			goto out;
+		}
+	}
 	if (rc == 0 && renameat(h->dfd, tmp, h->dfd, h->name) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -565,16 +688,22 @@ static int load_at(const char *dir, int dfd, const char *name, const char *mount
 	if (rc < 0)
 		return nm_err_prefix(err, "%s/%s", dir, name);
 	if (strcmp(r->mountpoint, mountpoint) != 0) {
+		/* A good record, of another mount point: not corrupt, and not
+		 * to be set aside or replaced for this one. */
+		rc = nm_err_set(err, -ENOTUNIQ,
+				"%s/%s is the record of another mount point, %s (a name collision "
+				"or a renamed file): left as it is, move it away to register %s",
+				dir, name, r->mountpoint, mountpoint);
 		nm_record_free(r);
-		return nm_err_set(err, -EBADMSG, "%s/%s is the record of another mount point", dir,
-				  name);
+		return rc;
 	}
 	return 0;
 }
 
 /* Rename the held record to NAME.corrupt-TIME (-N when that is taken: an
- * earlier one is never replaced). */
-static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *err)
+ * earlier one is never replaced); with keep, link it there instead, the
+ * record staying under its name until a new one is renamed over it. */
+static int aside_held(struct held *h, bool keep, char *aside, size_t cap, struct nm_err *err)
 {
 	char nm[NM_STORE_NAME_MAX + 48];
 	long long now = (long long)time(NULL);
@@ -584,9 +713,14 @@ static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *er
 			snprintf(nm, sizeof(nm), "%s.corrupt-%lld", h->name, now);
 		else
 			snprintf(nm, sizeof(nm), "%s.corrupt-%lld-%d", h->name, now, k);
-		int ok = renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
+		int ok = keep ? linkat(h->dfd, h->name, h->dfd, nm, 0) == 0
+			      : renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
 
-		if (!ok && errno == EINVAL) /* a file system without it: link, unlink */
+		if (!ok && keep && (errno == EPERM || errno == EOPNOTSUPP))
+			/* A file system without hard links: renamed, the
+			 * new record right behind it. */
+			ok = renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
+		else if (!ok && !keep && errno == EINVAL) /* without it: link, unlink */
 			ok = linkat(h->dfd, h->name, h->dfd, nm, 0) == 0 &&
 			     unlinkat(h->dfd, h->name, 0) == 0;
 		if (ok) {
@@ -609,24 +743,36 @@ int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err
 
 	if (rc < 0)
 		return rc;
-	rc = save_held(&h, r, err);
+	rc = save_held(&h, r, NULL, 0, err);
 	unlock_record(&h);
 	return rc;
 }
 
 int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
 {
-	char name[NM_STORE_NAME_MAX + 1];
+	char name[NM_STORE_NAME_MAX + 1], old[NAME_MAX + 1];
 	int dfd, rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = nm_store_name(mountpoint, name, sizeof(name), err);
+	rc = store_names(mountpoint, name, sizeof(name), old, sizeof(old), err);
 	if (rc < 0)
 		return rc;
 	dfd = open_dir(dir, err);
 	if (dfd < 0)
 		return dfd;
 	rc = load_at(dir, dfd, name, mountpoint, r, err);
+	if (rc == -ENOENT && old[0]) {
+		/* Saved by a first version: read where it is (a reader takes
+		 * no lock; the next writer renames it). */
+		struct nm_err e2 = { 0 };
+		int rc2 = load_at(dir, dfd, old, mountpoint, r, &e2);
+
+		if (rc2 != -ENOENT) {
+			rc = rc2;
+			if (err)
+				*err = e2;
+		}
+	}
 	close(dfd);
 	return rc;
 }
@@ -638,7 +784,7 @@ int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *e
 
 	if (rc < 0)
 		return rc;
-	rc = aside_held(&h, NULL, 0, err);
+	rc = aside_held(&h, false, NULL, 0, err);
 	unlock_record(&h);
 	return rc;
 }
@@ -679,10 +825,9 @@ int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_upd
 					"the record of %s lacks its source or names another "
 					"mount point",
 					mountpoint);
-		if (rc == 0 && u->found == -EBADMSG)
-			rc = aside_held(&h, u->aside, sizeof(u->aside), err);
 		if (rc == 0)
-			rc = save_held(&h, &r, err);
+			rc = save_held(&h, &r, u->found == -EBADMSG ? u->aside : NULL,
+				       sizeof(u->aside), err);
 	}
 	nm_record_free(&r);
 out:

@@ -36,10 +36,16 @@
 #define NM_STORE_DEFAULT_DIR "/var/lib/nfsmig"
 #define NM_STORE_MAX_BYTES   (256 * 1024) /* a record larger is corrupt */
 #define NM_STORE_MAX_LIST    256	  /* locations, moves */
-#define NM_STORE_FH_MAX	     128
+/* The most of a record its locations may take (as written, encoded): the
+ * rest of the record has room left, so a record that keeps its locations
+ * within it saves.  nm_record_location_bytes() says what one takes. */
+#define NM_STORE_LOCATION_BYTES (128 * 1024)
+#define NM_STORE_FH_MAX		128
 /* A record's file name is at most this long: its temporary, lock and
  * set-aside names stay within NAME_MAX (255).  A mount point whose name
- * would be longer gets a head of it and a hash of the whole. */
+ * would be longer gets a head of it, '~' and a 128-bit hash of the whole.
+ * A record the first versions saved under the whole encoded name (up to
+ * NAME_MAX) is still read there, and the next writer renames it. */
 #define NM_STORE_NAME_MAX 200
 /* How long a writer waits for a record's lock, at most. */
 #define NM_STORE_LOCK_MS 10000
@@ -80,9 +86,14 @@ struct nm_record {
  * NM_STORE_NAME_MAX + 1. */
 int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err);
 
+/* -EFBIG for a record larger than NM_STORE_MAX_BYTES written out (it
+ * would never load): nothing is written, the old record stays. */
 int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err);
 
-/* -ENOENT when there is no record; -EBADMSG when it cannot be read. */
+/* -ENOENT when there is no record; -EBADMSG when it cannot be read;
+ * -ENOTUNIQ when the file under its name is a good record of another
+ * mount point (a name collision, a renamed file): that one is never set
+ * aside or replaced by nm_store_update. */
 int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err);
 
 /* Rename a record that cannot be read to NAME.corrupt-TIME (or
@@ -94,12 +105,15 @@ int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *e
 enum {
 	NM_STORE_CREATE = 1,	/* no record: fn gets an empty one to fill */
 	NM_STORE_SET_ASIDE = 2, /* a corrupt record: fn gets an empty one; when
-				 * fn saves, the corrupt one is set aside */
+				 * fn saves, the corrupt one is set aside once
+				 * the new one is written (a failed write leaves
+				 * it where it was) */
 };
 struct nm_store_update {
 	unsigned flags;	   /* in: NM_STORE_* */
 	int lock_ms;	   /* in: the longest wait for the lock; 0: NM_STORE_LOCK_MS */
-	int found;	   /* out: 0 (a record), -ENOENT (none), -EBADMSG (corrupt) */
+	int found;	   /* out: 0 (a record), -ENOENT (none), -EBADMSG (corrupt),
+			    * -ENOTUNIQ (another mount point's: an error) */
 	struct nm_err why; /* out: why the record could not be read */
 	char aside[NM_STORE_NAME_MAX + 48]; /* out: the name a corrupt one took */
 };
@@ -120,6 +134,9 @@ int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_
 /* Add to a record's lists (copies the strings).  A move's servers are
  * words: empty ones are -EINVAL, ones with a space -E2BIG. */
 int nm_record_add_location(struct nm_record *r, const char *loc);
+/* The bytes a location takes in a record as written ("location=", the
+ * value percent-encoded, the newline). */
+size_t nm_record_location_bytes(const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
 
 /* Whether server (the kernel's addr= now) is another than the one at

@@ -538,35 +538,47 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 
 /* --- the record ---------------------------------------------------------------- */
 
+/* What record_move found under the lock. */
+struct move_arg {
+	const struct nm_verify_item *it;
+	enum { MOVE_NONE, MOVE_SAVED, MOVE_ALREADY, MOVE_CHANGED } how;
+	char *from; /* MOVE_SAVED: the record's server the move is from */
+	int64_t when;
+};
+
 /* Under the record's lock: the move, added to the record as stored now (a
- * writer since verify read it is kept), and to verify's copy. */
+ * writer since verify read it is kept).  A record registered again since
+ * verify read it (register --force: another time or root handle) is not
+ * the one verify checked: nothing is recorded in it. */
 static int record_move(struct nm_record *r, const struct nm_store_update *u, void *arg,
 		       struct nm_err *err)
 {
-	struct nm_verify_item *it = arg;
-	const char *to = it->m.server, *from;
-	int64_t now = (int64_t)time(NULL);
-	char *cur, *mine;
+	struct move_arg *x = arg;
+	const struct nm_record *seen = &x->it->rec;
+	const char *to = x->it->m.server, *from;
+	char *cur;
 
 	(void)u;
-	if (strcmp(r->cur_server, to) == 0)
-		return 1; /* recorded already */
+	if (r->registered != seen->registered || r->root_fh_len != seen->root_fh_len ||
+	    memcmp(r->root_fh, seen->root_fh, r->root_fh_len) != 0) {
+		x->how = MOVE_CHANGED;
+		return 1;
+	}
+	if (strcmp(r->cur_server, to) == 0) {
+		x->how = MOVE_ALREADY;
+		return 1;
+	}
 	from = r->cur_server[0] ? r->cur_server : r->orig_server[0] ? r->orig_server : "unknown";
+	x->when = (int64_t)time(NULL);
+	x->from = strdup(from);
 	cur = strdup(to);
-	mine = strdup(to);
-	if (!cur || !mine || nm_record_add_move(r, now, from, to) < 0) {
+	if (!x->from || !cur || nm_record_add_move(r, x->when, from, to) < 0) {
 		free(cur);
-		free(mine);
 		return nm_err_set(err, -E2BIG, "history full or out of memory");
 	}
-	if (nm_record_add_move(&it->rec, now, from, to) == 0) {
-		free(it->rec.cur_server);
-		it->rec.cur_server = mine;
-		mine = NULL;
-	}
-	free(mine);
 	free(r->cur_server); /* from may point here: last */
 	r->cur_server = cur;
+	x->how = MOVE_SAVED;
 	return 0;
 }
 
@@ -593,17 +605,33 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 		    it->m.server, failed ? " (the move is not recorded: checks failed)" : "");
 		return;
 	}
-	char *from = strdup(it->rec.cur_server);
-	int rc = from ? nm_store_update(o->state_dir, it->m.target, NULL, record_move, it, &err)
-		      : nm_err_set(&err, -ENOMEM, "out of memory");
+	struct move_arg x = { .it = it };
+	int rc = nm_store_update(o->state_dir, it->m.target, NULL, record_move, &x, &err);
 
-	if (rc == 0) {
-		it->record_updated = true;
-		set(c, NM_V_OK, "recorded the move %s -> %s", from, it->m.server);
-	} else {
+	if (rc < 0) {
 		set(c, NM_V_WARN, "cannot record the move: %s", err.msg);
+	} else if (x.how == MOVE_CHANGED) {
+		set(c, NM_V_WARN,
+		    "record changed, not recorded: %s was registered again while verify ran "
+		    "(the kernel says %s)",
+		    it->m.target, it->m.server);
+	} else if (x.how == MOVE_ALREADY) {
+		set(c, NM_V_OK, "the move to %s is recorded already (by another writer)",
+		    it->m.server);
+	} else if (x.how == MOVE_SAVED) {
+		/* Saved: verify's copy follows the record. */
+		char *cur = strdup(it->m.server);
+
+		if (cur && nm_record_add_move(&it->rec, x.when, x.from, it->m.server) == 0) {
+			free(it->rec.cur_server);
+			it->rec.cur_server = cur;
+			cur = NULL;
+		}
+		free(cur);
+		it->record_updated = true;
+		set(c, NM_V_OK, "recorded the move %s -> %s", x.from, it->m.server);
 	}
-	free(from);
+	free(x.from);
 }
 
 /* --- lost state ------------------------------------------------------------------ */

@@ -68,15 +68,14 @@ nmv() {
 	assert_line --regexp '^  record +OK +agrees with the kernel'
 }
 
-@test "a writer of the record while verify runs: its change stays when the move is recorded" {
-	nmv register /mnt/dest
-	mount_table 192.0.2.15 4.2
+# verify_while SED: verify --to 192.0.2.15 held (a FIFO as its second
+# mountstats sample) after it has read the record and before it records the
+# move, while another writer edits the record with the sed script SED; its
+# report is left in $BATS_TEST_TMPDIR/out.
+verify_while() {
 	local t=$BATS_TEST_TMPDIR
 	: >"$t/before"
 	mkfifo "$t/after"
-	# verify reads the second mountstats sample after it has read the
-	# record and before it records the move: the FIFO holds it there
-	# until the other writer is done.
 	timeout 60 bash -c 'exec 3>"$1"; : >"$2"; while [ ! -e "$3" ]; do sleep 0.1; done' \
 		_ "$t/after" "$t/opened" "$t/go" &
 	timeout 120 ip netns exec "$LAB" "$BUILD/cmd/nfsmig" verify --mountinfo "$MI" \
@@ -88,25 +87,52 @@ nmv() {
 		sleep 0.1
 	done
 	[ -e "$t/opened" ]
-	sed -i 's|^end$|location=srv9.nfsmig.test:/elsewhere\nend|' "$SD/-mnt-dest.state"
+	sed -i "$1" "$SD/-mnt-dest.state"
 	: >"$t/go"
 	wait "$pid" || true
-	run cat "$t/out"
+}
+
+@test "a writer of the record while verify runs: its change stays when the move is recorded" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	verify_while 's|^end$|location=srv9.nfsmig.test:/elsewhere\nend|'
+	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.12 -> 192\.0\.2\.15$'
 	run nmv show -J /mnt/dest
 	echo "$output" | jq -e '.locations == ["srv9.nfsmig.test:/elsewhere"]'
 	echo "$output" | jq -e '.moves | length == 1 and .[0].to == "192.0.2.15"'
 }
 
-@test "a record of an older writer (no cur_server): the move is recorded and the record still reads" {
+@test "a move recorded by another writer while verify runs: said so, not recorded twice" {
 	nmv register /mnt/dest
-	sed -i '/^cur_server=/d' "$SD/-mnt-dest.state"
 	mount_table 192.0.2.15 4.2
-	run nmv verify --to 192.0.2.15
-	assert_success
+	verify_while 's|^cur_server=.*|cur_server=192.0.2.15|'
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --regexp '^  record +OK +the move to 192\.0\.2\.15 is recorded already'
+	refute_line --partial "recorded the move"
 	run nmv show -J /mnt/dest
-	assert_success
-	echo "$output" | jq -e '.moves | length == 1 and .[0].from == "192.0.2.12" and .[0].to == "192.0.2.15"'
+	echo "$output" | jq -e '.moves | length == 0'
+}
+
+@test "a record whose server changed while verify runs: the move is from the record's server" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	verify_while 's|^cur_server=.*|cur_server=192.0.2.13|'
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.13 -> 192\.0\.2\.15$'
+	run nmv show -J /mnt/dest
+	echo "$output" | jq -e '.moves | length == 1 and .[0].from == "192.0.2.13"'
+}
+
+@test "a record registered again while verify runs: the move is not recorded in it" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	# As register --force leaves it: another registration time.
+	verify_while 's|^registered=.*|registered=1|'
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --regexp '^  record +WARN +record changed, not recorded'
+	run nmv show -J /mnt/dest
+	echo "$output" | jq -e '.moves | length == 0'
 }
 
 @test "a good cutover in NFSv4.0 too (SECINFO of the root's name)" {

@@ -93,7 +93,7 @@ static void test_build(struct unit *u)
 		   "reg: a mount (%s)", err.msg);
 	answer(&root, path, servers, locs);
 	UNIT_CHECK(u,
-		   nm_reg_build(&m, "/export", 1, 1795490195, &root, &r, &err) == 0 &&
+		   nm_reg_build(&m, "/export", 1, 1795490195, &root, &r, NULL, &err) == 0 &&
 			   strcmp(r.mountpoint, "/mnt/a") == 0 &&
 			   strcmp(r.source, "srv-a:/export") == 0 &&
 			   strcmp(r.orig_server, "10.0.0.1") == 0 &&
@@ -117,7 +117,7 @@ static void test_build(struct unit *u)
 	nm_record_free(&r);
 	root.fhlen = NM_STORE_FH_MAX + 1;
 	UNIT_CHECK(u,
-		   nm_reg_build(&m, "/export", 1, 0, &root, &r, &err) == -EOVERFLOW &&
+		   nm_reg_build(&m, "/export", 1, 0, &root, &r, NULL, &err) == -EOVERFLOW &&
 			   !r.mountpoint,
 		   "reg: a handle longer than a record holds is refused: %s", err.msg);
 	nm_mount_free(&m);
@@ -151,7 +151,7 @@ static void test_save(struct unit *u, const char *dir)
 	nm_mount_from_fields("/mnt/v3", "srv-a:/export", "nfs", "/", "vers=3,addr=10.0.0.1", &v3,
 			     &err);
 	answer(&root, path, servers, locs);
-	nm_reg_build(&m, "/export", 1, 1000, &root, &r, &err);
+	nm_reg_build(&m, "/export", 1, 1000, &root, &r, NULL, &err);
 	UNIT_CHECK(u, nm_reg_check(dir, &v3, true, &err) == -EPROTONOSUPPORT,
 		   "reg: an NFSv3 mount is refused: %s", err.msg);
 	UNIT_CHECK(u, nm_reg_check(dir, &m, false, &err) == 0, "reg: a mount without a record");
@@ -171,7 +171,7 @@ static void test_save(struct unit *u, const char *dir)
 	nm_record_add_move(&b, 1500, "10.0.0.1", "10.0.0.2");
 	nm_store_save(dir, &b, &err);
 	nm_record_free(&b);
-	nm_reg_build(&m, "/export", 1, 2000, &root, &again, &err);
+	nm_reg_build(&m, "/export", 1, 2000, &root, &again, NULL, &err);
 	UNIT_CHECK(u,
 		   nm_reg_save(dir, &again, false, &up, &err) == -EEXIST && up.found == 0 &&
 			   nm_store_load(dir, "/mnt/a", &b, &err) == 0 && b.registered == 1000 &&
@@ -212,6 +212,58 @@ static void test_save(struct unit *u, const char *dir)
 	nm_mount_free(&v3);
 }
 
+/* A server that lists 200 locations, each with a root path of 4000
+ * bytes that take three each in a record: registered all the same, with
+ * the locations a record can hold, and the record loads. */
+static void test_many_locations(struct unit *u, const char *dir)
+{
+	static char pct[251];
+	utf8str_cs path[16];
+	utf8str_cis server = srv("far.example");
+	fs_location4 locs[200];
+	struct nm_fsloc_root root;
+	struct nm_mount m;
+	struct nm_record r, b;
+	struct nm_err err = { 0 };
+	unsigned dropped = 0;
+	size_t bytes = 0;
+
+	memset(pct, '%', 250);
+	for (size_t i = 0; i < 16; i++)
+		path[i] = comp(pct);
+	for (size_t i = 0; i < 200; i++) {
+		locs[i].server.server_len = 1;
+		locs[i].server.server_val = &server;
+		locs[i].rootpath.pathname4_len = 16;
+		locs[i].rootpath.pathname4_val = path;
+	}
+	memset(&root, 0, sizeof(root));
+	root.fhlen = 8;
+	root.attrs.fs_locations.locations.locations_len = 200;
+	root.attrs.fs_locations.locations.locations_val = locs;
+	nm_mount_from_fields("/mnt/many", "srv-a:/export", "nfs4", "/", "vers=4.1,addr=10.0.0.1",
+			     &m, &err);
+	int rc = nm_reg_build(&m, "/export", 1, 1000, &root, &r, &dropped, &err);
+
+	for (size_t i = 0; rc == 0 && i < r.nlocations; i++)
+		bytes += nm_record_location_bytes(r.locations[i]);
+	UNIT_CHECK(u,
+		   rc == 0 && r.nlocations > 0 && dropped > 0 && r.nlocations + dropped == 200 &&
+			   bytes <= NM_STORE_LOCATION_BYTES,
+		   "reg: locations past what a record keeps are left out (%zu kept, %u out, %zu "
+		   "bytes): %s",
+		   r.nlocations, dropped, bytes, err.msg);
+	UNIT_CHECK(u,
+		   rc == 0 && nm_reg_save(dir, &r, false, NULL, &err) == 0 &&
+			   nm_store_load(dir, "/mnt/many", &b, &err) == 0 &&
+			   b.nlocations == r.nlocations,
+		   "reg: and the record saves and loads (%s)", err.msg);
+	if (rc == 0)
+		nm_record_free(&r);
+	nm_record_free(&b);
+	nm_mount_free(&m);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -225,6 +277,7 @@ int main(void)
 	test_root_path(&u);
 	test_build(&u);
 	test_save(&u, base);
+	test_many_locations(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
