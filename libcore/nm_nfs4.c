@@ -84,6 +84,17 @@ const char *nm_nfs4_status_name(nfsstat4 st)
 	return "NFS4ERR_UNKNOWN";
 }
 
+const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap)
+{
+	const char *name = nm_nfs4_status_name(st);
+
+	if (strcmp(name, "NFS4ERR_UNKNOWN") == 0)
+		snprintf(buf, cap, "NFS4ERR %u", (unsigned)st);
+	else
+		snprintf(buf, cap, "%s", name);
+	return buf;
+}
+
 int nm_nfs4_status_errno(nfsstat4 st)
 {
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)

@@ -3,6 +3,7 @@
 #define NM_NFS4_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nfs4_prot.h"
@@ -56,6 +57,10 @@ unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c);
 const char *nm_nfs4_peer(const struct nm_nfs4 *c);
 
 const char *nm_nfs4_status_name(nfsstat4 st);
+/* The status's name, or "NFS4ERR 12345" for one nfsmig has no name for;
+ * returns buf. */
+#define NM_NFS4_STATUS_TEXT_MAX 32
+const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap);
 nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r);
 const char *nm_nfs4_op_name(nfs_opnum4 op);
 /* A negative errno that fits an NFSv4 status best. */

@@ -36,6 +36,10 @@ setup() {
 	mount_table 192.0.2.12 4.2
 }
 
+teardown() {
+	fake_stop
+}
+
 # mount_table ADDR VERS: /mnt/dest on srv2's export as the kernel shows it,
 # the kernel's server being ADDR.
 mount_table() {
@@ -195,4 +199,67 @@ nmv() {
 	local rpcs
 	rpcs=$(echo "$output" | sed -n 's/^nfsmig: 1 destination server, \([0-9]*\) RPCs to them$/\1/p')
 	[ -n "$rpcs" ] && ((rpcs <= 8))
+}
+
+# fake_record: /mnt/fake, registered on 192.0.2.12:/export/data over
+# NFSv4.0, now served by the fake server on 192.0.2.1 port PORT.  The
+# record holds the root's handle 01020304 (fsid 1:2, fileid 100) and the
+# handle 05060708 of its entry 'f' (fileid 200).
+fake_record() {
+	cat >"$MI" <<MI
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+43 22 0:43 / /mnt/fake rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.0,sec=sys,port=$1,clientaddr=192.0.2.1,addr=192.0.2.1
+MI
+	cat >"$SD/-mnt-fake.state" <<REC
+nfsmig-state 1
+mountpoint=/mnt/fake
+source=srv2.nfsmig.test:/export/data
+orig_server=192.0.2.12
+cur_server=192.0.2.1
+export_path=/export/data
+sec=sys
+vers=4
+minor=0
+registered=1795490195
+root_fh=01020304
+fsid=1:2
+fileid=100
+fh_expire_type=0
+probe_name=f
+probe_fh=05060708
+probe_fileid=200
+end
+REC
+}
+
+# The fake server's first reply answers the root's PUTFH, GETATTR and
+# LOOKUPP, then SECINFO fails with NFS4ERR_ACCESS: the COMPOUND stops
+# before the entry's PUTFH.  The entry is asked again, alone.
+@test "a COMPOUND that stops before the entry's handle: the entry is asked again" {
+	fake_record 20481
+	fake_start 20481 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-entry-stale.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  nfs +OK +192\.0\.2\.1 answers NFSv4\.0$'
+	assert_line --regexp "^  same_fs +FAIL +the handle of 'f' saved at registration is NFS4ERR_STALE here"
+	assert_line --regexp '^  security +WARN +SECINFO failed: NFS4ERR_ACCESS$'
+	refute_output --partial "saved handle of an entry too"
+
+	fake_record 20482
+	fake_start 20482 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too$'
+}
+
+@test "an entry's handle never answered is not OK" {
+	fake_record 20483
+	fake_start 20483 replay wire/v40-verify-secinfo-access.hex
+	run nmv verify --timeout 1 /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp "^  same_fs +WARN +the saved root file handle is valid, but the saved handle of 'f' got no answer \(.*\)$"
+	refute_output --partial "saved handle of an entry too"
 }

@@ -1,0 +1,62 @@
+/* nm_verify_judge - verify's verdicts from the destination's answers.
+ *
+ * Pure functions: what the destination said about one mount (struct
+ * nm_verify_answer, filled by nm_verify_batch) and the mount's record in,
+ * one check out.  Nothing here talks to a server, so every verdict is
+ * tested from tables (tests/unit/test_verify.c).  A part of the question
+ * the destination never answered is never judged OK. */
+#ifndef NM_VERIFY_JUDGE_H
+#define NM_VERIFY_JUDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfs4_prot.h"
+#include "nm_err.h"
+#include "nm_store.h"
+#include "nm_verify.h"
+
+#define NM_VERIFY_MAX_FLAVORS 8
+
+/* One question about a mount: a few operations after a PUTFH. */
+struct nm_verify_part {
+	bool wanted;	 /* asked at all */
+	bool answered;	 /* every operation answered, or one failed */
+	nfsstat4 status; /* NFS4_OK or the failing operation's status */
+	nfs_opnum4 op;	 /* the failing operation */
+};
+
+struct nm_verify_answer {
+	bool reached;		    /* a session with the destination */
+	char error[NM_ERR_MSG_MAX]; /* why parts went unanswered, if known */
+	/* PUTFH(saved root handle) + GETATTR(fsid, fileid) */
+	struct nm_verify_part root;
+	bool have_fsid, have_fileid;
+	uint64_t fsid_major, fsid_minor, fileid;
+	/* SECINFO_NO_NAME (4.1+), or LOOKUPP + SECINFO(root's name) (4.0) */
+	struct nm_verify_part sec;
+	unsigned flavors[NM_VERIFY_MAX_FLAVORS];
+	unsigned nflavors;
+	/* PUTFH(saved handle of an entry) + GETATTR(fileid) */
+	struct nm_verify_part entry;
+	bool entry_have_fileid;
+	uint64_t entry_fileid;
+};
+
+/* Check 2: nfs.  minor is the version the session speaks. */
+void nm_verify_judge_nfs(const char *server, const struct nm_verify_answer *a, unsigned minor,
+			 const char *open_error, struct nm_check *c);
+
+/* Check 3: same_fs, from the root and entry parts. */
+void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_answer *a,
+			    struct nm_check *c);
+
+/* Check 4: security; sec is the mount's flavor ("sys"). */
+void nm_verify_judge_security(const char *sec, const struct nm_verify_answer *a,
+			      struct nm_check *c);
+
+/* Set a check's verdict and reason (printf style). */
+void nm_verify_set(struct nm_check *c, enum nm_verdict v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
