@@ -61,6 +61,9 @@ const char *nm_nfs4_status_name(nfsstat4 st);
  * returns buf. */
 #define NM_NFS4_STATUS_TEXT_MAX 32
 const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap);
+/* The same, in a buffer that lives as long as the enclosing block. */
+#define NM_NFS4_STATUS(st)                                                                         \
+	nm_nfs4_status_text((st), (char[NM_NFS4_STATUS_TEXT_MAX]){ 0 }, NM_NFS4_STATUS_TEXT_MAX)
 nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r);
 const char *nm_nfs4_op_name(nfs_opnum4 op);
 /* A negative errno that fits an NFSv4 status best. */

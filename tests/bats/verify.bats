@@ -263,3 +263,31 @@ REC
 	assert_line --regexp "^  same_fs +WARN +the saved root file handle is valid, but the saved handle of 'f' got no answer \(.*\)$"
 	refute_output --partial "saved handle of an entry too"
 }
+
+@test "NFS4ERR_DELAY is asked again after a pause" {
+	fake_record 20484
+	fake_start 20484 replay wire/v40-putfh-delay.hex wire/v40-putfh-delay.hex \
+		wire/v40-verify-secinfo-access.hex wire/v40-verify-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too$'
+	# Never anything but DELAY: asked again until the deadline, then said.
+	fake_record 20485
+	fake_start 20485 replay $(printf 'wire/v40-putfh-delay.hex %.0s' $(seq 40))
+	SECONDS=0
+	run nmv verify --timeout 1 /mnt/fake
+	fake_stop
+	((SECONDS <= 4))
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR_DELAY$'
+}
+
+@test "an unknown status is said with its number" {
+	fake_record 20486
+	fake_start 20486 replay wire/v40-putfh-12345.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR 12345$'
+}
