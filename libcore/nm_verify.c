@@ -79,6 +79,27 @@ static char *location_server(const char *loc)
 	return e ? strndup(loc, (size_t)(e - loc)) : strdup(loc);
 }
 
+/* The path new mounts take on the item's server: the rootpath of the
+ * recorded location on it, else the export path.  Points into the record. */
+static const char *dest_path(const struct nm_verify_item *it)
+{
+	for (size_t i = 0; i < it->rec.nlocations; i++) {
+		const char *loc = it->rec.locations[i];
+		const char *p = loc[0] == '[' ? strstr(loc, "]:/") : strstr(loc, ":/");
+		char *srv;
+		bool hit;
+
+		if (!p)
+			continue;
+		srv = location_server(loc);
+		hit = srv && resolves_to(srv, it->m.server);
+		free(srv);
+		if (hit)
+			return p + (loc[0] == '[' ? 2 : 1);
+	}
+	return it->rec.export_path && it->rec.export_path[0] ? it->rec.export_path : "/";
+}
+
 static void check_destination(struct nm_verify_item *it, const struct nm_verify_opts *o)
 {
 	const char *now = it->m.server;
@@ -202,6 +223,28 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 
 /* --- the record ---------------------------------------------------------------- */
 
+/* Write the move from the record's server to the kernel's into the record
+ * (in memory and in the store): the one place verify writes a record. */
+static int record_move(struct nm_verify_item *it, const char *state_dir, struct nm_err *err)
+{
+	char *from = strdup(it->rec.cur_server), *to = strdup(it->m.server);
+	int rc = -ENOMEM;
+
+	if (!from || !to) {
+		nm_err_set(err, rc, "out of memory");
+	} else if (nm_record_add_move(&it->rec, (int64_t)time(NULL), from, to) < 0) {
+		nm_err_set(err, rc, "history full or out of memory");
+	} else {
+		free(it->rec.cur_server);
+		it->rec.cur_server = to;
+		to = NULL;
+		rc = nm_store_save(state_dir, &it->rec, err);
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
 static void check_record(struct nm_verify_item *it, const struct nm_verify_opts *o)
 {
 	struct nm_check *c = &it->chk[NM_CHK_RECORD];
@@ -226,24 +269,19 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 			      failed ? " (the move is not recorded: checks failed)" : "");
 		return;
 	}
-	char *from = strdup(it->rec.cur_server), *to = strdup(it->m.server);
+	char *from = strdup(it->rec.cur_server);
 
-	if (from && to && nm_record_add_move(&it->rec, (int64_t)time(NULL), from, to) == 0) {
-		free(it->rec.cur_server);
-		it->rec.cur_server = to;
-		to = NULL;
-		if (nm_store_save(o->state_dir, &it->rec, &err) == 0) {
-			it->record_updated = true;
-			nm_verify_set(c, NM_V_OK, "recorded the move %s -> %s", from, it->m.server);
-		} else {
-			nm_verify_set(c, NM_V_WARN, "cannot record the move: %s", err.msg);
-		}
+	if (!from) {
+		nm_verify_set(c, NM_V_WARN, "cannot record the move: out of memory");
+		return;
+	}
+	if (record_move(it, o->state_dir, &err) == 0) {
+		it->record_updated = true;
+		nm_verify_set(c, NM_V_OK, "recorded the move %s -> %s", from, it->m.server);
 	} else {
-		nm_verify_set(c, NM_V_WARN,
-			      "cannot record the move (history full or out of memory)");
+		nm_verify_set(c, NM_V_WARN, "cannot record the move: %s", err.msg);
 	}
 	free(from);
-	free(to);
 }
 
 /* --- lost state ------------------------------------------------------------------ */
@@ -399,6 +437,8 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 							 .timeout_ms = o->timeout_ms };
 		i = j;
 	}
+	for (size_t i = 0; i < nlive; i++)
+		answers[i].path = dest_path(live[i]);
 	for (size_t g = 0; g < ng; g++) {
 		started[g] = pthread_create(&th[g], NULL, group_thread, &groups[g]) == 0;
 		if (!started[g])

@@ -7,7 +7,7 @@
 #include "nm_fattr.h"
 #include "nm_nfs4.h"
 
-enum part { PT_ROOT, PT_SEC, PT_ENTRY };
+enum part { PT_ROOT, PT_SEC, PT_WALK, PT_ENTRY };
 
 /* Each operation sent: whose, for which part, and whether it ends it. */
 struct slot {
@@ -38,19 +38,47 @@ static const char *root_name(const struct nm_verify_item *it)
 
 static struct nm_verify_part *part_of(struct nm_verify_answer *a, enum part p)
 {
-	return p == PT_ROOT ? &a->root : p == PT_SEC ? &a->sec : &a->entry;
+	return p == PT_ROOT   ? &a->root
+	       : p == PT_SEC  ? &a->sec
+	       : p == PT_WALK ? &a->walk
+			      : &a->entry;
+}
+
+/* The components of a path, one after another: *len bytes at the result,
+ * or NULL after the last. */
+static const char *component(const char **cur, size_t *len)
+{
+	const char *s = *cur;
+
+	while (*s == '/')
+		s++;
+	if (!*s)
+		return NULL;
+	*len = strcspn(s, "/");
+	*cur = s + *len;
+	return s;
+}
+
+static unsigned ncomponents(const char *path)
+{
+	const char *cur = path;
+	size_t len;
+	unsigned n = 0;
+
+	while (component(&cur, &len))
+		n++;
+	return n;
 }
 
 static bool pending(const struct nm_verify_answer *a, enum part p)
 {
-	const struct nm_verify_part *x = p == PT_ROOT  ? &a->root
-					 : p == PT_SEC ? &a->sec
-						       : &a->entry;
+	const struct nm_verify_part *x = part_of((struct nm_verify_answer *)a, p);
 
 	if (a->error[0] || !x->wanted || x->answered)
 		return false;
-	/* SECINFO needs the root's handle: a root that failed answers it. */
-	return p != PT_SEC || !a->root.answered || a->root.status == NFS4_OK;
+	/* SECINFO needs the root's handle, and where the path leads matters
+	 * only for a root that is right: a root that failed answers both. */
+	return (p != PT_SEC && p != PT_WALK) || !a->root.answered || a->root.status == NFS4_OK;
 }
 
 static void add(struct round *r, size_t item, enum part p, bool last, nfs_opnum4 op)
@@ -86,6 +114,8 @@ static unsigned need(const struct nm_verify_item *it, const struct nm_verify_ans
 		n += 2;
 	if (pending(a, PT_SEC))
 		n += (pending(a, PT_ROOT) ? 0 : 1) + (nm_verify_minor_of(it) > 0 ? 1 : 2);
+	if (pending(a, PT_WALK))
+		n += 2 + ncomponents(a->path);
 	if (pending(a, PT_ENTRY))
 		n += 2;
 	return n;
@@ -117,6 +147,19 @@ static void add_item(struct round *r, size_t i, const struct nm_verify_item *it,
 			s->name.utf8str_cs_val = (char *)name;
 		}
 	}
+	if (pending(a, PT_WALK)) {
+		const char *cur = a->path, *c;
+		size_t len;
+
+		add(r, i, PT_WALK, false, OP_PUTROOTFH);
+		while ((c = component(&cur, &len))) {
+			add(r, i, PT_WALK, false, OP_LOOKUP);
+			r->ops[r->k - 1].nfs_argop4_u.oplookup.objname.utf8str_cs_len =
+				(unsigned)len;
+			r->ops[r->k - 1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = (char *)c;
+		}
+		add_getattr(r, i, PT_WALK);
+	}
 	if (pending(a, PT_ENTRY)) {
 		add_putfh(r, i, PT_ENTRY, it->rec.probe_fh, it->rec.probe_fh_len);
 		add_getattr(r, i, PT_ENTRY);
@@ -144,6 +187,12 @@ static void take_attrs(struct nm_verify_answer *a, enum part p, const fattr4 *f)
 		a->fsid_minor = x.fsid.minor;
 		a->have_fileid = nm_fattr_has(&x, NM_FATTR_FILEID);
 		a->fileid = x.fileid;
+	} else if (p == PT_WALK) {
+		a->walk_have_fsid = nm_fattr_has(&x, NM_FATTR_FSID);
+		a->walk_fsid_major = x.fsid.major;
+		a->walk_fsid_minor = x.fsid.minor;
+		a->walk_have_fileid = nm_fattr_has(&x, NM_FATTR_FILEID);
+		a->walk_fileid = x.fileid;
 	} else {
 		a->entry_have_fileid = nm_fattr_has(&x, NM_FATTR_FILEID);
 		a->entry_fileid = x.fileid;
@@ -212,7 +261,11 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 		const struct nm_verify_item *it = g->items[i];
 		struct nm_verify_answer *a = &g->answers[i];
 
+		const char *path = a->path;
+
 		memset(a, 0, sizeof(*a));
+		a->path = path;
+		a->walk.wanted = path != NULL;
 		a->root.wanted = true;
 		a->sec.wanted = nm_verify_minor_of(it) > 0 || root_name(it);
 		a->entry.wanted =

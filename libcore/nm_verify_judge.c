@@ -77,6 +77,47 @@ static bool judge_entry(const struct nm_record *rec, const struct nm_verify_answ
 	return false;
 }
 
+/* Where the destination's path leads, once the root's handle is known
+ * good; true when it decided. */
+static bool judge_walk(const struct nm_record *rec, const struct nm_verify_answer *a,
+		       struct nm_check *c)
+{
+	char st[NM_NFS4_STATUS_TEXT_MAX];
+
+	if (!a->walk.answered) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved root file handle is valid, but the walk of %s got no "
+			      "answer (%s)",
+			      a->path, no_answer(a));
+		return true;
+	}
+	if (a->walk.status != NFS4_OK) {
+		nm_verify_set(c, NM_V_FAIL,
+			      "the saved root file handle is valid, but %s of the path %s fails "
+			      "here: %s: new mounts do not reach the migrated file system",
+			      nm_nfs4_op_name(a->walk.op), a->path,
+			      nm_nfs4_status_text(a->walk.status, st, sizeof(st)));
+		return true;
+	}
+	if (!a->walk_have_fsid || !a->walk_have_fileid) {
+		nm_verify_set(c, NM_V_FAIL, "no fsid or fileid for the path %s here", a->path);
+		return true;
+	}
+	if (a->walk_fsid_major != rec->fsid_major || a->walk_fsid_minor != rec->fsid_minor ||
+	    a->walk_fileid != rec->fileid) {
+		nm_verify_set(
+			c, NM_V_FAIL,
+			"the saved root file handle is valid, but the path %s leads elsewhere "
+			"(fsid 0x%" PRIx64 ":0x%" PRIx64 " fileid %" PRIu64
+			", saved root 0x%" PRIx64 ":0x%" PRIx64 " fileid %" PRIu64
+			"): migrated clients and new mounts see different data",
+			a->path, a->walk_fsid_major, a->walk_fsid_minor, a->walk_fileid,
+			rec->fsid_major, rec->fsid_minor, rec->fileid);
+		return true;
+	}
+	return false;
+}
+
 void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_answer *a,
 			    struct nm_check *c)
 {
@@ -133,17 +174,22 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 	}
 	if (a->entry.wanted && !volatile_fh && judge_entry(rec, a, c))
 		return;
+	if (a->walk.wanted && judge_walk(rec, a, c))
+		return;
 	if (volatile_fh)
 		nm_verify_set(c, NM_V_WARN,
 			      "same fsid and root, but file handles are volatile (fh_expire_type "
 			      "0x%x): re-lookup by path",
 			      rec->fh_expire_type);
 	else
-		nm_verify_set(c, NM_V_OK,
-			      "the saved root file handle is valid: same fsid and root fileid%s",
-			      a->entry.wanted && a->entry.answered && a->entry.status == NFS4_OK
-				      ? ", and the saved handle of an entry too"
-				      : "");
+		nm_verify_set(
+			c, NM_V_OK,
+			"the saved root file handle is valid: same fsid and root fileid%s%s%s%s",
+			a->entry.wanted && a->entry.answered && a->entry.status == NFS4_OK
+				? ", and the saved handle of an entry too"
+				: "",
+			a->walk.wanted ? "; the path " : "", a->walk.wanted ? a->path : "",
+			a->walk.wanted ? " leads to it" : "");
 }
 
 void nm_verify_judge_security(const char *sec, const struct nm_verify_answer *a, struct nm_check *c)

@@ -37,6 +37,12 @@ struct nm_verify_answer {
 	struct nm_verify_part sec;
 	unsigned flavors[NM_VERIFY_MAX_FLAVORS];
 	unsigned nflavors;
+	/* PUTROOTFH + LOOKUP of each component of path + GETATTR(fsid,
+	 * fileid): where the destination's path leads (new mounts go there) */
+	const char *path; /* set before the batch runs; not owned */
+	struct nm_verify_part walk;
+	bool walk_have_fsid, walk_have_fileid;
+	uint64_t walk_fsid_major, walk_fsid_minor, walk_fileid;
 	/* PUTFH(saved handle of an entry) + GETATTR(fileid) */
 	struct nm_verify_part entry;
 	bool entry_have_fileid;
@@ -47,7 +53,7 @@ struct nm_verify_answer {
 void nm_verify_judge_nfs(const char *server, const struct nm_verify_answer *a, unsigned minor,
 			 const char *open_error, struct nm_check *c);
 
-/* Check 3: same_fs, from the root and entry parts. */
+/* Check 3: same_fs, from the root, entry and walk parts. */
 void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_answer *a,
 			    struct nm_check *c);
 

@@ -201,7 +201,7 @@ nmv() {
 	[ -n "$rpcs" ] && ((rpcs <= 8))
 }
 
-# fake_record: /mnt/fake, registered on 192.0.2.12:/export/data over
+# fake_record PORT [LOCATION]: /mnt/fake, registered on 192.0.2.12:/export/data over
 # NFSv4.0, now served by the fake server on 192.0.2.1 port PORT.  The
 # record holds the root's handle 01020304 (fsid 1:2, fileid 100) and the
 # handle 05060708 of its entry 'f' (fileid 200).
@@ -228,16 +228,19 @@ fh_expire_type=0
 probe_name=f
 probe_fh=05060708
 probe_fileid=200
+${2:+location=$2}
 end
 REC
+	sed -i '/^$/d' "$SD/-mnt-fake.state"
 }
 
 # The fake server's first reply answers the root's PUTFH, GETATTR and
 # LOOKUPP, then SECINFO fails with NFS4ERR_ACCESS: the COMPOUND stops
-# before the entry's PUTFH.  The entry is asked again, alone.
+# before the walk of the path and the entry's PUTFH.  They are asked
+# again: PUTROOTFH, LOOKUP export, LOOKUP data, GETATTR, PUTFH, GETATTR.
 @test "a COMPOUND that stops before the entry's handle: the entry is asked again" {
 	fake_record 20481
-	fake_start 20481 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-entry-stale.hex
+	fake_start 20481 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-stale.hex
 	run nmv verify /mnt/fake
 	fake_stop
 	assert_failure 1
@@ -247,11 +250,11 @@ REC
 	refute_output --partial "saved handle of an entry too"
 
 	fake_record 20482
-	fake_start 20482 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-entry-ok.hex
+	fake_start 20482 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-ok.hex
 	run nmv verify /mnt/fake
 	fake_stop
 	assert_failure 3
-	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too$'
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
 }
 
 @test "an entry's handle never answered is not OK" {
@@ -267,11 +270,11 @@ REC
 @test "NFS4ERR_DELAY is asked again after a pause" {
 	fake_record 20484
 	fake_start 20484 replay wire/v40-putfh-delay.hex wire/v40-putfh-delay.hex \
-		wire/v40-verify-secinfo-access.hex wire/v40-verify-entry-ok.hex
+		wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-ok.hex
 	run nmv verify /mnt/fake
 	fake_stop
 	assert_failure 3
-	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too$'
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
 	# Never anything but DELAY: asked again until the deadline, then said.
 	fake_record 20485
 	fake_start 20485 replay $(printf 'wire/v40-putfh-delay.hex %.0s' $(seq 40))
@@ -290,4 +293,32 @@ REC
 	fake_stop
 	assert_failure 1
 	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR 12345$'
+}
+
+# The destination takes the saved handles but its path leads elsewhere:
+# migrated clients see the file system, new mounts see something else.
+@test "the destination's path does not lead to the saved root: FAIL" {
+	fake_record 20487
+	fake_start 20487 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-other.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +the saved root file handle is valid, but the path /export/data leads elsewhere \(fsid 0x1:0x2 fileid 101, saved root 0x1:0x2 fileid 100\): migrated clients and new mounts see different data$'
+
+	fake_record 20488
+	fake_start 20488 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-noent.hex \
+		wire/v40-verify-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +the saved root file handle is valid, but LOOKUP of the path /export/data fails here: NFS4ERR_NOENT: new mounts do not reach the migrated file system$'
+}
+
+@test "the path walked is the recorded location's rootpath on the destination" {
+	fake_record 20489 192.0.2.1:/other/place
+	fake_start 20489 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  same_fs +OK +.*; the path /other/place leads to it$'
 }
