@@ -53,23 +53,44 @@ nmv() {
 	nm "$@" --mountinfo "$MI" --state-dir "$SD"
 }
 
-@test "a good cutover: OK on every check, the move is recorded" {
-	nmv register /mnt/dest
+# The mount point is a real directory holding one entry, as the kernel's
+# mount would show it, so register takes the entry's handle too; on srv5
+# (another server, the same data) verify must find both handles and the
+# path.  Then the entry is replaced (a new inode under the same name): the
+# root's handle stays valid, the entry's is STALE.
+@test "a good cutover: OK on every check, the entry's handle asked, the move is recorded" {
+	local root=/run/nfsmig-lab/$LAB mp=$BATS_TEST_TMPDIR/mnt/dest
+	mkdir -p "$mp"
+	touch "$mp/probe-entry"
+	echo one >"$root/tree/srv2/probe-entry"
+	sed -i "s| /mnt/dest | $mp |" "$MI"
+	nmv register "$mp"
+	run nmv show "$mp"
+	assert_line --regexp '^entry handle: +probe-entry \(fileid [0-9]+\) [0-9a-f]+$'
 	mount_table 192.0.2.15 4.2
+	sed -i "s| /mnt/dest | $mp |" "$MI"
 	run nmv verify --to 192.0.2.15
 	assert_success
-	assert_line "/mnt/dest: OK"
+	assert_line "$mp: OK"
 	assert_line --regexp '^  destination +OK +served by 192\.0\.2\.15, the destination given$'
 	assert_line --regexp '^  nfs +OK +192\.0\.2\.15 answers NFSv4\.2$'
-	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid'
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export leads to it$'
 	assert_line --regexp '^  security +OK +the destination offers sys'
 	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.12 -> 192\.0\.2\.15$'
 	assert_line "1 mount: 1 OK, 0 WARN, 0 FAIL"
-	run nmv show /mnt/dest
+	run nmv show "$mp"
 	assert_line --regexp '^moved: +[0-9]+ 192\.0\.2\.12 -> 192\.0\.2\.15$'
-	run nmv verify /mnt/dest
+	run nmv verify "$mp"
 	assert_success
 	assert_line --regexp '^  record +OK +agrees with the kernel'
+	# The same name, another file: only the entry's handle can tell.
+	rm "$root/tree/srv2/probe-entry"
+	echo two >"$root/tree/srv2/probe-entry.new"
+	mv "$root/tree/srv2/probe-entry.new" "$root/tree/srv2/probe-entry"
+	run nmv verify --to 192.0.2.15 "$mp"
+	rm -f "$root/tree/srv2/probe-entry"
+	assert_failure 1
+	assert_line --regexp "^  same_fs +FAIL +the handle of 'probe-entry' saved at registration is NFS4ERR_STALE here"
 }
 
 @test "a good cutover in NFSv4.0 too (SECINFO of the root's name)" {
