@@ -15,6 +15,7 @@
 #include "nm_mount.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
+#include "nm_served.h"
 #include "nm_store.h"
 #include "opts.h"
 #include "output.h"
@@ -156,17 +157,24 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 		return -EPROTONOSUPPORT;
 	}
 	rc = nm_store_load(o->state_dir, m->target, &old, &err);
-	if (rc == 0) {
+	if (rc == 0 && !o->force) {
 		nm_record_free(&old);
-		if (!o->force) {
-			fprintf(stderr,
-				"nfsmig: %s is registered already (--force takes a new root file "
-				"handle, from the server it is on now)\n",
-				m->target);
-			return -EEXIST;
-		}
+		fprintf(stderr,
+			"nfsmig: %s is registered already (--force takes a new root file "
+			"handle, from the server it is on now)\n",
+			m->target);
+		return -EEXIST;
 	}
 	path = root_path(m);
+	if (rc == 0) {
+		/* After a move the file system is at the recorded location's
+		 * rootpath on the server it is on now. */
+		char *p = path ? nm_served_path(&old, m->server, path) : NULL;
+
+		free(path);
+		path = p;
+		nm_record_free(&old);
+	}
 	if (!path)
 		return -ENOMEM;
 	rc = start_query(m, o->timeout_ms, &c, &err);

@@ -1,9 +1,7 @@
 #include "nm_verify.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include "nm_mstats.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
+#include "nm_served.h"
 #include "nm_target.h"
 #include "nm_verify_batch.h"
 #include "nm_verify_judge.h"
@@ -39,64 +38,16 @@ const char *nm_check_name(int check)
 	return check >= 0 && check < NM_CHK_N ? names[check] : "?";
 }
 
-/* --- names to addresses ---------------------------------------------------- */
-
-/* Does name (a host name or address) resolve to the numeric address addr? */
-static bool resolves_to(const char *name, const char *addr)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
-	unsigned char want[16], got[16];
-	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	bool match = false;
-
-	if (inet_pton(fam, addr, want) != 1)
-		return strcmp(name, addr) == 0;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
-		return false;
-	for (ai = res; ai && !match; ai = ai->ai_next) {
-		if (ai->ai_family != fam)
-			continue;
-		if (fam == AF_INET)
-			memcpy(got, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
-		else
-			memcpy(got, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
-		match = memcmp(got, want, fam == AF_INET ? 4 : 16) == 0;
-	}
-	freeaddrinfo(res);
-	return match;
-}
-
-/* The server part of a recorded location "server:/path" ([v6]:/path). */
-static char *location_server(const char *loc)
-{
-	const char *e;
-
-	if (loc[0] == '[') {
-		e = strchr(loc, ']');
-		return e ? strndup(loc + 1, (size_t)(e - loc - 1)) : NULL;
-	}
-	e = strstr(loc, ":/");
-	return e ? strndup(loc, (size_t)(e - loc)) : strdup(loc);
-}
+/* --- the destination ------------------------------------------------------- */
 
 /* The path new mounts take on the item's server: the rootpath of the
  * recorded location on it, else the export path.  Points into the record. */
 static const char *dest_path(const struct nm_verify_item *it)
 {
-	for (size_t i = 0; i < it->rec.nlocations; i++) {
-		const char *loc = it->rec.locations[i];
-		const char *p = loc[0] == '[' ? strstr(loc, "]:/") : strstr(loc, ":/");
-		char *srv;
-		bool hit;
+	const char *rp = nm_served_rootpath(&it->rec, it->m.server);
 
-		if (!p)
-			continue;
-		srv = location_server(loc);
-		hit = srv && resolves_to(srv, it->m.server);
-		free(srv);
-		if (hit)
-			return p + (loc[0] == '[' ? 2 : 1);
-	}
+	if (rp)
+		return rp;
 	return it->rec.export_path && it->rec.export_path[0] ? it->rec.export_path : "/";
 }
 
@@ -105,7 +56,7 @@ static void check_destination(struct nm_verify_item *it, const struct nm_verify_
 	const char *now = it->m.server;
 
 	if (o->to) {
-		if (resolves_to(o->to, now))
+		if (nm_served_by(o->to, now))
 			nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_OK,
 				      "served by %s, the destination given", now);
 		else
@@ -114,8 +65,8 @@ static void check_destination(struct nm_verify_item *it, const struct nm_verify_
 		return;
 	}
 	for (size_t i = 0; i < it->rec.nlocations; i++) {
-		char *srv = location_server(it->rec.locations[i]);
-		bool hit = srv && resolves_to(srv, now);
+		char *srv = nm_served_location_server(it->rec.locations[i]);
+		bool hit = srv && nm_served_by(srv, now);
 
 		free(srv);
 		if (hit) {
@@ -206,7 +157,7 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 	}
 	for (size_t i = 0; i < r.nloc && !listed; i++)
 		for (size_t j = 0; j < r.loc[i].nservers && !listed; j++)
-			listed = resolves_to(r.loc[i].servers[j], it->m.server);
+			listed = nm_served_by(r.loc[i].servers[j], it->m.server);
 	if (!r.absent)
 		nm_verify_set(c, NM_V_FAIL, "the source %s still serves %s (no NFS4ERR_MOVED)",
 			      src->t.host, path);

@@ -28,14 +28,16 @@ int nm_verify_minor_of(const struct nm_verify_item *it)
 	return it->m.minor >= 0 ? it->m.minor : it->rec.minor;
 }
 
-/* The last component of the export path (for 4.0's SECINFO), or NULL. */
-static const char *root_name(const struct nm_verify_item *it)
+/* The last component of the path of the root on the destination (for
+ * 4.0's SECINFO): the recorded location's rootpath after a move, else the
+ * export path; NULL for "/". */
+static const char *root_name(const struct nm_verify_item *it, const struct nm_verify_answer *a)
 {
-	const char *s = strrchr(it->rec.export_path, '/');
+	const char *path = a->path ? a->path : it->rec.export_path;
+	const char *s = strrchr(path, '/');
 
 	return s && s[1] ? s + 1 : NULL;
 }
-
 static struct nm_verify_part *part_of(struct nm_verify_answer *a, enum part p)
 {
 	return p == PT_ROOT   ? &a->root
@@ -137,7 +139,7 @@ static void add_item(struct round *r, size_t i, const struct nm_verify_item *it,
 			add(r, i, PT_SEC, true, OP_SECINFO_NO_NAME);
 			r->ops[r->k - 1].nfs_argop4_u.opsecinfo_no_name = SECINFO_STYLE4_CURRENT_FH;
 		} else {
-			const char *name = root_name(it);
+			const char *name = root_name(it, a);
 			SECINFO4args *s;
 
 			add(r, i, PT_SEC, false, OP_LOOKUPP);
@@ -267,7 +269,7 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 		a->path = path;
 		a->walk.wanted = path != NULL;
 		a->root.wanted = true;
-		a->sec.wanted = nm_verify_minor_of(it) > 0 || root_name(it);
+		a->sec.wanted = nm_verify_minor_of(it) > 0 || root_name(it, a);
 		a->entry.wanted =
 			it->rec.probe_fh_len > 0 && it->rec.probe_name && it->rec.probe_name[0];
 	}

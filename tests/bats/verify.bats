@@ -7,6 +7,9 @@
 #                    file handles saved at registration are valid there
 #   srv6 192.0.2.16  exports a file system of its own (tmpfs): its data is
 #                    copied and the original removed for a bad cutover
+#   srv8 192.0.2.18  srv2's export's data directory at another path,
+#                    /moved/place: a move whose location has a rootpath
+#                    of its own
 #   srv4 192.0.2.14  a host with no NFS server
 
 setup_file() {
@@ -21,6 +24,8 @@ setup_file() {
 	echo data >"$OTHER/vol/file"
 	"$NFSLAB" server "$LAB" srv6 192.0.2.16
 	"$NFSLAB" start "$LAB" srv6 2049 "$OTHER"
+	"$NFSLAB" server "$LAB" srv8 192.0.2.18
+	"$NFSLAB" start "$LAB" srv8 2049 "$root/tree/srv2/data" /moved/place
 }
 
 teardown_file() {
@@ -342,4 +347,24 @@ REC
 	fake_stop
 	assert_failure 3
 	assert_line --regexp '^  same_fs +OK +.*; the path /other/place leads to it$'
+}
+
+@test "after a move, every query uses the recorded location's rootpath on the new server" {
+	mount_table 192.0.2.12 4.0
+	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"
+	nmv register /mnt/dest
+	sed -i 's|^end$|location=192.0.2.18:/moved/place\nend|' "$SD/-mnt-dest.state"
+	mount_table 192.0.2.18 4.0
+	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"
+	# 4.0: SECINFO of the root's name there, "place", not "data"
+	run nmv verify --no-update /mnt/dest
+	assert_line --regexp '^  security +OK +the destination offers sys'
+	assert_line --regexp '^  same_fs +OK +.*; the path /moved/place leads to it$'
+	run nmv locations --no-reach /mnt/dest
+	assert_success
+	assert_line --partial "/moved/place on 192.0.2.18 (NFSv4.0)"
+	run nmv register --force /mnt/dest
+	assert_success
+	run nmv show /mnt/dest
+	assert_line --regexp '^export path: +/moved/place$'
 }
