@@ -518,6 +518,11 @@ unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c)
 	return nm_rpc_calls(c->rpc);
 }
 
+const char *nm_nfs4_note(const struct nm_nfs4 *c)
+{
+	return nm_rpc_note(c->rpc);
+}
+
 const char *nm_nfs4_peer(const struct nm_nfs4 *c)
 {
 	return nm_rpc_peer(c->rpc);

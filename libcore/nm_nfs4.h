@@ -55,6 +55,8 @@ unsigned nm_nfs4_minor(const struct nm_nfs4 *c);
 unsigned nm_nfs4_max_ops(const struct nm_nfs4 *c);
 unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c);
 const char *nm_nfs4_peer(const struct nm_nfs4 *c);
+/* nm_rpc_note of the connection: why it is not from a reserved port. */
+const char *nm_nfs4_note(const struct nm_nfs4 *c);
 
 const char *nm_nfs4_status_name(nfsstat4 st);
 /* The status's name, or "NFS4ERR 12345" for one nfsmig has no name for;

@@ -404,7 +404,7 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 			const struct nm_verify_answer *a = &groups[g].answers[i];
 
 			nm_verify_judge_nfs(it->m.server, a, groups[g].minor, groups[g].error,
-					    &it->chk[NM_CHK_NFS]);
+					    groups[g].note, &it->chk[NM_CHK_NFS]);
 			nm_verify_judge_samefs(&it->rec, a, &it->chk[NM_CHK_SAMEFS]);
 			nm_verify_judge_security(it->m.sec, a, &it->chk[NM_CHK_SEC]);
 		}

@@ -278,6 +278,7 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 		return;
 	}
 	g->minor = nm_nfs4_minor(c);
+	snprintf(g->note, sizeof(g->note), "%s", nm_nfs4_note(c));
 	for (size_t i = 0; i < g->n; i++)
 		g->answers[i].reached = true;
 	while (next < g->n) {

@@ -24,6 +24,7 @@ struct nm_verify_group {
 	/* results */
 	unsigned minor;		    /* the session's version, when reached */
 	char error[NM_ERR_MSG_MAX]; /* why the session could not be had */
+	char note[NM_ERR_MSG_MAX];  /* why not from a reserved port, if not */
 	unsigned rpcs;
 };
 

@@ -28,11 +28,15 @@ static const char *no_answer(const struct nm_verify_answer *a)
 }
 
 void nm_verify_judge_nfs(const char *server, const struct nm_verify_answer *a, unsigned minor,
-			 const char *open_error, struct nm_check *c)
+			 const char *open_error, const char *note, struct nm_check *c)
 {
 	if (!a->reached)
 		nm_verify_set(c, NM_V_FAIL, "%s",
 			      open_error && open_error[0] ? open_error : "destination not reached");
+	else if (note && note[0])
+		nm_verify_set(c, NM_V_WARN,
+			      "%s answers NFSv4.%u%s: a server with the secure option refuses it",
+			      server, minor, note);
 	else
 		nm_verify_set(c, NM_V_OK, "%s answers NFSv4.%u", server, minor);
 }

@@ -49,9 +49,10 @@ struct nm_verify_answer {
 	uint64_t entry_fileid;
 };
 
-/* Check 2: nfs.  minor is the version the session speaks. */
+/* Check 2: nfs.  minor is the version the session speaks; note, when not
+ * empty, why it was not from a reserved port. */
 void nm_verify_judge_nfs(const char *server, const struct nm_verify_answer *a, unsigned minor,
-			 const char *open_error, struct nm_check *c);
+			 const char *open_error, const char *note, struct nm_check *c);
 
 /* Check 3: same_fs, from the root, entry and walk parts. */
 void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_answer *a,

@@ -368,3 +368,14 @@ REC
 	run nmv show /mnt/dest
 	assert_line --regexp '^export path: +/moved/place$'
 }
+
+@test "no reserved port to be had: said, not hidden" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	fake_start 1 hogresv
+	run nmv verify --to 192.0.2.15
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  nfs +WARN +192\.0\.2\.15 answers NFSv4\.2 \(from unprivileged port [0-9]+: no reserved port to be had: .*\): a server with the secure option refuses it$'
+	assert_line --regexp '^  same_fs +OK '
+}
