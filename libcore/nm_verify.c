@@ -53,40 +53,20 @@ static const char *dest_path(const struct nm_verify_item *it)
 
 static void check_destination(struct nm_verify_item *it, const struct nm_verify_opts *o)
 {
-	const char *now = it->m.server;
+	struct nm_verify_dest_facts f = { .now = it->m.server,
+					  .to = o->to,
+					  .orig = it->rec.orig_server };
 
-	if (o->to) {
-		if (nm_served_by(o->to, now))
-			nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_OK,
-				      "served by %s, the destination given", now);
-		else
-			nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_FAIL,
-				      "served by %s, not by the destination %s", now, o->to);
-		return;
-	}
-	for (size_t i = 0; i < it->rec.nlocations; i++) {
+	if (o->to)
+		f.is_to = nm_served_by(o->to, f.now);
+	for (size_t i = 0; !o->to && i < it->rec.nlocations && !f.location; i++) {
 		char *srv = nm_served_location_server(it->rec.locations[i]);
-		bool hit = srv && nm_served_by(srv, now);
 
+		if (srv && nm_served_by(srv, f.now))
+			f.location = it->rec.locations[i];
 		free(srv);
-		if (hit) {
-			nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_OK,
-				      "served by %s, one of the recorded locations (%s)", now,
-				      it->rec.locations[i]);
-			return;
-		}
 	}
-	if (!it->rec.orig_server[0])
-		nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_WARN,
-			      "served by %s; the record does not say which server was the original",
-			      now);
-	else if (strcmp(now, it->rec.orig_server) == 0)
-		nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_FAIL,
-			      "still served by the original server %s", now);
-	else
-		nm_verify_set(&it->chk[NM_CHK_DEST], NM_V_OK,
-			      "served by %s, no longer by the original %s", now,
-			      it->rec.orig_server);
+	nm_verify_judge_destination(&f, &it->chk[NM_CHK_DEST]);
 }
 
 /* --- the destination checks: nm_verify_batch asks, nm_verify_judge judges -- */
@@ -137,39 +117,31 @@ static void source_close(struct source *src)
 static void check_source(struct nm_verify_item *it, const struct nm_verify_opts *o,
 			 struct source *src)
 {
-	struct nm_check *c = &it->chk[NM_CHK_SOURCE];
-	const char *path = src->fixed_path ? src->t.path : it->rec.export_path;
-	struct nm_fsloc_result r;
+	struct nm_verify_source_facts f = { .host = src->t.host,
+					    .path = src->fixed_path ? src->t.path
+								    : it->rec.export_path,
+					    .server = it->m.server,
+					    .asked = o->source != NULL };
+	struct nm_fsloc_result r = { 0 };
 	struct nm_err err = { 0 };
-	bool listed = false;
+	bool have = false;
 
-	if (!o->source) {
-		nm_verify_set(c, NM_V_SKIP, "no --source given");
-		return;
+	if (f.asked && src->fail[0])
+		f.error = src->fail;
+	else if (f.asked && nm_fsloc_query(src->s, f.path, &r, &err) < 0)
+		f.error = err.msg;
+	else if (f.asked)
+		have = true;
+	if (have) {
+		f.absent = r.absent;
+		f.fs_path = r.fs_path;
+		for (size_t i = 0; i < r.nloc && !f.listed; i++)
+			for (size_t j = 0; j < r.loc[i].nservers && !f.listed; j++)
+				f.listed = nm_served_by(r.loc[i].servers[j], it->m.server);
 	}
-	if (src->fail[0]) {
-		nm_verify_set(c, NM_V_FAIL, "%s", src->fail);
-		return;
-	}
-	if (nm_fsloc_query(src->s, path, &r, &err) < 0) {
-		nm_verify_set(c, NM_V_FAIL, "%s", err.msg);
-		return;
-	}
-	for (size_t i = 0; i < r.nloc && !listed; i++)
-		for (size_t j = 0; j < r.loc[i].nservers && !listed; j++)
-			listed = nm_served_by(r.loc[i].servers[j], it->m.server);
-	if (!r.absent)
-		nm_verify_set(c, NM_V_FAIL, "the source %s still serves %s (no NFS4ERR_MOVED)",
-			      src->t.host, path);
-	else if (!listed)
-		nm_verify_set(
-			c, NM_V_FAIL,
-			"the source answers MOVED for %s but does not list %s in fs_locations",
-			r.fs_path, it->m.server);
-	else
-		nm_verify_set(c, NM_V_OK, "the source %s answers MOVED for %s and lists %s",
-			      src->t.host, r.fs_path, it->m.server);
-	nm_fsloc_result_free(&r);
+	nm_verify_judge_source(&f, &it->chk[NM_CHK_SOURCE]);
+	if (have)
+		nm_fsloc_result_free(&r);
 }
 
 /* --- the record ---------------------------------------------------------------- */

@@ -27,6 +27,48 @@ static const char *no_answer(const struct nm_verify_answer *a)
 	return a->error[0] ? a->error : "the server stopped the COMPOUND before it";
 }
 
+void nm_verify_judge_destination(const struct nm_verify_dest_facts *f, struct nm_check *c)
+{
+	if (f->to) {
+		if (f->is_to)
+			nm_verify_set(c, NM_V_OK, "served by %s, the destination given", f->now);
+		else
+			nm_verify_set(c, NM_V_FAIL, "served by %s, not by the destination %s",
+				      f->now, f->to);
+	} else if (f->location) {
+		nm_verify_set(c, NM_V_OK, "served by %s, one of the recorded locations (%s)",
+			      f->now, f->location);
+	} else if (!f->orig || !f->orig[0]) {
+		nm_verify_set(c, NM_V_WARN,
+			      "served by %s; the record does not say which server was the original",
+			      f->now);
+	} else if (strcmp(f->now, f->orig) == 0) {
+		nm_verify_set(c, NM_V_FAIL, "still served by the original server %s", f->now);
+	} else {
+		nm_verify_set(c, NM_V_OK, "served by %s, no longer by the original %s", f->now,
+			      f->orig);
+	}
+}
+
+void nm_verify_judge_source(const struct nm_verify_source_facts *f, struct nm_check *c)
+{
+	if (!f->asked)
+		nm_verify_set(c, NM_V_SKIP, "no --source given");
+	else if (f->error)
+		nm_verify_set(c, NM_V_FAIL, "%s", f->error);
+	else if (!f->absent)
+		nm_verify_set(c, NM_V_FAIL, "the source %s still serves %s (no NFS4ERR_MOVED)",
+			      f->host, f->path);
+	else if (!f->listed)
+		nm_verify_set(
+			c, NM_V_FAIL,
+			"the source answers MOVED for %s but does not list %s in fs_locations",
+			f->fs_path, f->server);
+	else
+		nm_verify_set(c, NM_V_OK, "the source %s answers MOVED for %s and lists %s",
+			      f->host, f->fs_path, f->server);
+}
+
 void nm_verify_judge_nfs(const char *server, const struct nm_verify_answer *a, unsigned minor,
 			 const char *open_error, const char *note, struct nm_check *c)
 {

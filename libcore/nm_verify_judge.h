@@ -49,6 +49,24 @@ struct nm_verify_answer {
 	uint64_t entry_fileid;
 };
 
+/* Check 1: destination.  now is the kernel's server; to the --to given
+ * (or NULL) and whether now is it; location the recorded location now is
+ * on (or NULL); orig the server at registration ("" when unknown). */
+struct nm_verify_dest_facts {
+	const char *now, *to, *location, *orig;
+	bool is_to;
+};
+void nm_verify_judge_destination(const struct nm_verify_dest_facts *f, struct nm_check *c);
+
+/* Check 5: source.  What the source said of path: error (its failure, or
+ * NULL), absent (NFS4ERR_MOVED), fs_path, and whether its fs_locations
+ * list server (the kernel's now). */
+struct nm_verify_source_facts {
+	const char *host, *path, *server, *error, *fs_path;
+	bool asked, absent, listed;
+};
+void nm_verify_judge_source(const struct nm_verify_source_facts *f, struct nm_check *c);
+
 /* Check 2: nfs.  minor is the version the session speaks; note, when not
  * empty, why it was not from a reserved port. */
 void nm_verify_judge_nfs(const char *server, const struct nm_verify_answer *a, unsigned minor,

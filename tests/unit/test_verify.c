@@ -319,6 +319,78 @@ static const struct sec_row {
 	{ "not reached", { .reached = false, .sec = NOANS }, NM_V_SKIP, "not reached" },
 };
 
+static const struct dest_row {
+	const char *what;
+	struct nm_verify_dest_facts f;
+	enum nm_verdict v;
+	const char *why;
+} dest_rows[] = {
+	{ "--to and served by it",
+	  { .now = "192.0.2.2", .to = "b", .is_to = true },
+	  NM_V_OK,
+	  "served by 192.0.2.2, the destination given" },
+	{ "--to and served by another",
+	  { .now = "192.0.2.3", .to = "b", .orig = "192.0.2.1" },
+	  NM_V_FAIL,
+	  "served by 192.0.2.3, not by the destination b" },
+	{ "--to wins over a location",
+	  { .now = "192.0.2.3", .to = "b", .location = "c:/x", .orig = "192.0.2.1" },
+	  NM_V_FAIL,
+	  "not by the destination b" },
+	{ "a recorded location",
+	  { .now = "192.0.2.2", .location = "b:/x", .orig = "192.0.2.1" },
+	  NM_V_OK,
+	  "one of the recorded locations (b:/x)" },
+	{ "still on the original",
+	  { .now = "192.0.2.1", .orig = "192.0.2.1" },
+	  NM_V_FAIL,
+	  "still served by the original server 192.0.2.1" },
+	{ "another than the original",
+	  { .now = "192.0.2.2", .orig = "192.0.2.1" },
+	  NM_V_OK,
+	  "no longer by the original 192.0.2.1" },
+	{ "the original unknown",
+	  { .now = "192.0.2.2", .orig = "" },
+	  NM_V_WARN,
+	  "does not say which server was the original" },
+};
+
+static const struct source_row {
+	const char *what;
+	struct nm_verify_source_facts f;
+	enum nm_verdict v;
+	const char *why;
+} source_rows[] = {
+	{ "no --source", { .asked = false }, NM_V_SKIP, "no --source given" },
+	{ "the source not reached",
+	  { .asked = true, .error = "a: cannot connect" },
+	  NM_V_FAIL,
+	  "a: cannot connect" },
+	{ "still serving",
+	  { .asked = true, .host = "a", .path = "/e", .server = "192.0.2.2", .absent = false },
+	  NM_V_FAIL,
+	  "the source a still serves /e (no NFS4ERR_MOVED)" },
+	{ "MOVED, the destination not listed",
+	  { .asked = true,
+	    .host = "a",
+	    .path = "/e",
+	    .server = "192.0.2.2",
+	    .absent = true,
+	    .fs_path = "/e" },
+	  NM_V_FAIL,
+	  "does not list 192.0.2.2 in fs_locations" },
+	{ "MOVED and listed",
+	  { .asked = true,
+	    .host = "a",
+	    .path = "/e",
+	    .server = "192.0.2.2",
+	    .absent = true,
+	    .fs_path = "/e",
+	    .listed = true },
+	  NM_V_OK,
+	  "the source a answers MOVED for /e and lists 192.0.2.2" },
+};
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -341,6 +413,22 @@ int main(void)
 		nm_verify_judge_security("sys", &r->a, &c);
 		UNIT_CHECK(&u, c.v == r->v && strstr(c.why, r->why), "security: %s: %s: %s",
 			   r->what, nm_verdict_name(c.v), c.why);
+	}
+	for (size_t i = 0; i < sizeof(dest_rows) / sizeof(dest_rows[0]); i++) {
+		const struct dest_row *r = &dest_rows[i];
+		struct nm_check c = { 0 };
+
+		nm_verify_judge_destination(&r->f, &c);
+		UNIT_CHECK(&u, c.v == r->v && strstr(c.why, r->why), "destination: %s: %s: %s",
+			   r->what, nm_verdict_name(c.v), c.why);
+	}
+	for (size_t i = 0; i < sizeof(source_rows) / sizeof(source_rows[0]); i++) {
+		const struct source_row *r = &source_rows[i];
+		struct nm_check c = { 0 };
+
+		nm_verify_judge_source(&r->f, &c);
+		UNIT_CHECK(&u, c.v == r->v && strstr(c.why, r->why), "source: %s: %s: %s", r->what,
+			   nm_verdict_name(c.v), c.why);
 	}
 	return unit_done(&u);
 }
