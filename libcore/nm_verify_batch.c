@@ -262,8 +262,7 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct nm_verify_item *it = g->items[i];
 		struct nm_verify_answer *a = &g->answers[i];
-
-		const char *path = a->path;
+		const char *path = a->path; /* set by the caller */
 
 		memset(a, 0, sizeof(*a));
 		a->path = path;
@@ -282,12 +281,12 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 	for (size_t i = 0; i < g->n; i++)
 		g->answers[i].reached = true;
 	while (next < g->n) {
-		static struct round zero;
-		struct round rd = zero;
+		struct round rd;
 		struct nm_nfs4_reply r;
 		unsigned max = nm_nfs4_max_ops(c);
 		size_t i;
 
+		rd.k = 0;
 		/* The first item with a question left; the round starts there. */
 		while (next < g->n && need(g->items[next], &g->answers[next]) == 0)
 			next++;
