@@ -273,7 +273,8 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 	return 0;
 }
 
-/* A COMPOUND the server answers NFS4ERR_DELAY is asked again after a
+/* A COMPOUND the server answers NFS4ERR_DELAY (its SEQUENCE or the
+ * operation that stopped it) is asked again after a
  * pause that doubles (100 ms to 2 s), for at most the call deadline in all;
  * then the DELAY reply is the answer. */
 int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
@@ -286,9 +287,15 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		int rc = compound_once(c, ops, nops, reply, err);
 		int64_t left = end - nm_time_ms();
 
-		if (rc < 0 || reply->status != NFS4ERR_DELAY || left <= 0)
+		/* SEQUENCE itself may say DELAY (the slot still busy): then
+		 * compound_once has failed with its errno, the slot's sequence
+		 * id unspent, and the same request goes again. */
+		bool delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : rc == -EAGAIN;
+
+		if (!delayed || left <= 0)
 			return rc;
-		nm_nfs4_reply_free(reply);
+		if (rc == 0)
+			nm_nfs4_reply_free(reply);
 		nm_time_sleep_ms(pause < left ? pause : left);
 		if (pause < NM_NFS4_DELAY_MAX_MS)
 			pause *= 2;

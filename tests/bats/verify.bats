@@ -228,13 +228,13 @@ nmv() {
 }
 
 # fake_record PORT [LOCATION]: /mnt/fake, registered on 192.0.2.12:/export/data over
-# NFSv4.0, now served by the fake server on 192.0.2.1 port PORT.  The
+# NFSv4.0 (4.$MINOR), now served by the fake server on 192.0.2.1 port PORT.  The
 # record holds the root's handle 01020304 (fsid 1:2, fileid 100) and the
 # handle 05060708 of its entry 'f' (fileid 200).
 fake_record() {
 	cat >"$MI" <<MI
 22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
-43 22 0:43 / /mnt/fake rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.0,sec=sys,port=$1,clientaddr=192.0.2.1,addr=192.0.2.1
+43 22 0:43 / /mnt/fake rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.${MINOR:-0},sec=sys,port=$1,clientaddr=192.0.2.1,addr=192.0.2.1
 MI
 	cat >"$SD/-mnt-fake.state" <<REC
 nfsmig-state 1
@@ -245,7 +245,7 @@ cur_server=192.0.2.1
 export_path=/export/data
 sec=sys
 vers=4
-minor=0
+minor=${MINOR:-0}
 registered=1795490195
 root_fh=01020304
 fsid=1:2
@@ -310,6 +310,19 @@ REC
 	((SECONDS <= 4))
 	assert_failure 1
 	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR_DELAY$'
+}
+
+@test "NFSv4.1: a SEQUENCE answered NFS4ERR_DELAY is sent again" {
+	MINOR=1 fake_record 20480
+	fake_start 20480 replay wire/v41-exchange-id.hex wire/v41-create-session.hex \
+		wire/v41-sequence-delay.hex wire/v41-verify-all-ok.hex \
+		wire/v41-destroy-session.hex wire/v41-destroy-clientid.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_success
+	assert_line --regexp '^  nfs +OK +192\.0\.2\.1 answers NFSv4\.1$'
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
+	assert_line --regexp '^  security +OK +the destination offers sys \(flavors 1\)$'
 }
 
 @test "an unknown status is said with its number" {
