@@ -16,6 +16,7 @@
 #include "nm_reach.h"
 #include "nm_served.h"
 #include "nm_store.h"
+#include "nm_rpc.h"
 #include "nm_target.h"
 #include "opts.h"
 #include "output.h"
@@ -99,12 +100,14 @@ struct query {
 	char *path;
 	int minor;
 	char *sec;
+	char *mount; /* the mount asked about, or NULL for SERVER:/PATH */
 };
 
 static void query_free(struct query *q)
 {
 	free(q->host);
 	free(q->path);
+	free(q->mount);
 	free(q->sec);
 }
 
@@ -136,8 +139,9 @@ static int resolve_query(const char *arg, const struct loc_opts *o, struct query
 	q->path = path_on_server(o, &m, spath);
 	q->minor = o->minor != NM_NFS4_MINOR_AUTO ? o->minor : m.minor;
 	q->sec = strdup(m.sec);
+	q->mount = strdup(m.target);
 	nm_mount_free(&m);
-	if (!q->host || !q->sec)
+	if (!q->host || !q->sec || !q->mount)
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -156,19 +160,20 @@ static char *fsid_text(const struct nm_fsloc_result *r)
 static void print_summary(const struct query *q, const struct nm_fsloc_result *r, const char *fsid,
 			  size_t nrows)
 {
-	printf("%s on %s (NFSv4.%u)", r->path, q->host, r->minor);
+	nm_out_printf(stdout, "%s on %s (NFSv4.%u)", r->path, q->host, r->minor);
 	if (r->absent && strcmp(r->fs_path, r->path) == 0)
-		printf(" is absent: a referral or migrated file system\n");
+		nm_out_printf(stdout, " is absent: a referral or migrated file system\n");
 	else if (r->absent)
-		printf(": %s is absent, a referral or migrated file system\n", r->fs_path);
+		nm_out_printf(stdout, ": %s is absent, a referral or migrated file system\n",
+			      r->fs_path);
 	else
-		printf("\n");
+		nm_out_printf(stdout, "\n");
 	if (fsid[0])
-		printf("fsid:     %s\n", fsid);
+		nm_out_printf(stdout, "fsid:     %s\n", fsid);
 	if (r->have_locations)
-		printf("fs_root:  %s\n", r->fs_root);
+		nm_out_printf(stdout, "fs_root:  %s\n", r->fs_root);
 	if (nrows == 0)
-		printf("no other locations\n");
+		nm_out_printf(stdout, "no other locations\n");
 }
 
 /* One reach entry per distinct server name. */
@@ -189,8 +194,10 @@ static struct nm_reach_host *reach_hosts(const struct nm_fsloc_result *r, size_t
 		return NULL;
 	for (size_t i = 0; i < r->nloc; i++)
 		for (size_t j = 0; j < r->loc[i].nservers && k < max; j++) {
-			bool dup = false;
+			bool dup = !nm_target_host_name_ok(r->loc[i].servers[j]);
 
+			/* A name that is not a host name or an address is kept
+			 * escaped and never resolved. */
 			for (size_t x = 0; x < k; x++)
 				dup = dup || strcmp(h[x].name, r->loc[i].servers[j]) == 0;
 			if (dup)
@@ -254,7 +261,9 @@ static int emit_rows(struct loc_opts *o, const struct nm_fsloc_result *r, const 
 				free(reach);
 				return -ENOMEM;
 			}
-			if (rh && rh->resolve_error) {
+			if (!nm_target_host_name_ok(srv)) {
+				fprintf(fr, "not a host name or address");
+			} else if (rh && rh->resolve_error) {
 				fprintf(fr, "unresolved: %s", gai_strerror(rh->resolve_error));
 			} else if (rh) {
 				for (size_t a = 0; a < rh->naddr; a++) {
@@ -268,7 +277,8 @@ static int emit_rows(struct loc_opts *o, const struct nm_fsloc_result *r, const 
 			}
 			fclose(fa);
 			fclose(fr);
-			target = location_target(srv, r->loc[i].rootpath, r->rest);
+			if (nm_target_host_name_ok(srv))
+				target = location_target(srv, r->loc[i].rootpath, r->rest);
 			nm_out_set(&o->out, ln, COL_LOCATION, idx);
 			nm_out_set(&o->out, ln, COL_SERVER, srv);
 			nm_out_set(&o->out, ln, COL_ROOTPATH, r->loc[i].rootpath);
@@ -338,9 +348,9 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		case OPT_NFSVERS:
 			o->minor = nm_opt_nfsvers(optarg);
 			if (o->minor < -1) {
-				fprintf(stderr,
-					"nfsmig: --nfsvers takes 4.0, 4.1 or 4.2, not '%s'\n",
-					optarg);
+				nm_out_printf(stderr,
+					      "nfsmig: --nfsvers takes 4.0, 4.1 or 4.2, not '%s'\n",
+					      optarg);
 				return -1;
 			}
 			break;
@@ -409,13 +419,14 @@ int nm_cmd_locations(int argc, char **argv)
 	no.rpc.call_ms = o.timeout_ms;
 	no.minor = q.minor;
 	no.sec = q.sec;
-	if (nm_nfs4_open(q.host, &no, &c, &err) < 0)
+	if (nm_nfs4_open(q.host, &no, &c, &err) < 0 || nm_fsloc_query(c, q.path, &r, &err) < 0) {
+		nm_rpc_not_answering(&err, q.host, q.mount);
 		goto fail;
-	if (nm_fsloc_query(c, q.path, &r, &err) < 0)
-		goto fail;
+	}
 	if (o.verbose)
-		fprintf(stderr, "nfsmig: %u COMPOUNDs for the query, %u RPCs in all with setup\n",
-			r.compounds, nm_nfs4_rpcs(c));
+		nm_out_printf(stderr,
+			      "nfsmig: %u COMPOUNDs for the query, %u RPCs in all with setup\n",
+			      r.compounds, nm_nfs4_rpcs(c));
 	nm_nfs4_close(c);
 	c = NULL;
 	if (o.reach) {
@@ -436,13 +447,13 @@ int nm_cmd_locations(int argc, char **argv)
 	if (!json && !o.out.raw && !o.out.noheadings)
 		print_summary(&q, &r, fsid, (size_t)rows);
 	else if (!json && rows == 0)
-		printf("%s: no other locations\n", r.path);
+		nm_out_printf(stdout, "%s: no other locations\n", r.path);
 	if (rows > 0 || json)
 		nm_out_print(&o.out);
 	ret = NM_EXIT_OK;
 	goto out;
 fail:
-	fprintf(stderr, "nfsmig: %s\n", err.msg[0] ? err.msg : "failed");
+	nm_out_printf(stderr, "nfsmig: %s\n", err.msg[0] ? err.msg : "failed");
 out:
 	nm_out_free(&o.out);
 	nm_nfs4_close(c);

@@ -1,5 +1,4 @@
 /* nfsmig register / mounts / show: the per-mount records. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,12 +9,11 @@
 
 #include "commands.h"
 #include "nm_conf.h"
-#include "nm_fsloc.h"
 #include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_nfs4.h"
-#include "nm_path.h"
-#include "nm_served.h"
+#include "nm_reg.h"
+#include "nm_rpc.h"
 #include "nm_store.h"
 #include "opts.h"
 #include "output.h"
@@ -80,161 +78,39 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 	return optind;
 }
 
-static int start_query(const struct nm_mount *m, int timeout_ms, struct nm_nfs4 **c,
-		       struct nm_err *err)
-{
-	struct nm_nfs4_opts no = {
-		.rpc = { .port = m->port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
-		.minor = m->minor,
-		.sec = m->sec
-	};
-
-	return nm_nfs4_open(m->server, &no, c, err);
-}
-
-/* The server-side path of the mount's root: export path + mountinfo root. */
-static char *root_path(const struct nm_mount *m)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s%s", strcmp(m->export_path, "/") == 0 ? "" : m->export_path,
-		     strcmp(m->root, "/") == 0 ? "" : m->root) < 0)
-		return NULL;
-	if (!s[0]) {
-		free(s);
-		s = strdup("/");
-	}
-	return s;
-}
-
-/*
- * The handle and fileid of one entry of the mount's root, for verify: the
- * root's own handle may name only the export (knfsd's fsid=), which a
- * different file system exported under the same fsid takes as well.  An
- * empty root, or an entry the server will not look up, leaves none.
- */
-static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, const char *path,
-		       struct nm_record *rec)
-{
-	struct nm_fsloc_root child;
-	struct nm_err err = { 0 };
-	struct dirent *d;
-	char *cpath = NULL;
-	DIR *dir = opendir(m->target);
-
-	if (!dir)
-		return;
-	while ((d = readdir(dir)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			break;
-	if (d && asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->d_name) >= 0 &&
-	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
-		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
-		    (rec->probe_name = strdup(d->d_name)) != NULL) {
-			memcpy(rec->probe_fh, child.fh, child.fhlen);
-			rec->probe_fh_len = child.fhlen;
-			rec->probe_fileid = child.attrs.fileid;
-		}
-		nm_fattr_free(&child.attrs);
-	}
-	free(cpath);
-	closedir(dir);
-}
-
 static int register_one(const struct mopts *o, const struct nm_mount *m)
 {
-	struct nm_record rec = { 0 }, old;
-	struct nm_fsloc_root root;
+	struct nm_store_update u = { 0 };
+	struct nm_record rec;
 	struct nm_err err = { 0 };
-	struct nm_nfs4 *c = NULL;
-	char *path = NULL;
 	int rc;
 
-	if (m->vers != 4) {
-		fprintf(stderr,
-			"nfsmig: %s is an NFSv%d mount: only NFSv4 mounts can be registered\n",
-			m->target, m->vers);
-		return -EPROTONOSUPPORT;
-	}
-	rc = nm_store_load(o->state_dir, m->target, &old, &err);
-	if (rc == 0 && !o->force) {
-		nm_record_free(&old);
-		fprintf(stderr,
-			"nfsmig: %s is registered already (--force takes a new root file "
-			"handle, from the server it is on now)\n",
-			m->target);
-		return -EEXIST;
-	}
-	path = root_path(m);
-	if (rc == 0) {
-		/* After a move the file system is at the recorded location's
-		 * rootpath on the server it is on now. */
-		char *p = path ? nm_served_path(&old, m->server, path) : NULL;
-
-		free(path);
-		path = p;
-		nm_record_free(&old);
-	}
-	if (!path)
-		return -ENOMEM;
-	rc = start_query(m, o->timeout_ms, &c, &err);
-	if (rc == 0)
-		rc = nm_fsloc_root(c, path, &root, &err);
+	rc = nm_reg_check(o->state_dir, m, o->force, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
-		nm_nfs4_close(c);
-		free(path);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
-	rec.mountpoint = strdup(m->target);
-	rec.source = strdup(m->source);
-	rec.orig_server = strdup(m->server);
-	rec.cur_server = strdup(m->server);
-	rec.export_path = strdup(path);
-	rec.sec = strdup(m->sec);
-	rec.vers = 4;
-	rec.minor = (int)nm_nfs4_minor(c);
-	rec.registered = (int64_t)time(NULL);
-	memcpy(rec.root_fh, root.fh, root.fhlen);
-	rec.root_fh_len = root.fhlen;
-	rec.fsid_major = root.attrs.fsid.major;
-	rec.fsid_minor = root.attrs.fsid.minor;
-	rec.fileid = root.attrs.fileid;
-	rec.fh_expire_type = root.attrs.fh_expire_type;
-	take_probe(c, m, path, &rec);
-	nm_nfs4_close(c);
-	for (unsigned i = 0; i < root.attrs.fs_locations.locations.locations_len; i++) {
-		const fs_location4 *l = &root.attrs.fs_locations.locations.locations_val[i];
-		char *rp = nm_path_from_wire(&l->rootpath);
-
-		for (unsigned j = 0; rp && j < l->server.server_len; j++) {
-			char *srv = nm_path_printable(l->server.server_val[j].utf8str_cis_val,
-						      l->server.server_val[j].utf8str_cis_len);
-			char *loc = NULL;
-
-			if (srv && asprintf(&loc, "%s:%s", srv, rp) >= 0)
-				nm_record_add_location(&rec, loc);
-			free(loc);
-			free(srv);
-		}
-		free(rp);
+	rc = nm_reg_query(o->state_dir, m, o->timeout_ms, &rec, &err);
+	if (rc < 0) {
+		nm_rpc_not_answering(&err, m->server, m->target);
+		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
+		return rc;
 	}
-	nm_fattr_free(&root.attrs);
-	if (!rec.mountpoint || !rec.source || !rec.orig_server || !rec.cur_server ||
-	    !rec.export_path || !rec.sec)
-		rc = nm_err_set(&err, -ENOMEM, "out of memory");
-	else
-		rc = nm_store_save(o->state_dir, &rec, &err);
+	rc = nm_reg_save(o->state_dir, &rec, o->force, &u, &err);
+	if (u.found == -EBADMSG && u.aside[0])
+		nm_out_printf(stderr,
+			      "nfsmig: the record of %s could not be read (%s): kept as %s/%s\n",
+			      m->target, u.why.msg, o->state_dir, u.aside);
 	if (rc < 0)
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 	else
-		printf("registered %s: server %s, NFSv4.%d, fsid 0x%" PRIx64 ":0x%" PRIx64
-		       ", root file handle of %u bytes%s\n",
-		       m->target, m->server, rec.minor, rec.fsid_major, rec.fsid_minor,
-		       rec.root_fh_len,
-		       rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
+		nm_out_printf(stdout,
+			      "registered %s: server %s, NFSv4.%d, fsid 0x%" PRIx64 ":0x%" PRIx64
+			      ", root file handle of %u bytes%s\n",
+			      m->target, m->server, rec.minor, rec.fsid_major, rec.fsid_minor,
+			      rec.root_fh_len,
+			      rec.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "");
 	nm_record_free(&rec);
-	free(path);
 	return rc;
 }
 
@@ -255,7 +131,7 @@ int nm_cmd_register(int argc, char **argv)
 			char *sp = NULL;
 
 			if (nm_mount_find(o.mountinfo, argv[i], &m, &sp, &err) < 0) {
-				fprintf(stderr, "nfsmig: %s\n", err.msg);
+				nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 				failed++;
 				continue;
 			}
@@ -267,24 +143,18 @@ int nm_cmd_register(int argc, char **argv)
 		return failed ? NM_EXIT_FAIL : NM_EXIT_OK;
 	}
 	if (nm_mount_list(o.mountinfo, &all, &n, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct nm_record r;
-
-		if (all[i].vers != 4)
-			continue;
-		if (nm_store_load(o.state_dir, all[i].target, &r, &err) == 0) {
-			nm_record_free(&r);
-			continue;
-		}
+		if (nm_reg_check(o.state_dir, &all[i], false, NULL) < 0)
+			continue; /* not NFSv4, or registered */
 		failed += register_one(&o, &all[i]) < 0;
 		done++;
 	}
 	nm_mount_list_free(all, n);
 	if (done == 0)
-		printf("no NFSv4 mount without a record\n");
+		nm_out_printf(stdout, "no NFSv4 mount without a record\n");
 	return failed ? NM_EXIT_FAIL : NM_EXIT_OK;
 }
 
@@ -337,7 +207,7 @@ int nm_cmd_mounts(int argc, char **argv)
 		return NM_EXIT_USAGE;
 	o.out.json = json, o.out.raw = raw, o.out.noheadings = noh;
 	if (nm_mount_list(o.mountinfo, &all, &n, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	if (nm_out_start(&o.out, "mounts") < 0) {
@@ -414,13 +284,13 @@ int nm_cmd_show(int argc, char **argv)
 		return NM_EXIT_USAGE;
 	}
 	if (nm_mount_find(o.mountinfo, argv[first], &m, &sp, &err) < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
 	free(sp);
 	rc = nm_store_load(o.state_dir, m.target, &r, &err);
 	if (rc < 0) {
-		fprintf(stderr, "nfsmig: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		nm_mount_free(&m);
 		return NM_EXIT_FAIL;
 	}
@@ -437,60 +307,67 @@ int nm_cmd_show(int argc, char **argv)
 				       r.orig_server, r.export_path, r.sec,
 				       when,	      fsid,	     fh };
 
-		printf("{\n");
+		nm_out_printf(stdout, "{\n");
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			printf("   \"%s\": ", keys[i]);
+			nm_out_printf(stdout, "   \"%s\": ", keys[i]);
 			nm_json_str(stdout, vals[i]);
-			printf(",\n");
+			nm_out_printf(stdout, ",\n");
 		}
-		printf("   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
-		       nm_record_moved(&r, m.server) ? "true" : "false");
-		printf("   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n", r.fileid,
-		       r.fh_expire_type);
-		printf("   \"locations\": [");
+		nm_out_printf(stdout, "   \"version\": \"4.%d\",\n   \"moved\": %s,\n", r.minor,
+			      nm_record_moved(&r, m.server) ? "true" : "false");
+		nm_out_printf(stdout, "   \"fileid\": %" PRIu64 ",\n   \"fh_expire_type\": %u,\n",
+			      r.fileid, r.fh_expire_type);
+		nm_out_printf(stdout, "   \"locations\": [");
 		for (size_t i = 0; i < r.nlocations; i++) {
-			printf("%s", i ? ", " : "");
+			nm_out_printf(stdout, "%s", i ? ", " : "");
 			nm_json_str(stdout, r.locations[i]);
 		}
-		printf("],\n   \"entry\": ");
+		nm_out_printf(stdout, "],\n   \"entry\": ");
 		if (r.probe_name && r.probe_fh_len) {
-			printf("{\"name\": ");
+			nm_out_printf(stdout, "{\"name\": ");
 			nm_json_str(stdout, r.probe_name);
-			printf(", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}", r.probe_fileid, pfh);
+			nm_out_printf(stdout, ", \"fileid\": %" PRIu64 ", \"fh\": \"%s\"}",
+				      r.probe_fileid, pfh);
 		} else {
-			printf("null");
+			nm_out_printf(stdout, "null");
 		}
-		printf(",\n   \"moves\": [");
+		nm_out_printf(stdout, ",\n   \"moves\": [");
 		for (size_t i = 0; i < r.nmoves; i++) {
-			printf("%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
-			       r.moves[i].time);
+			nm_out_printf(stdout, "%s{\"time\": %" PRId64 ", \"from\": ", i ? ", " : "",
+				      r.moves[i].time);
 			nm_json_str(stdout, r.moves[i].from);
-			printf(", \"to\": ");
+			nm_out_printf(stdout, ", \"to\": ");
 			nm_json_str(stdout, r.moves[i].to);
-			printf("}");
+			nm_out_printf(stdout, "}");
 		}
-		printf("]\n}\n");
+		nm_out_printf(stdout, "]\n}\n");
 	} else {
-		printf("target:          %s\nsource:          %s\n", m.target, m.source);
-		printf("server now:      %s%s\n", m.server,
-		       nm_record_moved(&r, m.server) ? "  (moved)" : "");
-		printf("server at registration: %s\n", r.orig_server);
-		printf("export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
-		       r.export_path, r.minor, r.sec);
-		printf("registered:      %s\nfsid:            %s\nfileid:          %" PRIu64 "\n",
-		       when, fsid, r.fileid);
-		printf("fh_expire_type:  0x%x%s\nroot file handle: %s\n", r.fh_expire_type,
-		       r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
+		nm_out_printf(stdout, "target:          %s\nsource:          %s\n", m.target,
+			      m.source);
+		nm_out_printf(stdout, "server now:      %s%s\n", m.server,
+			      nm_record_moved(&r, m.server) ? "  (moved)" : "");
+		nm_out_printf(stdout, "server at registration: %s\n", r.orig_server);
+		nm_out_printf(
+			stdout,
+			"export path:     %s\nversion:         NFSv4.%d\nsec:             %s\n",
+			r.export_path, r.minor, r.sec);
+		nm_out_printf(stdout,
+			      "registered:      %s\nfsid:            %s\nfileid:          %" PRIu64
+			      "\n",
+			      when, fsid, r.fileid);
+		nm_out_printf(stdout, "fh_expire_type:  0x%x%s\nroot file handle: %s\n",
+			      r.fh_expire_type,
+			      r.fh_expire_type & NM_FH4_VOLATILE_ANY ? " (volatile)" : "", fh);
 		if (r.probe_name && r.probe_fh_len)
-			printf("entry handle:    %s (fileid %" PRIu64 ") %s\n", r.probe_name,
-			       r.probe_fileid, pfh);
+			nm_out_printf(stdout, "entry handle:    %s (fileid %" PRIu64 ") %s\n",
+				      r.probe_name, r.probe_fileid, pfh);
 		for (size_t i = 0; i < r.nlocations; i++)
-			printf("location:        %s\n", r.locations[i]);
+			nm_out_printf(stdout, "location:        %s\n", r.locations[i]);
 		if (r.nlocations == 0)
-			printf("locations:       (none)\n");
+			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)
-			printf("moved:           %" PRId64 " %s -> %s\n", r.moves[i].time,
-			       r.moves[i].from, r.moves[i].to);
+			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s\n",
+				      r.moves[i].time, r.moves[i].from, r.moves[i].to);
 	}
 	nm_record_free(&r);
 	nm_mount_free(&m);

@@ -96,7 +96,7 @@ int nm_cmd_verify(int argc, char **argv)
 			char *sp = NULL;
 
 			if (nm_mount_find(mountinfo, argv[i], &items[n].m, &sp, &err) < 0) {
-				fprintf(stderr, "nfsmig: %s\n", err.msg);
+				nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 				for (size_t k = 0; k < n; k++)
 					nm_verify_item_free(&items[k]);
 				free(items);
@@ -110,7 +110,7 @@ int nm_cmd_verify(int argc, char **argv)
 		size_t na = 0;
 
 		if (nm_mount_list(mountinfo, &all, &na, &err) < 0) {
-			fprintf(stderr, "nfsmig: %s\n", err.msg);
+			nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 			return NM_EXIT_FAIL;
 		}
 		items = calloc(na ? na : 1, sizeof(*items));
@@ -132,7 +132,7 @@ int nm_cmd_verify(int argc, char **argv)
 		return NM_EXIT_OK;
 	}
 	if (nm_verify_run(items, n, &vo, &stats, &err) < 0) {
-		fprintf(stderr, "nfsmig: verify: %s\n", err.msg);
+		nm_out_printf(stderr, "nfsmig: verify: %s\n", err.msg);
 		for (size_t i = 0; i < n; i++)
 			nm_verify_item_free(&items[i]);
 		free(items);
@@ -150,24 +150,27 @@ int nm_cmd_verify(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			struct libscols_line *ln = scols_table_new_line(tb, NULL);
 
-			scols_line_set_data(ln, VC_TARGET, items[i].m.target);
+			nm_out_cell(ln, VC_TARGET, items[i].m.target, true, false);
 			scols_line_set_data(ln, VC_VERDICT, nm_verdict_name(items[i].verdict));
 			for (int k = 0; k < NM_CHK_N; k++) {
 				char *cell = NULL;
 
 				if (asprintf(&cell, "%s: %s", nm_verdict_name(items[i].chk[k].v),
 					     items[i].chk[k].why) >= 0)
-					scols_line_refer_data(ln, VC_CHECK0 + k, cell);
+					nm_out_cell(ln, VC_CHECK0 + k, cell, true, false);
+				free(cell);
 			}
 		}
 		scols_print_table(tb);
 		scols_unref_table(tb);
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			printf("%s: %s\n", items[i].m.target, nm_verdict_name(items[i].verdict));
+			nm_out_printf(stdout, "%s: %s\n", items[i].m.target,
+				      nm_verdict_name(items[i].verdict));
 			for (int k = 0; k < NM_CHK_N; k++)
-				printf("  %-12s %-4s  %s\n", nm_check_name(k),
-				       nm_verdict_name(items[i].chk[k].v), items[i].chk[k].why);
+				nm_out_printf(stdout, "  %-12s %-4s  %s\n", nm_check_name(k),
+					      nm_verdict_name(items[i].chk[k].v),
+					      items[i].chk[k].why);
 		}
 	}
 	for (size_t i = 0; i < n; i++)

@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "nm_conf.h"
+#include "nm_fsloc.h"
 #include "nm_mount.h"
+#include "nm_mpath.h"
 #include "nm_store.h"
+#include "nm_target.h"
 #include "opts.h"
 
 struct filter {
@@ -31,7 +34,9 @@ static void offer_server(struct filter *f, const char *s)
 {
 	char **g;
 
-	if (!s || !s[0])
+	/* Only host names and addresses: a name from a server or a record is
+	 * never offered to a shell unless it is one. */
+	if (!s || !nm_target_host_name_ok(s))
 		return;
 	for (size_t i = 0; i < f->nseen; i++)
 		if (strcmp(f->seen[i], s) == 0)
@@ -78,13 +83,10 @@ static void offer_mounts(struct filter *f, int n, char **words, const char *moun
 		offer_server(f, r.cur_server);
 		/* fs_locations seen: "server:/rootpath". */
 		for (size_t k = 0; k < r.nlocations; k++) {
-			char *loc = strdup(r.locations[k]), *colon = loc ? strrchr(loc, ':') : NULL;
+			char *host = nm_fsloc_location_host(r.locations[k]);
 
-			if (colon && colon[1] == '/') {
-				*colon = '\0';
-				offer_server(f, loc);
-			}
-			free(loc);
+			offer_server(f, host);
+			free(host);
 		}
 		nm_record_free(&r);
 	}
@@ -135,6 +137,52 @@ static void offer_columns(struct filter *f, const struct nm_command *c)
 		;
 }
 
+/* How long completion waits for a directory on NFS. */
+#define NM_COMPLETE_LIST_MS  2000
+#define NM_COMPLETE_LIST_MAX 10000
+
+/*
+ * File names for cur when its directory is on NFS: listed here, by a child
+ * with a deadline, because the caller's own file completion (readline's,
+ * bash's compgen -f) would readdir and stat it with none, and hang on a
+ * server that does not answer.  Directories get a trailing '/'.  Returns
+ * kind when the directory is not on NFS (the caller completes it), else
+ * NM_ARG_NONE.
+ */
+static enum nm_arg_kind offer_files(struct filter *f, enum nm_arg_kind kind)
+{
+	const char *slash = strrchr(f->cur, '/'), *base = slash ? slash + 1 : f->cur;
+	size_t dlen = slash ? (size_t)(slash - f->cur) + 1 : 0, baselen = strlen(base);
+	struct nm_mpath_entry *e = NULL;
+	struct nm_err err = { 0 };
+	char *dir = strndup(f->cur, dlen), *abs = NULL;
+	size_t n = 0;
+	bool nfs = false;
+
+	/* The live table: a --mountinfo names a saved one, not this system. */
+	if (!dir || nm_mount_place(NULL, dlen ? dir : ".", &abs, &nfs, &err) < 0 || !nfs) {
+		free(dir);
+		free(abs);
+		return kind;
+	}
+	if (nm_mpath_list(abs, NM_COMPLETE_LIST_MS, NM_COMPLETE_LIST_MAX, &e, &n, &err) == 0)
+		for (size_t i = 0; i < n; i++) {
+			char *cand = NULL;
+
+			if (strncmp(e[i].name, base, baselen) != 0 ||
+			    (e[i].name[0] == '.' && base[0] != '.') ||
+			    (kind == NM_ARG_DIR && !e[i].dir))
+				continue;
+			if (asprintf(&cand, "%s%s%s", dir, e[i].name, e[i].dir ? "/" : "") >= 0)
+				offer(f, cand);
+			free(cand);
+		}
+	nm_mpath_entries_free(e, n);
+	free(dir);
+	free(abs);
+	return NM_ARG_NONE;
+}
+
 static enum nm_arg_kind offer_kind(struct filter *f, enum nm_arg_kind kind, int n, char **words,
 				   int in_shell, const char *mountinfo)
 {
@@ -142,14 +190,14 @@ static enum nm_arg_kind offer_kind(struct filter *f, enum nm_arg_kind kind, int 
 
 	switch (kind) {
 	case NM_ARG_FILE:
-	case NM_ARG_DIR: return kind;
+	case NM_ARG_DIR: return offer_files(f, kind);
 	case NM_ARG_MOUNT: offer_mounts(f, n, words, mountinfo, 1, 0); break;
 	case NM_ARG_SERVER: offer_mounts(f, n, words, mountinfo, 0, 1); break;
 	case NM_ARG_TARGET:
 		offer_mounts(f, n, words, mountinfo, 1, 0);
 		/* A path below a mount point is a file name too. */
 		if (f->cur[0] == '/' || f->cur[0] == '.')
-			return NM_ARG_FILE;
+			return offer_files(f, NM_ARG_FILE);
 		break;
 	case NM_ARG_COMMAND:
 		for (size_t i = 0; i < nm_ncommands; i++)

@@ -13,7 +13,9 @@ typedef void (*nm_complete_emit)(const char *candidate, void *arg);
  * is the table for mount points when the words give no --mountinfo (NULL:
  * the kernel's).  Emits each candidate that starts with cur; returns
  * NM_ARG_FILE or NM_ARG_DIR when the caller should complete file names
- * instead, else NM_ARG_NONE.
+ * instead, else NM_ARG_NONE.  File names in a directory on NFS are emitted
+ * here (listed within a deadline, directories with a trailing '/'): the
+ * caller's own completion would hang on a server that does not answer.
  */
 enum nm_arg_kind nm_complete(int n, char **words, const char *cur, int in_shell,
 			     const char *mountinfo, nm_complete_emit emit, void *arg);

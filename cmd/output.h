@@ -5,6 +5,7 @@
 #include <libsmartcols.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum nm_col_kind {
 	NM_COL_STRING,
@@ -45,5 +46,20 @@ struct libscols_line *nm_out_line(struct nm_out *o);
 void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *data);
 int nm_out_print(struct nm_out *o);
 void nm_out_free(struct nm_out *o);
+
+/*
+ * The one way text that came from outside (a server, a record, the mount
+ * table, a directory) reaches the terminal: every string argument (%s) is
+ * escaped with nm_esc (control characters, ESC, DEL, C1 and invalid UTF-8
+ * as \xNN); the format, nfsmig's own, is printed as it is.  Conversions:
+ * flags, width and precision (also *), the lengths hh h l ll z j t, and
+ * d i u x X o c s p % (no floating point).
+ */
+int nm_out_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set a table cell from outside data: escaped for a terminal (nm_esc,
+ * newlines kept when multiline), or valid UTF-8 for JSON (nm_json_utf8;
+ * libsmartcols escapes the control characters). */
+void nm_out_cell(struct libscols_line *ln, size_t col, const char *data, bool json, bool multiline);
 
 #endif

@@ -15,6 +15,7 @@
 #include <readline/readline.h>
 
 #include "complete.h"
+#include "output.h"
 
 #define MAX_WORDS     64
 #define HISTORY_LINES 1000
@@ -83,7 +84,7 @@ static int builtin(struct shell *sh, const struct nm_command *c)
 	HIST_ENTRY **h = history_list();
 
 	for (int i = 0; h && h[i]; i++)
-		printf("%5d  %s\n", i + history_base, h[i]->line);
+		nm_out_printf(stdout, "%5d  %s\n", i + history_base, h[i]->line);
 	return NM_EXIT_OK;
 }
 
@@ -111,7 +112,7 @@ static int run_line(struct shell *sh, char *line)
 		return NM_EXIT_OK;
 	c = nm_command_resolve(words[0], 1, &amb);
 	if (!c && amb) {
-		fprintf(stderr, "nfsmig: '%s' is ambiguous:", words[0]);
+		nm_out_printf(stderr, "nfsmig: '%s' is ambiguous:", words[0]);
 		for (size_t i = 0; i < nm_ncommands; i++)
 			if (strncmp(nm_commands[i].name, words[0], strlen(words[0])) == 0)
 				fprintf(stderr, " %s", nm_commands[i].name);
@@ -119,7 +120,7 @@ static int run_line(struct shell *sh, char *line)
 		return NM_EXIT_USAGE;
 	}
 	if (!c) {
-		fprintf(stderr, "nfsmig: no command '%s' (try: help)\n", words[0]);
+		nm_out_printf(stderr, "nfsmig: no command '%s' (try: help)\n", words[0]);
 		return NM_EXIT_USAGE;
 	}
 	if (c->shell_only)
@@ -253,6 +254,9 @@ static char **complete(const char *text, int start, int end)
 	out[m.n + 1] = NULL;
 	free(m.v);
 	if (m.n == 1) { /* one match: it alone */
+		/* A directory (listed on NFS by nm_complete): go on typing in it. */
+		if (out[1][0] && out[1][strlen(out[1]) - 1] == '/')
+			rl_completion_suppress_append = 1;
 		free(out[0]);
 		out[0] = out[1];
 		out[1] = NULL;
@@ -373,8 +377,9 @@ static int batch(struct shell *sh, FILE *in, const char *name)
 		lineno++;
 		rc = run_line(sh, line);
 		if (rc != NM_EXIT_OK) {
-			fprintf(stderr, "nfsmig: %s line %u failed (exit status %d)%s\n", name,
-				lineno, rc, sh->force ? "" : ": stopping (-force goes on)");
+			nm_out_printf(stderr, "nfsmig: %s line %u failed (exit status %d)%s\n",
+				      name, lineno, rc,
+				      sh->force ? "" : ": stopping (-force goes on)");
 			if (!sh->force) {
 				free(line);
 				return rc;

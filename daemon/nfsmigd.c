@@ -6,32 +6,16 @@
  */
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include "nfsmigd.h"
-
-void nfsmigd_log(const struct nfsmigd_opts *o, int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (prio >= LOG_INFO && o->verbose == 0)
-		return;
-	va_start(ap, fmt);
-	vsyslog(prio, fmt, ap);
-	va_end(ap);
-	if (prio <= LOG_WARNING || o->verbose || isatty(2) || o->foreground) {
-		va_start(ap, fmt);
-		fprintf(stderr, "nfsmigd: ");
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		va_end(ap);
-	}
-}
+#include "dlog.h"
+#include "nm_dns.h"
+#include "server.h"
+#include "upcall.h"
 
 static void usage(FILE *f)
 {
@@ -60,6 +44,10 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	openlog("nfsmigd", LOG_PID, LOG_DAEMON);
+	if (nm_dns_init(&err) < 0) {
+		syslog(LOG_ERR, "%s", err.msg);
+		fprintf(stderr, "nfsmigd: %s\n", err.msg);
+	}
 	while ((c = getopt_long(argc, argv, "c:k:DFvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -75,6 +63,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	o.config = config;
+	o.config_given = config_given;
 	nm_conf_defaults(&o.conf);
 	if (nm_conf_load(&o.conf, config, !config_given, &err) < 0) {
 		nfsmigd_log(&o, LOG_ERR, "%s", err.msg);

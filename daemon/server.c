@@ -7,18 +7,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "nfsmigd.h"
+#include "dlog.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
+#include "server.h"
 
 #define CACHE_SLOTS 4096
 #define MAX_CLIENTS 512
@@ -27,15 +31,20 @@ struct entry {
 	char name[NM_DNS_NAME_MAX + 1];
 	bool want4, want6;
 	bool used, busy;
-	int64_t expires, last;
+	unsigned long generation;
+	int64_t expires, last, resolved;
 	struct nm_dns_answer ans;
 };
 
+/* The daemon's state: on the heap, freed only once no worker runs. */
 struct server {
-	const struct nfsmigd_opts *o;
+	const struct nfsmigd_opts *o; /* the command line; its conf is the first */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct entry *cache; /* CACHE_SLOTS, allocated once: entries never move */
+	pthread_cond_t cv;	  /* an entry was resolved */
+	pthread_cond_t idle;	  /* a worker ended */
+	struct nm_conf conf;	  /* the configuration now (SIGHUP reloads it) */
+	unsigned long generation; /* SIGHUP: lookups begun before are not cached */
+	struct entry *cache;	  /* CACHE_SLOTS, allocated once: entries never move */
 	unsigned clients;
 	unsigned long lookups, hits, merged, queries;
 };
@@ -45,19 +54,21 @@ struct client {
 	int fd;
 };
 
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/* Time the daemon gives DNS: inside the upcall's own deadline, leaving it
- * room to settle the key (deadline may be as short as 0.1 s). */
+/* Time the daemon gives DNS: inside the share of the deadline an upcall
+ * waits for it. */
 static int dns_budget(const struct nm_conf *c)
 {
-	return c->deadline_ms > 1000 ? c->deadline_ms - 500 : c->deadline_ms / 2;
+	return nm_upcall_daemon_dns_ms(c);
+}
+
+/* A cached answer, secs after it came: its TTLs count down as DNS's do. */
+static void age_answer(struct nm_dns_answer *a, unsigned secs)
+{
+	if (a->from_hosts)
+		return;
+	a->ttl = a->ttl > secs ? a->ttl - secs : 0;
+	for (size_t i = 0; i < a->naddr; i++)
+		a->addr[i].ttl = a->addr[i].ttl > secs ? a->addr[i].ttl - secs : 0;
 }
 
 /* With s->mu held: the entry for (name, families), or a slot to reuse. */
@@ -86,12 +97,14 @@ static struct entry *slot_for(struct server *s, const struct nm_upcall_req *r, b
 }
 
 /* The answer for r, from the cache or from one DNS query that concurrent
- * requests for the same name wait on. */
-static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dns_answer *ans,
-		   bool *cached)
+ * requests for the same name wait on; c is the caller's copy of the
+ * configuration. */
+static void lookup(struct server *s, const struct nm_conf *c, const struct nm_upcall_req *r,
+		   struct nm_dns_answer *ans, bool *cached)
 {
 	struct nm_err err = { 0 };
 	struct entry *e;
+	unsigned long gen;
 	bool found;
 
 	pthread_mutex_lock(&s->mu);
@@ -102,20 +115,26 @@ static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dn
 		while (e->busy && strcmp(e->name, r->name) == 0)
 			pthread_cond_wait(&s->cv, &s->mu);
 	}
-	if (found && !e->busy && e->expires > nm_time_ms() && strcmp(e->name, r->name) == 0) {
+	if (found && !e->busy && e->used && e->expires > nm_time_ms() &&
+	    strcmp(e->name, r->name) == 0) {
 		s->hits++;
 		e->last = nm_time_ms();
 		*ans = e->ans;
+		age_answer(ans, (unsigned)((e->last - e->resolved) / 1000));
 		*cached = true;
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
 	*cached = false;
+	if (found && (e->busy || !e->used || strcmp(e->name, r->name) != 0))
+		e = slot_for(s, r, &found); /* the slot changed while we waited */
 	if (!e || e->busy) {
 		/* Every slot is being resolved: resolve without caching. */
 		pthread_mutex_unlock(&s->mu);
-		nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6, dns_budget(&s->o->conf),
-			       ans, &err);
+		if (nm_dns_resolve(c, r->name, r->want4, r->want6, dns_budget(c), ans, &err) < 0) {
+			ans->status = NM_DNS_SERVFAIL;
+			snprintf(ans->why, sizeof(ans->why), "%.180s", err.msg);
+		}
 		return;
 	}
 	memset(e, 0, sizeof(*e));
@@ -123,19 +142,22 @@ static void lookup(struct server *s, const struct nm_upcall_req *r, struct nm_dn
 	e->want4 = r->want4;
 	e->want6 = r->want6;
 	e->used = e->busy = true;
+	e->generation = gen = s->generation;
 	s->queries++;
 	pthread_mutex_unlock(&s->mu);
 
-	if (nm_dns_resolve(&s->o->conf, r->name, r->want4, r->want6, dns_budget(&s->o->conf), ans,
-			   &err) < 0) {
+	if (nm_dns_resolve(c, r->name, r->want4, r->want6, dns_budget(c), ans, &err) < 0) {
 		ans->status = NM_DNS_SERVFAIL;
 		snprintf(ans->why, sizeof(ans->why), "%.180s", err.msg);
 	}
 	pthread_mutex_lock(&s->mu);
 	e->ans = *ans;
-	e->last = nm_time_ms();
-	e->expires = e->last + 1000LL * nm_upcall_timeout(&s->o->conf, ans);
+	e->last = e->resolved = nm_time_ms();
+	e->expires = e->last + 1000LL * nm_upcall_timeout(c, ans);
 	e->busy = false;
+	/* Asked before a SIGHUP: answers the waiters, but is not kept. */
+	if (gen != s->generation)
+		e->used = false;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -145,47 +167,47 @@ static void reply(struct server *s, int fd, char *line)
 	struct nm_ctl_reply r = { 0 };
 	struct nm_upcall_req req;
 	struct nm_dns_answer ans;
+	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 	char *desc, *callout, out[NM_CTL_LINE_MAX];
-	size_t len;
-	bool cached = false;
+	bool cached = false, have_req = false;
+	struct nm_conf c;
 	int n;
+
+	pthread_mutex_lock(&s->mu);
+	c = s->conf;
+	pthread_mutex_unlock(&s->mu);
 
 	if (nm_ctl_parse_request(line, &desc, &callout) < 0) {
 		r.error = EINVAL;
-		r.timeout = s->o->conf.servfail_ttl;
+		r.timeout = c.servfail_ttl;
 		snprintf(r.text, sizeof(r.text), "garbled request");
 	} else if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		r.error = EINVAL;
-		r.timeout = s->o->conf.servfail_ttl;
+		r.timeout = c.servfail_ttl;
 		snprintf(r.text, sizeof(r.text), "%.200s", err.msg);
 		nfsmigd_log(s->o, LOG_WARNING, "rejected request: %s", err.msg);
 	} else {
-		lookup(s, &req, &ans, &cached);
-		r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
-		if (ans.status == NM_DNS_OK && nm_upcall_payload(&req, &s->o->conf, &ans, r.payload,
-								 sizeof(r.payload), &len) == 0) {
-			r.ok = true;
+		have_req = true;
+		lookup(s, &c, &req, &ans, &cached);
+		nm_upcall_answer(&req, &c, &ans, &res);
+		r.ok = res.ok;
+		r.timeout = res.timeout;
+		r.error = res.error;
+		memcpy(r.payload, res.payload, sizeof(r.payload));
+		if (res.ok)
 			snprintf(r.text, sizeof(r.text), "%s%s", cached ? "cache of " : "",
 				 ans.from_hosts ? "hosts" : "dns");
-		} else {
-			enum nm_dns_status st =
-				ans.status == NM_DNS_OK ? NM_DNS_NODATA : ans.status;
-
-			r.error = nm_upcall_reject_errno(st);
-			if (ans.status == NM_DNS_OK) {
-				ans.status = st;
-				r.timeout = nm_upcall_timeout(&s->o->conf, &ans);
-			}
-			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(st));
-		}
-		nm_evlog_upcall(s->o->conf.state_dir, req.name, callout, r.ok ? r.payload : "",
-				r.timeout, r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon",
-				&err);
+		else
+			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(res.status));
 	}
 	n = nm_ctl_format_reply(&r, out, sizeof(out));
 	if (n > 0)
 		(void)send(fd, out, (size_t)n, MSG_NOSIGNAL);
+	/* The record once the upcall has its answer: it does not wait on it. */
+	if (have_req)
+		nm_evlog_upcall(c.state_dir, req.name, callout, r.ok ? r.payload : "", r.timeout,
+				r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon", &err);
 }
 
 static void *serve_client(void *arg)
@@ -212,6 +234,7 @@ static void *serve_client(void *arg)
 	close(c->fd);
 	pthread_mutex_lock(&c->s->mu);
 	c->s->clients--;
+	pthread_cond_broadcast(&c->s->idle);
 	pthread_mutex_unlock(&c->s->mu);
 	free(c);
 	return NULL;
@@ -269,67 +292,178 @@ static int listen_on(const struct nfsmigd_opts *o)
 	return fd;
 }
 
+/* SIGHUP: the configuration again, and an empty cache (a DNS change the
+ * administrator wants seen now).  A bad file keeps the configuration in
+ * use; the cache is emptied anyway. */
+static void reload(struct server *s)
+{
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	unsigned dropped = 0;
+	bool ok;
+
+	nm_conf_defaults(&c);
+	ok = nm_conf_load(&c, s->o->config, !s->o->config_given, &err) == 0;
+	pthread_mutex_lock(&s->mu);
+	if (ok) {
+		if (strcmp(c.socket, s->conf.socket) != 0)
+			nfsmigd_log(s->o, LOG_WARNING,
+				    "socket: a new path takes a restart (%s kept)", s->conf.socket);
+		snprintf(c.socket, sizeof(c.socket), "%s", s->conf.socket);
+		s->conf = c;
+	}
+	s->generation++;
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct entry *e = &s->cache[i];
+
+		if (e->used && !e->busy) {
+			memset(e, 0, sizeof(*e));
+			dropped++;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (ok)
+		nfsmigd_log(s->o, LOG_NOTICE,
+			    "SIGHUP: configuration reloaded, %u cached names dropped", dropped);
+	else
+		nfsmigd_log(s->o, LOG_ERR,
+			    "SIGHUP: %s (configuration kept), %u cached names dropped", err.msg,
+			    dropped);
+}
+
+static void accept_one(struct server *s, int lfd, pthread_attr_t *attr)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct client *c;
+	pthread_t t;
+
+	if (fd < 0)
+		return; /* gone before we took it, or a passing error */
+	if (!peer_allowed(fd)) {
+		nfsmigd_log(s->o, LOG_WARNING, "refused a client that is not root");
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->clients >= MAX_CLIENTS) {
+		/* The upcall resolves by itself when we close on it. */
+		pthread_mutex_unlock(&s->mu);
+		close(fd);
+		return;
+	}
+	s->clients++;
+	pthread_mutex_unlock(&s->mu);
+	c = malloc(sizeof(*c));
+	if (!c || pthread_create(&t, attr, serve_client, c ? (c->s = s, c->fd = fd, c) : NULL)) {
+		free(c);
+		close(fd);
+		pthread_mutex_lock(&s->mu);
+		s->clients--;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Wait up to ms for the workers to end; true when none runs. */
+static bool drain(struct server *s, int ms)
+{
+	struct timespec until;
+	bool idle;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->clients > 0 && pthread_cond_timedwait(&s->idle, &s->mu, &until) == 0)
+		;
+	idle = s->clients == 0;
+	pthread_mutex_unlock(&s->mu);
+	return idle;
+}
+
 int nfsmigd_serve(const struct nfsmigd_opts *o)
 {
-	struct server s = { .o = o };
-	struct sigaction sa = { .sa_handler = on_stop };
+	struct server *s = calloc(1, sizeof(*s));
 	pthread_attr_t attr;
-	int lfd;
+	sigset_t sigs;
+	int lfd, sfd;
+	bool stop = false;
 
-	s.cache = calloc(CACHE_SLOTS, sizeof(*s.cache));
-	if (!s.cache)
+	if (!s)
 		return 1;
-	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.cv, NULL);
+	s->o = o;
+	s->conf = o->conf;
+	s->cache = calloc(CACHE_SLOTS, sizeof(*s->cache));
+	if (!s->cache) {
+		free(s);
+		return 1;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->idle, NULL);
 	lfd = listen_on(o);
 	if (lfd < 0) {
-		free(s.cache);
+		free(s->cache);
+		free(s);
 		return 1;
 	}
 	if (!o->foreground && daemon(0, 0) < 0) {
 		nfsmigd_log(o, LOG_ERR, "cannot detach: %s", strerror(errno));
 		return 1;
 	}
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	/* One thread takes the signals: blocked before any worker exists (they
+	 * inherit the mask), read here from a signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		nfsmigd_log(o, LOG_ERR, "signalfd: %s", strerror(errno));
+		return 1;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	nfsmigd_log(o, LOG_NOTICE, "listening on %s", o->conf.socket);
-	while (!stopping) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		struct client *c;
-		pthread_t t;
+	while (!stop) {
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = lfd, .events = POLLIN } };
+		struct signalfd_siginfo si;
 
-		if (fd < 0)
-			continue; /* EINTR on a stop signal, or a passing error */
-		if (!peer_allowed(fd)) {
-			nfsmigd_log(o, LOG_WARNING, "refused a client that is not root");
-			close(fd);
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents & POLLIN && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP)
+				reload(s);
+			else
+				stop = true;
 			continue;
 		}
-		pthread_mutex_lock(&s.mu);
-		if (s.clients >= MAX_CLIENTS) {
-			/* The upcall resolves by itself when we close on it. */
-			pthread_mutex_unlock(&s.mu);
-			close(fd);
-			continue;
-		}
-		s.clients++;
-		pthread_mutex_unlock(&s.mu);
-		c = malloc(sizeof(*c));
-		if (!c || pthread_create(&t, &attr, serve_client,
-					 c ? (c->s = &s, c->fd = fd, c) : NULL)) {
-			free(c);
-			close(fd);
-			pthread_mutex_lock(&s.mu);
-			s.clients--;
-			pthread_mutex_unlock(&s.mu);
-		}
+		if (pfd[1].revents & POLLIN)
+			accept_one(s, lfd, &attr);
 	}
+	/* New upcalls find no daemon and resolve by themselves; those in
+	 * flight get a little time, then their connection closes with us. */
 	close(lfd);
 	unlink(o->conf.socket);
 	nfsmigd_log(o, LOG_NOTICE, "stopping: %lu lookups, %lu from cache, %lu merged, %lu queries",
-		    s.lookups, s.hits, s.merged, s.queries);
-	/* Detached clients may still run: the cache stays allocated until exit. */
+		    s->lookups, s->hits, s->merged, s->queries);
+	if (!drain(s, 500)) {
+		/* Workers still use s: it stays theirs until the process ends. */
+		nfsmigd_log(o, LOG_NOTICE, "%u requests in flight left to their upcalls",
+			    s->clients);
+		_exit(0);
+	}
+	pthread_attr_destroy(&attr);
+	close(sfd);
+	pthread_cond_destroy(&s->idle);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->cache);
+	free(s);
 	return 0;
 }

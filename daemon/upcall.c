@@ -9,13 +9,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "nfsmigd.h"
+#include "dlog.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
 #include "nm_key.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
+#include "upcall.h"
 
 /* Read by the SIGALRM handler: set once before the timer starts. */
 static volatile key_serial_t alarm_key;
@@ -41,6 +42,45 @@ static void arm_deadline(key_serial_t key, const struct nm_conf *c)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+static void disarm_deadline(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+}
+
+/* A request for another user of dns_resolver (AFS, CIFS...): exec the
+ * handler it had before nfsmig (key.dns_resolver) on the same key, with the
+ * same arguments, so that it settles the key as if we were not there.
+ * Without one, reject with a line that says why. */
+static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *serial,
+		    const char *desc, const char *callout)
+{
+	const char *h = o->conf.other_requests;
+	struct nm_err err = { 0 };
+
+	if (access(h, X_OK) == 0) {
+		char *const argv[] = { (char *)h, (char *)serial, NULL };
+
+		nfsmigd_log(o, LOG_INFO,
+			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves: %s", key,
+			    desc, callout, h);
+		/* key.dns_resolver keeps its own timeouts: ours must not kill it. */
+		disarm_deadline();
+		execv(h, argv);
+		arm_deadline(key, &o->conf);
+		nfsmigd_log(o, LOG_ERR, "key %d: cannot run %s: %s", key, h, strerror(errno));
+	} else {
+		nfsmigd_log(o, LOG_ERR,
+			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves, and %s is "
+			    "not installed (keyutils): rejected",
+			    key, desc, callout, h);
+	}
+	nm_key_reject(key, o->conf.servfail_ttl, EOPNOTSUPP, &err);
+	return 1;
+}
+
 /* The answer to a request: from the daemon when one answers, else our own. */
 struct outcome {
 	bool ok;
@@ -51,12 +91,14 @@ struct outcome {
 	char source[64];
 	char why[256];
 	enum nm_dns_status status;
+	bool local; /* resolved here: the record is ours to write */
 };
 
 static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
 			 const char *callout, int budget_ms, struct outcome *out)
 {
 	struct nm_dns_answer ans;
+	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 
 	if (nm_dns_resolve(&o->conf, req->name, req->want4, req->want6, budget_ms, &ans, &err) <
@@ -64,21 +106,28 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 		ans.status = NM_DNS_SERVFAIL;
 		snprintf(ans.why, sizeof(ans.why), "%.180s", err.msg);
 	}
-	out->status = ans.status;
+	nm_upcall_answer(req, &o->conf, &ans, &res);
 	snprintf(out->why, sizeof(out->why), "%s", ans.why);
-	if (ans.status == NM_DNS_OK && nm_upcall_payload(req, &o->conf, &ans, out->payload,
-							 sizeof(out->payload), &out->len) == 0) {
-		out->ok = true;
-		out->timeout = nm_upcall_timeout(&o->conf, &ans);
+	out->ok = res.ok;
+	out->status = res.status;
+	out->timeout = res.timeout;
+	out->error = res.error;
+	memcpy(out->payload, res.payload, sizeof(out->payload));
+	out->len = res.len;
+	if (res.ok)
 		snprintf(out->source, sizeof(out->source), "%s", ans.from_hosts ? "hosts" : "dns");
-	} else {
-		if (ans.status == NM_DNS_OK)
-			ans.status = NM_DNS_NODATA; /* nothing of the family asked */
-		out->status = ans.status;
-		out->ok = false;
-		out->timeout = nm_upcall_timeout(&o->conf, &ans);
-		out->error = nm_upcall_reject_errno(ans.status);
-	}
+	out->local = true;
+}
+
+/* The upcall record, written once the key is settled: the kernel does not
+ * wait on our disk. */
+static void record(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
+		   const char *callout, const struct outcome *out)
+{
+	struct nm_err err = { 0 };
+
+	if (!out->local)
+		return; /* the daemon keeps its own record */
 	nm_evlog_upcall(o->conf.state_dir, req->name, callout, out->ok ? out->payload : "",
 			out->timeout, out->ok ? "ok" : nm_dns_status_name(out->status), "upcall",
 			&err);
@@ -94,7 +143,10 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms, (int)left, &r, &err);
+	/* The daemon gets a share of the time: alive but stuck, it must leave
+	 * us the rest to resolve by ourselves. */
+	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms,
+			nm_upcall_daemon_share_ms((int)left), &r, &err);
 	if (rc == 0) {
 		out->ok = r.ok;
 		out->timeout = r.timeout;
@@ -134,7 +186,17 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		return 1;
 	}
 	if (!o) {
-		/* Unusable command line or configuration: settle the key. */
+		/* Unusable command line or configuration: settle the key at
+		 * once, but other users' requests still go to their handler
+		 * (the default one): our broken file must not break them. */
+		struct nfsmigd_opts d = { 0 };
+
+		nm_conf_defaults(&d.conf);
+		arm_deadline(key, &d.conf);
+		if (nm_key_read_request(key, desc, sizeof(desc), callout, sizeof(callout), &err) ==
+			    0 &&
+		    nm_upcall_is_foreign(desc, callout))
+			return hand_off(&d, key, serial, desc, callout);
 		keyctl_assume_authority(key);
 		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 		return 1;
@@ -145,6 +207,8 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 		return 1;
 	}
+	if (nm_upcall_is_foreign(desc, callout))
+		return hand_off(o, key, serial, desc, callout);
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		nfsmigd_log(o, LOG_ERR, "key %d: rejected: %s", key, err.msg);
 		nm_key_reject(key, o->conf.servfail_ttl, EINVAL, &err);
@@ -158,15 +222,17 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 			keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 			return 1;
 		}
+		record(o, &req, callout, &out);
 		nfsmigd_log(o, LOG_INFO, "%s: %s for %u s (%s)", req.name, out.payload, out.timeout,
 			    out.source);
 		return 0;
 	}
-	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
 	if (nm_key_reject(key, out.timeout, out.error, &err) < 0) {
 		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
 		return 1;
 	}
+	record(o, &req, callout, &out);
+	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
 	return 0;
 }
 
@@ -176,12 +242,18 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 	struct nm_err err = { 0 };
 	struct outcome out;
 
+	if (nm_upcall_is_foreign(desc, callout)) {
+		printf("status: not served\nhandler: %s%s\n", o->conf.other_requests,
+		       access(o->conf.other_requests, X_OK) == 0 ? "" : " (not installed)");
+		return 1;
+	}
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		printf("status: rejected\nerror: EINVAL\ntimeout: %u\nwhy: %s\n",
 		       o->conf.servfail_ttl, err.msg);
 		return 1;
 	}
 	answer(o, desc, callout, &req, nm_time_ms() + o->conf.deadline_ms - 150, &out);
+	record(o, &req, callout, &out);
 	if (out.ok) {
 		printf("status: ok\npayload: %s\ntimeout: %u\nsource: %s\n", out.payload,
 		       out.timeout, out.source);

@@ -26,6 +26,7 @@ void nm_conf_defaults(struct nm_conf *c)
 	c->daemon_wait_ms = 250;
 	snprintf(c->hosts, sizeof(c->hosts), "/etc/hosts");
 	snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
+	snprintf(c->other_requests, sizeof(c->other_requests), "/sbin/key.dns_resolver");
 	snprintf(c->socket, sizeof(c->socket), "/run/nfsmig/nfsmigd.sock");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/nfsmig");
 }
@@ -114,12 +115,14 @@ static __attribute__((format(printf, 2, 3))) int fail(struct parse *p, const cha
 	return 0;
 }
 
+/* A key TTL: 1 s to a week.  0 is refused: the kernel reads a key timeout
+ * of 0 as "never expires", and the server would never be resolved again. */
 static int seconds(const char *v, unsigned *out)
 {
 	char *end;
 	unsigned long n = strtoul(v, &end, 10);
 
-	if (*v == '\0' || *v == '-' || *end != '\0' || n > 7 * 24 * 3600)
+	if (*v == '\0' || *v == '-' || *end != '\0' || n < 1 || n > 7 * 24 * 3600)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
@@ -165,6 +168,15 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 			return fail(p, "prefer: '%s' is neither ipv4 nor ipv6", v);
 		return 1;
 	}
+	if (strcmp(name, "resolver") == 0) {
+		if (strcmp(v, "dns") == 0)
+			c->resolver = NM_RESOLVER_DNS;
+		else if (strcmp(v, "nss") == 0)
+			c->resolver = NM_RESOLVER_NSS;
+		else
+			return fail(p, "resolver: '%s' is neither dns nor nss", v);
+		return 1;
+	}
 	static const struct {
 		const char *name;
 		size_t off;
@@ -179,7 +191,7 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 	for (size_t i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++) {
 		if (strcmp(name, ttls[i].name) == 0) {
 			if (seconds(v, (unsigned *)((char *)c + ttls[i].off)) < 0)
-				return fail(p, "%s: '%s' is not a number of seconds (0 to 604800)",
+				return fail(p, "%s: '%s' is not a number of seconds (1 to 604800)",
 					    name, v);
 			return 1;
 		}
@@ -198,6 +210,11 @@ static int on_resolver(struct parse *p, const char *name, const char *v)
 	if (strcmp(name, "resolv_conf") == 0) {
 		if (path_value(v, c->resolv_conf) < 0)
 			return fail(p, "resolv_conf: '%s' is not an absolute path", v);
+		return 1;
+	}
+	if (strcmp(name, "other_requests") == 0) {
+		if (path_value(v, c->other_requests) < 0)
+			return fail(p, "other_requests: '%s' is not an absolute path", v);
 		return 1;
 	}
 	return fail(p, "unknown key '%s' in [resolver]", name);

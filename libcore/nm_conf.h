@@ -12,22 +12,25 @@
 #define NM_CONF_PATH_MAX 256
 
 enum nm_prefer { NM_PREFER_IPV4, NM_PREFER_IPV6 };
+enum nm_resolver { NM_RESOLVER_DNS, NM_RESOLVER_NSS };
 
 struct nm_conf {
 	/* [resolver] */
 	struct sockaddr_storage ns[NM_CONF_MAX_NS]; /* nameservers = ADDR[#PORT] ... */
 	socklen_t ns_len[NM_CONF_MAX_NS];
-	int nns;	       /* 0: those of /etc/resolv.conf */
-	enum nm_prefer prefer; /* prefer = ipv4 | ipv6 */
-	unsigned min_ttl;      /* min_ttl: clamp of DNS TTLs (s) */
-	unsigned max_ttl;      /* max_ttl */
-	unsigned hosts_ttl;    /* default_ttl: for /etc/hosts answers */
-	unsigned negative_ttl; /* negative_ttl: no such name / no data */
-	unsigned tempfail_ttl; /* tempfail_ttl: DNS timed out or answered SERVFAIL-like */
-	unsigned servfail_ttl; /* servfail_ttl: refused, unusable answers */
-	int deadline_ms;       /* deadline (s, decimals allowed): the kernel never waits longer */
-	char hosts[NM_CONF_PATH_MAX];	    /* hosts = /etc/hosts */
-	char resolv_conf[NM_CONF_PATH_MAX]; /* resolv_conf = /etc/resolv.conf */
+	int nns;		   /* 0: those of /etc/resolv.conf */
+	enum nm_prefer prefer;	   /* prefer = ipv4 | ipv6 */
+	enum nm_resolver resolver; /* resolver = dns | nss (getaddrinfo: NIS, LDAP...) */
+	unsigned min_ttl;	   /* min_ttl: clamp of DNS TTLs (s) */
+	unsigned max_ttl;	   /* max_ttl */
+	unsigned hosts_ttl;	   /* default_ttl: for /etc/hosts answers */
+	unsigned negative_ttl;	   /* negative_ttl: no such name / no data */
+	unsigned tempfail_ttl;	   /* tempfail_ttl: DNS timed out or answered SERVFAIL-like */
+	unsigned servfail_ttl;	   /* servfail_ttl: refused, unusable answers */
+	int deadline_ms; /* deadline (s, decimals allowed): the kernel never waits longer */
+	char hosts[NM_CONF_PATH_MAX];	       /* hosts = /etc/hosts */
+	char resolv_conf[NM_CONF_PATH_MAX];    /* resolv_conf = /etc/resolv.conf */
+	char other_requests[NM_CONF_PATH_MAX]; /* other_requests = /sbin/key.dns_resolver */
 	/* [daemon] */
 	char socket[NM_CONF_PATH_MAX];	  /* socket = /run/nfsmig/nfsmigd.sock */
 	char state_dir[NM_CONF_PATH_MAX]; /* state_dir = /var/lib/nfsmig */

@@ -1,9 +1,11 @@
-/* nm_dns - host name to addresses with the DNS TTL, under a deadline.
+/* nm_dns - host name to addresses with their DNS TTLs, under a deadline.
  *
  * The hosts file first (as the system resolver does), then A and AAAA
- * queries sent in parallel over UDP to the configured nameservers (or those
- * of resolv.conf).  Answers are parsed with libresolv and checked: query id,
- * source, question echoed, CNAME chain followed from the name asked. */
+ * queries in parallel through c-ares (several servers, EDNS0, TCP when
+ * truncated, the search list) to the configured nameservers or those of
+ * resolv.conf; or, with resolver = nss, getaddrinfo.  Answers are read with
+ * libresolv: question echoed, CNAME chain followed from the name asked, a
+ * TTL per address (the smallest of its record and the CNAMEs before it). */
 #ifndef NM_DNS_H
 #define NM_DNS_H
 
@@ -26,7 +28,8 @@ enum nm_dns_status {
 };
 
 struct nm_dns_addr {
-	int family; /* AF_INET or AF_INET6 */
+	int family;   /* AF_INET or AF_INET6 */
+	unsigned ttl; /* of this address (the CNAMEs to it included) */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
@@ -46,7 +49,12 @@ struct nm_dns_answer {
  * labels of 1-63 bytes, 253 in all) or a numeric address? */
 bool nm_dns_valid_name(const char *name);
 
-/* Resolve name for the families asked; never longer than deadline_ms. */
+/* Once per program, before any thread resolves (c-ares' global init). */
+int nm_dns_init(struct nm_err *err);
+void nm_dns_cleanup(void);
+
+/* Resolve name for the families asked; never longer than deadline_ms.
+ * "name." is absolute (no search list). */
 int nm_dns_resolve(const struct nm_conf *c, const char *name, bool want4, bool want6,
 		   int deadline_ms, struct nm_dns_answer *out, struct nm_err *err);
 
@@ -54,6 +62,12 @@ int nm_dns_resolve(const struct nm_conf *c, const char *name, bool want4, bool w
  * Adds addresses to out (bounded), lowers out->ttl; returns a status. */
 enum nm_dns_status nm_dns_parse_reply(const unsigned char *msg, size_t len, const char *qname,
 				      int qtype, unsigned id, struct nm_dns_answer *out);
+
+/* An answer as c-ares hands it over (matched to its query): the name in its
+ * question into asked, then nm_dns_parse_reply for qtype; exposed for the
+ * fuzz harness. */
+enum nm_dns_status nm_dns_read_answer(const unsigned char *abuf, size_t alen, int qtype,
+				      char *asked, size_t cap, struct nm_dns_answer *out);
 
 const char *nm_dns_status_name(enum nm_dns_status s);
 

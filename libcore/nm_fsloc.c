@@ -1,11 +1,14 @@
 #include "nm_fsloc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_esc.h"
 #include "nm_fattr.h"
 #include "nm_path.h"
+#include "nm_target.h"
 
 /* Where a walk down a path ended. */
 struct walk {
@@ -226,7 +229,7 @@ int nm_fsloc_from_fattr(const struct nm_fattr *f, struct nm_fsloc_result *out, s
 					err, -EBADMSG,
 					"malformed fs_locations: empty server name in location %u",
 					i + 1);
-			d->servers[j] = nm_path_printable(s->utf8str_cis_val, s->utf8str_cis_len);
+			d->servers[j] = nm_fsloc_server(s->utf8str_cis_val, s->utf8str_cis_len);
 			if (!d->servers[j])
 				return nm_err_set(err, -ENOMEM, "out of memory");
 			d->nservers++;
@@ -374,4 +377,55 @@ void nm_fsloc_result_free(struct nm_fsloc_result *r)
 	}
 	free(r->loc);
 	memset(r, 0, sizeof(*r));
+}
+
+char *nm_fsloc_server(const char *bytes, size_t len)
+{
+	char *s = strndup(bytes ? bytes : "", bytes ? len : 0);
+
+	if (!s)
+		return NULL;
+	if (strlen(s) == len && nm_target_host_name_ok(s))
+		return s;
+	free(s);
+	return nm_esc(bytes, len, NM_ESC_SHELL);
+}
+
+char *nm_fsloc_location_string(const fs_location4 *l, unsigned j)
+{
+	const utf8str_cis *name = &l->server.server_val[j];
+	char *srv = nm_fsloc_server(name->utf8str_cis_val, name->utf8str_cis_len);
+	char *rp = nm_path_from_wire(&l->rootpath), *loc = NULL;
+	bool v6 = srv && strchr(srv, ':') && nm_target_host_name_ok(srv);
+
+	if (srv && rp && asprintf(&loc, "%s%s%s:%s", v6 ? "[" : "", srv, v6 ? "]" : "", rp) < 0)
+		loc = NULL;
+	free(srv);
+	free(rp);
+	return loc;
+}
+
+char *nm_fsloc_location_host(const char *loc)
+{
+	const char *start = loc, *end;
+	char *host;
+
+	if (loc[0] == '[') {
+		start = loc + 1;
+		end = strchr(start, ']');
+		if (!end || end[1] != ':' || end[2] != '/')
+			return NULL;
+	} else {
+		/* A kept server name has no '/': the first one starts the path. */
+		end = strchr(loc, '/');
+		if (!end || end == loc || end[-1] != ':')
+			return NULL;
+		end--;
+	}
+	host = strndup(start, (size_t)(end - start));
+	if (host && !nm_target_host_name_ok(host)) {
+		free(host);
+		host = NULL;
+	}
+	return host;
 }

@@ -11,7 +11,8 @@
 #include "nm_nfs4.h"
 
 struct nm_fsloc_location {
-	char **servers; /* printable; one or more names of the same server */
+	char **servers; /* one or more names of the same server, each a host
+			   name or address, or else escaped (nm_fsloc_server) */
 	size_t nservers;
 	char *rootpath;
 };
@@ -53,5 +54,19 @@ int nm_fsloc_root(struct nm_nfs4 *c, const char *path, struct nm_fsloc_root *out
 		  struct nm_err *err);
 
 void nm_fsloc_result_free(struct nm_fsloc_result *r);
+
+/* A server name from fs_locations as nfsmig keeps it: the name itself when
+ * it is a host name or an address (nm_target_host_name_ok), else escaped
+ * with NM_ESC_SHELL, so it is inert in a shell and on a terminal and never
+ * reads as a host name.  NULL when out of memory. */
+char *nm_fsloc_server(const char *bytes, size_t len);
+
+/* "server:/rootpath" ("[v6]:/rootpath") of a location's j-th server, as a
+ * record keeps it; NULL when out of memory. */
+char *nm_fsloc_location_string(const fs_location4 *l, unsigned j);
+
+/* The server of a kept "server:/rootpath", when it is a host name or an
+ * address (a new string); NULL when it is not, or out of memory. */
+char *nm_fsloc_location_host(const char *loc);
 
 #endif

@@ -63,6 +63,9 @@ int nm_key_read_request(key_serial_t key, char *desc, size_t dcap, char *callout
 int nm_key_answer(key_serial_t key, const char *payload, size_t len, unsigned timeout,
 		  struct nm_err *err)
 {
+	/* 0 would be "never expires": the caller's clamp, checked again here. */
+	if (timeout == 0)
+		timeout = 1;
 	if (keyctl_set_timeout(key, timeout) < 0)
 		return nm_err_set(err, -errno, "key %d: cannot set the timeout: %s", key,
 				  strerror(errno));
@@ -74,6 +77,8 @@ int nm_key_answer(key_serial_t key, const char *payload, size_t len, unsigned ti
 
 int nm_key_reject(key_serial_t key, unsigned timeout, int error, struct nm_err *err)
 {
+	if (timeout == 0)
+		timeout = 1;
 	if (keyctl_reject(key, timeout, (unsigned)error, 0) < 0)
 		return nm_err_set(err, -errno, "key %d: cannot reject: %s", key, strerror(errno));
 	return 0;

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "nm_mpath.h"
 
 static char *opt_value(const char *options, const char *name)
 {
@@ -130,16 +133,6 @@ int nm_mount_from_fields(const char *target, const char *source, const char *fst
 	return 0;
 }
 
-/* Is target a mount point above (or at) abs, component-wise? */
-static bool covers(const char *target, const char *abs)
-{
-	size_t n = strlen(target);
-
-	if (strcmp(target, "/") == 0)
-		return true;
-	return strncmp(target, abs, n) == 0 && (abs[n] == '\0' || abs[n] == '/');
-}
-
 /* The deepest mount over abs; among equals the last one, mounted on top.
  * Matched as text, so it works on saved tables too (libmount's own
  * mnt_table_find_mountpoint stat()s the path). */
@@ -154,13 +147,53 @@ static struct libmnt_fs *deepest_mount(struct libmnt_table *tb, const char *abs)
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
 		const char *t = mnt_fs_get_target(fs);
 
-		if (t && covers(t, abs) && (!best || strlen(t) >= best_len)) {
+		if (t && nm_mpath_covers(t, abs) && (!best || strlen(t) >= best_len)) {
 			best = fs;
 			best_len = strlen(t);
 		}
 	}
 	mnt_free_iter(it);
 	return best;
+}
+
+static bool is_nfs(const char *type)
+{
+	return type && (strcmp(type, "nfs") == 0 || strcmp(type, "nfs4") == 0);
+}
+
+/* path made absolute and normal against tb's mounts: symbolic links
+ * followed (ops) only off NFS. */
+static int place(struct libmnt_table *tb, const char *path, const char *cwd,
+		 const struct nm_mpath_ops *ops, char **abs, struct nm_err *err)
+{
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct nm_mpath_mount *v = NULL;
+	struct libmnt_fs *fs;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!it)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		if (n == cap) {
+			struct nm_mpath_mount *g = realloc(v, (cap ? cap * 2 : 32) * sizeof(*g));
+
+			if (!g) {
+				free(v);
+				mnt_free_iter(it);
+				return nm_err_set(err, -ENOMEM, "out of memory");
+			}
+			v = g;
+			cap = cap ? cap * 2 : 32;
+		}
+		v[n].target = mnt_fs_get_target(fs);
+		v[n].nfs = is_nfs(mnt_fs_get_fstype(fs));
+		n++;
+	}
+	mnt_free_iter(it);
+	rc = nm_mpath_resolve(v, n, path, cwd, ops, abs, err);
+	free(v);
+	return rc;
 }
 
 /* Server-side path of abs (a path under m->target). */
@@ -182,40 +215,17 @@ static char *server_path_of(const struct nm_mount *m, const char *abs)
 	return s;
 }
 
-int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out, char **server_path,
+static int locate(struct libmnt_table *tb, const char *file, const char *path, const char *cwd,
+		  const struct nm_mpath_ops *ops, struct nm_mount *out, char **server_path,
 		  struct nm_err *err)
 {
-	struct libmnt_table *tb;
 	struct libmnt_fs *fs;
 	char *abs = NULL;
-	const char *file = mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	*server_path = NULL;
-	if (!mountinfo) {
-		abs = realpath(path, NULL);
-		if (!abs)
-			return nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	} else {
-		if (path[0] != '/')
-			return nm_err_set(err, -EINVAL,
-					  "%s: with --mountinfo the path must be absolute", path);
-		abs = strdup(path);
-		if (!abs)
-			return nm_err_set(err, -ENOMEM, "out of memory");
-	}
-	tb = mnt_new_table();
-	if (!tb) {
-		free(abs);
-		return nm_err_set(err, -ENOMEM, "out of memory");
-	}
-	rc = mnt_table_parse_file(tb, file);
-	if (rc != 0) {
-		rc = nm_err_set(err, rc < 0 ? rc : -EINVAL, "%s: cannot read the mount table",
-				file);
-		goto out;
-	}
+	rc = place(tb, path, cwd, ops, &abs, err);
+	if (rc < 0)
+		return rc;
 	fs = deepest_mount(tb, abs);
 	if (!fs) {
 		rc = nm_err_set(err, -ENOENT, "%s: no mount holds it in %s", path, file);
@@ -243,8 +253,114 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
 	}
 out:
-	mnt_unref_table(tb);
 	free(abs);
+	return rc;
+}
+
+/* The table of file (or the kernel's), and how paths are placed in it:
+ * the live table follows local symbolic links from the current directory,
+ * a saved one is text only. */
+static int open_table(const char *mountinfo, struct libmnt_table **tb, char **cwd,
+		      const struct nm_mpath_ops **ops, struct nm_err *err)
+{
+	const char *file = mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT;
+	int rc;
+
+	*cwd = NULL;
+	*ops = NULL;
+	*tb = mnt_new_table();
+	if (!*tb)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	rc = mnt_table_parse_file(*tb, file);
+	if (rc != 0) {
+		mnt_unref_table(*tb);
+		*tb = NULL;
+		return nm_err_set(err, rc < 0 ? rc : -EINVAL, "%s: cannot read the mount table",
+				  file);
+	}
+	if (!mountinfo) {
+		/* getcwd(3) asks the kernel's dentry cache, not the server. */
+		*cwd = getcwd(NULL, 0);
+		*ops = &nm_mpath_live_ops;
+	}
+	return 0;
+}
+
+int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out, char **server_path,
+		  struct nm_err *err)
+{
+	const struct nm_mpath_ops *ops;
+	struct libmnt_table *tb;
+	char *cwd;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*server_path = NULL;
+	if (mountinfo && path[0] != '/')
+		return nm_err_set(err, -EINVAL, "%s: with --mountinfo the path must be absolute",
+				  path);
+	rc = open_table(mountinfo, &tb, &cwd, &ops, err);
+	if (rc < 0)
+		return rc;
+	rc = locate(tb, mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT, path, cwd, ops, out,
+		    server_path, err);
+	free(cwd);
+	mnt_unref_table(tb);
+	return rc;
+}
+
+int nm_mount_find_text(const char *table, const char *path, const char *cwd,
+		       const struct nm_mpath_ops *ops, struct nm_mount *out, char **server_path,
+		       struct nm_err *err)
+{
+	struct libmnt_table *tb = mnt_new_table();
+	FILE *f = fmemopen((void *)table, strlen(table), "r");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*server_path = NULL;
+	if (!tb || !f) {
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+	} else if (mnt_table_parse_stream(tb, f, "table") != 0) {
+		rc = nm_err_set(err, -EINVAL, "cannot read the mount table");
+	} else {
+		rc = locate(tb, "the table", path, cwd, ops, out, server_path, err);
+	}
+	if (f)
+		fclose(f);
+	mnt_unref_table(tb);
+	return rc;
+}
+
+int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nfs,
+		   struct nm_err *err)
+{
+	const struct nm_mpath_ops *ops;
+	struct libmnt_table *tb;
+	struct libmnt_fs *fs;
+	char *cwd;
+	int rc;
+
+	*abs = NULL;
+	*nfs = false;
+	rc = open_table(mountinfo, &tb, &cwd, &ops, err);
+	if (rc < 0)
+		return rc;
+	rc = place(tb, path, cwd, ops, abs, err);
+	if (rc == 0) {
+		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+
+		while (it && mnt_table_next_fs(tb, it, &fs) == 0)
+			if (is_nfs(mnt_fs_get_fstype(fs)) && mnt_fs_get_target(fs) &&
+			    nm_mpath_covers(mnt_fs_get_target(fs), *abs))
+				*nfs = true;
+		/* Not knowing is not knowing it is safe. */
+		if (!it)
+			*nfs = true;
+		mnt_free_iter(it);
+	}
+	free(cwd);
+	mnt_unref_table(tb);
 	return rc;
 }
 

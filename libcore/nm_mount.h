@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "nm_err.h"
+#include "nm_mpath.h"
 
 #define NM_MOUNTINFO_DEFAULT "/proc/self/mountinfo"
 
@@ -25,11 +26,28 @@ struct nm_mount {
 	int id, parent_id; /* mountinfo's mount IDs (nm_mount_list only, else 0) */
 };
 
-/* The deepest mount that holds path.  mountinfo NULL means the live table;
- * then path must exist and is resolved (symlinks) first.  With a saved table
- * path is matched as text.  A mount that is not NFSv4 is an error. */
+/*
+ * The deepest mount that holds path.  mountinfo NULL means the live table:
+ * a relative path starts at the current directory, and symbolic links are
+ * followed where no NFS mount covers them (nm_mpath_resolve); below an NFS
+ * mount the path is matched as text, so a server that does not answer
+ * cannot hang the caller.  With a saved table path must be absolute and is
+ * matched as text.  A mount that is not NFSv4 is an error.
+ */
 int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out, char **server_path,
 		  struct nm_err *err);
+
+/* nm_mount_find over a table given as text (mountinfo or fstab format),
+ * the path placed from cwd with ops (NULL: text only): a pure function,
+ * for tests. */
+int nm_mount_find_text(const char *table, const char *path, const char *cwd,
+		       const struct nm_mpath_ops *ops, struct nm_mount *out, char **server_path,
+		       struct nm_err *err);
+
+/* path placed in the table as nm_mount_find does (*abs malloc'd), and
+ * whether an NFS mount covers it. */
+int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nfs,
+		   struct nm_err *err);
 
 /* Fill out from one entry's fields; exposed for tests. */
 int nm_mount_from_fields(const char *target, const char *source, const char *fstype,

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_esc.h"
+
 int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err)
 {
 	const char *p = path;
@@ -77,22 +79,7 @@ char *nm_path_join(const struct nm_path *p, size_t n)
 
 char *nm_path_printable(const char *bytes, size_t len)
 {
-	char *s = malloc(len * 4 + 1), *q = s;
-
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)bytes[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			*q++ = (char)c;
-		else if (c >= 0x80)
-			*q++ = (char)c; /* UTF-8 is passed through */
-		else
-			q += sprintf(q, "\\x%02x", c);
-	}
-	*q = '\0';
-	return s;
+	return nm_esc(bytes, len, NM_ESC_BACKSLASH);
 }
 
 char *nm_path_from_wire(const pathname4 *p)

@@ -23,13 +23,14 @@ int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err);
 /* "/" + the first n components joined by "/"; NULL when out of memory. */
 char *nm_path_join(const struct nm_path *p, size_t n);
 
-/* A pathname4 from the wire as "/a/b" (bytes outside printable ASCII are
- * escaped as \xNN); NULL when out of memory. */
+/* A pathname4 from the wire as "/a/b" (what is not printable UTF-8, and
+ * the backslash, escaped as \xNN by nm_esc); NULL when out of memory. */
 char *nm_path_from_wire(const pathname4 *p);
 
 void nm_path_free(struct nm_path *p);
 
-/* Copy wire bytes into a printable NUL-terminated string (\xNN escapes). */
+/* Copy wire bytes into a printable NUL-terminated string (nm_esc with
+ * NM_ESC_BACKSLASH: \xNN escapes). */
 char *nm_path_printable(const char *bytes, size_t len);
 
 #endif

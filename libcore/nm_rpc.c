@@ -243,3 +243,32 @@ void nm_rpc_close(struct nm_rpc *rpc)
 	}
 	free(rpc);
 }
+
+int nm_rpc_not_answering(struct nm_err *err, const char *server, const char *mount)
+{
+	char msg[3 * NM_ERR_MSG_MAX];
+	size_t sl = server ? strlen(server) : 0;
+
+	if (!err)
+		return -EINVAL;
+	switch (err->code) {
+	case -ETIMEDOUT:
+	case -ECONNREFUSED:
+	case -ECONNRESET:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -EHOSTDOWN: break;
+	default: return err->code;
+	}
+	/* The transport's messages start with the address they tried. */
+	if (!server ||
+	    (strncmp(err->msg, server, sl) == 0 && (err->msg[sl] == ' ' || err->msg[sl] == ':')))
+		snprintf(msg, sizeof(msg), "server not answering: %s%s%s%s", err->msg,
+			 mount ? " (mount " : "", mount ? mount : "", mount ? ")" : "");
+	else
+		snprintf(msg, sizeof(msg), "server not answering: %s: %s%s%s%s", server, err->msg,
+			 mount ? " (mount " : "", mount ? mount : "", mount ? ")" : "");
+	memcpy(err->msg, msg, sizeof(err->msg) - 1);
+	err->msg[sizeof(err->msg) - 1] = '\0';
+	return err->code;
+}

@@ -44,4 +44,11 @@ unsigned nm_rpc_calls(const struct nm_rpc *rpc);
 
 void nm_rpc_close(struct nm_rpc *rpc);
 
+/* When err says a server did not answer (no connection or no reply within
+ * the deadline, refused, unreachable, reset), make its message "server not
+ * answering: [SERVER: ]MESSAGE (mount MOUNT)": SERVER unless the message
+ * starts with it already, MOUNT when not NULL.  Returns err's code
+ * (-EINVAL when err is NULL). */
+int nm_rpc_not_answering(struct nm_err *err, const char *server, const char *mount);
+
 #endif

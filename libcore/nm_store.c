@@ -9,35 +9,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_MAX_LEN 240
+#include "nm_time.h"
+
+/* A record's name is at most NM_STORE_NAME_MAX bytes, so its temporary
+ * (".NAME.tmp"), lock (".NAME.lock") and set-aside ("NAME.corrupt-TIME-N")
+ * names stay within NAME_MAX (255). */
+#define STEM_MAX  (NM_STORE_NAME_MAX - 6) /* the encoding before ".state" */
+#define STEM_HEAD (STEM_MAX - 17)	  /* kept of a longer one, then "~" hash */
+
+/* FNV-1a, 64 bits: names a long mount point's record.  Not a secret, and a
+ * collision is caught by load (the record names its own mount point). */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
 
 int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err)
 {
-	size_t n = 0;
+	char stem[STEM_MAX + 4];
+	size_t n = 0, head = 0;
 
 	if (!mountpoint || mountpoint[0] != '/')
 		return nm_err_set(err, -EINVAL, "'%s' is not an absolute mount point",
 				  mountpoint ? mountpoint : "");
+	if (cap < NM_STORE_NAME_MAX + 1)
+		return nm_err_set(err, -ENAMETOOLONG, "no room for a record name");
 	/* '/' becomes '-'; letters, digits and '_' stay; the rest is %XX. */
 	for (const unsigned char *p = (const unsigned char *)mountpoint; *p; p++) {
-		if (n + 4 >= cap || n + 4 >= NAME_MAX_LEN)
-			return nm_err_set(err, -ENAMETOOLONG, "mount point '%s' is too long",
-					  mountpoint);
+		if (n + 3 > STEM_MAX) {
+			/* Too long for a file name: a head, cut between two
+			 * characters, then '~' (never in the encoding) and a
+			 * hash of the whole mount point. */
+			snprintf(buf, cap, "%.*s~%016" PRIx64 ".state", (int)head, stem,
+				 fnv1a(mountpoint));
+			return 0;
+		}
 		if (*p == '/')
-			buf[n++] = '-';
+			stem[n++] = '-';
 		else if (isalnum(*p) || *p == '_')
-			buf[n++] = (char)*p;
+			stem[n++] = (char)*p;
 		else
-			n += (size_t)sprintf(buf + n, "%%%02X", *p);
+			n += (size_t)sprintf(stem + n, "%%%02X", *p);
+		if (n <= STEM_HEAD)
+			head = n;
 	}
-	if (n + 7 >= cap)
-		return nm_err_set(err, -ENAMETOOLONG, "mount point '%s' is too long", mountpoint);
-	strcpy(buf + n, ".state");
+	snprintf(buf, cap, "%.*s.state", (int)n, stem);
 	return 0;
 }
 
@@ -379,31 +404,107 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err)
-{
-	char name[256], tmp[300];
-	char *text;
-	size_t len;
-	uint32_t rnd;
-	int dfd, fd, rc;
+/* A record held under its lock: the state directory, the record's name and
+ * its lock file, flock'ed.  Every writer of a record holds it (save, set
+ * aside, update), so a read-modify-write is never interleaved with
+ * another; readers need none (a record is only ever replaced whole). */
+struct held {
+	const char *dir;
+	int dfd, lfd;
+	char name[NM_STORE_NAME_MAX + 1];
+};
 
-	rc = nm_store_name(r->mountpoint, name, sizeof(name), err);
+/* Wait for the lock at most lock_ms (0: NM_STORE_LOCK_MS): a writer holds
+ * it for milliseconds, so one that keeps it (stopped, or on a hung disk)
+ * is an error, not a wait without end. */
+static int take_lock(int fd, int lock_ms)
+{
+	int64_t until = nm_time_ms() + (lock_ms > 0 ? lock_ms : NM_STORE_LOCK_MS);
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (nm_time_ms() >= until)
+			return -EAGAIN;
+		nm_time_sleep_ms(5);
+	}
+}
+
+static int lock_record(const char *dir, const char *mountpoint, int lock_ms, struct held *h,
+		       struct nm_err *err)
+{
+	char lname[NM_STORE_NAME_MAX + 8];
+	struct stat st;
+	int rc;
+
+	h->dir = dir;
+	h->dfd = h->lfd = -1;
+	rc = nm_store_name(mountpoint, h->name, sizeof(h->name), err);
 	if (rc < 0)
 		return rc;
+	h->dfd = open_dir(dir, err);
+	if (h->dfd < 0)
+		return h->dfd;
+	snprintf(lname, sizeof(lname), ".%s.lock", h->name);
+	h->lfd = openat(h->dfd, lname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (h->lfd < 0) {
+		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, lname, strerror(errno));
+		goto fail;
+	}
+	if (fstat(h->lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = nm_err_set(err, -EBADMSG, "%s/%s is not a lock file", dir, lname);
+		goto fail;
+	}
+	rc = take_lock(h->lfd, lock_ms);
+	if (rc == -EAGAIN) {
+		nm_err_set(err, rc, "%s/%s: another writer holds the record of %s", dir, lname,
+			   mountpoint);
+		goto fail;
+	}
+	if (rc < 0) {
+		nm_err_set(err, rc, "%s/%s: lock: %s", dir, lname, strerror(-rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (h->lfd >= 0)
+		close(h->lfd);
+	close(h->dfd);
+	h->dfd = h->lfd = -1;
+	return rc;
+}
+
+static void unlock_record(struct held *h)
+{
+	if (h->lfd >= 0)
+		close(h->lfd); /* the lock goes with the last descriptor */
+	if (h->dfd >= 0)
+		close(h->dfd);
+	h->dfd = h->lfd = -1;
+}
+
+/* Write r over the held record.  The temporary name is fixed: under the
+ * lock, one left there is a dead writer's, and is replaced. */
+static int save_held(struct held *h, const struct nm_record *r, struct nm_err *err)
+{
+	char tmp[NM_STORE_NAME_MAX + 8];
+	char *text;
+	size_t len;
+	int fd, rc;
+
 	text = format_record(r, &len);
 	if (!text)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	dfd = open_dir(dir, err);
-	if (dfd < 0) {
-		free(text);
-		return dfd;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
+	if (unlinkat(h->dfd, tmp, 0) < 0 && errno != ENOENT) {
+		rc = nm_err_set(err, -errno, "%s/%s: %s", h->dir, tmp, strerror(errno));
+		goto out;
 	}
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)getpid();
-	snprintf(tmp, sizeof(tmp), ".%s.tmp%08x", name, rnd);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(h->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = nm_err_set(err, -errno, "%s/%s: %s", dir, tmp, strerror(errno));
+		rc = nm_err_set(err, -errno, "%s/%s: %s", h->dir, tmp, strerror(errno));
 		goto out;
 	}
 	rc = write_all(fd, text, len);
@@ -411,39 +512,31 @@ int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
+	if (rc == 0 && renameat(h->dfd, tmp, h->dfd, h->name) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		/* The old record stays as it was. */
-		unlinkat(dfd, tmp, 0);
-		nm_err_set(err, rc, "cannot save the record of %s in %s: %s", r->mountpoint, dir,
+		unlinkat(h->dfd, tmp, 0);
+		nm_err_set(err, rc, "cannot save the record of %s in %s: %s", r->mountpoint, h->dir,
 			   strerror(-rc));
 		goto out;
 	}
-	if (fsync(dfd) < 0)
-		rc = nm_err_set(err, -errno, "%s: fsync: %s", dir, strerror(errno));
+	if (fsync(h->dfd) < 0)
+		rc = nm_err_set(err, -errno, "%s: fsync: %s", h->dir, strerror(errno));
 out:
-	close(dfd);
 	free(text);
 	return rc;
 }
 
-int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
+static int load_at(const char *dir, int dfd, const char *name, const char *mountpoint,
+		   struct nm_record *r, struct nm_err *err)
 {
-	char name[256], *buf;
+	char *buf;
 	struct stat st;
 	ssize_t n;
-	int dfd, fd, rc;
+	int fd, rc;
 
-	memset(r, 0, sizeof(*r));
-	rc = nm_store_name(mountpoint, name, sizeof(name), err);
-	if (rc < 0)
-		return rc;
-	dfd = open_dir(dir, err);
-	if (dfd < 0)
-		return dfd;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	close(dfd);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return nm_err_set(err, -ENOENT,
@@ -479,24 +572,121 @@ int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, 
 	return 0;
 }
 
-int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err)
+/* Rename the held record to NAME.corrupt-TIME (-N when that is taken: an
+ * earlier one is never replaced). */
+static int aside_held(struct held *h, char *aside, size_t cap, struct nm_err *err)
 {
-	char name[256], aside[320];
+	char nm[NM_STORE_NAME_MAX + 48];
+	long long now = (long long)time(NULL);
+
+	for (int k = 0; k < 100; k++) {
+		if (k == 0)
+			snprintf(nm, sizeof(nm), "%s.corrupt-%lld", h->name, now);
+		else
+			snprintf(nm, sizeof(nm), "%s.corrupt-%lld-%d", h->name, now, k);
+		int ok = renameat2(h->dfd, h->name, h->dfd, nm, RENAME_NOREPLACE) == 0;
+
+		if (!ok && errno == EINVAL) /* a file system without it: link, unlink */
+			ok = linkat(h->dfd, h->name, h->dfd, nm, 0) == 0 &&
+			     unlinkat(h->dfd, h->name, 0) == 0;
+		if (ok) {
+			fsync(h->dfd);
+			if (aside)
+				snprintf(aside, cap, "%s", nm);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return nm_err_set(err, -errno, "%s/%s: %s", h->dir, h->name,
+					  strerror(errno));
+	}
+	return nm_err_set(err, -EEXIST, "%s/%s: too many records set aside", h->dir, h->name);
+}
+
+int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err)
+{
+	struct held h;
+	int rc = lock_record(dir, r->mountpoint, 0, &h, err);
+
+	if (rc < 0)
+		return rc;
+	rc = save_held(&h, r, err);
+	unlock_record(&h);
+	return rc;
+}
+
+int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err)
+{
+	char name[NM_STORE_NAME_MAX + 1];
 	int dfd, rc;
 
+	memset(r, 0, sizeof(*r));
 	rc = nm_store_name(mountpoint, name, sizeof(name), err);
 	if (rc < 0)
 		return rc;
 	dfd = open_dir(dir, err);
 	if (dfd < 0)
 		return dfd;
-	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", name, (long long)time(NULL));
-	rc = renameat(dfd, name, dfd, aside) < 0
-		     ? nm_err_set(err, -errno, "%s/%s: %s", dir, name, strerror(errno))
-		     : 0;
-	if (rc == 0)
-		fsync(dfd);
+	rc = load_at(dir, dfd, name, mountpoint, r, err);
 	close(dfd);
+	return rc;
+}
+
+int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err)
+{
+	struct held h;
+	int rc = lock_record(dir, mountpoint, 0, &h, err);
+
+	if (rc < 0)
+		return rc;
+	rc = aside_held(&h, NULL, 0, err);
+	unlock_record(&h);
+	return rc;
+}
+
+int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_update *u,
+		    nm_store_update_fn fn, void *arg, struct nm_err *err)
+{
+	struct nm_store_update none = { 0 };
+	struct nm_record r;
+	struct held h;
+	int rc;
+
+	if (!u)
+		u = &none;
+	u->found = 0;
+	u->aside[0] = '\0';
+	nm_err_clear(&u->why);
+	rc = lock_record(dir, mountpoint, u->lock_ms, &h, err);
+	if (rc < 0)
+		return rc;
+	rc = load_at(dir, h.dfd, h.name, mountpoint, &r, &u->why);
+	u->found = rc;
+	if ((rc == -ENOENT && (u->flags & NM_STORE_CREATE)) ||
+	    (rc == -EBADMSG && (u->flags & NM_STORE_SET_ASIDE))) {
+		memset(&r, 0, sizeof(r));
+		r.minor = -1;
+	} else if (rc < 0) {
+		if (err)
+			*err = u->why;
+		goto out;
+	}
+	rc = fn(&r, u, arg, err);
+	if (rc > 0) {
+		rc = 0; /* nothing to write */
+	} else if (rc == 0) {
+		if (!r.mountpoint || strcmp(r.mountpoint, mountpoint) != 0 || !r.source)
+			rc = nm_err_set(err, -EINVAL,
+					"the record of %s lacks its source or names another "
+					"mount point",
+					mountpoint);
+		if (rc == 0 && u->found == -EBADMSG)
+			rc = aside_held(&h, u->aside, sizeof(u->aside), err);
+		if (rc == 0)
+			rc = save_held(&h, &r, err);
+	}
+	nm_record_free(&r);
+out:
+	unlock_record(&h);
 	return rc;
 }
 
@@ -521,6 +711,9 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 {
 	struct nm_move *m;
 
+	/* What is written must read back: a move line is "TIME FROM TO". */
+	if (!from[0] || !to[0])
+		return -EINVAL;
 	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n"))
 		return -E2BIG;
 	m = realloc(r->moves, (r->nmoves + 1) * sizeof(*m));
@@ -537,6 +730,36 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 	}
 	r->nmoves++;
 	return 0;
+}
+
+int nm_record_copy(struct nm_record *dst, const struct nm_record *src)
+{
+	char **dstrs[] = { &dst->mountpoint,  &dst->source, &dst->orig_server, &dst->cur_server,
+			   &dst->export_path, &dst->sec,    &dst->probe_name };
+	const char *sstrs[] = { src->mountpoint,  src->source, src->orig_server, src->cur_server,
+				src->export_path, src->sec,    src->probe_name };
+
+	*dst = *src;
+	dst->locations = NULL;
+	dst->nlocations = 0;
+	dst->moves = NULL;
+	dst->nmoves = 0;
+	for (size_t i = 0; i < sizeof(dstrs) / sizeof(dstrs[0]); i++)
+		*dstrs[i] = NULL;
+	for (size_t i = 0; i < sizeof(dstrs) / sizeof(dstrs[0]); i++)
+		if (sstrs[i] && !(*dstrs[i] = strdup(sstrs[i])))
+			goto fail;
+	for (size_t i = 0; i < src->nlocations; i++)
+		if (nm_record_add_location(dst, src->locations[i]) < 0)
+			goto fail;
+	for (size_t i = 0; i < src->nmoves; i++)
+		if (nm_record_add_move(dst, src->moves[i].time, src->moves[i].from,
+				       src->moves[i].to) < 0)
+			goto fail;
+	return 0;
+fail:
+	nm_record_free(dst);
+	return -ENOMEM;
 }
 
 bool nm_record_moved(const struct nm_record *r, const char *server)

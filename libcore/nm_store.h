@@ -13,6 +13,11 @@
  *
  * Writes are atomic and durable: a temporary file in the same directory,
  * written, fsync'd, renamed over the record, then the directory fsync'd.
+ * Every write holds the record's lock (flock on .NAME.lock, kept), so two
+ * writers of one record (register, verify, the daemon) take turns; a
+ * read-modify-write is one call, nm_store_update(), under that lock.  A
+ * lock held longer than NM_STORE_LOCK_MS is -EAGAIN, not a wait for good.
+ * Readers take no lock: a record is only ever replaced whole.
  * A failed write (a full disk) leaves the old record as it was.  Files are
  * opened O_NOFOLLOW|O_CLOEXEC relative to the directory.  A record that
  * cannot be read is reported (-EBADMSG with why) and can be set aside; it
@@ -32,6 +37,12 @@
 #define NM_STORE_MAX_BYTES   (256 * 1024) /* a record larger is corrupt */
 #define NM_STORE_MAX_LIST    256	  /* locations, moves */
 #define NM_STORE_FH_MAX	     128
+/* A record's file name is at most this long: its temporary, lock and
+ * set-aside names stay within NAME_MAX (255).  A mount point whose name
+ * would be longer gets a head of it and a hash of the whole. */
+#define NM_STORE_NAME_MAX 200
+/* How long a writer waits for a record's lock, at most. */
+#define NM_STORE_LOCK_MS 10000
 
 struct nm_move {
 	int64_t time; /* seconds since the epoch */
@@ -65,7 +76,8 @@ struct nm_record {
 	size_t nmoves;
 };
 
-/* The file name of a mount point's record (no directory). */
+/* The file name of a mount point's record (no directory); cap is at least
+ * NM_STORE_NAME_MAX + 1. */
 int nm_store_name(const char *mountpoint, char *buf, size_t cap, struct nm_err *err);
 
 int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err);
@@ -73,20 +85,49 @@ int nm_store_save(const char *dir, const struct nm_record *r, struct nm_err *err
 /* -ENOENT when there is no record; -EBADMSG when it cannot be read. */
 int nm_store_load(const char *dir, const char *mountpoint, struct nm_record *r, struct nm_err *err);
 
-/* Rename a record that cannot be read to NAME.corrupt-TIME, so it is kept
+/* Rename a record that cannot be read to NAME.corrupt-TIME (or
+ * NAME.corrupt-TIME-N: an earlier one is never replaced), so it is kept
  * for a look but no longer in the way. */
 int nm_store_set_aside(const char *dir, const char *mountpoint, struct nm_err *err);
+
+/* A read-modify-write of one record, under its lock. */
+enum {
+	NM_STORE_CREATE = 1,	/* no record: fn gets an empty one to fill */
+	NM_STORE_SET_ASIDE = 2, /* a corrupt record: fn gets an empty one; when
+				 * fn saves, the corrupt one is set aside */
+};
+struct nm_store_update {
+	unsigned flags;	   /* in: NM_STORE_* */
+	int lock_ms;	   /* in: the longest wait for the lock; 0: NM_STORE_LOCK_MS */
+	int found;	   /* out: 0 (a record), -ENOENT (none), -EBADMSG (corrupt) */
+	struct nm_err why; /* out: why the record could not be read */
+	char aside[NM_STORE_NAME_MAX + 48]; /* out: the name a corrupt one took */
+};
+
+/* fn changes r (the record as stored, or an empty one as flags allow) and
+ * returns 0 to save it, 1 to leave the record as it is, or a negative
+ * errno (with err) to fail.  It runs under the lock: no network, nothing
+ * that can block.  u may be NULL (no flags); then a missing or corrupt
+ * record is an error (-ENOENT, -EBADMSG) and fn is not called. */
+typedef int (*nm_store_update_fn)(struct nm_record *r, const struct nm_store_update *u, void *arg,
+				  struct nm_err *err);
+int nm_store_update(const char *dir, const char *mountpoint, struct nm_store_update *u,
+		    nm_store_update_fn fn, void *arg, struct nm_err *err);
 
 /* Parse a record from memory (for load and for tests). */
 int nm_store_parse(const char *text, size_t len, struct nm_record *r, struct nm_err *err);
 
-/* Add to a record's lists (copies the strings). */
+/* Add to a record's lists (copies the strings).  A move's servers are
+ * words: empty ones are -EINVAL, ones with a space -E2BIG. */
 int nm_record_add_location(struct nm_record *r, const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
 
 /* Whether server (the kernel's addr= now) is another than the one at
  * registration; a record without its original server cannot tell: false. */
 bool nm_record_moved(const struct nm_record *r, const char *server);
+
+/* A deep copy of src; -ENOMEM leaves dst empty. */
+int nm_record_copy(struct nm_record *dst, const struct nm_record *src);
 
 void nm_record_free(struct nm_record *r);
 

@@ -1,5 +1,6 @@
 #include "nm_target.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +23,50 @@ bool nm_target_valid_host(const char *name)
 		if (!isalnum((unsigned char)*p) && !strchr(".-_:%", *p))
 			return false;
 	return name[0] != '-' && name[0] != '.';
+}
+
+static bool ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-';
+}
+
+bool nm_target_host_name_ok(const char *name)
+{
+	unsigned char addr[16];
+	size_t len, label = 0;
+	bool digits_only = true;
+
+	if (!name)
+		return false;
+	len = strlen(name);
+	if (len == 0 || len > 253 + 1 || (len == 254 && name[253] != '.'))
+		return false;
+	if (strchr(name, ':'))
+		return inet_pton(AF_INET6, name, addr) == 1;
+	if (inet_pton(AF_INET, name, addr) == 1)
+		return true;
+	for (size_t i = 0; i <= len; i++) {
+		char c = name[i];
+
+		if (c == '.' || c == '\0') {
+			/* An empty label is only the root's, after a final dot. */
+			if (label == 0)
+				return c == '\0' && i == len && i > 0;
+			if (label > 63 || name[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!ldh(c) || (label == 0 && c == '-'))
+			return false;
+		if (c < '0' || c > '9')
+			digits_only = false;
+		label++;
+	}
+	/* All-numeric names that are not an address (1.2.3, 300.1.1.1) read as
+	 * addresses to too many resolvers. */
+	return !digits_only;
 }
 
 static int parse_port(const char *s, size_t len, unsigned *port)

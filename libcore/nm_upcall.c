@@ -1,10 +1,51 @@
 #include "nm_upcall.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sys/socket.h>
+
+/* The query type of a description ("afsdb" of "afsdb:cell"), its length
+ * in *n; NULL when it has none (a plain name, or an IPv6 literal). */
+static const char *query_type(const char *desc, size_t *n)
+{
+	const char *colon = strchr(desc, ':');
+	struct in6_addr a6;
+
+	if (!colon || colon == desc || inet_pton(AF_INET6, desc, &a6) == 1)
+		return NULL;
+	*n = (size_t)(colon - desc);
+	if (strspn(desc, "abcdefghijklmnopqrstuvwxyz0123456789_-") != *n)
+		return NULL;
+	return desc;
+}
+
+bool nm_upcall_is_foreign(const char *desc, const char *callout)
+{
+	const char *t;
+	size_t n = 0;
+
+	if (!desc)
+		return false;
+	t = query_type(desc, &n);
+	if (t && !(n == 1 && t[0] == 'a') && !(n == 4 && strncmp(t, "aaaa", 4) == 0))
+		return true;
+	for (const char *p = callout ? callout : ""; *p;) {
+		size_t k;
+
+		p += strspn(p, " ");
+		k = strcspn(p, " ");
+		if (k && !(k == 4 && strncmp(p, "ipv4", 4) == 0) &&
+		    !(k == 4 && strncmp(p, "ipv6", 4) == 0) &&
+		    !(k == 4 && strncmp(p, "list", 4) == 0))
+			return true;
+		p += k;
+	}
+	return false;
+}
 
 int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req *req,
 		    struct nm_err *err)
@@ -56,8 +97,10 @@ int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req 
 	return 0;
 }
 
-int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
-		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len)
+/* The payload, and the smallest TTL of the addresses in it. */
+static int payload(const struct nm_upcall_req *req, const struct nm_conf *c,
+		   const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len,
+		   unsigned *ttl)
 {
 	int first = c->prefer == NM_PREFER_IPV6 ? AF_INET6 : AF_INET;
 	int second = first == AF_INET ? AF_INET6 : AF_INET;
@@ -86,6 +129,8 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
 			memcpy(buf + off, text, tl + 1);
 			off += tl;
 			n++;
+			if (a->ttl < *ttl)
+				*ttl = a->ttl;
 			/* The NFS client parses the whole payload as ONE address. */
 			if (!req->list)
 				goto done;
@@ -98,7 +143,15 @@ done:
 	return 0;
 }
 
-unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans)
+int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len)
+{
+	unsigned ttl = UINT32_MAX;
+
+	return payload(req, c, ans, buf, cap, len, &ttl);
+}
+
+static unsigned ttl_for(const struct nm_conf *c, const struct nm_dns_answer *ans)
 {
 	unsigned t;
 
@@ -118,6 +171,52 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	case NM_DNS_SERVFAIL: return c->servfail_ttl;
 	}
 	return c->servfail_ttl;
+}
+
+unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans)
+{
+	unsigned t = ttl_for(c, ans);
+
+	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
+}
+
+void nm_upcall_answer(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, struct nm_upcall_result *res)
+{
+	struct nm_dns_answer a = *ans;
+	unsigned ttl = UINT32_MAX;
+
+	memset(res, 0, sizeof(*res));
+	res->status = ans->status;
+	if (ans->status == NM_DNS_OK &&
+	    payload(req, c, ans, res->payload, sizeof(res->payload), &res->len, &ttl) == 0) {
+		res->ok = true;
+		/* The TTL of what the key holds, not of every address DNS gave. */
+		a.ttl = ttl;
+		res->timeout = nm_upcall_timeout(c, &a);
+		return;
+	}
+	res->payload[0] = '\0';
+	res->len = 0;
+	if (a.status == NM_DNS_OK)
+		a.status = NM_DNS_NODATA; /* nothing of the families asked */
+	res->status = a.status;
+	res->timeout = nm_upcall_timeout(c, &a);
+	res->error = nm_upcall_reject_errno(a.status);
+}
+
+int nm_upcall_daemon_share_ms(int left_ms)
+{
+	return left_ms > 0 ? left_ms / 2 : 0;
+}
+
+int nm_upcall_daemon_dns_ms(const struct nm_conf *c)
+{
+	/* The upcall's margin to settle its key (150 ms) comes off first. */
+	int share = nm_upcall_daemon_share_ms(c->deadline_ms - 150);
+	int margin = share > 500 ? 100 : share / 5;
+
+	return share - margin > 10 ? share - margin : 10;
 }
 
 int nm_upcall_reject_errno(enum nm_dns_status s)

@@ -22,6 +22,12 @@ struct nm_upcall_req {
 	bool legacy;	   /* empty callout (the NFS client): exactly one address */
 };
 
+/* Is this a request nfsmigd does not serve, for another user of the
+ * kernel's dns_resolver: a query type other than a: and aaaa: (AFS's
+ * "afsdb:CELL"), or a callout option other than ipv4, ipv6 and list (AFS's
+ * "srv=1")?  Those go to key.dns_resolver, as if nfsmig were not there. */
+bool nm_upcall_is_foreign(const char *desc, const char *callout);
+
 /* Parse a key description ("NAME", "a:NAME", "aaaa:NAME") and its callout
  * options ("ipv4 ipv6 list", space-separated).  Anything else is -EINVAL
  * with a message saying what. */
@@ -34,9 +40,42 @@ int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req 
 int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
 		      const struct nm_dns_answer *ans, char *buf, size_t cap, size_t *len);
 
+/* The shortest key timeout ever set (s).  keyctl_set_timeout(key, 0) and
+ * keyctl_reject(key, 0, ...) make a key that never expires: a DNS TTL of 0
+ * (common on failover names) must not pin an address for good. */
+#define NM_UPCALL_MIN_TIMEOUT 1
+
 /* The key timeout for an answer: its TTL clamped to [min_ttl, max_ttl], the
- * hosts TTL for hosts answers, the cause's timeout for failures. */
+ * hosts TTL for hosts answers, the cause's timeout for failures; never
+ * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
+
+/* What a key gets for a DNS answer: the one mapping from an answer to a
+ * key, shared by the upcall and the daemon. */
+struct nm_upcall_result {
+	bool ok;			     /* instantiate with payload, else reject */
+	char payload[NM_UPCALL_PAYLOAD_MAX]; /* NUL-terminated */
+	size_t len;			     /* counting the NUL */
+	unsigned timeout;		     /* key timeout (s), never 0 */
+	int error;			     /* the errno of a rejection */
+	enum nm_dns_status status;	     /* NODATA when no address fits the request */
+};
+
+/* The key for ans: the payload and, for a DNS answer, the smallest TTL of
+ * the addresses put in it (clamped, as nm_upcall_timeout); a rejection
+ * with its errno and timeout when there is no address to give. */
+void nm_upcall_answer(const struct nm_upcall_req *req, const struct nm_conf *c,
+		      const struct nm_dns_answer *ans, struct nm_upcall_result *res);
+
+/* The share of an upcall's deadline (ms left) it waits for the daemon:
+ * half, so that the upcall still has time to resolve by itself when the
+ * daemon is alive but stuck (stopped, swapping, blocked). */
+int nm_upcall_daemon_share_ms(int left_ms);
+
+/* The time the daemon gives DNS for one request: inside the share an
+ * upcall waits for it (deadline from its own configuration), less a
+ * margin to send the reply. */
+int nm_upcall_daemon_dns_ms(const struct nm_conf *c);
 
 /* The errno a key is rejected with for a failed answer (as key.dns_resolver:
  * ENODATA, EAGAIN, ECONNREFUSED). */

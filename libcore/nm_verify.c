@@ -13,6 +13,7 @@
 #include "nm_mstats.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
+#include "nm_rpc.h"
 #include "nm_served.h"
 #include "nm_target.h"
 #include "nm_verify_batch.h"
@@ -104,7 +105,8 @@ static void source_open(const struct nm_verify_opts *o, int minor, struct source
 	}
 	free(spec);
 	no.rpc.port = src->t.port;
-	if (nm_nfs4_open(src->t.host, &no, &src->s, &err) < 0)
+	if (nm_nfs4_open(src->t.host, &no, &src->s, &err) < 0 &&
+	    nm_rpc_not_answering(&err, src->t.host, NULL) < 0)
 		snprintf(src->fail, sizeof(src->fail), "%s", err.msg);
 }
 
@@ -146,26 +148,36 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 
 /* --- the record ---------------------------------------------------------------- */
 
-/* Write the move from the record's server to the kernel's into the record
- * (in memory and in the store): the one place verify writes a record. */
-static int record_move(struct nm_verify_item *it, const char *state_dir, struct nm_err *err)
+/* Under the record's lock: the move, added to the record as stored now (a
+ * writer since verify read it is kept), and to verify's copy. */
+static int record_move(struct nm_record *r, const struct nm_store_update *u, void *arg,
+		       struct nm_err *err)
 {
-	char *from = strdup(it->rec.cur_server), *to = strdup(it->m.server);
-	int rc = -ENOMEM;
+	struct nm_verify_item *it = arg;
+	const char *to = it->m.server, *from;
+	int64_t now = (int64_t)time(NULL);
+	char *cur, *mine;
 
-	if (!from || !to) {
-		nm_err_set(err, rc, "out of memory");
-	} else if (nm_record_add_move(&it->rec, (int64_t)time(NULL), from, to) < 0) {
-		nm_err_set(err, rc, "history full or out of memory");
-	} else {
-		free(it->rec.cur_server);
-		it->rec.cur_server = to;
-		to = NULL;
-		rc = nm_store_save(state_dir, &it->rec, err);
+	(void)u;
+	if (strcmp(r->cur_server, to) == 0)
+		return 1; /* recorded already */
+	from = r->cur_server[0] ? r->cur_server : r->orig_server[0] ? r->orig_server : "unknown";
+	cur = strdup(to);
+	mine = strdup(to);
+	if (!cur || !mine || nm_record_add_move(r, now, from, to) < 0) {
+		free(cur);
+		free(mine);
+		return nm_err_set(err, -E2BIG, "history full or out of memory");
 	}
-	free(from);
-	free(to);
-	return rc;
+	if (nm_record_add_move(&it->rec, now, from, to) == 0) {
+		free(it->rec.cur_server);
+		it->rec.cur_server = mine;
+		mine = NULL;
+	}
+	free(mine);
+	free(r->cur_server); /* from may point here: last */
+	r->cur_server = cur;
+	return 0;
 }
 
 static void check_record(struct nm_verify_item *it, const struct nm_verify_opts *o)
@@ -193,12 +205,10 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 		return;
 	}
 	char *from = strdup(it->rec.cur_server);
+	int rc = from ? nm_store_update(o->state_dir, it->m.target, NULL, record_move, it, &err)
+		      : nm_err_set(&err, -ENOMEM, "out of memory");
 
-	if (!from) {
-		nm_verify_set(c, NM_V_WARN, "cannot record the move: out of memory");
-		return;
-	}
-	if (record_move(it, o->state_dir, &err) == 0) {
+	if (rc == 0) {
 		it->record_updated = true;
 		nm_verify_set(c, NM_V_OK, "recorded the move %s -> %s", from, it->m.server);
 	} else {

@@ -6,6 +6,7 @@
 
 #include "nm_fattr.h"
 #include "nm_nfs4.h"
+#include "nm_rpc.h"
 
 enum part { PT_ROOT, PT_SEC, PT_WALK, PT_ENTRY };
 
@@ -273,6 +274,7 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 			it->rec.probe_fh_len > 0 && it->rec.probe_name && it->rec.probe_name[0];
 	}
 	if (nm_nfs4_open(first->m.server, &no, &c, &err) < 0) {
+		nm_rpc_not_answering(&err, first->m.server, g->n == 1 ? first->m.target : NULL);
 		snprintf(g->error, sizeof(g->error), "%s", err.msg);
 		return;
 	}

@@ -127,7 +127,7 @@ teardown() {
 @test "a server that is down: refused at once" {
 	run nm locations 192.0.2.14:/export
 	assert_failure 1
-	assert_output "nfsmig: 192.0.2.14 port 2049: cannot connect: Connection refused"
+	assert_output "nfsmig: server not answering: 192.0.2.14 port 2049: cannot connect: Connection refused"
 }
 
 @test "a host that does not answer: a clear error within the deadline" {
@@ -148,7 +148,7 @@ teardown() {
 	run nm locations -t 1 192.0.2.1:20491:/export
 	t1=$(now_ms)
 	assert_failure 1
-	assert_output "nfsmig: 192.0.2.1:20491: no reply within 1000 ms"
+	assert_output "nfsmig: server not answering: 192.0.2.1:20491: no reply within 1000 ms"
 	((t1 - t0 < 4000))
 }
 
@@ -194,7 +194,7 @@ teardown() {
 	run nm locations --nfsvers 4.1 -t 1 192.0.2.1:20498:/
 	t1=$(now_ms)
 	assert_failure 1
-	assert_output "nfsmig: 192.0.2.1:20498: no reply within 1000 ms"
+	assert_output "nfsmig: server not answering: 192.0.2.1:20498: no reply within 1000 ms"
 	# One 1 s deadline; DESTROY_SESSION and DESTROY_CLIENTID are not tried
 	# on a connection that failed.
 	((t1 - t0 < 2500))

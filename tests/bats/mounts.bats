@@ -115,6 +115,55 @@ nmm() {
 	assert_output --partial "record holds a NUL byte"
 }
 
+@test "register sets a corrupt record aside, says so, and keeps it" {
+	nmm register /mnt/data
+	head -c 40 "$SD/-mnt-data.state" >"$BATS_TEST_TMPDIR/cut"
+	cp "$BATS_TEST_TMPDIR/cut" "$SD/-mnt-data.state"
+	run nmm register /mnt/data
+	assert_success
+	assert_line --regexp "^nfsmig: the record of /mnt/data could not be read \(.*-mnt-data\.state: line 3 is not key=value\): kept as $SD/-mnt-data\.state\.corrupt-[0-9]+\$"
+	assert_line --partial "registered /mnt/data:"
+	local aside
+	aside=$(ls "$SD" | grep '^-mnt-data\.state\.corrupt-')
+	cmp "$BATS_TEST_TMPDIR/cut" "$SD/$aside"
+	run nmm show /mnt/data
+	assert_success
+	# Again: the first copy set aside stays.
+	cp "$BATS_TEST_TMPDIR/cut" "$SD/-mnt-data.state"
+	run nmm register
+	assert_line --partial "could not be read"
+	[ "$(ls "$SD" | grep -c '^-mnt-data\.state\.corrupt-')" = 2 ]
+	cmp "$BATS_TEST_TMPDIR/cut" "$SD/$aside"
+}
+
+@test "register --force keeps the moves recorded" {
+	nmm register /mnt/data
+	sed -i 's/^end$/move=1795490300%20192.0.2.11%20192.0.2.12\nend/' "$SD/-mnt-data.state"
+	run nmm register --force /mnt/data
+	assert_success
+	run nmm show -J /mnt/data
+	echo "$output" | jq -e '.moves == [{"time": 1795490300, "from": "192.0.2.11", "to": "192.0.2.12"}]'
+}
+
+@test "a mount point of 250 characters is registered; every name in the state directory fits" {
+	local long
+	long=/mnt/$(printf 'x%.0s' $(seq 245))
+	echo "44 22 0:44 / $long rw,relatime shared:24 - nfs4 srv1.nfsmig.test:/export/data rw,vers=4.1,sec=sys,addr=192.0.2.11" >>"$MI"
+	run nmm register "$long"
+	assert_success
+	assert_output --partial "registered $long:"
+	run nmm show -J "$long"
+	assert_success
+	echo "$output" | jq -e --arg t "$long" '.target == $t'
+	printf garbage >"$SD/$(ls "$SD" | grep '~.*\.state$')"
+	run nmm register "$long"
+	assert_success
+	assert_line --partial "could not be read"
+	run ls -a "$SD"
+	[ "$(ls -a "$SD" | awk 'length > 255' | wc -l)" = 0 ]
+	[ "$(ls -a "$SD" | grep -c '\.corrupt-')" = 1 ]
+}
+
 @test "an unreadable state directory is a clear error" {
 	run nm show --mountinfo "$MI" --state-dir /nonexistent/state /mnt/data
 	assert_failure 1

@@ -21,6 +21,7 @@ setup_file() {
 	export T=$BATS_FILE_TMPDIR
 	export DNSPORT=$((20000 + $$ % 20000))
 	export DEADPORT=$((DNSPORT + 1)) HUNGPORT=$((DNSPORT + 2))
+	export STUBPORT=$((DNSPORT + 3)) SLOWPORT=$((DNSPORT + 4))
 	export DROPIN=/etc/request-key.d/nfsmig-test-$$.conf
 	mkdir -p "$T/state"
 	: >"$T/hosts"
@@ -35,21 +36,49 @@ setup_file() {
 		--host-record=dual.nfsmig.test,192.0.2.43,2001:db8::43,77 \
 		--host-record=short.nfsmig.test,192.0.2.44,7 \
 		--host-record=merge.nfsmig.test,192.0.2.45,300 \
+		--host-record=ttl0.nfsmig.test,192.0.2.46,0 \
+		--host-record=ttl0.zero.nfsmig.test,192.0.2.47,0 \
 		--cname=alias.nfsmig.test,v4.nfsmig.test \
-		--address=/wild.nfsmig.test/192.0.2.50 3>&- &
+		--address=/wild.nfsmig.test/192.0.2.50 \
+		--address=/slowlog.nfsmig.test/192.0.2.51 3>&- &
 	"$BUILD/tests/helpers/fakesrv" 127.0.0.1 "$HUNGPORT" udpsilent >"$T/hung.out" 3>&- &
 	echo $! >"$T/hung.pid"
+	# A server that sends stray answers first and truncates big ones, and
+	# a slow one (300 ms an answer): both log every query they get.
+	echo "hup.stub.test=192.0.2.71/300" >"$T/zone"
+	"$TOP/tests/helpers/dnsstub" "$STUBPORT" --stray --truncate 2 --log "$T/stub.log" \
+		--zone "$T/zone" \
+		many.stub.test=192.0.2.61/100,192.0.2.62/50,192.0.2.63/70 \
+		one.stub.test=192.0.2.64/40,2001:db8::64/20 >"$T/stub.out" 3>&- &
+	echo $! >"$T/stub.pid"
+	"$TOP/tests/helpers/dnsstub" "$SLOWPORT" --delay 300 --log "$T/slow.log" \
+		merge.slow.test=192.0.2.65/300 >"$T/slow.out" 3>&- &
+	echo $! >"$T/slow.pid"
 	for i in $(seq 100); do
-		[ -s "$T/dnsmasq.pid" ] && grep -q ready "$T/hung.out" && break
+		[ -s "$T/dnsmasq.pid" ] && grep -q ready "$T/hung.out" &&
+			grep -q ready "$T/stub.out" && grep -q ready "$T/slow.out" && break
 		sleep 0.05
 	done
+	conf "$T/stub.conf" "127.0.0.1#$STUBPORT"
+	conf "$T/slow.conf" "127.0.0.1#$SLOWPORT"
 	conf "$T/good.conf" "127.0.0.1#$DNSPORT"
 	conf "$T/down.conf" "127.0.0.1#$DEADPORT"
 	conf "$T/hung.conf" "127.0.0.1#$HUNGPORT"
+	conf "$T/zero.conf" "127.0.0.1#$DNSPORT" "min_ttl = 0"
+	# A record that cannot be written (a FIFO nobody reads): open blocks.
+	mkdir -p "$T/slowlog" && mkfifo "$T/slowlog/upcalls.log"
+	conf "$T/slowlog.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^state_dir = .*|state_dir = $T/slowlog|" "$T/slowlog.conf"
+	printf '[resolver]\nfrobnicate = 1\n' >"$T/broken.conf"
+	conf "$T/nohandler.conf" "127.0.0.1#$DNSPORT" "other_requests = /nonexistent/key.dns_resolver"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
 		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
 		echo "create dns_resolver *.hung.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/hung.conf -k %k"
+		echo "create dns_resolver *.zero.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/zero.conf -k %k"
+		echo "create dns_resolver *.slowlog.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowlog.conf -k %k"
+		echo "create dns_resolver *.broken.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/broken.conf -k %k"
+		echo "create dns_resolver *.nohandler.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/nohandler.conf -k %k"
 	} >"$DROPIN"
 }
 
@@ -58,6 +87,8 @@ teardown_file() {
 	[ -s "$T/daemon.pid" ] && kill -9 "$(cat "$T/daemon.pid")" 2>/dev/null
 	[ -s "$T/dnsmasq.pid" ] && kill "$(cat "$T/dnsmasq.pid")" 2>/dev/null
 	[ -s "$T/hung.pid" ] && kill "$(cat "$T/hung.pid")" 2>/dev/null
+	[ -s "$T/stub.pid" ] && kill "$(cat "$T/stub.pid")" 2>/dev/null
+	[ -s "$T/slow.pid" ] && kill "$(cat "$T/slow.pid")" 2>/dev/null
 	true
 }
 
@@ -175,10 +206,85 @@ max_ttl = 100"
 	assert_line "timeout: 100"
 }
 
+# A key whose /proc/keys timeout column says it expires (not "perm").
+expires_soon() {
+	local proc t
+	proc=$(echo "$1" | sed -n 's/^proc=//p')
+	[ -n "$proc" ]
+	t=$(echo "$proc" | awk '{print $4}')
+	[ "$t" != perm ] || {
+		echo "key never expires: $proc" >&2
+		return 1
+	}
+	[[ $t == expd || $t == [01]s ]]
+}
+
+@test "a DNS TTL of 0 never makes a key that never expires" {
+	run kreq ttl0.nfsmig.test
+	assert_line "payload=192.0.2.46"
+	expires_soon "$output"
+	# min_ttl = 0 is refused with the line that says so, and the key is
+	# still settled with an expiry.
+	run kreq ttl0.zero.nfsmig.test
+	assert_line "rc=1"
+	expires_soon "$output"
+	run "$BUILD/daemon/nfsmigd" -c "$T/zero.conf" -D ttl0.zero.nfsmig.test
+	assert_failure 1
+	assert_output --partial "zero.conf:6: min_ttl: '0' is not a number of seconds (1 to 604800)"
+}
+
 @test "a CNAME is followed to its address" {
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D alias.nfsmig.test
 	assert_success
 	assert_line "payload: 192.0.2.41"
+}
+
+@test "DNS: TCP when truncated, EDNS0, stray answers ignored, a TTL per address" {
+	: >"$T/stub.log"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D many.stub.test list
+	assert_success
+	assert_line "payload: 192.0.2.61,192.0.2.62,192.0.2.63"
+	assert_line "timeout: 50"
+	# The UDP answer came back truncated: asked again over TCP.
+	grep -q '^tcp A many.stub.test ' "$T/stub.log"
+	# EDNS0 in every query.
+	! grep -q 'edns=0' "$T/stub.log"
+	# One address: the key lives for that address's TTL (40), not for the
+	# smallest of the name's (20).
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D one.stub.test
+	assert_line "payload: 192.0.2.64"
+	assert_line "timeout: 40"
+	refute_output --partial 192.0.2.66
+}
+
+@test "DNS: several servers, the first one dead; a name with a trailing dot" {
+	conf "$BATS_TEST_TMPDIR/two.conf" "127.0.0.1#$DEADPORT 127.0.0.1#$STUBPORT"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/two.conf" -D one.stub.test
+	assert_success
+	assert_line "payload: 192.0.2.64"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D one.stub.test.
+	assert_success
+	assert_line "payload: 192.0.2.64"
+	conf "$BATS_TEST_TMPDIR/hosts.conf" "127.0.0.1#$DEADPORT" "hosts = $T/hosts.with"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/hosts.conf" -D fromhosts.nfsmig.test.
+	assert_line "payload: 192.0.2.99"
+	assert_line "source: hosts"
+}
+
+@test "resolver = nss: names through getaddrinfo, with default_ttl" {
+	# Our own hosts step is off (an empty file) and DNS is dead: only the
+	# system's name service can answer localhost.
+	conf "$BATS_TEST_TMPDIR/nss.conf" "127.0.0.1#$DEADPORT" "resolver = nss
+default_ttl = 42"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/nss.conf" -D a:localhost
+	assert_success
+	assert_line "payload: 127.0.0.1"
+	assert_line "timeout: 42"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D a:localhost
+	assert_failure 1
+	printf '[resolver]\nresolver = nis\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad.conf" -D a:localhost
+	assert_output --partial "bad.conf:2: resolver: 'nis' is neither dns nor nss"
 }
 
 @test "the hosts file answers first, with default_ttl" {
@@ -227,19 +333,66 @@ default_ttl = 42"
 }
 
 @test "garbage descriptions are rejected (EINVAL) with a reason" {
-	run kreq "bogus:x.nfsmig.test"
-	assert_line "rc=1"
-	assert_line --partial "err=request_key: Invalid argument"
 	run kreq "bad!name.nfsmig.test"
 	assert_line "rc=1"
 	assert_line --partial "Invalid argument"
 	run kreq "$(printf 'a%.0s' {1..70}).nfsmig.test"
 	assert_line "rc=1"
-	run kreq "v4.nfsmig.test" "ipv4 frobnicate"
-	assert_line "rc=1"
-	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D "bogus:x.nfsmig.test"
+	assert_line --partial "Invalid argument"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D "bad!name.nfsmig.test"
 	assert_failure 1
-	assert_line "why: query type 'bogus' is not supported (only a: and aaaa:)"
+	assert_line "why: 'bad!name.nfsmig.test' is not a valid host name"
+}
+
+@test "requests of other dns_resolver users go to key.dns_resolver (AFS)" {
+	[ -x /sbin/key.dns_resolver ] || skip "keyutils' key.dns_resolver is not installed"
+	# A cell name key.dns_resolver cannot put in a query (a 64-byte label):
+	# it settles the key without asking any DNS server, negative for its
+	# 60 s of "no data" (keyutils 1.6.3 passes h_errno NO_DATA, 4, as the
+	# error: EINTR).  nfsmigd alone says EINVAL (or EOPNOTSUPP) for 10 s.
+	local cell
+	cell="$(printf 'a%.0s' {1..64}).nfsmig.test"
+	run kreq "afsdb:$cell" "srv=1"
+	assert_line "rc=1"
+	refute_line --partial "Invalid argument"
+	refute_line --partial "Operation not supported"
+	proc=$(echo "$output" | sed -n 's/^proc=//p')
+	[[ $(key_flags "$proc") == *N* ]]
+	t=$(key_timeout "$proc")
+	((t >= 50 && t <= 60))
+	# A query type key.dns_resolver does not know either: it negates.
+	run kreq "bogus:x.nfsmig.test"
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Required key not available"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D "afsdb:$cell" "srv=1"
+	assert_failure 1
+	assert_line "status: not served"
+	assert_line "handler: /sbin/key.dns_resolver"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D v4.nfsmig.test "ipv4 frobnicate"
+	assert_line "status: not served"
+}
+
+@test "a broken configuration: our requests negated at once, others still handed on" {
+	[ -x /sbin/key.dns_resolver ] || skip "keyutils' key.dns_resolver is not installed"
+	run kreq x.broken.nfsmig.test
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Required key not available"
+	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
+	((t <= 1))
+	run kreq "afsdb:$(printf 'a%.0s' {1..64}).broken.nfsmig.test" "srv=1"
+	assert_line "rc=1"
+	# key.dns_resolver's 60 s rejection, not our 1 s negation.
+	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
+	((t >= 50 && t <= 60))
+}
+
+@test "without key.dns_resolver, other requests are rejected (EOPNOTSUPP)" {
+	run kreq "afsdb:x.nohandler.nfsmig.test" "srv=1"
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Operation not supported"
+	[[ $(key_flags "$(echo "$output" | sed -n 's/^proc=//p')") == *N* ]]
+	run "$BUILD/daemon/nfsmigd" -c "$T/nohandler.conf" -D "afsdb:x.nohandler.nfsmig.test"
+	assert_line "handler: /nonexistent/key.dns_resolver (not installed)"
 }
 
 @test "with the daemon: answered by it, then from its cache" {
@@ -256,17 +409,21 @@ default_ttl = 42"
 }
 
 @test "the daemon merges concurrent lookups of one name into one DNS query" {
-	daemon_start
+	# A server that takes 300 ms an answer: the 20 requests overlap, and
+	# only merging (not the cache) keeps them to one query per family.
+	daemon_start "$T/slow.conf"
 	local i pids=()
 	for i in $(seq 20); do
-		"$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D merge.nfsmig.test >"$BATS_TEST_TMPDIR/m$i" &
+		"$BUILD/daemon/nfsmigd" -c "$T/slow.conf" -D merge.slow.test >"$BATS_TEST_TMPDIR/m$i" &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
 	for i in $(seq 20); do
-		grep -q "payload: 192.0.2.45" "$BATS_TEST_TMPDIR/m$i"
+		grep -q "payload: 192.0.2.65" "$BATS_TEST_TMPDIR/m$i"
+		grep -q "source: daemon" "$BATS_TEST_TMPDIR/m$i"
 	done
-	[ "$(grep -c 'query\[A\] merge.nfsmig.test' "$T/dnsmasq.log")" -eq 1 ]
+	# One query (a resend of it keeps its id).
+	[ "$(grep '^udp A merge.slow.test ' "$T/slow.log" | awk '{print $5}' | sort -u | wc -l)" -eq 1 ]
 }
 
 @test "without the daemon the upcall resolves by itself" {
@@ -292,6 +449,105 @@ default_ttl = 42"
 	assert_line "payload=192.0.2.50"
 	((t1 - t0 < 2600))
 	grep -q "\"name\":\"km$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+}
+
+@test "the key is settled before the record is written" {
+	# The record's file blocks every writer: the key still has its address
+	# (the deadline timer ends the upcall, the key already settled).
+	run kreq sl$$.slowlog.nfsmig.test
+	assert_line "payload=192.0.2.51"
+	# The daemon answers before it writes its record too.
+	daemon_start "$T/slowlog.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sd$$.slowlog.nfsmig.test
+	assert_line "source: daemon"
+	assert_line "payload: 192.0.2.51"
+}
+
+@test "a daemon alive but stuck (SIGSTOP): the upcall still answers in time" {
+	daemon_start
+	kill -STOP "$(cat "$T/daemon.pid")"
+	local t0 t1
+	t0=$(now_ms)
+	run kreq st$$.wild.nfsmig.test
+	t1=$(now_ms)
+	kill -CONT "$(cat "$T/daemon.pid")"
+	assert_line "payload=192.0.2.50"
+	# The deadline is 2 s; the daemon had half of it.
+	((t1 - t0 < 2000))
+	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+}
+
+@test "SIGHUP: the daemon reads its configuration again and empties its cache" {
+	cp "$T/stub.conf" "$BATS_TEST_TMPDIR/hup.conf"
+	daemon_start "$BATS_TEST_TMPDIR/hup.conf"
+	local pid
+	pid=$(cat "$T/daemon.pid")
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D hup.stub.test
+	assert_line "payload: 192.0.2.71"
+	assert_line "timeout: 300"
+	# DNS changes; the cache still has the old answer until SIGHUP.
+	echo "hup.stub.test=192.0.2.72/300" >"$T/zone"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D hup.stub.test
+	assert_line "payload: 192.0.2.71"
+	conf "$BATS_TEST_TMPDIR/hup.conf" "127.0.0.1#$STUBPORT" "max_ttl = 100"
+	kill -HUP "$pid"
+	for i in $(seq 40); do
+		grep -q "configuration reloaded" "$T/daemon.err" && break
+		sleep 0.05
+	done
+	grep -q "SIGHUP: configuration reloaded, 1 cached names dropped" "$T/daemon.err"
+	kill -0 "$pid"
+	run "$BUILD/daemon/nfsmigd" -c "$T/stub.conf" -D hup.stub.test
+	assert_line "payload: 192.0.2.72"
+	assert_line "source: daemon"
+	# The reloaded max_ttl is the daemon's now.
+	assert_line "timeout: 100"
+	echo "hup.stub.test=192.0.2.71/300" >"$T/zone"
+}
+
+@test "SIGTERM: the daemon stops within a second, an upcall in flight" {
+	# The daemon asks a server that never answers, with a 5 s deadline: its
+	# lookup lasts over 2 s.
+	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT" "deadline = 5"
+	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
+	local pid t0 t1 client
+	pid=$(cat "$T/daemon.pid")
+	"$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/dhung.conf" -D inflight.hung.nfsmig.test \
+		>"$BATS_TEST_TMPDIR/client.out" &
+	client=$!
+	sleep 0.4
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 3000)); do
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	! kill -0 "$pid" 2>/dev/null
+	((t1 - t0 < 1000))
+	[ ! -e "$T/nfsmigd.sock" ]
+	grep -q "stopping:" "$T/daemon.err"
+	wait "$client" || true
+}
+
+@test "SIGTERM: a request in flight that can end in 0.5 s still gets the daemon's answer" {
+	# The slow server answers in 300 ms; SIGTERM comes 100 ms into it.
+	daemon_start "$T/slow.conf"
+	local pid client t0 t1
+	pid=$(cat "$T/daemon.pid")
+	"$BUILD/daemon/nfsmigd" -c "$T/slow.conf" -D a:t$$.slow.test >"$BATS_TEST_TMPDIR/c.out" &
+	client=$!
+	sleep 0.1
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	wait "$client" || true
+	while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 3000)); do
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	((t1 - t0 < 1000))
+	# The name does not exist: the daemon's NXDOMAIN, not the upcall's own.
+	run cat "$BATS_TEST_TMPDIR/c.out"
+	assert_line "why: no such name"
 }
 
 @test "a client that is not root is refused by the daemon" {

@@ -98,6 +98,47 @@ nmv() {
 	assert_line --regexp "^  same_fs +FAIL +the handle of 'probe-entry' saved at registration is NFS4ERR_STALE here"
 }
 
+@test "a writer of the record while verify runs: its change stays when the move is recorded" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	local t=$BATS_TEST_TMPDIR
+	: >"$t/before"
+	mkfifo "$t/after"
+	# verify reads the second mountstats sample after it has read the
+	# record and before it records the move: the FIFO holds it there
+	# until the other writer is done.
+	timeout 60 bash -c 'exec 3>"$1"; : >"$2"; while [ ! -e "$3" ]; do sleep 0.1; done' \
+		_ "$t/after" "$t/opened" "$t/go" &
+	timeout 120 ip netns exec "$LAB" "$BUILD/cmd/nfsmig" verify --mountinfo "$MI" \
+		--state-dir "$SD" --to 192.0.2.15 --mountstats "$t/before" \
+		--mountstats "$t/after" >"$t/out" 2>&1 &
+	local pid=$!
+	for _ in $(seq 600); do
+		[ -e "$t/opened" ] && break
+		sleep 0.1
+	done
+	[ -e "$t/opened" ]
+	sed -i 's|^end$|location=srv9.nfsmig.test:/elsewhere\nend|' "$SD/-mnt-dest.state"
+	: >"$t/go"
+	wait "$pid" || true
+	run cat "$t/out"
+	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.12 -> 192\.0\.2\.15$'
+	run nmv show -J /mnt/dest
+	echo "$output" | jq -e '.locations == ["srv9.nfsmig.test:/elsewhere"]'
+	echo "$output" | jq -e '.moves | length == 1 and .[0].to == "192.0.2.15"'
+}
+
+@test "a record of an older writer (no cur_server): the move is recorded and the record still reads" {
+	nmv register /mnt/dest
+	sed -i '/^cur_server=/d' "$SD/-mnt-dest.state"
+	mount_table 192.0.2.15 4.2
+	run nmv verify --to 192.0.2.15
+	assert_success
+	run nmv show -J /mnt/dest
+	assert_success
+	echo "$output" | jq -e '.moves | length == 1 and .[0].from == "192.0.2.12" and .[0].to == "192.0.2.15"'
+}
+
 @test "a good cutover in NFSv4.0 too (SECINFO of the root's name)" {
 	mount_table 192.0.2.12 4.0
 	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"
@@ -132,8 +173,14 @@ nmv() {
 	mount_table 192.0.2.14 4.2
 	run nmv verify
 	assert_failure 1
-	assert_line --regexp '^  nfs +FAIL +192\.0\.2\.14 port 2049: cannot connect: Connection refused$'
+	assert_line --regexp '^  nfs +FAIL +server not answering: 192\.0\.2\.14 port 2049: cannot connect: Connection refused \(mount /mnt/dest\)$'
 	assert_line --regexp '^  same_fs +SKIP '
+	run nmv show -J /mnt/dest
+	echo "$output" | jq -e '.moves == []'
+	# register --force asks the server too: it says so, the record stays.
+	run nmv register --force /mnt/dest/below/../path
+	assert_failure 1
+	assert_output "nfsmig: cannot register /mnt/dest: server not answering: 192.0.2.14 port 2049: cannot connect: Connection refused (mount /mnt/dest)"
 	run nmv show -J /mnt/dest
 	echo "$output" | jq -e '.moves == []'
 }
@@ -160,7 +207,7 @@ nmv() {
 	assert_line --regexp '^  source +FAIL +the source 192\.0\.2\.11 still serves /export/data \(no NFS4ERR_MOVED\)$'
 	run nmv verify --to 192.0.2.12 --source 192.0.2.14
 	assert_failure 1
-	assert_line --regexp '^  source +FAIL +192\.0\.2\.14 port 2049: cannot connect'
+	assert_line --regexp '^  source +FAIL +server not answering: 192\.0\.2\.14 port 2049: cannot connect'
 }
 
 @test "no record: FAIL with register first" {

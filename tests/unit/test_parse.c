@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_esc.h"
+#include "nm_fsloc.h"
+#include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_mstats.h"
 #include "nm_path.h"
@@ -100,6 +103,250 @@ static void test_targets(struct unit *u)
 		   "target: shell characters in a host are refused: %s", err.msg);
 	UNIT_CHECK(u, nm_target_parse("[::1:/e", &t, &err) == -EINVAL,
 		   "target: unclosed bracket is refused");
+}
+
+/* Server names a record keeps as they are, and those it keeps escaped. */
+static void test_host_names(struct unit *u)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {
+		{ "srv2.nfsmig.test", true },
+		{ "srv2.nfsmig.test.", true },
+		{ "a", true },
+		{ "3com.example", true },
+		{ "x-1.example", true },
+		{ "192.0.2.12", true },
+		{ "2001:db8::12", true },
+		{ "::1", true },
+		{ "::ffff:192.0.2.1", true },
+		{ "", false },
+		{ ".", false },
+		{ "a..b", false },
+		{ ".a", false },
+		{ "-a.example", false },
+		{ "a-.example", false },
+		{ "under_score.example", false },
+		{ "$(touch /tmp/x)", false },
+		{ "`touch /tmp/x`", false },
+		{ "a b", false },
+		{ "\x1b[31mred", false },
+		{ "\033[31mred", false },
+		{ "srv;reboot", false },
+		{ "srv\nfake", false },
+		{ "1.2.3", false },
+		{ "300.1.1.1", false },
+		{ "123", false },
+		{ "[2001:db8::12]", false },
+		{ "fe80::1%eth0", false },
+		{ "2001:db8::12:/x", false },
+		{ "caf\xc3\xa9.example", false },
+		{ "srv/x", false },
+	};
+	char label64[80], long254[300];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char shown[128];
+
+		UNIT_CHECK(u, nm_target_host_name_ok(cases[i].name) == cases[i].ok,
+			   "host name: '%s' %s", nm_esc_buf(cases[i].name, 0, shown, sizeof(shown)),
+			   cases[i].ok ? "is kept as it is" : "is not a host name");
+	}
+	memset(label64, 'a', 64);
+	strcpy(label64 + 64, ".example");
+	UNIT_CHECK(u, !nm_target_host_name_ok(label64), "host name: a 64-byte label is too long");
+	UNIT_CHECK(u, nm_target_host_name_ok(label64 + 1), "host name: a 63-byte label is fine");
+	for (int i = 0; i < 127; i++)
+		memcpy(long254 + 2 * i, "a.", 2);
+	long254[253] = '\0';
+	UNIT_CHECK(u, nm_target_host_name_ok(long254), "host name: 253 bytes are fine");
+	long254[253] = 'a';
+	long254[254] = '\0';
+	UNIT_CHECK(u, !nm_target_host_name_ok(long254), "host name: 254 bytes are too long");
+	UNIT_CHECK(u, !nm_target_host_name_ok(NULL), "host name: NULL is none");
+}
+
+/* What reaches a terminal: printable UTF-8 as it is, everything else \xNN. */
+static void test_escape(struct unit *u)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		unsigned flags;
+		const char *out;
+	} cases[] = {
+		{ "plain /export/a b", 0, 0, "plain /export/a b" },
+		{ "\x1b[31mred\x1b[0m", 0, 0, "\\x1b[31mred\\x1b[0m" },
+		{ "a\nb\rc\td", 0, 0, "a\\x0ab\\x0dc\\x09d" },
+		{ "a\nb", 0, NM_ESC_NEWLINE, "a\nb" },
+		{ "del\x7f", 0, 0, "del\\x7f" },
+		{ "back\\slash", 0, 0, "back\\slash" },
+		{ "back\\slash", 0, NM_ESC_BACKSLASH, "back\\x5cslash" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0, 0,
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		/* 8-bit CSI, raw and as U+009B */
+		{ "\x9b"
+		  "31m",
+		  0, 0, "\\x9b31m" },
+		{ "\xc2\x9b"
+		  "31m",
+		  0, 0, "\\xc2\\x9b31m" },
+		/* invalid: a lone continuation, overlong, surrogate, too high, cut */
+		{ "a\x80z", 0, 0, "a\\x80z" },
+		{ "\xc0\xaf", 0, 0, "\\xc0\\xaf" },
+		{ "\xed\xa0\x80", 0, 0, "\\xed\\xa0\\x80" },
+		{ "\xf4\x90\x80\x80", 0, 0, "\\xf4\\x90\\x80\\x80" },
+		{ "\xe2\x82", 0, 0, "\\xe2\\x82" },
+		/* right-to-left override, zero-width space */
+		{ "a\xe2\x80\xae"
+		  "b\xe2\x80\x8b",
+		  0, 0, "a\\xe2\\x80\\xaeb\\xe2\\x80\\x8b" },
+		{ "a\0b", 3, 0, "a\\x00b" },
+		{ "$(touch /tmp/x)", 0, 0, "$(touch /tmp/x)" },
+		{ "$(touch /tmp/x)", 0, NM_ESC_SHELL, "\\x24\\x28touch\\x20\\x2ftmp\\x2fx\\x29" },
+		{ "`id`;a b\\", 0, NM_ESC_SHELL, "\\x60id\\x60\\x3ba\\x20b\\x5c" },
+		{ "srv-2.example:_", 0, NM_ESC_SHELL, "srv-2.example:_" },
+		{ "caf\xc3\xa9", 0, NM_ESC_SHELL, "caf\\xc3\\xa9" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+		char *s = nm_esc(cases[i].in, len, cases[i].flags), buf[128], shown[128];
+
+		UNIT_CHECK(u, s && strcmp(s, cases[i].out) == 0, "escape %zu: '%s' -> '%s'", i,
+			   nm_esc_buf(cases[i].out, 0, shown, sizeof(shown)),
+			   s ? nm_esc_buf(s, 0, buf, sizeof(buf)) : "(null)");
+		if (cases[i].len == 0) {
+			UNIT_CHECK(u,
+				   strcmp(nm_esc_buf(cases[i].in, cases[i].flags, buf, sizeof(buf)),
+					  cases[i].out) == 0 &&
+					   nm_esc_needed(cases[i].in, cases[i].flags) ==
+						   (strcmp(cases[i].in, cases[i].out) != 0),
+				   "escape %zu: the same into a buffer", i);
+		}
+		/* Escaped text is shown as it is: escaping twice changes nothing. */
+		if (s && !(cases[i].flags & (NM_ESC_BACKSLASH | NM_ESC_SHELL))) {
+			char *t = nm_esc(s, strlen(s), cases[i].flags);
+
+			UNIT_CHECK(u, t && strcmp(t, s) == 0, "escape %zu: escaping twice is once",
+				   i);
+			free(t);
+		}
+		free(s);
+	}
+	{
+		char small[6];
+
+		UNIT_CHECK(u, strcmp(nm_esc_buf("\x1b\x1b", 0, small, sizeof(small)), "\\x1b") == 0,
+			   "escape: a short buffer is cut at an escape's edge");
+	}
+	for (unsigned c = 0; c < 256; c++) {
+		char in[2] = { (char)c, 0 }, *s = nm_esc(in, 1, 0);
+		bool plain = c >= 0x20 && c < 0x7f;
+
+		if (!s || (plain ? strcmp(s, in) != 0 : (strlen(s) != 4 || s[0] != '\\'))) {
+			UNIT_CHECK(u, 0, "escape: byte 0x%02x alone", c);
+			free(s);
+			break;
+		}
+		free(s);
+		if (c == 255)
+			UNIT_CHECK(
+				u, 1,
+				"escape: every byte alone: printable ASCII as it is, else \\xNN");
+	}
+}
+
+/* What a record keeps of an fs_locations server, and what it offers back. */
+static void test_location_names(struct unit *u)
+{
+	static const struct {
+		const char *server, *kept, *host;
+	} cases[] = {
+		{ "srv5.nfsmig.test", "srv5.nfsmig.test:/export/a", "srv5.nfsmig.test" },
+		{ "192.0.2.15", "192.0.2.15:/export/a", "192.0.2.15" },
+		{ "2001:db8::15", "[2001:db8::15]:/export/a", "2001:db8::15" },
+		{ "$(touch /tmp/x)", "\\x24\\x28touch\\x20\\x2ftmp\\x2fx\\x29:/export/a", NULL },
+		{ "`id`", "\\x60id\\x60:/export/a", NULL },
+		{ "a b", "a\\x20b:/export/a", NULL },
+		{ "\x1b[31mred", "\\x1b\\x5b31mred:/export/a", NULL },
+		{ "a:b", "a:b:/export/a", NULL },
+		{ "-x", "-x:/export/a", NULL },
+	};
+	utf8str_cs comps[2] = { { 6, "export" }, { 1, "a" } };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		utf8str_cis name = { (unsigned)strlen(cases[i].server), (char *)cases[i].server };
+		fs_location4 l = { .server = { 1, &name }, .rootpath = { 2, comps } };
+		char *kept = nm_fsloc_location_string(&l, 0), shown[128];
+		char *host = kept ? nm_fsloc_location_host(kept) : NULL;
+
+		UNIT_CHECK(u, kept && strcmp(kept, cases[i].kept) == 0, "location %zu: kept as %s",
+			   i, kept ? nm_esc_buf(kept, 0, shown, sizeof(shown)) : "(null)");
+		UNIT_CHECK(u,
+			   cases[i].host ? host && strcmp(host, cases[i].host) == 0 : host == NULL,
+			   "location %zu: %s", i,
+			   cases[i].host ? "its host is offered" : "no host is offered");
+		free(kept);
+		free(host);
+	}
+	/* Records written before, or by hand. */
+	UNIT_CHECK(u, nm_fsloc_location_host("$(touch /tmp/x):/export") == NULL,
+		   "location: a raw command substitution in a record is not a host");
+	{
+		char *h = nm_fsloc_location_host("srv:/a:/b");
+
+		UNIT_CHECK(u, h && strcmp(h, "srv") == 0, "location: the host ends at the first /");
+		free(h);
+	}
+	{
+		char *s = nm_fsloc_server("srv\0evil", 8);
+
+		UNIT_CHECK(u, s && strcmp(s, "srv\\x00evil") == 0,
+			   "location: a NUL in a name is escaped, not a cut (%s)",
+			   s ? s : "(null)");
+		free(s);
+	}
+}
+
+/* JSON strings are valid UTF-8 whatever the bytes. */
+static void test_json(struct unit *u)
+{
+	static const struct {
+		const char *in, *str, *utf8;
+	} cases[] = {
+		{ "plain", "\"plain\"", "plain" },
+		{ "q\"b\\", "\"q\\\"b\\\\\"", "q\"b\\" },
+		{ "\x1b[31m\n\x7f", "\"\\u001b[31m\\u000a\\u007f\"", "\x1b[31m\n\x7f" },
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"", "caf\xc3\xa9" },
+		{ "a\xffz", "\"a\\ufffdz\"", "a\xef\xbf\xbdz" },
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc2\x9b"
+		  "1",
+		  "\"\\u009b1\"",
+		  "\xc2\x9b"
+		  "1" },
+		{ "\xe2\x80\xa8", "\"\\u2028\"", "\xe2\x80\xa8" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL, *t = nm_json_utf8(cases[i].in), shown[128];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (f) {
+			nm_json_str(f, cases[i].in);
+			fclose(f);
+		}
+		UNIT_CHECK(u, buf && strcmp(buf, cases[i].str) == 0, "json %zu: string %s", i,
+			   buf ? nm_esc_buf(buf, 0, shown, sizeof(shown)) : "(null)");
+		UNIT_CHECK(u, t && strcmp(t, cases[i].utf8) == 0, "json %zu: valid UTF-8 %s", i,
+			   t ? nm_esc_buf(t, 0, shown, sizeof(shown)) : "(null)");
+		free(buf);
+		free(t);
+	}
 }
 
 static void test_mounts(struct unit *u)
@@ -248,6 +495,10 @@ int main(void)
 	unit_start();
 	test_paths(&u);
 	test_targets(&u);
+	test_host_names(&u);
+	test_escape(&u);
+	test_json(&u);
+	test_location_names(&u);
 	test_mounts(&u);
 	test_mountstats(&u);
 	return unit_done(&u);

@@ -5,11 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "nm_store.h"
+#include "nm_time.h"
 #include "unit.h"
 
 #define BADFSID	 "nfsmig-state 1\nmountpoint=/m\nsource=s:/\nfsid=1\nend\n"
@@ -92,6 +97,7 @@ static void test_store(struct unit *u, const char *dir)
 	char name[256], path[512], tmp[600];
 	size_t len;
 	char *text;
+	FILE *f;
 	int bad = 0, silent = 0;
 
 	sample(&a);
@@ -109,20 +115,67 @@ static void test_store(struct unit *u, const char *dir)
 		   "store: round trip of every field (%s)", err.msg);
 	nm_record_free(&b);
 
-	/* A torn write: the temp file of a save that died.  Ignored. */
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmpdeadbeef", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs("nfsmig-state 1\nmountpoint=/mnt/x\nsour", f);
-	fclose(f);
+	/* A writer that dies in the middle of its write (killed by SIGXFSZ
+	 * past a small file size limit): its half-written temporary file is
+	 * left, the record is the old complete one, and the next writer is
+	 * neither blocked by its lock nor by its file. */
+	struct nm_record grown;
+
+	sample(&grown);
+	for (int i = 0; i < 40; i++)
+		nm_record_add_location(&grown, "a-rather-long-location.example:/export/a/b/c/d");
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit small = { 512, 512 }, none = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &none);
+		setrlimit(RLIMIT_FSIZE, &small);
+		nm_store_save(dir, &grown, NULL);
+		_exit(0); /* not reached: the write past 512 bytes kills it */
+	}
+	int status = 0;
+	struct stat tst;
+
+	waitpid(pid, &status, 0);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	UNIT_CHECK(u,
+		   WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ && stat(tmp, &tst) == 0 &&
+			   tst.st_size == 512,
+		   "store: a writer killed in mid-write leaves a half temp file (status 0x%x)",
+		   status);
 	UNIT_CHECK(u, nm_store_load(dir, odd_mount, &b, &err) == 0 && same(&a, &b),
-		   "store: a temp file left by a torn write changes nothing");
+		   "store: and the record is the old complete one (%s)", err.msg);
 	nm_record_free(&b);
+	UNIT_CHECK(u,
+		   nm_store_save(dir, &grown, &err) == 0 &&
+			   nm_store_load(dir, odd_mount, &b, &err) == 0 && same(&grown, &b) &&
+			   stat(tmp, &tst) < 0 && errno == ENOENT,
+		   "store: the next save goes through and replaces the dead writer's file (%s)",
+		   err.msg);
+	nm_record_free(&b);
+	nm_record_free(&grown);
 	nm_record_add_move(&a, 1795490400, "192.0.2.12", "192.0.2.13");
 	UNIT_CHECK(u,
 		   nm_store_save(dir, &a, &err) == 0 &&
 			   nm_store_load(dir, odd_mount, &b, &err) == 0 && b.nmoves == 2,
 		   "store: saving again after a torn write");
 	nm_record_free(&b);
+
+	/* A record cut short on disk (a file system that lost its tail) is
+	 * an error, never a partial load. */
+	text = read_file(path, &len);
+	f = fopen(path, "w");
+	fwrite(text, 1, len - 5, f);
+	fclose(f);
+	UNIT_CHECK(u,
+		   nm_store_load(dir, odd_mount, &b, &err) == -EBADMSG &&
+			   strstr(err.msg, "truncated"),
+		   "store: a record cut short on disk is an error: %s", err.msg);
+	f = fopen(path, "w");
+	fwrite(text, 1, len, f);
+	fclose(f);
+	free(text);
 
 	/* Every truncation of the record: a clear error, never a half record. */
 	text = read_file(path, &len);
@@ -184,6 +237,13 @@ static void test_store(struct unit *u, const char *dir)
 		   "store: a bad file handle is refused");
 	UNIT_CHECK(u, nm_store_parse(BADPROBE, strlen(BADPROBE), &b, &err) == -EBADMSG,
 		   "store: a bad entry file handle (odd hex) is refused: %s", err.msg);
+	struct nm_record empty = { 0 };
+
+	UNIT_CHECK(u,
+		   nm_record_add_move(&empty, 1, "", "b") == -EINVAL &&
+			   nm_record_add_move(&empty, 1, "a", "") == -EINVAL &&
+			   nm_record_add_move(&empty, 1, "a b", "c") == -E2BIG && empty.nmoves == 0,
+		   "store: a move that would not read back is refused");
 	struct nm_record mv = { .orig_server = "192.0.2.11" }, unknown = { .orig_server = "" };
 
 	UNIT_CHECK(u,
@@ -216,6 +276,314 @@ static void test_store(struct unit *u, const char *dir)
 		   nm_store_load("/nonexistent/state", odd_mount, &b, &err) == -ENOENT &&
 			   strstr(err.msg, "state directory"),
 		   "store: a missing state directory is a clear error: %s", err.msg);
+	nm_record_free(&a);
+}
+
+/* Long mount points: every name the store makes fits in NAME_MAX, the
+ * same mount point always gets the same name, two get two. */
+static void test_long_names(struct unit *u, const char *dir)
+{
+	char mp1[300], mp2[300], mp3[200], n1[256], n2[256], n3[256];
+	struct nm_record a, b;
+	struct nm_err err = { 0 };
+	int ok = 1;
+
+	UNIT_CHECK(u,
+		   nm_store_name("/mnt/x y", n1, sizeof(n1), &err) == 0 &&
+			   strcmp(n1, "-mnt-x%20y.state") == 0,
+		   "store: a short mount point keeps its name (%s)", n1);
+	/* 250 characters, then the same but the last; and one of 100
+	 * characters that each take three in the name. */
+	memset(mp1, 'm', 250);
+	mp1[0] = '/';
+	mp1[250] = '\0';
+	memcpy(mp2, mp1, 251);
+	mp2[249] = 'n';
+	mp3[0] = '/';
+	memset(mp3 + 1, '.', 99);
+	mp3[100] = '\0';
+	UNIT_CHECK(u,
+		   nm_store_name(mp1, n1, sizeof(n1), &err) == 0 &&
+			   nm_store_name(mp2, n2, sizeof(n2), &err) == 0 &&
+			   nm_store_name(mp3, n3, sizeof(n3), &err) == 0 && strlen(n1) <= 200 &&
+			   strlen(n2) <= 200 && strlen(n3) <= 200 && strcmp(n1, n2) != 0 &&
+			   strchr(n1, '~') && strchr(n3, '~'),
+		   "store: mount points of 250 characters get distinct names of <= 200 (%zu)",
+		   strlen(n1));
+	nm_store_name(mp1, n2, sizeof(n2), &err);
+	UNIT_CHECK(u, strcmp(n1, n2) == 0, "store: and always the same one");
+	UNIT_CHECK(u, nm_store_name(mp1, n1, 100, &err) == -ENAMETOOLONG,
+		   "store: a buffer too small for a name is refused");
+	const char *mps[] = { mp1, mp2, mp3 };
+
+	nm_err_clear(&err);
+	for (size_t i = 0; i < 3; i++) {
+		sample(&a);
+		free(a.mountpoint);
+		a.mountpoint = strdup(mps[i]);
+		if (nm_store_save(dir, &a, &err) < 0 || nm_store_load(dir, mps[i], &b, &err) < 0) {
+			printf("# %s\n", err.msg);
+			ok = 0;
+		} else {
+			ok = ok && same(&a, &b);
+			nm_record_free(&b);
+		}
+		nm_record_free(&a);
+	}
+	UNIT_CHECK(u, ok, "store: records of long mount points are saved and loaded (%s)", err.msg);
+	nm_store_name(mp1, n1, sizeof(n1), &err);
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, n1);
+	FILE *f = fopen(path, "w");
+
+	fputs("garbage\n", f);
+	fclose(f);
+	UNIT_CHECK(u,
+		   nm_store_set_aside(dir, mp1, &err) == 0 &&
+			   nm_store_load(dir, mp1, &b, &err) == -ENOENT,
+		   "store: a long mount point's corrupt record is set aside (%s)", err.msg);
+	/* The record of one mount point saved under another's name (a hash
+	 * collision, or a copy) is refused, not taken for it. */
+	char other[600];
+
+	nm_store_name(mp2, n2, sizeof(n2), &err);
+	snprintf(other, sizeof(other), "%s/%s", dir, n2);
+	UNIT_CHECK(u,
+		   rename(other, path) == 0 && nm_store_load(dir, mp1, &b, &err) == -EBADMSG &&
+			   strstr(err.msg, "another mount point"),
+		   "store: a record under another's name is refused: %s", err.msg);
+}
+
+struct add_arg {
+	const char *from, *to;
+	int calls;
+};
+
+static int add_move_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
+		       struct nm_err *err)
+{
+	struct add_arg *x = arg;
+
+	(void)up;
+	x->calls++;
+	if (!x->to)
+		return 1;
+	if (strcmp(x->to, "fail") == 0)
+		return nm_err_set(err, -EIO, "refused by the callback");
+	if (!r->mountpoint) {
+		r->mountpoint = strdup(odd_mount);
+		r->source = strdup("srv:/new");
+	}
+	return nm_record_add_move(r, 1, x->from, x->to) < 0 ? -E2BIG : 0;
+}
+
+static int wrong_cb(struct nm_record *r, const struct nm_store_update *up, void *arg,
+		    struct nm_err *err)
+{
+	(void)up;
+	(void)arg;
+	(void)err;
+	r->mountpoint = strdup("/elsewhere");
+	r->source = strdup("srv:/");
+	return 0;
+}
+
+/* nm_store_update: missing, corrupt, no change, a failing callback. */
+static void test_update(struct unit *u, const char *dir)
+{
+	struct nm_store_update up = { 0 };
+	struct add_arg x = { "a", "b", 0 };
+	struct nm_record b;
+	struct nm_err err = { 0 };
+	char name[256], path[600], aside[700];
+	struct stat st1, st2;
+
+	nm_store_name(odd_mount, name, sizeof(name), &err);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	UNIT_CHECK(u,
+		   nm_store_update(dir, odd_mount, NULL, add_move_cb, &x, &err) == -ENOENT &&
+			   x.calls == 0,
+		   "store: update of no record is -ENOENT, the callback not called: %s", err.msg);
+	up.flags = NM_STORE_CREATE;
+	UNIT_CHECK(u,
+		   nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err) == 0 &&
+			   up.found == -ENOENT && x.calls == 1 &&
+			   nm_store_load(dir, odd_mount, &b, &err) == 0 && b.nmoves == 1,
+		   "store: update with NM_STORE_CREATE makes the record (%s)", err.msg);
+	nm_record_free(&b);
+	stat(path, &st1);
+	x.to = NULL;
+	UNIT_CHECK(u,
+		   nm_store_update(dir, odd_mount, NULL, add_move_cb, &x, &err) == 0 &&
+			   stat(path, &st2) == 0 && st1.st_ino == st2.st_ino,
+		   "store: a callback that changes nothing writes nothing");
+	x.to = "fail";
+	UNIT_CHECK(u,
+		   nm_store_update(dir, odd_mount, NULL, add_move_cb, &x, &err) == -EIO &&
+			   strstr(err.msg, "refused") && stat(path, &st2) == 0 &&
+			   st1.st_ino == st2.st_ino,
+		   "store: a failing callback's error is returned, nothing written: %s", err.msg);
+	FILE *f = fopen(path, "w");
+
+	fputs("nfsmig-state 1\nmountpoint=/x\nsource=s:/\n", f);
+	fclose(f);
+	x.to = "b";
+	x.calls = 0;
+	up.flags = 0;
+	UNIT_CHECK(u,
+		   nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err) == -EBADMSG &&
+			   x.calls == 0 && up.found == -EBADMSG && strstr(err.msg, "truncated"),
+		   "store: update of a corrupt record is -EBADMSG without NM_STORE_SET_ASIDE: %s",
+		   err.msg);
+	up.flags = NM_STORE_SET_ASIDE;
+	int rc = nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err);
+
+	snprintf(aside, sizeof(aside), "%s/%s", dir, up.aside);
+	UNIT_CHECK(u,
+		   rc == 0 && up.found == -EBADMSG && strstr(up.why.msg, "truncated") &&
+			   strncmp(up.aside, name, strlen(name)) == 0 &&
+			   strstr(up.aside, ".corrupt-") && stat(aside, &st1) == 0 &&
+			   nm_store_load(dir, odd_mount, &b, &err) == 0 && b.nmoves == 1,
+		   "store: with NM_STORE_SET_ASIDE the corrupt record is kept as %s", up.aside);
+	nm_record_free(&b);
+	/* A callback that makes a record of another mount point: refused,
+	 * and a corrupt record is not set aside for it. */
+	f = fopen(path, "w");
+	fputs("garbage\n", f);
+	fclose(f);
+	x.to = "b";
+	up.flags = NM_STORE_SET_ASIDE;
+	rc = nm_store_update(dir, odd_mount, &up, wrong_cb, &x, &err);
+	UNIT_CHECK(u,
+		   rc == -EINVAL && up.aside[0] == '\0' &&
+			   nm_store_load(dir, odd_mount, &b, &err) == -EBADMSG,
+		   "store: a callback's record of another mount point is refused, nothing set "
+		   "aside");
+	/* Twice in the same second: the first one set aside stays. */
+	f = fopen(path, "w");
+	fputs("garbage\n", f);
+	fclose(f);
+	char first[sizeof(up.aside)];
+
+	memcpy(first, up.aside, sizeof(first));
+	UNIT_CHECK(u,
+		   nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err) == 0 &&
+			   strcmp(first, up.aside) != 0 && stat(aside, &st1) == 0,
+		   "store: a second corrupt record set aside does not replace the first (%s)",
+		   up.aside);
+}
+
+/* A writer that keeps the lock (stopped, a hung disk): the next one waits
+ * up to its deadline, then says so; it never waits for good. */
+static void test_lock_held(struct unit *u, const char *dir)
+{
+	struct nm_store_update up = { .lock_ms = 300 };
+	struct add_arg x = { "a", "c", 0 };
+	struct nm_err err = { 0 };
+	char name[256], lock[600];
+	int fd;
+
+	nm_store_name(odd_mount, name, sizeof(name), &err);
+	snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, name);
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	UNIT_CHECK(u, fd >= 0 && flock(fd, LOCK_EX) == 0, "store: the lock file is there");
+	int64_t t0 = nm_time_ms();
+	int rc = nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err);
+	int64_t took = nm_time_ms() - t0;
+
+	UNIT_CHECK(u,
+		   rc == -EAGAIN && x.calls == 0 && took >= 300 && took < 3000 &&
+			   strstr(err.msg, "another writer holds the record"),
+		   "store: a lock held too long is -EAGAIN after %lld ms: %s", (long long)took,
+		   err.msg);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		nm_time_sleep_ms(200);
+		_exit(0); /* its copy of fd goes; the parent's below */
+	}
+	nm_time_sleep_ms(100);
+	close(fd); /* the child's copy keeps the lock until it exits */
+	t0 = nm_time_ms();
+	up.lock_ms = 0;
+	rc = nm_store_update(dir, odd_mount, &up, add_move_cb, &x, &err);
+	took = nm_time_ms() - t0;
+	waitpid(pid, NULL, 0);
+	UNIT_CHECK(u, rc == 0 && x.calls == 1 && took >= 50,
+		   "store: a lock held a while is waited for (%lld ms): %s", (long long)took,
+		   err.msg);
+}
+
+#define WRITERS 6
+#define ROUNDS	40
+
+static int count_moves(const struct nm_record *r, int w, int k)
+{
+	char from[32], to[32];
+	int n = 0;
+
+	snprintf(from, sizeof(from), "w%d", w);
+	snprintf(to, sizeof(to), "r%d", k);
+	for (size_t i = 0; i < r->nmoves; i++)
+		n += strcmp(r->moves[i].from, from) == 0 && strcmp(r->moves[i].to, to) == 0;
+	return n;
+}
+
+/* Writers in parallel processes, each adding its moves one update at a
+ * time: none is lost. */
+static void test_concurrent(struct unit *u, const char *dir)
+{
+	struct nm_record a, b;
+	struct nm_err err = { 0 };
+	pid_t pids[WRITERS];
+	int failed = 0, missing = 0;
+
+	sample(&a);
+	nm_record_free(&a);
+	sample(&a);
+	a.nmoves = 0;
+	free(a.moves[0].from);
+	free(a.moves[0].to);
+	UNIT_CHECK(u, nm_store_save(dir, &a, &err) == 0, "store: a record for the writers");
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			int bad = 0;
+
+			for (int k = 0; k < ROUNDS; k++) {
+				char from[32], to[32];
+				struct add_arg x = { from, to, 0 };
+
+				snprintf(from, sizeof(from), "w%d", w);
+				snprintf(to, sizeof(to), "r%d", k);
+				/* A long deadline: on a slow disk one writer may
+				 * lose the race for the lock to the others often. */
+				struct nm_store_update up = { .lock_ms = 120000 };
+
+				bad += nm_store_update(dir, odd_mount, &up, add_move_cb, &x, NULL) <
+				       0;
+			}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+
+		waitpid(pids[w], &status, 0);
+		failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
+	UNIT_CHECK(u, nm_store_load(dir, odd_mount, &b, &err) == 0,
+		   "store: the record after %d writers (%s)", WRITERS, err.msg);
+	for (int w = 0; w < WRITERS; w++)
+		for (int k = 0; k < ROUNDS; k++)
+			missing += count_moves(&b, w, k) != 1;
+	UNIT_CHECK(u, failed == 0 && missing == 0 && b.nmoves == WRITERS * ROUNDS,
+		   "store: %d writers x %d updates: all %zu moves are there (%d lost, %d writers "
+		   "failed)",
+		   WRITERS, ROUNDS, b.nmoves, missing, failed);
+	nm_record_free(&b);
 	nm_record_free(&a);
 }
 
@@ -262,6 +630,10 @@ int main(void)
 		return 1;
 	}
 	test_store(&u, base);
+	test_long_names(&u, base);
+	test_update(&u, base);
+	test_lock_held(&u, base);
+	test_concurrent(&u, base);
 	test_full_disk(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -189,10 +190,37 @@ static void test_dns(struct unit *u)
 		t.b[pos] ^= 0xff;
 		st = parse(&t, "alias.example", ns_t_a, 8, &a);
 		ok += st == NM_DNS_OK;
-		bad += a.naddr > NM_DNS_MAX_ADDRS;
+		/* An answer has its one address; a failure leaves none behind. */
+		bad += st == NM_DNS_OK ? a.naddr != 1 : a.naddr != 0;
 	}
-	UNIT_CHECK(u, bad == 0, "dns: %zu corrupted copies parse or fail, bounded (%d answered)",
-		   m.n, ok);
+	UNIT_CHECK(u, bad == 0,
+		   "dns: %zu corrupted copies answer one address or none (%d answered, %d not so)",
+		   m.n, ok, bad);
+
+	/* A reply refused half-way (its second record is bad) adds nothing:
+	 * the other family's answer must not take its first address. */
+	header(&m, 9, 0, 2);
+	question(&m, "srv.example", ns_t_a);
+	rr(&m, "srv.example", ns_t_a, 300, v4, 4);
+	rr(&m, "srv.example", ns_t_a, 300, v6, 5);
+	st = parse(&m, "srv.example", ns_t_a, 9, &a);
+	UNIT_CHECK(u, st == NM_DNS_SERVFAIL && a.naddr == 0,
+		   "dns: a reply refused half-way leaves no address (%zu)", a.naddr);
+
+	/* The same address twice: once, with the smaller TTL; a TTL per
+	 * address, the CNAMEs before it counted. */
+	header(&m, 10, 0, 4);
+	question(&m, "alias.example", ns_t_a);
+	rr_cname(&m, "alias.example", 200, "real.example");
+	rr(&m, "real.example", ns_t_a, 300, v4, 4);
+	rr(&m, "real.example", ns_t_a, 100, (unsigned char[]){ 192, 0, 2, 8 }, 4);
+	rr(&m, "real.example", ns_t_a, 250, v4, 4);
+	st = parse(&m, "alias.example", ns_t_a, 10, &a);
+	UNIT_CHECK(u,
+		   st == NM_DNS_OK && a.naddr == 2 && a.addr[0].ttl == 200 &&
+			   a.addr[1].ttl == 100 && a.ttl == 100,
+		   "dns: duplicates merged, TTL per address (%zu: %u %u)", a.naddr, a.addr[0].ttl,
+		   a.addr[1].ttl);
 }
 
 static void test_names(struct unit *u)
@@ -245,6 +273,33 @@ static void test_requests(struct unit *u)
 		   "request: unknown callout options are refused: %s", err.msg);
 	UNIT_CHECK(u, nm_upcall_parse("x\x01y", "", &r, &err) == -EINVAL,
 		   "request: control bytes are refused");
+
+	/* Who serves a request: nfsmigd, or key.dns_resolver (AFS, CIFS...). */
+	static const struct {
+		const char *desc, *callout;
+		bool foreign;
+	} who[] = {
+		{ "srv.example", "", false },
+		{ "srv.example", NULL, false },
+		{ "a:srv.example", "ipv4", false },
+		{ "aaaa:srv.example", " list  ipv6 ", false },
+		{ "2001:db8::1", "", false },
+		{ "abcd::1", "", false },  /* an IPv6 literal, not the type "abcd" */
+		{ "bad!name", "", false }, /* ours, and refused by nm_upcall_parse */
+		{ "afsdb:cell.example", "", true },
+		{ "afsdb:cell.example", "srv=1", true },
+		{ "srv.example", "srv=1", true },
+		{ "srv.example", "ipv4 ttl", true },
+		{ "srv:cell.example", "ipv4", true },
+		{ "AFSDB:cell.example", "", false }, /* not a type: a bad name */
+		{ "aaaaa:srv.example", "", true },
+		{ "a:srv.example", "listx", true },
+	};
+	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++)
+		UNIT_CHECK(u, nm_upcall_is_foreign(who[i].desc, who[i].callout) == who[i].foreign,
+			   "request: '%s' '%s' is %s", who[i].desc,
+			   who[i].callout ? who[i].callout : "(null)",
+			   who[i].foreign ? "another user's" : "ours");
 }
 
 static void test_payloads(struct unit *u)
@@ -277,7 +332,7 @@ static void test_payloads(struct unit *u)
 	UNIT_CHECK(u,
 		   nm_upcall_payload(&r, &c, &a, buf, sizeof(buf), &len) == 0 &&
 			   strcmp(buf, "192.0.2.9,2001:db8::9") == 0,
-		   "payload: list, de-duplicated, comma-separated");
+		   "payload: list, comma-separated, preferred family first");
 	UNIT_CHECK(u,
 		   nm_upcall_payload(&r, &c, &a, buf, 12, &len) == 0 &&
 			   strcmp(buf, "192.0.2.9") == 0,
@@ -297,6 +352,26 @@ static void test_payloads(struct unit *u)
 	a.from_hosts = true;
 	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == c.hosts_ttl,
 		   "ttl: hosts answers use default_ttl");
+	/* A TTL of 0 never becomes a key timeout of 0 (never expires), not
+	 * even with a configuration that was not read through nm_conf_load. */
+	a.from_hosts = false;
+	c.min_ttl = 0;
+	a.ttl = 0;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == NM_UPCALL_MIN_TIMEOUT,
+		   "ttl: a DNS TTL of 0 is raised to %d s (%u)", NM_UPCALL_MIN_TIMEOUT,
+		   nm_upcall_timeout(&c, &a));
+	a.from_hosts = true;
+	c.hosts_ttl = 0;
+	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == NM_UPCALL_MIN_TIMEOUT,
+		   "ttl: default_ttl 0 is raised too");
+	a.from_hosts = false;
+	c.negative_ttl = c.tempfail_ttl = c.servfail_ttl = 0;
+	for (enum nm_dns_status st = NM_DNS_NXDOMAIN; st <= NM_DNS_SERVFAIL; st++) {
+		a.status = st;
+		UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == NM_UPCALL_MIN_TIMEOUT,
+			   "ttl: a rejection for '%s' never lasts 0 s", nm_dns_status_name(st));
+	}
+	nm_conf_defaults(&c);
 	a.status = NM_DNS_TEMPFAIL;
 	UNIT_CHECK(u, nm_upcall_timeout(&c, &a) == 1 && nm_upcall_reject_errno(a.status) == EAGAIN,
 		   "reject: temporary failure, 1 s, EAGAIN");
@@ -304,6 +379,118 @@ static void test_payloads(struct unit *u)
 	UNIT_CHECK(u,
 		   nm_upcall_timeout(&c, &a) == 60 && nm_upcall_reject_errno(a.status) == ENODATA,
 		   "reject: no such name, 60 s, ENODATA");
+}
+
+/* An answer from a list "ADDR/TTL ADDR/TTL". */
+static void make_answer(struct nm_dns_answer *a, enum nm_dns_status st, const char *list,
+			bool hosts)
+{
+	char copy[256], *save = NULL;
+
+	memset(a, 0, sizeof(*a));
+	a->status = st;
+	a->from_hosts = hosts;
+	a->ttl = UINT32_MAX;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		struct nm_dns_addr *d = &a->addr[a->naddr++];
+		char *slash = strchr(t, '/');
+
+		*slash = '\0';
+		d->ttl = (unsigned)atoi(slash + 1);
+		d->family = strchr(t, ':') ? AF_INET6 : AF_INET;
+		inet_pton(d->family, t, &d->u);
+		if (d->ttl < a->ttl)
+			a->ttl = d->ttl;
+	}
+	if (st != NM_DNS_OK)
+		a->ttl = 0;
+}
+
+/* The one mapping from a DNS answer to a key answer, from a table. */
+static void test_answers(struct unit *u)
+{
+	static const struct {
+		const char *desc, *callout;
+		enum nm_dns_status st;
+		const char *addrs;
+		bool hosts, prefer6;
+		bool ok;
+		const char *payload;
+		unsigned timeout;
+		int error;
+	} rows[] = {
+		/* one address: the TTL of that address, not the smallest of all */
+		{ "n", "", NM_DNS_OK, "192.0.2.1/300 2001:db8::1/20", false, false, true,
+		  "192.0.2.1", 300, 0 },
+		{ "n", "", NM_DNS_OK, "192.0.2.1/300 2001:db8::1/20", false, true, true,
+		  "2001:db8::1", 20, 0 },
+		/* a list: the smallest TTL of what it holds */
+		{ "n", "list", NM_DNS_OK, "192.0.2.1/300 192.0.2.2/40 2001:db8::1/20", false, false,
+		  true, "192.0.2.1,192.0.2.2,2001:db8::1", 20, 0 },
+		{ "n", "ipv4 list", NM_DNS_OK, "192.0.2.1/300 192.0.2.2/40 2001:db8::1/20", false,
+		  false, true, "192.0.2.1,192.0.2.2", 40, 0 },
+		/* clamps: 0 and huge TTLs */
+		{ "n", "", NM_DNS_OK, "192.0.2.1/0", false, false, true, "192.0.2.1", 1, 0 },
+		{ "n", "", NM_DNS_OK, "192.0.2.1/999999", false, false, true, "192.0.2.1", 3600,
+		  0 },
+		/* the hosts file: default_ttl */
+		{ "n", "", NM_DNS_OK, "192.0.2.1/0", true, false, true, "192.0.2.1", 600, 0 },
+		/* nothing of the family asked: no data */
+		{ "a:n", "", NM_DNS_OK, "2001:db8::1/20", false, false, false, "", 60, ENODATA },
+		/* failures */
+		{ "n", "", NM_DNS_NXDOMAIN, "", false, false, false, "", 60, ENODATA },
+		{ "n", "", NM_DNS_NODATA, "", false, false, false, "", 60, ENODATA },
+		{ "n", "", NM_DNS_TEMPFAIL, "", false, false, false, "", 1, EAGAIN },
+		{ "n", "", NM_DNS_SERVFAIL, "", false, false, false, "", 10, ECONNREFUSED },
+	};
+	struct nm_conf c;
+	struct nm_upcall_req r;
+	struct nm_dns_answer a;
+	struct nm_upcall_result res;
+	struct nm_err err;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		nm_conf_defaults(&c);
+		c.prefer = rows[i].prefer6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
+		nm_upcall_parse(rows[i].desc, rows[i].callout, &r, &err);
+		make_answer(&a, rows[i].st, rows[i].addrs, rows[i].hosts);
+		nm_upcall_answer(&r, &c, &a, &res);
+		UNIT_CHECK(u,
+			   res.ok == rows[i].ok && strcmp(res.payload, rows[i].payload) == 0 &&
+				   res.timeout == rows[i].timeout && res.error == rows[i].error &&
+				   (!res.ok || res.len == strlen(res.payload) + 1),
+			   "answer %zu: '%s' '%s' %s [%s] -> %s '%s' %u s errno %d", i,
+			   rows[i].desc, rows[i].callout, nm_dns_status_name(rows[i].st),
+			   rows[i].addrs, res.ok ? "ok" : "rejected", res.payload, res.timeout,
+			   res.error);
+	}
+}
+
+/* The daemon's share of an upcall's deadline leaves the upcall time of its
+ * own, and the daemon's DNS fits inside that share. */
+static void test_shares(struct unit *u)
+{
+	static const int deadlines[] = { 100, 250, 500, 1000, 2000, 5000, 60000 };
+	struct nm_conf c;
+
+	nm_conf_defaults(&c);
+	for (size_t i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++) {
+		int left = deadlines[i] - 150, share = nm_upcall_daemon_share_ms(left);
+
+		c.deadline_ms = deadlines[i];
+		UNIT_CHECK(u,
+			   left <= 0 ||
+				   (share > 0 && share <= left / 2 + 1 && left - share >= left / 2),
+			   "share: deadline %d ms: the daemon gets %d of %d ms, the upcall keeps "
+			   "the rest",
+			   deadlines[i], share, left);
+		UNIT_CHECK(u,
+			   nm_upcall_daemon_dns_ms(&c) > 0 &&
+				   (left <= 20 || nm_upcall_daemon_dns_ms(&c) < share),
+			   "share: deadline %d ms: the daemon's DNS (%d ms) ends inside its share",
+			   deadlines[i], nm_upcall_daemon_dns_ms(&c));
+	}
 }
 
 static void test_conf(struct unit *u)
@@ -320,6 +507,13 @@ static void test_conf(struct unit *u)
 		{ "[resolver]\n\nnameservers = 192.0.2.1#99999\n", ":3: nameservers:" },
 		{ "[resolver]\ndeadline = 0\n", ":2: deadline:" },
 		{ "[resolver]\nmin_ttl = -4\n", ":2: min_ttl:" },
+		{ "[resolver]\nmin_ttl = 0\n",
+		  ":2: min_ttl: '0' is not a number of seconds (1 to" },
+		{ "[resolver]\ndefault_ttl = 0\n", ":2: default_ttl: '0'" },
+		{ "[resolver]\nnegative_ttl = 0\n", ":2: negative_ttl: '0'" },
+		{ "[resolver]\ntempfail_ttl = 0\n", ":2: tempfail_ttl: '0'" },
+		{ "[resolver]\nservfail_ttl = 0\n", ":2: servfail_ttl: '0'" },
+		{ "[resolver]\nmax_ttl = 0\n", ":2: max_ttl: '0'" },
 		{ "[daemon]\nsocket = relative.sock\n", ":2: socket:" },
 		{ "nameservers = 1.2.3.4\n", ":1: 'nameservers' is outside any section" },
 		{ "[resolver\nx = 1\n", ":1:" },
@@ -409,6 +603,8 @@ int main(void)
 	test_names(&u);
 	test_requests(&u);
 	test_payloads(&u);
+	test_answers(&u);
+	test_shares(&u);
 	test_conf(&u);
 	test_ctl(&u);
 	return unit_done(&u);

@@ -1,0 +1,41 @@
+/* nm_esc - strings from outside (a server, a file, the kernel) made safe
+ * for a terminal and for JSON.
+ *
+ * One rule decides what is shown as is: a printable character of valid
+ * UTF-8 (shortest form, no surrogates, at most U+10FFFF).  Everything else
+ * - C0 controls, ESC, DEL, the C1 controls U+0080..U+009F (8-bit CSI is one
+ * for many terminals), the format characters that reorder or hide text
+ * (bidi overrides and isolates, zero-width ones, the BOM) and each byte of
+ * a sequence that is not valid UTF-8 -
+ * becomes a visible \xNN, as `ls -b` and systemd's cescape() show them. */
+#ifndef NM_ESC_H
+#define NM_ESC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum {
+	NM_ESC_BACKSLASH = 1 << 0, /* \ as \x5c too: decoders of wire bytes use
+				      it, so their text never reads as an escape */
+	NM_ESC_NEWLINE = 1 << 1,   /* keep \n as is (multi-line cells) */
+	NM_ESC_SHELL = 1 << 2,	   /* also every byte outside A-Z a-z 0-9 . - _ :
+				      (the stored form of a name that is not a
+				      host name: inert in a shell) */
+};
+
+/* The length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes
+ * at s do not start one within len. */
+size_t nm_esc_utf8_len(const unsigned char *s, size_t len);
+
+/* len bytes (NULs included) escaped as above; a new string, NULL when out
+ * of memory. */
+char *nm_esc(const char *bytes, size_t len, unsigned flags);
+
+/* The same for a string, into buf (cap bytes, cut at an escape's edge);
+ * returns buf. */
+const char *nm_esc_buf(const char *s, unsigned flags, char *buf, size_t cap);
+
+/* Would nm_esc() change s (with flags)? */
+bool nm_esc_needed(const char *s, unsigned flags);
+
+#endif

@@ -1,0 +1,354 @@
+#include "nm_mpath.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nm_time.h"
+
+bool nm_mpath_covers(const char *target, const char *abs)
+{
+	size_t n = strlen(target);
+
+	if (strcmp(target, "/") == 0)
+		return true;
+	return strncmp(target, abs, n) == 0 && (abs[n] == '\0' || abs[n] == '/');
+}
+
+bool nm_mpath_on_nfs(const struct nm_mpath_mount *mounts, size_t n, const char *abs)
+{
+	/* Any NFS mount on the way, not only the deepest: a local file system
+	 * mounted inside an NFS one is reached through NFS directories. */
+	for (size_t i = 0; i < n; i++)
+		if (mounts[i].nfs && mounts[i].target && nm_mpath_covers(mounts[i].target, abs))
+			return true;
+	return false;
+}
+
+static int live_link(const char *abs, char **target, void *arg)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	ssize_t len;
+
+	(void)arg;
+	if (lstat(abs, &st) < 0)
+		return -errno;
+	if (!S_ISLNK(st.st_mode))
+		return 0;
+	len = readlink(abs, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	*target = strdup(buf);
+	return *target ? 1 : -ENOMEM;
+}
+
+const struct nm_mpath_ops nm_mpath_live_ops = { .link = live_link, .arg = NULL };
+
+/* Drop the last component of res (reslen bytes, "" standing for "/"). */
+static size_t pop(char *res, size_t reslen)
+{
+	while (reslen > 0 && res[reslen - 1] != '/')
+		reslen--;
+	if (reslen > 0)
+		reslen--;
+	res[reslen] = '\0';
+	return reslen;
+}
+
+int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *path,
+		     const char *cwd, const struct nm_mpath_ops *ops, char **out,
+		     struct nm_err *err)
+{
+	char *rest = NULL, *res = NULL;
+	const char *p;
+	size_t reslen = 0;
+	int links = 0, rc = 0;
+
+	*out = NULL;
+	if (!path || !path[0])
+		return nm_err_set(err, -ENOENT, "an empty path names nothing");
+	if (path[0] == '/')
+		rest = strdup(path);
+	else if (!cwd || cwd[0] != '/')
+		return nm_err_set(err, -EINVAL, "%s: a relative path, and no current directory",
+				  path);
+	else if (asprintf(&rest, "%s/%s", cwd, path) < 0)
+		rest = NULL;
+	res = malloc(PATH_MAX);
+	if (!rest || !res) {
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (strlen(rest) >= PATH_MAX) {
+		rc = nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
+				PATH_MAX);
+		goto out;
+	}
+	res[0] = '\0';
+	p = rest;
+	while (*p) {
+		const char *s;
+		char *target = NULL, *next = NULL;
+		size_t len;
+		int r;
+
+		while (*p == '/')
+			p++;
+		s = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 0 || (len == 1 && s[0] == '.'))
+			continue;
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			reslen = pop(res, reslen);
+			continue;
+		}
+		if (reslen + 1 + len >= PATH_MAX) {
+			rc = nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
+					PATH_MAX);
+			goto out;
+		}
+		res[reslen] = '/';
+		memcpy(res + reslen + 1, s, len);
+		reslen += 1 + len;
+		res[reslen] = '\0';
+		/* Below an NFS mount the text is all there is: asking the
+		 * file system would ask the server. */
+		if (!ops || nm_mpath_on_nfs(mounts, n, res))
+			continue;
+		r = ops->link(res, &target, ops->arg);
+		if (r == 1 && (!target || !target[0]))
+			r = -ENOENT;
+		if (r < 0) {
+			free(target);
+			rc = nm_err_set(err, r, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		if (++links > NM_MPATH_MAX_LINKS) {
+			free(target);
+			rc = nm_err_set(err, -ELOOP, "%s: %s", path, strerror(ELOOP));
+			goto out;
+		}
+		/* The link's target takes its place, the rest after it. */
+		if (asprintf(&next, "%s/%s", target, p) < 0)
+			next = NULL;
+		reslen = target[0] == '/' ? 0 : pop(res, reslen);
+		res[reslen] = '\0';
+		free(target);
+		if (!next) {
+			rc = nm_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		if (strlen(next) >= PATH_MAX) {
+			free(next);
+			rc = nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
+					PATH_MAX);
+			goto out;
+		}
+		free(rest);
+		rest = next;
+		p = rest;
+	}
+	if (reslen == 0)
+		strcpy(res, "/");
+	*out = res;
+	res = NULL;
+out:
+	free(rest);
+	free(res);
+	return rc;
+}
+
+/* --- listing a directory within a deadline ------------------------------------ */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The child: a status byte string "0" or the errno, then per entry a type
+ * byte ('d' or '-'), the name and a NUL. */
+static void list_child(const char *dir, size_t max, int fd)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char head[16];
+	size_t n = 0;
+
+	snprintf(head, sizeof(head), "%d", d ? 0 : errno);
+	if (write_all(fd, head, strlen(head) + 1) < 0 || !d)
+		_exit(0);
+	while (n < max && (e = readdir(d)) != NULL) {
+		char type = e->d_type == DT_DIR ? 'd' : '-';
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (write_all(fd, &type, 1) < 0 ||
+		    write_all(fd, e->d_name, strlen(e->d_name) + 1) < 0)
+			_exit(1);
+		n++;
+	}
+	_exit(0);
+}
+
+static void reap(pid_t pid, bool killed)
+{
+	int status;
+
+	if (killed) {
+		kill(pid, SIGKILL);
+		/* A killed child blocked in NFS leaves when the kernel lets it;
+		 * we do not wait for that beyond a moment. */
+		for (int i = 0; i < 20; i++) {
+			if (waitpid(pid, &status, WNOHANG) != 0)
+				return;
+			nm_time_sleep_ms(10);
+		}
+		return;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int parse_entries(const char *buf, size_t len, size_t max, struct nm_mpath_entry **out,
+			 size_t *n, struct nm_err *err)
+{
+	const char *p = buf, *end = buf + len;
+	size_t cap = 0;
+
+	while (p < end && *n < max) {
+		const char *name = p + 1, *nul = memchr(name, '\0', (size_t)(end - name));
+		struct nm_mpath_entry *g;
+
+		if (p + 1 >= end || !nul)
+			break; /* cut short: keep what came whole */
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			g = realloc(*out, cap * sizeof(*g));
+			if (!g)
+				return nm_err_set(err, -ENOMEM, "out of memory");
+			*out = g;
+		}
+		(*out)[*n].dir = p[0] == 'd';
+		(*out)[*n].name = strdup(name);
+		if (!(*out)[*n].name)
+			return nm_err_set(err, -ENOMEM, "out of memory");
+		(*n)++;
+		p = nul + 1;
+	}
+	return 0;
+}
+
+int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_entry **out,
+		  size_t *n, struct nm_err *err)
+{
+	size_t limit = 16 + max * (NAME_MAX + 2), len = 0;
+	int64_t deadline = nm_time_ms() + timeout_ms;
+	char *buf = NULL;
+	bool eof = false;
+	int fds[2], rc = 0;
+	pid_t pid;
+
+	*out = NULL;
+	*n = 0;
+	if (max > 100000)
+		limit = 16 + 100000 * (size_t)(NAME_MAX + 2);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return nm_err_set(err, -errno, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return nm_err_set(err, rc, "fork: %s", strerror(-rc));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		list_child(dir, max, fds[1]);
+	}
+	close(fds[1]);
+	while (!eof && len < limit) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		int64_t left = deadline - nm_time_ms();
+		ssize_t r;
+		char *g;
+
+		if (left <= 0)
+			break;
+		r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (!buf || len == 0 || len % 65536 == 0) {
+			g = realloc(buf, len + 65536);
+			if (!g) {
+				rc = nm_err_set(err, -ENOMEM, "out of memory");
+				break;
+			}
+			buf = g;
+		}
+		r = read(fds[0], buf + len, 65536 - len % 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			eof = true;
+		else
+			len += (size_t)r;
+	}
+	close(fds[0]);
+	reap(pid, !eof);
+	if (rc == 0 && !eof && len < limit) {
+		rc = nm_err_set(err, -ETIMEDOUT, "%s: not listed within %d ms", dir, timeout_ms);
+	} else if (rc == 0) {
+		const char *nul = buf ? memchr(buf, '\0', len) : NULL;
+		int e = nul ? atoi(buf) : EIO;
+
+		if (e != 0)
+			rc = nm_err_set(err, -e, "%s: %s", dir, strerror(e));
+		else
+			rc = parse_entries(nul + 1, len - (size_t)(nul + 1 - buf), max, out, n,
+					   err);
+	}
+	free(buf);
+	if (rc < 0) {
+		nm_mpath_entries_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void nm_mpath_entries_free(struct nm_mpath_entry *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++)
+		free(e[i].name);
+	free(e);
+}

@@ -1,0 +1,67 @@
+/* nm_mpath - a path named on the command line, placed among the mounts
+ * without touching NFS: a server that does not answer must not hang a
+ * command that was only given a path below its mount. */
+#ifndef NM_MPATH_H
+#define NM_MPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nm_err.h"
+
+/* How many symbolic links one resolution follows (the kernel's limit). */
+#define NM_MPATH_MAX_LINKS 40
+
+/* One entry of a mount table, as far as placing a path needs it. */
+struct nm_mpath_mount {
+	const char *target;
+	bool nfs;
+};
+
+struct nm_mpath_ops {
+	/* Look at abs, which no NFS mount covers: 1 and a symbolic link's
+	 * target in *target (malloc'd), 0 for anything else that exists, or a
+	 * negative errno (-ENOENT...). */
+	int (*link)(const char *abs, char **target, void *arg);
+	void *arg;
+};
+
+/* The lstat(2)/readlink(2) of the live system, for nm_mpath_resolve. */
+extern const struct nm_mpath_ops nm_mpath_live_ops;
+
+/*
+ * path as an absolute path without "." or ".." components or repeated
+ * slashes.  A relative path is taken from cwd.  With ops, a symbolic link
+ * is followed (through ops->link) wherever no NFS mount of mounts[] covers
+ * the component; below an NFS mount the path is matched as text and ops is
+ * never called, so no server is asked.  ops NULL: text only.  *out is
+ * malloc'd.  Bounded by PATH_MAX and NM_MPATH_MAX_LINKS.
+ */
+int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *path,
+		     const char *cwd, const struct nm_mpath_ops *ops, char **out,
+		     struct nm_err *err);
+
+/* Is target a mount point at or above abs, component-wise? */
+bool nm_mpath_covers(const char *target, const char *abs);
+
+/* Does an NFS mount of mounts[] cover abs? */
+bool nm_mpath_on_nfs(const struct nm_mpath_mount *mounts, size_t n, const char *abs);
+
+/* One directory entry; dir from the entry's d_type (no stat). */
+struct nm_mpath_entry {
+	char *name;
+	bool dir;
+};
+
+/*
+ * The entries of dir (without "." and ".."), at most max of them, in
+ * readdir order, read by a child process that gets timeout_ms: a directory
+ * on NFS whose server does not answer costs the deadline, not the command.
+ * -ETIMEDOUT when the deadline passed.  Free with nm_mpath_entries_free.
+ */
+int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_entry **out,
+		  size_t *n, struct nm_err *err);
+
+void nm_mpath_entries_free(struct nm_mpath_entry *e, size_t n);
+
+#endif

@@ -1,0 +1,228 @@
+#include "nm_reg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nm_mpath.h"
+#include "nm_nfs4.h"
+#include "nm_path.h"
+#include "nm_served.h"
+
+char *nm_reg_root_path(const struct nm_mount *m)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s%s", strcmp(m->export_path, "/") == 0 ? "" : m->export_path,
+		     strcmp(m->root, "/") == 0 ? "" : m->root) < 0)
+		return NULL;
+	if (!s[0]) {
+		free(s);
+		s = strdup("/");
+	}
+	return s;
+}
+
+/* "server:/rootpath" for every server of every location, printable. */
+static int add_locations(struct nm_record *rec, const fs_locations4 *fl)
+{
+	/* Server names are kept only when they are host names or addresses,
+	 * anything else escaped (nm_fsloc_server). */
+	for (unsigned i = 0; i < fl->locations.locations_len; i++) {
+		const fs_location4 *l = &fl->locations.locations_val[i];
+
+		for (unsigned j = 0; j < l->server.server_len; j++) {
+			char *loc = nm_fsloc_location_string(l, j);
+			int rc = loc ? nm_record_add_location(rec, loc) : -ENOMEM;
+
+			free(loc);
+			if (rc == -E2BIG)
+				return 0; /* the first NM_STORE_MAX_LIST are kept */
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int nm_reg_build(const struct nm_mount *m, const char *path, int minor, int64_t now,
+		 const struct nm_fsloc_root *root, struct nm_record *rec, struct nm_err *err)
+{
+	memset(rec, 0, sizeof(*rec));
+	if (root->fhlen > NM_STORE_FH_MAX)
+		return nm_err_set(err, -EOVERFLOW, "%s: a root file handle of %u bytes", m->target,
+				  root->fhlen);
+	rec->mountpoint = strdup(m->target);
+	rec->source = strdup(m->source);
+	rec->orig_server = strdup(m->server);
+	rec->cur_server = strdup(m->server);
+	rec->export_path = strdup(path);
+	rec->sec = strdup(m->sec);
+	rec->vers = 4;
+	rec->minor = minor;
+	rec->registered = now;
+	memcpy(rec->root_fh, root->fh, root->fhlen);
+	rec->root_fh_len = root->fhlen;
+	rec->fsid_major = root->attrs.fsid.major;
+	rec->fsid_minor = root->attrs.fsid.minor;
+	rec->fileid = root->attrs.fileid;
+	rec->fh_expire_type = root->attrs.fh_expire_type;
+	if (!rec->mountpoint || !rec->source || !rec->orig_server || !rec->cur_server ||
+	    !rec->export_path || !rec->sec || add_locations(rec, &root->attrs.fs_locations) < 0) {
+		nm_record_free(rec);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int nm_reg_check(const char *dir, const struct nm_mount *m, bool force, struct nm_err *err)
+{
+	struct nm_record old;
+
+	if (m->vers != 4)
+		return nm_err_set(err, -EPROTONOSUPPORT,
+				  "%s is an NFSv%d mount: only NFSv4 mounts can be registered",
+				  m->target, m->vers);
+	if (!force && nm_store_load(dir, m->target, &old, NULL) == 0) {
+		nm_record_free(&old);
+		return nm_err_set(err, -EEXIST,
+				  "%s is registered already (--force takes a new root file "
+				  "handle, from the server it is on now)",
+				  m->target);
+	}
+	return 0;
+}
+
+/*
+ * The handle and fileid of one entry of the mount's root, for verify: the
+ * root's own handle may name only the export (knfsd's fsid=), which a
+ * different file system exported under the same fsid takes as well.  An
+ * empty root, or an entry the server will not look up, leaves none.
+ */
+static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_ms,
+		       const char *path, struct nm_record *rec)
+{
+	struct nm_fsloc_root child;
+	struct nm_err err = { 0 };
+	struct nm_mpath_entry *d = NULL;
+	size_t nd = 0;
+	char *cpath = NULL;
+
+	/* The mount point is on NFS: read within the deadline, in a child. */
+	if (nm_mpath_list(m->target, timeout_ms, 1, &d, &nd, &err) < 0 || nd == 0)
+		return;
+	if (asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->name) >= 0 &&
+	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
+		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
+		    (rec->probe_name = strdup(d->name)) != NULL) {
+			memcpy(rec->probe_fh, child.fh, child.fhlen);
+			rec->probe_fh_len = child.fhlen;
+			rec->probe_fileid = child.attrs.fileid;
+		}
+		nm_fattr_free(&child.attrs);
+	}
+	free(cpath);
+	nm_mpath_entries_free(d, nd);
+}
+
+int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
+		 struct nm_err *err)
+{
+	struct nm_nfs4_opts no = {
+		.rpc = { .port = m->port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
+		.minor = m->minor,
+		.sec = m->sec
+	};
+	struct nm_fsloc_root root;
+	struct nm_nfs4 *c = NULL;
+	struct nm_record old;
+	struct nm_err ignored = { 0 };
+	char *path = nm_reg_root_path(m);
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	/* Registered already (--force): after a move the root is at the
+	 * recorded location's rootpath on the server it is on now. */
+	if (path && dir && nm_store_load(dir, m->target, &old, &ignored) == 0) {
+		char *now = nm_served_path(&old, m->server, path);
+
+		nm_record_free(&old);
+		free(path);
+		path = now;
+	}
+	if (!path)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	rc = nm_nfs4_open(m->server, &no, &c, err);
+	if (rc == 0)
+		rc = nm_fsloc_root(c, path, &root, err);
+	if (rc == 0) {
+		rc = nm_reg_build(m, path, (int)nm_nfs4_minor(c), (int64_t)time(NULL), &root, rec,
+				  err);
+		nm_fattr_free(&root.attrs);
+	}
+	if (rc == 0)
+		take_probe(c, m, timeout_ms, path, rec);
+	nm_nfs4_close(c);
+	free(path);
+	return rc;
+}
+
+struct save_arg {
+	const struct nm_record *rec;
+	bool force;
+};
+
+/* Under the lock: what is there now decides. */
+static int replace(struct nm_record *r, const struct nm_store_update *u, void *arg,
+		   struct nm_err *err)
+{
+	const struct save_arg *x = arg;
+	struct nm_record old = *r;
+	int rc;
+
+	if (u->found == 0 && !x->force)
+		return nm_err_set(err, -EEXIST,
+				  "%s is registered already (--force takes a new root file "
+				  "handle, from the server it is on now)",
+				  x->rec->mountpoint);
+	/* The new record, after the moves the old one recorded: the
+	 * history stays. */
+	memset(r, 0, sizeof(*r));
+	rc = nm_record_copy(r, x->rec);
+	if (rc == 0 && u->found == 0 && old.nmoves) {
+		struct nm_move *ours = r->moves;
+		size_t nours = r->nmoves;
+
+		r->moves = NULL;
+		r->nmoves = 0;
+		for (size_t i = 0; rc == 0 && i < old.nmoves; i++)
+			rc = nm_record_add_move(r, old.moves[i].time, old.moves[i].from,
+						old.moves[i].to);
+		for (size_t i = 0; rc == 0 && i < nours; i++)
+			rc = nm_record_add_move(r, ours[i].time, ours[i].from, ours[i].to);
+		for (size_t i = 0; i < nours; i++) {
+			free(ours[i].from);
+			free(ours[i].to);
+		}
+		free(ours);
+	}
+	nm_record_free(&old);
+	if (rc < 0)
+		return nm_err_set(err, rc, "%s: %s", x->rec->mountpoint,
+				  rc == -E2BIG ? "too many moves to keep" : "out of memory");
+	return 0;
+}
+
+int nm_reg_save(const char *dir, const struct nm_record *rec, bool force, struct nm_store_update *u,
+		struct nm_err *err)
+{
+	struct nm_store_update local = { 0 };
+	struct save_arg x = { rec, force };
+
+	if (!u)
+		u = &local;
+	u->flags = NM_STORE_CREATE | NM_STORE_SET_ASIDE;
+	return nm_store_update(dir, rec->mountpoint, u, replace, &x, err);
+}

@@ -1,0 +1,235 @@
+#!/usr/bin/env bats
+# Nothing a server or a directory says reaches a shell or a terminal raw.
+#
+# Location names that are a command substitution, backticks, a space and an
+# escape sequence come from a Ganesha referral (for `locations`) and from
+# replayed replies (tests/helpers/untrusted-replies.py: Ganesha sends
+# fs_locations only for an absent file system, which `register` refuses,
+# so a record's locations come from the fake server).  The mount point and
+# the entry register saves have an escape sequence, a C1 control and a
+# byte that is not UTF-8 in their names.
+
+setup_file() {
+	load helpers
+	lab_up
+	local ex=$BATS_FILE_TMPDIR/ex
+	mkdir -p "$ex"
+	"$NFSLAB" referral "$ex/subst" '$(touch /tmp/nfsmig-ran-subst):/export/a'
+	"$NFSLAB" referral "$ex/tick" '`touch /tmp/nfsmig-ran-backtick`:/export/b'
+	"$NFSLAB" referral "$ex/space" 'two words:/export/c'
+	"$NFSLAB" referral "$ex/esc" "$(printf '\033[31mred\033[0m:/export/\033[32mgreen\302\233\377')"
+	"$NFSLAB" server "$LAB" evil 192.0.2.31
+	"$NFSLAB" start "$LAB" evil 2049 "$ex" /export
+}
+
+teardown_file() {
+	load helpers
+	lab_down
+}
+
+setup() {
+	load helpers
+	rm -f /tmp/nfsmig-ran-*
+	SD=$BATS_TEST_TMPDIR/state
+	MI=$BATS_TEST_TMPDIR/mountinfo
+	MP=$BATS_TEST_TMPDIR/mnt$(printf '\033[1m\377')
+	mkdir -p "$SD" "$MP"
+	: >"$MP/$(printf '\033[31m\302\233entry')"
+	printf '%s\n' "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw" \
+		"40 22 0:40 / $MP rw,relatime shared:20 - nfs4 192.0.2.1:/ rw,vers=4.0,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.1,port=20511" \
+		>"$MI"
+}
+
+teardown() {
+	fake_stop
+	tmux kill-session -t "nfsmig-un-$$" 2>/dev/null || true
+	[ ! -e /tmp/nfsmig-ran-subst ] && [ ! -e /tmp/nfsmig-ran-backtick ] &&
+		[ ! -e /tmp/nfsmig-ran-fake ] || {
+		rm -f /tmp/nfsmig-ran-*
+		echo "a name from the server was run as a command" >&2
+		return 1
+	}
+}
+
+nmu() {
+	nm "$@" --mountinfo "$MI" --state-dir "$SD"
+}
+
+# The record of $MP, from the fake server's replies.
+register_untrusted() {
+	fake_start 20511 replay wire/v40-register-untrusted-root.hex \
+		wire/v40-register-untrusted-entry.hex
+	run nmu register
+	fake_stop
+	assert_success
+	REGISTERED=$output
+}
+
+# assert_safe: $output holds no control character but newline, no C1
+# control, and is valid UTF-8.
+assert_safe() {
+	if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$output" ||
+		LC_ALL=C grep -q $'\xc2[\x80-\x9f]' <<<"$output" ||
+		! iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null 2>&1; then
+		echo "raw bytes reach the terminal:" >&2
+		od -c <<<"$output" | head -40 >&2
+		return 1
+	fi
+}
+
+# complete_line LINE [PATH]: the candidates bash offers at the end of LINE.
+complete_line() {
+	bash -c '
+		source /usr/share/bash-completion/bash_completion
+		PATH=$1:$PATH
+		source "$2"
+		COMP_LINE=$3
+		COMP_POINT=${#COMP_LINE}
+		read -ra COMP_WORDS <<<"$COMP_LINE"
+		[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_nfsmig nfsmig "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}" | sort
+	' _ "${2:-$BUILD/cmd}" "$TOP/completions/nfsmig" "$1"
+}
+
+@test "locations: a referral's names are shown escaped and never resolved" {
+	local r
+	for r in subst tick space esc; do
+		run nm locations 192.0.2.31:/export/$r
+		assert_success
+		assert_safe
+		assert_line --regexp ' not a host name or address$'
+		run nm locations -J 192.0.2.31:/export/$r
+		assert_success
+		assert_safe
+		echo "$output" | jq -e '.locations | length == 1 and .[0].reachable == false'
+		echo "$output" | jq -e '.locations[0] | .target == null and (.server | test("[$` \u001b]") | not)'
+	done
+	run nm locations -J 192.0.2.31:/export/subst
+	echo "$output" | jq -e '.locations[0].server == "\\x24\\x28touch\\x20\\x2ftmp\\x2fnfsmig-ran-subst\\x29"'
+	run nm locations -J 192.0.2.31:/export/esc
+	echo "$output" | jq -e '.locations[0].server == "\\x1b\\x5b31mred\\x1b\\x5b0m"'
+	echo "$output" | jq -e '.locations[0].rootpath == "/export/\\x1b[32mgreen\\xc2\\x9b\\xff"'
+}
+
+@test "register keeps a server's name only when it is a host name; show escapes the rest" {
+	register_untrusted
+	output=$REGISTERED
+	assert_safe
+	assert_output --partial 'registered '"$BATS_TEST_TMPDIR"'/mnt\x1b[1m\xff: server 192.0.2.1'
+	run nmu show "$MP"
+	assert_success
+	assert_safe
+	assert_line 'target:          '"$BATS_TEST_TMPDIR"'/mnt\x1b[1m\xff'
+	assert_line --regexp '^entry handle: +\\x1b\[31m\\xc2\\x9bentry \(fileid 3\) '
+	assert_line 'location:        \x24\x28touch\x20\x2ftmp\x2fnfsmig-ran-subst\x29:/export/\x1b[32mgreen'
+	assert_line 'location:        \x60touch\x20\x2ftmp\x2fnfsmig-ran-backtick\x60:/export/\x1b[32mgreen'
+	assert_line 'location:        two\x20words:/export/\x1b[32mgreen'
+	assert_line 'location:        \x1b\x5b31mred\x1b\x5b0m:/export/\x1b[32mgreen'
+	assert_line 'location:        srv5.nfsmig.test:/export/\x1b[32mgreen'
+	assert_line 'location:        [2001:db8::15]:/export/\x1b[32mgreen'
+	run nmu show -J "$MP"
+	assert_success
+	assert_safe
+	echo "$output" | jq -e '.locations | length == 6'
+	echo "$output" | jq -e '[.locations[] | select(test("^[^/]*[$` ]"))] == []'
+	echo "$output" | jq -e '.entry.name == "\u001b[31m\u009bentry"'
+	echo "$output" | jq -e --arg t "$BATS_TEST_TMPDIR/mnt" '.target == $t + "\u001b[1m\ufffd"'
+}
+
+@test "mounts and verify: valid UTF-8 JSON, escaped text" {
+	register_untrusted
+	run nmu mounts -J
+	assert_success
+	assert_safe
+	echo "$output" | jq -e --arg t "$BATS_TEST_TMPDIR/mnt" '.mounts[0] | .target == $t + "\u001b[1m\ufffd" and .state == "registered"'
+	run nmu mounts
+	assert_success
+	assert_safe
+	# The fake server is gone: every check fails, the target is escaped.
+	run nmu verify --timeout 2 --to srv5.nfsmig.test
+	assert_failure
+	assert_safe
+	assert_line "$BATS_TEST_TMPDIR"'/mnt\x1b[1m\xff: FAIL'
+	run nmu verify -J --timeout 2 --to srv5.nfsmig.test
+	assert_safe
+	echo "$output" | jq -e --arg t "$BATS_TEST_TMPDIR/mnt" '.verify[0].target == $t + "\u001b[1m\ufffd"'
+}
+
+@test "bash completion after verify --to: host names and addresses only, nothing runs" {
+	register_untrusted
+	run complete_line "nfsmig verify --mountinfo $MI --state-dir $SD --to "
+	assert_success
+	assert_output "$(printf '192.0.2.1\n2001:db8::15\nsrv5.nfsmig.test')"
+	run complete_line "nfsmig verify --mountinfo $MI --state-dir $SD --to s"
+	assert_output "srv5.nfsmig.test"
+}
+
+@test "the completion script takes nfsmig's candidates literally, inserts them quoted" {
+	local fake=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$fake"
+	cat >"$fake/nfsmig" <<'EOF'
+#!/bin/sh
+printf '%s\n' '$(touch /tmp/nfsmig-ran-fake)' '`touch /tmp/nfsmig-ran-fake`' '${PATH}' \
+	'two words' '/mnt/r/$(touch /tmp/nfsmig-ran-fake)' plain.example
+EOF
+	chmod +x "$fake/nfsmig"
+	run complete_line "nfsmig verify --to " "$fake"
+	assert_success
+	assert_line '\$\(touch\ /tmp/nfsmig-ran-fake\)'
+	assert_line '\`touch\ /tmp/nfsmig-ran-fake\`'
+	assert_line '\$\{PATH\}'
+	assert_line 'two\ words'
+	assert_line '/mnt/r/\$\(touch\ /tmp/nfsmig-ran-fake\)'
+	assert_line 'plain.example'
+	# What bash inserts reads back, as one word, as the candidate.
+	local line words=()
+	while IFS= read -r line; do
+		eval "words+=($line)"
+	done <<<"$output"
+	[ "${#words[@]}" = 6 ]
+	printf '%s\n' "${words[@]}" | grep -Fxq '$(touch /tmp/nfsmig-ran-fake)'
+	printf '%s\n' "${words[@]}" | grep -Fxq '/mnt/r/$(touch /tmp/nfsmig-ran-fake)'
+	printf '%s\n' "${words[@]}" | grep -Fxq 'two words'
+	run complete_line 'nfsmig verify --to /mnt/r/$' "$fake"
+	assert_output '/mnt/r/\$\(touch\ /tmp/nfsmig-ran-fake\)'
+	[ ! -e /tmp/nfsmig-ran-fake ]
+}
+
+@test "the shell's Tab after verify --to offers host names and addresses only" {
+	register_untrusted
+	local t="nfsmig-un-$$" i
+	tmux new-session -d -s "$t" -x 200 -y 40 \
+		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm $BUILD/cmd/nfsmig --mountinfo '$MI'; sleep 60"
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig \(.*\)> $' && break
+		sleep 0.05
+	done
+	tmux send-keys -t "$t" -- "verify --state-dir $SD --to " Tab Tab
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q 'srv5\.nfsmig\.test' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	assert_output --partial "srv5.nfsmig.test"
+	assert_output --partial "2001:db8::15"
+	refute_output --partial "touch"
+	refute_output --partial "words"
+	refute_output --partial "red"
+	tmux send-keys -t "$t" -- "s" Tab
+	for ((i = 0; i < 100; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q -- '--to srv5\.nfsmig\.test $' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	assert_line --regexp -- '--to srv5\.nfsmig\.test $'
+}
+
+@test "the shell's batch mode shows a line's words escaped" {
+	printf 'nosuch\033[31mred\n' >"$BATS_TEST_TMPDIR/batch"
+	run "$BUILD/cmd/nfsmig" -force <"$BATS_TEST_TMPDIR/batch"
+	assert_failure
+	assert_safe
+	assert_line "nfsmig: no command 'nosuch\\x1b[31mred' (try: help)"
+}

@@ -1,0 +1,223 @@
+/* Placing a path among the mounts without asking a server: the path as
+ * text below NFS mounts, symbolic links followed only off NFS
+ * (nm_mount_find_text over a table given as text, a fake file system for
+ * the links), the directory listing with a deadline, and the "server not
+ * answering" message. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nm_mount.h"
+#include "nm_mpath.h"
+#include "nm_rpc.h"
+#include "unit.h"
+
+static const char table[] =
+	"22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+	"30 22 0:40 / /mnt/m rw - nfs4 server-a:/d rw,vers=4.1,addr=192.0.2.2\n"
+	"31 22 0:41 /sub /mnt/bind rw - nfs4 server-a:/d rw,vers=4.2,addr=192.0.2.2\n"
+	"32 30 0:42 / /mnt/m/local rw - tmpfs tmpfs rw\n"
+	"33 22 0:43 / /mnt/v3 rw - nfs server-a:/d rw,vers=3,addr=192.0.2.2\n"
+	"34 22 0:44 / /mnt/with\\040space rw - nfs4 server-a:/s rw,vers=4.0,addr=192.0.2.2\n"
+	"35 22 0:45 / /srv/nfsroot rw - nfs4 server-b:/ rw,vers=4.2,addr=198.51.100.2\n";
+
+/* The fake file system: its symbolic links; "/nonexistent..." is missing;
+ * anything else exists.  Every look at a path on NFS is counted: there
+ * must be none. */
+static const struct {
+	const char *path, *target;
+} links[] = {
+	{ "/home/u/link-to-m", "/mnt/m/sub" },		 { "/home/u/rel", "../../mnt/m" },
+	{ "/home/u/dangling", "/nonexistent/x" },	 { "/loop", "/loop" },
+	{ "/mnt/m/inner-link", "/elsewhere" }, /* on NFS: never read */
+	{ "/home/u/to-nfsroot", "/srv/nfsroot/a/../b" },
+};
+
+static int nfs_looks;
+
+static int fake_link(const char *abs, char **target, void *arg)
+{
+	(void)arg;
+	static const char *const nfs[] = { "/mnt/m", "/mnt/bind", "/mnt/v3", "/srv/nfsroot",
+					   "/mnt/with space" };
+
+	for (size_t i = 0; i < sizeof(nfs) / sizeof(nfs[0]); i++)
+		if (nm_mpath_covers(nfs[i], abs))
+			nfs_looks++;
+	if (strncmp(abs, "/nonexistent", 12) == 0)
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (strcmp(abs, links[i].path) == 0) {
+			*target = strdup(links[i].target);
+			return *target ? 1 : -ENOMEM;
+		}
+	return 0;
+}
+
+static const struct nm_mpath_ops fake = { .link = fake_link };
+
+static const struct {
+	const char *path, *cwd;
+	bool links;	    /* with the fake file system, else text only */
+	int rc;		    /* 0 or the negative errno wanted */
+	const char *target; /* the mount found */
+	const char *spath;  /* the path on the server */
+} cases[] = {
+	{ "/mnt/m/sub", NULL, true, 0, "/mnt/m", "/d/sub" },
+	{ "/mnt/m", NULL, true, 0, "/mnt/m", "/d" },
+	{ "/mnt/m/", NULL, true, 0, "/mnt/m", "/d" },
+	{ "//mnt///m/./sub/", NULL, true, 0, "/mnt/m", "/d/sub" },
+	{ "/mnt/m/sub/../x", NULL, true, 0, "/mnt/m", "/d/x" },
+	{ "/mnt/m/sub/../../m/sub", NULL, true, 0, "/mnt/m", "/d/sub" },
+	{ "/mnt/m/..", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	{ "/../../mnt/m/sub", NULL, true, 0, "/mnt/m", "/d/sub" },
+	{ "sub/f", "/mnt/m", true, 0, "/mnt/m", "/d/sub/f" },
+	{ "../../m/sub", "/mnt/m/other", true, 0, "/mnt/m", "/d/sub" },
+	{ ".", "/mnt/m/sub", true, 0, "/mnt/m", "/d/sub" },
+	{ "..", "/mnt/m/sub", true, 0, "/mnt/m", "/d" },
+	{ "m", "/mnt", true, 0, "/mnt/m", "/d" },
+	{ "/home/u/link-to-m/f", NULL, true, 0, "/mnt/m", "/d/sub/f" },
+	{ "/home/u/rel/sub", NULL, true, 0, "/mnt/m", "/d/sub" },
+	{ "link-to-m/../x", "/home/u", true, 0, "/mnt/m", "/d/x" },
+	{ "/home/u/to-nfsroot/c", NULL, true, 0, "/srv/nfsroot", "/b/c" },
+	{ "/home/u/link-to-m/f", NULL, false, -EMEDIUMTYPE, NULL, NULL },
+	{ "/mnt/m/inner-link/x", NULL, true, 0, "/mnt/m", "/d/inner-link/x" },
+	{ "/mnt/m/local/f", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	{ "/mnt/bind/x", NULL, true, 0, "/mnt/bind", "/d/sub/x" },
+	{ "/mnt/v3/x", NULL, true, -EPROTONOSUPPORT, NULL, NULL },
+	{ "/mnt/with space/a", NULL, true, 0, "/mnt/with space", "/s/a" },
+	{ "/mnt/mm", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	{ "/loop/x", NULL, true, -ELOOP, NULL, NULL },
+	{ "/home/u/dangling", NULL, true, -ENOENT, NULL, NULL },
+	{ "/nonexistent/x", NULL, true, -ENOENT, NULL, NULL },
+	{ "sub", NULL, true, -EINVAL, NULL, NULL },
+	{ "", "/mnt/m", true, -ENOENT, NULL, NULL },
+};
+
+static void test_find(struct unit *u)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nm_mount m;
+		struct nm_err err = { 0 };
+		char *sp = NULL;
+		int rc;
+
+		nfs_looks = 0;
+		rc = nm_mount_find_text(table, cases[i].path, cases[i].cwd,
+					cases[i].links ? &fake : NULL, &m, &sp, &err);
+		UNIT_CHECK(u,
+			   rc == cases[i].rc && nfs_looks == 0 &&
+				   (rc < 0 || (strcmp(m.target, cases[i].target) == 0 &&
+					       strcmp(sp, cases[i].spath) == 0)),
+			   "'%s' from %s%s: %d %s %s (wanted %d %s %s; %d looks on NFS) %s",
+			   cases[i].path, cases[i].cwd ? cases[i].cwd : "nowhere",
+			   cases[i].links ? "" : " as text", rc, rc == 0 ? m.target : "-",
+			   rc == 0 ? sp : "-", cases[i].rc, cases[i].target ? cases[i].target : "-",
+			   cases[i].spath ? cases[i].spath : "-", nfs_looks, err.msg);
+		if (rc == 0)
+			nm_mount_free(&m);
+		free(sp);
+	}
+}
+
+static void test_long(struct unit *u)
+{
+	struct nm_mpath_mount nfs = { "/mnt/m", true };
+	struct nm_err err = { 0 };
+	char *big = malloc(5000), *out = NULL;
+
+	if (!big)
+		return;
+	memset(big, 'a', 4999);
+	big[0] = '/';
+	big[4999] = '\0';
+	UNIT_CHECK(u, nm_mpath_resolve(&nfs, 1, big, NULL, NULL, &out, &err) == -ENAMETOOLONG,
+		   "a path longer than PATH_MAX is refused: %s", err.msg);
+	free(out);
+	/* ".." past the root stays at the root. */
+	UNIT_CHECK(u,
+		   nm_mpath_resolve(&nfs, 1, "../../..", "/mnt", NULL, &out, &err) == 0 &&
+			   strcmp(out, "/") == 0,
+		   "'..' stops at the root: %s", out ? out : err.msg);
+	free(out);
+	free(big);
+}
+
+static void test_list(struct unit *u)
+{
+	char dir[] = "/tmp/nm-mpath-XXXXXX", p[64];
+	struct nm_mpath_entry *e = NULL;
+	struct nm_err err = { 0 };
+	size_t n = 0, dirs = 0, files = 0;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/file", dir);
+	f = fopen(p, "w");
+	if (f)
+		fclose(f);
+	UNIT_CHECK(u, nm_mpath_list(dir, 2000, 100, &e, &n, &err) == 0 && n == 2,
+		   "a directory listed within its deadline: %zu entries %s", n, err.msg);
+	for (size_t i = 0; i < n; i++) {
+		dirs += e[i].dir && strcmp(e[i].name, "sub") == 0;
+		files += !e[i].dir && strcmp(e[i].name, "file") == 0;
+	}
+	UNIT_CHECK(u, dirs == 1 && files == 1, "directories told from files, without '.', '..'");
+	nm_mpath_entries_free(e, n);
+	UNIT_CHECK(u, nm_mpath_list(dir, 2000, 1, &e, &n, &err) == 0 && n == 1,
+		   "at most max entries");
+	nm_mpath_entries_free(e, n);
+	UNIT_CHECK(u, nm_mpath_list("/nonexistent/dir", 2000, 10, &e, &n, &err) == -ENOENT,
+		   "a missing directory is its errno: %s", err.msg);
+	remove(p);
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+static void test_not_answering(struct unit *u)
+{
+	struct nm_err err = { 0 };
+
+	nm_err_set(&err, -ETIMEDOUT, "192.0.2.2 port 2049: no reply within 3000 ms");
+	UNIT_CHECK(u,
+		   nm_rpc_not_answering(&err, "server-a", "/mnt/m") == -ETIMEDOUT &&
+			   strcmp(err.msg, "server not answering: server-a: 192.0.2.2 port 2049: "
+					   "no reply within 3000 ms (mount /mnt/m)") == 0,
+		   "no reply, the server named: %s", err.msg);
+	nm_err_set(&err, -ECONNREFUSED, "192.0.2.2 port 2049: cannot connect: refused");
+	nm_rpc_not_answering(&err, "192.0.2.2", NULL);
+	UNIT_CHECK(u,
+		   strcmp(err.msg, "server not answering: 192.0.2.2 port 2049: cannot connect: "
+				   "refused") == 0,
+		   "refused, the server named once: %s", err.msg);
+	nm_err_set(&err, -EHOSTUNREACH, "192.0.2.22 port 2049: cannot connect");
+	nm_rpc_not_answering(&err, "192.0.2.2", "/m");
+	UNIT_CHECK(u,
+		   strcmp(err.msg, "server not answering: 192.0.2.2: 192.0.2.22 port 2049: "
+				   "cannot connect (mount /m)") == 0,
+		   "a longer address is another server: %s", err.msg);
+	nm_err_set(&err, -EACCES, "server refused AUTH_SYS credentials");
+	nm_rpc_not_answering(&err, "server-a", "/mnt/m");
+	UNIT_CHECK(u, strcmp(err.msg, "server refused AUTH_SYS credentials") == 0,
+		   "an answer is not 'not answering': %s", err.msg);
+	UNIT_CHECK(u, nm_rpc_not_answering(NULL, "x", NULL) == -EINVAL, "NULL-safe");
+}
+
+int main(void)
+{
+	struct unit u = { 0 };
+
+	unit_start();
+	test_find(&u);
+	test_long(&u);
+	test_list(&u);
+	test_not_answering(&u);
+	return unit_done(&u);
+}
