@@ -1,18 +1,15 @@
 #include "nm_verify.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "nm_fattr.h"
 #include "nm_fsloc.h"
 #include "nm_mstats.h"
 #include "nm_nfs4.h"
-#include "nm_path.h"
 #include "nm_rpc.h"
 #include "nm_served.h"
 #include "nm_target.h"
@@ -69,8 +66,6 @@ static void check_destination(struct nm_verify_item *it, const struct nm_verify_
 	}
 	nm_verify_judge_destination(&f, &it->chk[NM_CHK_DEST]);
 }
-
-/* --- the destination checks: nm_verify_batch asks, nm_verify_judge judges -- */
 
 /* --- the source --------------------------------------------------------------- */
 
@@ -316,7 +311,7 @@ static void check_state(struct nm_verify_item **live, size_t n, const struct nm_
 	nm_mstats_free(&b.s);
 }
 
-/* --- the run ------------------------------------------------------------------- */
+/* --- the run: nm_verify_batch asks the destinations, nm_verify_judge judges ---- */
 
 static int cmp_dest(const void *a, const void *b)
 {
