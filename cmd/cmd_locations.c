@@ -9,10 +9,13 @@
 #include <string.h>
 
 #include "commands.h"
+#include "nm_conf.h"
 #include "nm_fsloc.h"
 #include "nm_mount.h"
 #include "nm_nfs4.h"
 #include "nm_reach.h"
+#include "nm_served.h"
+#include "nm_store.h"
 #include "nm_rpc.h"
 #include "nm_target.h"
 #include "opts.h"
@@ -61,6 +64,8 @@ static const int default_json_cols[] = { COL_LOCATION, COL_SERVER,    COL_ROOTPA
 struct loc_opts {
 	const char *output;
 	const char *mountinfo;
+	const char *state_dir;
+	char state_dir_buf[NM_CONF_PATH_MAX];
 	int minor;
 	int timeout_ms;
 	int reach_ms;
@@ -69,6 +74,24 @@ struct loc_opts {
 	bool list_columns;
 	struct nm_out out;
 };
+
+/* The mount's server-side path on the server it is on now: after a move,
+ * the rootpath of the recorded location there.  Takes spath. */
+static char *path_on_server(const struct loc_opts *o, const struct nm_mount *m, char *spath)
+{
+	struct nm_record rec;
+	struct nm_err err = { 0 };
+	char *p;
+
+	if (!spath || nm_store_load(o->state_dir, m->target, &rec, &err) < 0)
+		return spath;
+	p = nm_served_path(&rec, m->server, spath);
+	nm_record_free(&rec);
+	if (!p)
+		return spath;
+	free(spath);
+	return p;
+}
 
 /* Where the query goes, from a mount or from SERVER:/PATH. */
 struct query {
@@ -113,7 +136,7 @@ static int resolve_query(const char *arg, const struct loc_opts *o, struct query
 		return rc;
 	q->host = strdup(m.server);
 	q->port = m.port;
-	q->path = spath;
+	q->path = path_on_server(o, &m, spath);
 	q->minor = o->minor != NM_NFS4_MINOR_AUTO ? o->minor : m.minor;
 	q->sec = strdup(m.sec);
 	q->mount = strdup(m.target);
@@ -279,7 +302,14 @@ static int emit_rows(struct loc_opts *o, const struct nm_fsloc_result *r, const 
 
 static int parse_args(int argc, char **argv, struct loc_opts *o)
 {
-	enum { OPT_LISTCOLS = 256, OPT_MOUNTINFO, OPT_NFSVERS, OPT_REACHTO, OPT_NOREACH };
+	enum {
+		OPT_LISTCOLS = 256,
+		OPT_MOUNTINFO,
+		OPT_NFSVERS,
+		OPT_REACHTO,
+		OPT_NOREACH,
+		OPT_STATEDIR
+	};
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
 		{ "output", required_argument, NULL, 'o' },
@@ -291,6 +321,7 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "reach-timeout", required_argument, NULL, OPT_REACHTO },
 		{ "no-reach", no_argument, NULL, OPT_NOREACH },
+		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -302,6 +333,8 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 	o->timeout_ms = 10000;
 	o->reach_ms = 2000;
 	o->reach = true;
+	nm_opt_default_state_dir(o->state_dir_buf, sizeof(o->state_dir_buf));
+	o->state_dir = o->state_dir_buf;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "Jo:nrt:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -311,6 +344,7 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		case 'n': o->out.noheadings = true; break;
 		case 'r': o->out.raw = true; break;
 		case OPT_MOUNTINFO: o->mountinfo = optarg; break;
+		case OPT_STATEDIR: o->state_dir = optarg; break;
 		case OPT_NFSVERS:
 			o->minor = nm_opt_nfsvers(optarg);
 			if (o->minor < -1) {

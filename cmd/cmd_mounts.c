@@ -91,7 +91,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
-	rc = nm_reg_query(m, o->timeout_ms, &rec, &dropped, &err);
+	rc = nm_reg_query(o->state_dir, m, o->timeout_ms, &rec, &dropped, &err);
 	if (rc < 0) {
 		nm_rpc_not_answering(&err, m->server, m->target);
 		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);

@@ -131,7 +131,13 @@ int nm_cmd_verify(int argc, char **argv)
 		free(items);
 		return NM_EXIT_OK;
 	}
-	nm_verify_run(items, n, &vo, &stats, &err);
+	if (nm_verify_run(items, n, &vo, &stats, &err) < 0) {
+		nm_out_printf(stderr, "nfsmig: verify: %s\n", err.msg);
+		for (size_t i = 0; i < n; i++)
+			nm_verify_item_free(&items[i]);
+		free(items);
+		return NM_EXIT_FAIL;
+	}
 	if (json) {
 		struct libscols_table *tb = scols_new_table();
 

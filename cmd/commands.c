@@ -25,6 +25,8 @@ const struct nm_command nm_commands[] = {
 		.operand = NM_ARG_TARGET,
 		.help = "PATH is a file or directory on an NFSv4 mount: its server (addr=),\n"
 			"port, version and security flavor come from the mount table.\n"
+			"After a move the record's location on the mount's new server gives\n"
+			"the path there.\n"
 			"SERVER[:PORT]:/PATH asks SERVER directly ([ADDRESS] for IPv6), trying\n"
 			"NFSv4.2, 4.1 then 4.0 unless --nfsvers says which.\n"
 			"\n"
@@ -37,7 +39,8 @@ const struct nm_command nm_commands[] = {
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"                          (default 10)\n"
 			"      --reach-timeout SECONDS  deadline of the reach checks (default 2)\n"
-			"      --no-reach          do not resolve or check the locations\n"
+			"      --no-reach          do not resolve or check the "
+			"locations\n" HELP_STATEDIR
 			"  -v, --verbose           say how many COMPOUNDs and RPCs it took\n",
 		.run = nm_cmd_locations,
 	},

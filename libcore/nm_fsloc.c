@@ -250,7 +250,7 @@ static int status_error(struct nm_nfs4 *c, const struct nm_path *p, const struct
 	else if (w->status == NFS4ERR_NOENT)
 		hint = " (no such file or directory on the server)";
 	nm_err_set(err, code, "%s: %s of %s failed: %s%s", nm_nfs4_peer(c), nm_nfs4_op_name(w->op),
-		   at ? at : "?", nm_nfs4_status_name(w->status), hint);
+		   at ? at : "?", NM_NFS4_STATUS(w->status), hint);
 	free(at);
 	return code;
 }

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nm_time.h"
+
 /* The most operations nfsmig puts in one COMPOUND, SEQUENCE included. */
 /* Ganesha 4.3 grants a session 128 but answers NFS4ERR_RESOURCE to such a
  * COMPOUND; 64 works with it (knfsd not measured yet). */
@@ -26,7 +28,12 @@ struct nm_nfs4 {
 	sessionid4 sessionid;
 	sequenceid4 slot_seq; /* next SEQUENCE id of slot 0 */
 	unsigned max_ops;     /* SEQUENCE included */
+	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
 };
+
+/* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
+#define NM_NFS4_DELAY_FIRST_MS 100
+#define NM_NFS4_DELAY_MAX_MS   2000
 
 static const struct {
 	nfsstat4 st;
@@ -82,6 +89,17 @@ const char *nm_nfs4_status_name(nfsstat4 st)
 		if (statuses[i].st == st)
 			return statuses[i].name;
 	return "NFS4ERR_UNKNOWN";
+}
+
+const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap)
+{
+	const char *name = nm_nfs4_status_name(st);
+
+	if (strcmp(name, "NFS4ERR_UNKNOWN") == 0)
+		snprintf(buf, cap, "NFS4ERR %u", (unsigned)st);
+	else
+		snprintf(buf, cap, "%s", name);
+	return buf;
 }
 
 int nm_nfs4_status_errno(nfsstat4 st)
@@ -171,10 +189,10 @@ static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops
 					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
 	}
 	if (n > 0 && resop_status(&res->resarray.resarray_val[n - 1]) != res->status)
-		return nm_err_set(
-			err, -EBADMSG, "%s: malformed reply: COMPOUND status %s but last result %s",
-			nm_rpc_peer(c->rpc), nm_nfs4_status_name(res->status),
-			nm_nfs4_status_name(resop_status(&res->resarray.resarray_val[n - 1])));
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: COMPOUND status %s but last result %s",
+				  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(res->status),
+				  NM_NFS4_STATUS(resop_status(&res->resarray.resarray_val[n - 1])));
 	return 0;
 }
 
@@ -199,8 +217,8 @@ static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops, unsi
 	return rc;
 }
 
-int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
-		     struct nm_err *err)
+static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			 struct nm_nfs4_reply *reply, struct nm_err *err)
 {
 	nfs_argop4 all[NM_XDR_MAX_OPS];
 	unsigned skip = 0, max = nm_nfs4_max_ops(c);
@@ -237,7 +255,7 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 			nm_nfs4_reply_free(reply);
 			return nm_err_set(err, nm_nfs4_status_errno(st),
 					  "%s: COMPOUND failed before SEQUENCE: %s",
-					  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
+					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 		}
 		s = &reply->raw.resarray.resarray_val[0];
 		if (s->nfs_resop4_u.opsequence.sr_status != NFS4_OK) {
@@ -245,7 +263,7 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 
 			nm_nfs4_reply_free(reply);
 			return nm_err_set(err, nm_nfs4_status_errno(st), "%s: SEQUENCE failed: %s",
-					  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
+					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 		}
 		c->slot_seq++;
 	}
@@ -253,6 +271,35 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 	reply->ops = reply->raw.resarray.resarray_val + skip;
 	reply->nops = reply->raw.resarray.resarray_len - skip;
 	return 0;
+}
+
+/* A COMPOUND the server answers NFS4ERR_DELAY (its SEQUENCE or the
+ * operation that stopped it) is asked again after a
+ * pause that doubles (100 ms to 2 s), for at most the call deadline in all;
+ * then the DELAY reply is the answer. */
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
+		     struct nm_err *err)
+{
+	int64_t end = nm_time_ms() + c->delay_ms;
+	int64_t pause = NM_NFS4_DELAY_FIRST_MS;
+
+	for (;;) {
+		int rc = compound_once(c, ops, nops, reply, err);
+		int64_t left = end - nm_time_ms();
+
+		/* SEQUENCE itself may say DELAY (the slot still busy): then
+		 * compound_once has failed with its errno, the slot's sequence
+		 * id unspent, and the same request goes again. */
+		bool delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : rc == -EAGAIN;
+
+		if (!delayed || left <= 0)
+			return rc;
+		if (rc == 0)
+			nm_nfs4_reply_free(reply);
+		nm_time_sleep_ms(pause < left ? pause : left);
+		if (pause < NM_NFS4_DELAY_MAX_MS)
+			pause *= 2;
+	}
 }
 
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply)
@@ -337,7 +384,7 @@ static int create_session(struct nm_nfs4 *c, struct nm_err *err)
 
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
 		return nm_err_set(err, nm_nfs4_status_errno(st), "%s: CREATE_SESSION failed: %s",
-				  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
+				  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 	}
 	CREATE_SESSION4resok *ok =
 		&res.resarray.resarray_val[0]
@@ -387,7 +434,7 @@ static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct
 	}
 	if (st != NFS4_OK)
 		return nm_err_set(err, nm_nfs4_status_errno(st), "%s: EXCHANGE_ID failed: %s",
-				  nm_rpc_peer(c->rpc), nm_nfs4_status_name(st));
+				  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 	return create_session(c, err);
 }
 
@@ -411,6 +458,7 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return nm_err_set(err, -ENOMEM, "out of memory");
+	c->delay_ms = opts->rpc.call_ms;
 	rc = nm_rpc_connect(host, &opts->rpc, &c->rpc, err);
 	if (rc < 0) {
 		free(c);
@@ -475,6 +523,11 @@ unsigned nm_nfs4_max_ops(const struct nm_nfs4 *c)
 unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c)
 {
 	return nm_rpc_calls(c->rpc);
+}
+
+const char *nm_nfs4_note(const struct nm_nfs4 *c)
+{
+	return nm_rpc_note(c->rpc);
 }
 
 const char *nm_nfs4_peer(const struct nm_nfs4 *c)

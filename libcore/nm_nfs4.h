@@ -3,6 +3,7 @@
 #define NM_NFS4_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nfs4_prot.h"
@@ -54,8 +55,17 @@ unsigned nm_nfs4_minor(const struct nm_nfs4 *c);
 unsigned nm_nfs4_max_ops(const struct nm_nfs4 *c);
 unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c);
 const char *nm_nfs4_peer(const struct nm_nfs4 *c);
+/* nm_rpc_note of the connection: why it is not from a reserved port. */
+const char *nm_nfs4_note(const struct nm_nfs4 *c);
 
 const char *nm_nfs4_status_name(nfsstat4 st);
+/* The status's name, or "NFS4ERR 12345" for one nfsmig has no name for;
+ * returns buf. */
+#define NM_NFS4_STATUS_TEXT_MAX 32
+const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap);
+/* The same, in a buffer that lives as long as the enclosing block. */
+#define NM_NFS4_STATUS(st)                                                                         \
+	nm_nfs4_status_text((st), (char[NM_NFS4_STATUS_TEXT_MAX]){ 0 }, NM_NFS4_STATUS_TEXT_MAX)
 nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r);
 const char *nm_nfs4_op_name(nfs_opnum4 op);
 /* A negative errno that fits an NFSv4 status best. */

@@ -9,6 +9,7 @@
 #include "nm_mpath.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
+#include "nm_served.h"
 
 char *nm_reg_root_path(const struct nm_mount *m)
 {
@@ -148,8 +149,8 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_
 	nm_mpath_entries_free(d, nd);
 }
 
-int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec, unsigned *dropped,
-		 struct nm_err *err)
+int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
+		 unsigned *dropped, struct nm_err *err)
 {
 	struct nm_nfs4_opts no = {
 		.rpc = { .port = m->port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
@@ -158,10 +159,21 @@ int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec
 	};
 	struct nm_fsloc_root root;
 	struct nm_nfs4 *c = NULL;
+	struct nm_record old;
+	struct nm_err ignored = { 0 };
 	char *path = nm_reg_root_path(m);
 	int rc;
 
 	memset(rec, 0, sizeof(*rec));
+	/* Registered already (--force): after a move the root is at the
+	 * recorded location's rootpath on the server it is on now. */
+	if (path && dir && nm_store_load(dir, m->target, &old, &ignored) == 0) {
+		char *now = nm_served_path(&old, m->server, path);
+
+		nm_record_free(&old);
+		free(path);
+		path = now;
+	}
 	if (!path)
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	rc = nm_nfs4_open(m->server, &no, &c, err);

@@ -36,9 +36,11 @@ int nm_reg_check(const char *dir, const struct nm_mount *m, bool force, struct n
 
 /* Ask m's server (addr=, port=, its version and flavor) and build the
  * record, with the handle and fileid of one entry of the root when there
- * is one. */
-int nm_reg_query(const struct nm_mount *m, int timeout_ms, struct nm_record *rec, unsigned *dropped,
-		 struct nm_err *err);
+ * is one.  With m's record in dir (NULL: none consulted), the root is
+ * asked at the rootpath of its recorded location on m's server, if any:
+ * after a move the export path is the source's. */
+int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
+		 unsigned *dropped, struct nm_err *err);
 
 /* Save rec under the record's lock.  A record there already: -EEXIST
  * unless force, else replaced, the moves it recorded kept (they come

@@ -23,27 +23,32 @@ struct nm_rpc {
 	int call_ms;
 	unsigned calls;
 	bool broken; /* a call failed in transport: the stream is unusable */
-	char peer[INET6_ADDRSTRLEN + 16];
+	char peer[INET6_ADDRSTRLEN + 16 + 96];
+	size_t note_at; /* where peer says why not from a reserved port, if it does */
 };
 
 /*
  * As root, speak from a reserved port (below 1024), as the kernel's client
  * and nfs-utils do: knfsd's default `secure` export option answers any
- * other port with NFS4ERR_PERM.  When none is free, an ordinary port is
- * better than nothing: a server without `secure` still answers.
+ * other port with NFS4ERR_PERM.  When none can be had, an ordinary port is
+ * better than nothing (a server without `secure` still answers), but it is
+ * said: the connection's peer text, in every message, carries it.
+ * Returns 0, or the negative errno of the reserved port not had.
  */
-static void bind_reserved(int fd, int family)
+static int bind_reserved(int fd, int family)
 {
 	struct sockaddr_storage ss;
 
 	if (geteuid() != 0 || (family != AF_INET && family != AF_INET6))
-		return;
+		return 0;
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = (sa_family_t)family;
-	(void)bindresvport_sa(fd, (struct sockaddr *)&ss);
+	if (bindresvport_sa(fd, (struct sockaddr *)&ss) < 0)
+		return errno ? -errno : -EADDRINUSE;
+	return 0;
 }
 
-static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
+static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp, int *resv)
 {
 	int fd, one = 1, rc;
 
@@ -51,13 +56,28 @@ static int connect_one(const struct addrinfo *ai, int deadline_ms, int *fdp)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bind_reserved(fd, ai->ai_family);
+	*resv = bind_reserved(fd, ai->ai_family);
 	rc = nm_sock_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline_ms);
 	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
 	*fdp = fd;
+	return 0;
+}
+
+/* The local port of a connected socket, or 0. */
+static unsigned local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return 0;
 }
 
@@ -68,7 +88,7 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 	struct addrinfo *res = NULL, *ai;
 	char port[16];
 	struct nm_rpc *rpc;
-	int rc, fd = -1, last = -EHOSTUNREACH;
+	int rc, fd = -1, last = -EHOSTUNREACH, resv = 0;
 	int64_t end = nm_time_ms() + opts->connect_ms;
 	struct netbuf nb;
 	AUTH *auth;
@@ -86,7 +106,7 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 			last = -ETIMEDOUT;
 			break;
 		}
-		last = connect_one(ai, (int)left, &fd);
+		last = connect_one(ai, (int)left, &fd, &resv);
 		if (last == 0 || last == -EINTR)
 			break;
 	}
@@ -109,6 +129,11 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 	freeaddrinfo(res);
 	rpc->call_ms = opts->call_ms;
 	nm_sock_addr_str((struct sockaddr *)&rpc->addr, rpc->peer, sizeof(rpc->peer), 1);
+	rpc->note_at = strlen(rpc->peer);
+	if (resv < 0)
+		snprintf(rpc->peer + rpc->note_at, sizeof(rpc->peer) - rpc->note_at,
+			 " (from unprivileged port %u: no reserved port to be had: %s)",
+			 local_port(fd), strerror(-resv));
 
 	nb.buf = &rpc->addr;
 	nb.len = nb.maxlen = rpc->addrlen;
@@ -195,6 +220,11 @@ int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args,
 const char *nm_rpc_peer(const struct nm_rpc *rpc)
 {
 	return rpc->peer;
+}
+
+const char *nm_rpc_note(const struct nm_rpc *rpc)
+{
+	return rpc->peer + rpc->note_at;
 }
 
 unsigned nm_rpc_calls(const struct nm_rpc *rpc)

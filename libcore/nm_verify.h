@@ -6,7 +6,11 @@
  *   2 nfs          the destination answers NFSv4 at the mount's minor version
  *   3 same_fs      PUTFH(saved root handle) + GETATTR(fsid, fileid) match the
  *                  record; STALE/BADHANDLE FAIL; FHEXPIRED or a volatile
- *                  fh_expire_type WARN
+ *                  fh_expire_type WARN; the saved handle of an entry is
+ *                  valid with its fileid; the destination's path (the
+ *                  recorded location's rootpath, else the export path)
+ *                  leads to the saved root's fsid and fileid, or FAIL.
+ *                  A part never answered is a WARN, never OK
  *   4 security     the destination offers the mount's flavor (SECINFO_NO_NAME
  *                  for 4.1+, SECINFO of the root's name for 4.0)
  *   5 source       (with a source) the source answers MOVED for the file

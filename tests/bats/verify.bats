@@ -7,6 +7,9 @@
 #                    file handles saved at registration are valid there
 #   srv6 192.0.2.16  exports a file system of its own (tmpfs): its data is
 #                    copied and the original removed for a bad cutover
+#   srv8 192.0.2.18  srv2's export's data directory at another path,
+#                    /moved/place: a move whose location has a rootpath
+#                    of its own
 #   srv4 192.0.2.14  a host with no NFS server
 
 setup_file() {
@@ -21,6 +24,8 @@ setup_file() {
 	echo data >"$OTHER/vol/file"
 	"$NFSLAB" server "$LAB" srv6 192.0.2.16
 	"$NFSLAB" start "$LAB" srv6 2049 "$OTHER"
+	"$NFSLAB" server "$LAB" srv8 192.0.2.18
+	"$NFSLAB" start "$LAB" srv8 2049 "$root/tree/srv2/data" /moved/place
 }
 
 teardown_file() {
@@ -36,6 +41,10 @@ setup() {
 	mount_table 192.0.2.12 4.2
 }
 
+teardown() {
+	fake_stop
+}
+
 # mount_table ADDR VERS: /mnt/dest on srv2's export as the kernel shows it,
 # the kernel's server being ADDR.
 mount_table() {
@@ -49,23 +58,44 @@ nmv() {
 	nm "$@" --mountinfo "$MI" --state-dir "$SD"
 }
 
-@test "a good cutover: OK on every check, the move is recorded" {
-	nmv register /mnt/dest
+# The mount point is a real directory holding one entry, as the kernel's
+# mount would show it, so register takes the entry's handle too; on srv5
+# (another server, the same data) verify must find both handles and the
+# path.  Then the entry is replaced (a new inode under the same name): the
+# root's handle stays valid, the entry's is STALE.
+@test "a good cutover: OK on every check, the entry's handle asked, the move is recorded" {
+	local root=/run/nfsmig-lab/$LAB mp=$BATS_TEST_TMPDIR/mnt/dest
+	mkdir -p "$mp"
+	touch "$mp/probe-entry"
+	echo one >"$root/tree/srv2/probe-entry"
+	sed -i "s| /mnt/dest | $mp |" "$MI"
+	nmv register "$mp"
+	run nmv show "$mp"
+	assert_line --regexp '^entry handle: +probe-entry \(fileid [0-9]+\) [0-9a-f]+$'
 	mount_table 192.0.2.15 4.2
+	sed -i "s| /mnt/dest | $mp |" "$MI"
 	run nmv verify --to 192.0.2.15
 	assert_success
-	assert_line "/mnt/dest: OK"
+	assert_line "$mp: OK"
 	assert_line --regexp '^  destination +OK +served by 192\.0\.2\.15, the destination given$'
 	assert_line --regexp '^  nfs +OK +192\.0\.2\.15 answers NFSv4\.2$'
-	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid'
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export leads to it$'
 	assert_line --regexp '^  security +OK +the destination offers sys'
 	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.12 -> 192\.0\.2\.15$'
 	assert_line "1 mount: 1 OK, 0 WARN, 0 FAIL"
-	run nmv show /mnt/dest
+	run nmv show "$mp"
 	assert_line --regexp '^moved: +[0-9]+ 192\.0\.2\.12 -> 192\.0\.2\.15$'
-	run nmv verify /mnt/dest
+	run nmv verify "$mp"
 	assert_success
 	assert_line --regexp '^  record +OK +agrees with the kernel'
+	# The same name, another file: only the entry's handle can tell.
+	rm "$root/tree/srv2/probe-entry"
+	echo two >"$root/tree/srv2/probe-entry.new"
+	mv "$root/tree/srv2/probe-entry.new" "$root/tree/srv2/probe-entry"
+	run nmv verify --to 192.0.2.15 "$mp"
+	rm -f "$root/tree/srv2/probe-entry"
+	assert_failure 1
+	assert_line --regexp "^  same_fs +FAIL +the handle of 'probe-entry' saved at registration is NFS4ERR_STALE here"
 }
 
 # verify_while SED: verify --to 192.0.2.15 held (a FIFO as its second
@@ -268,4 +298,170 @@ verify_while() {
 	local rpcs
 	rpcs=$(echo "$output" | sed -n 's/^nfsmig: 1 destination server, \([0-9]*\) RPCs to them$/\1/p')
 	[ -n "$rpcs" ] && ((rpcs <= 8))
+}
+
+# fake_record PORT [LOCATION]: /mnt/fake, registered on 192.0.2.12:/export/data over
+# NFSv4.0 (4.$MINOR), now served by the fake server on 192.0.2.1 port PORT.  The
+# record holds the root's handle 01020304 (fsid 1:2, fileid 100) and the
+# handle 05060708 of its entry 'f' (fileid 200).
+fake_record() {
+	cat >"$MI" <<MI
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+43 22 0:43 / /mnt/fake rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.${MINOR:-0},sec=sys,port=$1,clientaddr=192.0.2.1,addr=192.0.2.1
+MI
+	cat >"$SD/-mnt-fake.state" <<REC
+nfsmig-state 1
+mountpoint=/mnt/fake
+source=srv2.nfsmig.test:/export/data
+orig_server=192.0.2.12
+cur_server=192.0.2.1
+export_path=/export/data
+sec=sys
+vers=4
+minor=${MINOR:-0}
+registered=1795490195
+root_fh=01020304
+fsid=1:2
+fileid=100
+fh_expire_type=0
+probe_name=f
+probe_fh=05060708
+probe_fileid=200
+${2:+location=$2}
+end
+REC
+	sed -i '/^$/d' "$SD/-mnt-fake.state"
+}
+
+# The fake server's first reply answers the root's PUTFH, GETATTR and
+# LOOKUPP, then SECINFO fails with NFS4ERR_ACCESS: the COMPOUND stops
+# before the walk of the path and the entry's PUTFH.  They are asked
+# again: PUTROOTFH, LOOKUP export, LOOKUP data, GETATTR, PUTFH, GETATTR.
+@test "a COMPOUND that stops before the entry's handle: the entry is asked again" {
+	fake_record 20481
+	fake_start 20481 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-stale.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  nfs +OK +192\.0\.2\.1 answers NFSv4\.0$'
+	assert_line --regexp "^  same_fs +FAIL +the handle of 'f' saved at registration is NFS4ERR_STALE here"
+	assert_line --regexp '^  security +WARN +SECINFO failed: NFS4ERR_ACCESS$'
+	refute_output --partial "saved handle of an entry too"
+
+	fake_record 20482
+	fake_start 20482 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
+}
+
+@test "an entry's handle never answered is not OK" {
+	fake_record 20483
+	fake_start 20483 replay wire/v40-verify-secinfo-access.hex
+	run nmv verify --timeout 1 /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp "^  same_fs +WARN +the saved root file handle is valid, but the saved handle of 'f' got no answer \(.*\)$"
+	refute_output --partial "saved handle of an entry too"
+}
+
+@test "NFS4ERR_DELAY is asked again after a pause" {
+	fake_record 20484
+	fake_start 20484 replay wire/v40-putfh-delay.hex wire/v40-putfh-delay.hex \
+		wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
+	# Never anything but DELAY: asked again until the deadline, then said.
+	fake_record 20485
+	fake_start 20485 replay $(printf 'wire/v40-putfh-delay.hex %.0s' $(seq 40))
+	SECONDS=0
+	run nmv verify --timeout 1 /mnt/fake
+	fake_stop
+	((SECONDS <= 4))
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR_DELAY$'
+}
+
+@test "NFSv4.1: a SEQUENCE answered NFS4ERR_DELAY is sent again" {
+	MINOR=1 fake_record 20480
+	fake_start 20480 replay wire/v41-exchange-id.hex wire/v41-create-session.hex \
+		wire/v41-sequence-delay.hex wire/v41-verify-all-ok.hex \
+		wire/v41-destroy-session.hex wire/v41-destroy-clientid.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_success
+	assert_line --regexp '^  nfs +OK +192\.0\.2\.1 answers NFSv4\.1$'
+	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
+	assert_line --regexp '^  security +OK +the destination offers sys \(flavors 1\)$'
+}
+
+@test "an unknown status is said with its number" {
+	fake_record 20486
+	fake_start 20486 replay wire/v40-putfh-12345.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR 12345$'
+}
+
+# The destination takes the saved handles but its path leads elsewhere:
+# migrated clients see the file system, new mounts see something else.
+@test "the destination's path does not lead to the saved root: FAIL" {
+	fake_record 20487
+	fake_start 20487 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-other.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +the saved root file handle is valid, but the path /export/data leads elsewhere \(fsid 0x1:0x2 fileid 101, saved root 0x1:0x2 fileid 100\): migrated clients and new mounts see different data$'
+
+	fake_record 20488
+	fake_start 20488 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-noent.hex \
+		wire/v40-verify-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 1
+	assert_line --regexp '^  same_fs +FAIL +the saved root file handle is valid, but LOOKUP of the path /export/data fails here: NFS4ERR_NOENT: new mounts do not reach the migrated file system$'
+}
+
+@test "the path walked is the recorded location's rootpath on the destination" {
+	fake_record 20489 192.0.2.1:/other/place
+	fake_start 20489 replay wire/v40-verify-secinfo-access.hex wire/v40-verify-walk-entry-ok.hex
+	run nmv verify /mnt/fake
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  same_fs +OK +.*; the path /other/place leads to it$'
+}
+
+@test "after a move, every query uses the recorded location's rootpath on the new server" {
+	mount_table 192.0.2.12 4.0
+	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"
+	nmv register /mnt/dest
+	sed -i 's|^end$|location=192.0.2.18:/moved/place\nend|' "$SD/-mnt-dest.state"
+	mount_table 192.0.2.18 4.0
+	sed -i 's|srv2.nfsmig.test:/export |srv2.nfsmig.test:/export/data |' "$MI"
+	# 4.0: SECINFO of the root's name there, "place", not "data"
+	run nmv verify --no-update /mnt/dest
+	assert_line --regexp '^  security +OK +the destination offers sys'
+	assert_line --regexp '^  same_fs +OK +.*; the path /moved/place leads to it$'
+	run nmv locations --no-reach /mnt/dest
+	assert_success
+	assert_line --partial "/moved/place on 192.0.2.18 (NFSv4.0)"
+	run nmv register --force /mnt/dest
+	assert_success
+	run nmv show /mnt/dest
+	assert_line --regexp '^export path: +/moved/place$'
+}
+
+@test "no reserved port to be had: said, not hidden" {
+	nmv register /mnt/dest
+	mount_table 192.0.2.15 4.2
+	fake_start 1 hogresv
+	run nmv verify --to 192.0.2.15
+	fake_stop
+	assert_failure 3
+	assert_line --regexp '^  nfs +WARN +192\.0\.2\.15 answers NFSv4\.2 \(from unprivileged port [0-9]+: no reserved port to be had: .*\): a server with the secure option refuses it$'
+	assert_line --regexp '^  same_fs +OK '
 }

@@ -5,6 +5,9 @@
  *   fakesrv ADDR PORT http              answer any request with HTTP 400
  *   fakesrv ADDR PORT udpsilent         a UDP port that reads and never answers
  *                                       (a hung DNS server)
+ *   fakesrv ADDR PORT hogresv           hold every reserved TCP port bindresvport
+ *                                       picks from (512-1023) on ADDR's family's
+ *                                       any-address; PORT is ignored
  *   fakesrv ADDR PORT replay FILE[@N]...
  *        answer the k-th RPC call of a connection with the reply record in
  *        hex fixture FILE (relative to $NM_FIXTURES), its xid set to the
@@ -156,6 +159,29 @@ int main(int argc, char **argv)
 		if (inet_pton(AF_INET, argv[1], &a->sin_addr) != 1)
 			return 2;
 		sl = sizeof(*a);
+	}
+	if (strcmp(mode, "hogresv") == 0) {
+		for (unsigned p = 512; p < 1024; p++) {
+			int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			if (ss.ss_family == AF_INET6) {
+				struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+				a->sin6_addr = in6addr_any;
+				a->sin6_port = htons((uint16_t)p);
+			} else {
+				struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+				a->sin_addr.s_addr = htonl(INADDR_ANY);
+				a->sin_port = htons((uint16_t)p);
+			}
+			if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0)
+				close(fd); /* taken already: held just the same */
+		}
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 	if (strcmp(mode, "udpsilent") == 0) {
 		char buf[4096];

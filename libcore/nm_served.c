@@ -1,0 +1,78 @@
+#include "nm_served.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+bool nm_served_by(const char *name, const char *addr)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	unsigned char want[16], got[16];
+	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	bool match = false;
+
+	if (inet_pton(fam, addr, want) != 1)
+		return strcmp(name, addr) == 0;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return false;
+	for (ai = res; ai && !match; ai = ai->ai_next) {
+		if (ai->ai_family != fam)
+			continue;
+		if (fam == AF_INET)
+			memcpy(got, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+		else
+			memcpy(got, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+		match = memcmp(got, want, fam == AF_INET ? 4 : 16) == 0;
+	}
+	freeaddrinfo(res);
+	return match;
+}
+
+char *nm_served_location_server(const char *loc)
+{
+	const char *e;
+
+	if (loc[0] == '[') {
+		e = strchr(loc, ']');
+		return e ? strndup(loc + 1, (size_t)(e - loc - 1)) : NULL;
+	}
+	e = strstr(loc, ":/");
+	return e ? strndup(loc, (size_t)(e - loc)) : strdup(loc);
+}
+
+const char *nm_served_rootpath(const struct nm_record *rec, const char *server)
+{
+	for (size_t i = 0; i < rec->nlocations; i++) {
+		const char *loc = rec->locations[i];
+		const char *p = loc[0] == '[' ? strstr(loc, "]:/") : strstr(loc, ":/");
+		char *srv;
+		bool hit;
+
+		if (!p)
+			continue;
+		srv = nm_served_location_server(loc);
+		hit = srv && nm_served_by(srv, server);
+		free(srv);
+		if (hit)
+			return p + (loc[0] == '[' ? 2 : 1);
+	}
+	return NULL;
+}
+
+char *nm_served_path(const struct nm_record *rec, const char *server, const char *spath)
+{
+	const char *rp = nm_served_rootpath(rec, server);
+	const char *exp = rec->export_path ? rec->export_path : "/";
+	size_t n = strcmp(exp, "/") == 0 ? 0 : strlen(exp);
+	char *s = NULL;
+
+	/* Below the export path only: "/export" is no prefix of "/exports". */
+	if (!rp || strncmp(spath, exp, n) != 0 || (spath[n] && spath[n] != '/'))
+		return strdup(spath);
+	if (asprintf(&s, "%s%s", strcmp(rp, "/") == 0 && spath[n] ? "" : rp, spath + n) < 0)
+		return NULL;
+	return s;
+}
