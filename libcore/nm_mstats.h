@@ -85,7 +85,7 @@ struct nm_mstats_verdict {
  * NM_MSTATS_LOOP_MIN times while the recovery operations of the minor
  * version (4.0: RENEW, SETCLIENTID, SETCLIENTID_CONFIRM; 4.1+: TEST_STATEID,
  * FREE_STATEID) ran at least NM_MSTATS_LOOP_MIN times with them, or failing
- * more often than the applications called the VFS (the kernel retries on its
+ * more than twice as often as the applications called the VFS (the kernel retries on its
  * own: after a 4.0 move its renewals go to a client these counters do not
  * show).  Errors that follow applications' calls with no recovery (a lock
  * denied, ENOSPC, EDQUOT, EPERM) are NM_MSTATS_ERRORS.  seconds: the time

@@ -61,6 +61,14 @@ static const struct row rows[] = {
 	  "mountstats.state-lost.v4.0.1", NULL, NULL, 0, 0, NM_MSTATS_QUIET,
 	  "no stateful operation" },
 
+	{ "4.0: a lock denied over and over (scenario 1c)", "mountstats.lock-denied.v4.0.1",
+	  "mountstats.lock-denied.v4.0.2", NULL, NULL, 0, 0, NM_MSTATS_ERRORS,
+	  "LOCK failed 237 times between the two samples, no more than twice a call of the "
+	  "applications (237 calls), with 0 recovery calls" },
+	{ "4.0: writes failing with ENOSPC (scenario 1c)", "mountstats.nospace.v4.0.1",
+	  "mountstats.nospace.v4.0.2", NULL, NULL, 0, 0, NM_MSTATS_ERRORS,
+	  "WRITE failed 135 times between the two samples, no more than twice a call" },
+
 	/* The recovery loop, by minor version. */
 	{ "4.1: WRITE failing while TEST_STATEID climbs with it", NULL, NULL,
 	  SAMPLE(EV(10), OP("WRITE", 100, 90) OP("TEST_STATEID", 5, 0)),
@@ -86,11 +94,19 @@ static const struct row rows[] = {
 	  SAMPLE(EV(10), OP("WRITE", 10, 0)), SAMPLE(EV(12), OP("WRITE", 510, 500)), 1, 1.0,
 	  NM_MSTATS_LOOP, "WRITE failed 500 times in 1.0 s while applications made 2 calls" },
 
+	{ "4.0: more than twice the applications' calls, no recovery seen", NULL, NULL,
+	  SAMPLE(EV(100), OP("LOCK", 0, 0)), SAMPLE(EV(200), OP("LOCK", 201, 201)), 0, 1.0,
+	  NM_MSTATS_LOOP, "LOCK failed 201 times in 1.0 s while applications made 100 calls" },
+
 	/* Errors that are not about state: the errors grow, recovery does not. */
+	{ "4.0: two failing RPCs a call (LOCK asked again) are the applications'", NULL, NULL,
+	  SAMPLE(EV(100), OP("LOCK", 0, 0)), SAMPLE(EV(200), OP("LOCK", 200, 200)), 0, 1.0,
+	  NM_MSTATS_ERRORS, "LOCK failed 200 times in 1.0 s, no more than twice a call" },
 	{ "4.0: a lock denied over and over (flock -n in a loop), one RENEW", NULL, NULL,
 	  SAMPLE(EV(100), OP("LOCK", 10, 10) OP("RENEW", 3, 0)),
 	  SAMPLE(EV(1000), OP("LOCK", 310, 310) OP("RENEW", 4, 0)), 0, 1.0, NM_MSTATS_ERRORS,
-	  "LOCK failed 300 times in 1.0 s, no more often than applications called (900 calls), "
+	  "LOCK failed 300 times in 1.0 s, no more than twice a call of the applications (900 "
+	  "calls), "
 	  "with 1 recovery calls" },
 	{ "4.1: a lock denied over and over, SEQUENCE climbing (not a recovery)", NULL, NULL,
 	  SAMPLE(EV(100), OP("LOCK", 10, 10) OP("SEQUENCE", 10, 0)),
@@ -99,7 +115,8 @@ static const struct row rows[] = {
 	{ "4.1: writes failing with ENOSPC on a full destination", NULL, NULL,
 	  SAMPLE(EV(100), OP("WRITE", 100, 0) OP("COMMIT", 5, 0)),
 	  SAMPLE(EV(300), OP("WRITE", 140, 40) OP("COMMIT", 6, 0)), 1, 1.0, NM_MSTATS_ERRORS,
-	  "WRITE failed 40 times in 1.0 s, no more often than applications called (200 calls)" },
+	  "WRITE failed 40 times in 1.0 s, no more than twice a call of the applications (200 "
+	  "calls)" },
 	{ "4.0: writes failing with EDQUOT, COMMIT too", NULL, NULL,
 	  SAMPLE(EV(100), OP("WRITE", 100, 0) OP("COMMIT", 5, 0)),
 	  SAMPLE(EV(180), OP("WRITE", 130, 30) OP("COMMIT", 15, 10)), 0, 0, NM_MSTATS_ERRORS,
