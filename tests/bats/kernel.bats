@@ -105,6 +105,15 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 		--mountstats "$VM/mountstats.nospace.v4.0.1" \
 		--mountstats "$VM/mountstats.nospace.v4.0.2" /mnt/m
 	assert_output --regexp "state +OK +WRITE failed 135 times between the two samples, .*not lost state"
+	record_mnt_m 1
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.lock-denied.v4.1.1" \
+		--mountstats "$VM/mountstats.lock-denied.v4.1.2" /mnt/m
+	assert_output --regexp "state +OK +LOCK failed 223 times between the two samples, .*not lost state"
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.nospace.v4.1.1" \
+		--mountstats "$VM/mountstats.nospace.v4.1.2" /mnt/m
+	assert_output --regexp "state +OK +WRITE failed 179 times between the two samples, .*not lost state"
 }
 
 @test "verify: a mount that did not move has no state check; bad mountstats say why" {

@@ -69,6 +69,13 @@ static const struct row rows[] = {
 	  "mountstats.nospace.v4.0.2", NULL, NULL, 0, 0, NM_MSTATS_ERRORS,
 	  "WRITE failed 135 times between the two samples, no more than twice a call" },
 
+	{ "4.1: a lock denied over and over (scenario 2c)", "mountstats.lock-denied.v4.1.1",
+	  "mountstats.lock-denied.v4.1.2", NULL, NULL, 1, 0, NM_MSTATS_ERRORS,
+	  "LOCK failed 223 times between the two samples, no more than twice a call" },
+	{ "4.1: writes failing with ENOSPC (scenario 2c)", "mountstats.nospace.v4.1.1",
+	  "mountstats.nospace.v4.1.2", NULL, NULL, 1, 0, NM_MSTATS_ERRORS,
+	  "WRITE failed 179 times between the two samples, no more than twice a call" },
+
 	/* The recovery loop, by minor version. */
 	{ "4.1: WRITE failing while TEST_STATEID climbs with it", NULL, NULL,
 	  SAMPLE(EV(10), OP("WRITE", 100, 90) OP("TEST_STATEID", 5, 0)),
