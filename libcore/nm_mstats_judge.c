@@ -4,6 +4,7 @@
 #include "nm_mstats.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,7 +45,7 @@ struct top {
 
 static void take(struct top *t, const char *name, uint64_t n)
 {
-	t->sum += n;
+	t->sum = t->sum > UINT64_MAX - n ? UINT64_MAX : t->sum + n; /* a file may lie */
 	if (n > t->n) {
 		t->n = n;
 		t->name = name;
@@ -107,8 +108,7 @@ void nm_mstats_judge_state(const struct nm_mstats_mount *before,
 			 "state lost after move: %s failed %" PRIu64
 			 " times %s while %s ran %" PRIu64
 			 " times: the client loops on state the destination never issued (%s); "
-			 "processes "
-			 "with files open hang",
+			 "processes with files open hang",
 			 err.name, err.n, when, recov.name, recov.n, list);
 		return;
 	}
@@ -125,7 +125,7 @@ void nm_mstats_judge_state(const struct nm_mstats_mount *before,
 	/* An application's failing call costs one failing RPC, rarely two (a
 	 * WRITE and its COMMIT, a LOCK asked again with a new seqid); a loop
 	 * of the kernel's own costs thousands with no call at all. */
-	if (err.sum > 2 * vfs) {
+	if (err.sum > vfs && err.sum - vfs > vfs) {
 		out->state = NM_MSTATS_LOOP;
 		snprintf(out->why, sizeof(out->why),
 			 "state lost after move: %s failed %" PRIu64 " times %s while applications "
@@ -139,7 +139,6 @@ void nm_mstats_judge_state(const struct nm_mstats_mount *before,
 		 "%s failed %" PRIu64
 		 " times %s, no more than twice a call of the applications (%" PRIu64
 		 " calls), with %" PRIu64 " recovery calls: errors the server gave them (a lock "
-		 "denied, no space, a permission), "
-		 "not lost state (%s)",
+		 "denied, no space, a permission), not lost state (%s)",
 		 err.name, err.n, when, vfs, recov.sum, list);
 }

@@ -137,6 +137,12 @@ static const struct row rows[] = {
 	{ "4.0: OPEN failing (a grace period) is not a stateful error", NULL, NULL,
 	  SAMPLE(EV(0), OP("OPEN", 1, 0)), SAMPLE(EV(0), OP("OPEN", 500, 499)), 0, 1.0,
 	  NM_MSTATS_QUIET, "no stateful operation failed in 1.0 s" },
+	{ "4.0: counters near 2^64 (a hostile file) do not wrap into a loop", NULL, NULL,
+	  SAMPLE(EV(0), OP("LOCK", 0, 0) OP("WRITE", 0, 0)),
+	  SAMPLE("1 0 0 0 18446744073709551600 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0",
+		 OP("LOCK", 18446744073709551600, 18446744073709551600)
+			 OP("WRITE", 18446744073709551600, 18446744073709551600)),
+	  0, 1.0, NM_MSTATS_ERRORS, "LOCK failed 18446744073709551600 times in 1.0 s" },
 	{ "4.0: no events line and no recovery: nothing tells who asked", NULL, NULL,
 	  NOEV(OP("LOCK", 0, 0)), NOEV(OP("LOCK", 50, 50)), 0, 1.0, NM_MSTATS_UNSURE,
 	  "LOCK failed 50 times in 1.0 s with no recovery (LOCK +50); mountstats has no events "
