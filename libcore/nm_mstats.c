@@ -19,7 +19,7 @@ static const char *const state_ops[] = {
 	"TEST_STATEID", "FREE_STATEID", "READ_PLUS", "LAYOUTGET",      "LAYOUTRETURN",
 };
 
-static bool is_state_op(const char *name)
+bool nm_mstats_is_state_op(const char *name)
 {
 	for (size_t i = 0; i < sizeof(state_ops) / sizeof(state_ops[0]); i++)
 		if (strcmp(name, state_ops[i]) == 0)
@@ -146,6 +146,44 @@ static int op_line(const char *p, const char *end, struct nm_mstats_mount *m)
 	return 0;
 }
 
+/* Past "events:" if the line is the events line, else NULL. */
+static const char *after_events(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return (size_t)(end - p) >= 7 && memcmp(p, "events:", 7) == 0 ? p + 7 : NULL;
+}
+
+/* The numbers of "\tevents:\tn n n ...": the sum of the VFS calls (the kernel's
+ * NFSIOS_VFSOPEN, index 4, to NFSIOS_VFSRELEASE, index 17). */
+static void events_line(const char *p, const char *end, struct nm_mstats_mount *m)
+{
+	uint64_t sum = 0;
+	size_t i = 0;
+
+	for (;; i++) {
+		uint64_t x = 0;
+		bool any = false;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		while (p < end && isdigit((unsigned char)*p)) {
+			if (x > (UINT64_MAX - 9) / 10)
+				return; /* not a counter */
+			x = x * 10 + (uint64_t)(*p++ - '0');
+			any = true;
+		}
+		if (!any)
+			break;
+		if (i >= 4 && i <= 17)
+			sum += x;
+	}
+	if (i <= 17)
+		return; /* too short to hold the VFS calls */
+	m->vfs_calls = sum;
+	m->have_events = 1;
+}
+
 int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct nm_err *err)
 {
 	const char *p = text, *end = text + len;
@@ -160,6 +198,8 @@ int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct 
 		if ((size_t)(le - p) >= 7 && memcmp(p, "device ", 7) == 0) {
 			rc = device_line(p, le, &s, &in_mount);
 			in_ops = false;
+		} else if (in_mount && !in_ops && after_events(p, le)) {
+			events_line(after_events(p, le), le, &s.m[s.n - 1]);
 		} else if (in_mount && memmem(p, (size_t)(le - p), "per-op statistics", 17)) {
 			in_ops = true;
 		} else if (in_mount && in_ops) {
@@ -246,7 +286,7 @@ uint64_t nm_mstats_state_errors(const struct nm_mstats_mount *before,
 		const struct nm_mstats_op *a = &after->ops[i];
 		uint64_t was = 0;
 
-		if (!is_state_op(a->name))
+		if (!nm_mstats_is_state_op(a->name))
 			continue;
 		for (size_t j = 0; j < before->nops; j++)
 			if (strcmp(before->ops[j].name, a->name) == 0)

@@ -9,6 +9,7 @@
 #ifndef NM_MSTATS_H
 #define NM_MSTATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,12 @@ struct nm_mstats_mount {
 	char *target; /* mount point, octal escapes decoded */
 	struct nm_mstats_op *ops;
 	size_t nops;
+	/* The "events:" line's VFS calls (open, lookup, access, page updates,
+	 * reads, writes, getdents, setattr, flush, fsync, lock, release: the
+	 * kernel's NFSIOS_VFSOPEN..NFSIOS_VFSRELEASE), summed: what the
+	 * applications asked of the mount.  have_events: the line was there. */
+	uint64_t vfs_calls;
+	int have_events;
 };
 
 struct nm_mstats {
@@ -54,5 +61,37 @@ uint64_t nm_mstats_state_errors(const struct nm_mstats_mount *before,
 				const struct nm_mstats_mount *after, char *why, size_t len);
 
 void nm_mstats_free(struct nm_mstats *s);
+
+/* Does the operation use a stateid or clientid the client holds? */
+bool nm_mstats_is_state_op(const char *name);
+
+/* The state check's judgement of two samples of one mount (after a move). */
+enum nm_mstats_state {
+	NM_MSTATS_QUIET,  /* no stateful operation failed */
+	NM_MSTATS_ERRORS, /* some failed, as applications asked: not lost state */
+	NM_MSTATS_UNSURE, /* they failed over and over; nothing tells who asked */
+	NM_MSTATS_LOOP,	  /* the kernel's recovery loop: state lost */
+};
+
+struct nm_mstats_verdict {
+	enum nm_mstats_state state;
+	uint64_t errors; /* errors of stateful operations between the samples */
+	char why[320];	 /* what was seen, for the administrator */
+};
+
+/* Judge two samples of a mount that moved (a pure function).  The kernel's
+ * loop on state the destination never issued is recognised from itself:
+ * stateful operations (READ, WRITE, CLOSE, LOCK...) failing at least
+ * NM_MSTATS_LOOP_MIN times while the recovery operations of the minor
+ * version (4.0: RENEW, SETCLIENTID, SETCLIENTID_CONFIRM; 4.1+: TEST_STATEID,
+ * FREE_STATEID) ran at least NM_MSTATS_LOOP_MIN times with them, or failing
+ * more than twice as often as the applications called the VFS (the kernel retries on its
+ * own: after a 4.0 move its renewals go to a client these counters do not
+ * show).  Errors that follow applications' calls with no recovery (a lock
+ * denied, ENOSPC, EDQUOT, EPERM) are NM_MSTATS_ERRORS.  seconds: the time
+ * between the samples, 0 when not known (saved files). */
+void nm_mstats_judge_state(const struct nm_mstats_mount *before,
+			   const struct nm_mstats_mount *after, int minorversion, double seconds,
+			   struct nm_mstats_verdict *out);
 
 #endif

@@ -304,8 +304,7 @@ static void check_state(struct nm_verify_item **live, size_t n, const struct nm_
 	for (size_t i = 0; i < n; i++) {
 		struct nm_check *c = &live[i]->chk[NM_CHK_STATE];
 		const struct nm_mstats_mount *x, *y;
-		char why[160];
-		uint64_t grew;
+		struct nm_mstats_verdict sv;
 
 		if (!moved(live[i]))
 			continue;
@@ -320,22 +319,13 @@ static void check_state(struct nm_verify_item **live, size_t n, const struct nm_
 			nm_verify_set(c, NM_V_WARN, "%s is not in mountstats", live[i]->m.target);
 			continue;
 		}
-		grew = nm_mstats_state_errors(x, y, why, sizeof(why));
-		if (grew >= NM_MSTATS_LOOP_MIN)
-			nm_verify_set(
-				c, NM_V_FAIL,
-				"state lost after move: errors of stateful operations keep growing "
-				"(%s): the destination does not know the open files; their "
-				"processes hang",
-				why);
-		else if (grew > 0)
-			nm_verify_set(c, NM_V_OK,
-				      "a stateful operation failed, but not over and over (%s)",
-				      why);
-		else if (o->mountstats_after || o->mountstats_before)
-			nm_verify_set(c, NM_V_OK, "no stateful operation is failing");
-		else
-			nm_verify_set(c, NM_V_OK, "no stateful operation failed in %.1f s", secs);
+		nm_mstats_judge_state(x, y, nm_verify_minor_of(live[i]),
+				      o->mountstats_after || o->mountstats_before ? 0 : secs, &sv);
+		nm_verify_set(c,
+			      sv.state == NM_MSTATS_LOOP     ? NM_V_FAIL
+			      : sv.state == NM_MSTATS_UNSURE ? NM_V_WARN
+							     : NM_V_OK,
+			      "%s", sv.why);
 	}
 	nm_mstats_free(&b.s);
 }

@@ -6,6 +6,9 @@
 #   mountstats.state-lost.v4.0.1/2 scenario 1b: a second apart, the client
 #                                  looping on a WRITE the destination refuses
 #   mountstats.state-lost.v4.1.1/2 scenario 2b: NFSv4.1, the client recovered
+#   mountstats.lock-denied.v4.*    scenario 1c/2c: a lock denied over and over,
+#   mountstats.nospace.v4.*        then writes failing with ENOSPC, on a moved
+#                                  mount: errors, but not lost state
 # verify runs in a network namespace of its own with no route anywhere: the
 # servers of those tables are not contacted (their checks FAIL at once).
 
@@ -77,7 +80,7 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 		--mountstats "$VM/mountstats.state-lost.v4.0.1" \
 		--mountstats "$VM/mountstats.state-lost.v4.0.2" /mnt/m
 	assert_failure 1
-	assert_output --regexp "state +FAIL +state lost after move: .*\(WRITE \+[0-9]+"
+	assert_output --regexp "state +FAIL +state lost after move: WRITE failed 2535 times between the two samples while applications made 0 calls: .*\(WRITE \+2535\)"
 }
 
 @test "verify: a healthy migration and a client that recovered are not state lost" {
@@ -90,6 +93,27 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 		--mountstats "$VM/mountstats.state-lost.v4.1.1" \
 		--mountstats "$VM/mountstats.state-lost.v4.1.2" /mnt/m
 	assert_output --regexp "state +OK "
+}
+
+@test "verify: a lock denied over and over and writes failing with ENOSPC are not state lost" {
+	record_mnt_m 0
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.0" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.lock-denied.v4.0.1" \
+		--mountstats "$VM/mountstats.lock-denied.v4.0.2" /mnt/m
+	assert_output --regexp "state +OK +LOCK failed 237 times between the two samples, .*not lost state"
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.0" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.nospace.v4.0.1" \
+		--mountstats "$VM/mountstats.nospace.v4.0.2" /mnt/m
+	assert_output --regexp "state +OK +WRITE failed 135 times between the two samples, .*not lost state"
+	record_mnt_m 1
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.lock-denied.v4.1.1" \
+		--mountstats "$VM/mountstats.lock-denied.v4.1.2" /mnt/m
+	assert_output --regexp "state +OK +LOCK failed 223 times between the two samples, .*not lost state"
+	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
+		--mountstats "$VM/mountstats.nospace.v4.1.1" \
+		--mountstats "$VM/mountstats.nospace.v4.1.2" /mnt/m
+	assert_output --regexp "state +OK +WRITE failed 179 times between the two samples, .*not lost state"
 }
 
 @test "verify: a mount that did not move has no state check; bad mountstats say why" {

@@ -47,15 +47,16 @@ check() {
 	fi
 }
 
-# check_out WHAT REGEX CMD...: PASS if CMD's output matches REGEX (grep -E).
+# check_out WHAT REGEX CMD...: PASS if CMD succeeds and its output matches
+# REGEX (grep -E).
 check_out() {
-	local what=$1 re=$2 out
+	local what=$1 re=$2 out rc=0
 	shift 2
-	out=$("$@" 2>&1) || true
-	if printf '%s\n' "$out" | grep -qE -- "$re"; then
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -qE -- "$re"; then
 		pass "$what"
 	else
-		fail "$what (wanted /$re/)"
+		fail "$what (wanted /$re/ and exit 0; it exited $rc)"
 		printf '%s\n' "$out" | show
 	fi
 }
