@@ -394,9 +394,8 @@ static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct
 int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		 struct nm_err *err)
 {
-	struct nm_nfs4 *c;
-	bool mismatch = false;
-	int rc, m;
+	struct nm_rpc *rpc;
+	int rc;
 
 	*out = NULL;
 	if (opts->sec && strcmp(opts->sec, "sys") != 0)
@@ -408,14 +407,26 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 		return nm_err_set(err, -EPROTONOSUPPORT,
 				  "NFSv4.%d is not a version nfsmig speaks (4.0, 4.1, 4.2)",
 				  opts->minor);
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return nm_err_set(err, -ENOMEM, "out of memory");
-	rc = nm_rpc_connect(host, &opts->rpc, &c->rpc, err);
-	if (rc < 0) {
-		free(c);
+	rc = nm_rpc_connect(host, &opts->rpc, &rpc, err);
+	if (rc < 0)
 		return rc;
+	return nm_nfs4_open_rpc(rpc, opts, out, err);
+}
+
+int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
+		     struct nm_err *err)
+{
+	struct nm_nfs4 *c;
+	bool mismatch = false;
+	int rc = -EPROTONOSUPPORT, m;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		nm_rpc_close(rpc);
+		return nm_err_set(err, -ENOMEM, "out of memory");
 	}
+	c->rpc = rpc;
 	if (opts->minor != NM_NFS4_MINOR_AUTO) {
 		rc = setup_minor(c, (unsigned)opts->minor, &mismatch, err);
 	} else {

@@ -67,11 +67,8 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
 	char port[16];
-	struct nm_rpc *rpc;
 	int rc, fd = -1, last = -EHOSTUNREACH;
 	int64_t end = nm_time_ms() + opts->connect_ms;
-	struct netbuf nb;
-	AUTH *auth;
 
 	*out = NULL;
 	snprintf(port, sizeof(port), "%u", opts->port ? opts->port : NM_RPC_NFS_PORT);
@@ -98,15 +95,30 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 		return nm_err_set(err, last, "%s port %s: cannot connect: %s", host, port,
 				  strerror(-last));
 	}
+	rc = nm_rpc_open_fd(fd, ai->ai_addr, ai->ai_addrlen, opts, out, err);
+	freeaddrinfo(res);
+	return rc;
+}
+
+int nm_rpc_open_fd(int fd, const struct sockaddr *addr, socklen_t addrlen,
+		   const struct nm_rpc_opts *opts, struct nm_rpc **out, struct nm_err *err)
+{
+	struct nm_rpc *rpc;
+	struct netbuf nb;
+	AUTH *auth;
+
+	*out = NULL;
+	if (addrlen > sizeof(rpc->addr)) {
+		close(fd);
+		return nm_err_set(err, -EINVAL, "address too long");
+	}
 	rpc = calloc(1, sizeof(*rpc));
 	if (!rpc) {
-		freeaddrinfo(res);
 		close(fd);
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	}
-	memcpy(&rpc->addr, ai->ai_addr, ai->ai_addrlen);
-	rpc->addrlen = ai->ai_addrlen;
-	freeaddrinfo(res);
+	memcpy(&rpc->addr, addr, addrlen);
+	rpc->addrlen = addrlen;
 	rpc->call_ms = opts->call_ms;
 	nm_sock_addr_str((struct sockaddr *)&rpc->addr, rpc->peer, sizeof(rpc->peer), 1);
 
