@@ -250,8 +250,12 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		c->slot_seq++;
 	}
 	reply->status = reply->raw.status;
-	reply->ops = reply->raw.resarray.resarray_val + skip;
-	reply->nops = reply->raw.resarray.resarray_len - skip;
+	/* A COMPOUND may answer with no results at all (4.0: its first
+	 * operation's status only); then there is no array to point into. */
+	if (reply->raw.resarray.resarray_len > skip) {
+		reply->ops = reply->raw.resarray.resarray_val + skip;
+		reply->nops = reply->raw.resarray.resarray_len - skip;
+	}
 	return 0;
 }
 
@@ -495,13 +499,17 @@ const char *nm_nfs4_peer(const struct nm_nfs4 *c)
 
 int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res, struct nm_err *err)
 {
+	/* The verifier is decoded into a buffer of ours, so nothing in msg is
+	 * ever allocated: a rejected reply's fields share its memory with the
+	 * verifier's pointer, which then must not be freed or trusted. */
+	char verf[MAX_AUTH_BYTES];
 	struct rpc_msg msg;
 	XDR x;
 	bool_t ok;
 
 	memset(res, 0, sizeof(*res));
 	memset(&msg, 0, sizeof(msg));
-	msg.acpted_rply.ar_verf = _null_auth;
+	msg.acpted_rply.ar_verf.oa_base = verf;
 	msg.acpted_rply.ar_results.where = (caddr_t)res;
 	msg.acpted_rply.ar_results.proc = (xdrproc_t)xdr_COMPOUND4res;
 	if (len > UINT_MAX)
@@ -509,9 +517,6 @@ int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res, struct 
 	xdrmem_create(&x, (char *)buf, (unsigned)len, XDR_DECODE);
 	ok = xdr_replymsg(&x, &msg);
 	xdr_destroy(&x);
-	if (msg.acpted_rply.ar_verf.oa_base &&
-	    msg.acpted_rply.ar_verf.oa_base != _null_auth.oa_base)
-		free(msg.acpted_rply.ar_verf.oa_base);
 	if (!ok) {
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
 		return nm_err_set(err, -EBADMSG, "malformed reply: XDR decoding failed");
