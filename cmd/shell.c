@@ -15,6 +15,7 @@
 #include <readline/readline.h>
 
 #include "complete.h"
+#include "nm_line.h"
 #include "output.h"
 
 #define MAX_WORDS     64
@@ -29,50 +30,6 @@ struct shell {
 
 /* One shell per process: readline's callbacks take no argument. */
 static struct shell *the_shell;
-
-/*
- * Split a line into words: blanks separate, '...' and "..." quote, a
- * backslash escapes the next character; '#' at a word's start begins a
- * comment.  Returns the count, or -1 (unbalanced quote or too many words).
- * The words point into line, which is rewritten in place.
- */
-static int split_words(char *line, char **words, int max)
-{
-	char *r = line, *w = line;
-	int n = 0;
-
-	for (;;) {
-		while (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r')
-			r++;
-		if (!*r || *r == '#')
-			return n;
-		if (n == max)
-			return -1;
-		words[n++] = w;
-		while (*r && *r != ' ' && *r != '\t' && *r != '\n' && *r != '\r') {
-			if (*r == '\'' || *r == '"') {
-				char q = *r++;
-
-				while (*r && *r != q) {
-					if (q == '"' && *r == '\\' && r[1])
-						r++;
-					*w++ = *r++;
-				}
-				if (*r != q)
-					return -1;
-				r++;
-			} else if (*r == '\\' && r[1]) {
-				r++;
-				*w++ = *r++;
-			} else {
-				*w++ = *r++;
-			}
-		}
-		if (*r)
-			r++;
-		*w++ = '\0';
-	}
-}
 
 static int builtin(struct shell *sh, const struct nm_command *c)
 {
@@ -101,7 +58,7 @@ static int run_line(struct shell *sh, char *line)
 {
 	char *words[MAX_WORDS + 3];
 	const struct nm_command *c;
-	int n = split_words(line, words, MAX_WORDS), amb, status;
+	int n = nm_line_split(line, words, MAX_WORDS), amb, status;
 	pid_t pid;
 
 	if (n < 0) {
@@ -210,7 +167,7 @@ static char **complete(const char *text, int start, int end)
 {
 	struct matches m = { 0 };
 	char *copy = strndup(rl_line_buffer, (size_t)start), *words[MAX_WORDS];
-	int n = copy ? split_words(copy, words, MAX_WORDS) : -1;
+	int n = copy ? nm_line_split(copy, words, MAX_WORDS) : -1;
 	enum nm_arg_kind k;
 
 	(void)end;

@@ -90,6 +90,12 @@ static int take_result(struct nm_nfs4 *c, const struct step *st, nfs_resop4 *res
 	case STEP_GETFH: {
 		nfs_fh4 *fh = &res->nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
 
+		/* RFC 7530 4.2: a handle is 1 to NFS4_FHSIZE bytes. */
+		if (fh->nfs_fh4_len == 0 || fh->nfs_fh4_len > NFS4_FHSIZE)
+			return nm_err_set(
+				err, -EBADMSG,
+				"%s: malformed reply: GETFH returned a handle of %u bytes",
+				nm_nfs4_peer(c), fh->nfs_fh4_len);
 		*fhlen = fh->nfs_fh4_len;
 		memcpy(fhbuf, fh->nfs_fh4_val, *fhlen);
 		return 0;

@@ -268,8 +268,12 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 		c->slot_seq++;
 	}
 	reply->status = reply->raw.status;
-	reply->ops = reply->raw.resarray.resarray_val + skip;
-	reply->nops = reply->raw.resarray.resarray_len - skip;
+	/* A COMPOUND may answer with no results at all (4.0: its first
+	 * operation's status only); then there is no array to point into. */
+	if (reply->raw.resarray.resarray_len > skip) {
+		reply->ops = reply->raw.resarray.resarray_val + skip;
+		reply->nops = reply->raw.resarray.resarray_len - skip;
+	}
 	return 0;
 }
 
@@ -441,9 +445,8 @@ static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct
 int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		 struct nm_err *err)
 {
-	struct nm_nfs4 *c;
-	bool mismatch = false;
-	int rc, m;
+	struct nm_rpc *rpc;
+	int rc;
 
 	*out = NULL;
 	if (opts->sec && strcmp(opts->sec, "sys") != 0)
@@ -455,15 +458,27 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 		return nm_err_set(err, -EPROTONOSUPPORT,
 				  "NFSv4.%d is not a version nfsmig speaks (4.0, 4.1, 4.2)",
 				  opts->minor);
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return nm_err_set(err, -ENOMEM, "out of memory");
-	c->delay_ms = opts->rpc.call_ms;
-	rc = nm_rpc_connect(host, &opts->rpc, &c->rpc, err);
-	if (rc < 0) {
-		free(c);
+	rc = nm_rpc_connect(host, &opts->rpc, &rpc, err);
+	if (rc < 0)
 		return rc;
+	return nm_nfs4_open_rpc(rpc, opts, out, err);
+}
+
+int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
+		     struct nm_err *err)
+{
+	struct nm_nfs4 *c;
+	bool mismatch = false;
+	int rc = -EPROTONOSUPPORT, m;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		nm_rpc_close(rpc);
+		return nm_err_set(err, -ENOMEM, "out of memory");
 	}
+	c->rpc = rpc;
+	c->delay_ms = opts->rpc.call_ms;
 	if (opts->minor != NM_NFS4_MINOR_AUTO) {
 		rc = setup_minor(c, (unsigned)opts->minor, &mismatch, err);
 	} else {
@@ -537,13 +552,17 @@ const char *nm_nfs4_peer(const struct nm_nfs4 *c)
 
 int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res, struct nm_err *err)
 {
+	/* The verifier is decoded into a buffer of ours, so nothing in msg is
+	 * ever allocated: a rejected reply's fields share its memory with the
+	 * verifier's pointer, which then must not be freed or trusted. */
+	char verf[MAX_AUTH_BYTES];
 	struct rpc_msg msg;
 	XDR x;
 	bool_t ok;
 
 	memset(res, 0, sizeof(*res));
 	memset(&msg, 0, sizeof(msg));
-	msg.acpted_rply.ar_verf = _null_auth;
+	msg.acpted_rply.ar_verf.oa_base = verf;
 	msg.acpted_rply.ar_results.where = (caddr_t)res;
 	msg.acpted_rply.ar_results.proc = (xdrproc_t)xdr_COMPOUND4res;
 	if (len > UINT_MAX)
@@ -551,9 +570,6 @@ int nm_nfs4_decode_reply(const void *buf, size_t len, COMPOUND4res *res, struct 
 	xdrmem_create(&x, (char *)buf, (unsigned)len, XDR_DECODE);
 	ok = xdr_replymsg(&x, &msg);
 	xdr_destroy(&x);
-	if (msg.acpted_rply.ar_verf.oa_base &&
-	    msg.acpted_rply.ar_verf.oa_base != _null_auth.oa_base)
-		free(msg.acpted_rply.ar_verf.oa_base);
 	if (!ok) {
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
 		return nm_err_set(err, -EBADMSG, "malformed reply: XDR decoding failed");

@@ -34,6 +34,12 @@ struct nm_nfs4_reply {
 int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		 struct nm_err *err);
 
+/* The same over an RPC connection already set up (nm_rpc_open_fd); takes
+ * rpc, also on error.  opts->sec and opts->minor must have been checked
+ * as nm_nfs4_open does. */
+int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
+		     struct nm_err *err);
+
 /* Send ops (SEQUENCE is added in front for 4.1+).  Returns 0 when the
  * server answered, whatever the NFS status; the reply must then be freed
  * with nm_nfs4_reply_free.  A transport error, a malformed reply or a

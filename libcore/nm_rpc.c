@@ -87,11 +87,8 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
 	char port[16];
-	struct nm_rpc *rpc;
 	int rc, fd = -1, last = -EHOSTUNREACH, resv = 0;
 	int64_t end = nm_time_ms() + opts->connect_ms;
-	struct netbuf nb;
-	AUTH *auth;
 
 	*out = NULL;
 	snprintf(port, sizeof(port), "%u", opts->port ? opts->port : NM_RPC_NFS_PORT);
@@ -118,22 +115,42 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 		return nm_err_set(err, last, "%s port %s: cannot connect: %s", host, port,
 				  strerror(-last));
 	}
+	unsigned lport = resv < 0 ? local_port(fd) : 0;
+
+	rc = nm_rpc_open_fd(fd, ai->ai_addr, ai->ai_addrlen, opts, out, err);
+	freeaddrinfo(res);
+	if (rc == 0 && resv < 0) {
+		struct nm_rpc *rpc = *out;
+
+		snprintf(rpc->peer + rpc->note_at, sizeof(rpc->peer) - rpc->note_at,
+			 " (from unprivileged port %u: no reserved port to be had: %s)", lport,
+			 strerror(-resv));
+	}
+	return rc;
+}
+
+int nm_rpc_open_fd(int fd, const struct sockaddr *addr, socklen_t addrlen,
+		   const struct nm_rpc_opts *opts, struct nm_rpc **out, struct nm_err *err)
+{
+	struct nm_rpc *rpc;
+	struct netbuf nb;
+	AUTH *auth;
+
+	*out = NULL;
+	if (addrlen > sizeof(rpc->addr)) {
+		close(fd);
+		return nm_err_set(err, -EINVAL, "address too long");
+	}
 	rpc = calloc(1, sizeof(*rpc));
 	if (!rpc) {
-		freeaddrinfo(res);
 		close(fd);
 		return nm_err_set(err, -ENOMEM, "out of memory");
 	}
-	memcpy(&rpc->addr, ai->ai_addr, ai->ai_addrlen);
-	rpc->addrlen = ai->ai_addrlen;
-	freeaddrinfo(res);
+	memcpy(&rpc->addr, addr, addrlen);
+	rpc->addrlen = addrlen;
 	rpc->call_ms = opts->call_ms;
 	nm_sock_addr_str((struct sockaddr *)&rpc->addr, rpc->peer, sizeof(rpc->peer), 1);
 	rpc->note_at = strlen(rpc->peer);
-	if (resv < 0)
-		snprintf(rpc->peer + rpc->note_at, sizeof(rpc->peer) - rpc->note_at,
-			 " (from unprivileged port %u: no reserved port to be had: %s)",
-			 local_port(fd), strerror(-resv));
 
 	nb.buf = &rpc->addr;
 	nb.len = nb.maxlen = rpc->addrlen;

@@ -25,6 +25,12 @@ struct nm_rpc_opts {
 int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_rpc **out,
 		   struct nm_err *err);
 
+/* Set up RPC and AUTH_SYS on fd, a stream socket already connected to
+ * addr (what nm_rpc_connect does once connected; tests and the fuzzing
+ * harness give it one end of a socketpair).  Takes fd, also on error. */
+int nm_rpc_open_fd(int fd, const struct sockaddr *addr, socklen_t addrlen,
+		   const struct nm_rpc_opts *opts, struct nm_rpc **out, struct nm_err *err);
+
 /* One call.  libtirpc writes with write(2): a program using this must
  * ignore SIGPIPE, or a peer that hangs up kills it.  After a transport
  * failure every further call fails at once with -ENOTCONN.  On success the caller owns what xres

@@ -181,6 +181,77 @@ static void put_word(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
+/* Decode a reply record as libtirpc does and say whether the results
+ * array was allocated: a count over the bound must be refused before any
+ * allocation, so the pointer stays NULL although the decode fails either
+ * way (xdr_array sets it before it decodes the elements). */
+static int results_allocated(const unsigned char *rec, size_t len)
+{
+	char verf[MAX_AUTH_BYTES];
+	struct rpc_msg msg;
+	COMPOUND4res res;
+	XDR x;
+	int allocated;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&res, 0, sizeof(res));
+	msg.acpted_rply.ar_verf.oa_base = verf;
+	msg.acpted_rply.ar_results.where = (caddr_t)&res;
+	msg.acpted_rply.ar_results.proc = (xdrproc_t)xdr_COMPOUND4res;
+	xdrmem_create(&x, (char *)rec, (unsigned)len, XDR_DECODE);
+	if (xdr_replymsg(&x, &msg)) {
+		xdr_destroy(&x);
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+		return -1; /* decoded: not the case under test */
+	}
+	xdr_destroy(&x);
+	allocated = res.resarray.resarray_val != NULL;
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+	return allocated;
+}
+
+/* The same for fs_locations: fs_root with no component, then count
+ * locations (and nothing after). */
+static int locations_allocated(uint32_t count)
+{
+	unsigned char buf[8] = { 0 };
+	fs_locations4 fl;
+	XDR x;
+	int allocated;
+
+	put_word(buf + 4, count);
+	memset(&fl, 0, sizeof(fl));
+	xdrmem_create(&x, (char *)buf, sizeof(buf), XDR_DECODE);
+	if (xdr_fs_locations4(&x, &fl)) {
+		xdr_destroy(&x);
+		xdr_free((xdrproc_t)xdr_fs_locations4, (char *)&fl);
+		return -1;
+	}
+	xdr_destroy(&x);
+	allocated = fl.locations.locations_val != NULL;
+	xdr_free((xdrproc_t)xdr_fs_locations4, (char *)&fl);
+	return allocated;
+}
+
+/* A server that denies the call for its RPC version (MSG_DENIED,
+ * RPC_MISMATCH low high): the versions share memory with an accepted
+ * reply's verifier, which must not be taken for a buffer to free. */
+static void test_denied(struct unit *u)
+{
+	static const unsigned char denied[] = {
+		0, 0, 0, 7, 0, 0, 0,  1, /* xid, REPLY */
+		0, 0, 0, 1, 0, 0, 0,  0, /* MSG_DENIED, RPC_MISMATCH */
+		0, 0, 0, 2, 0, 0, 16, 0	 /* low 2, high 4096 */
+	};
+	COMPOUND4res res;
+	struct nm_err err = { 0 };
+	int rc = nm_nfs4_decode_reply(denied, sizeof(denied), &res, &err);
+
+	UNIT_CHECK(u, rc == -EPROTO && strstr(err.msg, "not an accepted"),
+		   "hostile: a MSG_DENIED/RPC_MISMATCH reply is refused, nothing freed: %s",
+		   err.msg);
+}
+
 static void test_hostile(struct unit *u)
 {
 	size_t len, rlen, at;
@@ -199,15 +270,34 @@ static void test_hostile(struct unit *u)
 
 	/* The number of results: larger than any COMPOUND may have. */
 	memcpy(copy, rec, rlen);
-	at = find_word(copy, rlen, 9, 24); /* resarray count follows status+tag */
+	/* After the RPC header (24 bytes) come the COMPOUND status, the tag
+	 * (length, bytes padded to 4), then the count of results. */
+	at = 32 +
+	     (((size_t)copy[28] << 24 | (size_t)copy[29] << 16 | (size_t)copy[30] << 8 | copy[31]) +
+	      3) / 4 *
+		     4;
+	if (at + 4 > rlen || find_word(copy, rlen, 6, at) != at)
+		at = (size_t)-1; /* the fixture answers 6 operations */
 	UNIT_CHECK(u, at != (size_t)-1, "hostile: result count found");
 	if (at != (size_t)-1) {
 		put_word(copy + at, 0x7fffffff);
 		memset(&err, 0, sizeof(err));
 		rc = decode_all(copy, rlen, &err);
 		UNIT_CHECK(u, rc == -EBADMSG && strstr(err.msg, "malformed"),
-			   "hostile: 2^31 results refused before allocation: %s", err.msg);
+			   "hostile: 2^31 results refused: %s", err.msg);
+		/* Counts the array's size check would let through: only the
+		 * bound (NM_XDR_MAX_OPS) stands before the allocation. */
+		put_word(copy + at, NM_XDR_MAX_OPS + 1);
+		UNIT_CHECK(u, results_allocated(copy, rlen) == 0,
+			   "hostile: %u results refused before allocation", NM_XDR_MAX_OPS + 1);
+		put_word(copy + at, 1u << 16);
+		UNIT_CHECK(u, results_allocated(copy, rlen) == 0,
+			   "hostile: 2^16 results refused before allocation");
 	}
+	UNIT_CHECK(u, locations_allocated(NM_XDR_MAX_LOCATIONS + 1) == 0,
+		   "hostile: %u locations refused before allocation", NM_XDR_MAX_LOCATIONS + 1);
+	UNIT_CHECK(u, locations_allocated(1u << 20) == 0,
+		   "hostile: 2^20 locations refused before allocation");
 
 	/* The attribute value length: over the bound. */
 	memcpy(copy, rec, rlen);
@@ -272,5 +362,6 @@ int main(void)
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		test_fixture(&u, fixtures[i]);
 	test_hostile(&u);
+	test_denied(&u);
 	return unit_done(&u);
 }

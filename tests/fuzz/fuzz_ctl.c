@@ -1,0 +1,36 @@
+/* fuzz_ctl: lines of the daemon's control socket, both ways: a request as
+ * nfsmigd reads it, a reply as the upcall reads it.  A reply that parses
+ * must format and parse again to the same thing. */
+#include "fuzz.h"
+#include "nm_ctl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nm_ctl_reply r, again;
+	char buf[NM_CTL_LINE_MAX + 1];
+	char *line, *desc, *callout;
+	int n;
+
+	if (size > NM_CTL_LINE_MAX) /* both readers stop there */
+		size = NM_CTL_LINE_MAX;
+	line = fuzz_str(data, size);
+	(void)nm_ctl_parse_request(line, &desc, &callout);
+	free(line);
+
+	line = fuzz_str(data, size);
+	memset(&r, 0, sizeof(r));
+	if (nm_ctl_parse_reply(line, &r) == 0) {
+		n = nm_ctl_format_reply(&r, buf, sizeof(buf));
+		if (n > 0) {
+			if (buf[n - 1] == '\n')
+				buf[n - 1] = '\0';
+			memset(&again, 0, sizeof(again));
+			if (nm_ctl_parse_reply(buf, &again) != 0 || again.ok != r.ok ||
+			    again.timeout != r.timeout || strcmp(again.payload, r.payload) != 0 ||
+			    strcmp(again.text, r.text) != 0)
+				abort();
+		}
+	}
+	free(line);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* fuzz_store: a record file of the state directory, through the parser
+ * nm_store_load uses. */
+#include "fuzz.h"
+#include "nm_store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nm_record r;
+	struct nm_err err;
+
+	if (nm_store_parse((const char *)data, size, &r, &err) != 0)
+		return 0;
+	(void)nm_record_moved(&r, "192.0.2.9");
+	nm_record_free(&r);
+	return 0;
+}
