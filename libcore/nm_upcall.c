@@ -53,13 +53,15 @@ int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req 
 	const char *name = desc, *colon;
 	char opts[256];
 	char *save = NULL, *tok;
+	struct in6_addr a6;
 
 	memset(req, 0, sizeof(*req));
 	if (!desc || strlen(desc) > NM_DNS_NAME_MAX + 8)
 		return nm_err_set(err, -EINVAL, "key description too long");
-	colon = strchr(desc, ':');
-	/* "a:" and "aaaa:" select a family; an IPv6 literal has colons too,
-	 * but never after a run of letters a. */
+	/* "a:" and "aaaa:" select a family; an IPv6 literal has colons too
+	 * ("abcd::1", "aaaa::1"): a whole literal is a name, as for
+	 * nm_upcall_is_foreign. */
+	colon = inet_pton(AF_INET6, desc, &a6) == 1 ? NULL : strchr(desc, ':');
 	if (colon && strspn(desc, "abcdefghijklmnopqrstuvwxyz") == (size_t)(colon - desc)) {
 		size_t n = (size_t)(colon - desc);
 

@@ -265,6 +265,18 @@ static void test_requests(struct unit *u)
 		   nm_upcall_parse("2001:db8::1", "", &r, &err) == 0 &&
 			   strcmp(r.name, "2001:db8::1") == 0,
 		   "request: an IPv6 literal is a name, not a query type");
+	{
+		/* IPv6 literals whose first group is all letters, "aaaa" too:
+		 * names for both families, never a query type. */
+		static const char *const lit[] = { "abcd::1", "dead:beef::1", "aaaa::1", "a::1" };
+
+		for (size_t i = 0; i < sizeof(lit) / sizeof(lit[0]); i++)
+			UNIT_CHECK(u,
+				   nm_upcall_parse(lit[i], "", &r, &err) == 0 &&
+					   strcmp(r.name, lit[i]) == 0 && r.want4 && r.want6,
+				   "request: IPv6 literal %s is a name: %s", lit[i],
+				   nm_upcall_parse(lit[i], "", &r, &err) == 0 ? "ok" : err.msg);
+	}
 	UNIT_CHECK(u,
 		   nm_upcall_parse("afsdb:cell.example", "", &r, &err) == -EINVAL &&
 			   strstr(err.msg, "afsdb"),
