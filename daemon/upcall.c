@@ -81,6 +81,9 @@ static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *
 	return 1;
 }
 
+/* Time worth a DNS query of our own after the daemon's gave up. */
+#define NFSMIGD_RETRY_MIN_MS 300
+
 /* The answer to a request: from the daemon when one answers, else our own. */
 struct outcome {
 	bool ok;
@@ -147,6 +150,13 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 	 * us the rest to resolve by ourselves. */
 	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms,
 			nm_upcall_daemon_share_ms((int)left), &r, &err);
+	left = end - nm_time_ms();
+	if (rc == 0 && !r.ok && r.error == EAGAIN && left >= NFSMIGD_RETRY_MIN_MS) {
+		/* The daemon's DNS ran out of its share: the rest is ours. */
+		nfsmigd_log(o, LOG_DEBUG, "daemon: %s; asking DNS here", r.text);
+		resolve_here(o, req, callout, (int)left, out);
+		return;
+	}
 	if (rc == 0) {
 		out->ok = r.ok;
 		out->timeout = r.timeout;

@@ -266,31 +266,65 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 				       q->out);
 }
 
-static int channel_open(const struct nm_conf *c, int budget_ms, ares_channel *ch,
-			struct nm_err *err)
+/* A channel whose every try of each server gets its slice of budget_ms:
+ * c-ares doubles the timeout at each round, hence the 3 (two tries). */
+static int channel_init(const struct nm_conf *c, int budget_ms, int servers, ares_channel *ch)
 {
 	struct ares_options opt = { 0 };
-	struct ares_addr_port_node node[NM_CONF_MAX_NS];
-	int mask, rc, servers = c->nns ? c->nns : 3, tries = 2;
+	int mask;
 
-	/* Each try of each server gets its slice of the time; c-ares doubles
-	 * the timeout at each round, hence the 3. */
-	opt.timeout = budget_ms / (servers * 3);
+	opt.timeout = budget_ms / ((servers > 0 ? servers : 1) * 3);
 	if (opt.timeout < 50)
 		opt.timeout = 50;
-	opt.tries = tries;
+	opt.tries = 2;
 	opt.flags = ARES_FLAG_EDNS;
 	opt.ednspsz = 1232;	   /* no fragmented UDP (DNS flag day 2020) */
 	opt.lookups = (char *)"b"; /* DNS only: the hosts file is ours */
 	opt.resolvconf_path = (char *)c->resolv_conf;
 	mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
 	       ARES_OPT_LOOKUPS | ARES_OPT_RESOLVCONF | ARES_OPT_NOROTATE;
-	rc = ares_init_options(ch, &opt, mask);
+	return ares_init_options(ch, &opt, mask);
+}
+
+/* The servers c-ares will ask (resolv.conf's when the configuration names
+ * none). */
+static int count_servers(ares_channel ch)
+{
+	struct ares_addr_port_node *list = NULL;
+	int n = 0;
+
+	if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+		return 0;
+	for (struct ares_addr_port_node *p = list; p; p = p->next)
+		n++;
+	ares_free_data(list);
+	return n;
+}
+
+static int channel_open(const struct nm_conf *c, int budget_ms, ares_channel *ch,
+			struct nm_err *err)
+{
+	struct ares_addr_port_node node[NM_CONF_MAX_NS];
+	int rc, servers;
+
+	if (c->nns == 0) {
+		/* resolv.conf's servers: counted once c-ares has read it, then
+		 * the channel opened again with the timeout for that many (one
+		 * server gets the whole budget, not a third of it). */
+		rc = channel_init(c, budget_ms, 1, ch);
+		if (rc == ARES_SUCCESS && (servers = count_servers(*ch)) > 1) {
+			ares_destroy(*ch);
+			rc = channel_init(c, budget_ms, servers, ch);
+		}
+		if (rc != ARES_SUCCESS)
+			return nm_err_set(err, rc == ARES_ENOMEM ? -ENOMEM : -EIO,
+					  "cannot start the DNS client: %s", ares_strerror(rc));
+		return 0;
+	}
+	rc = channel_init(c, budget_ms, c->nns, ch);
 	if (rc != ARES_SUCCESS)
 		return nm_err_set(err, rc == ARES_ENOMEM ? -ENOMEM : -EIO,
 				  "cannot start the DNS client: %s", ares_strerror(rc));
-	if (c->nns == 0)
-		return 0;
 	memset(node, 0, sizeof(node));
 	for (int i = 0; i < c->nns; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&c->ns[i];

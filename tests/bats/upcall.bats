@@ -287,6 +287,52 @@ default_ttl = 42"
 	assert_output --partial "bad.conf:2: resolver: 'nis' is neither dns nor nss"
 }
 
+@test "one resolv.conf server answering in 1 s: answered, by the upcall and by the daemon" {
+	# A private network namespace: the only server is resolv.conf's, on
+	# 127.0.0.1:53, and it answers in 1 s; the deadline is the default 5 s.
+	# c-ares must give that one server the whole budget, not a third of it.
+	local d=$BATS_TEST_TMPDIR
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	printf '[resolver]\nhosts = %s\nresolv_conf = %s\n[daemon]\nsocket = %s\nstate_dir = %s\n' \
+		"$T/hosts" "$d/resolv.conf" "$d/ns.sock" "$d/state" >"$d/ns.conf"
+	run unshare -n bash -c '
+		d=$1 top=$2 build=$3
+		ip link set lo up
+		"$top/tests/helpers/dnsstub" 53 --delay 1000 --log "$d/q.log" \
+			one.slow1.test=192.0.2.81/300 two.slow1.test=192.0.2.82/300 >"$d/stub.out" &
+		stub=$!
+		for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+		echo "== upcall"
+		"$build/daemon/nfsmigd" -c "$d/ns.conf" -D one.slow1.test
+		"$build/daemon/nfsmigd" -F -c "$d/ns.conf" 2>"$d/daemon.err" &
+		daemon=$!
+		for i in $(seq 100); do [ -S "$d/ns.sock" ] && break; sleep 0.05; done
+		echo "== daemon"
+		"$build/daemon/nfsmigd" -c "$d/ns.conf" -D two.slow1.test
+		kill "$daemon" "$stub"
+		wait "$daemon"
+		true
+	' _ "$d" "$TOP" "$BUILD"
+	echo "$output" | sed -n '/== upcall/,/== daemon/p' | grep -qx "payload: 192.0.2.81"
+	echo "$output" | sed -n '/== daemon/,$p' | grep -qx "payload: 192.0.2.82"
+	echo "$output" | sed -n '/== daemon/,$p' | grep -qx "source: daemon"
+}
+
+@test "the daemon's EAGAIN with time left: the upcall resolves by itself" {
+	# This daemon asks the hung server and gives up inside its share of
+	# the deadline; the upcall has the rest, and its own config works.
+	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT"
+	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
+	local t0 t1
+	t0=$(now_ms)
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D ea$$.wild.nfsmig.test
+	t1=$(now_ms)
+	assert_success
+	assert_line "payload: 192.0.2.50"
+	assert_line "source: dns"
+	((t1 - t0 < 2000))
+}
+
 @test "the hosts file answers first, with default_ttl" {
 	conf "$BATS_TEST_TMPDIR/hosts.conf" "127.0.0.1#$DNSPORT" "hosts = $T/hosts.with
 default_ttl = 42"
