@@ -32,6 +32,7 @@ struct entry {
 	bool want4, want6;
 	bool used, busy;
 	unsigned long generation;
+	unsigned long round; /* the query that filled it: unique in the server */
 	int64_t expires, last, resolved;
 	struct nm_dns_answer ans;
 };
@@ -44,6 +45,7 @@ struct server {
 	pthread_cond_t idle;	  /* a worker ended */
 	struct nm_conf conf;	  /* the configuration now (SIGHUP reloads it) */
 	unsigned long generation; /* SIGHUP: lookups begun before are not cached */
+	unsigned long rounds;	  /* queries begun: names each one (entry.round) */
 	struct entry *cache;	  /* CACHE_SLOTS, allocated once: entries never move */
 	unsigned clients;
 	unsigned long lookups, hits, merged, queries;
@@ -104,7 +106,7 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 {
 	struct nm_err err = { 0 };
 	struct entry *e;
-	unsigned long gen;
+	unsigned long gen, round = 0;
 	bool found;
 
 	pthread_mutex_lock(&s->mu);
@@ -112,11 +114,20 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 	e = slot_for(s, r, &found);
 	if (found && e->busy) {
 		s->merged++;
-		while (e->busy && strcmp(e->name, r->name) == 0)
+		round = e->round;
+		while (e->busy && e->round == round)
 			pthread_cond_wait(&s->cv, &s->mu);
+		/* The answer of the query we waited on, even when a SIGHUP came
+		 * meanwhile (it is then not cached, but it is ours). */
+		if (e->round == round) {
+			*ans = e->ans;
+			*cached = true;
+			pthread_mutex_unlock(&s->mu);
+			return;
+		}
 	}
-	if (found && !e->busy && e->used && e->expires > nm_time_ms() &&
-	    strcmp(e->name, r->name) == 0) {
+	if (found && !e->busy && e->used && e->expires > nm_time_ms() && e->want4 == r->want4 &&
+	    e->want6 == r->want6 && strcmp(e->name, r->name) == 0) {
 		s->hits++;
 		e->last = nm_time_ms();
 		*ans = e->ans;
@@ -143,6 +154,7 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 	e->want6 = r->want6;
 	e->used = e->busy = true;
 	e->generation = gen = s->generation;
+	e->round = ++s->rounds;
 	s->queries++;
 	pthread_mutex_unlock(&s->mu);
 

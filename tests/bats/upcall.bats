@@ -551,6 +551,35 @@ default_ttl = 42"
 	echo "hup.stub.test=192.0.2.71/300" >"$T/zone"
 }
 
+@test "SIGHUP during a merged lookup: its waiters still share the one DNS query" {
+	# A server that takes 1.5 s an answer; 15 requests wait on one query
+	# when SIGHUP comes: they get its answer (it is just not cached).
+	local port=$((DNSPORT + 5)) d=$BATS_TEST_TMPDIR i pids=() stub
+	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 --log "$d/q.log" \
+		hup.merge.test=192.0.2.83/300 >"$d/stub.out" 3>&- &
+	stub=$!
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/hm.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/hm.conf"
+	for i in $(seq 15); do
+		"$BUILD/daemon/nfsmigd" -c "$d/hm.conf" -D a:hup.merge.test >"$d/m$i" &
+		pids+=($!)
+	done
+	sleep 1
+	kill -HUP "$(cat "$T/daemon.pid")"
+	wait "${pids[@]}"
+	kill "$stub"
+	grep -q "SIGHUP: configuration reloaded" "$T/daemon.err"
+	for i in $(seq 15); do
+		run cat "$d/m$i"
+		assert_line "payload: 192.0.2.83"
+		assert_line "source: daemon"
+	done
+	# One query (a resend of it keeps its id).
+	run sh -c "grep '^udp A hup.merge.test ' '$d/q.log' | awk '{print \$5}' | sort -u"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 @test "SIGTERM: the daemon stops within a second, an upcall in flight" {
 	# The daemon asks a server that never answers, with a 5 s deadline: its
 	# lookup lasts over 2 s.
