@@ -71,6 +71,20 @@ setup_file() {
 	sed -i "s|^state_dir = .*|state_dir = $T/slowlog|" "$T/slowlog.conf"
 	printf '[resolver]\nfrobnicate = 1\n' >"$T/broken.conf"
 	conf "$T/nohandler.conf" "127.0.0.1#$DNSPORT" "other_requests = /nonexistent/key.dns_resolver"
+	# A stand-in for key.dns_resolver that records how it was run and
+	# settles the key itself: a payload only it can have given.
+	cat >"$T/handler" <<-EOF
+		#!/bin/sh
+		{
+			echo "argc: \$#"
+			echo "argv: \$*"
+			for f in /proc/\$\$/fd/*; do echo "fd: \${f##*/} \$(readlink "\$f")"; done
+		} >"$T/handler.rec.tmp"
+		mv "$T/handler.rec.tmp" "$T/handler.rec"
+		printf 'marker\\0' | keyctl pinstantiate "\$1" 0
+	EOF
+	chmod 0755 "$T/handler"
+	conf "$T/handoff.conf" "127.0.0.1#$DNSPORT" "other_requests = $T/handler"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
 		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
@@ -79,6 +93,7 @@ setup_file() {
 		echo "create dns_resolver *.slowlog.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowlog.conf -k %k"
 		echo "create dns_resolver *.broken.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/broken.conf -k %k"
 		echo "create dns_resolver *.nohandler.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/nohandler.conf -k %k"
+		echo "create dns_resolver *.handoff.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/handoff.conf -k %k"
 	} >"$DROPIN"
 }
 
@@ -400,13 +415,15 @@ default_ttl = 42"
 	cell="$(printf 'a%.0s' {1..64}).nfsmig.test"
 	run kreq "afsdb:$cell" "srv=1"
 	assert_line "rc=1"
-	refute_line --partial "Invalid argument"
-	refute_line --partial "Operation not supported"
+	# Its own error, not the kernel's ENOKEY for a handler that exited
+	# without settling the key.
+	assert_line "err=request_key: Interrupted system call"
 	proc=$(echo "$output" | sed -n 's/^proc=//p')
 	[[ $(key_flags "$proc") == *N* ]]
 	t=$(key_timeout "$proc")
 	((t >= 50 && t <= 60))
-	# A query type key.dns_resolver does not know either: it negates.
+	# A query type key.dns_resolver does not know either: it exits, and
+	# the kernel negates (ENOKEY; this line cannot tell who did).
 	run kreq "bogus:x.nfsmig.test"
 	assert_line "rc=1"
 	assert_line --partial "err=request_key: Required key not available"
@@ -418,6 +435,21 @@ default_ttl = 42"
 	assert_line "status: not served"
 }
 
+@test "other requests run other_requests on the same key, which settles it" {
+	# The handler's own payload proves it ran with the key's authority: a
+	# handler that did nothing would leave the kernel's own negation.
+	rm -f "$T/handler.rec"
+	run kreq "afsdb:x.handoff.nfsmig.test" "srv=1"
+	assert_line "rc=0"
+	assert_line "payload=marker"
+	run cat "$T/handler.rec"
+	assert_line "argc: 1"
+	assert_line --regexp '^argv: [1-9][0-9]*$'
+	# Nothing of nfsmigd's open: no socket, no log.
+	refute_output --partial "socket:"
+	refute_output --partial "upcalls.log"
+}
+
 @test "a broken configuration: our requests negated at once, others still handed on" {
 	[ -x /sbin/key.dns_resolver ] || skip "keyutils' key.dns_resolver is not installed"
 	run kreq x.broken.nfsmig.test
@@ -427,6 +459,7 @@ default_ttl = 42"
 	((t <= 1))
 	run kreq "afsdb:$(printf 'a%.0s' {1..64}).broken.nfsmig.test" "srv=1"
 	assert_line "rc=1"
+	assert_line "err=request_key: Interrupted system call"
 	# key.dns_resolver's 60 s rejection, not our 1 s negation.
 	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
 	((t >= 50 && t <= 60))
