@@ -530,16 +530,30 @@ default_ttl = 42"
 	grep -q "\"name\":\"km$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
 }
 
-@test "the key is settled before the record is written" {
-	# The record's file blocks every writer: the key still has its address
-	# (the deadline timer ends the upcall, the key already settled).
+@test "the key is settled before the record is written; a FIFO as the record is refused" {
+	# The record's file is a FIFO nobody reads: the key still has its
+	# address, and no writer waits on it.
 	run kreq sl$$.slowlog.nfsmig.test
 	assert_line "payload=192.0.2.51"
-	# The daemon answers before it writes its record too.
+	run timeout 5 "$BUILD/daemon/nfsmigd" -c "$T/slowlog.conf" -D sm$$.slowlog.nfsmig.test
+	assert_success
+	assert_line "payload: 192.0.2.51"
+	# The daemon answers, and its worker does not hang on the record: it
+	# stops with no request left in flight.
 	daemon_start "$T/slowlog.conf"
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sd$$.slowlog.nfsmig.test
 	assert_line "source: daemon"
 	assert_line "payload: 192.0.2.51"
+	local pid
+	pid=$(cat "$T/daemon.pid")
+	kill -TERM "$pid"
+	for i in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q "stopping:" "$T/daemon.err"
+	! grep -q "in flight left" "$T/daemon.err"
+	[ -p "$T/slowlog/upcalls.log" ]
 }
 
 @test "a daemon alive but stuck (SIGSTOP): the upcall still answers in time" {

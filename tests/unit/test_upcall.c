@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nm_conf.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
+#include "nm_evlog.h"
 #include "nm_upcall.h"
 #include "unit.h"
 
@@ -606,6 +608,42 @@ static void test_ctl(struct unit *u)
 		   "ctl: a field with a tab is never sent");
 }
 
+/* The upcall record: a FIFO or a link in its place is refused at once (a
+ * FIFO nobody reads would block the writer for ever). */
+static void test_record(struct unit *u)
+{
+	char dir[] = "/tmp/nm-evlog-XXXXXX", path[64], buf[512];
+	struct nm_err err = { 0 };
+	FILE *f;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, false, "record: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/upcalls.log", dir);
+	UNIT_CHECK(u, nm_evlog_upcall(dir, "n", "", "192.0.2.1", 5, "ok", "upcall", &err) == 0,
+		   "record: a line in a new file: %s", err.msg);
+	f = fopen(path, "r");
+	UNIT_CHECK(u, f && fgets(buf, sizeof(buf), f) && strstr(buf, "\"answer\":\"192.0.2.1\""),
+		   "record: the line is there");
+	if (f)
+		fclose(f);
+	unlink(path);
+	mkfifo(path, 0600);
+	alarm(5); /* the old code blocked here: a failure, not a hang */
+	rc = nm_evlog_upcall(dir, "n", "", "", 5, "ok", "upcall", &err);
+	alarm(0);
+	UNIT_CHECK(u, rc < 0 && strstr(err.msg, "upcalls.log"), "record: a FIFO is refused: %s",
+		   err.msg);
+	unlink(path);
+	symlink("/dev/null", path);
+	rc = nm_evlog_upcall(dir, "n", "", "", 5, "ok", "upcall", &err);
+	UNIT_CHECK(u, rc < 0, "record: a symbolic link is refused: %s", err.msg);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -619,5 +657,6 @@ int main(void)
 	test_shares(&u);
 	test_conf(&u);
 	test_ctl(&u);
+	test_record(&u);
 	return unit_done(&u);
 }
