@@ -21,10 +21,14 @@
 /* Read by the SIGALRM handler: set once before the timer starts. */
 static volatile key_serial_t alarm_key;
 static volatile unsigned alarm_timeout = 1;
+/* Set once the key is settled: the timer then only ends the record. */
+static volatile sig_atomic_t alarm_settled;
 
 static void on_deadline(int sig)
 {
 	(void)sig;
+	if (alarm_settled)
+		_exit(0); /* the record took too long: the key has its answer */
 	/* Async-signal-safe: the raw system call, then out. */
 	syscall(SYS_keyctl, KEYCTL_REJECT, (long)alarm_key, (long)alarm_timeout, (long)EAGAIN, 0L);
 	_exit(3);
@@ -39,6 +43,16 @@ static void arm_deadline(key_serial_t key, const struct nm_conf *c)
 	alarm_key = key;
 	alarm_timeout = c->tempfail_ttl ? c->tempfail_ttl : 1;
 	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The key is settled: from now on the timer only bounds the record (a
+ * second of its own), and never touches the key. */
+static void settled(void)
+{
+	struct itimerval it = { { 0, 0 }, { 1, 0 } };
+
+	alarm_settled = 1;
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -232,6 +246,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 			keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 			return 1;
 		}
+		settled();
 		record(o, &req, callout, &out);
 		nfsmigd_log(o, LOG_INFO, "%s: %s for %u s (%s)", req.name, out.payload, out.timeout,
 			    out.source);
@@ -241,6 +256,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
 		return 1;
 	}
+	settled();
 	record(o, &req, callout, &out);
 	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
 	return 0;
