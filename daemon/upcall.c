@@ -56,14 +56,6 @@ static void settled(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void disarm_deadline(void)
-{
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
-
-	setitimer(ITIMER_REAL, &off, NULL);
-	signal(SIGALRM, SIG_DFL);
-}
-
 /* A request for another user of dns_resolver (AFS, CIFS...): exec the
  * handler it had before nfsmig (key.dns_resolver) on the same key, with the
  * same arguments, so that it settles the key as if we were not there.
@@ -80,10 +72,11 @@ static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *
 		nfsmigd_log(o, LOG_INFO,
 			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves: %s", key,
 			    desc, callout, h);
-		/* key.dns_resolver keeps its own timeouts: ours must not kill it. */
-		disarm_deadline();
+		/* Our deadline goes on in the handler: a pending ITIMER_REAL
+		 * survives execve and SIGALRM's action is then the default,
+		 * so a handler that outlives it dies and the kernel negates
+		 * the key.  If execv fails the same timer still runs here. */
 		execv(h, argv);
-		arm_deadline(key, &o->conf);
 		nfsmigd_log(o, LOG_ERR, "key %d: cannot run %s: %s", key, h, strerror(errno));
 	} else {
 		nfsmigd_log(o, LOG_ERR,

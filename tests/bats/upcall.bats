@@ -85,6 +85,10 @@ setup_file() {
 	EOF
 	chmod 0755 "$T/handler"
 	conf "$T/handoff.conf" "127.0.0.1#$DNSPORT" "other_requests = $T/handler"
+	# One that never ends: our deadline must still end it.
+	printf '#!/bin/sh\nexec sleep 10\n' >"$T/slowhandler"
+	chmod 0755 "$T/slowhandler"
+	conf "$T/slowhandoff.conf" "127.0.0.1#$DNSPORT" "other_requests = $T/slowhandler"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
 		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
@@ -94,6 +98,7 @@ setup_file() {
 		echo "create dns_resolver *.broken.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/broken.conf -k %k"
 		echo "create dns_resolver *.nohandler.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/nohandler.conf -k %k"
 		echo "create dns_resolver *.handoff.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/handoff.conf -k %k"
+		echo "create dns_resolver *.slowhandoff.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowhandoff.conf -k %k"
 	} >"$DROPIN"
 }
 
@@ -448,6 +453,17 @@ default_ttl = 42"
 	# Nothing of nfsmigd's open: no socket, no log.
 	refute_output --partial "socket:"
 	refute_output --partial "upcalls.log"
+}
+
+@test "a handler that outlives the deadline is ended with it: the key is settled in time" {
+	local t0 t1
+	t0=$(now_ms)
+	run kreq "afsdb:x.slowhandoff.nfsmig.test" "srv=1"
+	t1=$(now_ms)
+	assert_line "rc=1"
+	[[ $(key_flags "$(echo "$output" | sed -n 's/^proc=//p')") == *N* ]]
+	# The deadline is 2 s (the handler alone would take 10).
+	((t1 - t0 < 2600))
 }
 
 @test "a broken configuration: our requests negated at once, others still handed on" {
