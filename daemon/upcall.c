@@ -65,8 +65,14 @@ static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *
 {
 	const char *h = o->conf.other_requests;
 	struct nm_err err = { 0 };
+	bool installed = access(h, X_OK) == 0;
 
-	if (access(h, X_OK) == 0) {
+	if (installed && nm_upcall_handler_trusted(o->config, h, &err) < 0) {
+		nfsmigd_log(o, LOG_ERR,
+			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves, and %s: "
+			    "rejected",
+			    key, desc, callout, err.msg);
+	} else if (installed) {
 		char *const argv[] = { (char *)h, (char *)serial, NULL };
 
 		nfsmigd_log(o, LOG_INFO,
@@ -262,8 +268,14 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 	struct outcome out;
 
 	if (nm_upcall_is_foreign(desc, callout)) {
-		printf("status: not served\nhandler: %s%s\n", o->conf.other_requests,
-		       access(o->conf.other_requests, X_OK) == 0 ? "" : " (not installed)");
+		const char *h = o->conf.other_requests;
+
+		if (access(h, X_OK) < 0)
+			printf("status: not served\nhandler: %s (not installed)\n", h);
+		else if (nm_upcall_handler_trusted(o->config, h, &err) < 0)
+			printf("status: not served\nhandler: %s (refused: %s)\n", h, err.msg);
+		else
+			printf("status: not served\nhandler: %s\n", h);
 		return 1;
 	}
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {

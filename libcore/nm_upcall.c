@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 /* The query type of a description ("afsdb" of "afsdb:cell"), its length
  * in *n; NULL when it has none (a plain name, or an IPv6 literal). */
@@ -45,6 +46,31 @@ bool nm_upcall_is_foreign(const char *desc, const char *callout)
 		p += k;
 	}
 	return false;
+}
+
+/* Root's, and writable by nobody else. */
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int nm_upcall_handler_trusted(const char *config, const char *handler, struct nm_err *err)
+{
+	struct stat st;
+
+	if (config && stat(config, &st) == 0 && !root_only(&st))
+		return nm_err_set(err, -EPERM,
+				  "%.200s is not root's alone (owner %u, mode %04o): its "
+				  "other_requests is not run",
+				  config, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	if (stat(handler, &st) < 0)
+		return nm_err_set(err, -errno, "%.200s: %s", handler, strerror(errno));
+	if (!S_ISREG(st.st_mode) || !root_only(&st))
+		return nm_err_set(
+			err, -EPERM,
+			"%.200s is not a file root's alone (owner %u, mode %04o): not run", handler,
+			(unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return 0;
 }
 
 int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req *req,

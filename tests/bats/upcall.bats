@@ -453,6 +453,22 @@ default_ttl = 42"
 	# Nothing of nfsmigd's open: no socket, no log.
 	refute_output --partial "socket:"
 	refute_output --partial "upcalls.log"
+	# A handler, or a configuration file naming it, that others may
+	# write: root does not run it.
+	chmod 0775 "$T/handler"
+	rm -f "$T/handler.rec"
+	run kreq "afsdb:y.handoff.nfsmig.test" "srv=1"
+	chmod 0755 "$T/handler"
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Operation not supported"
+	[ ! -e "$T/handler.rec" ]
+	chmod 0666 "$T/handoff.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$T/handoff.conf" -D "afsdb:y.handoff.nfsmig.test"
+	run2=$(kreq "afsdb:z.handoff.nfsmig.test" "srv=1")
+	chmod 0644 "$T/handoff.conf"
+	assert_line --partial "handoff.conf is not root's alone (owner 0, mode 0666)"
+	[[ $run2 == *"Operation not supported"* ]]
+	[ ! -e "$T/handler.rec" ]
 }
 
 @test "a handler that outlives the deadline is ended with it: the key is settled in time" {

@@ -644,6 +644,51 @@ static void test_record(struct unit *u)
 	rmdir(dir);
 }
 
+/* Who may name the program root runs for other requests. */
+static void test_handler_trust(struct unit *u)
+{
+	char dir[] = "/tmp/nm-handler-XXXXXX", conf[64], prog[64];
+	struct nm_err err = { 0 };
+	bool root = geteuid() == 0;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, false, "handler: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(conf, sizeof(conf), "%s/nfsmig.conf", dir);
+	snprintf(prog, sizeof(prog), "%s/handler", dir);
+	if ((f = fopen(conf, "w")))
+		fclose(f);
+	if ((f = fopen(prog, "w")))
+		fclose(f);
+	chmod(conf, 0644);
+	chmod(prog, 0755);
+	UNIT_CHECK(u, (nm_upcall_handler_trusted(conf, prog, &err) == 0) == root,
+		   "handler: root's own files are trusted only as root: %s", err.msg);
+	chmod(prog, 0775);
+	UNIT_CHECK(u,
+		   nm_upcall_handler_trusted(conf, prog, &err) == -EPERM && strstr(err.msg, prog),
+		   "handler: a group-writable handler is refused: %s", err.msg);
+	chmod(prog, 0757);
+	UNIT_CHECK(u, nm_upcall_handler_trusted(NULL, prog, &err) == -EPERM,
+		   "handler: a world-writable handler is refused: %s", err.msg);
+	chmod(prog, 0755);
+	chmod(conf, 0666);
+	UNIT_CHECK(u,
+		   nm_upcall_handler_trusted(conf, prog, &err) == -EPERM && strstr(err.msg, conf),
+		   "handler: a world-writable configuration is refused: %s", err.msg);
+	chmod(conf, 0644);
+	if (root && chown(prog, 65534, 65534) == 0)
+		UNIT_CHECK(u, nm_upcall_handler_trusted(conf, prog, &err) == -EPERM,
+			   "handler: another user's handler is refused: %s", err.msg);
+	UNIT_CHECK(u, nm_upcall_handler_trusted(conf, dir, &err) < 0,
+		   "handler: a directory is refused: %s", err.msg);
+	unlink(conf);
+	unlink(prog);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -658,5 +703,6 @@ int main(void)
 	test_conf(&u);
 	test_ctl(&u);
 	test_record(&u);
+	test_handler_trust(&u);
 	return unit_done(&u);
 }
