@@ -735,6 +735,31 @@ default_ttl = 42"
 	[[ $err == *"refused a client that is not root"* ]]
 }
 
+@test "a daemon that is not root's is not asked" {
+	# Anyone may listen on a socket path left free: the upcall checks its
+	# peer as the daemon checks its clients.
+	local d=/run/nfsmig-test-u$$ pid i
+	mkdir -m 0777 -p "$d"
+	conf "$d/user.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/nfsmigd.sock|; s|^state_dir = .*|state_dir = $d/state|" \
+		"$d/user.conf"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BUILD/daemon/nfsmigd" -F -c "$d/user.conf" 2>"$d/daemon.err" 3>&- &
+	pid=$!
+	for i in $(seq 100); do
+		[ -S "$d/nfsmigd.sock" ] && break
+		sleep 0.05
+	done
+	[ "$(stat -c %u "$d/nfsmigd.sock")" = 65534 ]
+	run "$BUILD/daemon/nfsmigd" -c "$d/user.conf" -D v4.nfsmig.test
+	kill "$pid"
+	wait "$pid" || true
+	rm -rf "$d"
+	assert_success
+	assert_line "payload: 192.0.2.41"
+	assert_line "source: dns"
+}
+
 @test "configuration errors name the file and line" {
 	printf '[resolver]\nprefer = ipv4\nfrobnicate = 1\n' >"$BATS_TEST_TMPDIR/bad.conf"
 	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad.conf" -D v4.nfsmig.test
