@@ -100,13 +100,14 @@ static struct entry *slot_for(struct server *s, const struct nm_upcall_req *r, b
 
 /* The answer for r, from the cache or from one DNS query that concurrent
  * requests for the same name wait on; c is the caller's copy of the
- * configuration. */
-static void lookup(struct server *s, const struct nm_conf *c, const struct nm_upcall_req *r,
-		   struct nm_dns_answer *ans, bool *cached)
+ * configuration, gen the generation it was copied in (an answer found
+ * with a configuration a SIGHUP replaced is not cached). */
+static void lookup(struct server *s, const struct nm_conf *c, unsigned long gen,
+		   const struct nm_upcall_req *r, struct nm_dns_answer *ans, bool *cached)
 {
 	struct nm_err err = { 0 };
 	struct entry *e;
-	unsigned long gen, round = 0;
+	unsigned long round = 0;
 	bool found;
 
 	pthread_mutex_lock(&s->mu);
@@ -153,7 +154,7 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 	e->want4 = r->want4;
 	e->want6 = r->want6;
 	e->used = e->busy = true;
-	e->generation = gen = s->generation;
+	e->generation = gen;
 	e->round = ++s->rounds;
 	s->queries++;
 	pthread_mutex_unlock(&s->mu);
@@ -184,10 +185,14 @@ static void reply(struct server *s, int fd, char *line)
 	char *desc, *callout, out[NM_CTL_LINE_MAX];
 	bool cached = false, have_req = false;
 	struct nm_conf c;
+	unsigned long gen;
 	int n;
 
+	/* The configuration and its generation together: one SIGHUP apart
+	 * they would cache an answer of the old configuration as new. */
 	pthread_mutex_lock(&s->mu);
 	c = s->conf;
+	gen = s->generation;
 	pthread_mutex_unlock(&s->mu);
 
 	if (nm_ctl_parse_request(line, &desc, &callout) < 0) {
@@ -201,7 +206,7 @@ static void reply(struct server *s, int fd, char *line)
 		nfsmigd_log(s->o, LOG_WARNING, "rejected request: %s", err.msg);
 	} else {
 		have_req = true;
-		lookup(s, &c, &req, &ans, &cached);
+		lookup(s, &c, gen, &req, &ans, &cached);
 		nm_upcall_answer(&req, &c, &ans, &res);
 		r.ok = res.ok;
 		r.timeout = res.timeout;
