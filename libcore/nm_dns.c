@@ -1,5 +1,9 @@
 #include "nm_dns.h"
 
+/* ares_search, ares_getsock, ares_process_fd and ares_set_servers_ports are
+ * deprecated from c-ares 1.28 on (and still there); their replacements are
+ * not in the c-ares of Debian 12 (1.18).  Without this, -Werror breaks. */
+#define CARES_NO_DEPRECATED
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -267,7 +271,10 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 }
 
 /* A channel whose every try of each server gets its slice of budget_ms:
- * c-ares doubles the timeout at each round, hence the 3 (two tries). */
+ * c-ares doubles the timeout at each round, hence the 3 (two tries).
+ * Newer c-ares (1.2x) adapts the timeout of each try to the latency it
+ * measured of the server, within this one: whatever it does, run_channel's
+ * end is the limit. */
 static int channel_init(const struct nm_conf *c, int budget_ms, int servers, ares_channel *ch)
 {
 	struct ares_options opt = { 0 };
