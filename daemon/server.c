@@ -166,7 +166,7 @@ static void lookup(struct server *s, const struct nm_conf *c, unsigned long gen,
 	pthread_mutex_lock(&s->mu);
 	e->ans = *ans;
 	e->last = e->resolved = nm_time_ms();
-	e->expires = e->last + 1000LL * nm_upcall_timeout(c, ans);
+	e->expires = e->last + 1000LL * nm_upcall_cache_secs(c, ans);
 	e->busy = false;
 	/* Asked before a SIGHUP: answers the waiters, but is not kept. */
 	if (gen != s->generation)

@@ -439,6 +439,9 @@ static int dns_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 			if ((q[i].done ? q[i].status : NM_DNS_TEMPFAIL) == rank[r])
 				out->status = rank[r];
 	for (int i = 0; i < nq; i++)
+		if (out->status == NM_DNS_OK && (!q[i].done || q[i].status == NM_DNS_TEMPFAIL))
+			out->partial = true;
+	for (int i = 0; i < nq; i++)
 		if (q[i].done && q[i].status == NM_DNS_OK && q[i].asked[0])
 			snprintf(out->why, sizeof(out->why), "DNS as %.150s", q[i].asked);
 	return 0;

@@ -42,6 +42,7 @@ struct nm_dns_answer {
 	size_t naddr;
 	unsigned ttl;	 /* smallest TTL among the records used */
 	bool from_hosts; /* answered by the hosts file (ttl is then default_ttl) */
+	bool partial;	 /* OK, but a family asked got no answer in time */
 	char why[192];	 /* what happened, for logs */
 };
 

@@ -208,6 +208,15 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
 }
 
+unsigned nm_upcall_cache_secs(const struct nm_conf *c, const struct nm_dns_answer *ans)
+{
+	unsigned t = nm_upcall_timeout(c, ans);
+
+	if (ans->partial && t > c->tempfail_ttl)
+		t = c->tempfail_ttl;
+	return t;
+}
+
 void nm_upcall_answer(const struct nm_upcall_req *req, const struct nm_conf *c,
 		      const struct nm_dns_answer *ans, struct nm_upcall_result *res)
 {

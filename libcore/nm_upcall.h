@@ -56,6 +56,11 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
  * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
 
+/* Seconds the daemon keeps ans in its cache: the key's timeout, but no more
+ * than tempfail_ttl when a family asked got no answer in time (the next
+ * request asks again rather than live on half an answer). */
+unsigned nm_upcall_cache_secs(const struct nm_conf *c, const struct nm_dns_answer *ans);
+
 /* What a key gets for a DNS answer: the one mapping from an answer to a
  * key, shared by the upcall and the daemon. */
 struct nm_upcall_result {

@@ -537,6 +537,27 @@ default_ttl = 42"
 	[ "$(grep '^udp A merge.slow.test ' "$T/slow.log" | awk '{print $5}' | sort -u | wc -l)" -eq 1 ]
 }
 
+@test "an answer with one family timed out is cached for tempfail_ttl only" {
+	# A answered, AAAA never: the daemon answers with the IPv4 address but
+	# keeps it for tempfail_ttl (1 s), not for its 300 s of DNS TTL.
+	local port=$((DNSPORT + 6)) d=$BATS_TEST_TMPDIR stub i
+	echo "half.stub.test=192.0.2.84/300" >"$d/zone"
+	"$TOP/tests/helpers/dnsstub" "$port" --silent AAAA --zone "$d/zone" >"$d/stub.out" 3>&- &
+	stub=$!
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/half.conf" "127.0.0.1#$port"
+	daemon_start "$d/half.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$d/half.conf" -D half.stub.test
+	assert_line "payload: 192.0.2.84"
+	assert_line "source: daemon"
+	echo "half.stub.test=192.0.2.85/300" >"$d/zone"
+	sleep 1.2
+	run "$BUILD/daemon/nfsmigd" -c "$d/half.conf" -D half.stub.test
+	kill "$stub"
+	assert_line "payload: 192.0.2.85"
+	assert_line "source: daemon"
+}
+
 @test "without the daemon the upcall resolves by itself" {
 	daemon_stop
 	run kreq nd$$.wild.nfsmig.test

@@ -507,6 +507,23 @@ static void test_shares(struct unit *u)
 	}
 }
 
+/* How long the daemon keeps an answer. */
+static void test_cache_secs(struct unit *u)
+{
+	struct nm_dns_answer a = { .status = NM_DNS_OK, .naddr = 1, .ttl = 300 };
+	struct nm_conf c;
+
+	nm_conf_defaults(&c);
+	UNIT_CHECK(u, nm_upcall_cache_secs(&c, &a) == 300, "cache: a whole answer for its TTL");
+	a.partial = true;
+	UNIT_CHECK(u, nm_upcall_cache_secs(&c, &a) == c.tempfail_ttl,
+		   "cache: one family timed out: tempfail_ttl (%u)", nm_upcall_cache_secs(&c, &a));
+	a.ttl = 1;
+	c.tempfail_ttl = 5;
+	UNIT_CHECK(u, nm_upcall_cache_secs(&c, &a) == 1,
+		   "cache: never longer than the answer's own TTL");
+}
+
 static void test_conf(struct unit *u)
 {
 	char path[] = "/tmp/nfsmig-conf-XXXXXX";
@@ -700,6 +717,7 @@ int main(void)
 	test_payloads(&u);
 	test_answers(&u);
 	test_shares(&u);
+	test_cache_secs(&u);
 	test_conf(&u);
 	test_ctl(&u);
 	test_record(&u);
