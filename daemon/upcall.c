@@ -197,7 +197,7 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 
 int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 {
-	char desc[NM_KEY_DESC_MAX], callout[256];
+	char desc[NM_KEY_DESC_MAX], callout[NM_KEY_CALLOUT_MAX];
 	struct nm_upcall_req req;
 	struct nm_err err = { 0 };
 	struct outcome out;

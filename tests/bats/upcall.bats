@@ -471,6 +471,19 @@ default_ttl = 42"
 	[ ! -e "$T/handler.rec" ]
 }
 
+@test "long descriptions and callouts of other users are handed on, not negated" {
+	# The kernel takes descriptions and callout info up to 4095 bytes.
+	local long callout
+	long=$(printf 'c%.0s' {1..1500})
+	callout="srv=1 $(printf 'o%.0s' {1..1500})"
+	run kreq "afsdb:$long.handoff.nfsmig.test" "srv=1"
+	assert_line "rc=0"
+	assert_line "payload=marker"
+	run kreq "afsdb:x2.handoff.nfsmig.test" "$callout"
+	assert_line "rc=0"
+	assert_line "payload=marker"
+}
+
 @test "a handler that outlives the deadline is ended with it: the key is settled in time" {
 	local t0 t1
 	t0=$(now_ms)
