@@ -240,6 +240,9 @@ expires_soon() {
 }
 
 @test "a DNS TTL of 0 never makes a key that never expires" {
+	# The default min_ttl (1) already keeps this first key from "perm": a
+	# guard for the defaults; the zero.conf half is the one that shows a
+	# configuration cannot ask for it.
 	run kreq ttl0.nfsmig.test
 	assert_line "payload=192.0.2.46"
 	expires_soon "$output"
@@ -695,7 +698,9 @@ default_ttl = 42"
 
 @test "SIGTERM: the daemon stops within a second, an upcall in flight" {
 	# The daemon asks a server that never answers, with a 5 s deadline: its
-	# lookup lasts over 2 s.
+	# lookup lasts over 2 s.  A daemon that never waited for its workers
+	# passes this too: the next test, in which the request in flight gets
+	# the daemon's answer, is the one that shows the wait.
 	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT" "deadline = 5"
 	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
 	local pid t0 t1 client
