@@ -60,8 +60,8 @@ static void settled(void)
  * handler it had before nfsmig (key.dns_resolver) on the same key, with the
  * same arguments, so that it settles the key as if we were not there.
  * Without one, reject with a line that says why. */
-static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *serial,
-		    const char *desc, const char *callout)
+static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *desc,
+		    const char *callout)
 {
 	const char *h = o->conf.other_requests;
 	struct nm_err err = { 0 };
@@ -73,7 +73,14 @@ static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *
 			    "rejected",
 			    key, desc, callout, err.msg);
 	} else if (installed) {
-		char *const argv[] = { (char *)h, (char *)serial, NULL };
+		/* As request-key would run it: the key's number as request-key
+		 * writes it, SIGPIPE's default action, a minimal environment. */
+		static char *const envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
+					      NULL };
+		char num[16];
+		char *const argv[] = { (char *)h, num, NULL };
+
+		snprintf(num, sizeof(num), "%d", (int)key);
 
 		nfsmigd_log(o, LOG_INFO,
 			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves: %s", key,
@@ -82,7 +89,9 @@ static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *
 		 * survives execve and SIGALRM's action is then the default,
 		 * so a handler that outlives it dies and the kernel negates
 		 * the key.  If execv fails the same timer still runs here. */
-		execv(h, argv);
+		signal(SIGPIPE, SIG_DFL);
+		execve(h, argv, envp);
+		signal(SIGPIPE, SIG_IGN);
 		nfsmigd_log(o, LOG_ERR, "key %d: cannot run %s: %s", key, h, strerror(errno));
 	} else {
 		nfsmigd_log(o, LOG_ERR,
@@ -219,7 +228,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		if (nm_key_read_request(key, desc, sizeof(desc), callout, sizeof(callout), &err) ==
 			    0 &&
 		    nm_upcall_is_foreign(desc, callout))
-			return hand_off(&d, key, serial, desc, callout);
+			return hand_off(&d, key, desc, callout);
 		keyctl_assume_authority(key);
 		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 		return 1;
@@ -231,7 +240,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		return 1;
 	}
 	if (nm_upcall_is_foreign(desc, callout))
-		return hand_off(o, key, serial, desc, callout);
+		return hand_off(o, key, desc, callout);
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		nfsmigd_log(o, LOG_ERR, "key %d: rejected: %s", key, err.msg);
 		nm_key_reject(key, o->conf.servfail_ttl, EINVAL, &err);

@@ -79,6 +79,8 @@ setup_file() {
 			echo "argc: \$#"
 			echo "argv: \$*"
 			for f in /proc/\$\$/fd/*; do echo "fd: \${f##*/} \$(readlink "\$f")"; done
+			grep '^SigIgn:' /proc/\$\$/status
+			env | sed 's/^/env: /'
 		} >"$T/handler.rec.tmp"
 		mv "$T/handler.rec.tmp" "$T/handler.rec"
 		printf 'marker\\0' | keyctl pinstantiate "\$1" 0
@@ -456,6 +458,13 @@ default_ttl = 42"
 	# Nothing of nfsmigd's open: no socket, no log.
 	refute_output --partial "socket:"
 	refute_output --partial "upcalls.log"
+	# SIGPIPE not ignored (bit 13 of SigIgn), as request-key would run
+	# it, and only a minimal environment.
+	local ign
+	ign=$(echo "$output" | sed -n 's/^SigIgn:[[:space:]]*//p')
+	[ -n "$ign" ] && (((0x$ign >> 12 & 1) == 0))
+	assert_line "env: PATH=/sbin:/bin:/usr/sbin:/usr/bin"
+	refute_line --regexp '^env: (TERM|LD_|NFSMIG|BATS)'
 	# A handler, or a configuration file naming it, that others may
 	# write: root does not run it.
 	chmod 0775 "$T/handler"
