@@ -705,6 +705,28 @@ default_ttl = 42"
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "SIGHUP with a relative -c: the detached daemon still reads its file again" {
+	local d=$BATS_TEST_TMPDIR i
+	conf "$d/rel.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/rel.sock|" "$d/rel.conf"
+	(cd "$d" && "$BUILD/daemon/nfsmigd" -c rel.conf 3>&-)
+	for i in $(seq 100); do
+		[ -S "$d/rel.sock" ] && break
+		sleep 0.05
+	done
+	# Its pid (it detached): the process listening on its socket.
+	ss -xlpn | awk -v p="$d/rel.sock" '$5 == p' | sed -n 's/.*pid=\([0-9]*\).*/\1/p' \
+		>"$T/daemon.pid"
+	[ -s "$T/daemon.pid" ]
+	conf "$d/rel.conf" "127.0.0.1#$DNSPORT" "max_ttl = 100"
+	sed -i "s|^socket = .*|socket = $d/rel.sock|" "$d/rel.conf"
+	kill -HUP "$(cat "$T/daemon.pid")"
+	sleep 0.3
+	run "$BUILD/daemon/nfsmigd" -c "$d/rel.conf" -D v4.nfsmig.test
+	assert_line "source: daemon"
+	assert_line "timeout: 100"
+}
+
 @test "SIGTERM: the daemon stops within a second, an upcall in flight" {
 	# The daemon asks a server that never answers, with a 5 s deadline: its
 	# lookup lasts over 2 s.  A daemon that never waited for its workers
