@@ -183,7 +183,7 @@ static void reply(struct server *s, int fd, char *line)
 	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 	char *desc, *callout, out[NM_CTL_LINE_MAX];
-	bool cached = false, have_req = false;
+	bool cached = false, have_req = false, sent;
 	struct nm_conf c;
 	unsigned long gen;
 	int n;
@@ -219,12 +219,20 @@ static void reply(struct server *s, int fd, char *line)
 			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(res.status));
 	}
 	n = nm_ctl_format_reply(&r, out, sizeof(out));
-	if (n > 0)
-		(void)send(fd, out, (size_t)n, MSG_NOSIGNAL);
-	/* The record once the upcall has its answer: it does not wait on it. */
-	if (have_req)
-		nm_evlog_upcall(c.state_dir, req.name, callout, r.ok ? r.payload : "", r.timeout,
-				r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon", &err);
+	sent = n > 0 && send(fd, out, (size_t)n, MSG_NOSIGNAL) == n;
+	if (!have_req)
+		return;
+	/* The record once the upcall has its answer: it does not wait on it.
+	 * An answer the upcall no longer took (it gave up on us and settled
+	 * the key itself) is recorded as late. */
+	if (!sent)
+		nfsmigd_log(s->o, LOG_INFO, "%s: answered late, the upcall had gone", req.name);
+	nm_evlog_upcall(c.state_dir, req.name, callout, r.ok ? r.payload : "", r.timeout,
+			r.ok ? "ok" : r.text,
+			!sent	 ? "daemon-late"
+			: cached ? "daemon-cache"
+				 : "daemon",
+			&err);
 }
 
 static void *serve_client(void *arg)

@@ -646,6 +646,14 @@ default_ttl = 42"
 	# The deadline is 2 s; the daemon had half of it.
 	((t1 - t0 < 2000))
 	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+	# Woken, the daemon answers a request its upcall gave up on: its
+	# record says the answer came late, not that it served the key.
+	for i in $(seq 40); do
+		grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"daemon" "$T/state/upcalls.log" && break
+		sleep 0.05
+	done
+	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"daemon-late\"" "$T/state/upcalls.log"
+	! grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"daemon\"" "$T/state/upcalls.log"
 }
 
 @test "SIGHUP: the daemon reads its configuration again and empties its cache" {
