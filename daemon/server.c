@@ -394,7 +394,7 @@ static bool drain(struct server *s, int ms)
 	struct timespec until;
 	bool idle;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
 	until.tv_nsec += (ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
@@ -412,13 +412,24 @@ static bool drain(struct server *s, int ms)
 int nfsmigd_serve(const struct nfsmigd_opts *o)
 {
 	struct server *s = calloc(1, sizeof(*s));
+	unsigned long lookups, hits, merged, queries;
+	pthread_condattr_t ca;
 	pthread_attr_t attr;
+	unsigned left;
 	sigset_t sigs;
 	int lfd, sfd;
 	bool stop = false;
 
 	if (!s)
 		return 1;
+	/* One thread takes the signals: blocked before anything else (a
+	 * SIGHUP before would end us; the workers inherit the mask), read
+	 * from a signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	s->o = o;
 	s->conf = o->conf;
 	s->cache = calloc(CACHE_SLOTS, sizeof(*s->cache));
@@ -428,7 +439,11 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	pthread_cond_init(&s->idle, NULL);
+	/* drain() waits on a clock no one can set. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	lfd = listen_on(o);
 	if (lfd < 0) {
 		free(s->cache);
@@ -439,13 +454,6 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 		nfsmigd_log(o, LOG_ERR, "cannot detach: %s", strerror(errno));
 		return 1;
 	}
-	/* One thread takes the signals: blocked before any worker exists (they
-	 * inherit the mask), read here from a signalfd. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sfd < 0) {
 		nfsmigd_log(o, LOG_ERR, "signalfd: %s", strerror(errno));
@@ -475,12 +483,20 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	 * flight get a little time, then their connection closes with us. */
 	close(lfd);
 	unlink(o->conf.socket);
+	pthread_mutex_lock(&s->mu);
+	lookups = s->lookups;
+	hits = s->hits;
+	merged = s->merged;
+	queries = s->queries;
+	pthread_mutex_unlock(&s->mu);
 	nfsmigd_log(o, LOG_NOTICE, "stopping: %lu lookups, %lu from cache, %lu merged, %lu queries",
-		    s->lookups, s->hits, s->merged, s->queries);
+		    lookups, hits, merged, queries);
 	if (!drain(s, 500)) {
 		/* Workers still use s: it stays theirs until the process ends. */
-		nfsmigd_log(o, LOG_NOTICE, "%u requests in flight left to their upcalls",
-			    s->clients);
+		pthread_mutex_lock(&s->mu);
+		left = s->clients;
+		pthread_mutex_unlock(&s->mu);
+		nfsmigd_log(o, LOG_NOTICE, "%u requests in flight left to their upcalls", left);
 		_exit(0);
 	}
 	pthread_attr_destroy(&attr);
