@@ -66,7 +66,7 @@ static int dns_budget(const struct nm_conf *c)
 /* A cached answer, secs after it came: its TTLs count down as DNS's do. */
 static void age_answer(struct nm_dns_answer *a, unsigned secs)
 {
-	if (a->from_hosts)
+	if (a->from_hosts || a->from_nss)
 		return;
 	a->ttl = a->ttl > secs ? a->ttl - secs : 0;
 	for (size_t i = 0; i < a->naddr; i++)
@@ -214,7 +214,7 @@ static void reply(struct server *s, int fd, char *line)
 		memcpy(r.payload, res.payload, sizeof(r.payload));
 		if (res.ok)
 			snprintf(r.text, sizeof(r.text), "%s%s", cached ? "cache of " : "",
-				 ans.from_hosts ? "hosts" : "dns");
+				 nm_dns_source_name(&ans));
 		else
 			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(res.status));
 	}

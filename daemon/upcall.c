@@ -140,7 +140,7 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 	memcpy(out->payload, res.payload, sizeof(out->payload));
 	out->len = res.len;
 	if (res.ok)
-		snprintf(out->source, sizeof(out->source), "%s", ans.from_hosts ? "hosts" : "dns");
+		snprintf(out->source, sizeof(out->source), "%s", nm_dns_source_name(&ans));
 	out->local = true;
 }
 

@@ -37,6 +37,11 @@ const char *nm_dns_status_name(enum nm_dns_status s)
 	return "?";
 }
 
+const char *nm_dns_source_name(const struct nm_dns_answer *a)
+{
+	return a->from_hosts ? "hosts" : a->from_nss ? "nss" : a->numeric ? "numeric" : "dns";
+}
+
 void nm_dns_addr_str(const struct nm_dns_addr *a, char *buf, size_t len)
 {
 	if (!inet_ntop(a->family, &a->u, buf, (socklen_t)len) && len)
@@ -517,6 +522,7 @@ static int nss_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 		freeaddrinfo(q->cb.ar_result);
 		out->status = out->naddr ? NM_DNS_OK : NM_DNS_NODATA;
 		out->ttl = c->hosts_ttl;
+		out->from_nss = true;
 	}
 	free(q);
 	return 0;
@@ -563,6 +569,7 @@ int nm_dns_resolve(const struct nm_conf *c, const char *name, bool want4, bool w
 		if (out->status != NM_DNS_OK)
 			out->naddr = 0;
 		out->ttl = c->max_ttl;
+		out->numeric = true;
 		snprintf(out->why, sizeof(out->why), "numeric address");
 		return 0;
 	}

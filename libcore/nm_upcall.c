@@ -185,8 +185,8 @@ static unsigned ttl_for(const struct nm_conf *c, const struct nm_dns_answer *ans
 
 	switch (ans->status) {
 	case NM_DNS_OK:
-		if (ans->from_hosts)
-			return c->hosts_ttl;
+		if (ans->from_hosts || ans->from_nss)
+			return c->hosts_ttl; /* no TTL came: default_ttl, as it is */
 		t = ans->ttl;
 		if (t < c->min_ttl)
 			t = c->min_ttl;

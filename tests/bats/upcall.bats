@@ -305,6 +305,17 @@ default_ttl = 42"
 	assert_success
 	assert_line "payload: 127.0.0.1"
 	assert_line "timeout: 42"
+	assert_line "source: nss"
+	# default_ttl as it is: min_ttl and max_ttl bound DNS TTLs only.
+	conf "$BATS_TEST_TMPDIR/nss2.conf" "127.0.0.1#$DEADPORT" "resolver = nss
+default_ttl = 42
+max_ttl = 10"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/nss2.conf" -D a:localhost
+	assert_line "timeout: 42"
+	# A numeric address is not from DNS either.
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D 192.0.2.7
+	assert_line "payload: 192.0.2.7"
+	assert_line "source: numeric"
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D a:localhost
 	assert_failure 1
 	printf '[resolver]\nresolver = nis\n' >"$BATS_TEST_TMPDIR/bad.conf"
