@@ -493,7 +493,16 @@ static int nss_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 	}
 	if (rc == 0)
 		rc = gai_error(&q->cb);
-	if (rc == EAI_INPROGRESS && gai_cancel(&q->cb) != EAI_CANCELED) {
+	if (rc == EAI_INPROGRESS) {
+		int cancel = gai_cancel(&q->cb);
+
+		/* EAI_ALLDONE: it ended between our last look and the cancel;
+		 * its result is there and q is ours again. */
+		rc = cancel == EAI_ALLDONE    ? gai_error(&q->cb)
+		     : cancel == EAI_CANCELED ? EAI_CANCELED
+					      : EAI_INPROGRESS;
+	}
+	if (rc == EAI_INPROGRESS) {
 		/* glibc's thread still runs the lookup and will write into q:
 		 * q is left to it (one small block per lookup that outran its
 		 * deadline; the upcall exits, the daemon keeps few). */
