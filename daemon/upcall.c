@@ -57,9 +57,10 @@ static void settled(void)
 }
 
 /* A request for another user of dns_resolver (AFS, CIFS...): exec the
- * handler it had before nfsmig (key.dns_resolver) on the same key, with the
- * same arguments, so that it settles the key as if we were not there.
- * Without one, reject with a line that says why. */
+ * handler it had before nfsmig (key.dns_resolver) on the same key, as the
+ * stock request-key line runs it (the key's number), so that it settles the
+ * key as if we were not there.  Without one, or with one others may write,
+ * reject with a line that says why. */
 static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *desc,
 		    const char *callout)
 {
