@@ -120,6 +120,10 @@ setup() {
 
 teardown() {
 	daemon_stop
+	# A test's own DNS server, when an assertion ended it early.
+	if [ -s "$BATS_TEST_TMPDIR/stub.pid" ]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/stub.pid")" 2>/dev/null || true
+	fi
 }
 
 # kreq NAME [CALLOUT]: ask the kernel for a dns_resolver key in a fresh
@@ -337,6 +341,7 @@ max_ttl = 10"
 		"$top/tests/helpers/dnsstub" 53 --delay 1000 --log "$d/q.log" \
 			one.slow1.test=192.0.2.81/300 two.slow1.test=192.0.2.82/300 >"$d/stub.out" &
 		stub=$!
+	echo "$stub" >"$d/stub.pid"
 		for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
 		echo "== upcall"
 		"$build/daemon/nfsmigd" -c "$d/ns.conf" -D one.slow1.test
@@ -580,6 +585,7 @@ default_ttl = 42"
 	echo "half.stub.test=192.0.2.84/300" >"$d/zone"
 	"$TOP/tests/helpers/dnsstub" "$port" --silent AAAA --zone "$d/zone" >"$d/stub.out" 3>&- &
 	stub=$!
+	echo "$stub" >"$d/stub.pid"
 	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
 	conf "$d/half.conf" "127.0.0.1#$port"
 	daemon_start "$d/half.conf"
@@ -702,6 +708,7 @@ default_ttl = 42"
 	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 --log "$d/q.log" \
 		hup.merge.test=192.0.2.83/300 >"$d/stub.out" 3>&- &
 	stub=$!
+	echo "$stub" >"$d/stub.pid"
 	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
 	conf "$d/hm.conf" "127.0.0.1#$port" "deadline = 5"
 	daemon_start "$d/hm.conf"
