@@ -5,6 +5,7 @@
  *   nfsmigd [-c FILE] [-v] [-F]           the daemon (cache, upcall record)
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
 	};
 	struct nfsmigd_opts o = { 0 };
 	const char *config = NM_CONF_DEFAULT, *key = NULL;
+	static char config_abs[PATH_MAX];
 	bool config_given = false, debug = false;
 	struct nm_err err = { 0 };
 	int c;
@@ -63,6 +65,10 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	/* The daemon reads its file again on SIGHUP, after daemon() took it
+	 * to /: a relative -c is made absolute now. */
+	if (realpath(config, config_abs))
+		config = config_abs;
 	o.config = config;
 	o.config_given = config_given;
 	nm_conf_defaults(&o.conf);

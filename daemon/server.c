@@ -32,6 +32,7 @@ struct entry {
 	bool want4, want6;
 	bool used, busy;
 	unsigned long generation;
+	unsigned long round; /* the query that filled it: unique in the server */
 	int64_t expires, last, resolved;
 	struct nm_dns_answer ans;
 };
@@ -44,6 +45,7 @@ struct server {
 	pthread_cond_t idle;	  /* a worker ended */
 	struct nm_conf conf;	  /* the configuration now (SIGHUP reloads it) */
 	unsigned long generation; /* SIGHUP: lookups begun before are not cached */
+	unsigned long rounds;	  /* queries begun: names each one (entry.round) */
 	struct entry *cache;	  /* CACHE_SLOTS, allocated once: entries never move */
 	unsigned clients;
 	unsigned long lookups, hits, merged, queries;
@@ -64,7 +66,7 @@ static int dns_budget(const struct nm_conf *c)
 /* A cached answer, secs after it came: its TTLs count down as DNS's do. */
 static void age_answer(struct nm_dns_answer *a, unsigned secs)
 {
-	if (a->from_hosts)
+	if (a->from_hosts || a->from_nss)
 		return;
 	a->ttl = a->ttl > secs ? a->ttl - secs : 0;
 	for (size_t i = 0; i < a->naddr; i++)
@@ -98,13 +100,14 @@ static struct entry *slot_for(struct server *s, const struct nm_upcall_req *r, b
 
 /* The answer for r, from the cache or from one DNS query that concurrent
  * requests for the same name wait on; c is the caller's copy of the
- * configuration. */
-static void lookup(struct server *s, const struct nm_conf *c, const struct nm_upcall_req *r,
-		   struct nm_dns_answer *ans, bool *cached)
+ * configuration, gen the generation it was copied in (an answer found
+ * with a configuration a SIGHUP replaced is not cached). */
+static void lookup(struct server *s, const struct nm_conf *c, unsigned long gen,
+		   const struct nm_upcall_req *r, struct nm_dns_answer *ans, bool *cached)
 {
 	struct nm_err err = { 0 };
 	struct entry *e;
-	unsigned long gen;
+	unsigned long round = 0;
 	bool found;
 
 	pthread_mutex_lock(&s->mu);
@@ -112,11 +115,20 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 	e = slot_for(s, r, &found);
 	if (found && e->busy) {
 		s->merged++;
-		while (e->busy && strcmp(e->name, r->name) == 0)
+		round = e->round;
+		while (e->busy && e->round == round)
 			pthread_cond_wait(&s->cv, &s->mu);
+		/* The answer of the query we waited on, even when a SIGHUP came
+		 * meanwhile (it is then not cached, but it is ours). */
+		if (e->round == round) {
+			*ans = e->ans;
+			*cached = true;
+			pthread_mutex_unlock(&s->mu);
+			return;
+		}
 	}
-	if (found && !e->busy && e->used && e->expires > nm_time_ms() &&
-	    strcmp(e->name, r->name) == 0) {
+	if (found && !e->busy && e->used && e->expires > nm_time_ms() && e->want4 == r->want4 &&
+	    e->want6 == r->want6 && strcmp(e->name, r->name) == 0) {
 		s->hits++;
 		e->last = nm_time_ms();
 		*ans = e->ans;
@@ -142,7 +154,8 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 	e->want4 = r->want4;
 	e->want6 = r->want6;
 	e->used = e->busy = true;
-	e->generation = gen = s->generation;
+	e->generation = gen;
+	e->round = ++s->rounds;
 	s->queries++;
 	pthread_mutex_unlock(&s->mu);
 
@@ -153,7 +166,7 @@ static void lookup(struct server *s, const struct nm_conf *c, const struct nm_up
 	pthread_mutex_lock(&s->mu);
 	e->ans = *ans;
 	e->last = e->resolved = nm_time_ms();
-	e->expires = e->last + 1000LL * nm_upcall_timeout(c, ans);
+	e->expires = e->last + 1000LL * nm_upcall_cache_secs(c, ans);
 	e->busy = false;
 	/* Asked before a SIGHUP: answers the waiters, but is not kept. */
 	if (gen != s->generation)
@@ -170,12 +183,16 @@ static void reply(struct server *s, int fd, char *line)
 	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 	char *desc, *callout, out[NM_CTL_LINE_MAX];
-	bool cached = false, have_req = false;
+	bool cached = false, have_req = false, sent;
 	struct nm_conf c;
+	unsigned long gen;
 	int n;
 
+	/* The configuration and its generation together: one SIGHUP apart
+	 * they would cache an answer of the old configuration as new. */
 	pthread_mutex_lock(&s->mu);
 	c = s->conf;
+	gen = s->generation;
 	pthread_mutex_unlock(&s->mu);
 
 	if (nm_ctl_parse_request(line, &desc, &callout) < 0) {
@@ -189,7 +206,7 @@ static void reply(struct server *s, int fd, char *line)
 		nfsmigd_log(s->o, LOG_WARNING, "rejected request: %s", err.msg);
 	} else {
 		have_req = true;
-		lookup(s, &c, &req, &ans, &cached);
+		lookup(s, &c, gen, &req, &ans, &cached);
 		nm_upcall_answer(&req, &c, &ans, &res);
 		r.ok = res.ok;
 		r.timeout = res.timeout;
@@ -197,17 +214,25 @@ static void reply(struct server *s, int fd, char *line)
 		memcpy(r.payload, res.payload, sizeof(r.payload));
 		if (res.ok)
 			snprintf(r.text, sizeof(r.text), "%s%s", cached ? "cache of " : "",
-				 ans.from_hosts ? "hosts" : "dns");
+				 nm_dns_source_name(&ans));
 		else
 			snprintf(r.text, sizeof(r.text), "%s", nm_dns_status_name(res.status));
 	}
 	n = nm_ctl_format_reply(&r, out, sizeof(out));
-	if (n > 0)
-		(void)send(fd, out, (size_t)n, MSG_NOSIGNAL);
-	/* The record once the upcall has its answer: it does not wait on it. */
-	if (have_req)
-		nm_evlog_upcall(c.state_dir, req.name, callout, r.ok ? r.payload : "", r.timeout,
-				r.ok ? "ok" : r.text, cached ? "daemon-cache" : "daemon", &err);
+	sent = n > 0 && send(fd, out, (size_t)n, MSG_NOSIGNAL) == n;
+	if (!have_req)
+		return;
+	/* The record once the upcall has its answer: it does not wait on it.
+	 * An answer the upcall no longer took (it gave up on us and settled
+	 * the key itself) is recorded as late. */
+	if (!sent)
+		nfsmigd_log(s->o, LOG_INFO, "%s: answered late, the upcall had gone", req.name);
+	nm_evlog_upcall(c.state_dir, req.name, callout, r.ok ? r.payload : "", r.timeout,
+			r.ok ? "ok" : r.text,
+			!sent	 ? "daemon-late"
+			: cached ? "daemon-cache"
+				 : "daemon",
+			&err);
 }
 
 static void *serve_client(void *arg)
@@ -369,7 +394,7 @@ static bool drain(struct server *s, int ms)
 	struct timespec until;
 	bool idle;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
 	until.tv_nsec += (ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
@@ -387,13 +412,24 @@ static bool drain(struct server *s, int ms)
 int nfsmigd_serve(const struct nfsmigd_opts *o)
 {
 	struct server *s = calloc(1, sizeof(*s));
+	unsigned long lookups, hits, merged, queries;
+	pthread_condattr_t ca;
 	pthread_attr_t attr;
+	unsigned left;
 	sigset_t sigs;
 	int lfd, sfd;
 	bool stop = false;
 
 	if (!s)
 		return 1;
+	/* One thread takes the signals: blocked before anything else (a
+	 * SIGHUP before would end us; the workers inherit the mask), read
+	 * from a signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	s->o = o;
 	s->conf = o->conf;
 	s->cache = calloc(CACHE_SLOTS, sizeof(*s->cache));
@@ -403,7 +439,11 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	pthread_cond_init(&s->idle, NULL);
+	/* drain() waits on a clock no one can set. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	lfd = listen_on(o);
 	if (lfd < 0) {
 		free(s->cache);
@@ -414,13 +454,6 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 		nfsmigd_log(o, LOG_ERR, "cannot detach: %s", strerror(errno));
 		return 1;
 	}
-	/* One thread takes the signals: blocked before any worker exists (they
-	 * inherit the mask), read here from a signalfd. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sfd < 0) {
 		nfsmigd_log(o, LOG_ERR, "signalfd: %s", strerror(errno));
@@ -450,12 +483,20 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	 * flight get a little time, then their connection closes with us. */
 	close(lfd);
 	unlink(o->conf.socket);
+	pthread_mutex_lock(&s->mu);
+	lookups = s->lookups;
+	hits = s->hits;
+	merged = s->merged;
+	queries = s->queries;
+	pthread_mutex_unlock(&s->mu);
 	nfsmigd_log(o, LOG_NOTICE, "stopping: %lu lookups, %lu from cache, %lu merged, %lu queries",
-		    s->lookups, s->hits, s->merged, s->queries);
+		    lookups, hits, merged, queries);
 	if (!drain(s, 500)) {
 		/* Workers still use s: it stays theirs until the process ends. */
-		nfsmigd_log(o, LOG_NOTICE, "%u requests in flight left to their upcalls",
-			    s->clients);
+		pthread_mutex_lock(&s->mu);
+		left = s->clients;
+		pthread_mutex_unlock(&s->mu);
+		nfsmigd_log(o, LOG_NOTICE, "%u requests in flight left to their upcalls", left);
 		_exit(0);
 	}
 	pthread_attr_destroy(&attr);

@@ -21,10 +21,14 @@
 /* Read by the SIGALRM handler: set once before the timer starts. */
 static volatile key_serial_t alarm_key;
 static volatile unsigned alarm_timeout = 1;
+/* Set once the key is settled: the timer then only ends the record. */
+static volatile sig_atomic_t alarm_settled;
 
 static void on_deadline(int sig)
 {
 	(void)sig;
+	if (alarm_settled)
+		_exit(0); /* the record took too long: the key has its answer */
 	/* Async-signal-safe: the raw system call, then out. */
 	syscall(SYS_keyctl, KEYCTL_REJECT, (long)alarm_key, (long)alarm_timeout, (long)EAGAIN, 0L);
 	_exit(3);
@@ -42,34 +46,53 @@ static void arm_deadline(key_serial_t key, const struct nm_conf *c)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void disarm_deadline(void)
+/* The key is settled: from now on the timer only bounds the record (a
+ * second of its own), and never touches the key. */
+static void settled(void)
 {
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct itimerval it = { { 0, 0 }, { 1, 0 } };
 
-	setitimer(ITIMER_REAL, &off, NULL);
-	signal(SIGALRM, SIG_DFL);
+	alarm_settled = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* A request for another user of dns_resolver (AFS, CIFS...): exec the
- * handler it had before nfsmig (key.dns_resolver) on the same key, with the
- * same arguments, so that it settles the key as if we were not there.
- * Without one, reject with a line that says why. */
-static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *serial,
-		    const char *desc, const char *callout)
+ * handler it had before nfsmig (key.dns_resolver) on the same key, as the
+ * stock request-key line runs it (the key's number), so that it settles the
+ * key as if we were not there.  Without one, or with one others may write,
+ * reject with a line that says why. */
+static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *desc,
+		    const char *callout)
 {
 	const char *h = o->conf.other_requests;
 	struct nm_err err = { 0 };
+	bool installed = access(h, X_OK) == 0;
 
-	if (access(h, X_OK) == 0) {
-		char *const argv[] = { (char *)h, (char *)serial, NULL };
+	if (installed && nm_upcall_handler_trusted(o->config, h, &err) < 0) {
+		nfsmigd_log(o, LOG_ERR,
+			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves, and %s: "
+			    "rejected",
+			    key, desc, callout, err.msg);
+	} else if (installed) {
+		/* As request-key would run it: the key's number as request-key
+		 * writes it, SIGPIPE's default action, a minimal environment. */
+		static char *const envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
+					      NULL };
+		char num[16];
+		char *const argv[] = { (char *)h, num, NULL };
+
+		snprintf(num, sizeof(num), "%d", (int)key);
 
 		nfsmigd_log(o, LOG_INFO,
 			    "key %d: '%.64s' '%.64s' is not a request nfsmigd serves: %s", key,
 			    desc, callout, h);
-		/* key.dns_resolver keeps its own timeouts: ours must not kill it. */
-		disarm_deadline();
-		execv(h, argv);
-		arm_deadline(key, &o->conf);
+		/* Our deadline goes on in the handler: a pending ITIMER_REAL
+		 * survives execve and SIGALRM's action is then the default,
+		 * so a handler that outlives it dies and the kernel negates
+		 * the key.  If execv fails the same timer still runs here. */
+		signal(SIGPIPE, SIG_DFL);
+		execve(h, argv, envp);
+		signal(SIGPIPE, SIG_IGN);
 		nfsmigd_log(o, LOG_ERR, "key %d: cannot run %s: %s", key, h, strerror(errno));
 	} else {
 		nfsmigd_log(o, LOG_ERR,
@@ -80,6 +103,9 @@ static int hand_off(const struct nfsmigd_opts *o, key_serial_t key, const char *
 	nm_key_reject(key, o->conf.servfail_ttl, EOPNOTSUPP, &err);
 	return 1;
 }
+
+/* Time worth a DNS query of our own after the daemon's gave up. */
+#define NFSMIGD_RETRY_MIN_MS 300
 
 /* The answer to a request: from the daemon when one answers, else our own. */
 struct outcome {
@@ -115,7 +141,7 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 	memcpy(out->payload, res.payload, sizeof(out->payload));
 	out->len = res.len;
 	if (res.ok)
-		snprintf(out->source, sizeof(out->source), "%s", ans.from_hosts ? "hosts" : "dns");
+		snprintf(out->source, sizeof(out->source), "%s", nm_dns_source_name(&ans));
 	out->local = true;
 }
 
@@ -147,6 +173,13 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 	 * us the rest to resolve by ourselves. */
 	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms,
 			nm_upcall_daemon_share_ms((int)left), &r, &err);
+	left = end - nm_time_ms();
+	if (rc == 0 && !r.ok && r.error == EAGAIN && left >= NFSMIGD_RETRY_MIN_MS) {
+		/* The daemon's DNS ran out of its share: the rest is ours. */
+		nfsmigd_log(o, LOG_DEBUG, "daemon: %s; asking DNS here", r.text);
+		resolve_here(o, req, callout, (int)left, out);
+		return;
+	}
 	if (rc == 0) {
 		out->ok = r.ok;
 		out->timeout = r.timeout;
@@ -174,7 +207,7 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 
 int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 {
-	char desc[NM_KEY_DESC_MAX], callout[256];
+	char desc[NM_KEY_DESC_MAX], callout[NM_KEY_CALLOUT_MAX];
 	struct nm_upcall_req req;
 	struct nm_err err = { 0 };
 	struct outcome out;
@@ -196,7 +229,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		if (nm_key_read_request(key, desc, sizeof(desc), callout, sizeof(callout), &err) ==
 			    0 &&
 		    nm_upcall_is_foreign(desc, callout))
-			return hand_off(&d, key, serial, desc, callout);
+			return hand_off(&d, key, desc, callout);
 		keyctl_assume_authority(key);
 		keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 		return 1;
@@ -208,7 +241,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		return 1;
 	}
 	if (nm_upcall_is_foreign(desc, callout))
-		return hand_off(o, key, serial, desc, callout);
+		return hand_off(o, key, desc, callout);
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		nfsmigd_log(o, LOG_ERR, "key %d: rejected: %s", key, err.msg);
 		nm_key_reject(key, o->conf.servfail_ttl, EINVAL, &err);
@@ -222,6 +255,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 			keyctl_negate(key, 1, KEY_REQKEY_DEFL_DEFAULT);
 			return 1;
 		}
+		settled();
 		record(o, &req, callout, &out);
 		nfsmigd_log(o, LOG_INFO, "%s: %s for %u s (%s)", req.name, out.payload, out.timeout,
 			    out.source);
@@ -231,6 +265,7 @@ int nfsmigd_upcall(const struct nfsmigd_opts *o, const char *serial)
 		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
 		return 1;
 	}
+	settled();
 	record(o, &req, callout, &out);
 	nfsmigd_log(o, LOG_WARNING, "%s: rejected for %u s: %s", req.name, out.timeout, out.why);
 	return 0;
@@ -243,8 +278,14 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 	struct outcome out;
 
 	if (nm_upcall_is_foreign(desc, callout)) {
-		printf("status: not served\nhandler: %s%s\n", o->conf.other_requests,
-		       access(o->conf.other_requests, X_OK) == 0 ? "" : " (not installed)");
+		const char *h = o->conf.other_requests;
+
+		if (access(h, X_OK) < 0)
+			printf("status: not served\nhandler: %s (not installed)\n", h);
+		else if (nm_upcall_handler_trusted(o->config, h, &err) < 0)
+			printf("status: not served\nhandler: %s (refused: %s)\n", h, err.msg);
+		else
+			printf("status: not served\nhandler: %s\n", h);
 		return 1;
 	}
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {

@@ -90,6 +90,8 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char line[NM_CTL_LINE_MAX];
+	struct ucred cr = { .uid = (uid_t)-1 };
+	socklen_t crlen = sizeof(cr);
 	size_t got = 0;
 	int fd, rc, n;
 	int64_t end;
@@ -106,6 +108,14 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 	if (rc < 0) {
 		close(fd);
 		return nm_err_set(err, rc, "%s: %s", path, strerror(-rc));
+	}
+	/* Only root's daemon (or our own user's) answers for us: anyone can
+	 * listen on a path left free. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 ||
+	    (cr.uid != 0 && cr.uid != geteuid())) {
+		close(fd);
+		return nm_err_set(err, -EPERM, "%s: the daemon there is not root's (uid %u)", path,
+				  (unsigned)cr.uid);
 	}
 	n = snprintf(line, sizeof(line), "RESOLVE\t%s\t%s\n", desc, callout);
 	if (n < 0 || (size_t)n >= sizeof(line) || send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {

@@ -25,7 +25,8 @@ struct nm_ctl_reply {
 };
 
 /* Ask the daemon at path: connect within connect_ms, answer within
- * answer_ms.  -ECONNREFUSED/-ENOENT when no daemon runs, -ETIMEDOUT,
+ * answer_ms.  -ECONNREFUSED/-ENOENT when no daemon runs, -EPERM when the
+ * one listening is neither root's nor ours (SO_PEERCRED), -ETIMEDOUT,
  * -ECONNRESET when it went away, -EBADMSG for a garbled reply. */
 int nm_ctl_ask(const char *path, const char *desc, const char *callout, int connect_ms,
 	       int answer_ms, struct nm_ctl_reply *r, struct nm_err *err);

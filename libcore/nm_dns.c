@@ -1,5 +1,9 @@
 #include "nm_dns.h"
 
+/* ares_search, ares_getsock, ares_process_fd and ares_set_servers_ports are
+ * deprecated from c-ares 1.28 on (and still there); their replacements are
+ * not in the c-ares of Debian 12 (1.18).  Without this, -Werror breaks. */
+#define CARES_NO_DEPRECATED
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -31,6 +35,11 @@ const char *nm_dns_status_name(enum nm_dns_status s)
 	case NM_DNS_SERVFAIL: return "server failure";
 	}
 	return "?";
+}
+
+const char *nm_dns_source_name(const struct nm_dns_answer *a)
+{
+	return a->from_hosts ? "hosts" : a->from_nss ? "nss" : a->numeric ? "numeric" : "dns";
 }
 
 void nm_dns_addr_str(const struct nm_dns_addr *a, char *buf, size_t len)
@@ -266,31 +275,68 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 				       q->out);
 }
 
-static int channel_open(const struct nm_conf *c, int budget_ms, ares_channel *ch,
-			struct nm_err *err)
+/* A channel whose every try of each server gets its slice of budget_ms:
+ * c-ares doubles the timeout at each round, hence the 3 (two tries).
+ * Newer c-ares (1.2x) adapts the timeout of each try to the latency it
+ * measured of the server, within this one: whatever it does, run_channel's
+ * end is the limit. */
+static int channel_init(const struct nm_conf *c, int budget_ms, int servers, ares_channel *ch)
 {
 	struct ares_options opt = { 0 };
-	struct ares_addr_port_node node[NM_CONF_MAX_NS];
-	int mask, rc, servers = c->nns ? c->nns : 3, tries = 2;
+	int mask;
 
-	/* Each try of each server gets its slice of the time; c-ares doubles
-	 * the timeout at each round, hence the 3. */
-	opt.timeout = budget_ms / (servers * 3);
+	opt.timeout = budget_ms / ((servers > 0 ? servers : 1) * 3);
 	if (opt.timeout < 50)
 		opt.timeout = 50;
-	opt.tries = tries;
+	opt.tries = 2;
 	opt.flags = ARES_FLAG_EDNS;
 	opt.ednspsz = 1232;	   /* no fragmented UDP (DNS flag day 2020) */
 	opt.lookups = (char *)"b"; /* DNS only: the hosts file is ours */
 	opt.resolvconf_path = (char *)c->resolv_conf;
 	mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
 	       ARES_OPT_LOOKUPS | ARES_OPT_RESOLVCONF | ARES_OPT_NOROTATE;
-	rc = ares_init_options(ch, &opt, mask);
+	return ares_init_options(ch, &opt, mask);
+}
+
+/* The servers c-ares will ask (resolv.conf's when the configuration names
+ * none). */
+static int count_servers(ares_channel ch)
+{
+	struct ares_addr_port_node *list = NULL;
+	int n = 0;
+
+	if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+		return 0;
+	for (struct ares_addr_port_node *p = list; p; p = p->next)
+		n++;
+	ares_free_data(list);
+	return n;
+}
+
+static int channel_open(const struct nm_conf *c, int budget_ms, ares_channel *ch,
+			struct nm_err *err)
+{
+	struct ares_addr_port_node node[NM_CONF_MAX_NS];
+	int rc, servers;
+
+	if (c->nns == 0) {
+		/* resolv.conf's servers: counted once c-ares has read it, then
+		 * the channel opened again with the timeout for that many (one
+		 * server gets the whole budget, not a third of it). */
+		rc = channel_init(c, budget_ms, 1, ch);
+		if (rc == ARES_SUCCESS && (servers = count_servers(*ch)) > 1) {
+			ares_destroy(*ch);
+			rc = channel_init(c, budget_ms, servers, ch);
+		}
+		if (rc != ARES_SUCCESS)
+			return nm_err_set(err, rc == ARES_ENOMEM ? -ENOMEM : -EIO,
+					  "cannot start the DNS client: %s", ares_strerror(rc));
+		return 0;
+	}
+	rc = channel_init(c, budget_ms, c->nns, ch);
 	if (rc != ARES_SUCCESS)
 		return nm_err_set(err, rc == ARES_ENOMEM ? -ENOMEM : -EIO,
 				  "cannot start the DNS client: %s", ares_strerror(rc));
-	if (c->nns == 0)
-		return 0;
 	memset(node, 0, sizeof(node));
 	for (int i = 0; i < c->nns; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&c->ns[i];
@@ -398,6 +444,9 @@ static int dns_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 			if ((q[i].done ? q[i].status : NM_DNS_TEMPFAIL) == rank[r])
 				out->status = rank[r];
 	for (int i = 0; i < nq; i++)
+		if (out->status == NM_DNS_OK && (!q[i].done || q[i].status == NM_DNS_TEMPFAIL))
+			out->partial = true;
+	for (int i = 0; i < nq; i++)
 		if (q[i].done && q[i].status == NM_DNS_OK && q[i].asked[0])
 			snprintf(out->why, sizeof(out->why), "DNS as %.150s", q[i].asked);
 	return 0;
@@ -444,7 +493,16 @@ static int nss_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 	}
 	if (rc == 0)
 		rc = gai_error(&q->cb);
-	if (rc == EAI_INPROGRESS && gai_cancel(&q->cb) != EAI_CANCELED) {
+	if (rc == EAI_INPROGRESS) {
+		int cancel = gai_cancel(&q->cb);
+
+		/* EAI_ALLDONE: it ended between our last look and the cancel;
+		 * its result is there and q is ours again. */
+		rc = cancel == EAI_ALLDONE    ? gai_error(&q->cb)
+		     : cancel == EAI_CANCELED ? EAI_CANCELED
+					      : EAI_INPROGRESS;
+	}
+	if (rc == EAI_INPROGRESS) {
 		/* glibc's thread still runs the lookup and will write into q:
 		 * q is left to it (one small block per lookup that outran its
 		 * deadline; the upcall exits, the daemon keeps few). */
@@ -473,6 +531,7 @@ static int nss_lookup(const struct nm_conf *c, const char *name, bool want4, boo
 		freeaddrinfo(q->cb.ar_result);
 		out->status = out->naddr ? NM_DNS_OK : NM_DNS_NODATA;
 		out->ttl = c->hosts_ttl;
+		out->from_nss = true;
 	}
 	free(q);
 	return 0;
@@ -519,6 +578,7 @@ int nm_dns_resolve(const struct nm_conf *c, const char *name, bool want4, bool w
 		if (out->status != NM_DNS_OK)
 			out->naddr = 0;
 		out->ttl = c->max_ttl;
+		out->numeric = true;
 		snprintf(out->why, sizeof(out->why), "numeric address");
 		return 0;
 	}

@@ -42,6 +42,9 @@ struct nm_dns_answer {
 	size_t naddr;
 	unsigned ttl;	 /* smallest TTL among the records used */
 	bool from_hosts; /* answered by the hosts file (ttl is then default_ttl) */
+	bool partial;	 /* OK, but a family asked got no answer in time */
+	bool from_nss;	 /* from getaddrinfo (resolver = nss): ttl is default_ttl */
+	bool numeric;	 /* the name was an address */
 	char why[192];	 /* what happened, for logs */
 };
 
@@ -70,6 +73,10 @@ enum nm_dns_status nm_dns_read_answer(const unsigned char *abuf, size_t alen, in
 				      char *asked, size_t cap, struct nm_dns_answer *out);
 
 const char *nm_dns_status_name(enum nm_dns_status s);
+
+/* Where an answer came from, for logs and records: "hosts", "nss",
+ * "numeric" or "dns". */
+const char *nm_dns_source_name(const struct nm_dns_answer *a);
 
 void nm_dns_addr_str(const struct nm_dns_addr *a, char *buf, size_t len);
 

@@ -17,6 +17,7 @@ int nm_evlog_upcall(const char *state_dir, const char *name, const char *callout
 	char path[512], *line = NULL;
 	size_t len = 0;
 	struct timespec ts;
+	struct stat st;
 	FILE *m;
 	int fd;
 
@@ -40,12 +41,20 @@ int nm_evlog_upcall(const char *state_dir, const char *name, const char *callout
 	nm_json_str(m, by);
 	fputs("}\n", m);
 	fclose(m);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: a FIFO put in its place must not block us (the open
+	 * of one nobody reads would wait for ever); only a regular file is
+	 * written. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		int e = errno;
 
 		free(line);
 		return nm_err_set(err, -e, "%s: %s", path, strerror(e));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		free(line);
+		return nm_err_set(err, -EINVAL, "%s: not a regular file", path);
 	}
 	/* One write of one line: appends from several writers do not mix. */
 	if (write(fd, line, len) != (ssize_t)len) {

@@ -7,7 +7,10 @@
 
 #include "nm_err.h"
 
-#define NM_KEY_DESC_MAX 512
+/* The kernel's own limits (a description, callout info: 4095 bytes and a
+ * NUL): any request it makes fits, so another user's is handed on whole. */
+#define NM_KEY_DESC_MAX	   4096
+#define NM_KEY_CALLOUT_MAX 4096
 
 /* Assume authority over key; read its description (the part after
  * "type;uid;gid;perm;") and callout info.  The key must be dns_resolver. */

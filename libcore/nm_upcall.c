@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 /* The query type of a description ("afsdb" of "afsdb:cell"), its length
  * in *n; NULL when it has none (a plain name, or an IPv6 literal). */
@@ -47,19 +48,46 @@ bool nm_upcall_is_foreign(const char *desc, const char *callout)
 	return false;
 }
 
+/* Root's, and writable by nobody else. */
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int nm_upcall_handler_trusted(const char *config, const char *handler, struct nm_err *err)
+{
+	struct stat st;
+
+	if (config && stat(config, &st) == 0 && !root_only(&st))
+		return nm_err_set(err, -EPERM,
+				  "%.200s is not root's alone (owner %u, mode %04o): its "
+				  "other_requests is not run",
+				  config, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	if (stat(handler, &st) < 0)
+		return nm_err_set(err, -errno, "%.200s: %s", handler, strerror(errno));
+	if (!S_ISREG(st.st_mode) || !root_only(&st))
+		return nm_err_set(
+			err, -EPERM,
+			"%.200s is not a file root's alone (owner %u, mode %04o): not run", handler,
+			(unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 int nm_upcall_parse(const char *desc, const char *callout, struct nm_upcall_req *req,
 		    struct nm_err *err)
 {
 	const char *name = desc, *colon;
 	char opts[256];
 	char *save = NULL, *tok;
+	struct in6_addr a6;
 
 	memset(req, 0, sizeof(*req));
 	if (!desc || strlen(desc) > NM_DNS_NAME_MAX + 8)
 		return nm_err_set(err, -EINVAL, "key description too long");
-	colon = strchr(desc, ':');
-	/* "a:" and "aaaa:" select a family; an IPv6 literal has colons too,
-	 * but never after a run of letters a. */
+	/* "a:" and "aaaa:" select a family; an IPv6 literal has colons too
+	 * ("abcd::1", "aaaa::1"): a whole literal is a name, as for
+	 * nm_upcall_is_foreign. */
+	colon = inet_pton(AF_INET6, desc, &a6) == 1 ? NULL : strchr(desc, ':');
 	if (colon && strspn(desc, "abcdefghijklmnopqrstuvwxyz") == (size_t)(colon - desc)) {
 		size_t n = (size_t)(colon - desc);
 
@@ -157,8 +185,8 @@ static unsigned ttl_for(const struct nm_conf *c, const struct nm_dns_answer *ans
 
 	switch (ans->status) {
 	case NM_DNS_OK:
-		if (ans->from_hosts)
-			return c->hosts_ttl;
+		if (ans->from_hosts || ans->from_nss)
+			return c->hosts_ttl; /* no TTL came: default_ttl, as it is */
 		t = ans->ttl;
 		if (t < c->min_ttl)
 			t = c->min_ttl;
@@ -178,6 +206,15 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	unsigned t = ttl_for(c, ans);
 
 	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
+}
+
+unsigned nm_upcall_cache_secs(const struct nm_conf *c, const struct nm_dns_answer *ans)
+{
+	unsigned t = nm_upcall_timeout(c, ans);
+
+	if (ans->partial && t > c->tempfail_ttl)
+		t = c->tempfail_ttl;
+	return t;
 }
 
 void nm_upcall_answer(const struct nm_upcall_req *req, const struct nm_conf *c,

@@ -28,6 +28,12 @@ struct nm_upcall_req {
  * "srv=1")?  Those go to key.dns_resolver, as if nfsmig were not there. */
 bool nm_upcall_is_foreign(const char *desc, const char *callout);
 
+/* May root run handler (other_requests) named in config?  Only when both
+ * are root's and nobody else may write them: the file would otherwise make
+ * whoever can write it choose what root runs.  config NULL or missing: no
+ * file named the handler (the built-in default).  0 or -EPERM with why. */
+int nm_upcall_handler_trusted(const char *config, const char *handler, struct nm_err *err);
+
 /* Parse a key description ("NAME", "a:NAME", "aaaa:NAME") and its callout
  * options ("ipv4 ipv6 list", space-separated).  Anything else is -EINVAL
  * with a message saying what. */
@@ -49,6 +55,11 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
  * hosts TTL for hosts answers, the cause's timeout for failures; never
  * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
+
+/* Seconds the daemon keeps ans in its cache: the key's timeout, but no more
+ * than tempfail_ttl when a family asked got no answer in time (the next
+ * request asks again rather than live on half an answer). */
+unsigned nm_upcall_cache_secs(const struct nm_conf *c, const struct nm_dns_answer *ans);
 
 /* What a key gets for a DNS answer: the one mapping from an answer to a
  * key, shared by the upcall and the daemon. */

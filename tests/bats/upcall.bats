@@ -71,6 +71,26 @@ setup_file() {
 	sed -i "s|^state_dir = .*|state_dir = $T/slowlog|" "$T/slowlog.conf"
 	printf '[resolver]\nfrobnicate = 1\n' >"$T/broken.conf"
 	conf "$T/nohandler.conf" "127.0.0.1#$DNSPORT" "other_requests = /nonexistent/key.dns_resolver"
+	# A stand-in for key.dns_resolver that records how it was run and
+	# settles the key itself: a payload only it can have given.
+	cat >"$T/handler" <<-EOF
+		#!/bin/sh
+		{
+			echo "argc: \$#"
+			echo "argv: \$*"
+			for f in /proc/\$\$/fd/*; do echo "fd: \${f##*/} \$(readlink "\$f")"; done
+			grep '^SigIgn:' /proc/\$\$/status
+			env | sed 's/^/env: /'
+		} >"$T/handler.rec.tmp"
+		mv "$T/handler.rec.tmp" "$T/handler.rec"
+		printf 'marker\\0' | keyctl pinstantiate "\$1" 0
+	EOF
+	chmod 0755 "$T/handler"
+	conf "$T/handoff.conf" "127.0.0.1#$DNSPORT" "other_requests = $T/handler"
+	# One that never ends: our deadline must still end it.
+	printf '#!/bin/sh\nexec sleep 10\n' >"$T/slowhandler"
+	chmod 0755 "$T/slowhandler"
+	conf "$T/slowhandoff.conf" "127.0.0.1#$DNSPORT" "other_requests = $T/slowhandler"
 	{
 		echo "create dns_resolver *.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/good.conf -k %k"
 		echo "create dns_resolver *.down.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/down.conf -k %k"
@@ -79,6 +99,8 @@ setup_file() {
 		echo "create dns_resolver *.slowlog.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowlog.conf -k %k"
 		echo "create dns_resolver *.broken.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/broken.conf -k %k"
 		echo "create dns_resolver *.nohandler.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/nohandler.conf -k %k"
+		echo "create dns_resolver *.handoff.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/handoff.conf -k %k"
+		echo "create dns_resolver *.slowhandoff.nfsmig.test * $BUILD/daemon/nfsmigd -c $T/slowhandoff.conf -k %k"
 	} >"$DROPIN"
 }
 
@@ -98,6 +120,10 @@ setup() {
 
 teardown() {
 	daemon_stop
+	# A test's own DNS server, when an assertion ended it early.
+	if [ -s "$BATS_TEST_TMPDIR/stub.pid" ]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/stub.pid")" 2>/dev/null || true
+	fi
 }
 
 # kreq NAME [CALLOUT]: ask the kernel for a dns_resolver key in a fresh
@@ -220,6 +246,9 @@ expires_soon() {
 }
 
 @test "a DNS TTL of 0 never makes a key that never expires" {
+	# The default min_ttl (1) already keeps this first key from "perm": a
+	# guard for the defaults; the zero.conf half is the one that shows a
+	# configuration cannot ask for it.
 	run kreq ttl0.nfsmig.test
 	assert_line "payload=192.0.2.46"
 	expires_soon "$output"
@@ -280,11 +309,69 @@ default_ttl = 42"
 	assert_success
 	assert_line "payload: 127.0.0.1"
 	assert_line "timeout: 42"
+	assert_line "source: nss"
+	# default_ttl as it is: min_ttl and max_ttl bound DNS TTLs only.
+	conf "$BATS_TEST_TMPDIR/nss2.conf" "127.0.0.1#$DEADPORT" "resolver = nss
+default_ttl = 42
+max_ttl = 10"
+	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/nss2.conf" -D a:localhost
+	assert_line "timeout: 42"
+	# A numeric address is not from DNS either.
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D 192.0.2.7
+	assert_line "payload: 192.0.2.7"
+	assert_line "source: numeric"
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D a:localhost
 	assert_failure 1
 	printf '[resolver]\nresolver = nis\n' >"$BATS_TEST_TMPDIR/bad.conf"
 	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad.conf" -D a:localhost
 	assert_output --partial "bad.conf:2: resolver: 'nis' is neither dns nor nss"
+}
+
+@test "one resolv.conf server answering in 1 s: answered, by the upcall and by the daemon" {
+	# A private network namespace: the only server is resolv.conf's, on
+	# 127.0.0.1:53, and it answers in 1 s; the deadline is the default 5 s.
+	# c-ares must give that one server the whole budget, not a third of it.
+	local d=$BATS_TEST_TMPDIR
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	printf '[resolver]\nhosts = %s\nresolv_conf = %s\n[daemon]\nsocket = %s\nstate_dir = %s\n' \
+		"$T/hosts" "$d/resolv.conf" "$d/ns.sock" "$d/state" >"$d/ns.conf"
+	run unshare -n bash -c '
+		d=$1 top=$2 build=$3
+		ip link set lo up
+		"$top/tests/helpers/dnsstub" 53 --delay 1000 --log "$d/q.log" \
+			one.slow1.test=192.0.2.81/300 two.slow1.test=192.0.2.82/300 >"$d/stub.out" &
+		stub=$!
+	echo "$stub" >"$d/stub.pid"
+		for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+		echo "== upcall"
+		"$build/daemon/nfsmigd" -c "$d/ns.conf" -D one.slow1.test
+		"$build/daemon/nfsmigd" -F -c "$d/ns.conf" 2>"$d/daemon.err" &
+		daemon=$!
+		for i in $(seq 100); do [ -S "$d/ns.sock" ] && break; sleep 0.05; done
+		echo "== daemon"
+		"$build/daemon/nfsmigd" -c "$d/ns.conf" -D two.slow1.test
+		kill "$daemon" "$stub"
+		wait "$daemon"
+		true
+	' _ "$d" "$TOP" "$BUILD"
+	echo "$output" | sed -n '/== upcall/,/== daemon/p' | grep -qx "payload: 192.0.2.81"
+	echo "$output" | sed -n '/== daemon/,$p' | grep -qx "payload: 192.0.2.82"
+	echo "$output" | sed -n '/== daemon/,$p' | grep -qx "source: daemon"
+}
+
+@test "the daemon's EAGAIN with time left: the upcall resolves by itself" {
+	# This daemon asks the hung server and gives up inside its share of
+	# the deadline; the upcall has the rest, and its own config works.
+	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT"
+	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
+	local t0 t1
+	t0=$(now_ms)
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D ea$$.wild.nfsmig.test
+	t1=$(now_ms)
+	assert_success
+	assert_line "payload: 192.0.2.50"
+	assert_line "source: dns"
+	((t1 - t0 < 2000))
 }
 
 @test "the hosts file answers first, with default_ttl" {
@@ -354,13 +441,15 @@ default_ttl = 42"
 	cell="$(printf 'a%.0s' {1..64}).nfsmig.test"
 	run kreq "afsdb:$cell" "srv=1"
 	assert_line "rc=1"
-	refute_line --partial "Invalid argument"
-	refute_line --partial "Operation not supported"
+	# Its own error, not the kernel's ENOKEY for a handler that exited
+	# without settling the key.
+	assert_line "err=request_key: Interrupted system call"
 	proc=$(echo "$output" | sed -n 's/^proc=//p')
 	[[ $(key_flags "$proc") == *N* ]]
 	t=$(key_timeout "$proc")
 	((t >= 50 && t <= 60))
-	# A query type key.dns_resolver does not know either: it negates.
+	# A query type key.dns_resolver does not know either: it exits, and
+	# the kernel negates (ENOKEY; this line cannot tell who did).
 	run kreq "bogus:x.nfsmig.test"
 	assert_line "rc=1"
 	assert_line --partial "err=request_key: Required key not available"
@@ -372,6 +461,68 @@ default_ttl = 42"
 	assert_line "status: not served"
 }
 
+@test "other requests run other_requests on the same key, which settles it" {
+	# The handler's own payload proves it ran with the key's authority: a
+	# handler that did nothing would leave the kernel's own negation.
+	rm -f "$T/handler.rec"
+	run kreq "afsdb:x.handoff.nfsmig.test" "srv=1"
+	assert_line "rc=0"
+	assert_line "payload=marker"
+	run cat "$T/handler.rec"
+	assert_line "argc: 1"
+	assert_line --regexp '^argv: [1-9][0-9]*$'
+	# Nothing of nfsmigd's open: no socket, no log.
+	refute_output --partial "socket:"
+	refute_output --partial "upcalls.log"
+	# SIGPIPE not ignored (bit 13 of SigIgn), as request-key would run
+	# it, and only a minimal environment.
+	local ign
+	ign=$(echo "$output" | sed -n 's/^SigIgn:[[:space:]]*//p')
+	[ -n "$ign" ] && (((0x$ign >> 12 & 1) == 0))
+	assert_line "env: PATH=/sbin:/bin:/usr/sbin:/usr/bin"
+	refute_line --regexp '^env: (TERM|LD_|NFSMIG|BATS)'
+	# A handler, or a configuration file naming it, that others may
+	# write: root does not run it.
+	chmod 0775 "$T/handler"
+	rm -f "$T/handler.rec"
+	run kreq "afsdb:y.handoff.nfsmig.test" "srv=1"
+	chmod 0755 "$T/handler"
+	assert_line "rc=1"
+	assert_line --partial "err=request_key: Operation not supported"
+	[ ! -e "$T/handler.rec" ]
+	chmod 0666 "$T/handoff.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$T/handoff.conf" -D "afsdb:y.handoff.nfsmig.test"
+	run2=$(kreq "afsdb:z.handoff.nfsmig.test" "srv=1")
+	chmod 0644 "$T/handoff.conf"
+	assert_line --partial "handoff.conf is not root's alone (owner 0, mode 0666)"
+	[[ $run2 == *"Operation not supported"* ]]
+	[ ! -e "$T/handler.rec" ]
+}
+
+@test "long descriptions and callouts of other users are handed on, not negated" {
+	# The kernel takes descriptions and callout info up to 4095 bytes.
+	local long callout
+	long=$(printf 'c%.0s' {1..1500})
+	callout="srv=1 $(printf 'o%.0s' {1..1500})"
+	run kreq "afsdb:$long.handoff.nfsmig.test" "srv=1"
+	assert_line "rc=0"
+	assert_line "payload=marker"
+	run kreq "afsdb:x2.handoff.nfsmig.test" "$callout"
+	assert_line "rc=0"
+	assert_line "payload=marker"
+}
+
+@test "a handler that outlives the deadline is ended with it: the key is settled in time" {
+	local t0 t1
+	t0=$(now_ms)
+	run kreq "afsdb:x.slowhandoff.nfsmig.test" "srv=1"
+	t1=$(now_ms)
+	assert_line "rc=1"
+	[[ $(key_flags "$(echo "$output" | sed -n 's/^proc=//p')") == *N* ]]
+	# The deadline is 2 s (the handler alone would take 10).
+	((t1 - t0 < 2600))
+}
+
 @test "a broken configuration: our requests negated at once, others still handed on" {
 	[ -x /sbin/key.dns_resolver ] || skip "keyutils' key.dns_resolver is not installed"
 	run kreq x.broken.nfsmig.test
@@ -381,6 +532,7 @@ default_ttl = 42"
 	((t <= 1))
 	run kreq "afsdb:$(printf 'a%.0s' {1..64}).broken.nfsmig.test" "srv=1"
 	assert_line "rc=1"
+	assert_line "err=request_key: Interrupted system call"
 	# key.dns_resolver's 60 s rejection, not our 1 s negation.
 	t=$(key_timeout "$(echo "$output" | sed -n 's/^proc=//p')")
 	((t >= 50 && t <= 60))
@@ -426,6 +578,28 @@ default_ttl = 42"
 	[ "$(grep '^udp A merge.slow.test ' "$T/slow.log" | awk '{print $5}' | sort -u | wc -l)" -eq 1 ]
 }
 
+@test "an answer with one family timed out is cached for tempfail_ttl only" {
+	# A answered, AAAA never: the daemon answers with the IPv4 address but
+	# keeps it for tempfail_ttl (1 s), not for its 300 s of DNS TTL.
+	local port=$((DNSPORT + 6)) d=$BATS_TEST_TMPDIR stub i
+	echo "half.stub.test=192.0.2.84/300" >"$d/zone"
+	"$TOP/tests/helpers/dnsstub" "$port" --silent AAAA --zone "$d/zone" >"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/half.conf" "127.0.0.1#$port"
+	daemon_start "$d/half.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$d/half.conf" -D half.stub.test
+	assert_line "payload: 192.0.2.84"
+	assert_line "source: daemon"
+	echo "half.stub.test=192.0.2.85/300" >"$d/zone"
+	sleep 1.2
+	run "$BUILD/daemon/nfsmigd" -c "$d/half.conf" -D half.stub.test
+	kill "$stub"
+	assert_line "payload: 192.0.2.85"
+	assert_line "source: daemon"
+}
+
 @test "without the daemon the upcall resolves by itself" {
 	daemon_stop
 	run kreq nd$$.wild.nfsmig.test
@@ -451,16 +625,30 @@ default_ttl = 42"
 	grep -q "\"name\":\"km$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
 }
 
-@test "the key is settled before the record is written" {
-	# The record's file blocks every writer: the key still has its address
-	# (the deadline timer ends the upcall, the key already settled).
+@test "the key is settled before the record is written; a FIFO as the record is refused" {
+	# The record's file is a FIFO nobody reads: the key still has its
+	# address, and no writer waits on it.
 	run kreq sl$$.slowlog.nfsmig.test
 	assert_line "payload=192.0.2.51"
-	# The daemon answers before it writes its record too.
+	run timeout 5 "$BUILD/daemon/nfsmigd" -c "$T/slowlog.conf" -D sm$$.slowlog.nfsmig.test
+	assert_success
+	assert_line "payload: 192.0.2.51"
+	# The daemon answers, and its worker does not hang on the record: it
+	# stops with no request left in flight.
 	daemon_start "$T/slowlog.conf"
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sd$$.slowlog.nfsmig.test
 	assert_line "source: daemon"
 	assert_line "payload: 192.0.2.51"
+	local pid
+	pid=$(cat "$T/daemon.pid")
+	kill -TERM "$pid"
+	for i in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q "stopping:" "$T/daemon.err"
+	! grep -q "in flight left" "$T/daemon.err"
+	[ -p "$T/slowlog/upcalls.log" ]
 }
 
 @test "a daemon alive but stuck (SIGSTOP): the upcall still answers in time" {
@@ -475,6 +663,14 @@ default_ttl = 42"
 	# The deadline is 2 s; the daemon had half of it.
 	((t1 - t0 < 2000))
 	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"upcall\"" "$T/state/upcalls.log"
+	# Woken, the daemon answers a request its upcall gave up on: its
+	# record says the answer came late, not that it served the key.
+	for i in $(seq 40); do
+		grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"daemon" "$T/state/upcalls.log" && break
+		sleep 0.05
+	done
+	grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"daemon-late\"" "$T/state/upcalls.log"
+	! grep -q "\"name\":\"st$$.wild.nfsmig.test\".*\"by\":\"daemon\"" "$T/state/upcalls.log"
 }
 
 @test "SIGHUP: the daemon reads its configuration again and empties its cache" {
@@ -505,9 +701,63 @@ default_ttl = 42"
 	echo "hup.stub.test=192.0.2.71/300" >"$T/zone"
 }
 
+@test "SIGHUP during a merged lookup: its waiters still share the one DNS query" {
+	# A server that takes 1.5 s an answer; 15 requests wait on one query
+	# when SIGHUP comes: they get its answer (it is just not cached).
+	local port=$((DNSPORT + 5)) d=$BATS_TEST_TMPDIR i pids=() stub
+	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 --log "$d/q.log" \
+		hup.merge.test=192.0.2.83/300 >"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/hm.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/hm.conf"
+	for i in $(seq 15); do
+		"$BUILD/daemon/nfsmigd" -c "$d/hm.conf" -D a:hup.merge.test >"$d/m$i" &
+		pids+=($!)
+	done
+	sleep 1
+	kill -HUP "$(cat "$T/daemon.pid")"
+	wait "${pids[@]}"
+	kill "$stub"
+	grep -q "SIGHUP: configuration reloaded" "$T/daemon.err"
+	for i in $(seq 15); do
+		run cat "$d/m$i"
+		assert_line "payload: 192.0.2.83"
+		assert_line "source: daemon"
+	done
+	# One query (a resend of it keeps its id).
+	run sh -c "grep '^udp A hup.merge.test ' '$d/q.log' | awk '{print \$5}' | sort -u"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "SIGHUP with a relative -c: the detached daemon still reads its file again" {
+	local d=$BATS_TEST_TMPDIR i
+	conf "$d/rel.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/rel.sock|" "$d/rel.conf"
+	(cd "$d" && "$BUILD/daemon/nfsmigd" -c rel.conf 3>&-)
+	for i in $(seq 100); do
+		[ -S "$d/rel.sock" ] && break
+		sleep 0.05
+	done
+	# Its pid (it detached): the process listening on its socket.
+	ss -xlpn | awk -v p="$d/rel.sock" '$5 == p' | sed -n 's/.*pid=\([0-9]*\).*/\1/p' \
+		>"$T/daemon.pid"
+	[ -s "$T/daemon.pid" ]
+	conf "$d/rel.conf" "127.0.0.1#$DNSPORT" "max_ttl = 100"
+	sed -i "s|^socket = .*|socket = $d/rel.sock|" "$d/rel.conf"
+	kill -HUP "$(cat "$T/daemon.pid")"
+	sleep 0.3
+	run "$BUILD/daemon/nfsmigd" -c "$d/rel.conf" -D v4.nfsmig.test
+	assert_line "source: daemon"
+	assert_line "timeout: 100"
+}
+
 @test "SIGTERM: the daemon stops within a second, an upcall in flight" {
 	# The daemon asks a server that never answers, with a 5 s deadline: its
-	# lookup lasts over 2 s.
+	# lookup lasts over 2 s.  A daemon that never waited for its workers
+	# passes this too: the next test, in which the request in flight gets
+	# the daemon's answer, is the one that shows the wait.
 	conf "$BATS_TEST_TMPDIR/dhung.conf" "127.0.0.1#$HUNGPORT" "deadline = 5"
 	daemon_start "$BATS_TEST_TMPDIR/dhung.conf"
 	local pid t0 t1 client
@@ -579,6 +829,31 @@ default_ttl = 42"
 	refute_line "source: daemon"
 	[[ $run2 == *"source: daemon"* ]]
 	[[ $err == *"refused a client that is not root"* ]]
+}
+
+@test "a daemon that is not root's is not asked" {
+	# Anyone may listen on a socket path left free: the upcall checks its
+	# peer as the daemon checks its clients.
+	local d=/run/nfsmig-test-u$$ pid i
+	mkdir -m 0777 -p "$d"
+	conf "$d/user.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/nfsmigd.sock|; s|^state_dir = .*|state_dir = $d/state|" \
+		"$d/user.conf"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BUILD/daemon/nfsmigd" -F -c "$d/user.conf" 2>"$d/daemon.err" 3>&- &
+	pid=$!
+	for i in $(seq 100); do
+		[ -S "$d/nfsmigd.sock" ] && break
+		sleep 0.05
+	done
+	[ "$(stat -c %u "$d/nfsmigd.sock")" = 65534 ]
+	run "$BUILD/daemon/nfsmigd" -c "$d/user.conf" -D v4.nfsmig.test
+	kill "$pid"
+	wait "$pid" || true
+	rm -rf "$d"
+	assert_success
+	assert_line "payload: 192.0.2.41"
+	assert_line "source: dns"
 }
 
 @test "configuration errors name the file and line" {

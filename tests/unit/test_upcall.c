@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nm_conf.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
+#include "nm_evlog.h"
 #include "nm_upcall.h"
 #include "unit.h"
 
@@ -265,6 +267,18 @@ static void test_requests(struct unit *u)
 		   nm_upcall_parse("2001:db8::1", "", &r, &err) == 0 &&
 			   strcmp(r.name, "2001:db8::1") == 0,
 		   "request: an IPv6 literal is a name, not a query type");
+	{
+		/* IPv6 literals whose first group is all letters, "aaaa" too:
+		 * names for both families, never a query type. */
+		static const char *const lit[] = { "abcd::1", "dead:beef::1", "aaaa::1", "a::1" };
+
+		for (size_t i = 0; i < sizeof(lit) / sizeof(lit[0]); i++)
+			UNIT_CHECK(u,
+				   nm_upcall_parse(lit[i], "", &r, &err) == 0 &&
+					   strcmp(r.name, lit[i]) == 0 && r.want4 && r.want6,
+				   "request: IPv6 literal %s is a name: %s", lit[i],
+				   nm_upcall_parse(lit[i], "", &r, &err) == 0 ? "ok" : err.msg);
+	}
 	UNIT_CHECK(u,
 		   nm_upcall_parse("afsdb:cell.example", "", &r, &err) == -EINVAL &&
 			   strstr(err.msg, "afsdb"),
@@ -493,6 +507,23 @@ static void test_shares(struct unit *u)
 	}
 }
 
+/* How long the daemon keeps an answer. */
+static void test_cache_secs(struct unit *u)
+{
+	struct nm_dns_answer a = { .status = NM_DNS_OK, .naddr = 1, .ttl = 300 };
+	struct nm_conf c;
+
+	nm_conf_defaults(&c);
+	UNIT_CHECK(u, nm_upcall_cache_secs(&c, &a) == 300, "cache: a whole answer for its TTL");
+	a.partial = true;
+	UNIT_CHECK(u, nm_upcall_cache_secs(&c, &a) == c.tempfail_ttl,
+		   "cache: one family timed out: tempfail_ttl (%u)", nm_upcall_cache_secs(&c, &a));
+	a.ttl = 1;
+	c.tempfail_ttl = 5;
+	UNIT_CHECK(u, nm_upcall_cache_secs(&c, &a) == 1,
+		   "cache: never longer than the answer's own TTL");
+}
+
 static void test_conf(struct unit *u)
 {
 	char path[] = "/tmp/nfsmig-conf-XXXXXX";
@@ -594,6 +625,87 @@ static void test_ctl(struct unit *u)
 		   "ctl: a field with a tab is never sent");
 }
 
+/* The upcall record: a FIFO or a link in its place is refused at once (a
+ * FIFO nobody reads would block the writer for ever). */
+static void test_record(struct unit *u)
+{
+	char dir[] = "/tmp/nm-evlog-XXXXXX", path[64], buf[512];
+	struct nm_err err = { 0 };
+	FILE *f;
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, false, "record: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/upcalls.log", dir);
+	UNIT_CHECK(u, nm_evlog_upcall(dir, "n", "", "192.0.2.1", 5, "ok", "upcall", &err) == 0,
+		   "record: a line in a new file: %s", err.msg);
+	f = fopen(path, "r");
+	UNIT_CHECK(u, f && fgets(buf, sizeof(buf), f) && strstr(buf, "\"answer\":\"192.0.2.1\""),
+		   "record: the line is there");
+	if (f)
+		fclose(f);
+	unlink(path);
+	mkfifo(path, 0600);
+	alarm(5); /* the old code blocked here: a failure, not a hang */
+	rc = nm_evlog_upcall(dir, "n", "", "", 5, "ok", "upcall", &err);
+	alarm(0);
+	UNIT_CHECK(u, rc < 0 && strstr(err.msg, "upcalls.log"), "record: a FIFO is refused: %s",
+		   err.msg);
+	unlink(path);
+	symlink("/dev/null", path);
+	rc = nm_evlog_upcall(dir, "n", "", "", 5, "ok", "upcall", &err);
+	UNIT_CHECK(u, rc < 0, "record: a symbolic link is refused: %s", err.msg);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Who may name the program root runs for other requests. */
+static void test_handler_trust(struct unit *u)
+{
+	char dir[] = "/tmp/nm-handler-XXXXXX", conf[64], prog[64];
+	struct nm_err err = { 0 };
+	bool root = geteuid() == 0;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, false, "handler: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(conf, sizeof(conf), "%s/nfsmig.conf", dir);
+	snprintf(prog, sizeof(prog), "%s/handler", dir);
+	if ((f = fopen(conf, "w")))
+		fclose(f);
+	if ((f = fopen(prog, "w")))
+		fclose(f);
+	chmod(conf, 0644);
+	chmod(prog, 0755);
+	UNIT_CHECK(u, (nm_upcall_handler_trusted(conf, prog, &err) == 0) == root,
+		   "handler: root's own files are trusted only as root: %s", err.msg);
+	chmod(prog, 0775);
+	UNIT_CHECK(u,
+		   nm_upcall_handler_trusted(NULL, prog, &err) == -EPERM && strstr(err.msg, prog),
+		   "handler: a group-writable handler is refused: %s", err.msg);
+	chmod(prog, 0757);
+	UNIT_CHECK(u, nm_upcall_handler_trusted(NULL, prog, &err) == -EPERM,
+		   "handler: a world-writable handler is refused: %s", err.msg);
+	chmod(prog, 0755);
+	chmod(conf, 0666);
+	UNIT_CHECK(u,
+		   nm_upcall_handler_trusted(conf, prog, &err) == -EPERM && strstr(err.msg, conf),
+		   "handler: a world-writable configuration is refused: %s", err.msg);
+	chmod(conf, 0644);
+	if (root && chown(prog, 65534, 65534) == 0)
+		UNIT_CHECK(u, nm_upcall_handler_trusted(conf, prog, &err) == -EPERM,
+			   "handler: another user's handler is refused: %s", err.msg);
+	UNIT_CHECK(u, nm_upcall_handler_trusted(conf, dir, &err) < 0,
+		   "handler: a directory is refused: %s", err.msg);
+	unlink(conf);
+	unlink(prog);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -605,7 +717,10 @@ int main(void)
 	test_payloads(&u);
 	test_answers(&u);
 	test_shares(&u);
+	test_cache_secs(&u);
 	test_conf(&u);
 	test_ctl(&u);
+	test_record(&u);
+	test_handler_trust(&u);
 	return unit_done(&u);
 }
