@@ -37,10 +37,10 @@ int nm_conf_parse_seconds(const char *s, int min_ms, int max_ms)
 	double v;
 
 	if (!s || !*s)
-		return -1;
+		return -EINVAL;
 	v = strtod(s, &end);
 	if (*end != '\0' || !isfinite(v) || v * 1000.0 < min_ms || v * 1000.0 > max_ms)
-		return -1;
+		return -EINVAL;
 	return (int)(v * 1000.0);
 }
 

@@ -44,7 +44,7 @@ void nm_conf_defaults(struct nm_conf *c);
 int nm_conf_load(struct nm_conf *c, const char *path, bool missing_ok, struct nm_err *err);
 
 /* "2", "0.5": seconds, decimals allowed, to milliseconds in [min_ms,
- * max_ms]; -1 when it is not that. */
+ * max_ms]; -EINVAL when it is not that. */
 int nm_conf_parse_seconds(const char *s, int min_ms, int max_ms);
 
 /* Parse "ADDR", "ADDR#PORT" or "[V6]:PORT" into a socket address (port 53

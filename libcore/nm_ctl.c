@@ -39,12 +39,12 @@ int nm_ctl_format_reply(const struct nm_ctl_reply *r, char *buf, size_t cap)
 	int n;
 
 	if (!clean(r->payload) || !clean(r->text))
-		return -1;
+		return -EINVAL;
 	if (r->ok)
 		n = snprintf(buf, cap, "OK\t%u\t%s\t%s\n", r->timeout, r->payload, r->text);
 	else
 		n = snprintf(buf, cap, "FAIL\t%u\t%d\t%s\n", r->timeout, r->error, r->text);
-	return n < 0 || (size_t)n >= cap ? -1 : n;
+	return n < 0 || (size_t)n >= cap ? -EMSGSIZE : n;
 }
 
 int nm_ctl_parse_reply(const char *line, struct nm_ctl_reply *r)

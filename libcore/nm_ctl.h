@@ -34,7 +34,8 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 /* Server side: split a request line (newline removed) in place. */
 int nm_ctl_parse_request(char *line, char **desc, char **callout);
 
-/* Server side: format a reply line; returns its length or -1. */
+/* Server side: format a reply line; returns its length, -EINVAL for a
+ * payload or text with a tab or newline, -EMSGSIZE when it does not fit. */
 int nm_ctl_format_reply(const struct nm_ctl_reply *r, char *buf, size_t cap);
 
 /* Parse a reply line (newline removed) into r. */

@@ -1,5 +1,7 @@
 #include "nm_line.h"
 
+#include <errno.h>
+
 int nm_line_split(char *line, char **words, int max)
 {
 	char *r = line, *w = line;
@@ -11,7 +13,7 @@ int nm_line_split(char *line, char **words, int max)
 		if (!*r || *r == '#')
 			return n;
 		if (n == max)
-			return -1;
+			return -E2BIG;
 		words[n++] = w;
 		while (*r && *r != ' ' && *r != '\t' && *r != '\n' && *r != '\r') {
 			if (*r == '\'' || *r == '"') {
@@ -23,7 +25,7 @@ int nm_line_split(char *line, char **words, int max)
 					*w++ = *r++;
 				}
 				if (*r != q)
-					return -1;
+					return -EINVAL;
 				r++;
 			} else if (*r == '\\' && r[1]) {
 				r++;

@@ -4,8 +4,8 @@
 
 /* Split a line into words: blanks separate, '...' and "..." quote, a
  * backslash escapes the next character; '#' at a word's start begins a
- * comment.  Returns the count, or -1 (unbalanced quote or more than max
- * words).  The words point into line, which is rewritten in place. */
+ * comment.  Returns the count, -EINVAL for an unbalanced quote or -E2BIG
+ * for more than max words.  The words point into line, which is rewritten in place. */
 int nm_line_split(char *line, char **words, int max);
 
 #endif
