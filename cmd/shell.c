@@ -206,21 +206,67 @@ static void collect(const char *cand, void *arg)
 	m->v[m->n] = NULL;
 }
 
+/* The characters split_words acts on: a candidate holding one is inserted
+ * with a backslash before it, so the line reads back as the candidate. */
+static const char special[] = " \t\n\r'\"\\#";
+
+/* Is line[i] quoted by a backslash (and so not a word break)? */
+static int quoted_at(char *line, int i)
+{
+	int n = 0;
+
+	while (i - n > 0 && line[i - n - 1] == '\\')
+		n++;
+	return n % 2;
+}
+
+static char *quote_word(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (strchr(special, *s))
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	struct matches m = { 0 };
 	char *copy = strndup(rl_line_buffer, (size_t)start), *words[MAX_WORDS];
+	char *cur = strdup(text), *cw[1];
 	int n = copy ? split_words(copy, words, MAX_WORDS) : -1;
 	enum nm_arg_kind k;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
-	if (n < 0) {
+	/* The word being completed, as split_words reads it. */
+	if (n < 0 || !cur || split_words(cur, cw, 1) < 0) {
 		free(copy);
+		free(cur);
 		return NULL;
 	}
-	k = nm_complete(n, words, text, 1, the_shell->mountinfo, collect, &m);
+	k = nm_complete(n, words, cur, 1, the_shell->mountinfo, collect, &m);
 	free(copy);
+	free(cur);
+	for (size_t i = 0; i < m.n; i++) {
+		char *q = quote_word(m.v[i]);
+
+		if (!q) { /* out of memory: offer the ones quoted so far */
+			for (size_t j = i; j < m.n; j++)
+				free(m.v[j]);
+			m.n = i;
+			m.v[i] = NULL;
+			break;
+		}
+		free(m.v[i]);
+		m.v[i] = q;
+	}
 	if (k == NM_ARG_FILE || k == NM_ARG_DIR) {
 		for (size_t i = 0; i < m.n; i++)
 			free(m.v[i]);
@@ -334,6 +380,7 @@ static int interactive(struct shell *sh)
 
 	rl_readline_name = "nfsmig";
 	rl_attempted_completion_function = complete;
+	rl_char_is_quoted_p = quoted_at;
 	rl_catch_signals = 0;
 	history_path(sh);
 	using_history();

@@ -233,3 +233,55 @@ EOF
 	assert_safe
 	assert_line "nfsmig: no command 'nosuch\\x1b[31mred' (try: help)"
 }
+
+# hostile_mi FILE: a mount table whose NFS mount points (the kernel names a
+# referral's submount after the server's entry) hold a space and an option,
+# a C1 control, a bidi override and a newline.
+hostile_mi() {
+	printf '%s\n' "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw" \
+		"41 22 0:41 / /mnt/a\\040--force\\040x rw,relatime shared:21 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"42 22 0:42 / /mnt/a$(printf '\302\233')c1 rw,relatime shared:22 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"43 22 0:43 / /mnt/a$(printf '\342\200\256')bidi rw,relatime shared:23 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"44 22 0:44 / /mnt/a\\012nl rw,relatime shared:24 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		>"$1"
+}
+
+# assert_no_bidi: $output holds no format character (bidi, zero width).
+assert_no_bidi() {
+	if LC_ALL=C grep -q $'\xe2\x80[\x8b-\x8f\xaa-\xae]\|\xe2\x81[\xa6-\xa9]' <<<"$output"; then
+		echo "a format character reaches the terminal:" >&2
+		od -c <<<"$output" | head -40 >&2
+		return 1
+	fi
+}
+
+@test "the shell's Tab on hostile mount points: quoted, nothing raw listed" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	local t="nfsmig-un-$$" i raw=$BATS_TEST_TMPDIR/raw
+	tmux new-session -d -s "$t" -x 200 -y 40 \
+		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm LANG=C.UTF-8 $BUILD/cmd/nfsmig --mountinfo '$BATS_TEST_TMPDIR/hmi'; sleep 60"
+	tmux pipe-pane -t "$t" -o "cat >>'$raw'"
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig \(.*\)> $' && break
+		sleep 0.05
+	done
+	tmux send-keys -t "$t" -- "show /mnt/a" Tab
+	for ((i = 0; i < 40; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q -- 'x $' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	# The one name safe to show, inserted so that it reads back as one word.
+	assert_line --regexp -- '> show /mnt/a\\ --force\\ x $'
+	tmux send-keys -t "$t" -- Enter
+	sleep 0.5
+	run tmux capture-pane -p -N -t "$t"
+	refute_output --partial "unrecognized option"
+	# Tab Tab lists the matches: none shown raw.
+	tmux send-keys -t "$t" -- "show /mnt/" Tab Tab
+	sleep 0.5
+	output=$(cat "$raw")
+	# No C1 control, no bidi override reached the terminal.
+	! LC_ALL=C grep -q $'\xc2\x9b' "$raw"
+	assert_no_bidi
+}
