@@ -282,6 +282,9 @@ assert_no_bidi() {
 	sleep 0.5
 	output=$(cat "$raw")
 	# No C1 control, no bidi override reached the terminal.
-	! LC_ALL=C grep -q $'\xc2\x9b' "$raw"
+	if LC_ALL=C grep -q $'\xc2\x9b' "$raw"; then
+		echo "a C1 control reached the terminal raw" >&2
+		return 1
+	fi
 	assert_no_bidi
 }
