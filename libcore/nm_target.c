@@ -51,8 +51,11 @@ bool nm_target_host_name_ok(const char *name)
 
 		if (c == '.' || c == '\0') {
 			/* An empty label is only the root's, after a final dot. */
-			if (label == 0)
-				return c == '\0' && i == len && i > 0;
+			if (label == 0) {
+				if (c != '\0' || i == 0)
+					return false;
+				break; /* the root's: judge the name before it */
+			}
 			if (label > 63 || name[i - 1] == '-')
 				return false;
 			label = 0;
