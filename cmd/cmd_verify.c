@@ -155,7 +155,7 @@ int nm_cmd_verify(int argc, char **argv)
 				free(cell);
 			}
 		}
-		scols_print_table(tb);
+		nm_out_print_table(tb, true);
 		scols_unref_table(tb);
 	} else {
 		for (size_t i = 0; i < n; i++) {

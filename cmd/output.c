@@ -252,7 +252,22 @@ int nm_out_printf(FILE *f, const char *fmt, ...)
 
 int nm_out_print(struct nm_out *o)
 {
-	return scols_print_table(o->tb);
+	return nm_out_print_table(o->tb, o->json);
+}
+
+int nm_out_print_table(struct libscols_table *tb, bool json)
+{
+	char *text = NULL;
+
+	if (!json)
+		return scols_print_table(tb);
+	/* libsmartcols escapes only U+0000..U+001F: the C1 controls and the
+	 * format characters are made \uXXXX here, as nm_json_str writes them. */
+	if (scols_print_table_to_string(tb, &text) < 0)
+		return -1;
+	nm_json_text(stdout, text);
+	free(text);
+	return 0;
 }
 
 void nm_out_free(struct nm_out *o)

@@ -45,6 +45,8 @@ struct libscols_line *nm_out_line(struct nm_out *o);
 /* Set the cell of column id (an index into cols) if it is shown. */
 void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *data);
 int nm_out_print(struct nm_out *o);
+/* tb to stdout; JSON through nm_json_text (one rule for both JSON paths). */
+int nm_out_print_table(struct libscols_table *tb, bool json);
 void nm_out_free(struct nm_out *o);
 
 /*

@@ -42,7 +42,7 @@ static bool shell_safe(unsigned char c)
 }
 
 /* How many bytes at s go out as they are (0: escape s[0]). */
-static size_t plain_len(const unsigned char *s, size_t len, unsigned flags)
+size_t nm_esc_plain_len(const unsigned char *s, size_t len, unsigned flags)
 {
 	size_t n;
 
@@ -80,7 +80,7 @@ static size_t esc(const unsigned char *s, size_t len, unsigned flags, char *out)
 	size_t o = 0;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = plain_len(s + i, len - i, flags);
+		size_t n = nm_esc_plain_len(s + i, len - i, flags);
 
 		if (n == 0) {
 			if (out)
@@ -122,7 +122,7 @@ const char *nm_esc_buf(const char *str, unsigned flags, char *buf, size_t cap)
 	if (cap == 0)
 		return buf;
 	for (size_t i = 0; i < len;) {
-		size_t n = plain_len(s + i, len - i, flags);
+		size_t n = nm_esc_plain_len(s + i, len - i, flags);
 
 		if (n == 0) {
 			if (o + 4 >= cap)
@@ -148,7 +148,7 @@ bool nm_esc_needed(const char *str, unsigned flags)
 	size_t len = strlen((const char *)s);
 
 	for (size_t i = 0; i < len;) {
-		size_t n = plain_len(s + i, len - i, flags);
+		size_t n = nm_esc_plain_len(s + i, len - i, flags);
 
 		if (n == 0)
 			return true;

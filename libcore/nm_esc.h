@@ -27,6 +27,9 @@ enum {
  * at s do not start one within len. */
 size_t nm_esc_utf8_len(const unsigned char *s, size_t len);
 
+/* How many bytes at s (len of them) nm_esc() keeps as they are: 1..4, one
+ * character; 0 when it escapes s[0]. */
+size_t nm_esc_plain_len(const unsigned char *s, size_t len, unsigned flags);
 /* len bytes (NULs included) escaped as above; a new string, NULL when out
  * of memory. */
 char *nm_esc(const char *bytes, size_t len, unsigned flags);

@@ -66,10 +66,11 @@ register_untrusted() {
 }
 
 # assert_safe: $output holds no control character but newline, no C1
-# control, and is valid UTF-8.
+# control, no bidi or zero-width character, and is valid UTF-8.
 assert_safe() {
 	if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$output" ||
 		LC_ALL=C grep -q $'\xc2[\x80-\x9f]' <<<"$output" ||
+		LC_ALL=C grep -q $'\xe2\x80[\x8b-\x8f\xa8-\xae]\|\xe2\x81[\xa6-\xa9]\|\xef\xbb\xbf' <<<"$output" ||
 		! iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null 2>&1; then
 		echo "raw bytes reach the terminal:" >&2
 		od -c <<<"$output" | head -40 >&2
@@ -287,4 +288,17 @@ assert_no_bidi() {
 		return 1
 	fi
 	assert_no_bidi
+}
+
+@test "JSON of a table shows a mount point's C1 and bidi characters as \\u escapes" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	run nm mounts -J --mountinfo "$BATS_TEST_TMPDIR/hmi" --state-dir "$BATS_TEST_TMPDIR/sd"
+	assert_success
+	assert_safe
+	assert_output --partial '"/mnt/a\u009bc1"'
+	assert_output --partial '"/mnt/a\u202ebidi"'
+	echo "$output" | jq -e '[.mounts[].target] | index("/mnt/a\u009bc1") and index("/mnt/a\u202ebidi") and index("/mnt/a\nnl")'
+	run nm verify -J --timeout 1 --mountinfo "$BATS_TEST_TMPDIR/hmi" --state-dir "$BATS_TEST_TMPDIR/sd"
+	assert_safe
+	echo "$output" | jq -e '[.verify[].target] | index("/mnt/a\u202ebidi")'
 }

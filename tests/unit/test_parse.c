@@ -343,6 +343,14 @@ static void test_json(struct unit *u)
 		  "\xc2\x9b"
 		  "1" },
 		{ "\xe2\x80\xa8", "\"\\u2028\"", "\xe2\x80\xa8" },
+		/* What nm_esc escapes, JSON escapes: the format characters too. */
+		{ "a\xe2\x80\xae"
+		  "b",
+		  "\"a\\u202eb\"",
+		  "a\xe2\x80\xae"
+		  "b" },
+		{ "\xe2\x80\x8b\xe2\x81\xa6\xef\xbb\xbf", "\"\\u200b\\u2066\\ufeff\"",
+		  "\xe2\x80\x8b\xe2\x81\xa6\xef\xbb\xbf" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -360,6 +368,37 @@ static void test_json(struct unit *u)
 			   t ? nm_esc_buf(t, 0, shown, sizeof(shown)) : "(null)");
 		free(buf);
 		free(t);
+	}
+}
+
+/* A table's JSON text: what nm_esc escapes becomes \uXXXX, the rest stays. */
+static void test_json_text(struct unit *u)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "{\n   \"t\": \"/mnt/a\\u001b\"\n}\n", "{\n   \"t\": \"/mnt/a\\u001b\"\n}\n" },
+		{ "{\"t\": \"caf\xc3\xa9\"}", "{\"t\": \"caf\xc3\xa9\"}" },
+		{ "{\"t\": \"a\xc2\x9b"
+		  "b\"}",
+		  "{\"t\": \"a\\u009bb\"}" },
+		{ "{\"t\": \"\xe2\x80\xae\xe2\x80\x8b\x7f\"}",
+		  "{\"t\": \"\\u202e\\u200b\\u007f\"}" },
+		{ "{\"t\": \"\xff\"}", "{\"t\": \"\\ufffd\"}" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL, shown[128];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (f) {
+			nm_json_text(f, cases[i].in);
+			fclose(f);
+		}
+		UNIT_CHECK(u, buf && strcmp(buf, cases[i].out) == 0, "json text %zu: %s", i,
+			   buf ? nm_esc_buf(buf, 0, shown, sizeof(shown)) : "(null)");
+		free(buf);
 	}
 }
 
@@ -512,6 +551,7 @@ int main(void)
 	test_host_names(&u);
 	test_escape(&u);
 	test_json(&u);
+	test_json_text(&u);
 	test_location_names(&u);
 	test_mounts(&u);
 	test_mountstats(&u);
