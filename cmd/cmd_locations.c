@@ -303,6 +303,7 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 	o->reach_ms = 2000;
 	o->reach = true;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "Jo:nrt:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'J': o->out.json = true; break;
@@ -333,7 +334,7 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		case OPT_NOREACH: o->reach = false; break;
 		case 'v': o->verbose = true; break;
 		case 'h': nm_command_usage(nm_command_find("locations"), 0); return 1;
-		default: return -1;
+		default: nm_opt_bad(argv); return -1;
 		}
 	}
 	return 0;

@@ -52,6 +52,7 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 10000;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "Jo:nrt:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MOUNTINFO: o->mountinfo = optarg; break;
@@ -68,7 +69,7 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 				return -1;
 			break;
 		case 'h': nm_command_usage(nm_command_find(cmd), 0); return -2;
-		default: return -1;
+		default: nm_opt_bad(argv); return -1;
 		}
 	}
 	if (!o->state_dir) {

@@ -37,8 +37,11 @@ int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols, con
 		int id = find_col(cols, ncols, p, len);
 
 		if (id < 0) {
-			fprintf(stderr, "nfsmig: unknown column '%.*s' (see --list-columns)\n",
-				(int)len, p);
+			char *name = strndup(p, len);
+
+			nm_out_printf(stderr, "nfsmig: unknown column '%s' (see --list-columns)\n",
+				      name ? name : "?");
+			free(name);
 			return -1;
 		}
 		if (o->nsel == NM_OUT_MAX_COLS) {

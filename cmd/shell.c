@@ -455,8 +455,8 @@ int nm_shell_main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--mountinfo") == 0 && i + 1 < argc) {
 			sh.mountinfo = argv[++i];
 		} else {
-			fprintf(stderr, "nfsmig: unknown option '%s' (try: nfsmig help)\n",
-				argv[i]);
+			nm_out_printf(stderr, "nfsmig: unknown option '%s' (try: nfsmig help)\n",
+				      argv[i]);
 			return NM_EXIT_USAGE;
 		}
 	}

@@ -302,3 +302,21 @@ assert_no_bidi() {
 	assert_safe
 	echo "$output" | jq -e '[.verify[].target] | index("/mnt/a\u202ebidi")'
 }
+
+@test "batch-file words in option errors are shown escaped" {
+	printf '%s\n' "mounts --x$(printf '\033')[31m" "mounts -$(printf '\033')" \
+		"help $(printf '\033')[32m" "mounts --timeout $(printf '\033')[33m" \
+		"mounts -o a$(printf '\033')[34m" "verify --zz$(printf '\342\200\256')" >"$BATS_TEST_TMPDIR/batch"
+	run "$BUILD/cmd/nfsmig" -force <"$BATS_TEST_TMPDIR/batch"
+	assert_failure
+	assert_safe
+	assert_line "nfsmig: option '--x\\x1b[31m' is unknown or lacks its value"
+	assert_line "nfsmig: option -\\x1b is unknown or lacks its value"
+	assert_line "nfsmig: no command '\\x1b[32m' (try: nfsmig help)"
+	assert_line "nfsmig: --timeout takes seconds (0.01 to 3600), not '\\x1b[33m'"
+	assert_line "nfsmig: unknown column 'a\\x1b[34m' (see --list-columns)"
+	assert_line "nfsmig: option '--zz\\xe2\\x80\\xae' is unknown or lacks its value"
+	run "$BUILD/cmd/nfsmig" "--x$(printf '\033')"
+	assert_failure
+	assert_safe
+}
