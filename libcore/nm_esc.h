@@ -5,7 +5,8 @@
  * UTF-8 (shortest form, no surrogates, at most U+10FFFF).  Everything else
  * - C0 controls, ESC, DEL, the C1 controls U+0080..U+009F (8-bit CSI is one
  * for many terminals), the format characters that reorder or hide text
- * (bidi overrides and isolates, zero-width ones, the BOM) and each byte of
+ * (general category Cf: bidi marks, overrides and isolates, zero-width
+ * ones, the soft hyphen, the BOM, tags; and U+2028/U+2029) and each byte of
  * a sequence that is not valid UTF-8 -
  * becomes a visible \xNN, as `ls -b` and systemd's cescape() show them. */
 #ifndef NM_ESC_H
