@@ -369,8 +369,11 @@ int nm_cmd_show(int argc, char **argv)
 		if (r.probe_name && r.probe_fh_len)
 			nm_out_printf(stdout, "entry handle:    %s (fileid %" PRIu64 ") %s\n",
 				      r.probe_name, r.probe_fileid, pfh);
-		for (size_t i = 0; i < r.nlocations; i++)
-			nm_out_printf(stdout, "location:        %s\n", r.locations[i]);
+		for (size_t i = 0; i < r.nlocations; i++) {
+			nm_out_printf(stdout, "location:        ");
+			nm_out_stored(stdout, r.locations[i]);
+			nm_out_printf(stdout, "\n");
+		}
 		if (r.nlocations == 0)
 			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)

@@ -103,6 +103,9 @@ int nm_out_start(struct nm_out *o, const char *name)
 	scols_table_enable_json(o->tb, o->json);
 	scols_table_enable_raw(o->tb, o->raw);
 	scols_table_enable_noheadings(o->tb, o->noheadings);
+	/* Cells come escaped (nm_out_cell); libsmartcols would escape the
+	 * backslashes of those escapes again. */
+	scols_table_enable_noencoding(o->tb, 1);
 	for (size_t i = 0; i < o->nsel; i++) {
 		const struct nm_col *c = &o->cols[o->sel[i]];
 		int flags = c->kind == NM_COL_ARRAY ? SCOLS_FL_WRAP : 0;
@@ -133,8 +136,16 @@ struct libscols_line *nm_out_line(struct nm_out *o)
 
 void nm_out_cell(struct libscols_line *ln, size_t col, const char *data, bool json, bool multiline)
 {
-	char *s = json ? nm_json_utf8(data)
-		       : nm_esc(data, data ? strlen(data) : 0, multiline ? NM_ESC_NEWLINE : 0);
+	nm_out_cell_as(ln, col, data, json, multiline, false);
+}
+
+void nm_out_cell_as(struct libscols_line *ln, size_t col, const char *data, bool json,
+		    bool multiline, bool stored)
+{
+	/* A raw string's backslash is shown as \x5c: in what nfsmig shows, a
+	 * backslash always starts an escape. */
+	unsigned flags = (multiline ? NM_ESC_NEWLINE : 0) | (stored ? 0 : NM_ESC_BACKSLASH);
+	char *s = json ? nm_json_utf8(data) : nm_esc(data, data ? strlen(data) : 0, flags);
 
 	/* Out of memory: an empty cell, never the raw data. */
 	if (!s || scols_line_refer_data(ln, col, s) < 0) {
@@ -147,7 +158,8 @@ void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *
 {
 	for (size_t i = 0; i < o->nsel; i++)
 		if (o->sel[i] == id)
-			nm_out_cell(ln, i, data, o->json, o->cols[id].kind == NM_COL_ARRAY);
+			nm_out_cell_as(ln, i, data, o->json, o->cols[id].kind == NM_COL_ARRAY,
+				       o->cols[id].stored);
 }
 
 #pragma GCC diagnostic push
@@ -177,7 +189,7 @@ static int print_conv(FILE *f, const char *spec, size_t len, va_list *ap)
 	switch (conv) {
 	case 's': {
 		const char *s = va_arg(*ap, const char *);
-		char *e = s ? nm_esc(s, strlen(s), 0) : NULL;
+		char *e = s ? nm_esc(s, strlen(s), NM_ESC_BACKSLASH) : NULL;
 
 		rc = PRINT(e ? e : s ? "?" : "(null)");
 		free(e);
@@ -251,6 +263,14 @@ int nm_out_printf(FILE *f, const char *fmt, ...)
 	}
 	va_end(ap);
 	return total;
+}
+
+void nm_out_stored(FILE *f, const char *s)
+{
+	char *e = nm_esc(s, s ? strlen(s) : 0, 0);
+
+	fputs(e ? e : "?", f);
+	free(e);
 }
 
 int nm_out_print(struct nm_out *o)

@@ -320,3 +320,27 @@ assert_no_bidi() {
 	assert_failure
 	assert_safe
 }
+
+@test "a backslash always starts an escape: a literal one is \\x5c, no escape is escaped twice" {
+	printf '%s\n' "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw" \
+		"41 22 0:41 / /mnt/lit\\134x1b[31m rw,relatime shared:21 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"42 22 0:42 / /mnt/esc$(printf '\033')[31m rw,relatime shared:22 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		>"$BATS_TEST_TMPDIR/bmi"
+	run nm mounts -o TARGET --mountinfo "$BATS_TEST_TMPDIR/bmi" --state-dir "$BATS_TEST_TMPDIR/sd"
+	assert_success
+	assert_safe
+	assert_line '/mnt/lit\x5cx1b[31m'
+	assert_line '/mnt/esc\x1b[31m'
+	mkdir -p "$BATS_TEST_TMPDIR/sd"
+	run nm show --mountinfo "$BATS_TEST_TMPDIR/bmi" --state-dir "$BATS_TEST_TMPDIR/sd" '/mnt/lit\x1b[31m'
+	assert_safe
+	assert_output --partial '/mnt/lit\x5cx1b[31m'
+	# Names escaped when they came off the wire are shown as they are.
+	run nm locations 192.0.2.31:/export/subst
+	assert_success
+	assert_output --partial '\x24\x28touch\x20\x2ftmp\x2fnfsmig-ran-subst\x29'
+	refute_output --partial '\x5c'
+	run nm locations 192.0.2.31:/export/esc
+	assert_output --partial '/export/\x1b[32mgreen\xc2\x9b\xff'
+	refute_output --partial '\x5c'
+}
