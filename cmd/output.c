@@ -162,107 +162,15 @@ void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *
 				       o->cols[id].stored);
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-/* Print one conversion, spec[0..len) ("%-12s", "%" PRIu64 ...), taking its
- * arguments from ap; returns the characters printed or -1. */
-static int print_conv(FILE *f, const char *spec, size_t len, va_list *ap)
-{
-	char fmt[32], conv = spec[len - 1], lenmod[3] = "";
-	int star[2] = { 0, 0 }, nstar = 0, rc;
-	const char *p = spec + 1;
-
-	if (len >= sizeof(fmt))
-		return -1;
-	memcpy(fmt, spec, len);
-	fmt[len] = '\0';
-	for (; p < spec + len - 1; p++) {
-		if (*p == '*' && nstar < 2)
-			star[nstar++] = va_arg(*ap, int);
-		else if (strchr("hljzt", *p) && strlen(lenmod) < 2)
-			lenmod[strlen(lenmod)] = *p;
-	}
-#define PRINT(val)                                                                                 \
-	(nstar == 2   ? fprintf(f, fmt, star[0], star[1], val)                                     \
-	 : nstar == 1 ? fprintf(f, fmt, star[0], val)                                              \
-		      : fprintf(f, fmt, val))
-	switch (conv) {
-	case 's': {
-		const char *s = va_arg(*ap, const char *);
-		char *e = s ? nm_esc(s, strlen(s), NM_ESC_BACKSLASH) : NULL;
-
-		rc = PRINT(e ? e : s ? "?" : "(null)");
-		free(e);
-		return rc;
-	}
-	case 'd':
-	case 'i':
-		if (strcmp(lenmod, "ll") == 0)
-			return PRINT(va_arg(*ap, long long));
-		if (strcmp(lenmod, "l") == 0 || strcmp(lenmod, "j") == 0 ||
-		    strcmp(lenmod, "z") == 0 || strcmp(lenmod, "t") == 0)
-			return PRINT(va_arg(*ap, long));
-		return PRINT(va_arg(*ap, int));
-	case 'u':
-	case 'x':
-	case 'X':
-	case 'o':
-		if (strcmp(lenmod, "ll") == 0)
-			return PRINT(va_arg(*ap, unsigned long long));
-		if (strcmp(lenmod, "l") == 0 || strcmp(lenmod, "j") == 0 ||
-		    strcmp(lenmod, "z") == 0 || strcmp(lenmod, "t") == 0)
-			return PRINT(va_arg(*ap, unsigned long));
-		return PRINT(va_arg(*ap, unsigned));
-	case 'c': {
-		char c[2] = { (char)va_arg(*ap, int), 0 }, b[8];
-
-		memcpy(fmt + len - 1, "s", 2);
-		return PRINT(nm_esc_buf(c, 0, b, sizeof(b)));
-	}
-	case 'p': return PRINT(va_arg(*ap, void *));
-	default: return -1;
-	}
-#undef PRINT
-}
-#pragma GCC diagnostic pop
-
 int nm_out_printf(FILE *f, const char *fmt, ...)
 {
 	va_list ap;
-	int total = 0;
+	int rc;
 
 	va_start(ap, fmt);
-	while (*fmt) {
-		size_t plain = strcspn(fmt, "%"), len;
-		int rc;
-
-		fwrite(fmt, 1, plain, f);
-		total += (int)plain;
-		fmt += plain;
-		if (!*fmt)
-			break;
-		if (fmt[1] == '%') {
-			fputc('%', f);
-			total++;
-			fmt += 2;
-			continue;
-		}
-		len = 1 + strspn(fmt + 1, "-+ #0123456789.*hljzt");
-		if (fmt[len] == '\0') {
-			total = -1;
-			break;
-		}
-		len++; /* the conversion character */
-		rc = print_conv(f, fmt, len, &ap);
-		if (rc < 0) {
-			total = -1;
-			break;
-		}
-		total += rc;
-		fmt += len;
-	}
+	rc = nm_esc_vfprintf(f, fmt, ap);
 	va_end(ap);
-	return total;
+	return rc;
 }
 
 void nm_out_stored(FILE *f, const char *s)

@@ -13,7 +13,9 @@
 #define NM_ESC_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum {
 	NM_ESC_BACKSLASH = 1 << 0, /* \ as \x5c too: decoders of wire bytes use
@@ -39,6 +41,13 @@ char *nm_esc(const char *bytes, size_t len, unsigned flags);
  * returns buf. */
 const char *nm_esc_buf(const char *s, unsigned flags, char *buf, size_t cap);
 
+/* fprintf whose %s and %c are escaped (NM_ESC_BACKSLASH; a precision cuts
+ * the string before it is escaped, at a character's edge).  It does %s %c
+ * %d %i %u %x %X %o %p with flags, width, precision, '*' and h l ll j z t;
+ * anything else (%f, %m, %n, %1$s, %ls ...) is printed as
+ * "%!SPEC(unsupported)" with the rest of the format as text, and gives -1. */
+int nm_esc_vfprintf(FILE *f, const char *fmt, va_list ap);
+int nm_esc_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Would nm_esc() change s (with flags)? */
 bool nm_esc_needed(const char *s, unsigned flags);
 

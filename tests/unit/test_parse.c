@@ -1,6 +1,8 @@
 /* Parsers of libcore: paths, SERVER:/PATH targets, mount table entries,
  * mountstats (fixtures written by the real kernel in tests/vm). */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -412,6 +414,68 @@ static void test_json_text(struct unit *u)
 	}
 }
 
+/* fmt with one argument through nm_esc_fprintf, into a string. */
+#define ESC_PRINTF(out, rc, ...)                                                                   \
+	do {                                                                                       \
+		size_t len_ = 0;                                                                   \
+		FILE *f_ = open_memstream(&(out), &len_);                                          \
+		(rc) = f_ ? nm_esc_fprintf(f_, __VA_ARGS__) : -2;                                  \
+		if (f_)                                                                            \
+			fclose(f_);                                                                \
+	} while (0)
+
+static void test_esc_printf(struct unit *u)
+{
+	char *out = NULL;
+	int rc;
+
+	ESC_PRINTF(out, rc, "[%s] %d", "\x1b[31mred", 7);
+	UNIT_CHECK(u, rc > 0 && out && strcmp(out, "[\\x1b[31mred] 7") == 0, "printf: %%s escaped");
+	free(out);
+	ESC_PRINTF(out, rc, "%s", "a\\b");
+	UNIT_CHECK(u, out && strcmp(out, "a\\x5cb") == 0, "printf: a backslash is \\x5c");
+	free(out);
+	/* The precision cuts the string before it is escaped. */
+	ESC_PRINTF(out, rc, "%.3s|",
+		   "\x1b"
+		   "abc");
+	UNIT_CHECK(u, out && strcmp(out, "\\x1bab|") == 0, "printf: %%.3s cuts before escaping");
+	free(out);
+	ESC_PRINTF(out, rc, "%.2s|", "a\xc3\xa9");
+	UNIT_CHECK(u, out && strcmp(out, "a|") == 0, "printf: %%.2s does not split a character");
+	free(out);
+	ESC_PRINTF(out, rc, "%-6.*s|%3u", 2, "abcd", 5u);
+	UNIT_CHECK(u, out && strcmp(out, "ab    |  5") == 0, "printf: width and .* precision");
+	free(out);
+	ESC_PRINTF(out, rc, "%c%c", '\x1b', 'x');
+	UNIT_CHECK(u, out && strcmp(out, "\\x1bx") == 0, "printf: %%c escaped");
+	free(out);
+	ESC_PRINTF(out, rc, "%" PRIu64 " %lld %zu", (uint64_t)1 << 40, -3LL, (size_t)9);
+	UNIT_CHECK(u, out && strcmp(out, "1099511627776 -3 9") == 0, "printf: length modifiers");
+	free(out);
+	/* What it does not do is loud: marked, the rest of the line kept. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat"
+#pragma GCC diagnostic ignored "-Wformat-extra-args"
+	ESC_PRINTF(out, rc, "t=%f after", 1.5);
+	UNIT_CHECK(u, rc == -1 && out && strcmp(out, "t=%!f(unsupported) after") == 0,
+		   "printf: %%f refused loudly");
+	free(out);
+	ESC_PRINTF(out, rc, "%m and more");
+	UNIT_CHECK(u, rc == -1 && out && strcmp(out, "%!m(unsupported) and more") == 0,
+		   "printf: %%m refused loudly");
+	free(out);
+	ESC_PRINTF(out, rc, "%1$s x", "a");
+	UNIT_CHECK(u, rc == -1 && out && strstr(out, "(unsupported)") && strstr(out, " x"),
+		   "printf: %%1$s refused loudly");
+	free(out);
+	ESC_PRINTF(out, rc, "%ls x", L"a");
+	UNIT_CHECK(u, rc == -1 && out && strcmp(out, "%!ls(unsupported) x") == 0,
+		   "printf: %%ls refused loudly");
+	free(out);
+#pragma GCC diagnostic pop
+}
+
 static void test_mounts(struct unit *u)
 {
 	char *mi = fixture("mountinfo/lab.mountinfo");
@@ -562,6 +626,7 @@ int main(void)
 	test_escape(&u);
 	test_json(&u);
 	test_json_text(&u);
+	test_esc_printf(&u);
 	test_location_names(&u);
 	test_mounts(&u);
 	test_mountstats(&u);
