@@ -15,6 +15,7 @@
 #include <readline/readline.h>
 
 #include "complete.h"
+#include "nm_esc.h"
 #include "output.h"
 
 #define MAX_WORDS     64
@@ -310,6 +311,26 @@ static char **complete(const char *text, int start, int end)
 	return out;
 }
 
+/* Tab Tab: the matches listed escaped (readline's own list would write a
+ * local file's name raw: ESC, a C1 control, a bidi override). */
+static void show_matches(char **matches, int num, int max_length)
+{
+	(void)max_length;
+	fputc('\n', rl_outstream);
+	for (int i = 1; i <= num; i++) {
+		const char *m = matches[i], *base = strrchr(m, '/');
+		char *e;
+
+		/* File names as readline shows them: the part after the last '/'. */
+		if (rl_filename_completion_desired && base && base[1])
+			m = base + 1;
+		e = nm_esc(m, strlen(m), 0);
+		fprintf(rl_outstream, "%s%s", e ? e : "?", i == num ? "\n" : "  ");
+		free(e);
+	}
+	rl_forced_update_display();
+}
+
 static void on_sigint(int sig)
 {
 	(void)sig;
@@ -381,6 +402,7 @@ static int interactive(struct shell *sh)
 	rl_readline_name = "nfsmig";
 	rl_attempted_completion_function = complete;
 	rl_char_is_quoted_p = quoted_at;
+	rl_completion_display_matches_hook = show_matches;
 	rl_catch_signals = 0;
 	history_path(sh);
 	using_history();

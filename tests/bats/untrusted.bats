@@ -344,3 +344,31 @@ assert_no_bidi() {
 	assert_output --partial '/export/\x1b[32mgreen\xc2\x9b\xff'
 	refute_output --partial '\x5c'
 }
+
+@test "the shell's Tab Tab lists local file names escaped" {
+	local d=$BATS_TEST_TMPDIR/files t="nfsmig-un-$$" i raw=$BATS_TEST_TMPDIR/raw
+	mkdir -p "$d"
+	: >"$d/f$(printf '\033')[31mx"
+	: >"$d/f$(printf '\302\233')y"
+	: >"$d/f$(printf '\342\200\256')z"
+	tmux new-session -d -s "$t" -x 200 -y 40 \
+		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm LANG=C.UTF-8 $BUILD/cmd/nfsmig; sleep 60"
+	tmux pipe-pane -t "$t" -o "cat >>'$raw'"
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig.*> $' && break
+		sleep 0.05
+	done
+	tmux send-keys -t "$t" -- "mounts --mountinfo $d/f" Tab Tab
+	for ((i = 0; i < 60; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q 'x1b' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	assert_output --partial 'f\x1b[31mx'
+	assert_output --partial 'f\xc2\x9by'
+	if LC_ALL=C grep -q $'\e\\[31m\\|\xc2\x9b\\|\xe2\x80\xae' "$raw"; then
+		echo "a file name reached the terminal raw:" >&2
+		od -c "$raw" | tail -20 >&2
+		return 1
+	fi
+}
