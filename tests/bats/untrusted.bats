@@ -203,6 +203,7 @@ EOF
 	local t="nfsmig-un-$$" i
 	tmux new-session -d -s "$t" -x 200 -y 40 \
 		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm $BUILD/cmd/nfsmig --mountinfo '$MI'; sleep 60"
+	tmux pipe-pane -t "$t" -o "cat >>'$BATS_TEST_TMPDIR/raw'"
 	for ((i = 0; i < 200; i++)); do
 		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig \(.*\)> $' && break
 		sleep 0.05
@@ -217,7 +218,12 @@ EOF
 	assert_output --partial "2001:db8::15"
 	refute_output --partial "touch"
 	refute_output --partial "words"
-	refute_output --partial "red"
+	# The server's escape sequence: neither its bytes nor its stored form.
+	refute_output --partial 'x1b'
+	if LC_ALL=C grep -q $'\e\\[31m' "$BATS_TEST_TMPDIR/raw"; then
+		echo "the server's escape sequence reached the terminal" >&2
+		return 1
+	fi
 	tmux send-keys -t "$t" -- "s" Tab
 	for ((i = 0; i < 100; i++)); do
 		tmux capture-pane -p -N -t "$t" | grep -q -- '--to srv5\.nfsmig\.test $' && break
