@@ -378,3 +378,12 @@ assert_no_bidi() {
 		return 1
 	fi
 }
+
+@test "__complete offers no mount point that needs escaping, one a line" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	run "$BUILD/cmd/nfsmig" __complete show --mountinfo "$BATS_TEST_TMPDIR/hmi" /mnt/a
+	assert_success
+	assert_output '/mnt/a --force x'
+	run complete_line "nfsmig show --mountinfo $BATS_TEST_TMPDIR/hmi /mnt/a"
+	assert_output '/mnt/a\ --force\ x'
+}
