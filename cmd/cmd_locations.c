@@ -39,18 +39,18 @@ enum {
 static const struct nm_col columns[] = {
 	[COL_LOCATION] = { "LOCATION", 3, NM_COL_NUMBER,
 			   "index of the fs_locations entry (from 1)" },
-	[COL_SERVER] = { "SERVER", 0.3, NM_COL_STRING, "server name of the location" },
-	[COL_ROOTPATH] = { "ROOTPATH", 0.2, NM_COL_STRING,
-			   "path of the file system on that server" },
+	[COL_SERVER] = { "SERVER", 0.3, NM_COL_STRING, "server name of the location", true },
+	[COL_ROOTPATH] = { "ROOTPATH", 0.2, NM_COL_STRING, "path of the file system on that server",
+			   true },
 	[COL_ADDRESSES] = { "ADDRESSES", 0.2, NM_COL_ARRAY,
 			    "addresses the server name resolves to" },
 	[COL_REACH] = { "REACH", 0.2, NM_COL_ARRAY, "TCP connect to port 2049, per address" },
 	[COL_REACHABLE] = { "REACHABLE", 3, NM_COL_BOOLEAN, "whether any address answered" },
 	[COL_TARGET] = { "TARGET", 0.3, NM_COL_STRING,
-			 "where PATH is on that server (SERVER:ROOTPATH/rest)" },
+			 "where PATH is on that server (SERVER:ROOTPATH/rest)", true },
 	[COL_PATH] = { "PATH", 0.2, NM_COL_STRING, "the path asked about, on the queried server" },
 	[COL_FS_PATH] = { "FS_PATH", 0.2, NM_COL_STRING, "the file system the locations are of" },
-	[COL_FS_ROOT] = { "FS_ROOT", 0.2, NM_COL_STRING, "fs_root as the server gave it" },
+	[COL_FS_ROOT] = { "FS_ROOT", 0.2, NM_COL_STRING, "fs_root as the server gave it", true },
 	[COL_FSID] = { "FSID", 0.2, NM_COL_STRING, "fsid as major:minor" },
 	[COL_ABSENT] = { "ABSENT", 3, NM_COL_BOOLEAN,
 			 "the server says the file system is not there (MOVED)" },
@@ -170,8 +170,11 @@ static void print_summary(const struct query *q, const struct nm_fsloc_result *r
 		nm_out_printf(stdout, "\n");
 	if (fsid[0])
 		nm_out_printf(stdout, "fsid:     %s\n", fsid);
-	if (r->have_locations)
-		nm_out_printf(stdout, "fs_root:  %s\n", r->fs_root);
+	if (r->have_locations) {
+		nm_out_printf(stdout, "fs_root:  ");
+		nm_out_stored(stdout, r->fs_root);
+		nm_out_printf(stdout, "\n");
+	}
 	if (nrows == 0)
 		nm_out_printf(stdout, "no other locations\n");
 }
@@ -336,6 +339,7 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 	nm_opt_default_state_dir(o->state_dir_buf, sizeof(o->state_dir_buf));
 	o->state_dir = o->state_dir_buf;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "Jo:nrt:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'J': o->out.json = true; break;
@@ -367,7 +371,7 @@ static int parse_args(int argc, char **argv, struct loc_opts *o)
 		case OPT_NOREACH: o->reach = false; break;
 		case 'v': o->verbose = true; break;
 		case 'h': nm_command_usage(nm_command_find("locations"), 0); return 1;
-		default: return -1;
+		default: nm_opt_bad(argv); return -1;
 		}
 	}
 	return 0;

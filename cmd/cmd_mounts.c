@@ -52,6 +52,7 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 10000;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "Jo:nrt:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MOUNTINFO: o->mountinfo = optarg; break;
@@ -68,7 +69,7 @@ static int parse(const char *cmd, int argc, char **argv, struct mopts *o)
 				return -1;
 			break;
 		case 'h': nm_command_usage(nm_command_find(cmd), 0); return -2;
-		default: return -1;
+		default: nm_opt_bad(argv); return -1;
 		}
 	}
 	if (!o->state_dir) {
@@ -368,8 +369,11 @@ int nm_cmd_show(int argc, char **argv)
 		if (r.probe_name && r.probe_fh_len)
 			nm_out_printf(stdout, "entry handle:    %s (fileid %" PRIu64 ") %s\n",
 				      r.probe_name, r.probe_fileid, pfh);
-		for (size_t i = 0; i < r.nlocations; i++)
-			nm_out_printf(stdout, "location:        %s\n", r.locations[i]);
+		for (size_t i = 0; i < r.nlocations; i++) {
+			nm_out_printf(stdout, "location:        ");
+			nm_out_stored(stdout, r.locations[i]);
+			nm_out_printf(stdout, "\n");
+		}
 		if (r.nlocations == 0)
 			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)

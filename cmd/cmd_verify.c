@@ -53,6 +53,7 @@ int nm_cmd_verify(int argc, char **argv)
 	nm_opt_default_state_dir(state_dir, sizeof(state_dir));
 	vo.state_dir = state_dir;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "Jt:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MOUNTINFO: mountinfo = optarg; break;
@@ -84,7 +85,7 @@ int nm_cmd_verify(int argc, char **argv)
 				return NM_EXIT_USAGE;
 			break;
 		case 'h': nm_command_usage(nm_command_find("verify"), 0); return NM_EXIT_OK;
-		default: return NM_EXIT_USAGE;
+		default: nm_opt_bad(argv); return NM_EXIT_USAGE;
 		}
 	}
 	/* The kernel's mountstats describe the kernel's mounts, not a saved table. */
@@ -161,7 +162,7 @@ int nm_cmd_verify(int argc, char **argv)
 				free(cell);
 			}
 		}
-		scols_print_table(tb);
+		nm_out_print_table(tb, true);
 		scols_unref_table(tb);
 	} else {
 		for (size_t i = 0; i < n; i++) {

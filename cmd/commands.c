@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output.h"
+
 /* Help lines that several commands share. */
 #define HELP_TABLE                                                                                 \
 	"  -J, --json              JSON output\n"                                                  \
@@ -276,7 +278,8 @@ int nm_cmd_help(int argc, char **argv)
 		const struct nm_command *c = nm_command_find(argv[1]);
 
 		if (!c) {
-			fprintf(stderr, "nfsmig: no command '%s' (try: nfsmig help)\n", argv[1]);
+			nm_out_printf(stderr, "nfsmig: no command '%s' (try: nfsmig help)\n",
+				      argv[1]);
 			return NM_EXIT_USAGE;
 		}
 		nm_command_usage(c, 0);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nm_conf.h"
+#include "nm_esc.h"
 #include "nm_fsloc.h"
 #include "nm_mount.h"
 #include "nm_mpath.h"
@@ -26,7 +27,12 @@ struct filter {
 
 static void offer(struct filter *f, const char *cand)
 {
-	if (cand && cand[0] && strncmp(cand, f->cur, strlen(f->cur)) == 0)
+	/* A name the terminal would have to see escaped (a control, a C1 or a
+	 * format character, a newline, bytes that are not UTF-8: a mount point
+	 * the kernel named after a server's entry can hold any of them) is
+	 * never a candidate: neither a shell nor a list of matches shows it raw. */
+	if (cand && cand[0] && !nm_esc_needed(cand, 0) &&
+	    strncmp(cand, f->cur, strlen(f->cur)) == 0)
 		f->emit(cand, f->arg);
 }
 

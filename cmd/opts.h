@@ -11,6 +11,9 @@ int nm_opt_seconds(const char *opt, const char *s, int min_ms, int max_ms);
 /* "4.0", "4.1", "4.2" (or "4" for automatic) -> minor, or -2 when bad;
  * -1 (automatic) for "4". */
 int nm_opt_nfsvers(const char *s);
+/* The message for getopt_long's '?' (run with opterr = 0): the option
+ * shown escaped. */
+void nm_opt_bad(char **argv);
 
 /* The state directory when --state-dir is not given: state_dir of
  * /etc/nfsmig.conf, else the built-in default; copied into buf. */

@@ -37,8 +37,11 @@ int nm_out_select(struct nm_out *o, const struct nm_col *cols, size_t ncols, con
 		int id = find_col(cols, ncols, p, len);
 
 		if (id < 0) {
-			fprintf(stderr, "nfsmig: unknown column '%.*s' (see --list-columns)\n",
-				(int)len, p);
+			char *name = strndup(p, len);
+
+			nm_out_printf(stderr, "nfsmig: unknown column '%s' (see --list-columns)\n",
+				      name ? name : "?");
+			free(name);
 			return -1;
 		}
 		if (o->nsel == NM_OUT_MAX_COLS) {
@@ -100,6 +103,9 @@ int nm_out_start(struct nm_out *o, const char *name)
 	scols_table_enable_json(o->tb, o->json);
 	scols_table_enable_raw(o->tb, o->raw);
 	scols_table_enable_noheadings(o->tb, o->noheadings);
+	/* Cells come escaped (nm_out_cell); libsmartcols would escape the
+	 * backslashes of those escapes again. */
+	scols_table_enable_noencoding(o->tb, 1);
 	for (size_t i = 0; i < o->nsel; i++) {
 		const struct nm_col *c = &o->cols[o->sel[i]];
 		int flags = c->kind == NM_COL_ARRAY ? SCOLS_FL_WRAP : 0;
@@ -130,8 +136,16 @@ struct libscols_line *nm_out_line(struct nm_out *o)
 
 void nm_out_cell(struct libscols_line *ln, size_t col, const char *data, bool json, bool multiline)
 {
-	char *s = json ? nm_json_utf8(data)
-		       : nm_esc(data, data ? strlen(data) : 0, multiline ? NM_ESC_NEWLINE : 0);
+	nm_out_cell_as(ln, col, data, json, multiline, false);
+}
+
+void nm_out_cell_as(struct libscols_line *ln, size_t col, const char *data, bool json,
+		    bool multiline, bool stored)
+{
+	/* A raw string's backslash is shown as \x5c: in what nfsmig shows, a
+	 * backslash always starts an escape. */
+	unsigned flags = (multiline ? NM_ESC_NEWLINE : 0) | (stored ? 0 : NM_ESC_BACKSLASH);
+	char *s = json ? nm_json_utf8(data) : nm_esc(data, data ? strlen(data) : 0, flags);
 
 	/* Out of memory: an empty cell, never the raw data. */
 	if (!s || scols_line_refer_data(ln, col, s) < 0) {
@@ -144,115 +158,47 @@ void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *
 {
 	for (size_t i = 0; i < o->nsel; i++)
 		if (o->sel[i] == id)
-			nm_out_cell(ln, i, data, o->json, o->cols[id].kind == NM_COL_ARRAY);
+			nm_out_cell_as(ln, i, data, o->json, o->cols[id].kind == NM_COL_ARRAY,
+				       o->cols[id].stored);
 }
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-/* Print one conversion, spec[0..len) ("%-12s", "%" PRIu64 ...), taking its
- * arguments from ap; returns the characters printed or -1. */
-static int print_conv(FILE *f, const char *spec, size_t len, va_list *ap)
-{
-	char fmt[32], conv = spec[len - 1], lenmod[3] = "";
-	int star[2] = { 0, 0 }, nstar = 0, rc;
-	const char *p = spec + 1;
-
-	if (len >= sizeof(fmt))
-		return -1;
-	memcpy(fmt, spec, len);
-	fmt[len] = '\0';
-	for (; p < spec + len - 1; p++) {
-		if (*p == '*' && nstar < 2)
-			star[nstar++] = va_arg(*ap, int);
-		else if (strchr("hljzt", *p) && strlen(lenmod) < 2)
-			lenmod[strlen(lenmod)] = *p;
-	}
-#define PRINT(val)                                                                                 \
-	(nstar == 2   ? fprintf(f, fmt, star[0], star[1], val)                                     \
-	 : nstar == 1 ? fprintf(f, fmt, star[0], val)                                              \
-		      : fprintf(f, fmt, val))
-	switch (conv) {
-	case 's': {
-		const char *s = va_arg(*ap, const char *);
-		char *e = s ? nm_esc(s, strlen(s), 0) : NULL;
-
-		rc = PRINT(e ? e : s ? "?" : "(null)");
-		free(e);
-		return rc;
-	}
-	case 'd':
-	case 'i':
-		if (strcmp(lenmod, "ll") == 0)
-			return PRINT(va_arg(*ap, long long));
-		if (strcmp(lenmod, "l") == 0 || strcmp(lenmod, "j") == 0 ||
-		    strcmp(lenmod, "z") == 0 || strcmp(lenmod, "t") == 0)
-			return PRINT(va_arg(*ap, long));
-		return PRINT(va_arg(*ap, int));
-	case 'u':
-	case 'x':
-	case 'X':
-	case 'o':
-		if (strcmp(lenmod, "ll") == 0)
-			return PRINT(va_arg(*ap, unsigned long long));
-		if (strcmp(lenmod, "l") == 0 || strcmp(lenmod, "j") == 0 ||
-		    strcmp(lenmod, "z") == 0 || strcmp(lenmod, "t") == 0)
-			return PRINT(va_arg(*ap, unsigned long));
-		return PRINT(va_arg(*ap, unsigned));
-	case 'c': {
-		char c[2] = { (char)va_arg(*ap, int), 0 }, b[8];
-
-		memcpy(fmt + len - 1, "s", 2);
-		return PRINT(nm_esc_buf(c, 0, b, sizeof(b)));
-	}
-	case 'p': return PRINT(va_arg(*ap, void *));
-	default: return -1;
-	}
-#undef PRINT
-}
-#pragma GCC diagnostic pop
 
 int nm_out_printf(FILE *f, const char *fmt, ...)
 {
 	va_list ap;
-	int total = 0;
+	int rc;
 
 	va_start(ap, fmt);
-	while (*fmt) {
-		size_t plain = strcspn(fmt, "%"), len;
-		int rc;
-
-		fwrite(fmt, 1, plain, f);
-		total += (int)plain;
-		fmt += plain;
-		if (!*fmt)
-			break;
-		if (fmt[1] == '%') {
-			fputc('%', f);
-			total++;
-			fmt += 2;
-			continue;
-		}
-		len = 1 + strspn(fmt + 1, "-+ #0123456789.*hljzt");
-		if (fmt[len] == '\0') {
-			total = -1;
-			break;
-		}
-		len++; /* the conversion character */
-		rc = print_conv(f, fmt, len, &ap);
-		if (rc < 0) {
-			total = -1;
-			break;
-		}
-		total += rc;
-		fmt += len;
-	}
+	rc = nm_esc_vfprintf(f, fmt, ap);
 	va_end(ap);
-	return total;
+	return rc;
+}
+
+void nm_out_stored(FILE *f, const char *s)
+{
+	char *e = nm_esc(s, s ? strlen(s) : 0, 0);
+
+	fputs(e ? e : "?", f);
+	free(e);
 }
 
 int nm_out_print(struct nm_out *o)
 {
-	return scols_print_table(o->tb);
+	return nm_out_print_table(o->tb, o->json);
+}
+
+int nm_out_print_table(struct libscols_table *tb, bool json)
+{
+	char *text = NULL;
+
+	if (!json)
+		return scols_print_table(tb);
+	/* libsmartcols escapes only U+0000..U+001F: the C1 controls and the
+	 * format characters are made \uXXXX here, as nm_json_str writes them. */
+	if (scols_print_table_to_string(tb, &text) < 0)
+		return -1;
+	nm_json_text(stdout, text);
+	free(text);
+	return 0;
 }
 
 void nm_out_free(struct nm_out *o)

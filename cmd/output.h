@@ -19,6 +19,8 @@ struct nm_col {
 	double width; /* smartcols width hint */
 	enum nm_col_kind kind;
 	const char *help;
+	bool stored; /* text escaped at ingest (wire-decoded names and paths):
+			shown as it is, its backslashes start escapes */
 };
 
 #define NM_OUT_MAX_COLS 32
@@ -45,6 +47,8 @@ struct libscols_line *nm_out_line(struct nm_out *o);
 /* Set the cell of column id (an index into cols) if it is shown. */
 void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *data);
 int nm_out_print(struct nm_out *o);
+/* tb to stdout; JSON through nm_json_text (one rule for both JSON paths). */
+int nm_out_print_table(struct libscols_table *tb, bool json);
 void nm_out_free(struct nm_out *o);
 
 /*
@@ -55,11 +59,18 @@ void nm_out_free(struct nm_out *o);
  * flags, width and precision (also *), the lengths hh h l ll z j t, and
  * d i u x X o c s p % (no floating point).
  */
+/* Text escaped at ingest (a location, a server name or path from the wire:
+ * NM_ESC_SHELL or NM_ESC_BACKSLASH form) to f as it is, anything else in it
+ * escaped (a record is a file). */
+void nm_out_stored(FILE *f, const char *s);
 int nm_out_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Set a table cell from outside data: escaped for a terminal (nm_esc,
  * newlines kept when multiline), or valid UTF-8 for JSON (nm_json_utf8;
  * libsmartcols escapes the control characters). */
 void nm_out_cell(struct libscols_line *ln, size_t col, const char *data, bool json, bool multiline);
+/* The same for text escaped at ingest when stored (see nm_col.stored). */
+void nm_out_cell_as(struct libscols_line *ln, size_t col, const char *data, bool json,
+		    bool multiline, bool stored);
 
 #endif

@@ -15,6 +15,7 @@
 #include <readline/readline.h>
 
 #include "complete.h"
+#include "nm_esc.h"
 #include "nm_line.h"
 #include "output.h"
 
@@ -163,21 +164,67 @@ static void collect(const char *cand, void *arg)
 	m->v[m->n] = NULL;
 }
 
+/* The characters nm_line_split acts on: a candidate holding one is inserted
+ * with a backslash before it, so the line reads back as the candidate. */
+static const char special[] = " \t\n\r'\"\\#";
+
+/* Is line[i] quoted by a backslash (and so not a word break)? */
+static int quoted_at(char *line, int i)
+{
+	int n = 0;
+
+	while (i - n > 0 && line[i - n - 1] == '\\')
+		n++;
+	return n % 2;
+}
+
+static char *quote_word(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (strchr(special, *s))
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	struct matches m = { 0 };
 	char *copy = strndup(rl_line_buffer, (size_t)start), *words[MAX_WORDS];
+	char *cur = strdup(text), *cw[1];
 	int n = copy ? nm_line_split(copy, words, MAX_WORDS) : -1;
 	enum nm_arg_kind k;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
-	if (n < 0) {
+	/* The word being completed, as nm_line_split reads it. */
+	if (n < 0 || !cur || nm_line_split(cur, cw, 1) < 0) {
 		free(copy);
+		free(cur);
 		return NULL;
 	}
-	k = nm_complete(n, words, text, 1, the_shell->mountinfo, collect, &m);
+	k = nm_complete(n, words, cur, 1, the_shell->mountinfo, collect, &m);
 	free(copy);
+	free(cur);
+	for (size_t i = 0; i < m.n; i++) {
+		char *q = quote_word(m.v[i]);
+
+		if (!q) { /* out of memory: offer the ones quoted so far */
+			for (size_t j = i; j < m.n; j++)
+				free(m.v[j]);
+			m.n = i;
+			m.v[i] = NULL;
+			break;
+		}
+		free(m.v[i]);
+		m.v[i] = q;
+	}
 	if (k == NM_ARG_FILE || k == NM_ARG_DIR) {
 		for (size_t i = 0; i < m.n; i++)
 			free(m.v[i]);
@@ -219,6 +266,26 @@ static char **complete(const char *text, int start, int end)
 		out[1] = NULL;
 	}
 	return out;
+}
+
+/* Tab Tab: the matches listed escaped (readline's own list would write a
+ * local file's name raw: ESC, a C1 control, a bidi override). */
+static void show_matches(char **matches, int num, int max_length)
+{
+	(void)max_length;
+	fputc('\n', rl_outstream);
+	for (int i = 1; i <= num; i++) {
+		const char *m = matches[i], *base = strrchr(m, '/');
+		char *e;
+
+		/* File names as readline shows them: the part after the last '/'. */
+		if (rl_filename_completion_desired && base && base[1])
+			m = base + 1;
+		e = nm_esc(m, strlen(m), 0);
+		fprintf(rl_outstream, "%s%s", e ? e : "?", i == num ? "\n" : "  ");
+		free(e);
+	}
+	rl_forced_update_display();
 }
 
 static void on_sigint(int sig)
@@ -291,6 +358,8 @@ static int interactive(struct shell *sh)
 
 	rl_readline_name = "nfsmig";
 	rl_attempted_completion_function = complete;
+	rl_char_is_quoted_p = quoted_at;
+	rl_completion_display_matches_hook = show_matches;
 	rl_catch_signals = 0;
 	history_path(sh);
 	using_history();
@@ -365,8 +434,8 @@ int nm_shell_main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--mountinfo") == 0 && i + 1 < argc) {
 			sh.mountinfo = argv[++i];
 		} else {
-			fprintf(stderr, "nfsmig: unknown option '%s' (try: nfsmig help)\n",
-				argv[i]);
+			nm_out_printf(stderr, "nfsmig: unknown option '%s' (try: nfsmig help)\n",
+				      argv[i]);
 			return NM_EXIT_USAGE;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dlog.h"
+#include "nm_esc.h"
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
@@ -276,6 +277,7 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 	struct nm_upcall_req req;
 	struct nm_err err = { 0 };
 	struct outcome out;
+	char e1[1024], e2[1024];
 
 	if (nm_upcall_is_foreign(desc, callout)) {
 		const char *h = o->conf.other_requests;
@@ -290,20 +292,21 @@ int nfsmigd_debug(const struct nfsmigd_opts *o, const char *desc, const char *ca
 	}
 	if (nm_upcall_parse(desc, callout, &req, &err) < 0) {
 		printf("status: rejected\nerror: EINVAL\ntimeout: %u\nwhy: %s\n",
-		       o->conf.servfail_ttl, err.msg);
+		       o->conf.servfail_ttl, nm_esc_buf(err.msg, 0, e1, sizeof(e1)));
 		return 1;
 	}
 	answer(o, desc, callout, &req, nm_time_ms() + o->conf.deadline_ms - 150, &out);
 	record(o, &req, callout, &out);
 	if (out.ok) {
-		printf("status: ok\npayload: %s\ntimeout: %u\nsource: %s\n", out.payload,
-		       out.timeout, out.source);
+		printf("status: ok\npayload: %s\ntimeout: %u\nsource: %s\n",
+		       nm_esc_buf(out.payload, 0, e1, sizeof(e1)), out.timeout,
+		       nm_esc_buf(out.source, 0, e2, sizeof(e2)));
 		return 0;
 	}
 	printf("status: rejected\nerror: %s\ntimeout: %u\nwhy: %s\n",
 	       out.error == ENODATA  ? "ENODATA"
 	       : out.error == EAGAIN ? "EAGAIN"
 				     : "ECONNREFUSED",
-	       out.timeout, out.why);
+	       out.timeout, nm_esc_buf(out.why, 0, e1, sizeof(e1)));
 	return 1;
 }

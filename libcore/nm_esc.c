@@ -41,8 +41,40 @@ static bool shell_safe(unsigned char c)
 	       c == '.' || c == '-' || c == '_' || c == ':';
 }
 
+/* The code point of the valid UTF-8 sequence s[0..n), n >= 2. */
+static uint32_t code_point(const unsigned char *s, size_t n)
+{
+	uint32_t cp = s[0] & (0x7f >> n);
+
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Characters that reorder, hide or join text on a terminal: Unicode's
+ * general category Cf (format: bidi marks, overrides and isolates, zero
+ * width ones, the soft hyphen, the BOM, tags, ...) and the line and
+ * paragraph separators U+2028/U+2029. */
+static bool is_format(uint32_t cp)
+{
+	static const uint32_t ranges[][2] = {
+		{ 0x00ad, 0x00ad },   { 0x0600, 0x0605 },   { 0x061c, 0x061c },
+		{ 0x06dd, 0x06dd },   { 0x070f, 0x070f },   { 0x0890, 0x0891 },
+		{ 0x08e2, 0x08e2 },   { 0x180e, 0x180e },   { 0x200b, 0x200f },
+		{ 0x2028, 0x202e },   { 0x2060, 0x2064 },   { 0x2066, 0x206f },
+		{ 0xfeff, 0xfeff },   { 0xfff9, 0xfffb },   { 0x110bd, 0x110bd },
+		{ 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 },
+		{ 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f },
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
 /* How many bytes at s go out as they are (0: escape s[0]). */
-static size_t plain_len(const unsigned char *s, size_t len, unsigned flags)
+size_t nm_esc_plain_len(const unsigned char *s, size_t len, unsigned flags)
 {
 	size_t n;
 
@@ -63,13 +95,7 @@ static size_t plain_len(const unsigned char *s, size_t len, unsigned flags)
 	/* U+0080..U+009F: the C1 controls, encoded c2 80..c2 9f. */
 	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
 		return 0;
-	/* Format characters that reorder or hide text on a terminal: U+200B..
-	 * U+200F, U+2028..U+202E, U+2066..U+2069 and U+FEFF. */
-	if (n == 3 && s[0] == 0xe2 &&
-	    ((s[1] == 0x80 && ((s[2] >= 0x8b && s[2] <= 0x8f) || (s[2] >= 0xa8 && s[2] <= 0xae))) ||
-	     (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)))
-		return 0;
-	if (n == 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+	if (n >= 2 && is_format(code_point(s, n)))
 		return 0;
 	return n;
 }
@@ -80,7 +106,7 @@ static size_t esc(const unsigned char *s, size_t len, unsigned flags, char *out)
 	size_t o = 0;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = plain_len(s + i, len - i, flags);
+		size_t n = nm_esc_plain_len(s + i, len - i, flags);
 
 		if (n == 0) {
 			if (out)
@@ -122,7 +148,7 @@ const char *nm_esc_buf(const char *str, unsigned flags, char *buf, size_t cap)
 	if (cap == 0)
 		return buf;
 	for (size_t i = 0; i < len;) {
-		size_t n = plain_len(s + i, len - i, flags);
+		size_t n = nm_esc_plain_len(s + i, len - i, flags);
 
 		if (n == 0) {
 			if (o + 4 >= cap)
@@ -148,7 +174,7 @@ bool nm_esc_needed(const char *str, unsigned flags)
 	size_t len = strlen((const char *)s);
 
 	for (size_t i = 0; i < len;) {
-		size_t n = plain_len(s + i, len - i, flags);
+		size_t n = nm_esc_plain_len(s + i, len - i, flags);
 
 		if (n == 0)
 			return true;

@@ -34,7 +34,7 @@ static bool ldh(char c)
 bool nm_target_host_name_ok(const char *name)
 {
 	unsigned char addr[16];
-	size_t len, label = 0;
+	size_t len, label = 0, last = 0;
 	bool digits_only = true;
 
 	if (!name)
@@ -51,8 +51,11 @@ bool nm_target_host_name_ok(const char *name)
 
 		if (c == '.' || c == '\0') {
 			/* An empty label is only the root's, after a final dot. */
-			if (label == 0)
-				return c == '\0' && i == len && i > 0;
+			if (label == 0) {
+				if (c != '\0' || i == 0)
+					return false;
+				break; /* the root's: judge the name before it */
+			}
 			if (label > 63 || name[i - 1] == '-')
 				return false;
 			label = 0;
@@ -60,12 +63,25 @@ bool nm_target_host_name_ok(const char *name)
 		}
 		if (!ldh(c) || (label == 0 && c == '-'))
 			return false;
+		if (label == 0) {
+			last = i;
+			digits_only = true;
+		}
 		if (c < '0' || c > '9')
 			digits_only = false;
 		label++;
 	}
-	/* All-numeric names that are not an address (1.2.3, 300.1.1.1) read as
-	 * addresses to too many resolvers. */
+	/* A last label all digits (1.2.3, 300.1.1.1, 0x7f.1) or in hex
+	 * (0x7f000001, 0x) reads as an address to too many resolvers: glibc turns
+	 * 0x7f.1 into 127.0.0.1 (RFC 3696 s2: no top-level domain is numeric). */
+	if (name[last] == '0' && (name[last + 1] == 'x' || name[last + 1] == 'X')) {
+		size_t i = last + 2;
+
+		while (isxdigit((unsigned char)name[i]))
+			i++;
+		if (name[i] == '\0' || name[i] == '.')
+			return false;
+	}
 	return !digits_only;
 }
 

@@ -66,10 +66,11 @@ register_untrusted() {
 }
 
 # assert_safe: $output holds no control character but newline, no C1
-# control, and is valid UTF-8.
+# control, no bidi or zero-width character, and is valid UTF-8.
 assert_safe() {
 	if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$output" ||
 		LC_ALL=C grep -q $'\xc2[\x80-\x9f]' <<<"$output" ||
+		LC_ALL=C grep -q $'\xe2\x80[\x8b-\x8f\xa8-\xae]\|\xe2\x81[\xa6-\xa9]\|\xef\xbb\xbf' <<<"$output" ||
 		! iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null 2>&1; then
 		echo "raw bytes reach the terminal:" >&2
 		od -c <<<"$output" | head -40 >&2
@@ -202,6 +203,7 @@ EOF
 	local t="nfsmig-un-$$" i
 	tmux new-session -d -s "$t" -x 200 -y 40 \
 		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm $BUILD/cmd/nfsmig --mountinfo '$MI'; sleep 60"
+	tmux pipe-pane -t "$t" -o "cat >>'$BATS_TEST_TMPDIR/raw'"
 	for ((i = 0; i < 200; i++)); do
 		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig \(.*\)> $' && break
 		sleep 0.05
@@ -216,7 +218,12 @@ EOF
 	assert_output --partial "2001:db8::15"
 	refute_output --partial "touch"
 	refute_output --partial "words"
-	refute_output --partial "red"
+	# The server's escape sequence: neither its bytes nor its stored form.
+	refute_output --partial 'x1b'
+	if LC_ALL=C grep -q $'\e\\[31m' "$BATS_TEST_TMPDIR/raw"; then
+		echo "the server's escape sequence reached the terminal" >&2
+		return 1
+	fi
 	tmux send-keys -t "$t" -- "s" Tab
 	for ((i = 0; i < 100; i++)); do
 		tmux capture-pane -p -N -t "$t" | grep -q -- '--to srv5\.nfsmig\.test $' && break
@@ -232,4 +239,151 @@ EOF
 	assert_failure
 	assert_safe
 	assert_line "nfsmig: no command 'nosuch\\x1b[31mred' (try: help)"
+}
+
+# hostile_mi FILE: a mount table whose NFS mount points (the kernel names a
+# referral's submount after the server's entry) hold a space and an option,
+# a C1 control, a bidi override and a newline.
+hostile_mi() {
+	printf '%s\n' "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw" \
+		"41 22 0:41 / /mnt/a\\040--force\\040x rw,relatime shared:21 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"42 22 0:42 / /mnt/a$(printf '\302\233')c1 rw,relatime shared:22 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"43 22 0:43 / /mnt/a$(printf '\342\200\256')bidi rw,relatime shared:23 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"44 22 0:44 / /mnt/a\\012nl rw,relatime shared:24 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		>"$1"
+}
+
+# assert_no_bidi: $output holds no format character (bidi, zero width).
+assert_no_bidi() {
+	if LC_ALL=C grep -q $'\xe2\x80[\x8b-\x8f\xaa-\xae]\|\xe2\x81[\xa6-\xa9]' <<<"$output"; then
+		echo "a format character reaches the terminal:" >&2
+		od -c <<<"$output" | head -40 >&2
+		return 1
+	fi
+}
+
+@test "the shell's Tab on hostile mount points: quoted, nothing raw listed" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	local t="nfsmig-un-$$" i raw=$BATS_TEST_TMPDIR/raw
+	tmux new-session -d -s "$t" -x 200 -y 40 \
+		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm LANG=C.UTF-8 $BUILD/cmd/nfsmig --mountinfo '$BATS_TEST_TMPDIR/hmi'; sleep 60"
+	tmux pipe-pane -t "$t" -o "cat >>'$raw'"
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig \(.*\)> $' && break
+		sleep 0.05
+	done
+	tmux send-keys -t "$t" -- "show /mnt/a" Tab
+	for ((i = 0; i < 40; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q -- 'x $' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	# The one name safe to show, inserted so that it reads back as one word.
+	assert_line --regexp -- '> show /mnt/a\\ --force\\ x $'
+	tmux send-keys -t "$t" -- Enter
+	sleep 0.5
+	run tmux capture-pane -p -N -t "$t"
+	refute_output --partial "unrecognized option"
+	# Tab Tab lists the matches: none shown raw.
+	tmux send-keys -t "$t" -- "show /mnt/" Tab Tab
+	sleep 0.5
+	output=$(cat "$raw")
+	# No C1 control, no bidi override reached the terminal.
+	if LC_ALL=C grep -q $'\xc2\x9b' "$raw"; then
+		echo "a C1 control reached the terminal raw" >&2
+		return 1
+	fi
+	assert_no_bidi
+}
+
+@test "JSON of a table shows a mount point's C1 and bidi characters as \\u escapes" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	run nm mounts -J --mountinfo "$BATS_TEST_TMPDIR/hmi" --state-dir "$BATS_TEST_TMPDIR/sd"
+	assert_success
+	assert_safe
+	assert_output --partial '"/mnt/a\u009bc1"'
+	assert_output --partial '"/mnt/a\u202ebidi"'
+	echo "$output" | jq -e '[.mounts[].target] | index("/mnt/a\u009bc1") and index("/mnt/a\u202ebidi") and index("/mnt/a\nnl")'
+	run nm verify -J --timeout 1 --mountinfo "$BATS_TEST_TMPDIR/hmi" --state-dir "$BATS_TEST_TMPDIR/sd"
+	assert_safe
+	echo "$output" | jq -e '[.verify[].target] | index("/mnt/a\u202ebidi")'
+}
+
+@test "batch-file words in option errors are shown escaped" {
+	printf '%s\n' "mounts --x$(printf '\033')[31m" "mounts -$(printf '\033')" \
+		"help $(printf '\033')[32m" "mounts --timeout $(printf '\033')[33m" \
+		"mounts -o a$(printf '\033')[34m" "verify --zz$(printf '\342\200\256')" >"$BATS_TEST_TMPDIR/batch"
+	run "$BUILD/cmd/nfsmig" -force <"$BATS_TEST_TMPDIR/batch"
+	assert_failure
+	assert_safe
+	assert_line "nfsmig: option '--x\\x1b[31m' is unknown or lacks its value"
+	assert_line "nfsmig: option -\\x1b is unknown or lacks its value"
+	assert_line "nfsmig: no command '\\x1b[32m' (try: nfsmig help)"
+	assert_line "nfsmig: --timeout takes seconds (0.01 to 3600), not '\\x1b[33m'"
+	assert_line "nfsmig: unknown column 'a\\x1b[34m' (see --list-columns)"
+	assert_line "nfsmig: option '--zz\\xe2\\x80\\xae' is unknown or lacks its value"
+	run "$BUILD/cmd/nfsmig" "--x$(printf '\033')"
+	assert_failure
+	assert_safe
+}
+
+@test "a backslash always starts an escape: a literal one is \\x5c, no escape is escaped twice" {
+	printf '%s\n' "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw" \
+		"41 22 0:41 / /mnt/lit\\134x1b[31m rw,relatime shared:21 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		"42 22 0:42 / /mnt/esc$(printf '\033')[31m rw,relatime shared:22 - nfs4 192.0.2.1:/ rw,vers=4.0,addr=192.0.2.1" \
+		>"$BATS_TEST_TMPDIR/bmi"
+	run nm mounts -o TARGET --mountinfo "$BATS_TEST_TMPDIR/bmi" --state-dir "$BATS_TEST_TMPDIR/sd"
+	assert_success
+	assert_safe
+	assert_line '/mnt/lit\x5cx1b[31m'
+	assert_line '/mnt/esc\x1b[31m'
+	mkdir -p "$BATS_TEST_TMPDIR/sd"
+	run nm show --mountinfo "$BATS_TEST_TMPDIR/bmi" --state-dir "$BATS_TEST_TMPDIR/sd" '/mnt/lit\x1b[31m'
+	assert_safe
+	assert_output --partial '/mnt/lit\x5cx1b[31m'
+	# Names escaped when they came off the wire are shown as they are.
+	run nm locations 192.0.2.31:/export/subst
+	assert_success
+	assert_output --partial '\x24\x28touch\x20\x2ftmp\x2fnfsmig-ran-subst\x29'
+	refute_output --partial '\x5c'
+	run nm locations 192.0.2.31:/export/esc
+	assert_output --partial '/export/\x1b[32mgreen\xc2\x9b\xff'
+	refute_output --partial '\x5c'
+}
+
+@test "the shell's Tab Tab lists local file names escaped" {
+	local d=$BATS_TEST_TMPDIR/files t="nfsmig-un-$$" i raw=$BATS_TEST_TMPDIR/raw
+	mkdir -p "$d"
+	: >"$d/f$(printf '\033')[31mx"
+	: >"$d/f$(printf '\302\233')y"
+	: >"$d/f$(printf '\342\200\256')z"
+	tmux new-session -d -s "$t" -x 200 -y 40 \
+		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm LANG=C.UTF-8 $BUILD/cmd/nfsmig; sleep 60"
+	tmux pipe-pane -t "$t" -o "cat >>'$raw'"
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig.*> $' && break
+		sleep 0.05
+	done
+	tmux send-keys -t "$t" -- "mounts --mountinfo $d/f" Tab Tab
+	for ((i = 0; i < 60; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q 'x1b' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	assert_output --partial 'f\x1b[31mx'
+	assert_output --partial 'f\xc2\x9by'
+	if LC_ALL=C grep -q $'\e\\[31m\\|\xc2\x9b\\|\xe2\x80\xae' "$raw"; then
+		echo "a file name reached the terminal raw:" >&2
+		od -c "$raw" | tail -20 >&2
+		return 1
+	fi
+}
+
+@test "__complete offers no mount point that needs escaping, one a line" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	run "$BUILD/cmd/nfsmig" __complete show --mountinfo "$BATS_TEST_TMPDIR/hmi" /mnt/a
+	assert_success
+	assert_output '/mnt/a --force x'
+	run complete_line "nfsmig show --mountinfo $BATS_TEST_TMPDIR/hmi /mnt/a"
+	assert_output '/mnt/a\ --force\ x'
 }

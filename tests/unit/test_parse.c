@@ -1,6 +1,8 @@
 /* Parsers of libcore: paths, SERVER:/PATH targets, mount table entries,
  * mountstats (fixtures written by the real kernel in tests/vm). */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +140,20 @@ static void test_host_names(struct unit *u)
 		{ "1.2.3", false },
 		{ "300.1.1.1", false },
 		{ "123", false },
+		{ "1.2.3.4.", false },
+		{ "300.1.1.1.", false },
+		{ "123.", false },
+		{ "0x7f.1", false },
+		{ "0x7f000001", false },
+		{ "0X7F000001", false },
+		{ "0x10.0.0.1", false },
+		{ "a.0x1f", false },
+		{ "srv.1", false },
+		{ "0x.example", true },
+		{ "srv.0xample", true },
+		{ "srv.0x", false },
+		{ "srv.0xff.", false },
+		{ "1.example", true },
 		{ "[2001:db8::12]", false },
 		{ "fe80::1%eth0", false },
 		{ "2001:db8::12:/x", false },
@@ -202,6 +218,16 @@ static void test_escape(struct unit *u)
 		{ "a\xe2\x80\xae"
 		  "b\xe2\x80\x8b",
 		  0, 0, "a\\xe2\\x80\\xaeb\\xe2\\x80\\x8b" },
+		/* the rest of category Cf: U+061C, U+2060, U+2064, U+206A,
+		 * U+206F, U+00AD, U+FFF9, U+FFFB, U+180E, tags U+E0001/U+E007F;
+		 * U+2065 (unassigned) and U+00AE stay */
+		{ "\xd8\x9c\xe2\x81\xa0\xe2\x81\xa4\xe2\x81\xaa\xe2\x81\xaf", 0, 0,
+		  "\\xd8\\x9c\\xe2\\x81\\xa0\\xe2\\x81\\xa4\\xe2\\x81\\xaa\\xe2\\x81\\xaf" },
+		{ "\xc2\xad\xef\xbf\xb9\xef\xbf\xbb\xe1\xa0\x8e", 0, 0,
+		  "\\xc2\\xad\\xef\\xbf\\xb9\\xef\\xbf\\xbb\\xe1\\xa0\\x8e" },
+		{ "\xf3\xa0\x80\x81\xf3\xa0\x81\xbf", 0, 0,
+		  "\\xf3\\xa0\\x80\\x81\\xf3\\xa0\\x81\\xbf" },
+		{ "\xe2\x81\xa5\xc2\xae\xef\xbf\xbd", 0, 0, "\xe2\x81\xa5\xc2\xae\xef\xbf\xbd" },
 		{ "a\0b", 3, 0, "a\\x00b" },
 		{ "$(touch /tmp/x)", 0, 0, "$(touch /tmp/x)" },
 		{ "$(touch /tmp/x)", 0, NM_ESC_SHELL, "\\x24\\x28touch\\x20\\x2ftmp\\x2fx\\x29" },
@@ -329,6 +355,14 @@ static void test_json(struct unit *u)
 		  "\xc2\x9b"
 		  "1" },
 		{ "\xe2\x80\xa8", "\"\\u2028\"", "\xe2\x80\xa8" },
+		/* What nm_esc escapes, JSON escapes: the format characters too. */
+		{ "a\xe2\x80\xae"
+		  "b",
+		  "\"a\\u202eb\"",
+		  "a\xe2\x80\xae"
+		  "b" },
+		{ "\xe2\x80\x8b\xe2\x81\xa6\xef\xbb\xbf", "\"\\u200b\\u2066\\ufeff\"",
+		  "\xe2\x80\x8b\xe2\x81\xa6\xef\xbb\xbf" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -347,6 +381,99 @@ static void test_json(struct unit *u)
 		free(buf);
 		free(t);
 	}
+}
+
+/* A table's JSON text: what nm_esc escapes becomes \uXXXX, the rest stays. */
+static void test_json_text(struct unit *u)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "{\n   \"t\": \"/mnt/a\\u001b\"\n}\n", "{\n   \"t\": \"/mnt/a\\u001b\"\n}\n" },
+		{ "{\"t\": \"caf\xc3\xa9\"}", "{\"t\": \"caf\xc3\xa9\"}" },
+		{ "{\"t\": \"a\xc2\x9b"
+		  "b\"}",
+		  "{\"t\": \"a\\u009bb\"}" },
+		{ "{\"t\": \"\xe2\x80\xae\xe2\x80\x8b\x7f\"}",
+		  "{\"t\": \"\\u202e\\u200b\\u007f\"}" },
+		{ "{\"t\": \"\xff\"}", "{\"t\": \"\\ufffd\"}" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL, shown[128];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (f) {
+			nm_json_text(f, cases[i].in);
+			fclose(f);
+		}
+		UNIT_CHECK(u, buf && strcmp(buf, cases[i].out) == 0, "json text %zu: %s", i,
+			   buf ? nm_esc_buf(buf, 0, shown, sizeof(shown)) : "(null)");
+		free(buf);
+	}
+}
+
+/* fmt with one argument through nm_esc_fprintf, into a string. */
+#define ESC_PRINTF(out, rc, ...)                                                                   \
+	do {                                                                                       \
+		size_t len_ = 0;                                                                   \
+		FILE *f_ = open_memstream(&(out), &len_);                                          \
+		(rc) = f_ ? nm_esc_fprintf(f_, __VA_ARGS__) : -2;                                  \
+		if (f_)                                                                            \
+			fclose(f_);                                                                \
+	} while (0)
+
+static void test_esc_printf(struct unit *u)
+{
+	char *out = NULL;
+	int rc;
+
+	ESC_PRINTF(out, rc, "[%s] %d", "\x1b[31mred", 7);
+	UNIT_CHECK(u, rc > 0 && out && strcmp(out, "[\\x1b[31mred] 7") == 0, "printf: %%s escaped");
+	free(out);
+	ESC_PRINTF(out, rc, "%s", "a\\b");
+	UNIT_CHECK(u, out && strcmp(out, "a\\x5cb") == 0, "printf: a backslash is \\x5c");
+	free(out);
+	/* The precision cuts the string before it is escaped. */
+	ESC_PRINTF(out, rc, "%.3s|",
+		   "\x1b"
+		   "abc");
+	UNIT_CHECK(u, out && strcmp(out, "\\x1bab|") == 0, "printf: %%.3s cuts before escaping");
+	free(out);
+	ESC_PRINTF(out, rc, "%.2s|", "a\xc3\xa9");
+	UNIT_CHECK(u, out && strcmp(out, "a|") == 0, "printf: %%.2s does not split a character");
+	free(out);
+	ESC_PRINTF(out, rc, "%-6.*s|%3u", 2, "abcd", 5u);
+	UNIT_CHECK(u, out && strcmp(out, "ab    |  5") == 0, "printf: width and .* precision");
+	free(out);
+	ESC_PRINTF(out, rc, "%c%c", '\x1b', 'x');
+	UNIT_CHECK(u, out && strcmp(out, "\\x1bx") == 0, "printf: %%c escaped");
+	free(out);
+	ESC_PRINTF(out, rc, "%" PRIu64 " %lld %zu", (uint64_t)1 << 40, -3LL, (size_t)9);
+	UNIT_CHECK(u, out && strcmp(out, "1099511627776 -3 9") == 0, "printf: length modifiers");
+	free(out);
+	/* What it does not do is loud: marked, the rest of the line kept. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat"
+#pragma GCC diagnostic ignored "-Wformat-extra-args"
+	ESC_PRINTF(out, rc, "t=%f after", 1.5);
+	UNIT_CHECK(u, rc == -1 && out && strcmp(out, "t=%!f(unsupported) after") == 0,
+		   "printf: %%f refused loudly");
+	free(out);
+	ESC_PRINTF(out, rc, "%m and more");
+	UNIT_CHECK(u, rc == -1 && out && strcmp(out, "%!m(unsupported) and more") == 0,
+		   "printf: %%m refused loudly");
+	free(out);
+	ESC_PRINTF(out, rc, "%1$s x", "a");
+	UNIT_CHECK(u, rc == -1 && out && strstr(out, "(unsupported)") && strstr(out, " x"),
+		   "printf: %%1$s refused loudly");
+	free(out);
+	ESC_PRINTF(out, rc, "%ls x", L"a");
+	UNIT_CHECK(u, rc == -1 && out && strcmp(out, "%!ls(unsupported) x") == 0,
+		   "printf: %%ls refused loudly");
+	free(out);
+#pragma GCC diagnostic pop
 }
 
 static void test_mounts(struct unit *u)
@@ -498,6 +625,8 @@ int main(void)
 	test_host_names(&u);
 	test_escape(&u);
 	test_json(&u);
+	test_json_text(&u);
+	test_esc_printf(&u);
 	test_location_names(&u);
 	test_mounts(&u);
 	test_mountstats(&u);
