@@ -162,38 +162,44 @@ nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r)
 	return resop_status(r);
 }
 
-/* Does the reply answer what was asked?  One result per operation at
- * most, each for the operation sent (or ILLEGAL last), only the last
- * failing, and the COMPOUND status equal to the last result's. */
-static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops,
-			 const COMPOUND4res *res, struct nm_err *err)
+int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops,
+			  const COMPOUND4res *res, struct nm_err *err)
 {
 	unsigned n = res->resarray.resarray_len;
 
 	if (n > nops)
 		return nm_err_set(err, -EBADMSG,
-				  "%s: malformed reply: %u results for %u operations",
-				  nm_rpc_peer(c->rpc), n, nops);
+				  "%s: malformed reply: %u results for %u operations", peer, n,
+				  nops);
+	if (n < nops && res->status == NFS4_OK)
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: NFS4_OK with %u results for %u operations",
+				  peer, n, nops);
 	for (unsigned i = 0; i < n; i++) {
 		const nfs_resop4 *r = &res->resarray.resarray_val[i];
 		bool last = i + 1 == n;
 
 		if (r->resop != ops[i].argop && !(r->resop == OP_ILLEGAL && last))
-			return nm_err_set(err, -EBADMSG,
-					  "%s: malformed reply: result %u is for %s, not %s",
-					  nm_rpc_peer(c->rpc), i, nm_nfs4_op_name(r->resop),
-					  nm_nfs4_op_name(ops[i].argop));
+			return nm_err_set(
+				err, -EBADMSG, "%s: malformed reply: result %u is for %s, not %s",
+				peer, i, nm_nfs4_op_name(r->resop), nm_nfs4_op_name(ops[i].argop));
 		if (!last && resop_status(r) != NFS4_OK)
 			return nm_err_set(err, -EBADMSG,
 					  "%s: malformed reply: %s failed but processing went on",
-					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
+					  peer, nm_nfs4_op_name(r->resop));
 	}
 	if (n > 0 && resop_status(&res->resarray.resarray_val[n - 1]) != res->status)
 		return nm_err_set(err, -EBADMSG,
 				  "%s: malformed reply: COMPOUND status %s but last result %s",
-				  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(res->status),
+				  peer, NM_NFS4_STATUS(res->status),
 				  NM_NFS4_STATUS(resop_status(&res->resarray.resarray_val[n - 1])));
 	return 0;
+}
+
+static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops,
+			 const COMPOUND4res *res, struct nm_err *err)
+{
+	return nm_nfs4_check_results(nm_rpc_peer(c->rpc), ops, nops, res, err);
 }
 
 /* Send a COMPOUND as is; check that the reply answers what was asked. */

@@ -8,21 +8,7 @@
 #include "nm_nfs4.h"
 #include "nm_rpc.h"
 
-enum part { PT_ROOT, PT_SEC, PT_WALK, PT_ENTRY };
-
-/* Each operation sent: whose, for which part, and whether it ends it. */
-struct slot {
-	size_t item;
-	enum part part;
-	bool last;
-};
-
-struct round {
-	nfs_argop4 ops[NM_XDR_MAX_OPS];
-	struct slot slot[NM_XDR_MAX_OPS];
-	uint32_t words[NM_FATTR_WORDS];
-	unsigned k;
-};
+enum part { PT_ROOT = NM_VERIFY_PT_ROOT, PT_SEC, PT_WALK, PT_ENTRY };
 
 int nm_verify_minor_of(const struct nm_verify_item *it)
 {
@@ -84,15 +70,15 @@ static bool pending(const struct nm_verify_answer *a, enum part p)
 	return (p != PT_SEC && p != PT_WALK) || !a->root.answered || a->root.status == NFS4_OK;
 }
 
-static void add(struct round *r, size_t item, enum part p, bool last, nfs_opnum4 op)
+static void add(struct nm_verify_round *r, size_t item, enum part p, bool last, nfs_opnum4 op)
 {
 	memset(&r->ops[r->k], 0, sizeof(r->ops[r->k]));
 	r->ops[r->k].argop = op;
-	r->slot[r->k] = (struct slot){ .item = item, .part = p, .last = last };
+	r->slot[r->k] = (struct nm_verify_slot){ .item = item, .part = p, .last = last };
 	r->k++;
 }
 
-static void add_putfh(struct round *r, size_t item, enum part p, const unsigned char *fh,
+static void add_putfh(struct nm_verify_round *r, size_t item, enum part p, const unsigned char *fh,
 		      unsigned len)
 {
 	add(r, item, p, false, OP_PUTFH);
@@ -100,7 +86,7 @@ static void add_putfh(struct round *r, size_t item, enum part p, const unsigned 
 	r->ops[r->k - 1].nfs_argop4_u.opputfh.object.nfs_fh4_val = (char *)fh;
 }
 
-static void add_getattr(struct round *r, size_t item, enum part p)
+static void add_getattr(struct nm_verify_round *r, size_t item, enum part p)
 {
 	static const enum nm_fattr_id ids[] = { NM_FATTR_FSID, NM_FATTR_FILEID };
 
@@ -124,7 +110,7 @@ static unsigned need(const struct nm_verify_item *it, const struct nm_verify_ans
 	return n;
 }
 
-static void add_item(struct round *r, size_t i, const struct nm_verify_item *it,
+static void add_item(struct nm_verify_round *r, size_t i, const struct nm_verify_item *it,
 		     const struct nm_verify_answer *a)
 {
 	bool root = pending(a, PT_ROOT);
@@ -177,6 +163,8 @@ static void take_secinfo(struct nm_verify_answer *a, const SECINFO4res *r)
 		a->flavors[a->nflavors++] = r->SECINFO4res_u.resok4.SECINFO4resok_val[i].flavor;
 }
 
+/* The attributes of a part's GETATTR; attributes that do not decode
+ * leave it without fsid and fileid, which the judges call no answer. */
 static void take_attrs(struct nm_verify_answer *a, enum part p, const fattr4 *f)
 {
 	struct nm_fattr x;
@@ -203,16 +191,18 @@ static void take_attrs(struct nm_verify_answer *a, enum part p, const fattr4 *f)
 	nm_fattr_free(&x);
 }
 
-/* Record what the reply answered; returns how many parts it settled. */
-static unsigned take(struct nm_verify_group *g, const struct round *rd,
+/* Record what the reply answered; returns how many parts it settled.  A
+ * part is answered OK only by the result of the very operation that ends
+ * it; a reply that stops short settles nothing more. */
+static unsigned take(struct nm_verify_group *g, const struct nm_verify_round *rd,
 		     const struct nm_nfs4_reply *r)
 {
 	unsigned settled = 0;
 
 	for (unsigned x = 0; x < r->nops && x < rd->k; x++) {
-		const struct slot *s = &rd->slot[x];
+		const struct nm_verify_slot *s = &rd->slot[x];
 		struct nm_verify_answer *a = &g->answers[s->item];
-		struct nm_verify_part *p = part_of(a, s->part);
+		struct nm_verify_part *p = part_of(a, (enum part)s->part);
 		const nfs_resop4 *res = &r->ops[x];
 		nfsstat4 st = nm_nfs4_resop_status(res);
 
@@ -221,11 +211,13 @@ static unsigned take(struct nm_verify_group *g, const struct round *rd,
 			settled++;
 			break; /* the COMPOUND stopped here */
 		}
+		if (res->resop != rd->ops[x].argop)
+			break; /* not an answer to what was asked */
 		if (!s->last)
 			continue;
 		if (res->resop == OP_GETATTR)
 			take_attrs(
-				a, s->part,
+				a, (enum part)s->part,
 				&res->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes);
 		else if (res->resop == OP_SECINFO)
 			take_secinfo(a, &res->nfs_resop4_u.opsecinfo);
@@ -237,29 +229,18 @@ static unsigned take(struct nm_verify_group *g, const struct round *rd,
 	return settled;
 }
 
-static void give_up(struct nm_verify_group *g, size_t from, size_t to, const char *why)
+void nm_verify_batch_give_up(struct nm_verify_group *g, size_t from, size_t to, const char *why)
 {
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = from; i < to && i < g->n; i++) {
 		struct nm_verify_answer *a = &g->answers[i];
 
-		if (!a->error[0] &&
-		    (pending(a, PT_ROOT) || pending(a, PT_SEC) || pending(a, PT_ENTRY)))
+		if (!a->error[0] && need(g->items[i], a) > 0)
 			snprintf(a->error, sizeof(a->error), "%s", why);
 	}
 }
 
-void nm_verify_batch_run(struct nm_verify_group *g)
+void nm_verify_batch_start(struct nm_verify_group *g)
 {
-	struct nm_verify_item *first = g->items[0];
-	struct nm_nfs4_opts no = { .rpc = { .port = first->m.port,
-					    .connect_ms = g->timeout_ms,
-					    .call_ms = g->timeout_ms },
-				   .minor = nm_verify_minor_of(first),
-				   .sec = first->m.sec };
-	struct nm_err err = { 0 };
-	struct nm_nfs4 *c = NULL;
-	size_t next = 0;
-
 	for (size_t i = 0; i < g->n; i++) {
 		const struct nm_verify_item *it = g->items[i];
 		struct nm_verify_answer *a = &g->answers[i];
@@ -273,6 +254,61 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 		a->entry.wanted =
 			it->rec.probe_fh_len > 0 && it->rec.probe_name && it->rec.probe_name[0];
 	}
+}
+
+unsigned nm_verify_batch_plan(struct nm_verify_group *g, unsigned max, struct nm_verify_round *rd)
+{
+	rd->k = 0;
+	for (;;) {
+		size_t i, next = 0;
+
+		/* The first item with a question left; the round starts there. */
+		while (next < g->n && need(g->items[next], &g->answers[next]) == 0)
+			next++;
+		if (next >= g->n)
+			return 0;
+		for (i = next; i < g->n; i++) {
+			unsigned u = need(g->items[i], &g->answers[i]);
+
+			if (rd->k + u > max)
+				break;
+			add_item(rd, i, g->items[i], &g->answers[i]);
+		}
+		rd->from = next, rd->to = i;
+		if (rd->k > 0)
+			return rd->k;
+		/* one item alone does not fit */
+		nm_verify_batch_give_up(g, next, next + 1,
+					"the server allows too few operations per COMPOUND");
+	}
+}
+
+void nm_verify_batch_take(struct nm_verify_group *g, const struct nm_verify_round *rd,
+			  const struct nm_nfs4_reply *r)
+{
+	if (take(g, rd, r) == 0) {
+		char why[NM_ERR_MSG_MAX], st[NM_NFS4_STATUS_TEXT_MAX];
+
+		snprintf(why, sizeof(why), "the COMPOUND ended after %u of %u operations: %s",
+			 r->nops, rd->k, nm_nfs4_status_text(r->status, st, sizeof(st)));
+		nm_verify_batch_give_up(g, rd->from, rd->to, why);
+	}
+}
+
+void nm_verify_batch_run(struct nm_verify_group *g)
+{
+	struct nm_verify_item *first = g->items[0];
+	struct nm_nfs4_opts no = { .rpc = { .port = first->m.port,
+					    .connect_ms = g->timeout_ms,
+					    .call_ms = g->timeout_ms },
+				   .minor = nm_verify_minor_of(first),
+				   .sec = first->m.sec };
+	struct nm_err err = { 0 };
+	struct nm_nfs4 *c = NULL;
+	/* Each round settles a part or gives up on some: a bound, not a hope. */
+	size_t rounds = NM_VERIFY_PARTS * g->n + 1;
+
+	nm_verify_batch_start(g);
 	if (nm_nfs4_open(first->m.server, &no, &c, &err) < 0) {
 		nm_rpc_not_answering(&err, first->m.server, g->n == 1 ? first->m.target : NULL);
 		snprintf(g->error, sizeof(g->error), "%s", err.msg);
@@ -282,42 +318,21 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 	snprintf(g->note, sizeof(g->note), "%s", nm_nfs4_note(c));
 	for (size_t i = 0; i < g->n; i++)
 		g->answers[i].reached = true;
-	while (next < g->n) {
-		struct round rd;
+	for (;;) {
+		struct nm_verify_round rd;
 		struct nm_nfs4_reply r;
-		unsigned max = nm_nfs4_max_ops(c);
-		size_t i;
 
-		rd.k = 0;
-		/* The first item with a question left; the round starts there. */
-		while (next < g->n && need(g->items[next], &g->answers[next]) == 0)
-			next++;
-		if (next >= g->n)
+		if (nm_verify_batch_plan(g, nm_nfs4_max_ops(c), &rd) == 0)
 			break;
-		for (i = next; i < g->n; i++) {
-			unsigned u = need(g->items[i], &g->answers[i]);
-
-			if (rd.k + u > max)
-				break;
-			add_item(&rd, i, g->items[i], &g->answers[i]);
-		}
-		if (rd.k == 0) { /* one item alone does not fit */
-			give_up(g, next, next + 1,
-				"the server allows too few operations per COMPOUND");
-			continue;
+		if (rounds-- == 0) {
+			nm_verify_batch_give_up(g, 0, g->n, "the server's replies settle nothing");
+			break;
 		}
 		if (nm_nfs4_compound(c, rd.ops, rd.k, &r, &err) < 0) {
-			give_up(g, next, g->n, err.msg);
+			nm_verify_batch_give_up(g, 0, g->n, err.msg);
 			break;
 		}
-		if (take(g, &rd, &r) == 0) {
-			char why[NM_ERR_MSG_MAX], st[NM_NFS4_STATUS_TEXT_MAX];
-
-			snprintf(why, sizeof(why),
-				 "the COMPOUND ended after %u of %u operations: %s", r.nops, rd.k,
-				 nm_nfs4_status_text(r.status, st, sizeof(st)));
-			give_up(g, next, i, why);
-		}
+		nm_verify_batch_take(g, &rd, &r);
 		nm_nfs4_reply_free(&r);
 	}
 	nm_nfs4_shutdown(c);
