@@ -183,6 +183,9 @@ int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops
 			return nm_err_set(
 				err, -EBADMSG, "%s: malformed reply: result %u is for %s, not %s",
 				peer, i, nm_nfs4_op_name(r->resop), nm_nfs4_op_name(ops[i].argop));
+		if (r->resop == OP_ILLEGAL && resop_status(r) == NFS4_OK)
+			return nm_err_set(err, -EBADMSG,
+					  "%s: malformed reply: ILLEGAL answered NFS4_OK", peer);
 		if (!last && resop_status(r) != NFS4_OK)
 			return nm_err_set(err, -EBADMSG,
 					  "%s: malformed reply: %s failed but processing went on",

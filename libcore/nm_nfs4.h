@@ -67,8 +67,8 @@ const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap);
 #define NM_NFS4_STATUS(st)                                                                         \
 	nm_nfs4_status_text((st), (char[NM_NFS4_STATUS_TEXT_MAX]){ 0 }, NM_NFS4_STATUS_TEXT_MAX)
 /* Does a COMPOUND reply answer what was asked (ops, nops)?  One result
- * per operation at most, each for the operation sent (or ILLEGAL last),
- * only the last failing, a result for every operation
+ * per operation at most, each for the operation sent (or ILLEGAL last,
+ * never NFS4_OK), only the last failing, a result for every operation
  * when the COMPOUND says NFS4_OK, and the COMPOUND status equal to the
  * last result's.  -EBADMSG and why (naming peer) when not. */
 int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops,

@@ -114,7 +114,12 @@ static bool judge_entry(const struct nm_record *rec, const struct nm_verify_answ
 			      nm_nfs4_status_text(a->entry.status, st, sizeof(st)));
 		return true;
 	}
-	if (a->entry_have_fileid && a->entry_fileid != rec->probe_fileid) {
+	if (!a->entry_have_fileid) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved handle of '%s' got no answer: no fileid in the reply", nm);
+		return true;
+	}
+	if (a->entry_fileid != rec->probe_fileid) {
 		nm_verify_set(c, NM_V_FAIL,
 			      "different file: '%s' has fileid %" PRIu64 ", registered %" PRIu64,
 			      nm, a->entry_fileid, rec->probe_fileid);
@@ -146,7 +151,9 @@ static bool judge_walk(const struct nm_record *rec, const struct nm_verify_answe
 		return true;
 	}
 	if (!a->walk_have_fsid || !a->walk_have_fileid) {
-		nm_verify_set(c, NM_V_FAIL, "no fsid or fileid for the path %s here", a->path);
+		nm_verify_set(c, NM_V_WARN,
+			      "the walk of %s got no answer: no fsid or fileid in the reply",
+			      a->path);
 		return true;
 	}
 	if (a->walk_fsid_major != rec->fsid_major || a->walk_fsid_minor != rec->fsid_minor ||
@@ -202,7 +209,8 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 		return;
 	}
 	if (!a->have_fsid) {
-		nm_verify_set(c, NM_V_FAIL, "no fsid for the saved root file handle");
+		nm_verify_set(c, NM_V_WARN,
+			      "no answer for the saved root file handle: no fsid in the reply");
 		return;
 	}
 	if (a->fsid_major != rec->fsid_major || a->fsid_minor != rec->fsid_minor) {
@@ -212,7 +220,12 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 			      a->fsid_major, a->fsid_minor, rec->fsid_major, rec->fsid_minor);
 		return;
 	}
-	if (a->have_fileid && a->fileid != rec->fileid) {
+	if (!a->have_fileid) {
+		nm_verify_set(c, NM_V_WARN,
+			      "no answer for the saved root file handle: no fileid in the reply");
+		return;
+	}
+	if (a->fileid != rec->fileid) {
 		nm_verify_set(c, NM_V_FAIL,
 			      "different root: fileid %" PRIu64 ", registered %" PRIu64, a->fileid,
 			      rec->fileid);
