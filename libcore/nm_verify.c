@@ -205,10 +205,15 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 			      it->m.server, it->rec.minor);
 		return;
 	}
-	if (failed || !o->update_record) {
+	/* A move is recorded only once the destination is shown to hold the
+	 * same file system: same_fs OK, and no check failing. */
+	if (failed || it->chk[NM_CHK_SAMEFS].v != NM_V_OK || !o->update_record) {
 		nm_verify_set(c, NM_V_WARN, "the record says %s, the kernel %s%s",
 			      it->rec.cur_server, it->m.server,
-			      failed ? " (the move is not recorded: checks failed)" : "");
+			      failed ? " (the move is not recorded: checks failed)"
+			      : it->chk[NM_CHK_SAMEFS].v != NM_V_OK
+				      ? " (the move is not recorded: same_fs is not OK)"
+				      : "");
 		return;
 	}
 	struct move_arg x = { .it = it };

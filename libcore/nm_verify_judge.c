@@ -231,10 +231,16 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 			      rec->fileid);
 		return;
 	}
-	if (a->entry.wanted && !volatile_fh && judge_entry(rec, a, c))
+	/* The entry and the walk are judged both: the worse verdict stands (a
+	 * walk leading elsewhere is never hidden by an entry without answer). */
+	struct nm_check e = { 0 }, w = { 0 };
+	bool by_entry = a->entry.wanted && !volatile_fh && judge_entry(rec, a, &e);
+	bool by_walk = a->walk.wanted && judge_walk(rec, a, &w);
+
+	if (by_entry || by_walk) {
+		*c = by_walk && (!by_entry || w.v > e.v) ? w : e;
 		return;
-	if (a->walk.wanted && judge_walk(rec, a, c))
-		return;
+	}
 	if (volatile_fh)
 		nm_verify_set(c, NM_V_WARN,
 			      "same fsid and root, but file handles are volatile (fh_expire_type "

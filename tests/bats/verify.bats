@@ -356,14 +356,17 @@ REC
 	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
 }
 
-@test "an entry's handle never answered is not OK" {
+@test "an entry's handle never answered is not OK, and the move is not recorded" {
 	fake_record 20483
+	sed -i 's/^cur_server=.*/cur_server=192.0.2.12/' "$SD/-mnt-fake.state"
 	fake_start 20483 replay wire/v40-verify-secinfo-access.hex
 	run nmv verify --timeout 1 /mnt/fake
 	fake_stop
 	assert_failure 3
 	assert_line --regexp "^  same_fs +WARN +the saved root file handle is valid, but the saved handle of 'f' got no answer \(.*\)$"
 	refute_output --partial "saved handle of an entry too"
+	assert_line --regexp '^  record +WARN +the record says 192\.0\.2\.12, the kernel 192\.0\.2\.1 \(the move is not recorded: same_fs is not OK\)$'
+	grep -q '^cur_server=192.0.2.12$' "$SD/-mnt-fake.state"
 }
 
 @test "NFS4ERR_DELAY is asked again after a pause" {

@@ -121,6 +121,17 @@ static const struct batch_row {
 	  1,
 	  NM_V_WARN,
 	  "no fileid" },
+	{ "the walk leads elsewhere and the entry's PUTFH fails",
+	  "/",
+	  "/e",
+	  true,
+	  -1,
+	  A_GOOD,
+	  101,
+	  { { .ok = 7, .fail = NFS4ERR_SERVERFAULT } },
+	  1,
+	  NM_V_FAIL,
+	  "the path /e leads elsewhere" },
 };
 
 /* fsid 1:2 and a fileid, as GETATTR(fsid, fileid) returns them. */
