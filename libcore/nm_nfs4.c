@@ -171,10 +171,6 @@ int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops
 		return nm_err_set(err, -EBADMSG,
 				  "%s: malformed reply: %u results for %u operations", peer, n,
 				  nops);
-	if (n < nops && res->status == NFS4_OK)
-		return nm_err_set(err, -EBADMSG,
-				  "%s: malformed reply: NFS4_OK with %u results for %u operations",
-				  peer, n, nops);
 	for (unsigned i = 0; i < n; i++) {
 		const nfs_resop4 *r = &res->resarray.resarray_val[i];
 		bool last = i + 1 == n;
@@ -191,6 +187,10 @@ int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops
 					  "%s: malformed reply: %s failed but processing went on",
 					  peer, nm_nfs4_op_name(r->resop));
 	}
+	if (n < nops && res->status == NFS4_OK)
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: NFS4_OK with %u results for %u operations",
+				  peer, n, nops);
 	if (n > 0 && resop_status(&res->resarray.resarray_val[n - 1]) != res->status)
 		return nm_err_set(err, -EBADMSG,
 				  "%s: malformed reply: COMPOUND status %s but last result %s",
