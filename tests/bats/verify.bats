@@ -452,10 +452,22 @@ REC
 	run nmv locations --no-reach /mnt/dest
 	assert_success
 	assert_line --partial "/moved/place on 192.0.2.18 (NFSv4.0)"
+	# register --force there: the record keeps the original server, the
+	# source's export path and the location, so every query still works.
 	run nmv register --force /mnt/dest
 	assert_success
 	run nmv show /mnt/dest
-	assert_line --regexp '^export path: +/moved/place$'
+	assert_line --regexp '^export path: +/export/data$'
+	assert_line --regexp '^server at registration: +192\.0\.2\.12$'
+	run nmv locations --no-reach /mnt/dest
+	assert_success
+	assert_line --partial "/moved/place on 192.0.2.18 (NFSv4.0)"
+	run nmv register --force /mnt/dest
+	assert_success
+	run nmv verify --no-update --source 192.0.2.12 /mnt/dest
+	assert_line --regexp '^  destination +OK +served by 192\.0\.2\.18, one of the recorded locations'
+	assert_line --regexp '^  same_fs +OK +.*; the path /moved/place leads to it$'
+	assert_line --regexp '^  source +FAIL +the source 192\.0\.2\.12 still serves /export/data \(no NFS4ERR_MOVED\)$'
 }
 
 @test "no reserved port to be had: said, not hidden" {
