@@ -1,6 +1,7 @@
 #include "nm_verify_judge.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,23 @@ void nm_verify_set(struct nm_check *c, enum nm_verdict v, const char *fmt, ...)
 static const char *no_answer(const struct nm_verify_answer *a)
 {
 	return a->error[0] ? a->error : "the server stopped the COMPOUND before it";
+}
+
+/* A status that says nothing of the file system, only that the server did
+ * not answer now (busy, in grace, out of resources, the reply too big):
+ * no answer, never a verdict. */
+static bool transient(nfsstat4 st)
+{
+	switch (st) {
+	case NFS4ERR_DELAY:
+	case NFS4ERR_GRACE:
+	case NFS4ERR_RESOURCE:
+	case NFS4ERR_SERVERFAULT:
+	case NFS4ERR_REP_TOO_BIG:
+	case NFS4ERR_REP_TOO_BIG_TO_CACHE:
+	case NFS4ERR_TOO_MANY_OPS: return true;
+	default: return false;
+	}
 }
 
 void nm_verify_judge_destination(const struct nm_verify_dest_facts *f, struct nm_check *c)
@@ -142,6 +160,17 @@ static bool judge_walk(const struct nm_record *rec, const struct nm_verify_answe
 			      a->path, no_answer(a));
 		return true;
 	}
+	/* A busy server, or a path nfsmig cannot walk by LOOKUP alone (a
+	 * symbolic link, another flavor on the way): no answer. */
+	if (transient(a->walk.status) || a->walk.status == NFS4ERR_SYMLINK ||
+	    a->walk.status == NFS4ERR_WRONGSEC) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved root file handle is valid, but the walk of %s got no "
+			      "answer (%s of it: %s)",
+			      a->path, nm_nfs4_op_name(a->walk.op),
+			      nm_nfs4_status_text(a->walk.status, st, sizeof(st)));
+		return true;
+	}
 	if (a->walk.status != NFS4_OK) {
 		nm_verify_set(c, NM_V_FAIL,
 			      "the saved root file handle is valid, but %s of the path %s fails "
@@ -187,6 +216,12 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 		return;
 	}
 	nm_nfs4_status_text(a->root.status, st, sizeof(st));
+	if (transient(a->root.status)) {
+		nm_verify_set(c, NM_V_WARN,
+			      "no answer for the saved root file handle: %s of it: %s",
+			      nm_nfs4_op_name(a->root.op), st);
+		return;
+	}
 	switch (a->root.status) {
 	case NFS4_OK: break;
 	case NFS4ERR_STALE:
