@@ -34,6 +34,10 @@ struct nm_nfs4_reply {
 int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		 struct nm_err *err);
 
+/* No NFS4ERR_DELAY retried past until_ms (nm_time_ms; 0: only the call
+ * deadline bounds it): one deadline for many COMPOUNDs. */
+void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms);
+
 /* Send ops (SEQUENCE is added in front for 4.1+).  Returns 0 when the
  * server answered, whatever the NFS status; the reply must then be freed
  * with nm_nfs4_reply_free.  A transport error, a malformed reply or a

@@ -7,6 +7,7 @@
 #include "nm_fattr.h"
 #include "nm_nfs4.h"
 #include "nm_rpc.h"
+#include "nm_time.h"
 
 enum part { PT_ROOT = NM_VERIFY_PT_ROOT, PT_SEC, PT_WALK, PT_ENTRY };
 
@@ -307,6 +308,7 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 	struct nm_nfs4 *c = NULL;
 	/* Each round settles a part or gives up on some: a bound, not a hope. */
 	size_t rounds = NM_VERIFY_PARTS * g->n + 1;
+	int64_t deadline;
 
 	nm_verify_batch_start(g);
 	if (nm_nfs4_open(first->m.server, &no, &c, &err) < 0) {
@@ -318,6 +320,10 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 	snprintf(g->note, sizeof(g->note), "%s", nm_nfs4_note(c));
 	for (size_t i = 0; i < g->n; i++)
 		g->answers[i].reached = true;
+	/* One deadline for the group's DELAYs: each DELAY settles one part,
+	 * so retrying each COMPOUND for --timeout would cost a round per part. */
+	deadline = nm_time_ms() + g->timeout_ms;
+	nm_nfs4_set_delay_deadline(c, deadline);
 	for (;;) {
 		struct nm_verify_round rd;
 		struct nm_nfs4_reply r;
@@ -333,6 +339,14 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 			break;
 		}
 		nm_verify_batch_take(g, &rd, &r);
+		if (r.status == NFS4ERR_DELAY && nm_time_ms() >= deadline) {
+			char why[NM_ERR_MSG_MAX];
+
+			snprintf(why, sizeof(why),
+				 "the server answered NFS4ERR_DELAY for %d ms (--timeout)",
+				 g->timeout_ms);
+			nm_verify_batch_give_up(g, 0, g->n, why);
+		}
 		nm_nfs4_reply_free(&r);
 	}
 	nm_nfs4_shutdown(c);

@@ -389,6 +389,25 @@ REC
 	assert_line --regexp '^  same_fs +WARN +no answer for the saved root file handle: PUTFH of it: NFS4ERR_DELAY$'
 }
 
+# Each DELAY settles one question: with a deadline per COMPOUND, five
+# mounts always answered DELAY took a --timeout per question (10 s).
+@test "NFS4ERR_DELAY from every mount: one deadline for the group" {
+	fake_record 20490
+	for i in 1 2 3 4; do
+		sed "s|/mnt/fake|/mnt/fake$i|" "$SD/-mnt-fake.state" >"$SD/-mnt-fake$i.state"
+		echo "5$i 22 0:5$i / /mnt/fake$i rw,relatime shared:3$i - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.0,sec=sys,port=20490,clientaddr=192.0.2.1,addr=192.0.2.1" >>"$MI"
+	done
+	fake_start 20490 replay $(printf 'wire/v40-putfh-delay.hex %.0s' $(seq 200))
+	SECONDS=0
+	run nmv verify --timeout 1
+	fake_stop
+	((SECONDS <= 4))
+	assert_failure
+	# The first question DELAY, the others given up at the deadline.
+	[ "$(grep -c '^  same_fs  *[A-Z]*  *no answer for the saved root file handle: .*NFS4ERR_DELAY' <<<"$output")" = 5 ]
+	refute_line --regexp '^  same_fs +OK '
+}
+
 @test "NFSv4.1: a SEQUENCE answered NFS4ERR_DELAY is sent again" {
 	MINOR=1 fake_record 20480
 	fake_start 20480 replay wire/v41-exchange-id.hex wire/v41-create-session.hex \
