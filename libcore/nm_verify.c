@@ -367,9 +367,11 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 	struct nm_verify_group *groups = calloc(nlive ? nlive : 1, sizeof(*groups));
 	pthread_t *th = calloc(nlive ? nlive : 1, sizeof(*th));
 	bool *started = calloc(nlive ? nlive : 1, sizeof(*started));
+	char **walk = calloc(nlive ? nlive : 1, sizeof(*walk));
 	size_t ng = 0;
 
-	if (!answers || !groups || !th || !started) {
+	if (!answers || !groups || !th || !started || !walk) {
+		free(walk);
 		free(answers);
 		free(groups);
 		free(th);
@@ -389,8 +391,11 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 							 .timeout_ms = o->timeout_ms };
 		i = j;
 	}
-	for (size_t i = 0; i < nlive; i++)
-		answers[i].path = dest_path(live[i]);
+	for (size_t i = 0; i < nlive; i++) {
+		/* "." and ".." resolved; NULL (out of memory): no walk. */
+		answers[i].path = walk[i] =
+			nm_verify_walk_path(dest_path(live[i]), &answers[i].walk_why);
+	}
 	for (size_t g = 0; g < ng; g++) {
 		started[g] = pthread_create(&th[g], NULL, group_thread, &groups[g]) == 0;
 		if (!started[g])
@@ -411,6 +416,9 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 		}
 	}
 	stats->servers = (unsigned)ng;
+	for (size_t i = 0; i < nlive; i++)
+		free(walk[i]);
+	free(walk);
 	free(answers);
 	free(groups);
 	free(th);

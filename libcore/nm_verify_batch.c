@@ -6,6 +6,7 @@
 
 #include "nm_fattr.h"
 #include "nm_nfs4.h"
+#include "nm_path.h"
 #include "nm_rpc.h"
 #include "nm_time.h"
 
@@ -64,7 +65,7 @@ static bool pending(const struct nm_verify_answer *a, enum part p)
 {
 	const struct nm_verify_part *x = part_of((struct nm_verify_answer *)a, p);
 
-	if (a->error[0] || !x->wanted || x->answered)
+	if (a->error[0] || !x->wanted || x->answered || (p == PT_WALK && a->walk_why))
 		return false;
 	/* SECINFO needs the root's handle, and where the path leads matters
 	 * only for a root that is right: a root that failed answers both. */
@@ -95,33 +96,42 @@ static void add_getattr(struct nm_verify_round *r, size_t item, enum part p)
 	nm_fattr_mask(&r->ops[r->k - 1].nfs_argop4_u.opgetattr.attr_request, r->words, ids, 2);
 }
 
+/* How many operations a pending part takes (0 when it is not pending). */
+static unsigned need_part(const struct nm_verify_item *it, const struct nm_verify_answer *a,
+			  enum part p)
+{
+	if (!pending(a, p))
+		return 0;
+	switch (p) {
+	case PT_ROOT: return 2;
+	case PT_SEC: return (pending(a, PT_ROOT) ? 0 : 1) + (nm_verify_minor_of(it) > 0 ? 1 : 2);
+	case PT_WALK: return 2 + ncomponents(a->path);
+	case PT_ENTRY: return 2;
+	}
+	return 0;
+}
+
 /* How many operations the item's pending parts take. */
 static unsigned need(const struct nm_verify_item *it, const struct nm_verify_answer *a)
 {
 	unsigned n = 0;
 
-	if (pending(a, PT_ROOT))
-		n += 2;
-	if (pending(a, PT_SEC))
-		n += (pending(a, PT_ROOT) ? 0 : 1) + (nm_verify_minor_of(it) > 0 ? 1 : 2);
-	if (pending(a, PT_WALK))
-		n += 2 + ncomponents(a->path);
-	if (pending(a, PT_ENTRY))
-		n += 2;
+	for (int p = PT_ROOT; p <= PT_ENTRY; p++)
+		n += need_part(it, a, (enum part)p);
 	return n;
 }
 
-static void add_item(struct nm_verify_round *r, size_t i, const struct nm_verify_item *it,
-		     const struct nm_verify_answer *a)
+static void add_part(struct nm_verify_round *r, size_t i, const struct nm_verify_item *it,
+		     const struct nm_verify_answer *a, enum part p)
 {
-	bool root = pending(a, PT_ROOT);
-
-	if (root) {
+	if (!pending(a, p))
+		return;
+	if (p == PT_ROOT) {
 		add_putfh(r, i, PT_ROOT, it->rec.root_fh, it->rec.root_fh_len);
 		add_getattr(r, i, PT_ROOT);
-	}
-	if (pending(a, PT_SEC)) {
-		if (!root)
+	} else if (p == PT_SEC) {
+		/* The root's PUTFH and GETATTR, when pending, come just before. */
+		if (!pending(a, PT_ROOT))
 			add_putfh(r, i, PT_SEC, it->rec.root_fh, it->rec.root_fh_len);
 		if (nm_verify_minor_of(it) > 0) {
 			add(r, i, PT_SEC, true, OP_SECINFO_NO_NAME);
@@ -136,8 +146,7 @@ static void add_item(struct nm_verify_round *r, size_t i, const struct nm_verify
 			s->name.utf8str_cs_len = (unsigned)strlen(name);
 			s->name.utf8str_cs_val = (char *)name;
 		}
-	}
-	if (pending(a, PT_WALK)) {
+	} else if (p == PT_WALK) {
 		const char *cur = a->path, *c;
 		size_t len;
 
@@ -149,11 +158,17 @@ static void add_item(struct nm_verify_round *r, size_t i, const struct nm_verify
 			r->ops[r->k - 1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = (char *)c;
 		}
 		add_getattr(r, i, PT_WALK);
-	}
-	if (pending(a, PT_ENTRY)) {
+	} else {
 		add_putfh(r, i, PT_ENTRY, it->rec.probe_fh, it->rec.probe_fh_len);
 		add_getattr(r, i, PT_ENTRY);
 	}
+}
+
+static void add_item(struct nm_verify_round *r, size_t i, const struct nm_verify_item *it,
+		     const struct nm_verify_answer *a)
+{
+	for (int p = PT_ROOT; p <= PT_ENTRY; p++)
+		add_part(r, i, it, a, (enum part)p);
 }
 
 static void take_secinfo(struct nm_verify_answer *a, const SECINFO4res *r)
@@ -245,10 +260,11 @@ void nm_verify_batch_start(struct nm_verify_group *g)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct nm_verify_item *it = g->items[i];
 		struct nm_verify_answer *a = &g->answers[i];
-		const char *path = a->path; /* set by the caller */
+		const char *path = a->path, *why = a->walk_why; /* set by the caller */
 
 		memset(a, 0, sizeof(*a));
 		a->path = path;
+		a->walk_why = why;
 		a->walk.wanted = path != NULL;
 		a->root.wanted = true;
 		a->sec.wanted = nm_verify_minor_of(it) > 0 || root_name(it, a);
@@ -278,7 +294,17 @@ unsigned nm_verify_batch_plan(struct nm_verify_group *g, unsigned max, struct nm
 		rd->from = next, rd->to = i;
 		if (rd->k > 0)
 			return rd->k;
-		/* one item alone does not fit */
+		/* The item alone does not fit: its parts that fit, one round
+		 * after another (a long path walked in a round of its own). */
+		for (int p = PT_ROOT; p <= PT_ENTRY; p++) {
+			unsigned u = need_part(g->items[next], &g->answers[next], (enum part)p);
+
+			if (u > 0 && rd->k + u <= max)
+				add_part(rd, next, g->items[next], &g->answers[next], (enum part)p);
+		}
+		rd->from = next, rd->to = next + 1;
+		if (rd->k > 0)
+			return rd->k;
 		nm_verify_batch_give_up(g, next, next + 1,
 					"the server allows too few operations per COMPOUND");
 	}
@@ -352,4 +378,26 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 	nm_nfs4_shutdown(c);
 	g->rpcs = nm_nfs4_rpcs(c);
 	nm_nfs4_close(c);
+}
+
+char *nm_verify_walk_path(const char *stored, const char **why)
+{
+	struct nm_path p = { 0 };
+	struct nm_err err = { 0 };
+	char *s;
+
+	*why = NULL;
+	/* A record keeps a path's odd bytes escaped (\xNN): the name on the
+	 * server is not the text, and LOOKUP of the text would fail. */
+	if (strchr(stored, '\\')) {
+		*why = "it holds bytes kept escaped in the record";
+		return strdup(stored);
+	}
+	if (nm_path_split(stored, &p, &err) < 0) {
+		*why = "it is not a path nfsmig can walk";
+		return strdup(stored);
+	}
+	s = nm_path_join(&p, p.n);
+	nm_path_free(&p);
+	return s;
 }

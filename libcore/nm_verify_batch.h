@@ -65,6 +65,11 @@ void nm_verify_batch_take(struct nm_verify_group *g, const struct nm_verify_roun
 			  const struct nm_nfs4_reply *r);
 void nm_verify_batch_give_up(struct nm_verify_group *g, size_t from, size_t to, const char *why);
 
+/* The path to walk for a path stored in a record: "." and ".." resolved
+ * as nm_path_split does (a new string, NULL when out of memory); *why says
+ * why it cannot be walked by LOOKUP of its text (escaped bytes), or NULL. */
+char *nm_verify_walk_path(const char *stored, const char **why);
+
 /* Ask the group's destination every item's questions. */
 void nm_verify_batch_run(struct nm_verify_group *g);
 

@@ -153,6 +153,13 @@ static bool judge_walk(const struct nm_record *rec, const struct nm_verify_answe
 {
 	char st[NM_NFS4_STATUS_TEXT_MAX];
 
+	if (a->walk_why) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved root file handle is valid, but the path %s cannot be "
+			      "walked: %s",
+			      a->path, a->walk_why);
+		return true;
+	}
 	if (!a->walk.answered) {
 		nm_verify_set(c, NM_V_WARN,
 			      "the saved root file handle is valid, but the walk of %s got no "

@@ -4,6 +4,7 @@
  * answers are judged.  Every row must end in a bounded number of rounds,
  * and a question the server did not really answer is never OK. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nm_nfs4.h"
@@ -41,6 +42,7 @@ static const struct batch_row {
 	unsigned nr;
 	enum nm_verdict v;
 	const char *why;
+	unsigned max; /* operations per COMPOUND, 16 when 0 */
 } rows[] = {
 	{ "everything answered",
 	  "/e",
@@ -52,7 +54,8 @@ static const struct batch_row {
 	  { { .ok = ALL } },
 	  1,
 	  NM_V_OK,
-	  "and the saved handle of an entry too; the path /e leads to it" },
+	  "and the saved handle of an entry too; the path /e leads to it",
+	  0 },
 	{ "NFS4_OK with fewer results than operations, then RESOURCE with none",
 	  "/",
 	  "/",
@@ -63,7 +66,8 @@ static const struct batch_row {
 	  { { .ok = 3 }, { .ok = 0, .set_status = true, .status = NFS4ERR_RESOURCE } },
 	  2,
 	  NM_V_FAIL,
-	  "NFS4_OK with 3 results for 4 operations" },
+	  "NFS4_OK with 3 results for 4 operations",
+	  0 },
 	{ "SECINFO fails, then only the walk is left and RESOURCE answers nothing",
 	  "/e",
 	  "/e",
@@ -76,7 +80,8 @@ static const struct batch_row {
 	  2,
 	  NM_V_WARN,
 	  "the walk of /e got no answer (the COMPOUND ended after 0 of 3 operations: "
-	  "NFS4ERR_RESOURCE)" },
+	  "NFS4ERR_RESOURCE)",
+	  0 },
 	{ "ILLEGAL answered NFS4_OK in place of the entry's GETATTR",
 	  "/",
 	  NULL,
@@ -87,7 +92,8 @@ static const struct batch_row {
 	  { { .ok = 3, .fail = NFS4_OK, .illegal = true } },
 	  1,
 	  NM_V_FAIL,
-	  "ILLEGAL answered NFS4_OK" },
+	  "ILLEGAL answered NFS4_OK",
+	  0 },
 	{ "the entry's GETATTR without a fileid",
 	  "/",
 	  NULL,
@@ -98,7 +104,8 @@ static const struct batch_row {
 	  { { .ok = ALL } },
 	  1,
 	  NM_V_WARN,
-	  "no fileid" },
+	  "no fileid",
+	  0 },
 	{ "the entry's GETATTR does not decode",
 	  "/",
 	  NULL,
@@ -109,7 +116,8 @@ static const struct batch_row {
 	  { { .ok = ALL } },
 	  1,
 	  NM_V_WARN,
-	  "no fileid" },
+	  "no fileid",
+	  0 },
 	{ "the root's GETATTR without a fileid",
 	  "/",
 	  NULL,
@@ -120,7 +128,8 @@ static const struct batch_row {
 	  { { .ok = ALL } },
 	  1,
 	  NM_V_WARN,
-	  "no fileid" },
+	  "no fileid",
+	  0 },
 	{ "the walk leads elsewhere and the entry's PUTFH fails",
 	  "/",
 	  "/e",
@@ -131,7 +140,20 @@ static const struct batch_row {
 	  { { .ok = 7, .fail = NFS4ERR_SERVERFAULT } },
 	  1,
 	  NM_V_FAIL,
-	  "the path /e leads elsewhere" },
+	  "the path /e leads elsewhere",
+	  0 },
+	{ "a long path does not fit with the rest: walked in a round of its own",
+	  "/e",
+	  "/e/a/b/c",
+	  true,
+	  -1,
+	  A_GOOD,
+	  100,
+	  { { .ok = ALL } },
+	  1,
+	  NM_V_OK,
+	  "and the saved handle of an entry too; the path /e/a/b/c leads to it",
+	  8 },
 };
 
 /* fsid 1:2 and a fileid, as GETATTR(fsid, fileid) returns them. */
@@ -213,7 +235,7 @@ static void run_row(struct unit *u, const struct batch_row *row)
 	}
 	nm_verify_batch_start(&g);
 	a.reached = true;
-	while (rounds < MAX_ROUNDS && nm_verify_batch_plan(&g, 16, &rd) > 0) {
+	while (rounds < MAX_ROUNDS && nm_verify_batch_plan(&g, row->max ? row->max : 16, &rd) > 0) {
 		const struct reply *sp = &row->r[rounds < row->nr ? rounds : row->nr - 1];
 		struct nm_nfs4_reply r = { 0 };
 		struct nm_err err = { 0 };
@@ -235,6 +257,19 @@ static void run_row(struct unit *u, const struct batch_row *row)
 		   nm_verdict_name(c.v), c.why);
 }
 
+/* The path walked for a path stored in a record. */
+static const struct walk_row {
+	const char *stored, *walked;
+	bool walkable;
+} walk_rows[] = {
+	{ "/export/data", "/export/data", true },
+	{ "/export/./data/", "/export/data", true },
+	{ "/export/x/../data", "/export/data", true },
+	{ "/../export", "/export", true },
+	{ "/", "/", true },
+	{ "/odd\\x01name", "/odd\\x01name", false },
+};
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -242,5 +277,15 @@ int main(void)
 	unit_start();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&u, &rows[i]);
+	for (size_t i = 0; i < sizeof(walk_rows) / sizeof(walk_rows[0]); i++) {
+		const struct walk_row *w = &walk_rows[i];
+		const char *why = NULL;
+		char *p = nm_verify_walk_path(w->stored, &why);
+
+		UNIT_CHECK(&u, p && strcmp(p, w->walked) == 0 && (why == NULL) == w->walkable,
+			   "walk path: %s -> %s (%s)", w->stored, p ? p : "(null)",
+			   why ? why : "walkable");
+		free(p);
+	}
 	return unit_done(&u);
 }
