@@ -394,7 +394,20 @@ char *nm_fsloc_server(const char *bytes, size_t len)
 	if (strlen(s) == len && nm_target_host_name_ok(s))
 		return s;
 	free(s);
-	return nm_esc(bytes, len, NM_ESC_SHELL);
+	s = nm_esc(bytes, len, NM_ESC_SHELL);
+	/* A name of only safe bytes that is still no host name ("192.0.513",
+	 * "127.1": all digits) would be kept as it came and read as an
+	 * address: its first byte is escaped too, so a rejected name always
+	 * holds a backslash and never resolves. */
+	if (s && len > 0 && !strchr(s, '\\')) {
+		char *t = NULL;
+
+		if (asprintf(&t, "\\x%02x%s", (unsigned char)bytes[0], s + 1) < 0)
+			t = NULL;
+		free(s);
+		s = t;
+	}
+	return s;
 }
 
 char *nm_fsloc_location_string(const fs_location4 *l, unsigned j)

@@ -57,8 +57,9 @@ void nm_fsloc_result_free(struct nm_fsloc_result *r);
 
 /* A server name from fs_locations as nfsmig keeps it: the name itself when
  * it is a host name or an address (nm_target_host_name_ok), else escaped
- * with NM_ESC_SHELL, so it is inert in a shell and on a terminal and never
- * reads as a host name.  NULL when out of memory. */
+ * with NM_ESC_SHELL (its first byte too when nothing else needed it), so
+ * it is inert in a shell and on a terminal, always holds a backslash, and
+ * never reads as a host name or address.  NULL when out of memory. */
 char *nm_fsloc_server(const char *bytes, size_t len);
 
 /* "server:/rootpath" ("[v6]:/rootpath") of a location's j-th server, as a

@@ -29,6 +29,8 @@ struct nm_nfs4 {
 	sequenceid4 slot_seq; /* next SEQUENCE id of slot 0 */
 	unsigned max_ops;     /* SEQUENCE included */
 	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
+	int64_t delay_until;  /* and never past this (nm_time_ms), 0: no bound */
+	nfsstat4 seq_status;  /* why the last COMPOUND's SEQUENCE failed */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -162,38 +164,47 @@ nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r)
 	return resop_status(r);
 }
 
-/* Does the reply answer what was asked?  One result per operation at
- * most, each for the operation sent (or ILLEGAL last), only the last
- * failing, and the COMPOUND status equal to the last result's. */
-static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops,
-			 const COMPOUND4res *res, struct nm_err *err)
+int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops,
+			  const COMPOUND4res *res, struct nm_err *err)
 {
 	unsigned n = res->resarray.resarray_len;
 
 	if (n > nops)
 		return nm_err_set(err, -EBADMSG,
-				  "%s: malformed reply: %u results for %u operations",
-				  nm_rpc_peer(c->rpc), n, nops);
+				  "%s: malformed reply: %u results for %u operations", peer, n,
+				  nops);
 	for (unsigned i = 0; i < n; i++) {
 		const nfs_resop4 *r = &res->resarray.resarray_val[i];
 		bool last = i + 1 == n;
 
 		if (r->resop != ops[i].argop && !(r->resop == OP_ILLEGAL && last))
+			return nm_err_set(
+				err, -EBADMSG, "%s: malformed reply: result %u is for %s, not %s",
+				peer, i, nm_nfs4_op_name(r->resop), nm_nfs4_op_name(ops[i].argop));
+		if (r->resop == OP_ILLEGAL && resop_status(r) == NFS4_OK)
 			return nm_err_set(err, -EBADMSG,
-					  "%s: malformed reply: result %u is for %s, not %s",
-					  nm_rpc_peer(c->rpc), i, nm_nfs4_op_name(r->resop),
-					  nm_nfs4_op_name(ops[i].argop));
+					  "%s: malformed reply: ILLEGAL answered NFS4_OK", peer);
 		if (!last && resop_status(r) != NFS4_OK)
 			return nm_err_set(err, -EBADMSG,
 					  "%s: malformed reply: %s failed but processing went on",
-					  nm_rpc_peer(c->rpc), nm_nfs4_op_name(r->resop));
+					  peer, nm_nfs4_op_name(r->resop));
 	}
+	if (n < nops && res->status == NFS4_OK)
+		return nm_err_set(err, -EBADMSG,
+				  "%s: malformed reply: NFS4_OK with %u results for %u operations",
+				  peer, n, nops);
 	if (n > 0 && resop_status(&res->resarray.resarray_val[n - 1]) != res->status)
 		return nm_err_set(err, -EBADMSG,
 				  "%s: malformed reply: COMPOUND status %s but last result %s",
-				  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(res->status),
+				  peer, NM_NFS4_STATUS(res->status),
 				  NM_NFS4_STATUS(resop_status(&res->resarray.resarray_val[n - 1])));
 	return 0;
+}
+
+static int check_results(struct nm_nfs4 *c, const nfs_argop4 *ops, unsigned nops,
+			 const COMPOUND4res *res, struct nm_err *err)
+{
+	return nm_nfs4_check_results(nm_rpc_peer(c->rpc), ops, nops, res, err);
 }
 
 /* Send a COMPOUND as is; check that the reply answers what was asked. */
@@ -253,6 +264,7 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 			nfsstat4 st = reply->raw.status;
 
 			nm_nfs4_reply_free(reply);
+			c->seq_status = st;
 			return nm_err_set(err, nm_nfs4_status_errno(st),
 					  "%s: COMPOUND failed before SEQUENCE: %s",
 					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
@@ -262,6 +274,7 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 			nfsstat4 st = s->nfs_resop4_u.opsequence.sr_status;
 
 			nm_nfs4_reply_free(reply);
+			c->seq_status = st;
 			return nm_err_set(err, nm_nfs4_status_errno(st), "%s: SEQUENCE failed: %s",
 					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 		}
@@ -278,32 +291,45 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 }
 
 /* A COMPOUND the server answers NFS4ERR_DELAY (its SEQUENCE or the
- * operation that stopped it) is asked again after a
- * pause that doubles (100 ms to 2 s), for at most the call deadline in all;
- * then the DELAY reply is the answer. */
+ * operation that stopped it) is asked again, the same request, after a
+ * pause that doubles (100 ms, at most 2 s), for at most the call deadline
+ * in all and never past nm_nfs4_set_delay_deadline's; then the DELAY
+ * reply is the answer.  Only DELAY is retried (GRACE is an answer).  The
+ * operations sent must be idempotent (nfsmig's queries are: PUTFH,
+ * LOOKUP, GETATTR, SECINFO): the server may have done part of the first. */
 int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
 		     struct nm_err *err)
 {
 	int64_t end = nm_time_ms() + c->delay_ms;
 	int64_t pause = NM_NFS4_DELAY_FIRST_MS;
 
+	if (c->delay_until > 0 && c->delay_until < end)
+		end = c->delay_until;
 	for (;;) {
-		int rc = compound_once(c, ops, nops, reply, err);
-		int64_t left = end - nm_time_ms();
+		int rc;
+		int64_t left;
+		bool delayed;
 
+		c->seq_status = NFS4_OK;
+		rc = compound_once(c, ops, nops, reply, err);
+		left = end - nm_time_ms();
 		/* SEQUENCE itself may say DELAY (the slot still busy): then
-		 * compound_once has failed with its errno, the slot's sequence
-		 * id unspent, and the same request goes again. */
-		bool delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : rc == -EAGAIN;
-
+		 * compound_once has failed, the slot's sequence id unspent,
+		 * and the same request goes again. */
+		delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : c->seq_status == NFS4ERR_DELAY;
 		if (!delayed || left <= 0)
 			return rc;
 		if (rc == 0)
 			nm_nfs4_reply_free(reply);
 		nm_time_sleep_ms(pause < left ? pause : left);
-		if (pause < NM_NFS4_DELAY_MAX_MS)
-			pause *= 2;
+		pause = pause * 2 < NM_NFS4_DELAY_MAX_MS ? pause * 2 : NM_NFS4_DELAY_MAX_MS;
 	}
+}
+
+void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms)
+{
+	if (c)
+		c->delay_until = until_ms;
 }
 
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply)

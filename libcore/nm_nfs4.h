@@ -40,6 +40,10 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		     struct nm_err *err);
 
+/* No NFS4ERR_DELAY retried past until_ms (nm_time_ms; 0: only the call
+ * deadline bounds it): one deadline for many COMPOUNDs. */
+void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms);
+
 /* Send ops (SEQUENCE is added in front for 4.1+).  Returns 0 when the
  * server answered, whatever the NFS status; the reply must then be freed
  * with nm_nfs4_reply_free.  A transport error, a malformed reply or a
@@ -72,6 +76,13 @@ const char *nm_nfs4_status_text(nfsstat4 st, char *buf, size_t cap);
 /* The same, in a buffer that lives as long as the enclosing block. */
 #define NM_NFS4_STATUS(st)                                                                         \
 	nm_nfs4_status_text((st), (char[NM_NFS4_STATUS_TEXT_MAX]){ 0 }, NM_NFS4_STATUS_TEXT_MAX)
+/* Does a COMPOUND reply answer what was asked (ops, nops)?  One result
+ * per operation at most, each for the operation sent (or ILLEGAL last,
+ * never NFS4_OK), only the last failing, a result for every operation
+ * when the COMPOUND says NFS4_OK, and the COMPOUND status equal to the
+ * last result's.  -EBADMSG and why (naming peer) when not. */
+int nm_nfs4_check_results(const char *peer, const nfs_argop4 *ops, unsigned nops,
+			  const COMPOUND4res *res, struct nm_err *err);
 nfsstat4 nm_nfs4_resop_status(const nfs_resop4 *r);
 const char *nm_nfs4_op_name(nfs_opnum4 op);
 /* A negative errno that fits an NFSv4 status best. */

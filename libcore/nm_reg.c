@@ -196,6 +196,55 @@ struct save_arg {
 	bool force;
 };
 
+static bool has_location(const struct nm_record *r, const char *loc)
+{
+	for (size_t i = 0; i < r->nlocations; i++)
+		if (strcmp(r->locations[i], loc) == 0)
+			return true;
+	return false;
+}
+
+/* The original server and export path of old in r, and old's locations
+ * r does not list (as many as fit). */
+static int keep_origin(struct nm_record *r, const struct nm_record *old)
+{
+	size_t bytes = 0;
+
+	for (size_t i = 0; i < r->nlocations; i++)
+		bytes += nm_record_location_bytes(r->locations[i]);
+	if (old->orig_server && old->orig_server[0]) {
+		char *s = strdup(old->orig_server);
+
+		if (!s)
+			return -ENOMEM;
+		free(r->orig_server);
+		r->orig_server = s;
+	}
+	if (old->export_path && old->export_path[0]) {
+		char *s = strdup(old->export_path);
+
+		if (!s)
+			return -ENOMEM;
+		free(r->export_path);
+		r->export_path = s;
+	}
+	for (size_t i = 0; i < old->nlocations; i++) {
+		const char *loc = old->locations[i];
+		int rc;
+
+		if (has_location(r, loc) ||
+		    bytes + nm_record_location_bytes(loc) > NM_STORE_LOCATION_BYTES)
+			continue;
+		rc = nm_record_add_location(r, loc);
+		if (rc == -E2BIG)
+			break;
+		if (rc < 0)
+			return rc;
+		bytes += nm_record_location_bytes(loc);
+	}
+	return 0;
+}
+
 /* Under the lock: what is there now decides. */
 static int replace(struct nm_record *r, const struct nm_store_update *u, void *arg,
 		   struct nm_err *err)
@@ -230,6 +279,13 @@ static int replace(struct nm_record *r, const struct nm_store_update *u, void *a
 		}
 		free(ours);
 	}
+	/* The same mount registered again (--force, after a move): the
+	 * original server, the source's export path and the locations known
+	 * stay, so the source is still the one asked and the path on the
+	 * server now is still known from its location's rootpath. */
+	if (rc == 0 && u->found == 0 && old.source && r->source &&
+	    strcmp(old.source, r->source) == 0)
+		rc = keep_origin(r, &old);
 	nm_record_free(&old);
 	if (rc < 0)
 		return nm_err_set(err, rc, "%s: %s", x->rec->mountpoint,

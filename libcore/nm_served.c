@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "nm_fsloc.h"
+#include "nm_target.h"
+
 bool nm_served_by(const char *name, const char *addr)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
@@ -16,6 +19,11 @@ bool nm_served_by(const char *name, const char *addr)
 
 	if (inet_pton(fam, addr, want) != 1)
 		return strcmp(name, addr) == 0;
+	/* Only a host name or an address is resolved: a name a server gave
+	 * that is neither ("192.0.513", which getaddrinfo reads as 192.0.2.1)
+	 * matches nothing. */
+	if (!nm_target_host_name_ok(name))
+		return false;
 	if (getaddrinfo(name, NULL, &hints, &res) != 0)
 		return false;
 	for (ai = res; ai && !match; ai = ai->ai_next) {
@@ -33,14 +41,7 @@ bool nm_served_by(const char *name, const char *addr)
 
 char *nm_served_location_server(const char *loc)
 {
-	const char *e;
-
-	if (loc[0] == '[') {
-		e = strchr(loc, ']');
-		return e ? strndup(loc + 1, (size_t)(e - loc - 1)) : NULL;
-	}
-	e = strstr(loc, ":/");
-	return e ? strndup(loc, (size_t)(e - loc)) : strdup(loc);
+	return nm_fsloc_location_host(loc);
 }
 
 const char *nm_served_rootpath(const struct nm_record *rec, const char *server)

@@ -10,11 +10,13 @@
 
 #include "nm_store.h"
 
-/* Does name (a host name or address) resolve to the numeric address addr? */
+/* Does name (a host name or address) resolve to the numeric address addr?
+ * False for a name that is neither (nm_target_host_name_ok). */
 bool nm_served_by(const char *name, const char *addr);
 
-/* The server part of a recorded location "server:/path" ([v6]:/path), or
- * NULL (out of memory).  The caller frees it. */
+/* The server part of a recorded location "server:/path" ([v6]:/path) when
+ * it is a host name or an address (nm_fsloc_location_host), else NULL (or
+ * out of memory).  The caller frees it. */
 char *nm_served_location_server(const char *loc);
 
 /* The rootpath of the recorded location on server (the kernel's addr=),

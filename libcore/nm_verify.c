@@ -205,10 +205,15 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 			      it->m.server, it->rec.minor);
 		return;
 	}
-	if (failed || !o->update_record) {
+	/* A move is recorded only once the destination is shown to hold the
+	 * same file system: same_fs OK, and no check failing. */
+	if (failed || it->chk[NM_CHK_SAMEFS].v != NM_V_OK || !o->update_record) {
 		nm_verify_set(c, NM_V_WARN, "the record says %s, the kernel %s%s",
 			      it->rec.cur_server, it->m.server,
-			      failed ? " (the move is not recorded: checks failed)" : "");
+			      failed ? " (the move is not recorded: checks failed)"
+			      : it->chk[NM_CHK_SAMEFS].v != NM_V_OK
+				      ? " (the move is not recorded: same_fs is not OK)"
+				      : "");
 		return;
 	}
 	struct move_arg x = { .it = it };
@@ -362,9 +367,11 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 	struct nm_verify_group *groups = calloc(nlive ? nlive : 1, sizeof(*groups));
 	pthread_t *th = calloc(nlive ? nlive : 1, sizeof(*th));
 	bool *started = calloc(nlive ? nlive : 1, sizeof(*started));
+	char **walk = calloc(nlive ? nlive : 1, sizeof(*walk));
 	size_t ng = 0;
 
-	if (!answers || !groups || !th || !started) {
+	if (!answers || !groups || !th || !started || !walk) {
+		free(walk);
 		free(answers);
 		free(groups);
 		free(th);
@@ -384,8 +391,11 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 							 .timeout_ms = o->timeout_ms };
 		i = j;
 	}
-	for (size_t i = 0; i < nlive; i++)
-		answers[i].path = dest_path(live[i]);
+	for (size_t i = 0; i < nlive; i++) {
+		/* "." and ".." resolved; NULL (out of memory): no walk. */
+		answers[i].path = walk[i] =
+			nm_verify_walk_path(dest_path(live[i]), &answers[i].walk_why);
+	}
 	for (size_t g = 0; g < ng; g++) {
 		started[g] = pthread_create(&th[g], NULL, group_thread, &groups[g]) == 0;
 		if (!started[g])
@@ -406,6 +416,9 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 		}
 	}
 	stats->servers = (unsigned)ng;
+	for (size_t i = 0; i < nlive; i++)
+		free(walk[i]);
+	free(walk);
 	free(answers);
 	free(groups);
 	free(th);

@@ -1,6 +1,7 @@
 #include "nm_verify_judge.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,23 @@ void nm_verify_set(struct nm_check *c, enum nm_verdict v, const char *fmt, ...)
 static const char *no_answer(const struct nm_verify_answer *a)
 {
 	return a->error[0] ? a->error : "the server stopped the COMPOUND before it";
+}
+
+/* A status that says nothing of the file system, only that the server did
+ * not answer now (busy, in grace, out of resources, the reply too big):
+ * no answer, never a verdict. */
+static bool transient(nfsstat4 st)
+{
+	switch (st) {
+	case NFS4ERR_DELAY:
+	case NFS4ERR_GRACE:
+	case NFS4ERR_RESOURCE:
+	case NFS4ERR_SERVERFAULT:
+	case NFS4ERR_REP_TOO_BIG:
+	case NFS4ERR_REP_TOO_BIG_TO_CACHE:
+	case NFS4ERR_TOO_MANY_OPS: return true;
+	default: return false;
+	}
 }
 
 void nm_verify_judge_destination(const struct nm_verify_dest_facts *f, struct nm_check *c)
@@ -114,7 +132,12 @@ static bool judge_entry(const struct nm_record *rec, const struct nm_verify_answ
 			      nm_nfs4_status_text(a->entry.status, st, sizeof(st)));
 		return true;
 	}
-	if (a->entry_have_fileid && a->entry_fileid != rec->probe_fileid) {
+	if (!a->entry_have_fileid) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved handle of '%s' got no answer: no fileid in the reply", nm);
+		return true;
+	}
+	if (a->entry_fileid != rec->probe_fileid) {
 		nm_verify_set(c, NM_V_FAIL,
 			      "different file: '%s' has fileid %" PRIu64 ", registered %" PRIu64,
 			      nm, a->entry_fileid, rec->probe_fileid);
@@ -130,11 +153,29 @@ static bool judge_walk(const struct nm_record *rec, const struct nm_verify_answe
 {
 	char st[NM_NFS4_STATUS_TEXT_MAX];
 
+	if (a->walk_why) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved root file handle is valid, but the path %s cannot be "
+			      "walked: %s",
+			      a->path, a->walk_why);
+		return true;
+	}
 	if (!a->walk.answered) {
 		nm_verify_set(c, NM_V_WARN,
 			      "the saved root file handle is valid, but the walk of %s got no "
 			      "answer (%s)",
 			      a->path, no_answer(a));
+		return true;
+	}
+	/* A busy server, or a path nfsmig cannot walk by LOOKUP alone (a
+	 * symbolic link, another flavor on the way): no answer. */
+	if (transient(a->walk.status) || a->walk.status == NFS4ERR_SYMLINK ||
+	    a->walk.status == NFS4ERR_WRONGSEC) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the saved root file handle is valid, but the walk of %s got no "
+			      "answer (%s of it: %s)",
+			      a->path, nm_nfs4_op_name(a->walk.op),
+			      nm_nfs4_status_text(a->walk.status, st, sizeof(st)));
 		return true;
 	}
 	if (a->walk.status != NFS4_OK) {
@@ -146,7 +187,9 @@ static bool judge_walk(const struct nm_record *rec, const struct nm_verify_answe
 		return true;
 	}
 	if (!a->walk_have_fsid || !a->walk_have_fileid) {
-		nm_verify_set(c, NM_V_FAIL, "no fsid or fileid for the path %s here", a->path);
+		nm_verify_set(c, NM_V_WARN,
+			      "the walk of %s got no answer: no fsid or fileid in the reply",
+			      a->path);
 		return true;
 	}
 	if (a->walk_fsid_major != rec->fsid_major || a->walk_fsid_minor != rec->fsid_minor ||
@@ -180,6 +223,12 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 		return;
 	}
 	nm_nfs4_status_text(a->root.status, st, sizeof(st));
+	if (transient(a->root.status)) {
+		nm_verify_set(c, NM_V_WARN,
+			      "no answer for the saved root file handle: %s of it: %s",
+			      nm_nfs4_op_name(a->root.op), st);
+		return;
+	}
 	switch (a->root.status) {
 	case NFS4_OK: break;
 	case NFS4ERR_STALE:
@@ -202,7 +251,8 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 		return;
 	}
 	if (!a->have_fsid) {
-		nm_verify_set(c, NM_V_FAIL, "no fsid for the saved root file handle");
+		nm_verify_set(c, NM_V_WARN,
+			      "no answer for the saved root file handle: no fsid in the reply");
 		return;
 	}
 	if (a->fsid_major != rec->fsid_major || a->fsid_minor != rec->fsid_minor) {
@@ -212,16 +262,27 @@ void nm_verify_judge_samefs(const struct nm_record *rec, const struct nm_verify_
 			      a->fsid_major, a->fsid_minor, rec->fsid_major, rec->fsid_minor);
 		return;
 	}
-	if (a->have_fileid && a->fileid != rec->fileid) {
+	if (!a->have_fileid) {
+		nm_verify_set(c, NM_V_WARN,
+			      "no answer for the saved root file handle: no fileid in the reply");
+		return;
+	}
+	if (a->fileid != rec->fileid) {
 		nm_verify_set(c, NM_V_FAIL,
 			      "different root: fileid %" PRIu64 ", registered %" PRIu64, a->fileid,
 			      rec->fileid);
 		return;
 	}
-	if (a->entry.wanted && !volatile_fh && judge_entry(rec, a, c))
+	/* The entry and the walk are judged both: the worse verdict stands (a
+	 * walk leading elsewhere is never hidden by an entry without answer). */
+	struct nm_check e = { 0 }, w = { 0 };
+	bool by_entry = a->entry.wanted && !volatile_fh && judge_entry(rec, a, &e);
+	bool by_walk = a->walk.wanted && judge_walk(rec, a, &w);
+
+	if (by_entry || by_walk) {
+		*c = by_walk && (!by_entry || w.v > e.v) ? w : e;
 		return;
-	if (a->walk.wanted && judge_walk(rec, a, c))
-		return;
+	}
 	if (volatile_fh)
 		nm_verify_set(c, NM_V_WARN,
 			      "same fsid and root, but file handles are volatile (fh_expire_type "

@@ -39,7 +39,8 @@ struct nm_verify_answer {
 	unsigned nflavors;
 	/* PUTROOTFH + LOOKUP of each component of path + GETATTR(fsid,
 	 * fileid): where the destination's path leads (new mounts go there) */
-	const char *path; /* set before the batch runs; not owned */
+	const char *path;     /* set before the batch runs; not owned */
+	const char *walk_why; /* why path cannot be walked (then not asked), or NULL */
 	struct nm_verify_part walk;
 	bool walk_have_fsid, walk_have_fileid;
 	uint64_t walk_fsid_major, walk_fsid_minor, walk_fileid;

@@ -356,14 +356,17 @@ REC
 	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
 }
 
-@test "an entry's handle never answered is not OK" {
+@test "an entry's handle never answered is not OK, and the move is not recorded" {
 	fake_record 20483
+	sed -i 's/^cur_server=.*/cur_server=192.0.2.12/' "$SD/-mnt-fake.state"
 	fake_start 20483 replay wire/v40-verify-secinfo-access.hex
 	run nmv verify --timeout 1 /mnt/fake
 	fake_stop
 	assert_failure 3
 	assert_line --regexp "^  same_fs +WARN +the saved root file handle is valid, but the saved handle of 'f' got no answer \(.*\)$"
 	refute_output --partial "saved handle of an entry too"
+	assert_line --regexp '^  record +WARN +the record says 192\.0\.2\.12, the kernel 192\.0\.2\.1 \(the move is not recorded: same_fs is not OK\)$'
+	grep -q '^cur_server=192.0.2.12$' "$SD/-mnt-fake.state"
 }
 
 @test "NFS4ERR_DELAY is asked again after a pause" {
@@ -374,15 +377,35 @@ REC
 	fake_stop
 	assert_failure 3
 	assert_line --regexp '^  same_fs +OK +the saved root file handle is valid: same fsid and root fileid, and the saved handle of an entry too; the path /export/data leads to it$'
-	# Never anything but DELAY: asked again until the deadline, then said.
+	# Never anything but DELAY: asked again until the deadline, then said:
+	# no answer (WARN), not a verdict on the file system.
 	fake_record 20485
 	fake_start 20485 replay $(printf 'wire/v40-putfh-delay.hex %.0s' $(seq 40))
 	SECONDS=0
 	run nmv verify --timeout 1 /mnt/fake
 	fake_stop
 	((SECONDS <= 4))
-	assert_failure 1
-	assert_line --regexp '^  same_fs +FAIL +PUTFH of the saved root file handle failed: NFS4ERR_DELAY$'
+	assert_failure 3
+	assert_line --regexp '^  same_fs +WARN +no answer for the saved root file handle: PUTFH of it: NFS4ERR_DELAY$'
+}
+
+# Each DELAY settles one question: with a deadline per COMPOUND, five
+# mounts always answered DELAY took a --timeout per question (10 s).
+@test "NFS4ERR_DELAY from every mount: one deadline for the group" {
+	fake_record 20490
+	for i in 1 2 3 4; do
+		sed "s|/mnt/fake|/mnt/fake$i|" "$SD/-mnt-fake.state" >"$SD/-mnt-fake$i.state"
+		echo "5$i 22 0:5$i / /mnt/fake$i rw,relatime shared:3$i - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.0,sec=sys,port=20490,clientaddr=192.0.2.1,addr=192.0.2.1" >>"$MI"
+	done
+	fake_start 20490 replay $(printf 'wire/v40-putfh-delay.hex %.0s' $(seq 200))
+	SECONDS=0
+	run nmv verify --timeout 1
+	fake_stop
+	((SECONDS <= 4))
+	assert_failure
+	# The first question DELAY, the others given up at the deadline.
+	[ "$(grep -c '^  same_fs  *[A-Z]*  *no answer for the saved root file handle: .*NFS4ERR_DELAY' <<<"$output")" = 5 ]
+	refute_line --regexp '^  same_fs +OK '
 }
 
 @test "NFSv4.1: a SEQUENCE answered NFS4ERR_DELAY is sent again" {
@@ -449,10 +472,22 @@ REC
 	run nmv locations --no-reach /mnt/dest
 	assert_success
 	assert_line --partial "/moved/place on 192.0.2.18 (NFSv4.0)"
+	# register --force there: the record keeps the original server, the
+	# source's export path and the location, so every query still works.
 	run nmv register --force /mnt/dest
 	assert_success
 	run nmv show /mnt/dest
-	assert_line --regexp '^export path: +/moved/place$'
+	assert_line --regexp '^export path: +/export/data$'
+	assert_line --regexp '^server at registration: +192\.0\.2\.12$'
+	run nmv locations --no-reach /mnt/dest
+	assert_success
+	assert_line --partial "/moved/place on 192.0.2.18 (NFSv4.0)"
+	run nmv register --force /mnt/dest
+	assert_success
+	run nmv verify --no-update --source 192.0.2.12 /mnt/dest
+	assert_line --regexp '^  destination +OK +served by 192\.0\.2\.18, one of the recorded locations'
+	assert_line --regexp '^  same_fs +OK +.*; the path /moved/place leads to it$'
+	assert_line --regexp '^  source +FAIL +the source 192\.0\.2\.12 still serves /export/data \(no NFS4ERR_MOVED\)$'
 }
 
 @test "no reserved port to be had: said, not hidden" {

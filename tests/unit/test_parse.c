@@ -12,6 +12,7 @@
 #include "nm_mount.h"
 #include "nm_mstats.h"
 #include "nm_path.h"
+#include "nm_served.h"
 #include "nm_target.h"
 #include "unit.h"
 
@@ -297,8 +298,8 @@ static void test_location_names(struct unit *u)
 		{ "`id`", "\\x60id\\x60:/export/a", NULL },
 		{ "a b", "a\\x20b:/export/a", NULL },
 		{ "\x1b[31mred", "\\x1b\\x5b31mred:/export/a", NULL },
-		{ "a:b", "a:b:/export/a", NULL },
-		{ "-x", "-x:/export/a", NULL },
+		{ "a:b", "\\x61:b:/export/a", NULL },
+		{ "-x", "\\x2dx:/export/a", NULL },
 	};
 	utf8str_cs comps[2] = { { 6, "export" }, { 1, "a" } };
 
@@ -333,6 +334,29 @@ static void test_location_names(struct unit *u)
 			   "location: a NUL in a name is escaped, not a cut (%s)",
 			   s ? s : "(null)");
 		free(s);
+	}
+	/* All-numeric names nm_target_host_name_ok rejects, which getaddrinfo
+	 * would read as addresses: stored with a backslash, never matched. */
+	static const char *const numeric[] = { "192.0.513", "10.0.3", "127.1", "3221226241" };
+
+	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+		char *s = nm_fsloc_server(numeric[i], strlen(numeric[i]));
+		char loc[64], *h;
+
+		UNIT_CHECK(u, s && strchr(s, '\\') && !nm_target_host_name_ok(s),
+			   "location: the rejected name %s is kept with a backslash (%s)",
+			   numeric[i], s ? s : "(null)");
+		free(s);
+		UNIT_CHECK(u,
+			   !nm_served_by(numeric[i], "192.0.2.1") &&
+				   !nm_served_by(numeric[i], "10.0.0.3") &&
+				   !nm_served_by(numeric[i], "127.0.0.1"),
+			   "location: the rejected name %s matches no address", numeric[i]);
+		snprintf(loc, sizeof(loc), "%s:/evil", numeric[i]);
+		h = nm_served_location_server(loc);
+		UNIT_CHECK(u, h == NULL, "location: %s has no server to match (%s)", loc,
+			   h ? h : "(null)");
+		free(h);
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include "nm_nfs4.h"
 #include "nm_reg.h"
+#include "nm_served.h"
 #include "unit.h"
 
 static void test_root_path(struct unit *u)
@@ -264,6 +265,55 @@ static void test_many_locations(struct unit *u, const char *dir)
 	nm_mount_free(&m);
 }
 
+/* register --force after a move: the new server answers at the location's
+ * rootpath and lists no locations; the record still knows the original
+ * server, the source's export path and the location, so the path on the
+ * server now is found again. */
+static void test_force_after_move(struct unit *u, const char *dir)
+{
+	struct nm_mount m, moved;
+	struct nm_fsloc_root root, root2;
+	struct nm_record r, again, b;
+	struct nm_err err = { 0 };
+	utf8str_cs path[2];
+	utf8str_cis servers[3];
+	fs_location4 locs[2];
+	char *p = NULL, *q = NULL;
+
+	nm_mount_from_fields("/mnt/f", "srv-a:/export", "nfs4", "/", "vers=4.1,addr=10.0.0.1", &m,
+			     &err);
+	nm_mount_from_fields("/mnt/f", "srv-a:/export", "nfs4", "/", "vers=4.1,addr=10.0.0.2",
+			     &moved, &err);
+	answer(&root, path, servers, locs);
+	nm_reg_build(&m, "/export", 1, 1000, &root, &r, NULL, &err);
+	nm_reg_save(dir, &r, false, NULL, &err);
+	p = nm_served_path(&r, "10.0.0.2", "/export");
+	root2 = root;
+	memset(&root2.attrs.fs_locations, 0, sizeof(root2.attrs.fs_locations));
+	nm_reg_build(&moved, p ? p : "/export", 1, 2000, &root2, &again, NULL, &err);
+	UNIT_CHECK(u,
+		   nm_reg_save(dir, &again, true, NULL, &err) == 0 &&
+			   nm_store_load(dir, "/mnt/f", &b, &err) == 0,
+		   "reg: forced after a move (%s)", err.msg);
+	UNIT_CHECK(u,
+		   p && strcmp(p, "/new/export") == 0 && strcmp(b.orig_server, "10.0.0.1") == 0 &&
+			   strcmp(b.cur_server, "10.0.0.2") == 0 &&
+			   strcmp(b.export_path, "/export") == 0 && b.registered == 2000,
+		   "reg: --force after a move keeps the original server and export path (%s, %s)",
+		   b.orig_server, b.export_path);
+	q = nm_served_path(&b, "10.0.0.2", "/export/sub");
+	UNIT_CHECK(u, q && strcmp(q, "/new/export/sub") == 0,
+		   "reg: after --force the path on the server now is still the location's (%s)",
+		   q ? q : "(null)");
+	free(p);
+	free(q);
+	nm_record_free(&b);
+	nm_record_free(&again);
+	nm_record_free(&r);
+	nm_mount_free(&m);
+	nm_mount_free(&moved);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -278,6 +328,7 @@ int main(void)
 	test_build(&u);
 	test_save(&u, base);
 	test_many_locations(&u, base);
+	test_force_after_move(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)

@@ -2,7 +2,8 @@
 # Scenario 4: a bad cutover.  server-b exports a different file system (its
 # own tmpfs, the same files copied) under the same path and fsid; server-a
 # refers the client there.  `nfsmig verify --to server-b` must FAIL, saying
-# why: the root file handle saved at registration is not valid there.
+# why: the root file handle saved at registration is valid there (it names
+# only the export, by its fsid), but the saved handle of an entry is STALE.
 . ./lib.sh
 
 M=/mnt/m
