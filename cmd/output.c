@@ -162,17 +162,6 @@ void nm_out_set(struct nm_out *o, struct libscols_line *ln, int id, const char *
 				       o->cols[id].stored);
 }
 
-int nm_out_printf(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = nm_esc_vfprintf(f, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 void nm_out_stored(FILE *f, const char *s)
 {
 	char *e = nm_esc(s, s ? strlen(s) : 0, 0);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "nm_esc.h"
+
 enum nm_col_kind {
 	NM_COL_STRING,
 	NM_COL_NUMBER,
@@ -51,6 +53,11 @@ int nm_out_print(struct nm_out *o);
 int nm_out_print_table(struct libscols_table *tb, bool json);
 void nm_out_free(struct nm_out *o);
 
+/* Text escaped at ingest (a location, a server name or path from the wire:
+ * NM_ESC_SHELL or NM_ESC_BACKSLASH form) to f as it is, anything else in it
+ * escaped (a record is a file). */
+void nm_out_stored(FILE *f, const char *s);
+
 /*
  * The one way text that came from outside (a server, a record, the mount
  * table, a directory) reaches the terminal: every string argument (%s) is
@@ -58,12 +65,9 @@ void nm_out_free(struct nm_out *o);
  * as \xNN); the format, nfsmig's own, is printed as it is.  Conversions:
  * flags, width and precision (also *), the lengths hh h l ll z j t, and
  * d i u x X o c s p % (no floating point).
+ * That is nm_esc_fprintf, under the name the commands print with.
  */
-/* Text escaped at ingest (a location, a server name or path from the wire:
- * NM_ESC_SHELL or NM_ESC_BACKSLASH form) to f as it is, anything else in it
- * escaped (a record is a file). */
-void nm_out_stored(FILE *f, const char *s);
-int nm_out_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define nm_out_printf nm_esc_fprintf
 
 /* Set a table cell from outside data: escaped for a terminal (nm_esc,
  * newlines kept when multiline), or valid UTF-8 for JSON (nm_json_utf8;
