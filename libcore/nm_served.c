@@ -7,15 +7,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "nm_dns.h"
 #include "nm_fsloc.h"
 #include "nm_target.h"
 
-bool nm_served_by(const char *name, const char *addr)
+bool nm_served_by(const char *name, const char *addr, int deadline_ms)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
-	unsigned char want[16], got[16];
+	struct nm_dns_answer ans;
+	struct nm_conf conf;
+	unsigned char want[16];
 	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	bool match = false;
 
 	if (inet_pton(fam, addr, want) != 1)
 		return strcmp(name, addr) == 0;
@@ -24,19 +25,19 @@ bool nm_served_by(const char *name, const char *addr)
 	 * matches nothing. */
 	if (!nm_target_host_name_ok(name))
 		return false;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+	/* The system's resolver (hosts file, then NSS, as the kernel's upcall
+	 * and the administrator see it), never longer than the deadline. */
+	nm_conf_defaults(&conf);
+	conf.resolver = NM_RESOLVER_NSS;
+	if (nm_dns_resolve(&conf, name, fam == AF_INET, fam == AF_INET6, deadline_ms, &ans, NULL) <
+		    0 ||
+	    ans.status != NM_DNS_OK)
 		return false;
-	for (ai = res; ai && !match; ai = ai->ai_next) {
-		if (ai->ai_family != fam)
-			continue;
-		if (fam == AF_INET)
-			memcpy(got, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
-		else
-			memcpy(got, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
-		match = memcmp(got, want, fam == AF_INET ? 4 : 16) == 0;
-	}
-	freeaddrinfo(res);
-	return match;
+	for (size_t i = 0; i < ans.naddr; i++)
+		if (ans.addr[i].family == fam &&
+		    memcmp(&ans.addr[i].u, want, fam == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
 }
 
 char *nm_served_location_server(const char *loc)
@@ -55,7 +56,7 @@ const char *nm_served_rootpath(const struct nm_record *rec, const char *server)
 		if (!p)
 			continue;
 		srv = nm_served_location_server(loc);
-		hit = srv && nm_served_by(srv, server);
+		hit = srv && nm_served_by(srv, server, NM_SERVED_RESOLVE_MS);
 		free(srv);
 		if (hit)
 			return p + (loc[0] == '[' ? 2 : 1);

@@ -10,14 +10,19 @@
 
 #include "nm_store.h"
 
-/* Does name (a host name or address) resolve to the numeric address addr?
- * False for a name that is neither (nm_target_host_name_ok). */
-bool nm_served_by(const char *name, const char *addr);
+/* Does name (a host name or address) resolve to the numeric address addr,
+ * through the hosts file and NSS, within deadline_ms?  False for a name
+ * that is neither (nm_target_host_name_ok) and for no answer in time. */
+bool nm_served_by(const char *name, const char *addr, int deadline_ms);
 
 /* The server part of a recorded location "server:/path" ([v6]:/path) when
  * it is a host name or an address (nm_fsloc_location_host), else NULL (or
  * out of memory).  The caller frees it. */
 char *nm_served_location_server(const char *loc);
+
+/* How long nm_served_rootpath and nm_served_path give each recorded
+ * location's name to resolve. */
+#define NM_SERVED_RESOLVE_MS 3000
 
 /* The rootpath of the recorded location on server (the kernel's addr=),
  * or NULL when no recorded location is there.  Points into rec. */

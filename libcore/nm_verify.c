@@ -56,11 +56,11 @@ static void check_destination(struct nm_verify_item *it, const struct nm_verify_
 					  .orig = it->rec.orig_server };
 
 	if (o->to)
-		f.is_to = nm_served_by(o->to, f.now);
+		f.is_to = nm_served_by(o->to, f.now, o->timeout_ms);
 	for (size_t i = 0; !o->to && i < it->rec.nlocations && !f.location; i++) {
 		char *srv = nm_served_location_server(it->rec.locations[i]);
 
-		if (srv && nm_served_by(srv, f.now))
+		if (srv && nm_served_by(srv, f.now, o->timeout_ms))
 			f.location = it->rec.locations[i];
 		free(srv);
 	}
@@ -134,7 +134,8 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 		f.fs_path = r.fs_path;
 		for (size_t i = 0; i < r.nloc && !f.listed; i++)
 			for (size_t j = 0; j < r.loc[i].nservers && !f.listed; j++)
-				f.listed = nm_served_by(r.loc[i].servers[j], it->m.server);
+				f.listed = nm_served_by(r.loc[i].servers[j], it->m.server,
+							o->timeout_ms);
 	}
 	nm_verify_judge_source(&f, &it->chk[NM_CHK_SOURCE]);
 	if (have)

@@ -348,9 +348,9 @@ static void test_location_names(struct unit *u)
 			   numeric[i], s ? s : "(null)");
 		free(s);
 		UNIT_CHECK(u,
-			   !nm_served_by(numeric[i], "192.0.2.1") &&
-				   !nm_served_by(numeric[i], "10.0.0.3") &&
-				   !nm_served_by(numeric[i], "127.0.0.1"),
+			   !nm_served_by(numeric[i], "192.0.2.1", 1000) &&
+				   !nm_served_by(numeric[i], "10.0.0.3", 1000) &&
+				   !nm_served_by(numeric[i], "127.0.0.1", 1000),
 			   "location: the rejected name %s matches no address", numeric[i]);
 		snprintf(loc, sizeof(loc), "%s:/evil", numeric[i]);
 		h = nm_served_location_server(loc);
