@@ -500,3 +500,28 @@ REC
 	assert_line --regexp '^  nfs +WARN +192\.0\.2\.15 answers NFSv4\.2 \(from unprivileged port [0-9]+: no reserved port to be had: .*\): a server with the secure option refuses it$'
 	assert_line --regexp '^  same_fs +OK '
 }
+
+@test "a recorded location whose name DNS never answers: verify ends within its deadline" {
+	# The lab's resolv.conf names a DNS server on the lab's loopback that
+	# answers only after 60 s; the resolver would wait 30 s for it.  The
+	# destination check resolves the record's locations within --timeout.
+	local d=$BATS_TEST_TMPDIR t0 t1
+	nmv register /mnt/dest
+	sed -i 's|^end$|location=slow.nfsmig.test:/export\nend|' "$SD/-mnt-dest.state"
+	mount_table 192.0.2.15 4.2
+	ip netns exec "$LAB" "$TOP/tests/helpers/dnsstub" 53 --delay 60000 \
+		slow.nfsmig.test=192.0.2.15/300 >"$d/stub.out" 2>&1 3>&- &
+	echo $! >"$d/stub.pid"
+	for ((i = 0; i < 100; i++)); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:1\n' >"/etc/netns/$LAB/resolv.conf"
+	t0=$(now_ms)
+	run timeout 40 ip netns exec "$LAB" "$BUILD/cmd/nfsmig" verify --no-update --timeout 2 \
+		--mountinfo "$MI" --state-dir "$SD" /mnt/dest
+	t1=$(now_ms)
+	rm -f "/etc/netns/$LAB/resolv.conf"
+	kill "$(cat "$d/stub.pid")" 2>/dev/null || true
+	[ "$status" -ne 124 ]
+	assert_line --regexp '^  destination +'
+	# Without a deadline the resolver waits out its 30 s.
+	[ $((t1 - t0)) -lt 15000 ]
+}
