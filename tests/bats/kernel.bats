@@ -108,20 +108,20 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.0" --state-dir "$SD" \
 		--mountstats "$VM/mountstats.lock-denied.v4.0.1" \
 		--mountstats "$VM/mountstats.lock-denied.v4.0.2" /mnt/m
-	assert_output --regexp "state +WARN +stateful operations failed 237 times between the samples \(LOCK \+237\)"
+	assert_output --regexp "state +WARN +stateful operations failed 259 times between the samples \(LOCK \+259\)"
 	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.0" --state-dir "$SD" \
 		--mountstats "$VM/mountstats.nospace.v4.0.1" \
 		--mountstats "$VM/mountstats.nospace.v4.0.2" /mnt/m
-	assert_output --regexp "state +WARN +stateful operations failed 135 times between the samples \(WRITE \+135\)"
+	assert_output --regexp "state +WARN +stateful operations failed 145 times between the samples \(WRITE \+145\)"
 	record_mnt_m 1
 	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
 		--mountstats "$VM/mountstats.lock-denied.v4.1.1" \
 		--mountstats "$VM/mountstats.lock-denied.v4.1.2" /mnt/m
-	assert_output --regexp "state +WARN +stateful operations failed 223 times .*TEST_STATEID \+0 on the mount"
+	assert_output --regexp "state +WARN +stateful operations failed 236 times .*TEST_STATEID \+0 on the mount"
 	run nmk verify -t 2 --mountinfo "$VM/mountinfo.state-lost.v4.1" --state-dir "$SD" \
 		--mountstats "$VM/mountstats.nospace.v4.1.1" \
 		--mountstats "$VM/mountstats.nospace.v4.1.2" /mnt/m
-	assert_output --regexp "state +WARN +stateful operations failed 179 times .*\(WRITE \+179"
+	assert_output --regexp "state +WARN +stateful operations failed 167 times .*\(WRITE \+167"
 	refute_output --regexp "state +FAIL"
 }
 
