@@ -1,11 +1,13 @@
-/* nm_mstats - the kernel's per-mount RPC statistics (/proc/self/mountstats).
+/* nm_mstats - the kernel's per-mount RPC statistics (/proc/self/mountstats)
+ * and the client's calls of the network namespace (/proc/net/rpc/nfs).
  *
  * For each NFS mount: its device and mount point, and for each operation of
  * the "per-op statistics" the count of calls and of errors (the ninth
- * number of statvers 1.1; 0 when the kernel does not count errors).  Two
- * samples tell whether the operations that carry open state fail over and
- * over: after a migration to a server that does not know the client's
- * state, the Linux client retries them forever (STALE_STATEID/BAD_STATEID). */
+ * number of statvers 1.1; 0 when the kernel does not count errors).
+ * Samples of both tell whether the operations that carry open state fail
+ * over and over while the client's recovery climbs with them: after a
+ * migration to a server that does not know the client's state, the Linux
+ * client retries them forever (STALE_STATEID/BAD_STATEID). */
 #ifndef NM_MSTATS_H
 #define NM_MSTATS_H
 
