@@ -307,7 +307,11 @@ static void check_state(struct nm_verify_item **live, size_t n, const struct nm_
 		mid = &more[0];
 		b = &more[1];
 		sample(NULL, mid);
+		/* The network checks may have taken the first half and more:
+		 * the second half is never shorter than half the interval. */
 		left = a->at + o->state_interval_ms - nm_time_ms();
+		if (left < o->state_interval_ms / 2)
+			left = mid->at + o->state_interval_ms / 2 - nm_time_ms();
 		if (left > 0)
 			nm_time_sleep_ms(left);
 		sample(NULL, b);

@@ -20,6 +20,11 @@ if (check_out "self-test" '^x$' sh -c 'echo x; exit 1') | grep -q '^FAIL - self-
 else
 	fail "check_out fails a command that fails, though its output matches"
 fi
+if (check_out "self-test" '^x$' sh -c 'echo x') | grep -q '^PASS - self-test'; then
+	pass "check_out passes a command that succeeds with the output asked"
+else
+	fail "check_out passes a command that succeeds with the output asked"
+fi
 
 servers_up || finish
 daemon_up
