@@ -104,7 +104,7 @@ static int device_line(const char *p, const char *end, struct nm_mstats *s, bool
 /* "\t   NAME: n n n n n n n n [n]" of the per-op statistics. */
 static int op_line(const char *p, const char *end, struct nm_mstats_mount *m)
 {
-	struct nm_mstats_op op = { 0 };
+	struct nm_mstats_op op = { .idx = m->nlines++ };
 	uint64_t v[9];
 	size_t nlen = 0, nv = 0;
 
@@ -146,44 +146,6 @@ static int op_line(const char *p, const char *end, struct nm_mstats_mount *m)
 	return 0;
 }
 
-/* Past "events:" if the line is the events line, else NULL. */
-static const char *after_events(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	return (size_t)(end - p) >= 7 && memcmp(p, "events:", 7) == 0 ? p + 7 : NULL;
-}
-
-/* The numbers of "\tevents:\tn n n ...": the sum of the VFS calls (the kernel's
- * NFSIOS_VFSOPEN, index 4, to NFSIOS_VFSRELEASE, index 17). */
-static void events_line(const char *p, const char *end, struct nm_mstats_mount *m)
-{
-	uint64_t sum = 0;
-	size_t i = 0;
-
-	for (;; i++) {
-		uint64_t x = 0;
-		bool any = false;
-
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		while (p < end && isdigit((unsigned char)*p)) {
-			if (x > (UINT64_MAX - 9) / 10)
-				return; /* not a counter */
-			x = x * 10 + (uint64_t)(*p++ - '0');
-			any = true;
-		}
-		if (!any)
-			break;
-		if (i >= 4 && i <= 17)
-			sum += x;
-	}
-	if (i <= 17)
-		return; /* too short to hold the VFS calls */
-	m->vfs_calls = sum;
-	m->have_events = 1;
-}
-
 int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct nm_err *err)
 {
 	const char *p = text, *end = text + len;
@@ -198,8 +160,6 @@ int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct 
 		if ((size_t)(le - p) >= 7 && memcmp(p, "device ", 7) == 0) {
 			rc = device_line(p, le, &s, &in_mount);
 			in_ops = false;
-		} else if (in_mount && !in_ops && after_events(p, le)) {
-			events_line(after_events(p, le), le, &s.m[s.n - 1]);
 		} else if (in_mount && memmem(p, (size_t)(le - p), "per-op statistics", 17)) {
 			in_ops = true;
 		} else if (in_mount && in_ops) {
@@ -215,14 +175,13 @@ int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct 
 	return 0;
 }
 
-int nm_mstats_read(const char *path, struct nm_mstats *out, struct nm_err *err)
+/* The whole of a /proc file of at most NM_MSTATS_MAX_BYTES: *buf owned by the caller. */
+static int read_all(const char *path, char **out, size_t *outlen, struct nm_err *err)
 {
 	size_t cap = 64 * 1024, len = 0;
 	char *buf = NULL;
 	int fd, rc;
 
-	if (!path)
-		path = NM_MOUNTSTATS_DEFAULT;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return nm_err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
@@ -261,7 +220,76 @@ int nm_mstats_read(const char *path, struct nm_mstats *out, struct nm_err *err)
 		len += (size_t)r;
 	}
 	close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int nm_mstats_read(const char *path, struct nm_mstats *out, struct nm_err *err)
+{
+	char *buf;
+	size_t len;
+	int rc = read_all(path ? path : NM_MOUNTSTATS_DEFAULT, &buf, &len, err);
+
+	if (rc < 0)
+		return rc;
 	rc = nm_mstats_parse(buf, len, out, err);
+	free(buf);
+	return rc;
+}
+
+int nm_mstats_rpc_parse(const char *text, size_t len, struct nm_mstats_rpc *out, struct nm_err *err)
+{
+	const char *p = text, *end = text + len;
+
+	(void)err;
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		if ((size_t)(le - p) > 6 && memcmp(p, "proc4 ", 6) == 0) {
+			const char *q = p + 6;
+			size_t i = 0;
+
+			/* "proc4 N c0 c1 ...": the first number counts the others. */
+			for (;; i++) {
+				uint64_t x = 0;
+				bool any = false;
+
+				while (q < le && *q == ' ')
+					q++;
+				while (q < le && isdigit((unsigned char)*q)) {
+					if (x > (UINT64_MAX - 9) / 10) {
+						memset(out, 0, sizeof(*out));
+						return 0; /* not a counter */
+					}
+					x = x * 10 + (uint64_t)(*q++ - '0');
+					any = true;
+				}
+				if (!any)
+					break;
+				if (i > 0 && i - 1 < NM_MSTATS_MAX_OPS)
+					out->calls[i - 1] = x;
+			}
+			out->n =
+				i > 1 ? (i - 1 < NM_MSTATS_MAX_OPS ? i - 1 : NM_MSTATS_MAX_OPS) : 0;
+			return 0;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+int nm_mstats_rpc_read(const char *path, struct nm_mstats_rpc *out, struct nm_err *err)
+{
+	char *buf;
+	size_t len;
+	int rc = read_all(path ? path : NM_RPC_NFS_DEFAULT, &buf, &len, err);
+
+	if (rc < 0)
+		return rc;
+	rc = nm_mstats_rpc_parse(buf, len, out, err);
 	free(buf);
 	return rc;
 }
@@ -293,7 +321,7 @@ uint64_t nm_mstats_state_errors(const struct nm_mstats_mount *before,
 				was = before->ops[j].errors;
 		if (a->errors <= was)
 			continue;
-		sum += a->errors - was;
+		sum = sum > UINT64_MAX - (a->errors - was) ? UINT64_MAX : sum + (a->errors - was);
 		if (used < len) {
 			int n = snprintf(why + used, len - used, "%s%s +%" PRIu64, used ? ", " : "",
 					 a->name, a->errors - was);

@@ -1,11 +1,13 @@
-/* nm_mstats - the kernel's per-mount RPC statistics (/proc/self/mountstats).
+/* nm_mstats - the kernel's per-mount RPC statistics (/proc/self/mountstats)
+ * and the client's calls of the network namespace (/proc/net/rpc/nfs).
  *
  * For each NFS mount: its device and mount point, and for each operation of
  * the "per-op statistics" the count of calls and of errors (the ninth
- * number of statvers 1.1; 0 when the kernel does not count errors).  Two
- * samples tell whether the operations that carry open state fail over and
- * over: after a migration to a server that does not know the client's
- * state, the Linux client retries them forever (STALE_STATEID/BAD_STATEID). */
+ * number of statvers 1.1; 0 when the kernel does not count errors).
+ * Samples of both tell whether the operations that carry open state fail
+ * over and over while the client's recovery climbs with them: after a
+ * migration to a server that does not know the client's state, the Linux
+ * client retries them forever (STALE_STATEID/BAD_STATEID). */
 #ifndef NM_MSTATS_H
 #define NM_MSTATS_H
 
@@ -18,12 +20,14 @@
 #define NM_MOUNTSTATS_DEFAULT "/proc/self/mountstats"
 #define NM_MSTATS_MAX_BYTES   (64u << 20) /* a bigger file is refused */
 #define NM_MSTATS_MAX_OPS     128	  /* per mount; more are ignored */
-#define NM_MSTATS_LOOP_MIN    3		  /* errors between two samples that make a loop */
+#define NM_MSTATS_LOOP_MIN    3		  /* errors (and recovery calls) that can make a loop */
 
 struct nm_mstats_op {
 	char name[24];
 	uint64_t ops;
 	uint64_t errors;
+	size_t idx; /* its line among the mount's per-op lines: the kernel's
+		     * procedure number, the index of the "proc4" line */
 };
 
 struct nm_mstats_mount {
@@ -31,12 +35,7 @@ struct nm_mstats_mount {
 	char *target; /* mount point, octal escapes decoded */
 	struct nm_mstats_op *ops;
 	size_t nops;
-	/* The "events:" line's VFS calls (open, lookup, access, page updates,
-	 * reads, writes, getdents, setattr, flush, fsync, lock, release: the
-	 * kernel's NFSIOS_VFSOPEN..NFSIOS_VFSRELEASE), summed: what the
-	 * applications asked of the mount.  have_events: the line was there. */
-	uint64_t vfs_calls;
-	int have_events;
+	size_t nlines; /* per-op lines seen, kept or not */
 };
 
 struct nm_mstats {
@@ -65,33 +64,63 @@ void nm_mstats_free(struct nm_mstats *s);
 /* Does the operation use a stateid or clientid the client holds? */
 bool nm_mstats_is_state_op(const char *name);
 
-/* The state check's judgement of two samples of one mount (after a move). */
+/* The NFSv4 client's calls of the network namespace, all servers and mounts
+ * together, by procedure number: the "proc4" line of /proc/net/rpc/nfs.
+ * After a 4.0 move the renewals of the moved mount go through the
+ * destination's client, which the mount's own counters do not show. */
+#define NM_RPC_NFS_DEFAULT "/proc/net/rpc/nfs"
+
+struct nm_mstats_rpc {
+	uint64_t calls[NM_MSTATS_MAX_OPS];
+	size_t n; /* 0: no proc4 line */
+};
+
+/* Parse the text of /proc/net/rpc/nfs (a missing proc4 line gives n 0). */
+int nm_mstats_rpc_parse(const char *text, size_t len, struct nm_mstats_rpc *out,
+			struct nm_err *err);
+
+/* Read and parse a file (NULL: /proc/net/rpc/nfs). */
+int nm_mstats_rpc_read(const char *path, struct nm_mstats_rpc *out, struct nm_err *err);
+
+/* The state check's judgement of samples of one mount (after a move). */
 enum nm_mstats_state {
 	NM_MSTATS_QUIET,  /* no stateful operation failed */
-	NM_MSTATS_ERRORS, /* some failed, as applications asked: not lost state */
-	NM_MSTATS_UNSURE, /* they failed over and over; nothing tells who asked */
+	NM_MSTATS_ERRORS, /* some failed, not over and over: not lost state */
+	NM_MSTATS_UNSURE, /* they failed over and over; no recovery seen with them */
 	NM_MSTATS_LOOP,	  /* the kernel's recovery loop: state lost */
+};
+
+/* Recovery of the same order as the errors: at least one recovery call
+ * for this many errors. */
+#define NM_MSTATS_LOOP_ORDER 4
+
+/* One sample: the mount's entry and, when read, the namespace's calls. */
+struct nm_mstats_sample {
+	const struct nm_mstats_mount *m;
+	const struct nm_mstats_rpc *rpc; /* NULL: not read */
+	double at;			 /* seconds, any origin; < 0: not known */
 };
 
 struct nm_mstats_verdict {
 	enum nm_mstats_state state;
 	uint64_t errors; /* errors of stateful operations between the samples */
-	char why[320];	 /* what was seen, for the administrator */
+	char why[240];	 /* what was seen (the check's size), "..." when cut */
 };
 
-/* Judge two samples of a mount that moved (a pure function).  The kernel's
- * loop on state the destination never issued is recognised from itself:
- * stateful operations (READ, WRITE, CLOSE, LOCK...) failing at least
- * NM_MSTATS_LOOP_MIN times while the recovery operations of the minor
- * version (4.0: RENEW, SETCLIENTID, SETCLIENTID_CONFIRM; 4.1+: TEST_STATEID,
- * FREE_STATEID) ran at least NM_MSTATS_LOOP_MIN times with them, or failing
- * more than twice as often as the applications called the VFS (the kernel retries on its
- * own: after a 4.0 move its renewals go to a client these counters do not
- * show).  Errors that follow applications' calls with no recovery (a lock
- * denied, ENOSPC, EDQUOT, EPERM) are NM_MSTATS_ERRORS.  seconds: the time
- * between the samples, 0 when not known (saved files). */
-void nm_mstats_judge_state(const struct nm_mstats_mount *before,
-			   const struct nm_mstats_mount *after, int minorversion, double seconds,
+/* Judge n samples (2 or 3, oldest first) of a mount that moved: a pure
+ * function.  The errors counted are those of the operations that use the
+ * client's state (READ, WRITE, CLOSE, LOCK...), not of the recovery
+ * operations of the minor version (4.0: RENEW, SETCLIENTID,
+ * SETCLIENTID_CONFIRM; 4.1+: TEST_STATEID, FREE_STATEID), whose calls are
+ * counted on the mount and, when read, in the namespace's proc4 line.
+ * NM_MSTATS_LOOP needs three samples: errors in both halves (at least
+ * NM_MSTATS_LOOP_MIN in all) with recovery calls in both halves, at least
+ * one for NM_MSTATS_LOOP_ORDER errors.  Errors sustained (or, with two
+ * samples, at least NM_MSTATS_LOOP_MIN) without such recovery are
+ * NM_MSTATS_UNSURE: a lock polled, a full destination and the kernel's own
+ * retries all look alike there.  Any counter that went down (the mount
+ * replaced, a counter wrapped) is NM_MSTATS_UNSURE too. */
+void nm_mstats_judge_state(const struct nm_mstats_sample *s, size_t n, int minorversion,
 			   struct nm_mstats_verdict *out);
 
 #endif

@@ -1,17 +1,21 @@
-/* nm_mstats_judge - the state check's judgement of two mountstats samples.
+/* nm_mstats_judge - the state check's judgement of mountstats samples.
  *
- * A pure function over two parsed samples of one mount: no I/O, no clock. */
+ * A pure function over parsed samples of one mount: no I/O, no clock. */
 #include "nm_mstats.h"
 
 #include <inttypes.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 /* What the Linux client sends to recover state, by minor version. */
 static const char *const recovery_v40[] = { "RENEW", "SETCLIENTID", "SETCLIENTID_CONFIRM" };
 static const char *const recovery_v41[] = { "TEST_STATEID", "FREE_STATEID" };
+/* Every recovery operation: never counted as an error of state. */
+static const char *const recovery_all[] = { "RENEW", "SETCLIENTID", "SETCLIENTID_CONFIRM",
+					    "TEST_STATEID", "FREE_STATEID" };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -31,114 +35,185 @@ static const struct nm_mstats_op *op_of(const struct nm_mstats_mount *m, const c
 	return NULL;
 }
 
-/* Growth of a counter; a counter that went down (another mount, a reset) grew nothing. */
-static uint64_t grew(uint64_t was, uint64_t is)
+static uint64_t add(uint64_t a, uint64_t b)
 {
-	return is > was ? is - was : 0;
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-struct top {
-	const char *name;
-	uint64_t n;
-	uint64_t sum;
+/* The first counter of b that is below a's (or gone), or NULL. */
+static const char *went_down(const struct nm_mstats_sample *a, const struct nm_mstats_sample *b)
+{
+	for (size_t i = 0; i < a->m->nops; i++) {
+		const struct nm_mstats_op *x = &a->m->ops[i], *y = op_of(b->m, x->name);
+
+		if (!y || y->ops < x->ops || y->errors < x->errors)
+			return x->name;
+	}
+	if (a->rpc && b->rpc) {
+		if (b->rpc->n < a->rpc->n)
+			return "proc4";
+		for (size_t i = 0; i < a->rpc->n; i++)
+			if (b->rpc->calls[i] < a->rpc->calls[i])
+				return "proc4";
+	}
+	return NULL;
+}
+
+/* What grew from a to b (no counter went down). */
+struct growth {
+	uint64_t errors; /* of the stateful operations, not the recovery ones */
+	const char *top; /* the stateful operation that failed most */
+	uint64_t top_n;
+	uint64_t rec_mount;  /* recovery calls on the mount */
+	uint64_t rec_ns;     /* recovery calls of the namespace (proc4) */
+	const char *rec_top; /* the recovery operation called most */
+	uint64_t rec_top_n;
+	bool have_ns;
+	char list[96]; /* "WRITE +8428, CLOSE +1" */
 };
 
-static void take(struct top *t, const char *name, uint64_t n)
+static void list_add(char *buf, size_t len, const char *name, uint64_t n)
 {
-	t->sum = t->sum > UINT64_MAX - n ? UINT64_MAX : t->sum + n; /* a file may lie */
-	if (n > t->n) {
-		t->n = n;
-		t->name = name;
+	size_t used = strlen(buf);
+
+	if (used + 4 >= len)
+		return;
+	int k = snprintf(buf + used, len - used, "%s%s +%" PRIu64, used ? ", " : "", name, n);
+
+	if (k < 0 || (size_t)k >= len - used)
+		strcpy(buf + len - 4, "...");
+}
+
+static void grow(const struct nm_mstats_sample *a, const struct nm_mstats_sample *b, int minor,
+		 struct growth *g)
+{
+	const char *const *rec = minor == 0 ? recovery_v40 : recovery_v41;
+	size_t nrec = minor == 0 ? COUNT(recovery_v40) : COUNT(recovery_v41);
+
+	memset(g, 0, sizeof(*g));
+	g->have_ns = a->rpc && b->rpc && a->rpc->n > 0 && b->rpc->n > 0;
+	for (size_t i = 0; i < b->m->nops; i++) {
+		const struct nm_mstats_op *y = &b->m->ops[i], *x = op_of(a->m, y->name);
+		uint64_t e = y->errors - (x ? x->errors : 0);
+		uint64_t c = y->ops - (x ? x->ops : 0);
+
+		if (nm_mstats_is_state_op(y->name) &&
+		    !in(y->name, recovery_all, COUNT(recovery_all)) && e > 0) {
+			g->errors = add(g->errors, e);
+			if (e > g->top_n) {
+				g->top_n = e;
+				g->top = y->name;
+			}
+			list_add(g->list, sizeof(g->list), y->name, e);
+		}
+		if (!in(y->name, rec, nrec))
+			continue;
+		uint64_t ns = 0;
+
+		if (g->have_ns && y->idx < a->rpc->n && y->idx < b->rpc->n)
+			ns = b->rpc->calls[y->idx] - a->rpc->calls[y->idx];
+		g->rec_mount = add(g->rec_mount, c);
+		g->rec_ns = add(g->rec_ns, ns);
+		if ((c > ns ? c : ns) > g->rec_top_n) {
+			g->rec_top_n = c > ns ? c : ns;
+			g->rec_top = y->name;
+		}
 	}
 }
 
-/* Appends "NAME +n" for every growth, comma-separated, within len. */
-static void detail(char *buf, size_t len, size_t *used, const char *name, uint64_t n)
+static uint64_t recovery(const struct growth *g)
 {
-	if (*used >= len)
-		return;
-	int k = snprintf(buf + *used, len - *used, "%s%s +%" PRIu64, *used ? ", " : "", name, n);
-
-	*used = k < 0 ? len : *used + (size_t)k;
+	/* The namespace's calls include the mount's. */
+	return g->rec_ns > g->rec_mount ? g->rec_ns : g->rec_mount;
 }
 
-void nm_mstats_judge_state(const struct nm_mstats_mount *before,
-			   const struct nm_mstats_mount *after, int minorversion, double seconds,
+static void say(struct nm_mstats_verdict *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(struct nm_mstats_verdict *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int k = vsnprintf(out->why, sizeof(out->why), fmt, ap);
+
+	va_end(ap);
+	if (k >= (int)sizeof(out->why))
+		strcpy(out->why + sizeof(out->why) - 4, "...");
+}
+
+void nm_mstats_judge_state(const struct nm_mstats_sample *s, size_t n, int minor,
 			   struct nm_mstats_verdict *out)
 {
-	const char *const *rec = minorversion == 0 ? recovery_v40 : recovery_v41;
-	size_t nrec = minorversion == 0 ? COUNT(recovery_v40) : COUNT(recovery_v41);
-	struct top err = { 0 }, recov = { 0 };
-	char list[160] = "", when[48];
-	size_t used = 0;
+	const struct nm_mstats_sample *first = &s[0], *last = &s[n - 1];
+	const struct nm_mstats_sample *mid = n == 3 ? &s[1] : NULL;
+	const char *down = NULL, *rname = minor == 0 ? "RENEW/SETCLIENTID" : "TEST_STATEID";
+	struct growth all, h1, h2;
+	char when[48], rec[96];
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < after->nops; i++) {
-		const struct nm_mstats_op *a = &after->ops[i], *b = op_of(before, a->name);
-		uint64_t e = grew(b ? b->errors : 0, a->errors);
-		uint64_t c = grew(b ? b->ops : 0, a->ops);
-
-		if (nm_mstats_is_state_op(a->name) && e > 0) {
-			take(&err, a->name, e);
-			detail(list, sizeof(list), &used, a->name, e);
-		}
-		if (in(a->name, rec, nrec) && c > 0)
-			take(&recov, a->name, c);
-	}
-	out->errors = err.sum;
-	if (seconds > 0)
-		snprintf(when, sizeof(when), "in %.1f s", seconds);
-	else
-		snprintf(when, sizeof(when), "between the two samples");
-
-	if (err.sum == 0) {
-		out->state = NM_MSTATS_QUIET;
-		snprintf(out->why, sizeof(out->why), "no stateful operation failed %s", when);
-		return;
-	}
-	if (err.sum < NM_MSTATS_LOOP_MIN) {
-		out->state = NM_MSTATS_ERRORS;
-		snprintf(out->why, sizeof(out->why),
-			 "a stateful operation failed, but not over and over (%s)", list);
-		return;
-	}
-	if (recov.sum >= NM_MSTATS_LOOP_MIN) {
-		out->state = NM_MSTATS_LOOP;
-		snprintf(out->why, sizeof(out->why),
-			 "state lost after move: %s failed %" PRIu64
-			 " times %s while %s ran %" PRIu64
-			 " times: the client loops on state the destination never issued (%s); "
-			 "processes with files open hang",
-			 err.name, err.n, when, recov.name, recov.n, list);
-		return;
-	}
-	if (!before->have_events || !after->have_events) {
+	if (n < 2 || n > 3 || !first->m || !last->m || (mid && !mid->m)) {
 		out->state = NM_MSTATS_UNSURE;
-		snprintf(out->why, sizeof(out->why),
-			 "%s failed %" PRIu64 " times %s with no recovery (%s); mountstats has no "
-			 "events line to tell the kernel's retries from applications' calls",
-			 err.name, err.n, when, list);
+		say(out, "not enough samples to judge");
 		return;
 	}
-	uint64_t vfs = grew(before->vfs_calls, after->vfs_calls);
+	if (mid)
+		down = went_down(first, mid) ? went_down(first, mid) : went_down(mid, last);
+	else
+		down = went_down(first, last);
+	if (down) {
+		out->state = NM_MSTATS_UNSURE;
+		say(out,
+		    "the counters went down between the samples (%s; the mount replaced, a "
+		    "counter wrapped): cannot tell",
+		    down);
+		return;
+	}
+	grow(first, last, minor, &all);
+	out->errors = all.errors;
+	if (first->at >= 0 && last->at > first->at)
+		snprintf(when, sizeof(when), "in %.1f s", last->at - first->at);
+	else
+		snprintf(when, sizeof(when), "between the samples");
+	if (all.errors == 0) {
+		out->state = NM_MSTATS_QUIET;
+		say(out, "no stateful operation failed %s", when);
+		return;
+	}
+	if (all.have_ns)
+		snprintf(rec, sizeof(rec), "%s +%" PRIu64 " on the mount, +%" PRIu64 " in proc4",
+			 rname, all.rec_mount, all.rec_ns);
+	else
+		snprintf(rec, sizeof(rec), "%s +%" PRIu64 " on the mount", rname, all.rec_mount);
 
-	/* An application's failing call costs one failing RPC, rarely two (a
-	 * WRITE and its COMMIT, a LOCK asked again with a new seqid); a loop
-	 * of the kernel's own costs thousands with no call at all. */
-	if (err.sum > vfs && err.sum - vfs > vfs) {
+	bool sustained = false, with = false;
+
+	if (mid) {
+		grow(first, mid, minor, &h1);
+		grow(mid, last, minor, &h2);
+		sustained = h1.errors > 0 && h2.errors > 0 && all.errors >= NM_MSTATS_LOOP_MIN;
+		with = recovery(&h1) > 0 && recovery(&h2) > 0 &&
+		       recovery(&all) >= NM_MSTATS_LOOP_MIN &&
+		       recovery(&all) >= all.errors / NM_MSTATS_LOOP_ORDER;
+	}
+	if (sustained && with) {
 		out->state = NM_MSTATS_LOOP;
-		snprintf(out->why, sizeof(out->why),
-			 "state lost after move: %s failed %" PRIu64 " times %s while applications "
-			 "made %" PRIu64 " calls: the client retries on its own with state the "
-			 "destination never issued (%s); processes with files open hang",
-			 err.name, err.n, when, vfs, list);
+		say(out,
+		    "state lost after move: %s failed %" PRIu64 " times %s while %s ran %" PRIu64
+		    " times with it (%s): the client loops on state the destination "
+		    "never issued; processes with files open hang",
+		    all.top, all.top_n, when, all.rec_top, recovery(&all), all.list);
+		return;
+	}
+	if (sustained || (!mid && all.errors >= NM_MSTATS_LOOP_MIN)) {
+		out->state = NM_MSTATS_UNSURE;
+		say(out,
+		    "stateful operations failed %" PRIu64 " times %s (%s), %s; no recovery of "
+		    "that order: a lock denied, a full destination or lost state, cannot tell",
+		    all.errors, when, all.list, rec);
 		return;
 	}
 	out->state = NM_MSTATS_ERRORS;
-	snprintf(out->why, sizeof(out->why),
-		 "%s failed %" PRIu64
-		 " times %s, no more than twice a call of the applications (%" PRIu64
-		 " calls), with %" PRIu64 " recovery calls: errors the server gave them (a lock "
-		 "denied, no space, a permission), not lost state (%s)",
-		 err.name, err.n, when, vfs, recov.sum, list);
+	say(out, "%s failed %" PRIu64 " times %s, not over and over (%s): not lost state", all.top,
+	    all.top_n, when, all.list);
 }

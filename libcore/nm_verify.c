@@ -258,9 +258,12 @@ struct state_sample {
 	struct nm_mstats s;
 	int rc;
 	char msg[sizeof(((struct nm_err *)0)->msg)];
+	struct nm_mstats_rpc rpc; /* the namespace's calls; rpc.n 0: not read */
 	int64_t at;
 };
 
+/* The mount table's counters (file, else the kernel's) and, from the kernel
+ * only, the namespace's NFSv4 calls (/proc/net/rpc/nfs). */
 static void sample(const char *file, struct state_sample *x)
 {
 	struct nm_err e = { 0 };
@@ -268,6 +271,8 @@ static void sample(const char *file, struct state_sample *x)
 	x->rc = nm_mstats_read(file, &x->s, &e);
 	if (x->rc < 0)
 		memcpy(x->msg, e.msg, sizeof(x->msg));
+	if (file || nm_mstats_rpc_read(NULL, &x->rpc, &e) < 0)
+		x->rpc.n = 0; /* no proc4: the judge goes by the mount alone */
 	x->at = nm_time_ms();
 }
 
@@ -277,12 +282,14 @@ static bool state_wanted(const struct nm_verify_opts *o)
 	       (o->mountstats_before || o->mountstats_after || o->state_interval_ms > 0);
 }
 
-/* Check 6 for every live item; `a` was sampled before the network checks. */
+/* Check 6 for every live item; `a` was sampled before the network checks.
+ * From the kernel, a third sample halfway tells errors that go on from a
+ * burst that ended. */
 static void check_state(struct nm_verify_item **live, size_t n, const struct nm_verify_opts *o,
 			struct state_sample *a)
 {
-	struct state_sample b = { 0 };
-	bool any = false;
+	struct state_sample more[2] = { 0 }, *mid = NULL, *b = &more[0];
+	bool any = false, files = o->mountstats_after || o->mountstats_before;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!state_wanted(o))
@@ -296,44 +303,63 @@ static void check_state(struct nm_verify_item **live, size_t n, const struct nm_
 	}
 	if (!any)
 		return;
-	if (o->mountstats_after || o->mountstats_before) {
-		sample(o->mountstats_after ? o->mountstats_after : o->mountstats_before, &b);
+	if (files) {
+		sample(o->mountstats_after ? o->mountstats_after : o->mountstats_before, b);
 	} else {
-		int64_t left = a->at + o->state_interval_ms - nm_time_ms();
+		int64_t left = a->at + o->state_interval_ms / 2 - nm_time_ms();
 
 		if (left > 0)
 			nm_time_sleep_ms(left);
-		sample(NULL, &b);
+		mid = &more[0];
+		b = &more[1];
+		sample(NULL, mid);
+		/* The network checks may have taken the first half and more:
+		 * the second half is never shorter than half the interval. */
+		left = a->at + o->state_interval_ms - nm_time_ms();
+		if (left < o->state_interval_ms / 2)
+			left = mid->at + o->state_interval_ms / 2 - nm_time_ms();
+		if (left > 0)
+			nm_time_sleep_ms(left);
+		sample(NULL, b);
 	}
-	double secs = (double)(b.at - a->at) / 1000.0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct nm_check *c = &live[i]->chk[NM_CHK_STATE];
-		const struct nm_mstats_mount *x, *y;
+		const char *t = live[i]->m.target;
+		struct nm_mstats_sample sm[3];
 		struct nm_mstats_verdict sv;
+		size_t k = 0;
 
 		if (!moved(live[i]))
 			continue;
-		if (a->rc < 0 || b.rc < 0) {
+		if (a->rc < 0 || b->rc < 0 || (mid && mid->rc < 0)) {
 			nm_verify_set(c, NM_V_WARN, "cannot read mountstats: %s",
-				      a->rc < 0 ? a->msg : b.msg);
+				      a->rc < 0		   ? a->msg
+				      : mid && mid->rc < 0 ? mid->msg
+							   : b->msg);
 			continue;
 		}
-		x = nm_mstats_find(&a->s, live[i]->m.target);
-		y = nm_mstats_find(&b.s, live[i]->m.target);
-		if (!x || !y) {
-			nm_verify_set(c, NM_V_WARN, "%s is not in mountstats", live[i]->m.target);
+		struct state_sample *xs[3] = { a, mid ? mid : b, b };
+
+		for (k = 0; k < (mid ? 3u : 2u); k++)
+			sm[k] = (struct nm_mstats_sample){
+				.m = nm_mstats_find(&xs[k]->s, t),
+				.rpc = xs[k]->rpc.n ? &xs[k]->rpc : NULL,
+				.at = files ? -1 : (double)(xs[k]->at - a->at) / 1000.0,
+			};
+		if (!sm[0].m || !sm[k - 1].m || (k == 3 && !sm[1].m)) {
+			nm_verify_set(c, NM_V_WARN, "%s is not in mountstats", t);
 			continue;
 		}
-		nm_mstats_judge_state(x, y, nm_verify_minor_of(live[i]),
-				      o->mountstats_after || o->mountstats_before ? 0 : secs, &sv);
+		nm_mstats_judge_state(sm, k, nm_verify_minor_of(live[i]), &sv);
 		nm_verify_set(c,
 			      sv.state == NM_MSTATS_LOOP     ? NM_V_FAIL
 			      : sv.state == NM_MSTATS_UNSURE ? NM_V_WARN
 							     : NM_V_OK,
 			      "%s", sv.why);
 	}
-	nm_mstats_free(&b.s);
+	nm_mstats_free(&more[0].s);
+	nm_mstats_free(&more[1].s);
 }
 
 /* --- the run: nm_verify_batch asks the destinations, nm_verify_judge judges ---- */

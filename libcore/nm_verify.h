@@ -15,10 +15,11 @@
  *                  for 4.1+, SECINFO of the root's name for 4.0)
  *   5 source       (with a source) the source answers MOVED for the file
  *                  system and lists the destination in its fs_locations
- *   6 state        for a moved mount, two samples of the kernel's mountstats:
- *                  errors of operations that carry open state (WRITE, READ,
- *                  OPEN, RENEW, TEST_STATEID...) that keep growing mean the
- *                  destination does not know the client's state: FAIL
+ *   6 state        for a moved mount, three samples of mountstats and of
+ *                  /proc/net/rpc/nfs: stateful operations (WRITE, LOCK...)
+ *                  failing while the recovery (RENEW, TEST_STATEID...)
+ *                  climbs with them: FAIL; failing with none: WARN
+ *                  (nm_mstats_judge_state)
  *   7 record       the record agrees with the kernel; when checks 1-6 raise
  *                  no FAIL, a move the record does not know is recorded
  * Mounts are grouped by destination: one session per server, the checks of
@@ -67,7 +68,7 @@ struct nm_verify_opts {
 	int timeout_ms;
 	bool update_record; /* record a confirmed move (check 7) */
 	/* Check 6: mountstats files for the two samples (NULL: the kernel's,
-	 * the second taken state_interval_ms after the first); with files,
+	 * three, the last state_interval_ms after the first); with files,
 	 * nothing waits.  state_interval_ms 0 without files skips the check. */
 	const char *mountstats_before, *mountstats_after;
 	int state_interval_ms;

@@ -9,6 +9,7 @@
 . ./lib.sh
 
 VERS=${VERS:-4.0}
+NAME_SUFFIX=${READER:+-reader}
 M=/mnt/m
 export EXPORT_OPTS=,insecure
 
@@ -30,11 +31,24 @@ check "the writer's data reaches server-a before the move" test -s /srv/d/held |
 refer_d
 moved_to_b() { [ "$(mount_opt $M addr)" = 198.51.100.2 ]; }
 check "the kernel moves the mount to server-b" wait_for 30 moved_to_b
+if [ -n "${READER:-}" ]; then
+	# Other activity on the mount (a reader and a walker) while the writer
+	# loops: it must not hide the loop.
+	bash -c 'while :; do cat "$1"/file >/dev/null; find "$1" >/dev/null; done' \
+		reader $M >/dev/null 2>&1 &
+	reader=$!
+fi
 sleep 2
-save "mountstats.state-lost.v$VERS.1" /proc/self/mountstats
-sleep 1
-save "mountstats.state-lost.v$VERS.2" /proc/self/mountstats
-save "mountinfo.state-lost.v$VERS" /proc/self/mountinfo
+# Three samples a second apart, with the client's RPC counters of the
+# namespace (/proc/net/rpc/nfs: the renewals of a moved 4.0 mount go
+# through the destination's client, which mountstats does not show).
+for i in 1 2 3; do
+	save "mountstats.state-lost$NAME_SUFFIX.v$VERS.$i" /proc/self/mountstats
+	save "rpc-nfs.state-lost$NAME_SUFFIX.v$VERS.$i" /proc/net/rpc/nfs
+	[ $i = 3 ] || sleep 1
+done
+save "mountinfo.state-lost$NAME_SUFFIX.v$VERS" /proc/self/mountinfo
+grep proc4 /proc/net/rpc/nfs | show
 grep -E '^\s+(WRITE|RENEW|TEST_STATEID|OPEN):' /proc/self/mountstats | show
 werr() { grep -E '^\s+WRITE:' /proc/self/mountstats | awk '{print $NF}'; }
 e1=$(werr)
@@ -74,6 +88,7 @@ fi
 
 # The writer may stay in the kernel (D state) even after SIGKILL: it is
 # left there, and the VM is powered off with it.
+[ -z "${reader:-}" ] || kill $reader 2>/dev/null
 kill -9 $holder 2>/dev/null
 if wait_for 5 bash -c "! kill -0 $holder 2>/dev/null"; then
 	note "the writer ended on SIGKILL"
