@@ -207,6 +207,20 @@ static void test_not_answering(struct unit *u)
 	nm_rpc_not_answering(&err, "server-a", "/mnt/m");
 	UNIT_CHECK(u, strcmp(err.msg, "server refused AUTH_SYS credentials") == 0,
 		   "an answer is not 'not answering': %s", err.msg);
+	nm_err_set(&err, -ETIMEDOUT, "[fd00::1]:2049: no reply within 3000 ms");
+	nm_rpc_not_answering(&err, "fd00::1", NULL);
+	UNIT_CHECK(u,
+		   strcmp(err.msg,
+			  "server not answering: [fd00::1]:2049: no reply within 3000 ms") == 0,
+		   "an IPv6 peer in brackets is the server named once: %s", err.msg);
+	nm_err_set(&err, -ETIMEDOUT, "[fd00::10]:2049: no reply within 3000 ms");
+	nm_rpc_not_answering(&err, "fd00::1", NULL);
+	UNIT_CHECK(u, strncmp(err.msg, "server not answering: fd00::1: [fd00::10]", 41) == 0,
+		   "a longer IPv6 address is another server: %s", err.msg);
+	nm_err_set(&err, -EADDRNOTAVAIL, "some-host: cannot resolve: Temporary failure");
+	nm_rpc_not_answering(&err, "some-host", NULL);
+	UNIT_CHECK(u, strncmp(err.msg, "some-host: cannot resolve", 25) == 0,
+		   "a name that does not resolve is not 'not answering': %s", err.msg);
 	UNIT_CHECK(u, nm_rpc_not_answering(NULL, "x", NULL) == -EINVAL, "NULL-safe");
 }
 
