@@ -181,6 +181,34 @@ static void test_list(struct unit *u)
 	rmdir(dir);
 }
 
+/* A relative path asks the kernel for the current directory (never
+ * getcwd(3)'s walk up ".."); one it cannot give is said with its errno. */
+static void test_cwd(struct unit *u)
+{
+	char dir[] = "/tmp/nm-cwd-XXXXXX", *old = getcwd(NULL, 0), *abs = NULL;
+	struct nm_err err = { 0 };
+	bool nfs;
+	int rc;
+
+	if (!old || !mkdtemp(dir) || chdir(dir) < 0 || rmdir(dir) < 0) {
+		free(old);
+		return;
+	}
+	rc = nm_mount_place(NULL, "x", &abs, &nfs, &err);
+	UNIT_CHECK(u, rc == -ENOENT && strstr(err.msg, strerror(ENOENT)),
+		   "a deleted current directory: %d %s", rc, err.msg);
+	free(abs);
+	abs = NULL;
+	UNIT_CHECK(u,
+		   nm_mount_place(NULL, "/tmp/.", &abs, &nfs, &err) == 0 && abs &&
+			   strcmp(abs, "/tmp") == 0,
+		   "an absolute path needs no current directory: %s", err.msg);
+	free(abs);
+	if (chdir(old) < 0)
+		UNIT_CHECK(u, 0, "back to %s", old);
+	free(old);
+}
+
 static void test_not_answering(struct unit *u)
 {
 	struct nm_err err = { 0 };
@@ -233,5 +261,6 @@ int main(void)
 	test_long(&u);
 	test_list(&u);
 	test_not_answering(&u);
+	test_cwd(&u);
 	return unit_done(&u);
 }
