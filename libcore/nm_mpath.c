@@ -41,6 +41,8 @@ static int live_link(const char *abs, char **target, void *arg)
 	ssize_t len;
 
 	(void)arg;
+	if (strlen(abs) >= PATH_MAX)
+		return -ENAMETOOLONG;
 	if (lstat(abs, &st) < 0)
 		return -errno;
 	if (!S_ISLNK(st.st_mode))
@@ -78,6 +80,11 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 	*out = NULL;
 	if (!path || !path[0])
 		return nm_err_set(err, -ENOENT, "an empty path names nothing");
+	/* The kernel's bound is on the path given, not on the current
+	 * directory joined to it: the joined text may reach NM_MPATH_MAX. */
+	if (strlen(path) >= PATH_MAX)
+		return nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
+				  PATH_MAX);
 	if (path[0] == '/')
 		rest = strdup(path);
 	else if (!cwd || cwd[0] != '/')
@@ -85,14 +92,9 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 				  path);
 	else if (asprintf(&rest, "%s/%s", cwd, path) < 0)
 		rest = NULL;
-	res = malloc(PATH_MAX);
+	res = malloc(NM_MPATH_MAX);
 	if (!rest || !res) {
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (strlen(rest) >= PATH_MAX) {
-		rc = nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
-				PATH_MAX);
 		goto out;
 	}
 	res[0] = '\0';
@@ -115,9 +117,9 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 			reslen = pop(res, reslen);
 			continue;
 		}
-		if (reslen + 1 + len >= PATH_MAX) {
+		if (reslen + 1 + len >= NM_MPATH_MAX) {
 			rc = nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
-					PATH_MAX);
+					NM_MPATH_MAX);
 			goto out;
 		}
 		res[reslen] = '/';
@@ -133,7 +135,13 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 			r = -ENOENT;
 		if (r < 0) {
 			free(target);
-			rc = nm_err_set(err, r, "%s: %s", path, strerror(-r));
+			if (r == -ENAMETOOLONG && reslen >= PATH_MAX)
+				rc = nm_err_set(err, r,
+						"%.64s...: longer than %d bytes from the root, "
+						"too long to look for symbolic links in",
+						path, PATH_MAX);
+			else
+				rc = nm_err_set(err, r, "%s: %s", path, strerror(-r));
 			goto out;
 		}
 		if (r == 0)
@@ -153,10 +161,10 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 			rc = nm_err_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		if (strlen(next) >= PATH_MAX) {
+		if (strlen(next) >= NM_MPATH_MAX) {
 			free(next);
 			rc = nm_err_set(err, -ENAMETOOLONG, "%.64s...: longer than %d bytes", path,
-					PATH_MAX);
+					NM_MPATH_MAX);
 			goto out;
 		}
 		free(rest);

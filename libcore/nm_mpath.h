@@ -4,6 +4,7 @@
 #ifndef NM_MPATH_H
 #define NM_MPATH_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -11,6 +12,10 @@
 
 /* How many symbolic links one resolution follows (the kernel's limit). */
 #define NM_MPATH_MAX_LINKS 40
+
+/* How long a placed path may grow: a relative path (under PATH_MAX, as the
+ * kernel wants it) below a current directory (under PATH_MAX too). */
+#define NM_MPATH_MAX (2 * PATH_MAX)
 
 /* One entry of a mount table, as far as placing a path needs it. */
 struct nm_mpath_mount {
@@ -35,7 +40,8 @@ extern const struct nm_mpath_ops nm_mpath_live_ops;
  * is followed (through ops->link) wherever no NFS mount of mounts[] covers
  * the component; below an NFS mount the path is matched as text and ops is
  * never called, so no server is asked.  ops NULL: text only.  *out is
- * malloc'd.  Bounded by PATH_MAX and NM_MPATH_MAX_LINKS.
+ * malloc'd.  path is bounded by PATH_MAX, the result by NM_MPATH_MAX, the
+ * links by NM_MPATH_MAX_LINKS.
  */
 int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *path,
 		     const char *cwd, const struct nm_mpath_ops *ops, char **out,

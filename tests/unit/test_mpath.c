@@ -137,6 +137,28 @@ static void test_long(struct unit *u)
 	UNIT_CHECK(u, nm_mpath_resolve(&nfs, 1, big, NULL, NULL, &out, &err) == -ENAMETOOLONG,
 		   "a path longer than PATH_MAX is refused: %s", err.msg);
 	free(out);
+	out = NULL;
+	/* Relative: the kernel bounds the path given, not cwd joined to it. */
+	{
+		char *cwd = malloc(3001), *rel = malloc(2001);
+
+		if (cwd && rel) {
+			memset(cwd, 'c', 3000);
+			memcpy(cwd, "/mnt/m/", 7);
+			cwd[3000] = '\0';
+			memset(rel, 'r', 2000);
+			rel[2000] = '\0';
+			UNIT_CHECK(u,
+				   nm_mpath_resolve(&nfs, 1, rel, cwd, NULL, &out, &err) == 0 &&
+					   out && strlen(out) == 5001,
+				   "a relative path below a deep current directory: %s",
+				   out ? "placed" : err.msg);
+			free(out);
+			out = NULL;
+		}
+		free(cwd);
+		free(rel);
+	}
 	/* ".." past the root stays at the root. */
 	UNIT_CHECK(u,
 		   nm_mpath_resolve(&nfs, 1, "../../..", "/mnt", NULL, &out, &err) == 0 &&
