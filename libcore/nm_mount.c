@@ -157,13 +157,8 @@ static struct libmnt_fs *deepest_mount(struct libmnt_table *tb, const char *abs)
 	return best;
 }
 
-static bool is_nfs(const char *type)
-{
-	return type && (strcmp(type, "nfs") == 0 || strcmp(type, "nfs4") == 0);
-}
-
 /* path made absolute and normal against tb's mounts: symbolic links
- * followed (ops) only off NFS. */
+ * followed (ops) only on file systems known to be local. */
 static int place(struct libmnt_table *tb, const char *path, const char *cwd,
 		 const struct nm_mpath_ops *ops, char **abs, struct nm_err *err)
 {
@@ -188,7 +183,7 @@ static int place(struct libmnt_table *tb, const char *path, const char *cwd,
 			cap = cap ? cap * 2 : 32;
 		}
 		v[n].target = mnt_fs_get_target(fs);
-		v[n].nfs = is_nfs(mnt_fs_get_fstype(fs));
+		v[n].nfs = !nm_mpath_fs_local(mnt_fs_get_fstype(fs));
 		n++;
 	}
 	mnt_free_iter(it);
@@ -384,7 +379,7 @@ int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nf
 		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
 
 		while (it && mnt_table_next_fs(tb, it, &fs) == 0)
-			if (is_nfs(mnt_fs_get_fstype(fs)) && mnt_fs_get_target(fs) &&
+			if (!nm_mpath_fs_local(mnt_fs_get_fstype(fs)) && mnt_fs_get_target(fs) &&
 			    nm_mpath_covers(mnt_fs_get_target(fs), *abs))
 				*nfs = true;
 		/* Not knowing is not knowing it is safe. */

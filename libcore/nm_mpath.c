@@ -24,10 +24,33 @@ bool nm_mpath_covers(const char *target, const char *abs)
 	return strncmp(target, abs, n) == 0 && (abs[n] == '\0' || abs[n] == '/');
 }
 
+bool nm_mpath_fs_local(const char *type)
+{
+	/* Disks, memory and the kernel's own: nothing on the way to a server
+	 * and no automounter.  Everything else (autofs, fuse, overlay, cifs,
+	 * 9p, ceph...) may hang. */
+	static const char *const local[] = {
+		"ext2",	     "ext3",	    "ext4",	  "xfs",      "btrfs",	  "f2fs",
+		"jfs",	     "reiserfs",    "nilfs2",	  "vfat",     "msdos",	  "exfat",
+		"ntfs3",     "zfs",	    "iso9660",	  "udf",      "squashfs", "erofs",
+		"tmpfs",     "ramfs",	    "devtmpfs",	  "proc",     "sysfs",	  "devpts",
+		"cgroup",    "cgroup2",	    "securityfs", "debugfs",  "tracefs",  "bpf",
+		"mqueue",    "hugetlbfs",   "pstore",	  "configfs", "efivarfs", "fusectl",
+		"selinuxfs", "binfmt_misc", "rpc_pipefs", "nsfs",     "rootfs",
+	};
+
+	if (!type)
+		return false;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strcmp(type, local[i]) == 0)
+			return true;
+	return false;
+}
+
 bool nm_mpath_on_nfs(const struct nm_mpath_mount *mounts, size_t n, const char *abs)
 {
-	/* Any NFS mount on the way, not only the deepest: a local file system
-	 * mounted inside an NFS one is reached through NFS directories. */
+	/* Any hands-off mount on the way, not only the deepest: a local file
+	 * system mounted inside an NFS one is reached through NFS directories. */
 	for (size_t i = 0; i < n; i++)
 		if (mounts[i].nfs && mounts[i].target && nm_mpath_covers(mounts[i].target, abs))
 			return true;

@@ -17,11 +17,17 @@
  * kernel wants it) below a current directory (under PATH_MAX too). */
 #define NM_MPATH_MAX (2 * PATH_MAX)
 
-/* One entry of a mount table, as far as placing a path needs it. */
+/* One entry of a mount table, as far as placing a path needs it.  nfs:
+ * hands off, a file system not known to be local (NFS, and autofs, fuse,
+ * overlay, cifs... which may reach a server or mount one when looked at). */
 struct nm_mpath_mount {
 	const char *target;
 	bool nfs;
 };
+
+/* Is a file system of this type (mountinfo's) known to be local, safe to
+ * lstat(2) in?  Anything not on the list is not. */
+bool nm_mpath_fs_local(const char *type);
 
 struct nm_mpath_ops {
 	/* Look at abs, which no NFS mount covers: 1 and a symbolic link's
@@ -50,7 +56,7 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 /* Is target a mount point at or above abs, component-wise? */
 bool nm_mpath_covers(const char *target, const char *abs);
 
-/* Does an NFS mount of mounts[] cover abs? */
+/* Does a hands-off mount (nfs set) of mounts[] cover abs? */
 bool nm_mpath_on_nfs(const struct nm_mpath_mount *mounts, size_t n, const char *abs);
 
 /* One directory entry; dir from the entry's d_type (no stat). */

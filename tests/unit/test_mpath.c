@@ -22,7 +22,12 @@ static const char table[] =
 	"32 30 0:42 / /mnt/m/local rw - tmpfs tmpfs rw\n"
 	"33 22 0:43 / /mnt/v3 rw - nfs server-a:/d rw,vers=3,addr=192.0.2.2\n"
 	"34 22 0:44 / /mnt/with\\040space rw - nfs4 server-a:/s rw,vers=4.0,addr=192.0.2.2\n"
-	"35 22 0:45 / /srv/nfsroot rw - nfs4 server-b:/ rw,vers=4.2,addr=198.51.100.2\n";
+	"35 22 0:45 / /srv/nfsroot rw - nfs4 server-b:/ rw,vers=4.2,addr=198.51.100.2\n"
+	"36 22 0:46 / /mnt/auto rw - autofs systemd-1 rw,fd=44\n"
+	"37 22 0:47 / /mnt/fuse rw - fuse.sshfs u@h:/ rw\n"
+	"38 22 0:48 / /mnt/ov rw - overlay overlay rw,lowerdir=/mnt/m\n"
+	"39 22 0:49 / /mnt/cifs rw - cifs //h/s rw\n"
+	"40 22 0:50 / /home rw - xfs /dev/sda2 rw\n";
 
 /* The fake file system: its symbolic links; "/nonexistent..." is missing;
  * anything else exists.  Every look at a path on NFS is counted: there
@@ -41,8 +46,9 @@ static int nfs_looks;
 static int fake_link(const char *abs, char **target, void *arg)
 {
 	(void)arg;
-	static const char *const nfs[] = { "/mnt/m", "/mnt/bind", "/mnt/v3", "/srv/nfsroot",
-					   "/mnt/with space" };
+	static const char *const nfs[] = { "/mnt/m",	   "/mnt/bind",	      "/mnt/v3",
+					   "/srv/nfsroot", "/mnt/with space", "/mnt/auto",
+					   "/mnt/fuse",	   "/mnt/ov",	      "/mnt/cifs" };
 
 	for (size_t i = 0; i < sizeof(nfs) / sizeof(nfs[0]); i++)
 		if (nm_mpath_covers(nfs[i], abs))
@@ -90,6 +96,12 @@ static const struct {
 	{ "/mnt/v3/x", NULL, true, -EPROTONOSUPPORT, NULL, NULL },
 	{ "/mnt/with space/a", NULL, true, 0, "/mnt/with space", "/s/a" },
 	{ "/mnt/mm", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	/* Only file systems known to be local are looked at: an autofs
+	 * trigger would mount (and hang), others may be remote. */
+	{ "/mnt/auto/x", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	{ "/mnt/fuse/x", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	{ "/mnt/ov/x/..", NULL, true, -EMEDIUMTYPE, NULL, NULL },
+	{ "/mnt/cifs", NULL, true, -EMEDIUMTYPE, NULL, NULL },
 	{ "/loop/x", NULL, true, -ELOOP, NULL, NULL },
 	{ "/home/u/dangling", NULL, true, -ENOENT, NULL, NULL },
 	{ "/nonexistent/x", NULL, true, -ENOENT, NULL, NULL },
@@ -121,6 +133,23 @@ static void test_find(struct unit *u)
 			nm_mount_free(&m);
 		free(sp);
 	}
+}
+
+static void test_local(struct unit *u)
+{
+	static const struct {
+		const char *type;
+		bool local;
+	} t[] = { { "ext4", true },  { "xfs", true },	      { "btrfs", true },
+		  { "tmpfs", true }, { "proc", true },	      { "nfs4", false },
+		  { "nfs", false },  { "autofs", false },     { "overlay", false },
+		  { "fuse", false }, { "fuse.sshfs", false }, { "cifs", false },
+		  { "9p", false },   { "ceph", false },	      { "", false },
+		  { NULL, false },   { "ext", false },	      { "ext44", false } };
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		UNIT_CHECK(u, nm_mpath_fs_local(t[i].type) == t[i].local, "%s is %s",
+			   t[i].type ? t[i].type : "(null)", t[i].local ? "local" : "hands off");
 }
 
 static void test_long(struct unit *u)
@@ -280,6 +309,7 @@ int main(void)
 
 	unit_start();
 	test_find(&u);
+	test_local(&u);
 	test_long(&u);
 	test_list(&u);
 	test_not_answering(&u);
