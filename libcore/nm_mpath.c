@@ -223,20 +223,42 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* The child: a status byte string "0" or the errno, then per entry a type
- * byte ('d' or '-'), the name and a NUL. */
-static void list_child(const char *dir, size_t max, int fd)
+/* The lister: its pid, then a status ("0" or the errno), each a decimal
+ * string and a NUL, then per entry a type byte ('d', '-', or '?' for a
+ * type readdir did not give), the name and a NUL.  It is a grandchild
+ * (reparented to init, so one stuck in NFS past the deadline is nobody's
+ * zombie), with default signal handlers (a Ctrl-C handler of the caller
+ * must not run here) and no descriptor but the standard ones and fd. */
+static void list_child(const char *dir, const struct nm_mpath_list_opts *o, int fd)
 {
-	DIR *d = opendir(dir);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	struct dirent *e;
-	char head[16];
+	char head[32];
 	size_t n = 0;
+	sigset_t none;
+	int st;
+	DIR *d;
 
-	snprintf(head, sizeof(head), "%d", d ? 0 : errno);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (fd != 3 && dup2(fd, 3) < 0)
+		_exit(1);
+	fd = 3;
+	close_range(4, ~0U, 0);
+	snprintf(head, sizeof(head), "%ld", (long)getpid());
+	if (write_all(fd, head, strlen(head) + 1) < 0)
+		_exit(1);
+	st = o->prepare ? o->prepare(dir, o->arg) : 0;
+	d = st ? NULL : opendir(dir);
+	if (!st && !d)
+		st = errno;
+	snprintf(head, sizeof(head), "%d", st);
 	if (write_all(fd, head, strlen(head) + 1) < 0 || !d)
 		_exit(0);
-	while (n < max && (e = readdir(d)) != NULL) {
-		char type = e->d_type == DT_DIR ? 'd' : '-';
+	while (n < o->max && (e = readdir(d)) != NULL) {
+		char type = e->d_type == DT_DIR ? 'd' : e->d_type == DT_UNKNOWN ? '?' : '-';
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
@@ -246,25 +268,6 @@ static void list_child(const char *dir, size_t max, int fd)
 		n++;
 	}
 	_exit(0);
-}
-
-static void reap(pid_t pid, bool killed)
-{
-	int status;
-
-	if (killed) {
-		kill(pid, SIGKILL);
-		/* A killed child blocked in NFS leaves when the kernel lets it;
-		 * we do not wait for that beyond a moment. */
-		for (int i = 0; i < 20; i++) {
-			if (waitpid(pid, &status, WNOHANG) != 0)
-				return;
-			nm_time_sleep_ms(10);
-		}
-		return;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 }
 
 static int parse_entries(const char *buf, size_t len, size_t max, struct nm_mpath_entry **out,
@@ -287,6 +290,7 @@ static int parse_entries(const char *buf, size_t len, size_t max, struct nm_mpat
 			*out = g;
 		}
 		(*out)[*n].dir = p[0] == 'd';
+		(*out)[*n].unknown = p[0] == '?';
 		(*out)[*n].name = strdup(name);
 		if (!(*out)[*n].name)
 			return nm_err_set(err, -ENOMEM, "out of memory");
@@ -299,17 +303,25 @@ static int parse_entries(const char *buf, size_t len, size_t max, struct nm_mpat
 int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_entry **out,
 		  size_t *n, struct nm_err *err)
 {
-	size_t limit = 16 + max * (NAME_MAX + 2), len = 0;
-	int64_t deadline = nm_time_ms() + timeout_ms;
+	struct nm_mpath_list_opts o = { .timeout_ms = timeout_ms, .max = max };
+
+	return nm_mpath_list_with(dir, &o, out, n, err);
+}
+
+int nm_mpath_list_with(const char *dir, const struct nm_mpath_list_opts *o,
+		       struct nm_mpath_entry **out, size_t *n, struct nm_err *err)
+{
+	size_t max = o->max > 100000 ? 100000 : o->max;
+	size_t limit = 64 + max * (NAME_MAX + 2), len = 0;
+	int64_t deadline = nm_time_ms() + o->timeout_ms;
+	const char *status = NULL;
 	char *buf = NULL;
 	bool eof = false;
-	int fds[2], rc = 0;
-	pid_t pid;
+	int fds[2], rc = 0, wst;
+	pid_t pid, lister = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (max > 100000)
-		limit = 16 + 100000 * (size_t)(NAME_MAX + 2);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return nm_err_set(err, -errno, "pipe: %s", strerror(errno));
 	fflush(NULL);
@@ -321,10 +333,18 @@ int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_e
 		return nm_err_set(err, rc, "fork: %s", strerror(-rc));
 	}
 	if (pid == 0) {
+		pid_t g;
+
 		close(fds[0]);
-		list_child(dir, max, fds[1]);
+		g = fork();
+		if (g != 0)
+			_exit(g < 0 ? 1 : 0);
+		list_child(dir, o, fds[1]);
 	}
 	close(fds[1]);
+	/* The middle process leaves at once: the lister is init's to reap. */
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
 	while (!eof && len < limit) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 		int64_t left = deadline - nm_time_ms();
@@ -333,9 +353,12 @@ int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_e
 
 		if (left <= 0)
 			break;
+		/* A signal (Ctrl-C) ends the wait: the user gave up on it. */
 		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
+		if (r < 0 && errno == EINTR) {
+			rc = nm_err_set(err, -EINTR, "%s: listing interrupted", dir);
+			break;
+		}
 		if (r <= 0)
 			break;
 		if (!buf || len == 0 || len % 65536 == 0) {
@@ -347,26 +370,35 @@ int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_e
 			buf = g;
 		}
 		r = read(fds[0], buf + len, 65536 - len % 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
+		if (r < 0 && errno == EINTR) {
+			rc = nm_err_set(err, -EINTR, "%s: listing interrupted", dir);
+			break;
+		}
 		if (r <= 0)
 			eof = true;
 		else
 			len += (size_t)r;
+		if (!lister && memchr(buf, '\0', len))
+			lister = (pid_t)atol(buf);
 	}
 	close(fds[0]);
-	reap(pid, !eof);
+	/* Not done: stop it.  It has not closed the pipe, so it has not
+	 * exited and its pid is still its own. */
+	if (!eof && lister > 1)
+		kill(lister, SIGKILL);
 	if (rc == 0 && !eof && len < limit) {
-		rc = nm_err_set(err, -ETIMEDOUT, "%s: not listed within %d ms", dir, timeout_ms);
+		rc = nm_err_set(err, -ETIMEDOUT, "%s: not listed within %d ms", dir, o->timeout_ms);
 	} else if (rc == 0) {
 		const char *nul = buf ? memchr(buf, '\0', len) : NULL;
-		int e = nul ? atoi(buf) : EIO;
+		const char *end = nul ? memchr(nul + 1, '\0', len - (size_t)(nul + 1 - buf)) : NULL;
+		int e = end ? atoi(nul + 1) : EIO;
 
+		status = end;
 		if (e != 0)
 			rc = nm_err_set(err, -e, "%s: %s", dir, strerror(e));
 		else
-			rc = parse_entries(nul + 1, len - (size_t)(nul + 1 - buf), max, out, n,
-					   err);
+			rc = parse_entries(status + 1, len - (size_t)(status + 1 - buf), max, out,
+					   n, err);
 	}
 	free(buf);
 	if (rc < 0) {

@@ -59,18 +59,38 @@ bool nm_mpath_covers(const char *target, const char *abs);
 /* Does a hands-off mount (nfs set) of mounts[] cover abs? */
 bool nm_mpath_on_nfs(const struct nm_mpath_mount *mounts, size_t n, const char *abs);
 
-/* One directory entry; dir from the entry's d_type (no stat). */
+/* One directory entry; dir from the entry's d_type (no stat); unknown
+ * when readdir did not say (a file system without d_type): maybe a
+ * directory, offered as a name without '/'. */
 struct nm_mpath_entry {
 	char *name;
 	bool dir;
+	bool unknown;
+};
+
+struct nm_mpath_list_opts {
+	int timeout_ms;
+	size_t max; /* entries at most (bounded at 100000) */
+	/* Run by the lister before it lists: a non-zero return is the errno
+	 * reported.  NULL in use; tests make the lister hang or look at
+	 * itself with it. */
+	int (*prepare)(const char *dir, void *arg);
+	void *arg;
 };
 
 /*
- * The entries of dir (without "." and ".."), at most max of them, in
- * readdir order, read by a child process that gets timeout_ms: a directory
- * on NFS whose server does not answer costs the deadline, not the command.
- * -ETIMEDOUT when the deadline passed.  Free with nm_mpath_entries_free.
+ * The entries of dir (without "." and ".."), at most o->max of them, in
+ * readdir order, read by another process (a grandchild, so it is never
+ * left a zombie of the caller; default signal handlers; no inherited
+ * descriptors) within o->timeout_ms: a directory on NFS whose server does
+ * not answer costs the deadline, not the command, and the lister is killed.
+ * -ETIMEDOUT when the deadline passed, -EINTR when a signal (Ctrl-C)
+ * ended the wait.  Free with nm_mpath_entries_free.
  */
+int nm_mpath_list_with(const char *dir, const struct nm_mpath_list_opts *o,
+		       struct nm_mpath_entry **out, size_t *n, struct nm_err *err);
+
+/* nm_mpath_list_with without a prepare. */
 int nm_mpath_list(const char *dir, int timeout_ms, size_t max, struct nm_mpath_entry **out,
 		  size_t *n, struct nm_err *err);
 

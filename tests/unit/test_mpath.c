@@ -4,6 +4,8 @@
  * the links), the directory listing with a deadline, and the "server not
  * answering" message. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "nm_mount.h"
 #include "nm_mpath.h"
 #include "nm_rpc.h"
+#include "nm_time.h"
 #include "unit.h"
 
 static const char table[] =
@@ -260,6 +263,94 @@ static void test_cwd(struct unit *u)
 	free(old);
 }
 
+/* The deadline path, with the lister's work swapped for one that hangs or
+ * looks at its own process. */
+static int hang(const char *dir, void *arg)
+{
+	(void)dir;
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+struct look {
+	pid_t caller;
+	int fd;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static int look_around(const char *dir, void *arg)
+{
+	const struct look *l = arg;
+	struct sigaction sa;
+
+	(void)dir;
+	if (getppid() == l->caller)
+		return ECHILD; /* the caller's child: its zombie if it hangs */
+	if (sigaction(SIGINT, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
+		return EINTR; /* the caller's Ctrl-C handler would run here */
+	if (fcntl(l->fd, F_GETFD) >= 0)
+		return EBADF; /* the caller's descriptors are inherited */
+	return 0;
+}
+
+static void test_list_deadline(struct unit *u)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_alrm;
+	struct nm_mpath_list_opts o = { .timeout_ms = 300, .max = 10, .prepare = hang };
+	struct look l = { .caller = getpid() };
+	struct nm_mpath_entry *e = NULL;
+	struct nm_err err = { 0 };
+	int64_t t0 = nm_time_ms();
+	size_t n = 0;
+	int rc;
+
+	rc = nm_mpath_list_with("/", &o, &e, &n, &err);
+	UNIT_CHECK(u, rc == -ETIMEDOUT && nm_time_ms() - t0 < 1000,
+		   "a lister that hangs costs the deadline: %d in %lld ms %s", rc,
+		   (long long)(nm_time_ms() - t0), err.msg);
+	nm_mpath_entries_free(e, n);
+
+	sigaction(SIGINT, &sa, &old_int);
+	l.fd = open("/", O_RDONLY | O_DIRECTORY); /* no O_CLOEXEC */
+	if (l.fd >= 0) {			  /* above the lister's own pipe */
+		int high = fcntl(l.fd, F_DUPFD, 50);
+
+		close(l.fd);
+		l.fd = high;
+	}
+	o = (struct nm_mpath_list_opts){
+		.timeout_ms = 5000, .max = 10, .prepare = look_around, .arg = &l
+	};
+	rc = nm_mpath_list_with("/", &o, &e, &n, &err);
+	UNIT_CHECK(u, rc == 0 && n > 0,
+		   "the lister is not the caller's child, has default signal handlers and "
+		   "no inherited descriptor: %d %s",
+		   rc, err.msg);
+	nm_mpath_entries_free(e, n);
+	if (l.fd >= 0)
+		close(l.fd);
+	sigaction(SIGINT, &old_int, NULL);
+
+	/* A signal while waiting (Ctrl-C) ends the wait. */
+	sigaction(SIGALRM, &sa, &old_alrm);
+	o = (struct nm_mpath_list_opts){ .timeout_ms = 5000, .max = 10, .prepare = hang };
+	t0 = nm_time_ms();
+	alarm(1);
+	rc = nm_mpath_list_with("/", &o, &e, &n, &err);
+	alarm(0);
+	UNIT_CHECK(u, rc == -EINTR && nm_time_ms() - t0 < 3000,
+		   "a signal ends the wait: %d in %lld ms %s", rc, (long long)(nm_time_ms() - t0),
+		   err.msg);
+	nm_mpath_entries_free(e, n);
+	sigaction(SIGALRM, &old_alrm, NULL);
+}
+
 static void test_not_answering(struct unit *u)
 {
 	struct nm_err err = { 0 };
@@ -312,6 +403,7 @@ int main(void)
 	test_local(&u);
 	test_long(&u);
 	test_list(&u);
+	test_list_deadline(&u);
 	test_not_answering(&u);
 	test_cwd(&u);
 	return unit_done(&u);
