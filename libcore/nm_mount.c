@@ -360,6 +360,15 @@ int nm_mount_find_text(const char *table, const char *path, const char *cwd,
 	return rc;
 }
 
+/* Is target an entry of directory abs?  Listing abs the usual way stats it. */
+static bool child_of(const char *target, const char *abs)
+{
+	size_t n = strcmp(abs, "/") == 0 ? 0 : strlen(abs);
+
+	return strncmp(target, abs, n) == 0 && target[n] == '/' && target[n + 1] &&
+	       !strchr(target + n + 1, '/');
+}
+
 int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nfs,
 		   struct nm_err *err)
 {
@@ -378,10 +387,13 @@ int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nf
 	if (rc == 0) {
 		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
 
-		while (it && mnt_table_next_fs(tb, it, &fs) == 0)
-			if (!nm_mpath_fs_local(mnt_fs_get_fstype(fs)) && mnt_fs_get_target(fs) &&
-			    nm_mpath_covers(mnt_fs_get_target(fs), *abs))
+		while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+			const char *t = mnt_fs_get_target(fs);
+
+			if (!nm_mpath_fs_local(mnt_fs_get_fstype(fs)) && t &&
+			    (nm_mpath_covers(t, *abs) || child_of(t, *abs)))
 				*nfs = true;
+		}
 		/* Not knowing is not knowing it is safe. */
 		if (!it)
 			*nfs = true;

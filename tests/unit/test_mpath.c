@@ -138,6 +138,39 @@ static void test_find(struct unit *u)
 	}
 }
 
+/* Completion lists a directory itself, with a deadline and no stat, when
+ * it is hands off or holds a hands-off mount point as an entry. */
+static void test_place(struct unit *u)
+{
+	static const struct {
+		const char *path;
+		bool nfs;
+	} t[] = { { "/mnt/", true },  { "/mnt", true },	    { "/mnt/m/sub", true },
+		  { "/", false },     { "/srv", true },	    { "/srv/other", false },
+		  { "/home", false }, { "/mnt/m/..", true } };
+	char file[] = "/tmp/nm-mountinfo-XXXXXX";
+	int fd = mkstemp(file);
+
+	if (fd < 0 || write(fd, table, sizeof(table) - 1) != (ssize_t)(sizeof(table) - 1)) {
+		UNIT_CHECK(u, 0, "cannot write %s", file);
+		return;
+	}
+	close(fd);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_err err = { 0 };
+		char *abs = NULL;
+		bool nfs = !t[i].nfs;
+
+		UNIT_CHECK(u,
+			   nm_mount_place(file, t[i].path, &abs, &nfs, &err) == 0 &&
+				   nfs == t[i].nfs,
+			   "%s is %s: %s", t[i].path, t[i].nfs ? "hands off" : "local",
+			   abs ? abs : err.msg);
+		free(abs);
+	}
+	unlink(file);
+}
+
 static void test_local(struct unit *u)
 {
 	static const struct {
@@ -401,6 +434,7 @@ int main(void)
 	unit_start();
 	test_find(&u);
 	test_local(&u);
+	test_place(&u);
 	test_long(&u);
 	test_list(&u);
 	test_list_deadline(&u);
