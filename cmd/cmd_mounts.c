@@ -83,7 +83,7 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 {
 	struct nm_store_update u = { 0 };
 	struct nm_record rec;
-	struct nm_err err = { 0 };
+	struct nm_err err = { 0 }, no_probe = { 0 };
 	unsigned dropped = 0;
 	int rc;
 
@@ -92,12 +92,18 @@ static int register_one(const struct mopts *o, const struct nm_mount *m)
 		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return rc;
 	}
-	rc = nm_reg_query(o->state_dir, m, o->timeout_ms, &rec, &dropped, &err);
+	rc = nm_reg_query(o->state_dir, m, o->timeout_ms, &rec, &dropped, &no_probe, &err);
 	if (rc < 0) {
 		nm_rpc_not_answering(&err, m->server, m->target);
 		nm_out_printf(stderr, "nfsmig: cannot register %s: %s\n", m->target, err.msg);
 		return rc;
 	}
+	if (no_probe.code < 0)
+		nm_out_printf(
+			stderr,
+			"nfsmig: warning: %s: no entry's file handle saved, verify will check "
+			"the root only: %s\n",
+			m->target, no_probe.msg);
 	if (dropped)
 		nm_out_printf(
 			stderr,

@@ -148,7 +148,8 @@ static void offer_columns(struct filter *f, const struct nm_command *c)
 #define NM_COMPLETE_LIST_MAX 10000
 
 /*
- * File names for cur when its directory is on NFS: listed here, by a child
+ * File names for cur when its directory is on NFS or holds an NFS mount
+ * point (nm_mount_place): listed here, by a child
  * with a deadline, because the caller's own file completion (readline's,
  * bash's compgen -f) would readdir and stat it with none, and hang on a
  * server that does not answer.  Directories get a trailing '/'.  Returns
@@ -177,7 +178,7 @@ static enum nm_arg_kind offer_files(struct filter *f, enum nm_arg_kind kind)
 
 			if (strncmp(e[i].name, base, baselen) != 0 ||
 			    (e[i].name[0] == '.' && base[0] != '.') ||
-			    (kind == NM_ARG_DIR && !e[i].dir))
+			    (kind == NM_ARG_DIR && !e[i].dir && !e[i].unknown))
 				continue;
 			if (asprintf(&cand, "%s%s%s", dir, e[i].name, e[i].dir ? "/" : "") >= 0)
 				offer(f, cand);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "nm_mpath.h"
@@ -156,13 +157,8 @@ static struct libmnt_fs *deepest_mount(struct libmnt_table *tb, const char *abs)
 	return best;
 }
 
-static bool is_nfs(const char *type)
-{
-	return type && (strcmp(type, "nfs") == 0 || strcmp(type, "nfs4") == 0);
-}
-
 /* path made absolute and normal against tb's mounts: symbolic links
- * followed (ops) only off NFS. */
+ * followed (ops) only on file systems known to be local. */
 static int place(struct libmnt_table *tb, const char *path, const char *cwd,
 		 const struct nm_mpath_ops *ops, char **abs, struct nm_err *err)
 {
@@ -187,7 +183,7 @@ static int place(struct libmnt_table *tb, const char *path, const char *cwd,
 			cap = cap ? cap * 2 : 32;
 		}
 		v[n].target = mnt_fs_get_target(fs);
-		v[n].nfs = is_nfs(mnt_fs_get_fstype(fs));
+		v[n].nfs = !nm_mpath_fs_local(mnt_fs_get_fstype(fs));
 		n++;
 	}
 	mnt_free_iter(it);
@@ -257,10 +253,33 @@ out:
 	return rc;
 }
 
-/* The table of file (or the kernel's), and how paths are placed in it:
- * the live table follows local symbolic links from the current directory,
- * a saved one is text only. */
-static int open_table(const char *mountinfo, struct libmnt_table **tb, char **cwd,
+/* The current directory as the kernel's dentry cache has it, never asking
+ * a server: getcwd(3) falls back to walking ".." (lstat, readdir) when the
+ * kernel's answer is unreachable or too long, the system call does not.  A
+ * directory outside this root, deleted or too deep is no directory. */
+static int live_cwd(char **cwd)
+{
+	char *buf = malloc(PATH_MAX);
+	long len;
+
+	*cwd = NULL;
+	if (!buf)
+		return -ENOMEM;
+	len = syscall(SYS_getcwd, buf, PATH_MAX);
+	if (len < 0 || buf[0] != '/') {
+		int e = len < 0 ? errno : ENOENT;
+
+		free(buf);
+		return -e;
+	}
+	*cwd = buf;
+	return 0;
+}
+
+/* The table of file (or the kernel's), and how path is placed in it: the
+ * live table follows local symbolic links from the current directory (asked
+ * for only when path is relative), a saved one is text only. */
+static int open_table(const char *mountinfo, const char *path, struct libmnt_table **tb, char **cwd,
 		      const struct nm_mpath_ops **ops, struct nm_err *err)
 {
 	const char *file = mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT;
@@ -279,9 +298,18 @@ static int open_table(const char *mountinfo, struct libmnt_table **tb, char **cw
 				  file);
 	}
 	if (!mountinfo) {
-		/* getcwd(3) asks the kernel's dentry cache, not the server. */
-		*cwd = getcwd(NULL, 0);
 		*ops = &nm_mpath_live_ops;
+		if (path[0] != '/') {
+			rc = live_cwd(cwd);
+			if (rc < 0) {
+				mnt_unref_table(*tb);
+				*tb = NULL;
+				return nm_err_set(err, rc,
+						  "%s: a relative path, and no current "
+						  "directory: %s",
+						  path, strerror(-rc));
+			}
+		}
 	}
 	return 0;
 }
@@ -299,7 +327,7 @@ int nm_mount_find(const char *mountinfo, const char *path, struct nm_mount *out,
 	if (mountinfo && path[0] != '/')
 		return nm_err_set(err, -EINVAL, "%s: with --mountinfo the path must be absolute",
 				  path);
-	rc = open_table(mountinfo, &tb, &cwd, &ops, err);
+	rc = open_table(mountinfo, path, &tb, &cwd, &ops, err);
 	if (rc < 0)
 		return rc;
 	rc = locate(tb, mountinfo ? mountinfo : NM_MOUNTINFO_DEFAULT, path, cwd, ops, out,
@@ -332,6 +360,15 @@ int nm_mount_find_text(const char *table, const char *path, const char *cwd,
 	return rc;
 }
 
+/* Is target an entry of directory abs?  Listing abs the usual way stats it. */
+static bool child_of(const char *target, const char *abs)
+{
+	size_t n = strcmp(abs, "/") == 0 ? 0 : strlen(abs);
+
+	return strncmp(target, abs, n) == 0 && target[n] == '/' && target[n + 1] &&
+	       !strchr(target + n + 1, '/');
+}
+
 int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nfs,
 		   struct nm_err *err)
 {
@@ -343,17 +380,20 @@ int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nf
 
 	*abs = NULL;
 	*nfs = false;
-	rc = open_table(mountinfo, &tb, &cwd, &ops, err);
+	rc = open_table(mountinfo, path, &tb, &cwd, &ops, err);
 	if (rc < 0)
 		return rc;
 	rc = place(tb, path, cwd, ops, abs, err);
 	if (rc == 0) {
 		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
 
-		while (it && mnt_table_next_fs(tb, it, &fs) == 0)
-			if (is_nfs(mnt_fs_get_fstype(fs)) && mnt_fs_get_target(fs) &&
-			    nm_mpath_covers(mnt_fs_get_target(fs), *abs))
+		while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+			const char *t = mnt_fs_get_target(fs);
+
+			if (!nm_mpath_fs_local(mnt_fs_get_fstype(fs)) && t &&
+			    (nm_mpath_covers(t, *abs) || child_of(t, *abs)))
 				*nfs = true;
+		}
 		/* Not knowing is not knowing it is safe. */
 		if (!it)
 			*nfs = true;

@@ -45,7 +45,9 @@ int nm_mount_find_text(const char *table, const char *path, const char *cwd,
 		       struct nm_err *err);
 
 /* path placed in the table as nm_mount_find does (*abs malloc'd), and
- * whether an NFS mount covers it. */
+ * whether a hands-off mount (NFS, or any file system not known to be
+ * local: nm_mpath_fs_local) covers it or is one of its entries: either way
+ * listing it as a directory with stat(2)s of its entries could hang. */
 int nm_mount_place(const char *mountinfo, const char *path, char **abs, bool *nfs,
 		   struct nm_err *err);
 

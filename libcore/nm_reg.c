@@ -124,7 +124,7 @@ int nm_reg_check(const char *dir, const struct nm_mount *m, bool force, struct n
  * empty root, or an entry the server will not look up, leaves none.
  */
 static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_ms,
-		       const char *path, struct nm_record *rec)
+		       const char *path, struct nm_record *rec, struct nm_err *why)
 {
 	struct nm_fsloc_root child;
 	struct nm_err err = { 0 };
@@ -133,12 +133,27 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_
 	char *cpath = NULL;
 
 	/* The mount point is on NFS: read within the deadline, in a child. */
-	if (nm_mpath_list(m->target, timeout_ms, 1, &d, &nd, &err) < 0 || nd == 0)
+	if (nm_mpath_list(m->target, timeout_ms, 1, &d, &nd, &err) < 0) {
+		nm_err_set(why, err.code, "cannot list the mount point: %s", err.msg);
 		return;
-	if (asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->name) >= 0 &&
-	    nm_fsloc_root(c, cpath, &child, &err) == 0) {
-		if (nm_fattr_has(&child.attrs, NM_FATTR_FILEID) && child.fhlen <= NM_STORE_FH_MAX &&
-		    (rec->probe_name = strdup(d->name)) != NULL) {
+	}
+	if (nd == 0) {
+		nm_err_set(why, -ENOENT, "the root is empty");
+		return;
+	}
+	if (asprintf(&cpath, "%s%s%s", path, strcmp(path, "/") ? "/" : "", d->name) < 0) {
+		nm_err_set(why, -ENOMEM, "out of memory");
+	} else if (nm_fsloc_root(c, cpath, &child, &err) < 0) {
+		nm_err_set(why, err.code, "%s", err.msg);
+	} else {
+		if (!nm_fattr_has(&child.attrs, NM_FATTR_FILEID))
+			nm_err_set(why, -ENODATA, "%s: the server gave no fileid", cpath);
+		else if (child.fhlen > NM_STORE_FH_MAX)
+			nm_err_set(why, -E2BIG, "%s: a file handle of %u bytes", cpath,
+				   (unsigned)child.fhlen);
+		else if ((rec->probe_name = strdup(d->name)) == NULL)
+			nm_err_set(why, -ENOMEM, "out of memory");
+		else {
 			memcpy(rec->probe_fh, child.fh, child.fhlen);
 			rec->probe_fh_len = child.fhlen;
 			rec->probe_fileid = child.attrs.fileid;
@@ -150,7 +165,7 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_
 }
 
 int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
-		 unsigned *dropped, struct nm_err *err)
+		 unsigned *dropped, struct nm_err *no_probe, struct nm_err *err)
 {
 	struct nm_nfs4_opts no = {
 		.rpc = { .port = m->port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
@@ -185,7 +200,7 @@ int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, stru
 		nm_fattr_free(&root.attrs);
 	}
 	if (rc == 0)
-		take_probe(c, m, timeout_ms, path, rec);
+		take_probe(c, m, timeout_ms, path, rec, no_probe);
 	nm_nfs4_close(c);
 	free(path);
 	return rc;

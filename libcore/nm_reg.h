@@ -38,9 +38,11 @@ int nm_reg_check(const char *dir, const struct nm_mount *m, bool force, struct n
  * record, with the handle and fileid of one entry of the root when there
  * is one.  With m's record in dir (NULL: none consulted), the root is
  * asked at the rootpath of its recorded location on m's server, if any:
- * after a move the export path is the source's. */
+ * after a move the export path is the source's.  Registered without an
+ * entry's handle (verify then checks less), *no_probe says why (its code
+ * < 0; NULL: not said). */
 int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
-		 unsigned *dropped, struct nm_err *err);
+		 unsigned *dropped, struct nm_err *no_probe, struct nm_err *err);
 
 /* Save rec under the record's lock.  A record there already: -EEXIST
  * unless force, else replaced, the moves it recorded kept (they come

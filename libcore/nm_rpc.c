@@ -94,7 +94,9 @@ int nm_rpc_connect(const char *host, const struct nm_rpc_opts *opts, struct nm_r
 	snprintf(port, sizeof(port), "%u", opts->port ? opts->port : NM_RPC_NFS_PORT);
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)
-		return nm_err_set(err, rc == EAI_NONAME ? -ENOENT : -EHOSTUNREACH,
+		/* A name that does not resolve says nothing about the
+		 * server: not -EHOSTUNREACH, which reads "not answering". */
+		return nm_err_set(err, rc == EAI_NONAME ? -ENOENT : -EADDRNOTAVAIL,
 				  "%s: cannot resolve: %s", host, gai_strerror(rc));
 	for (ai = res; ai; ai = ai->ai_next) {
 		int64_t left = end - nm_time_ms();
@@ -185,7 +187,9 @@ static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st, struct nm_err *e
 		return nm_err_set(err, -ETIMEDOUT, "%s: no reply within %d ms", rpc->peer,
 				  rpc->call_ms);
 	case RPC_CANTRECV:
-		return nm_err_set(err, -ECONNRESET,
+		/* The server took the connection and closed it: it answered,
+		 * just not with NFS. */
+		return nm_err_set(err, -ECONNABORTED,
 				  "%s: connection lost while waiting for the reply%s%s"
 				  " (is NFS served on that port?)",
 				  rpc->peer, re.re_errno ? ": " : "",
@@ -277,9 +281,12 @@ int nm_rpc_not_answering(struct nm_err *err, const char *server, const char *mou
 	case -EHOSTDOWN: break;
 	default: return err->code;
 	}
-	/* The transport's messages start with the address they tried. */
+	/* The transport's messages start with the address they tried, an
+	 * IPv6 one with its port as "[addr]:port". */
 	if (!server ||
-	    (strncmp(err->msg, server, sl) == 0 && (err->msg[sl] == ' ' || err->msg[sl] == ':')))
+	    (strncmp(err->msg, server, sl) == 0 && (err->msg[sl] == ' ' || err->msg[sl] == ':')) ||
+	    (err->msg[0] == '[' && strncmp(err->msg + 1, server, sl) == 0 &&
+	     err->msg[sl + 1] == ']'))
 		snprintf(msg, sizeof(msg), "server not answering: %s%s%s%s", err->msg,
 			 mount ? " (mount " : "", mount ? mount : "", mount ? ")" : "");
 	else

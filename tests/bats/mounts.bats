@@ -43,6 +43,14 @@ nmm() {
 	refute_output --partial "registered /mnt/data"
 }
 
+@test "register says when it saves no entry's file handle, and why" {
+	# The lab's mount points are not on this system: nothing to list.
+	run nmm register /mnt/data
+	assert_success
+	assert_output --partial "registered /mnt/data:"
+	assert_output --partial "nfsmig: warning: /mnt/data: no entry's file handle saved, verify will check the root only: cannot list the mount point: /mnt/data: No such file or directory"
+}
+
 @test "register a named mount; again only with --force" {
 	run nmm register /mnt/data/some/dir
 	assert_success

@@ -364,6 +364,8 @@ REC
 	fake_stop
 	assert_failure 3
 	assert_line --regexp "^  same_fs +WARN +the saved root file handle is valid, but the saved handle of 'f' got no answer \(.*\)$"
+	# Connected, then silent: that is a server not answering too.
+	assert_line --regexp "^  same_fs +WARN .* got no answer \(server not answering: .*no reply within.*\)$"
 	refute_output --partial "saved handle of an entry too"
 	assert_line --regexp '^  record +WARN +the record says 192\.0\.2\.12, the kernel 192\.0\.2\.1 \(the move is not recorded: same_fs is not OK\)$'
 	grep -q '^cur_server=192.0.2.12$' "$SD/-mnt-fake.state"
