@@ -115,10 +115,12 @@ struct nm_mstats_verdict {
  * counted on the mount and, when read, in the namespace's proc4 line.
  * NM_MSTATS_LOOP needs three samples: errors in both halves (at least
  * NM_MSTATS_LOOP_MIN in all) with recovery calls in both halves, at least
- * one for NM_MSTATS_LOOP_ORDER errors.  Errors sustained (or, with two
- * samples, at least NM_MSTATS_LOOP_MIN) without such recovery are
- * NM_MSTATS_UNSURE: a lock polled, a full destination and the kernel's own
- * retries all look alike there.  Any counter that went down (the mount
+ * one for NM_MSTATS_LOOP_ORDER errors.  Errors sustained with no recovery
+ * call at all, the namespace's proc4 read, are NM_MSTATS_ERRORS (the loop
+ * always shows its RENEW or TEST_STATEID there: a lock polled, a full
+ * destination).  Errors sustained (or, with two samples, at least
+ * NM_MSTATS_LOOP_MIN) with some recovery, or without proc4, are
+ * NM_MSTATS_UNSURE: they cannot be told apart there.  Any counter that went down (the mount
  * replaced, a counter wrapped) is NM_MSTATS_UNSURE too. */
 void nm_mstats_judge_state(const struct nm_mstats_sample *s, size_t n, int minorversion,
 			   struct nm_mstats_verdict *out);

@@ -205,6 +205,17 @@ void nm_mstats_judge_state(const struct nm_mstats_sample *s, size_t n, int minor
 		    all.top, all.top_n, when, all.rec_top, recovery(&all), all.list);
 		return;
 	}
+	if (sustained && all.have_ns && recovery(&all) == 0) {
+		/* The loop always shows its recovery calls in proc4 (one RENEW or
+		 * TEST_STATEID a failed call): none at all while errors go on is
+		 * the applications' own errors. */
+		out->state = NM_MSTATS_ERRORS;
+		say(out,
+		    "%s failed %" PRIu64 " times %s (%s) with no recovery call (%s): the "
+		    "applications' own errors (a lock denied, a full destination), not lost state",
+		    all.top, all.top_n, when, all.list, rec);
+		return;
+	}
 	if (sustained || (!mid && all.errors >= NM_MSTATS_LOOP_MIN)) {
 		out->state = NM_MSTATS_UNSURE;
 		say(out,
