@@ -196,35 +196,53 @@ static char *quote_word(const char *s)
 static char **complete(const char *text, int start, int end)
 {
 	struct matches m = { 0 };
-	char *copy = strndup(rl_line_buffer, (size_t)start), *words[MAX_WORDS];
-	char *cur = strdup(text), *cw[1];
+	/* Inside an open quote readline hands the word without its quote:
+	 * the words before it end before that quote. */
+	int qc = rl_completion_quote_character;
+	size_t before = qc && start > 0 ? (size_t)start - 1 : (size_t)start;
+	char *copy = strndup(rl_line_buffer, before), *words[MAX_WORDS];
+	char *cur = strdup(text), *cw[1] = { cur };
 	int n = copy ? nm_line_split(copy, words, MAX_WORDS) : -1;
 	enum nm_arg_kind k;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
-	/* The word being completed, as nm_line_split reads it. */
-	if (n < 0 || !cur || nm_line_split(cur, cw, 1) < 0) {
+	/* The word being completed, as nm_line_split reads it: quoted with
+	 * '...' it is as it is; with "..." or none, backslashes escape. */
+	if (qc == '"' && cur) {
+		char *w = cur;
+
+		for (char *r = cur; *r; r++) {
+			if (*r == '\\' && r[1])
+				r++;
+			*w++ = *r;
+		}
+		*w = '\0';
+	}
+	if (n < 0 || !cur || (!qc && nm_line_split(cur, cw, 1) < 0)) {
 		free(copy);
 		free(cur);
 		return NULL;
 	}
-	k = nm_complete(n, words, cur, 1, the_shell->mountinfo, collect, &m);
+	k = nm_complete(n, words, cw[0] ? cw[0] : "", 1, the_shell->mountinfo, collect, &m);
 	free(copy);
 	free(cur);
-	for (size_t i = 0; i < m.n; i++) {
-		char *q = quote_word(m.v[i]);
+	size_t kept = 0;
 
-		if (!q) { /* out of memory: offer the ones quoted so far */
-			for (size_t j = i; j < m.n; j++)
-				free(m.v[j]);
-			m.n = i;
-			m.v[i] = NULL;
-			break;
-		}
+	for (size_t i = 0; i < m.n; i++) {
+		/* In quotes readline closes the quote: the candidate as it is,
+		 * unless it holds that quote (or, in "...", a backslash): then
+		 * it cannot be written there, and is not offered. */
+		bool unfit = qc && (strchr(m.v[i], qc) || (qc == '"' && strchr(m.v[i], '\\')));
+		char *q = unfit ? NULL : qc ? strdup(m.v[i]) : quote_word(m.v[i]);
+
 		free(m.v[i]);
-		m.v[i] = q;
+		if (q) /* (out of memory: not offered either) */
+			m.v[kept++] = q;
 	}
+	m.n = kept;
+	if (m.v)
+		m.v[kept] = NULL;
 	if (k == NM_ARG_FILE || k == NM_ARG_DIR) {
 		for (size_t i = 0; i < m.n; i++)
 			free(m.v[i]);
@@ -358,6 +376,10 @@ static int interactive(struct shell *sh)
 
 	rl_readline_name = "nfsmig";
 	rl_attempted_completion_function = complete;
+	/* Words break at blanks only, as nm_line_split reads them; a blank
+	 * after a backslash or inside quotes is part of the word. */
+	rl_completer_word_break_characters = " \t\n";
+	rl_completer_quote_characters = "'\"";
 	rl_char_is_quoted_p = quoted_at;
 	rl_completion_display_matches_hook = show_matches;
 	rl_catch_signals = 0;

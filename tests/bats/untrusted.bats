@@ -387,3 +387,29 @@ assert_no_bidi() {
 	run complete_line "nfsmig show --mountinfo $BATS_TEST_TMPDIR/hmi /mnt/a"
 	assert_output '/mnt/a\ --force\ x'
 }
+
+@test "the shell's Tab goes on after an escaped blank and inside quotes" {
+	hostile_mi "$BATS_TEST_TMPDIR/hmi"
+	local t="nfsmig-un-$$" i
+	tmux new-session -d -s "$t" -x 200 -y 40 \
+		"env XDG_STATE_HOME='$BATS_TEST_TMPDIR/xdg' TERM=xterm LANG=C.UTF-8 $BUILD/cmd/nfsmig --mountinfo '$BATS_TEST_TMPDIR/hmi'; sleep 60"
+	for ((i = 0; i < 200; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -qE 'nfsmig \(.*\)> $' && break
+		sleep 0.05
+	done
+	# The word is the whole of "/mnt/a\ --f", not "--f".
+	tmux send-keys -t "$t" -- 'show /mnt/a\ --f' Tab
+	for ((i = 0; i < 40; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q -- 'x $' && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	assert_line --regexp -- '> show /mnt/a\\ --force\\ x $'
+	tmux send-keys -t "$t" -- C-u "show '/mnt/a --f" Tab
+	for ((i = 0; i < 40; i++)); do
+		tmux capture-pane -p -N -t "$t" | grep -q -- "x' \$" && break
+		sleep 0.05
+	done
+	run tmux capture-pane -p -N -t "$t"
+	assert_line --regexp -- "> show '/mnt/a --force x' \$"
+}
