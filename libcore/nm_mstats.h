@@ -85,8 +85,10 @@ int nm_mstats_rpc_read(const char *path, struct nm_mstats_rpc *out, struct nm_er
 /* The state check's judgement of samples of one mount (after a move). */
 enum nm_mstats_state {
 	NM_MSTATS_QUIET,  /* no stateful operation failed */
-	NM_MSTATS_ERRORS, /* some failed, not over and over: not lost state */
-	NM_MSTATS_UNSURE, /* they failed over and over; no recovery seen with them */
+	NM_MSTATS_ERRORS, /* some failed, not over and over, or with no recovery
+			     call at all: the applications' own errors */
+	NM_MSTATS_UNSURE, /* they failed over and over with some recovery not of
+			     their order, or proc4 not read: cannot tell */
 	NM_MSTATS_LOOP,	  /* the kernel's recovery loop: state lost */
 };
 

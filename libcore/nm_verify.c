@@ -103,6 +103,10 @@ static void source_open(const struct nm_verify_opts *o, int minor, struct source
 	if (nm_nfs4_open(src->t.host, &no, &src->s, &err) < 0 &&
 	    nm_rpc_not_answering(&err, src->t.host, NULL) < 0)
 		snprintf(src->fail, sizeof(src->fail), "%s", err.msg);
+	else if (src->s)
+		/* A source mid-cutover may answer DELAY: one --timeout for all
+		 * the source's queries, as for a destination's group. */
+		nm_nfs4_set_delay_deadline(src->s, nm_time_ms() + no.rpc.call_ms);
 }
 
 static void source_close(struct source *src)
