@@ -76,8 +76,8 @@ keys() { tmux send-keys -t "$T" -- "$@"; }
 
 @test "history survives a restart" {
 	sh_start
-	keys "help verify" Enter
-	sh_wait 'Usage: nfsmig verify'
+	keys "help show" Enter
+	sh_wait 'Usage: nfsmig show'
 	keys "quit" Enter
 	sh_wait 'nfsmig \(.*\)> quit'
 	[ -s "$XDG_STATE_HOME/nfsmig/history" ]
@@ -85,9 +85,9 @@ keys() { tmux send-keys -t "$T" -- "$@"; }
 	assert_output "600"
 	sh_start
 	keys Up Up
-	sh_wait '> help verify$'
+	sh_wait '> help show$'
 	keys C-u "history" Enter
-	sh_wait '^ +[0-9]+  help verify$'
+	sh_wait '^ +[0-9]+  help show$'
 }
 
 @test "a unique prefix runs the command, an ambiguous one lists the candidates" {
