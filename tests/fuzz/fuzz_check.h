@@ -6,7 +6,12 @@
 
 #include "fuzz.h"
 #include "nm_fattr.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+
 #include "nm_fsloc.h"
+#include "nm_store.h"
 #include "nm_target.h"
 
 #define FUZZ_ASSERT(cond)                                                                          \
@@ -57,6 +62,89 @@ static inline void fuzz_check_root(const struct nm_fsloc_root *r)
 {
 	FUZZ_ASSERT(r->fhlen >= 1 && r->fhlen <= NFS4_FHSIZE);
 	fuzz_check_fattr(&r->attrs);
+}
+
+/* A fresh state directory of this process (under /dev/shm), emptied. */
+static char fuzz_dirs[2][64];
+
+static inline const char *fuzz_state_dir(int which)
+{
+	char *d = fuzz_dirs[which & 1];
+	DIR *dp;
+	struct dirent *e;
+
+	if (!d[0]) {
+		snprintf(d, sizeof(fuzz_dirs[0]), "/dev/shm/nfsmig-fuzz-%d-%d.XXXXXX",
+			 (int)getpid(), which & 1);
+		if (!mkdtemp(d))
+			abort();
+	}
+	dp = opendir(d);
+	if (!dp)
+		abort();
+	while ((e = readdir(dp)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			(void)unlinkat(dirfd(dp), e->d_name, 0);
+	closedir(dp);
+	return d;
+}
+
+/* The text of r's record file as nm_store_save writes it into state dir
+ * which (a new string, its length in *len); NULL when save refuses it. */
+static inline char *fuzz_saved_text(int which, const struct nm_record *r, size_t *len, int *rc)
+{
+	const char *dir = fuzz_state_dir(which);
+	char name[NM_STORE_NAME_MAX + 1], path[512], *text;
+	struct nm_err err;
+	FILE *f;
+	long n;
+
+	*rc = nm_store_save(dir, r, &err);
+	if (*rc < 0)
+		return NULL;
+	FUZZ_ASSERT(nm_store_name(r->mountpoint, name, sizeof(name), &err) == 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	FUZZ_ASSERT(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = malloc((size_t)n + 1);
+	if (!text || fread(text, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	text[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return text;
+}
+
+/* A record saves (unless too big: -EFBIG), loads back, and saves again as
+ * the same text: what the format writes, its parser reads the same.  A
+ * mount point no record file can be named for (nm_store_name: not
+ * absolute, too long) is left out: no file of the state directory is
+ * read back as it. */
+static inline void fuzz_check_record(const struct nm_record *r)
+{
+	char name[NM_STORE_NAME_MAX + 1];
+	struct nm_record back;
+	struct nm_err err;
+	size_t la, lb;
+	int rc;
+	char *a, *b;
+
+	if (nm_store_name(r->mountpoint, name, sizeof(name), &err) < 0)
+		return;
+	a = fuzz_saved_text(0, r, &la, &rc);
+	if (!a) {
+		FUZZ_ASSERT(rc == -EFBIG);
+		return;
+	}
+	FUZZ_ASSERT(nm_store_load(fuzz_dirs[0], r->mountpoint, &back, &err) == 0);
+	b = fuzz_saved_text(1, &back, &lb, &rc);
+	FUZZ_ASSERT(b && la == lb && memcmp(a, b, la) == 0);
+	nm_record_free(&back);
+	free(a);
+	free(b);
 }
 
 #endif
