@@ -132,7 +132,7 @@ static int header_taken(const uint8_t *body, size_t len)
 	memset(&msg, 0, sizeof(msg));
 	msg.acpted_rply.ar_verf.oa_base = verf;
 	msg.acpted_rply.ar_results.where = NULL;
-	msg.acpted_rply.ar_results.proc = (xdrproc_t)xdr_void;
+	msg.acpted_rply.ar_results.proc = (xdrproc_t)(void (*)(void))xdr_void;
 	xdrmem_create(&x, (char *)body, (unsigned)len, XDR_DECODE);
 	ok = xdr_replymsg(&x, &msg);
 	xdr_destroy(&x);
