@@ -64,28 +64,48 @@ static inline void fuzz_check_root(const struct nm_fsloc_root *r)
 	fuzz_check_fattr(&r->attrs);
 }
 
-/* A fresh state directory of this process (under /dev/shm), emptied. */
 static char fuzz_dirs[2][64];
 
+/* Empty one of this process's state directories. */
+static inline void fuzz_empty_dir(const char *d)
+{
+	DIR *dp = opendir(d);
+	struct dirent *e;
+
+	if (!dp)
+		abort();
+	while ((e = readdir(dp)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			if (unlinkat(dirfd(dp), e->d_name, 0) != 0)
+				(void)unlinkat(dirfd(dp), e->d_name, AT_REMOVEDIR);
+	closedir(dp);
+}
+
+/* At exit: nothing of this process stays in /dev/shm. */
+static inline void fuzz_remove_dirs(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (fuzz_dirs[i][0]) {
+			fuzz_empty_dir(fuzz_dirs[i]);
+			(void)rmdir(fuzz_dirs[i]);
+		}
+}
+
+/* A fresh state directory of this process (under /dev/shm), emptied;
+ * removed when the process exits. */
 static inline const char *fuzz_state_dir(int which)
 {
 	char *d = fuzz_dirs[which & 1];
-	DIR *dp;
-	struct dirent *e;
 
 	if (!d[0]) {
+		if (!fuzz_dirs[0][0] && !fuzz_dirs[1][0])
+			atexit(fuzz_remove_dirs);
 		snprintf(d, sizeof(fuzz_dirs[0]), "/dev/shm/nfsmig-fuzz-%d-%d.XXXXXX",
 			 (int)getpid(), which & 1);
 		if (!mkdtemp(d))
 			abort();
 	}
-	dp = opendir(d);
-	if (!dp)
-		abort();
-	while ((e = readdir(dp)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			(void)unlinkat(dirfd(dp), e->d_name, 0);
-	closedir(dp);
+	fuzz_empty_dir(d);
 	return d;
 }
 
