@@ -468,13 +468,9 @@ static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct
 	return create_session(c, err);
 }
 
-int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
-		 struct nm_err *err)
+/* A flavor and a version nfsmig can open a session with. */
+static int check_opts(const struct nm_nfs4_opts *opts, struct nm_err *err)
 {
-	struct nm_rpc *rpc;
-	int rc;
-
-	*out = NULL;
 	if (opts->sec && strcmp(opts->sec, "sys") != 0)
 		return nm_err_set(err, -EOPNOTSUPP,
 				  "security flavor '%s' is not supported yet (only sys)",
@@ -484,6 +480,19 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 		return nm_err_set(err, -EPROTONOSUPPORT,
 				  "NFSv4.%d is not a version nfsmig speaks (4.0, 4.1, 4.2)",
 				  opts->minor);
+	return 0;
+}
+
+int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
+		 struct nm_err *err)
+{
+	struct nm_rpc *rpc;
+	int rc;
+
+	*out = NULL;
+	rc = check_opts(opts, err); /* before connecting */
+	if (rc < 0)
+		return rc;
 	rc = nm_rpc_connect(host, &opts->rpc, &rpc, err);
 	if (rc < 0)
 		return rc;
@@ -495,9 +504,15 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 {
 	struct nm_nfs4 *c;
 	bool mismatch = false;
-	int rc = -EPROTONOSUPPORT, m;
+	int rc, m;
 
 	*out = NULL;
+	rc = check_opts(opts, err);
+	if (rc < 0) {
+		nm_rpc_close(rpc);
+		return rc;
+	}
+	rc = -EPROTONOSUPPORT;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		nm_rpc_close(rpc);

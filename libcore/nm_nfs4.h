@@ -35,8 +35,8 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 		 struct nm_err *err);
 
 /* The same over an RPC connection already set up (nm_rpc_open_fd); takes
- * rpc, also on error.  opts->sec and opts->minor must have been checked
- * as nm_nfs4_open does. */
+ * rpc, also on error.  A flavor or version nfsmig does not speak is
+ * refused as by nm_nfs4_open, before anything is sent. */
 int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		     struct nm_err *err);
 

@@ -332,9 +332,6 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 				   .sec = first->m.sec };
 	struct nm_err err = { 0 };
 	struct nm_nfs4 *c = NULL;
-	/* Each round settles a part or gives up on some: a bound, not a hope. */
-	size_t rounds = NM_VERIFY_PARTS * g->n + 1;
-	int64_t deadline;
 
 	nm_verify_batch_start(g);
 	if (nm_nfs4_open(first->m.server, &no, &c, &err) < 0) {
@@ -342,6 +339,19 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 		snprintf(g->error, sizeof(g->error), "%s", err.msg);
 		return;
 	}
+	nm_verify_batch_run_on(c, g);
+	nm_nfs4_shutdown(c);
+	g->rpcs = nm_nfs4_rpcs(c);
+	nm_nfs4_close(c);
+}
+
+void nm_verify_batch_run_on(struct nm_nfs4 *c, struct nm_verify_group *g)
+{
+	struct nm_err err = { 0 };
+	/* Each round settles a part or gives up on some: a bound, not a hope. */
+	size_t rounds = NM_VERIFY_PARTS * g->n + 1;
+	int64_t deadline;
+
 	g->minor = nm_nfs4_minor(c);
 	snprintf(g->note, sizeof(g->note), "%s", nm_nfs4_note(c));
 	for (size_t i = 0; i < g->n; i++)
@@ -378,9 +388,6 @@ void nm_verify_batch_run(struct nm_verify_group *g)
 		}
 		nm_nfs4_reply_free(&r);
 	}
-	nm_nfs4_shutdown(c);
-	g->rpcs = nm_nfs4_rpcs(c);
-	nm_nfs4_close(c);
 }
 
 char *nm_verify_walk_path(const char *stored, const char **why)

@@ -70,7 +70,13 @@ void nm_verify_batch_give_up(struct nm_verify_group *g, size_t from, size_t to, 
  * why it cannot be walked by LOOKUP of its text (escaped bytes), or NULL. */
 char *nm_verify_walk_path(const char *stored, const char **why);
 
-/* Ask the group's destination every item's questions. */
+/* Ask the group's destination every item's questions: start, open a
+ * session to the first item's server, run_on it, close it. */
 void nm_verify_batch_run(struct nm_verify_group *g);
+
+/* Ask every item's questions on an open session c (after
+ * nm_verify_batch_start): until each wanted part is answered or given up
+ * on, within g->timeout_ms of DELAYs.  c stays open (the caller's). */
+void nm_verify_batch_run_on(struct nm_nfs4 *c, struct nm_verify_group *g);
 
 #endif

@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				buf[n - 1] = '\0';
 			memset(&again, 0, sizeof(again));
 			if (nm_ctl_parse_reply(buf, &again) != 0 || again.ok != r.ok ||
-			    again.timeout != r.timeout || strcmp(again.payload, r.payload) != 0 ||
+			    again.timeout != r.timeout || (!r.ok && again.error != r.error) ||
+			    strcmp(again.payload, r.payload) != 0 ||
 			    strcmp(again.text, r.text) != 0)
 				abort();
 		}

@@ -1,8 +1,16 @@
 /* fuzz_path: paths given by the user (nm_path_split, nm_path_join) and
  * paths from the wire (a pathname4's components, NUL-separated here,
- * made printable). */
-#include "fuzz.h"
+ * made printable).  Split, join and split again gives the same components
+ * and joins to the same string; printable output has no byte below 0x20
+ * and no DEL. */
+#include "fuzz_check.h"
 #include "nm_path.h"
+
+static void check_printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		FUZZ_ASSERT(*p >= 0x20 && *p != 0x7f);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -14,10 +22,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t start = 0;
 
 	if (nm_path_split(s, &p, &err) == 0) {
+		struct nm_path q;
+		char *all;
+
 		for (size_t n = 0; n <= p.n; n++) {
 			j = nm_path_join(&p, n);
+			FUZZ_ASSERT(j && j[0] == '/');
 			free(j);
 		}
+		all = nm_path_join(&p, p.n);
+		FUZZ_ASSERT(all && nm_path_split(all, &q, &err) == 0);
+		FUZZ_ASSERT(q.n == p.n);
+		for (size_t i = 0; i < p.n; i++)
+			FUZZ_ASSERT(strcmp(q.comp[i], p.comp[i]) == 0);
+		j = nm_path_join(&q, q.n);
+		FUZZ_ASSERT(j && strcmp(j, all) == 0);
+		free(j);
+		free(all);
+		nm_path_free(&q);
 		nm_path_free(&p);
 	}
 	free(s);
@@ -33,8 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	j = nm_path_from_wire(&w);
+	FUZZ_ASSERT(j);
+	check_printable(j);
 	free(j);
 	j = nm_path_printable((const char *)data, size);
+	FUZZ_ASSERT(j);
+	check_printable(j);
 	free(j);
 	return 0;
 }

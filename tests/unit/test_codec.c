@@ -2,13 +2,17 @@
  * corrupted and hostile copies of them: each must decode to the right
  * values or fail with a clear error; never crash, never leak (ASan). */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hexfile.h"
 #include "nm_fattr.h"
 #include "nm_fsloc.h"
 #include "nm_nfs4.h"
+#include "nm_rpc.h"
 #include "unit.h"
 
 static const char *fixtures[] = {
@@ -352,6 +356,45 @@ static void test_masks(struct unit *u)
 	UNIT_CHECK(u, bm.bitmap4_len == 1 && words[0] == 0x100, "request mask for fsid alone");
 }
 
+/* nm_nfs4_open_rpc refuses a flavor or version it does not speak itself,
+ * before sending anything (the peer reads nothing but the close). */
+static void test_open_rpc_checks(struct unit *u)
+{
+	static const struct {
+		const char *sec;
+		int minor, rc;
+	} rows[] = { { "sys", 7, -EPROTONOSUPPORT },
+		     { "sys", -5, -EPROTONOSUPPORT },
+		     { "krb5", 1, -EOPNOTSUPP } };
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(2049) };
+		struct nm_nfs4_opts o = { .rpc = { .call_ms = 200, .connect_ms = 200 },
+					  .minor = rows[i].minor,
+					  .sec = rows[i].sec };
+		struct nm_rpc *rpc = NULL;
+		struct nm_nfs4 *c = NULL;
+		struct nm_err err = { 0 };
+		char b[64];
+		ssize_t got = -1;
+		int sv[2], rc = 1;
+
+		peer.sin_addr.s_addr = htonl(0x7f000001);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+			if (nm_rpc_open_fd(sv[0], (struct sockaddr *)&peer, sizeof(peer), &o.rpc,
+					   &rpc, &err) == 0)
+				rc = nm_nfs4_open_rpc(rpc, &o, &c, &err);
+			got = recv(sv[1], b, sizeof(b), MSG_DONTWAIT);
+			if (c)
+				nm_nfs4_close(c);
+			close(sv[1]);
+		}
+		UNIT_CHECK(u, rc == rows[i].rc && !c && got <= 0,
+			   "open_rpc: sec %s, NFSv4.%d refused before sending (%d, %zd bytes): %s",
+			   rows[i].sec, rows[i].minor, rc, got, err.msg);
+	}
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -363,5 +406,6 @@ int main(void)
 		test_fixture(&u, fixtures[i]);
 	test_hostile(&u);
 	test_denied(&u);
+	test_open_rpc_checks(&u);
 	return unit_done(&u);
 }
