@@ -372,8 +372,8 @@ void nm_verify_batch_run_on(struct nm_nfs4 *c, struct nm_verify_group *g)
 		}
 		if (nm_nfs4_compound(c, rd.ops, rd.k, &r, &err) < 0) {
 			/* Connected, then no reply: not answering all the same. */
-			nm_rpc_not_answering(&err, first->m.server,
-					     g->n == 1 ? first->m.target : NULL);
+			nm_rpc_not_answering(&err, g->items[0]->m.server,
+					     g->n == 1 ? g->items[0]->m.target : NULL);
 			nm_verify_batch_give_up(g, 0, g->n, err.msg);
 			break;
 		}
