@@ -5,6 +5,11 @@ setup() {
 	load helpers
 }
 
+# A test that fails before its end leaves no terminal behind.
+teardown() {
+	[ -z "${T:-}" ] || tmux kill-session -t "$T" 2>/dev/null || true
+}
+
 # complete LINE: the candidates bash would offer at the end of LINE.
 complete_line() {
 	bash -c '
