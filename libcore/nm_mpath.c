@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nm_path.h"
 #include "nm_time.h"
 
 bool nm_mpath_covers(const char *target, const char *abs)
@@ -128,12 +129,7 @@ int nm_mpath_resolve(const struct nm_mpath_mount *mounts, size_t n, const char *
 		size_t len;
 		int r;
 
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		len = (size_t)(p - s);
+		s = nm_path_next(&p, &len);
 		if (len == 0 || (len == 1 && s[0] == '.'))
 			continue;
 		if (len == 2 && s[0] == '.' && s[1] == '.') {

@@ -7,6 +7,19 @@
 
 #include "nm_esc.h"
 
+const char *nm_path_next(const char **p, size_t *len)
+{
+	const char *s;
+
+	while (**p == '/')
+		(*p)++;
+	s = *p;
+	while (**p && **p != '/')
+		(*p)++;
+	*len = (size_t)(*p - s);
+	return s;
+}
+
 int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err)
 {
 	const char *p = path;
@@ -18,12 +31,7 @@ int nm_path_split(const char *path, struct nm_path *out, struct nm_err *err)
 		const char *s;
 		size_t len;
 
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		len = (size_t)(p - s);
+		s = nm_path_next(&p, &len);
 		if (len == 0 || (len == 1 && s[0] == '.'))
 			continue;
 		if (len == 2 && s[0] == '.' && s[1] == '.') {

@@ -15,6 +15,10 @@ struct nm_path {
 	size_t n;
 };
 
+/* The next component of the path at *p, slashes before it skipped: its
+ * start, its length in *len (0 at the end); *p moves past it. */
+const char *nm_path_next(const char **p, size_t *len);
+
 /* Split an absolute path ("/a//b/./c/../d" -> a, b, d).  ".." stops at the
  * root; empty and "." components are dropped.  Bounded in count and in
  * each component's length. */
