@@ -85,7 +85,7 @@ static char *path_on_server(const struct loc_opts *o, const struct nm_mount *m, 
 
 	if (!spath || nm_store_load(o->state_dir, m->target, &rec, &err) < 0)
 		return spath;
-	p = nm_served_path(&rec, m->server, spath);
+	p = nm_served_path(&rec, m->server, spath, o->timeout_ms);
 	nm_record_free(&rec);
 	if (!p)
 		return spath;

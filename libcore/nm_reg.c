@@ -183,7 +183,7 @@ int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, stru
 	/* Registered already (--force): after a move the root is at the
 	 * recorded location's rootpath on the server it is on now. */
 	if (path && dir && nm_store_load(dir, m->target, &old, &ignored) == 0) {
-		char *now = nm_served_path(&old, m->server, path);
+		char *now = nm_served_path(&old, m->server, path, timeout_ms);
 
 		nm_record_free(&old);
 		free(path);

@@ -45,28 +45,34 @@ char *nm_served_location_server(const char *loc)
 	return nm_fsloc_location_host(loc);
 }
 
-const char *nm_served_rootpath(const struct nm_record *rec, const char *server)
+const char *nm_served_rootpath(const struct nm_record *rec, const char *server, int deadline_ms)
 {
-	for (size_t i = 0; i < rec->nlocations; i++) {
-		const char *loc = rec->locations[i];
-		const char *p = loc[0] == '[' ? strstr(loc, "]:/") : strstr(loc, ":/");
-		char *srv;
-		bool hit;
+	/* A location naming server as it is first: no name is resolved when
+	 * the record says it in so many words. */
+	for (int resolve = 0; resolve < 2; resolve++) {
+		for (size_t i = 0; i < rec->nlocations; i++) {
+			const char *loc = rec->locations[i];
+			const char *p = loc[0] == '[' ? strstr(loc, "]:/") : strstr(loc, ":/");
+			char *srv;
+			bool hit;
 
-		if (!p)
-			continue;
-		srv = nm_served_location_server(loc);
-		hit = srv && nm_served_by(srv, server, NM_SERVED_RESOLVE_MS);
-		free(srv);
-		if (hit)
-			return p + (loc[0] == '[' ? 2 : 1);
+			if (!p)
+				continue;
+			srv = nm_served_location_server(loc);
+			hit = srv && (resolve ? nm_served_by(srv, server, deadline_ms)
+					      : strcmp(srv, server) == 0);
+			free(srv);
+			if (hit)
+				return p + (loc[0] == '[' ? 2 : 1);
+		}
 	}
 	return NULL;
 }
 
-char *nm_served_path(const struct nm_record *rec, const char *server, const char *spath)
+char *nm_served_path(const struct nm_record *rec, const char *server, const char *spath,
+		     int deadline_ms)
 {
-	const char *rp = nm_served_rootpath(rec, server);
+	const char *rp = nm_served_rootpath(rec, server, deadline_ms);
 	const char *exp = rec->export_path ? rec->export_path : "/";
 	size_t n = strcmp(exp, "/") == 0 ? 0 : strlen(exp);
 	char *s = NULL;

@@ -20,17 +20,14 @@ bool nm_served_by(const char *name, const char *addr, int deadline_ms);
  * out of memory).  The caller frees it. */
 char *nm_served_location_server(const char *loc);
 
-/* How long nm_served_rootpath and nm_served_path give each recorded
- * location's name to resolve. */
-#define NM_SERVED_RESOLVE_MS 3000
-
 /* The rootpath of the recorded location on server (the kernel's addr=),
  * or NULL when no recorded location is there.  Points into rec. */
-const char *nm_served_rootpath(const struct nm_record *rec, const char *server);
+const char *nm_served_rootpath(const struct nm_record *rec, const char *server, int deadline_ms);
 
 /* The server-side path spath (the source's export path and below) as it is
  * on server: the export path swapped for the location's rootpath when the
  * record knows one there.  A new string, or NULL when out of memory. */
-char *nm_served_path(const struct nm_record *rec, const char *server, const char *spath);
+char *nm_served_path(const struct nm_record *rec, const char *server, const char *spath,
+		     int deadline_ms);
 
 #endif

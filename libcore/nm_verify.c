@@ -40,9 +40,9 @@ const char *nm_check_name(int check)
 
 /* The path new mounts take on the item's server: the rootpath of the
  * recorded location on it, else the export path.  Points into the record. */
-static const char *dest_path(const struct nm_verify_item *it)
+static const char *dest_path(const struct nm_verify_item *it, int timeout_ms)
 {
-	const char *rp = nm_served_rootpath(&it->rec, it->m.server);
+	const char *rp = nm_served_rootpath(&it->rec, it->m.server, timeout_ms);
 
 	if (rp)
 		return rp;
@@ -424,8 +424,8 @@ static int check_destinations(struct nm_verify_item **live, size_t nlive,
 	}
 	for (size_t i = 0; i < nlive; i++) {
 		/* "." and ".." resolved; NULL (out of memory): no walk. */
-		answers[i].path = walk[i] =
-			nm_verify_walk_path(dest_path(live[i]), &answers[i].walk_why);
+		answers[i].path = walk[i] = nm_verify_walk_path(dest_path(live[i], o->timeout_ms),
+								&answers[i].walk_why);
 	}
 	for (size_t g = 0; g < ng; g++) {
 		started[g] = pthread_create(&th[g], NULL, group_thread, &groups[g]) == 0;

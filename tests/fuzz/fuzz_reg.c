@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_ASSERT(!h || nm_target_host_name_ok(h));
 				FUZZ_ASSERT(!s || nm_target_host_name_ok(s));
 				if (h) {
-					rp = nm_served_rootpath(&rec, h);
+					rp = nm_served_rootpath(&rec, h, 100);
 					FUZZ_ASSERT(!rp || rp[0] == '/');
 				}
 				free(h);

@@ -287,7 +287,7 @@ static void test_force_after_move(struct unit *u, const char *dir)
 	answer(&root, path, servers, locs);
 	nm_reg_build(&m, "/export", 1, 1000, &root, &r, NULL, &err);
 	nm_reg_save(dir, &r, false, NULL, &err);
-	p = nm_served_path(&r, "10.0.0.2", "/export");
+	p = nm_served_path(&r, "10.0.0.2", "/export", 1000);
 	root2 = root;
 	memset(&root2.attrs.fs_locations, 0, sizeof(root2.attrs.fs_locations));
 	nm_reg_build(&moved, p ? p : "/export", 1, 2000, &root2, &again, NULL, &err);
@@ -301,7 +301,7 @@ static void test_force_after_move(struct unit *u, const char *dir)
 			   strcmp(b.export_path, "/export") == 0 && b.registered == 2000,
 		   "reg: --force after a move keeps the original server and export path (%s, %s)",
 		   b.orig_server, b.export_path);
-	q = nm_served_path(&b, "10.0.0.2", "/export/sub");
+	q = nm_served_path(&b, "10.0.0.2", "/export/sub", 1000);
 	UNIT_CHECK(u, q && strcmp(q, "/new/export/sub") == 0,
 		   "reg: after --force the path on the server now is still the location's (%s)",
 		   q ? q : "(null)");
