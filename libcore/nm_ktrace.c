@@ -20,6 +20,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event-parse.h>
@@ -240,9 +241,9 @@ static int neg_error(unsigned long long v)
 {
 	long long s = (long long)v;
 
-	if (s < 0)
-		s = -s;
-	return s > INT32_MAX || s < 0 ? -INT32_MAX : -(int)s;
+	if (s < -(long long)INT32_MAX || s > INT32_MAX)
+		return -INT32_MAX; /* no status of ours */
+	return s < 0 ? (int)s : -(int)s;
 }
 
 #define NFS4ERR_MOVED	    10019
@@ -653,9 +654,30 @@ int nm_ktrace_fd(const struct nm_ktrace *t)
 	return t ? t->epfd : -1;
 }
 
+/* The caller's callback, with the time the record was read. */
+struct stamped {
+	int (*cb)(const struct nm_kev *, void *);
+	void *arg;
+	int64_t now_ms;
+};
+
+static int stamp(const struct nm_kev *ev, void *arg)
+{
+	struct stamped *s = arg;
+	struct nm_kev e = *ev;
+
+	e.time_ms = s->now_ms;
+	return s->cb(&e, s->arg);
+}
+
 int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *), void *arg,
 		   struct nm_err *err)
 {
+	struct stamped sc = {.cb = cb, .arg = arg};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sc.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	for (int c = 0; c < t->ncpu; c++) {
 		if (t->cpufd[c] < 0)
 			continue;
@@ -672,7 +694,7 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 						  strerror(errno));
 			if (n == 0)
 				break;
-			r = nm_ktrace_decode_page(t->fmt, t->page, (size_t)n, cb, arg, &t->st);
+			r = nm_ktrace_decode_page(t->fmt, t->page, (size_t)n, stamp, &sc, &t->st);
 			if (r == -EINVAL)
 				t->st.bad++;
 			else if (r != 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nm_uevent.h"
@@ -91,6 +92,7 @@ int nm_uevent_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, 
 	char buf[NM_UEVENT_MSG_MAX];
 
 	for (;;) {
+		struct timespec ts;
 		struct nm_kev ev;
 		size_t len;
 		int r = nm_uevent_recv(fd, buf, sizeof(buf), &len, NULL, err);
@@ -99,6 +101,8 @@ int nm_uevent_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, 
 			return r;
 		if (nm_uevent_parse(buf, len, &ev) != 0)
 			continue;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev.time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		r = cb(&ev, arg);
 		if (r)
 			return r;

@@ -416,6 +416,14 @@ static void test_ktrace_records(struct nm_ktrace_fmt *f)
 		   "ktrace: nfs4_xdr_status NOENT is not a move: 1");
 	UNIT_CHECK(&u, nm_ktrace_decode(f, r.b, 20, &ev) == -EINVAL,
 		   "ktrace: a record cut before its error field: -EINVAL");
+	rb_num(&r, "error", (uint64_t)-10019);
+	UNIT_CHECK(&u,
+		   nm_ktrace_decode(f, r.b, r.len, &ev) == 0 && ev.kind == NM_KEV_MOVED &&
+			   ev.error == -10019,
+		   "ktrace: nfs4_xdr_status error kept negative (-10019): MOVED too");
+	rb_num(&r, "error", 0x8000000000000000ull);
+	UNIT_CHECK(&u, nm_ktrace_decode(f, r.b, r.len, &ev) == 1,
+		   "ktrace: nfs4_xdr_status error LLONG_MIN: no status of ours, 1");
 
 	rb_start(&r, mgr);
 	rb_num(&r, "state", 1ull << 12 | 1ull << 14);
@@ -571,9 +579,30 @@ static void live_ktrace(void)
 		   st.records, n);
 	p.revents = 0;
 	UNIT_CHECK(&u, poll(&p, 1, 0) == 0, "ktrace live: drained, the fd is quiet");
+	{
+		char top[160] = "";
+		int fd = open("/sys/kernel/tracing/events/syscalls/sys_enter_getppid/enable",
+			      O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (read(fd, top, sizeof(top) - 1) < 0)
+				top[0] = '\0';
+			close(fd);
+		}
+		UNIT_CHECK(&u, top[0] == '0',
+			   "ktrace live: the global buffer's event stays disabled (%.1s)", top);
+	}
 	nm_ktrace_close(t);
 	UNIT_CHECK(&u, stat(dir, &sb) != 0 && errno == ENOENT,
 		   "ktrace live: the instance is gone after close");
+	/* A daemon killed with its instance left: the next one takes it over. */
+	t = NULL;
+	UNIT_CHECK(&u,
+		   mkdir(dir, 0700) == 0 && nm_ktrace_open_events(name, events, &t, &err) == 0 &&
+			   strstr(nm_ktrace_enabled(t), "sys_enter_getppid"),
+		   "ktrace live: an instance left behind is taken over (%s)", t ? "" : err.msg);
+	nm_ktrace_close(t);
+	UNIT_CHECK(&u, stat(dir, &sb) != 0 && errno == ENOENT, "ktrace live: and removed at close");
 	r = nm_ktrace_open(name, &t, &err);
 	if (r == 0) {
 		UNIT_CHECK(&u, 1, "ktrace live: this host has NFS events: %s",
