@@ -187,14 +187,13 @@ static int str(struct rec *rc, const char *name, const char **s, size_t *n)
 	int rl;
 	const char *p;
 
-	if (!fd || !(fd->flags & TEP_FIELD_IS_DYNAMIC) || fd->offset < 0 ||
-	    (fd->size != 4 && fd->size != 2) || (size_t)fd->offset + (size_t)fd->size > rc->len)
+	/* __data_loc (or __rel_loc): a u32, length << 16 | offset. */
+	if (!fd || !(fd->flags & TEP_FIELD_IS_DYNAMIC) || fd->offset < 0 || fd->size != 4 ||
+	    (size_t)fd->offset + 4 > rc->len)
 		return -EINVAL;
-	loc = tep_read_number(rc->e->tep, (const char *)rc->r.data + fd->offset, fd->size);
+	loc = tep_read_number(rc->e->tep, (const char *)rc->r.data + fd->offset, 4);
 	off = loc & 0xffff;
 	l = (loc >> 16) & 0xffff;
-	if (fd->size == 2) /* an old layout: the offset alone */
-		return -EINVAL;
 	if (fd->flags & TEP_FIELD_IS_RELATIVE)
 		off += (size_t)fd->offset + (size_t)fd->size;
 	if (off > rc->len || l > rc->len - off)
@@ -486,8 +485,8 @@ static const char *why(int e)
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (n > 0 && !strstr(buf, "[none]"))
-			return " (kernel lockdown is on: tracefs is closed)";
+		if (n > 0 && strstr(buf, "[confidentiality]"))
+			return " (kernel lockdown, confidentiality: tracefs is closed)";
 	}
 	return geteuid() != 0 ? " (not root)" : "";
 }
@@ -673,7 +672,7 @@ static int stamp(const struct nm_kev *ev, void *arg)
 int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *), void *arg,
 		   struct nm_err *err)
 {
-	struct stamped sc = {.cb = cb, .arg = arg};
+	struct stamped sc = { .cb = cb, .arg = arg };
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);

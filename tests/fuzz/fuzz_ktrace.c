@@ -1,7 +1,8 @@
 /* fuzz_ktrace: trace records as nm_ktrace_read reads them, decoded with
- * the formats captured from Debian 12's 6.1 (tests/fixtures/trace/6.1).
- * Input: a settings byte (bit 0: one record for nm_ktrace_decode, else a
- * ring-buffer page for nm_ktrace_decode_page), then the bytes. */
+ * the formats captured from Debian 12's 6.1 and bookworm-backports' 6.12
+ * (tests/fixtures/trace/KERNEL).  Input: a settings byte (bit 0: one
+ * record for nm_ktrace_decode, else a ring-buffer page for
+ * nm_ktrace_decode_page; bit 1: 6.12's formats), then the bytes. */
 #include <errno.h>
 
 #include <event-parse.h>
@@ -10,16 +11,22 @@
 #include "ksrc_check.h"
 #include "nm_ktrace.h"
 
-static struct nm_ktrace_fmt *fmt;
+static struct nm_ktrace_fmt *fmts[2];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	static const char *const kernels[] = { "6.1", "6.12" };
+
 	tep_set_loglevel(TEP_LOG_NONE);
-	if (nm_ktrace_fmt_new(&fmt, NULL) != 0 || ksrc_load_formats(fmt, "6.1") != 6) {
-		fprintf(stderr, "fuzz_ktrace: the formats of tests/fixtures/trace/6.1 "
-				"(NM_FIXTURES) do not load\n");
-		abort();
-	}
+	for (int i = 0; i < 2; i++)
+		if (nm_ktrace_fmt_new(&fmts[i], NULL) != 0 ||
+		    ksrc_load_formats(fmts[i], kernels[i]) != 6) {
+			fprintf(stderr,
+				"fuzz_ktrace: the formats of tests/fixtures/trace/%s "
+				"(NM_FIXTURES) do not load\n",
+				kernels[i]);
+			abort();
+		}
 	return 0;
 }
 
@@ -35,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nm_ktrace_stats st = { 0 };
 	struct nm_kev ev;
+	const struct nm_ktrace_fmt *fmt;
 	unsigned char *copy;
 	int n = 0, r;
 
@@ -45,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size > 1)
 		memcpy(copy, data + 1, size - 1);
+	fmt = fmts[(data[0] >> 1) & 1];
 	if (data[0] & 1) {
 		r = nm_ktrace_decode(fmt, copy, size - 1, &ev);
 		KSRC_ASSERT(r == 0 || r == 1 || r == -EINVAL);

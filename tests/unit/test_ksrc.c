@@ -309,7 +309,9 @@ static int collect(const struct nm_kev *ev, void *arg)
 	return 0;
 }
 
-static void test_ktrace_page(struct nm_ktrace_fmt *f)
+/* kernel: the fixture directory; cb_host: the callback client's server
+ * as that kernel names it ("" for "(null)"). */
+static void test_ktrace_page(struct nm_ktrace_fmt *f, const char *kernel, const char *cb_host)
 {
 	struct seen s = { 0 };
 	struct nm_ktrace_stats st = { 0 };
@@ -319,50 +321,57 @@ static void test_ktrace_page(struct nm_ktrace_fmt *f)
 	unsigned char *page;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/trace/6.1/raw.cpu0", fx ? fx : "tests/fixtures");
+	snprintf(path, sizeof(path), "%s/trace/%s/raw.cpu0", fx ? fx : "tests/fixtures", kernel);
 	page = (unsigned char *)ksrc_slurp(path, &len);
-	UNIT_CHECK(&u, page && len == 4096, "ktrace: the captured page of 6.1 (%zu bytes)", len);
+	UNIT_CHECK(&u, page && len == 4096, "ktrace %s: the captured page (%zu bytes)", kernel,
+		   len);
 	if (!page)
 		return;
 	r = nm_ktrace_decode_page(f, page, len, collect, &s, &st);
-	UNIT_CHECK(&u, r == 0 && s.n == 12 && st.records == 12 && st.bad == 0,
-		   "ktrace: the page's 12 records decode, as the instance printed them (r %d, %d "
-		   "events, %lu records, %lu bad)",
-		   r, s.n, st.records, st.bad);
+	UNIT_CHECK(
+		&u, r == 0 && s.n == 12 && st.records == 12 && st.bad == 0,
+		"ktrace %s: the page's 12 records decode, as the instance printed them (r %d, %d "
+		"events, %lu records, %lu bad)",
+		kernel, r, s.n, st.records, st.bad);
 	if (s.n == 12) {
 		UNIT_CHECK(&u,
 			   s.ev[0].kind == NM_KEV_MOVED && s.ev[0].error == -10019 &&
 				   !strcmp(s.ev[0].name, "nfs4_xdr_status") &&
 				   !strcmp(s.ev[0].source, "tracepoint"),
-			   "ktrace: nfs4_xdr_status error=-10019 (MOVED) (%d)", s.ev[0].error);
-		UNIT_CHECK(
-			&u,
-			s.ev[1].kind == NM_KEV_STATE_MGR && !strcmp(s.ev[1].host, "server-a") &&
-				s.ev[1].flags == (NM_KEV_F_MOVED | NM_KEV_F_MANAGER_RUNNING),
-			"ktrace: nfs4_state_mgr hostname=server-a MANAGER_RUNNING|MOVED (%s %#x)",
-			s.ev[1].host, s.ev[1].flags);
+			   "ktrace %s: nfs4_xdr_status error=-10019 (MOVED) (%d)", kernel,
+			   s.ev[0].error);
+		UNIT_CHECK(&u,
+			   s.ev[1].kind == NM_KEV_STATE_MGR && !strcmp(s.ev[1].host, "server-a") &&
+				   s.ev[1].flags == (NM_KEV_F_MOVED | NM_KEV_F_MANAGER_RUNNING),
+			   "ktrace %s: nfs4_state_mgr hostname=server-a MANAGER_RUNNING|MOVED (%s "
+			   "%#x)",
+			   kernel, s.ev[1].host, s.ev[1].flags);
 		UNIT_CHECK(&u,
 			   s.ev[2].kind == NM_KEV_XPRT_CREATE &&
 				   !strcmp(s.ev[2].peer, "198.51.100.2") && s.ev[2].port == 2049,
-			   "ktrace: xprt_create peer=[198.51.100.2]:2049");
+			   "ktrace %s: xprt_create peer=[198.51.100.2]:2049", kernel);
 		UNIT_CHECK(&u,
 			   s.ev[3].kind == NM_KEV_XPRT_REPLACE &&
 				   !strcmp(s.ev[3].text, "client=00000006"),
-			   "ktrace: rpc_clnt_replace_xprt client=00000006 (%s)", s.ev[3].text);
+			   "ktrace %s: rpc_clnt_replace_xprt client=00000006 (%s)", kernel,
+			   s.ev[3].text);
 		UNIT_CHECK(&u,
 			   s.ev[6].kind == NM_KEV_CLNT_NEW && !strcmp(s.ev[6].host, "server-b") &&
 				   !strcmp(s.ev[6].peer, "198.51.100.2") && s.ev[6].port == 2049 &&
 				   !strcmp(s.ev[6].text, "nfs"),
-			   "ktrace: rpc_clnt_new peer=[198.51.100.2]:2049 program=nfs "
-			   "server=server-b");
+			   "ktrace %s: rpc_clnt_new peer=[198.51.100.2]:2049 program=nfs "
+			   "server=server-b",
+			   kernel);
 		UNIT_CHECK(&u,
 			   s.ev[7].kind == NM_KEV_STATE_MGR && !strcmp(s.ev[7].host, "server-b") &&
 				   !(s.ev[7].flags & NM_KEV_F_MOVED),
-			   "ktrace: nfs4_state_mgr hostname=server-b without MOVED");
+			   "ktrace %s: nfs4_state_mgr hostname=server-b without MOVED", kernel);
 		UNIT_CHECK(&u,
-			   s.ev[9].kind == NM_KEV_CLNT_NEW && s.ev[9].host[0] == '\0' &&
+			   s.ev[9].kind == NM_KEV_CLNT_NEW && !strcmp(s.ev[9].host, cb_host) &&
 				   !strcmp(s.ev[9].text, "nfs4_cb") && s.ev[9].port == 0,
-			   "ktrace: the callback client's server=(null) names no host");
+			   "ktrace %s: the callback client's server as this kernel names it ('%s'; "
+			   "6.1's (null) is none)",
+			   kernel, cb_host);
 	}
 	/* The page's length is what read() gave: a commit beyond it, or a
 	 * record beyond the commit, is refused. */
@@ -375,18 +384,18 @@ static void test_ktrace_page(struct nm_ktrace_fmt *f)
 		memcpy(bad + 8, &commit, sizeof(commit));
 		UNIT_CHECK(&u,
 			   nm_ktrace_decode_page(f, bad, sizeof(bad), collect, &s, &st) == -EINVAL,
-			   "ktrace: a page whose commit is beyond it: -EINVAL");
+			   "ktrace %s: a page whose commit is beyond it: -EINVAL", kernel);
 		memcpy(bad, page, sizeof(bad));
 		UNIT_CHECK(&u, nm_ktrace_decode_page(f, bad, 100, collect, &s, &st) == -EINVAL,
-			   "ktrace: a page cut short of its commit: -EINVAL");
+			   "ktrace %s: a page cut short of its commit: -EINVAL", kernel);
 		memcpy(bad, page, sizeof(bad));
 		bad[16] = 0; /* type_len 0: the length in the next word */
 		memset(bad + 20, 0xff, 4);
 		UNIT_CHECK(&u,
 			   nm_ktrace_decode_page(f, bad, sizeof(bad), collect, &s, &st) == -EINVAL,
-			   "ktrace: a record longer than the page: -EINVAL");
+			   "ktrace %s: a record longer than the page: -EINVAL", kernel);
 		UNIT_CHECK(&u, nm_ktrace_decode_page(f, page, 10, collect, &s, &st) == -EINVAL,
-			   "ktrace: shorter than a page header: -EINVAL");
+			   "ktrace %s: shorter than a page header: -EINVAL", kernel);
 	}
 	free(page);
 }
@@ -466,6 +475,18 @@ out:
 	free(fail);
 }
 
+/* nfs4_state_mgr as an older kernel might print it: no flag table. */
+static const char plain[] =
+	"name: nfs4_state_mgr\nID: 1666\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char "
+	"common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:unsigned long state;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:__data_loc char[] hostname;\toffset:16;\tsize:4;\tsigned:1;\n\n"
+	"print fmt: \"hostname=%s state=%lx\", __get_str(hostname), REC->state\n";
+
 /* The flags are named by the format's own table, not by the kernel's enum
  * of one version: the same bits renumbered decode by their names. */
 static void test_ktrace_flag_table(void)
@@ -500,16 +521,6 @@ static void test_ktrace_flag_table(void)
 
 	/* No table at all: the kernel's enum (MOVED = 11). */
 	{
-		static const char plain[] =
-			"name: nfs4_state_mgr\nID: 1666\nformat:\n"
-			"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-			"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-			"\tfield:unsigned char "
-			"common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-			"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
-			"\tfield:unsigned long state;\toffset:8;\tsize:8;\tsigned:0;\n"
-			"\tfield:__data_loc char[] hostname;\toffset:16;\tsize:4;\tsigned:1;\n\n"
-			"print fmt: \"hostname=%s state=%lx\", __get_str(hostname), REC->state\n";
 
 		f = NULL;
 		UNIT_CHECK(&u,
@@ -524,6 +535,34 @@ static void test_ktrace_flag_table(void)
 			   f && nm_ktrace_decode(f, r.b, r.len, &ev) == 0 &&
 				   ev.flags == (NM_KEV_F_MOVED | NM_KEV_F_MANAGER_RUNNING),
 			   "ktrace: without a table, the kernel's enum (%#x)", ev.flags);
+		nm_ktrace_fmt_free(f);
+	}
+	{
+		/* __rel_loc: the string's offset counted from the field's end. */
+		char rel[sizeof(plain)];
+		uint32_t loc;
+
+		memcpy(rel, plain, sizeof(plain));
+		memcpy(strstr(rel, "__data_loc"), "__rel_loc ", 10);
+		f = NULL;
+		UNIT_CHECK(&u,
+			   nm_ktrace_fmt_new(&f, NULL) == 0 &&
+				   nm_ktrace_fmt_add(f, "nfs4", rel, strlen(rel), NULL) == 0,
+			   "ktrace: a format with __rel_loc parses");
+		rb_start(&r, rel);
+		memcpy(r.b + r.len, "rel-host", 9);
+		loc = (uint32_t)(9 << 16 | (r.len - 20));
+		memcpy(r.b + 16, &loc, 4);
+		r.len += 9;
+		UNIT_CHECK(&u,
+			   f && nm_ktrace_decode(f, r.b, r.len, &ev) == 0 &&
+				   !strcmp(ev.host, "rel-host"),
+			   "ktrace: a __rel_loc string is found from the field's end (%s)",
+			   ev.host);
+		loc = (uint32_t)(9 << 16 | (r.len - 20));
+		memcpy(r.b + 16, &loc, 4);
+		UNIT_CHECK(&u, f && nm_ktrace_decode(f, r.b, r.len, &ev) == -EINVAL,
+			   "ktrace: a __rel_loc past the end: -EINVAL");
 		nm_ktrace_fmt_free(f);
 	}
 	{
@@ -721,8 +760,16 @@ int main(void)
 	UNIT_CHECK(&u, nm_ktrace_fmt_new(&f, NULL) == 0, "ktrace: formats");
 	n = ksrc_load_formats(f, "6.1");
 	UNIT_CHECK(&u, n == 6, "ktrace: the 6 captured formats of 6.1 parse (%d)", n);
-	test_ktrace_page(f);
+	test_ktrace_page(f, "6.1", "");
 	test_ktrace_records(f);
+	nm_ktrace_fmt_free(f);
+	/* 6.12 moved rpc_clnt_new's strings (xprtsec and flags first): read
+	 * by name, the same events. */
+	f = NULL;
+	UNIT_CHECK(&u, nm_ktrace_fmt_new(&f, NULL) == 0, "ktrace: formats of 6.12");
+	n = ksrc_load_formats(f, "6.12");
+	UNIT_CHECK(&u, n == 6, "ktrace: the 6 captured formats of 6.12 parse (%d)", n);
+	test_ktrace_page(f, "6.12", "198.51.100.1");
 	nm_ktrace_fmt_free(f);
 	test_ktrace_flag_table();
 	if (getuid() == 0) {
