@@ -60,10 +60,17 @@ struct state_bits {
 	bool from_format;
 };
 
+/* Where a ring-buffer page keeps its stamp, its commit and its data
+ * (events/header_page). */
+struct page_layout {
+	size_t ts_off, ts_size, commit_off, commit_size, data_off;
+};
+
 struct nm_ktrace_fmt {
 	struct tep_handle *tep;
 	struct tep_event *ev[EV_N];
 	struct state_bits bits[EV_N];
+	struct page_layout page;
 };
 
 /* --- formats ----------------------------------------------------------- */
@@ -81,6 +88,12 @@ int nm_ktrace_fmt_new(struct nm_ktrace_fmt **f, struct nm_err *err)
 	}
 	tep_set_long_size((*f)->tep, (int)sizeof(long));
 	tep_set_page_size((*f)->tep, (int)sysconf(_SC_PAGESIZE));
+	/* This machine's own until a header_page says otherwise. */
+	(*f)->page = (struct page_layout){ .ts_off = 0,
+					   .ts_size = 8,
+					   .commit_off = 8,
+					   .commit_size = sizeof(long),
+					   .data_off = 8 + sizeof(long) };
 	return 0;
 }
 
@@ -167,7 +180,8 @@ struct rec {
 	size_t len;
 };
 
-/* A number field by name, within the record. */
+/* A number field by name, within the record; a signed field narrower
+ * than 8 bytes sign-extended (an int error of -5 is -5). */
 static int num(struct rec *rc, const char *name, unsigned long long *v)
 {
 	struct tep_format_field *fd = tep_find_field(rc->e, name);
@@ -175,10 +189,35 @@ static int num(struct rec *rc, const char *name, unsigned long long *v)
 	if (!fd || (fd->flags & TEP_FIELD_IS_DYNAMIC) || fd->offset < 0 || fd->size <= 0 ||
 	    fd->size > 8 || (size_t)fd->offset + (size_t)fd->size > rc->len)
 		return -EINVAL;
-	return tep_get_field_val(NULL, rc->e, name, &rc->r, v, 0) == 0 ? 0 : -EINVAL;
+	if (tep_get_field_val(NULL, rc->e, name, &rc->r, v, 0) != 0)
+		return -EINVAL;
+	if ((fd->flags & TEP_FIELD_IS_SIGNED) && fd->size < 8) {
+		unsigned bits = (unsigned)fd->size * 8;
+		unsigned long long m = 1ull << (bits - 1);
+
+		*v &= (1ull << bits) - 1;
+		*v = (*v ^ m) - m;
+	}
+	return 0;
 }
 
-/* A __string field by name: its bytes within the record, up to its NUL. */
+/* The end of the event's fixed part: the common fields and its own. */
+static size_t fixed_end(const struct tep_event *e)
+{
+	size_t end = 0;
+
+	for (int k = 0; k < 2; k++)
+		for (const struct tep_format_field *fd = k ? e->format.fields
+							   : e->format.common_fields;
+		     fd; fd = fd->next)
+			if (fd->offset >= 0 && fd->size >= 0 &&
+			    (size_t)fd->offset + (size_t)fd->size > end)
+				end = (size_t)fd->offset + (size_t)fd->size;
+	return end;
+}
+
+/* A __string field by name: its bytes within the record, up to its NUL,
+ * after the fixed part (never the header's or another field's bytes). */
 static int str(struct rec *rc, const char *name, const char **s, size_t *n)
 {
 	struct tep_format_field *fd = tep_find_field(rc->e, name);
@@ -196,7 +235,9 @@ static int str(struct rec *rc, const char *name, const char **s, size_t *n)
 	l = (loc >> 16) & 0xffff;
 	if (fd->flags & TEP_FIELD_IS_RELATIVE)
 		off += (size_t)fd->offset + (size_t)fd->size;
-	if (off > rc->len || l > rc->len - off)
+	else if (off < fixed_end(rc->e))
+		return -EINVAL;
+	if (off < (size_t)fd->offset + 4 || off > rc->len || l > rc->len - off)
 		return -EINVAL;
 	p = tep_get_field_raw(NULL, rc->e, name, &rc->r, &rl, 0);
 	if (p != (const char *)rc->r.data + off || rl < 0 || (size_t)rl != l)
@@ -364,14 +405,21 @@ int nm_ktrace_decode(const struct nm_ktrace_fmt *f, const void *data, size_t len
 
 /* --- one page ------------------------------------------------------------ */
 
-/* The ring buffer's page: u64 time stamp, local_t commit (the data's
- * length; bits 31 and 30: events were lost), then records, each a u32
- * (type_len:5, time_delta:27) and its data (kernel/trace/ring_buffer.c). */
+/* The ring buffer's page (kernel/trace/ring_buffer.c; the layout from
+ * events/header_page): u64 time stamp, local_t commit, then the records,
+ * each a u32 (type_len:5, time_delta:27) and its data.  The commit's low
+ * 32 bits hold the data's length (27 bits) and two flags: records were
+ * lost before this page (bit 31), and their count is stored after the
+ * data (bit 30).  The kernel adds the flags to a signed long, so above
+ * bit 31 the word is sign-extended: only the low 32 bits are read, as
+ * libtraceevent's kbuffer does. */
 #define RB_MISSED_EVENTS (1u << 31)
 #define RB_MISSED_STORED (1u << 30)
+#define RB_COMMIT_MASK	 ((1u << 27) - 1)
 #define RB_PADDING	 29
 #define RB_TIME_EXTEND	 30
 #define RB_TIME_STAMP	 31
+#define RB_TS_SHIFT	 27
 
 static uint32_t rd32(const unsigned char *p)
 {
@@ -381,44 +429,151 @@ static uint32_t rd32(const unsigned char *p)
 	return v;
 }
 
+static uint64_t rdn(const unsigned char *p, size_t n)
+{
+	uint32_t v32;
+	uint64_t v = 0;
+
+	if (n == 4) {
+		memcpy(&v32, p, 4);
+		return v32;
+	}
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* events/header_page: "\tfield: TYPE NAME;\toffset:N;\tsize:M;..." */
+static bool header_field(const char *text, size_t len, const char *name, size_t *off, size_t *size)
+{
+	char key[32];
+	size_t kl;
+
+	snprintf(key, sizeof(key), " %s;", name);
+	kl = strlen(key);
+	for (size_t i = 0; i + kl <= len; i++) {
+		const char *p, *end = text + len;
+		unsigned long o, s;
+		char *e;
+
+		if (memcmp(text + i, key, kl) != 0)
+			continue;
+		p = text + i + kl;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 8 || memcmp(p, "offset:", 7) != 0)
+			return false;
+		errno = 0;
+		o = strtoul(p + 7, &e, 10);
+		if (errno || e == p + 7 || e >= end || *e != ';')
+			return false;
+		p = e + 1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 6 || memcmp(p, "size:", 5) != 0)
+			return false;
+		s = strtoul(p + 5, &e, 10);
+		if (errno || e == p + 5 || e >= end || *e != ';')
+			return false;
+		*off = o;
+		*size = s;
+		return true;
+	}
+	return false;
+}
+
+int nm_ktrace_fmt_header_page(struct nm_ktrace_fmt *f, const char *text, size_t len,
+			      struct nm_err *err)
+{
+	struct page_layout l;
+	size_t data_size;
+	char *nul;
+
+	if (!f || !text)
+		return nm_err_set(err, -EINVAL, "trace header_page: nothing given");
+	/* bounded: the text is a few lines; strtoul must not run past len */
+	if (len > 4096 || ((nul = memchr(text, '\0', len)) && (size_t)(nul - text) < len))
+		return nm_err_set(err, -EINVAL, "trace header_page: not a header_page text");
+	{
+		char buf[4097];
+
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		if (!header_field(buf, len, "timestamp", &l.ts_off, &l.ts_size) ||
+		    !header_field(buf, len, "commit", &l.commit_off, &l.commit_size) ||
+		    !header_field(buf, len, "data", &l.data_off, &data_size))
+			return nm_err_set(err, -EINVAL,
+					  "trace header_page: no timestamp, commit or data field");
+	}
+	if (l.ts_size != 8 || (l.commit_size != 4 && l.commit_size != 8) ||
+	    l.ts_off + 8 > l.data_off || l.commit_off + l.commit_size > l.data_off ||
+	    l.data_off > 64 ||
+	    (l.ts_off < l.commit_off + l.commit_size && l.commit_off < l.ts_off + 8))
+		return nm_err_set(err, -EINVAL, "trace header_page: a layout not understood");
+	f->page = l;
+	return 0;
+}
+
+/* The record's time: the page's stamp plus each delta up to it, in the
+ * instance's trace clock (ns). */
 int nm_ktrace_decode_page(const struct nm_ktrace_fmt *f, const void *page, size_t len,
 			  int (*cb)(const struct nm_kev *, void *), void *arg,
 			  struct nm_ktrace_stats *st)
 {
 	const unsigned char *p = page;
-	const size_t hdr = 8 + sizeof(long);
-	unsigned long commit;
+	const struct page_layout *l;
+	uint64_t ts;
+	uint32_t commit;
 	size_t size, i;
 
-	if (!page || len < hdr)
+	if (!f || !page)
 		return -EINVAL;
-	memcpy(&commit, p + 8, sizeof(long));
-	if (commit & (RB_MISSED_EVENTS | RB_MISSED_STORED))
+	l = &f->page;
+	if (len < l->data_off)
+		return -EINVAL;
+	ts = rdn(p + l->ts_off, 8);
+	/* the low 32 bits of the (little- or same-endian) local_t */
+	commit = (uint32_t)rdn(p + l->commit_off, l->commit_size);
+	size = commit & RB_COMMIT_MASK;
+	p += l->data_off;
+	if (size > len - l->data_off)
+		return -EINVAL;
+	if (commit & RB_MISSED_EVENTS) {
 		st->lost++;
-	size = commit & ~(unsigned long)(RB_MISSED_EVENTS | RB_MISSED_STORED);
-	if (size > len - hdr)
-		return -EINVAL;
-	p += hdr;
+		/* the count, a long, right after the data when there was room */
+		if ((commit & RB_MISSED_STORED) && l->commit_size <= len - l->data_off - size)
+			st->lost_events += (unsigned long)rdn(p + size, l->commit_size);
+	}
 	for (i = 0; i + 4 <= size;) {
 		uint32_t w = rd32(p + i);
 		unsigned type_len = w & 0x1f;
+		uint64_t delta = w >> 5;
 		size_t dlen, data;
 
 		if (type_len == RB_PADDING) {
-			if ((w >> 5) == 0)
+			if (delta == 0)
 				break; /* the rest of the page */
+			/* a discarded record: its length in the next word */
 			if (i + 8 > size)
 				return -EINVAL;
 			dlen = rd32(p + i + 4);
 			if (dlen > size - i - 4)
 				return -EINVAL;
+			ts += delta;
 			i += 4 + dlen;
 			continue;
 		}
 		if (type_len == RB_TIME_EXTEND || type_len == RB_TIME_STAMP) {
+			if (i + 8 > size)
+				return -EINVAL;
+			delta |= (uint64_t)rd32(p + i + 4) << RB_TS_SHIFT;
+			if (type_len == RB_TIME_STAMP)
+				ts = delta; /* absolute */
+			else
+				ts += delta;
 			i += 8;
 			continue;
 		}
+		ts += delta;
 		if (type_len == 0) {
 			if (i + 8 > size)
 				return -EINVAL;
@@ -442,8 +597,11 @@ int nm_ktrace_decode_page(const struct nm_ktrace_fmt *f, const void *page, size_
 			st->records++;
 			if (r < 0)
 				st->bad++;
-			if (r == 0 && (r = cb(&ev, arg)) != 0)
-				return r;
+			if (r == 0) {
+				ev.time_ms = (int64_t)(ts / 1000000u);
+				if ((r = cb(&ev, arg)) != 0)
+					return r;
+			}
 		}
 	}
 	return 0;

@@ -27,6 +27,7 @@
 #include "nm_kev.h"
 
 struct nm_ktrace;
+struct nm_ktrace_fmt;
 
 /* instance: the name under instances/ (NULL: "nfsmigd").  Errors:
  * -ENOENT no tracefs or none of the events, -EPERM/-EACCES not allowed
@@ -48,10 +49,12 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 const char *nm_ktrace_missing(const struct nm_ktrace *t);
 /* The events enabled, space-separated. */
 const char *nm_ktrace_enabled(const struct nm_ktrace *t);
-/* Records read (ours or not), skipped as malformed, and pages on which the
- * kernel said it lost records (overrun). */
+/* Records read (ours or not), skipped as malformed, pages on which the
+ * kernel said it lost records before them (overrun), and how many records
+ * were lost where the kernel could say (stored on the page). */
 struct nm_ktrace_stats {
 	unsigned long records, bad, lost;
+	unsigned long lost_events;
 };
 void nm_ktrace_stats(const struct nm_ktrace *t, struct nm_ktrace_stats *st);
 /* Disables the events and removes the instance. */
@@ -65,6 +68,11 @@ int nm_ktrace_fmt_new(struct nm_ktrace_fmt **f, struct nm_err *err);
 int nm_ktrace_fmt_add(struct nm_ktrace_fmt *f, const char *system, const char *text, size_t len,
 		      struct nm_err *err);
 void nm_ktrace_fmt_free(struct nm_ktrace_fmt *f);
+/* The ring-buffer page's layout from events/header_page (len bytes):
+ * where the time stamp, the commit word and the data are.  Without it,
+ * this machine's (8-byte stamp, a long commit, the data after them). */
+int nm_ktrace_fmt_header_page(struct nm_ktrace_fmt *f, const char *text, size_t len,
+			      struct nm_err *err);
 
 /* One record's data (the event's bytes, common fields first), len bytes:
  * 0 and *ev filled, 1 when it is not one of our events, -EINVAL when it
@@ -72,9 +80,13 @@ void nm_ktrace_fmt_free(struct nm_ktrace_fmt *f);
 int nm_ktrace_decode(const struct nm_ktrace_fmt *f, const void *rec, size_t len, struct nm_kev *ev);
 /* A ring-buffer page (as trace_pipe_raw gives it, len bytes: the header
  * of events/header_page, then the records of events/header_event): cb for
- * each record that decodes (its non-zero return stops and is returned);
- * st counts.  -EINVAL (with what was decoded before delivered) when the
- * page's header or a record's length is out of the page. */
+ * each record that decodes (its non-zero return stops and is returned),
+ * with ev->time_ms the record's stamp in the instance's trace clock
+ * (the page's stamp plus the deltas and extents up to it, ns / 10^6);
+ * nm_ktrace_read makes that wall-clock time.  st counts, lost records
+ * too (a page with lost records before it is read all the same).
+ * -EINVAL (with what was decoded before delivered) when the page's header,
+ * a record's length or a time extent is out of the page. */
 int nm_ktrace_decode_page(const struct nm_ktrace_fmt *f, const void *page, size_t len,
 			  int (*cb)(const struct nm_kev *, void *), void *arg,
 			  struct nm_ktrace_stats *st);

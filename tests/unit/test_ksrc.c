@@ -577,6 +577,272 @@ static void test_ktrace_flag_table(void)
 	}
 }
 
+/* --- ring-buffer pages built here ------------------------------------------ */
+
+/* A page as the kernel writes it (ring_buffer.c): the header (u64 stamp,
+ * a long commit), then records: time extents, absolute stamps, padding
+ * of discarded records, small records (type_len 1..28) and long ones
+ * (type_len 0, the length in the next word). */
+struct pbuild {
+	unsigned char b[4096];
+	size_t n; /* data bytes after the 16-byte header */
+};
+
+static void pb_init(struct pbuild *p, uint64_t ts)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->b, &ts, 8);
+}
+
+static void pb_word(struct pbuild *p, uint32_t w)
+{
+	memcpy(p->b + 16 + p->n, &w, 4);
+	p->n += 4;
+}
+
+static void pb_bytes(struct pbuild *p, const void *d, size_t n)
+{
+	memcpy(p->b + 16 + p->n, d, n);
+	p->n += (n + 3) & ~(size_t)3;
+}
+
+/* type_len 30 (extend: a delta) or 31 (an absolute stamp). */
+static void pb_time(struct pbuild *p, unsigned type, uint64_t v)
+{
+	pb_word(p, (uint32_t)((v & ((1u << 27) - 1)) << 5 | type));
+	pb_word(p, (uint32_t)(v >> 27));
+}
+
+static void pb_rec(struct pbuild *p, uint32_t delta, const struct rbuild *r, int long_form)
+{
+	size_t words = (r->len + 3) / 4;
+
+	if (long_form || words > 28) {
+		pb_word(p, delta << 5);
+		pb_word(p, (uint32_t)(r->len + 4));
+	} else {
+		pb_word(p, delta << 5 | (uint32_t)words);
+	}
+	pb_bytes(p, r->b, r->len);
+}
+
+/* A record discarded by the kernel: padding with its length (that of the
+ * length word and the data). */
+static void pb_discarded(struct pbuild *p, uint32_t delta, size_t len)
+{
+	unsigned char junk[64];
+
+	memset(junk, 0xee, sizeof(junk));
+	pb_word(p, delta << 5 | 29);
+	pb_word(p, (uint32_t)len + 4); /* what follows the first word */
+	pb_bytes(p, junk, len);
+}
+
+/* The commit as the kernel leaves it: the length, then the flags added to
+ * the long (RB_MISSED_EVENTS is an int: 1 << 31, sign-extended). */
+static void pb_commit(struct pbuild *p, int missed, int stored, long count)
+{
+	long c = (long)p->n;
+
+	if (missed && stored) {
+		memcpy(p->b + 16 + p->n, &count, sizeof(count));
+		c += 1 << 30;
+	}
+	if (missed)
+		c += (int)(1u << 31);
+	memcpy(p->b + 8, &c, sizeof(c));
+}
+
+static void test_ktrace_built_pages(struct nm_ktrace_fmt *f)
+{
+	struct rbuild moved, lease, mgr;
+	struct pbuild p;
+	struct seen s;
+	struct nm_ktrace_stats st;
+	size_t l1, l2;
+	char *xdr = format_text("nfs4.nfs4_xdr_status", &l1);
+	char *mtext = format_text("nfs4.nfs4_state_mgr", &l2);
+	int r;
+
+	if (!xdr || !mtext) {
+		UNIT_CHECK(&u, 0, "ktrace pages: the formats of 6.1 are in the fixtures");
+		goto out;
+	}
+	rb_start(&moved, xdr);
+	rb_num(&moved, "error", 10019);
+	rb_start(&lease, xdr);
+	rb_num(&lease, "error", 10031);
+	rb_start(&mgr, mtext);
+	rb_num(&mgr, "state", 1ull << 11);
+	rb_str(&mgr, "hostname", "server-a", 8);
+
+	/* stamp 1 s; +5 s extent; MOVED at +1 us; a discarded record 2 ms
+	 * later; the state manager, long form, 3 ms after; an absolute
+	 * stamp of 9 s; LEASE_MOVED with no delta. */
+	pb_init(&p, 1000000000ull);
+	pb_time(&p, 30, 5000000000ull);
+	pb_rec(&p, 1000, &moved, 0);
+	pb_discarded(&p, 2000000, 36);
+	pb_rec(&p, 3000000, &mgr, 1);
+	pb_time(&p, 31, 9000000000ull);
+	pb_rec(&p, 0, &lease, 0);
+	for (int k = 0; k < 3; k++) {
+		static const char *const what[] = { "no loss", "RB_MISSED_EVENTS",
+						    "RB_MISSED_EVENTS|RB_MISSED_STORED" };
+
+		pb_commit(&p, k >= 1, k == 2, 7);
+		memset(&s, 0, sizeof(s));
+		memset(&st, 0, sizeof(st));
+		r = nm_ktrace_decode_page(f, p.b, sizeof(p.b), collect, &s, &st);
+		UNIT_CHECK(&u,
+			   r == 0 && s.n == 3 && st.records == 3 && st.bad == 0 &&
+				   st.lost == (k ? 1u : 0u) && st.lost_events == (k == 2 ? 7u : 0u),
+			   "ktrace page, %s: 3 records read (r %d, %d events, %lu bad), lost pages "
+			   "%lu, lost records %lu",
+			   what[k], r, s.n, st.bad, st.lost, st.lost_events);
+		if (s.n == 3)
+			UNIT_CHECK(&u,
+				   s.ev[0].kind == NM_KEV_MOVED && s.ev[0].time_ms == 6000 &&
+					   s.ev[1].kind == NM_KEV_STATE_MGR &&
+					   !strcmp(s.ev[1].host, "server-a") &&
+					   s.ev[1].time_ms == 6005 &&
+					   s.ev[2].kind == NM_KEV_LEASE_MOVED &&
+					   s.ev[2].time_ms == 9000,
+				   "ktrace page, %s: times from the stamp, the extent, the "
+				   "discarded record's delta and the absolute stamp (%lld %lld "
+				   "%lld ms)",
+				   what[k], (long long)s.ev[0].time_ms, (long long)s.ev[1].time_ms,
+				   (long long)s.ev[2].time_ms);
+	}
+	/* A time extent cut by the commit: its second word is not the page's. */
+	pb_init(&p, 0);
+	pb_rec(&p, 0, &moved, 0);
+	pb_word(&p, 30);
+	pb_commit(&p, 0, 0, 0);
+	memset(&s, 0, sizeof(s));
+	memset(&st, 0, sizeof(st));
+	UNIT_CHECK(&u,
+		   nm_ktrace_decode_page(f, p.b, 16 + p.n, collect, &s, &st) == -EINVAL && s.n == 1,
+		   "ktrace page: a time extent cut by the commit: -EINVAL, the record before "
+		   "delivered");
+	/* A discarded record longer than the page. */
+	pb_init(&p, 0);
+	pb_word(&p, 1u << 5 | 29);
+	pb_word(&p, 4000);
+	pb_commit(&p, 0, 0, 0);
+	UNIT_CHECK(&u, nm_ktrace_decode_page(f, p.b, sizeof(p.b), collect, &s, &st) == -EINVAL,
+		   "ktrace page: padding longer than the page: -EINVAL");
+out:
+	free(xdr);
+	free(mtext);
+}
+
+/* The page's layout is read from events/header_page, not assumed. */
+static void test_ktrace_header_page(void)
+{
+	static const char hp32[] = "\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
+				   "\tfield: local_t commit;\toffset:8;\tsize:4;\tsigned:1;\n"
+				   "\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
+				   "\tfield: char data;\toffset:12;\tsize:4084;\tsigned:1;\n";
+	struct nm_ktrace_fmt *f = NULL;
+	struct rbuild r;
+	struct seen s = { 0 };
+	struct nm_ktrace_stats st = { 0 };
+	unsigned char page[128] = { 0 };
+	const char *fx = getenv("NM_FIXTURES");
+	char path[4096], *xdr, *hp;
+	size_t len, hl;
+	uint32_t w, commit;
+
+	UNIT_CHECK(&u, nm_ktrace_fmt_new(&f, NULL) == 0 && ksrc_load_formats(f, "6.1") == 6,
+		   "header_page: formats");
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/trace/%s/header_page", fx ? fx : "tests/fixtures",
+			 k ? "6.12" : "6.1");
+		hp = ksrc_slurp(path, &hl);
+		UNIT_CHECK(&u, hp && nm_ktrace_fmt_header_page(f, hp, hl, NULL) == 0,
+			   "header_page of %s parses", k ? "6.12" : "6.1");
+		free(hp);
+	}
+	UNIT_CHECK(&u,
+		   nm_ktrace_fmt_header_page(f, "garbage", 7, NULL) == -EINVAL &&
+			   nm_ktrace_fmt_header_page(f, hp32, 40, NULL) == -EINVAL,
+		   "header_page: garbage or cut: -EINVAL");
+	UNIT_CHECK(&u, nm_ktrace_fmt_header_page(f, hp32, sizeof(hp32) - 1, NULL) == 0,
+		   "header_page: a 4-byte commit, data at 12");
+	xdr = format_text("nfs4.nfs4_xdr_status", &len);
+	if (xdr) {
+		rb_start(&r, xdr);
+		rb_num(&r, "error", 10019);
+		w = (uint32_t)(r.len + 3) / 4;
+		memcpy(page + 12, &w, 4);
+		memcpy(page + 16, r.b, r.len);
+		commit = (uint32_t)(4 + ((r.len + 3) & ~(size_t)3)) | 1u << 31;
+		memcpy(page + 8, &commit, 4);
+		UNIT_CHECK(&u,
+			   nm_ktrace_decode_page(f, page, sizeof(page), collect, &s, &st) == 0 &&
+				   s.n == 1 && s.ev[0].kind == NM_KEV_MOVED && st.lost == 1,
+			   "header_page: a page of that layout decodes (%d events)", s.n);
+	}
+	free(xdr);
+	nm_ktrace_fmt_free(f);
+}
+
+/* state_mgr_failed with a signed int error (a kernel that keeps it so). */
+static const char failed_int[] =
+	"name: nfs4_state_mgr_failed\nID: 1665\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:int error;\toffset:8;\tsize:4;\tsigned:1;\n"
+	"\tfield:unsigned long state;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:__data_loc char[] hostname;\toffset:24;\tsize:4;\tsigned:1;\n"
+	"\tfield:__data_loc char[] section;\toffset:28;\tsize:4;\tsigned:1;\n\n"
+	"print fmt: \"hostname=%s error=%d section=%s\", __get_str(hostname), REC->error, "
+	"__get_str(section)\n";
+
+static void test_ktrace_fields(struct nm_ktrace_fmt *f6)
+{
+	struct nm_ktrace_fmt *f = NULL;
+	struct rbuild r;
+	struct nm_kev ev;
+	uint32_t loc;
+	size_t len;
+	char *mgr = format_text("nfs4.nfs4_state_mgr", &len);
+
+	UNIT_CHECK(&u,
+		   nm_ktrace_fmt_new(&f, NULL) == 0 &&
+			   nm_ktrace_fmt_add(f, "nfs4", failed_int, sizeof(failed_int) - 1, NULL) ==
+				   0,
+		   "ktrace: a format with a signed int error parses");
+	rb_start(&r, failed_int);
+	rb_num(&r, "error", (uint32_t)-5);
+	rb_str(&r, "hostname", "server-a", 8);
+	rb_str(&r, "section", "migration", 9);
+	UNIT_CHECK(&u,
+		   f && nm_ktrace_decode(f, r.b, r.len, &ev) == 0 && ev.error == -5 &&
+			   ev.kind == NM_KEV_STATE_MGR_FAIL,
+		   "ktrace: a signed 4-byte error of -5 is -5 (%d)", ev.error);
+	nm_ktrace_fmt_free(f);
+	if (!mgr)
+		return;
+	/* A __data_loc into the header or onto the fixed fields. */
+	rb_start(&r, mgr);
+	rb_num(&r, "state", 1ull << 11);
+	rb_str(&r, "hostname", "server-a", 8);
+	UNIT_CHECK(&u, nm_ktrace_decode(f6, r.b, r.len, &ev) == 0, "ktrace: the record decodes");
+	loc = 4u << 16 | 0;
+	memcpy(r.b + 16, &loc, 4);
+	UNIT_CHECK(&u, nm_ktrace_decode(f6, r.b, r.len, &ev) == -EINVAL,
+		   "ktrace: a __data_loc into the common header: -EINVAL");
+	loc = 12u << 16 | 8;
+	memcpy(r.b + 16, &loc, 4);
+	UNIT_CHECK(&u, nm_ktrace_decode(f6, r.b, r.len, &ev) == -EINVAL,
+		   "ktrace: a __data_loc onto the fixed fields: -EINVAL (%s)", ev.host);
+	free(mgr);
+}
+
 /* --- the real sources ------------------------------------------------------ */
 
 static int count(const struct nm_kev *ev, void *arg)
@@ -762,6 +1028,8 @@ int main(void)
 	UNIT_CHECK(&u, n == 6, "ktrace: the 6 captured formats of 6.1 parse (%d)", n);
 	test_ktrace_page(f, "6.1", "");
 	test_ktrace_records(f);
+	test_ktrace_built_pages(f);
+	test_ktrace_fields(f);
 	nm_ktrace_fmt_free(f);
 	/* 6.12 moved rpc_clnt_new's strings (xprtsec and flags first): read
 	 * by name, the same events. */
@@ -772,6 +1040,7 @@ int main(void)
 	test_ktrace_page(f, "6.12", "198.51.100.1");
 	nm_ktrace_fmt_free(f);
 	test_ktrace_flag_table();
+	test_ktrace_header_page();
 	if (getuid() == 0) {
 		live_ktrace();
 		live_kmsg();
