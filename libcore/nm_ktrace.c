@@ -9,6 +9,7 @@
  * what read() returned (libtraceevent's kbuffer takes the page's own
  * length on trust); each record is decoded by libtraceevent from the
  * event's format, field by name. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -609,12 +611,19 @@ int nm_ktrace_decode_page(const struct nm_ktrace_fmt *f, const void *page, size_
 
 /* --- the live source ------------------------------------------------------ */
 
+struct cpu_pipe {
+	int cpu, fd;
+};
+
 struct nm_ktrace {
 	struct tracefs_instance *inst;
+	bool owned; /* ours (locked): removed at close */
+	int lockfd;
 	struct nm_ktrace_fmt *fmt;
 	int epfd;
 	int ncpu;
-	int *cpufd;
+	struct cpu_pipe *cpus;
+	clockid_t clock; /* the instance's trace clock, or -1: stamped when read */
 	unsigned char *page;
 	size_t page_size;
 	struct nm_ktrace_stats st;
@@ -638,7 +647,7 @@ static const char *why(int e)
 	ssize_t n;
 
 	if (e != -EPERM && e != -EACCES)
-		return e == -ENODEV ? " (this kernel has no tracefs)" : "";
+		return e == -ENODEV || e == -ENOENT ? " (this kernel has no tracefs)" : "";
 	fd = open(lockdown, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -649,7 +658,8 @@ static const char *why(int e)
 	return geteuid() != 0 ? " (not root)" : "";
 }
 
-/* tracefs mounted at /sys/kernel/tracing, by us if need be. */
+/* tracefs mounted at /sys/kernel/tracing, by us if need be.  No tracefs
+ * in this kernel (ENODEV) or nowhere to mount it: -ENOENT. */
 static int tracefs_mounted(struct nm_err *err)
 {
 	struct statfs sf;
@@ -659,8 +669,9 @@ static int tracefs_mounted(struct nm_err *err)
 	if (mount("nodev", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) {
 		int e = -errno;
 
-		return nm_err_set(err, e == -ENOENT ? -ENOENT : e, "tracefs: cannot mount %s: %s%s",
-				  TRACEFS_DIR, strerror(-e), why(e));
+		return nm_err_set(err, e == -ENOENT || e == -ENODEV ? -ENOENT : e,
+				  "tracefs: cannot mount %s: %s%s", TRACEFS_DIR, strerror(-e),
+				  why(e));
 	}
 	return 0;
 }
@@ -682,36 +693,164 @@ static int load_format(struct nm_ktrace *t, const char *ev, struct nm_err *err)
 	return r;
 }
 
+/* events/header_page of tracefs: the page layout of this kernel. */
+static int load_header_page(struct nm_ktrace *t, struct nm_err *err)
+{
+	int size = 0, r;
+	char *text = tracefs_instance_file_read(NULL, "events/header_page", &size);
+
+	if (!text || size <= 0) {
+		free(text);
+		return nm_err_set(err, -EIO, "tracefs: cannot read events/header_page");
+	}
+	r = nm_ktrace_fmt_header_page(t->fmt, text, (size_t)size, err);
+	free(text);
+	return r;
+}
+
+int nm_ktrace_xdr_filter(const struct nm_ktrace_fmt *f, char *buf, size_t cap)
+{
+	struct tep_format_field *fd;
+
+	if (!f || !f->ev[EV_XDR_STATUS] || cap == 0)
+		return -ENOENT;
+	fd = tep_find_field(f->ev[EV_XDR_STATUS], "error");
+	if (!fd || (fd->flags & TEP_FIELD_IS_DYNAMIC))
+		return -ENOENT;
+	/* 6.1 and 6.12 keep the status made positive in an unsigned long;
+	 * a kernel that kept it negative in a signed field: both signs. */
+	if ((size_t)snprintf(
+		    buf, cap, "error==%d || error==%d%s", NFS4ERR_MOVED, NFS4ERR_LEASE_MOVED,
+		    (fd->flags & TEP_FIELD_IS_SIGNED) ? " || error==-10019 || error==-10031"
+						      : "") >= cap)
+		return -ENOSPC;
+	return 0;
+}
+
+/* Only MOVED and LEASE_MOVED of nfs4_xdr_status are kept in the buffer:
+ * every other status of every reply would flood it. */
+static void filter_xdr_status(struct nm_ktrace *t)
+{
+	char filter[128];
+
+	if (nm_ktrace_xdr_filter(t->fmt, filter, sizeof(filter)) == 0 &&
+	    tracefs_event_file_write(t->inst, "nfs4", "nfs4_xdr_status", "filter", filter) < 0)
+		add_word(t->missing, sizeof(t->missing), "(nfs4_xdr_status filter)");
+}
+
+/* The instance's clock: CLOCK_BOOTTIME ("boot"), else CLOCK_MONOTONIC
+ * ("mono"), so that a record's stamp converts to wall-clock time.  Set
+ * only when it differs (setting it empties the buffer: an instance taken
+ * over keeps its records). */
+static clockid_t trace_clock(struct nm_ktrace *t)
+{
+	static const struct {
+		const char *name;
+		clockid_t id;
+	} clocks[] = { { "boot", CLOCK_BOOTTIME }, { "mono", CLOCK_MONOTONIC } };
+	char *cur = tracefs_get_clock(t->inst);
+
+	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+		if (cur && strcmp(cur, clocks[i].name) == 0) {
+			free(cur);
+			return clocks[i].id;
+		}
+		if (tracefs_instance_file_write(t->inst, "trace_clock", clocks[i].name) > 0) {
+			free(cur);
+			return clocks[i].id;
+		}
+	}
+	free(cur);
+	return (clockid_t)-1;
+}
+
+static int cpu_of(const char *name)
+{
+	char *end;
+	long c;
+
+	if (strncmp(name, "cpu", 3) != 0 || name[3] < '0' || name[3] > '9')
+		return -1;
+	errno = 0;
+	c = strtol(name + 3, &end, 10);
+	return errno || *end || c < 0 || c > 65535 ? -1 : (int)c;
+}
+
+/* Each CPU of the instance's per_cpu/ (those the kernel made: possible
+ * CPUs, whatever their numbers). */
 static int open_cpus(struct nm_ktrace *t, struct nm_err *err)
 {
-	long n = sysconf(_SC_NPROCESSORS_CONF);
+	char *dir = tracefs_instance_get_file(t->inst, "per_cpu");
+	DIR *d;
+	struct dirent *de;
+	size_t cap = 0;
 
-	if (n <= 0 || n > 8192)
-		n = 1;
-	t->cpufd = malloc((size_t)n * sizeof(int));
-	if (!t->cpufd)
-		return nm_err_set(err, -ENOMEM, "tracefs: out of memory");
-	for (t->ncpu = 0; t->ncpu < n; t->ncpu++)
-		t->cpufd[t->ncpu] = -1;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (t->epfd < 0)
+	if (t->epfd < 0) {
+		tracefs_put_tracing_file(dir);
 		return nm_err_set(err, -errno, "tracefs: epoll: %s", strerror(errno));
-	for (int c = 0; c < t->ncpu; c++) {
+	}
+	d = dir ? opendir(dir) : NULL;
+	tracefs_put_tracing_file(dir);
+	if (!d)
+		return nm_err_set(err, -EIO, "tracefs: cannot list per_cpu of the instance");
+	while ((de = readdir(d))) {
 		char path[64];
-		struct epoll_event ee = { .events = EPOLLIN, .data.u32 = (uint32_t)c };
-		int fd;
+		struct epoll_event ee = { .events = EPOLLIN };
+		int c = cpu_of(de->d_name), fd;
 
+		if (c < 0)
+			continue;
+		if ((size_t)t->ncpu == cap) {
+			struct cpu_pipe *n;
+
+			if (cap >= 8192 ||
+			    !(n = realloc(t->cpus, (cap = cap ? cap * 2 : 16) * sizeof(*n)))) {
+				closedir(d);
+				return nm_err_set(err, -ENOMEM, "tracefs: out of memory");
+			}
+			t->cpus = n;
+		}
 		snprintf(path, sizeof(path), "per_cpu/cpu%d/trace_pipe_raw", c);
-		if (!tracefs_file_exists(t->inst, path))
-			continue; /* a CPU that is not possible here */
 		fd = tracefs_instance_file_open(t->inst, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			closedir(d);
 			return nm_err_set(err, -EIO, "tracefs: cannot open %s of the instance",
 					  path);
-		t->cpufd[c] = fd;
-		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ee) != 0)
+		}
+		t->cpus[t->ncpu++] = (struct cpu_pipe){ .cpu = c, .fd = fd };
+		ee.data.u32 = (uint32_t)c;
+		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ee) != 0) {
+			closedir(d);
 			return nm_err_set(err, -errno, "tracefs: epoll: %s", strerror(errno));
+		}
 	}
+	closedir(d);
+	if (t->ncpu == 0)
+		return nm_err_set(err, -EIO, "tracefs: the instance has no per_cpu/cpuN");
+	return 0;
+}
+
+/* The instance is one daemon's: an exclusive flock on its directory (let
+ * go by the kernel when the holder dies, so a kill -9 leaves it to the
+ * next). */
+static int lock_instance(struct nm_ktrace *t, const char *instance, struct nm_err *err)
+{
+	char *dir = tracefs_instance_get_dir(t->inst);
+
+	t->lockfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	free(dir);
+	if (t->lockfd < 0)
+		return nm_err_set(err, -errno ? -errno : -EIO,
+				  "tracefs: cannot open the instance %s: %s", instance,
+				  strerror(errno ? errno : EIO));
+	if (flock(t->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		return nm_err_set(err, e, "tracefs: the instance %s is %s", instance,
+				  e == -EBUSY ? "in use by another process" : strerror(-e));
+	}
+	t->owned = true;
 	return 0;
 }
 
@@ -736,6 +875,8 @@ int nm_ktrace_open_events(const char *instance, const char *const *events, struc
 	if (!t)
 		return nm_err_set(err, -ENOMEM, "tracefs: out of memory");
 	t->epfd = -1;
+	t->lockfd = -1;
+	t->clock = (clockid_t)-1;
 	t->page_size = ps > 0 && ps <= PAGE_MAX ? (size_t)ps : 4096;
 	r = nm_ktrace_fmt_new(&t->fmt, err);
 	if (r < 0)
@@ -745,6 +886,9 @@ int nm_ktrace_open_events(const char *instance, const char *const *events, struc
 		r = nm_err_set(err, -ENOMEM, "tracefs: out of memory");
 		goto fail;
 	}
+	r = load_header_page(t, err);
+	if (r < 0)
+		goto fail;
 	/* An instance left by a daemon killed before: taken over, records
 	 * and all (what it saw while we were down is read now). */
 	errno = 0;
@@ -756,6 +900,10 @@ int nm_ktrace_open_events(const char *instance, const char *const *events, struc
 			       strerror(-e), why(e));
 		goto fail;
 	}
+	r = lock_instance(t, instance, err);
+	if (r < 0)
+		goto fail;
+	t->clock = trace_clock(t);
 	/* Rare events: a small buffer; wake the reader at the first record. */
 	(void)tracefs_instance_set_buffer_size(t->inst, 256, -1);
 	if (tracefs_file_exists(t->inst, "buffer_percent"))
@@ -771,6 +919,11 @@ int nm_ktrace_open_events(const char *instance, const char *const *events, struc
 			add_word(t->missing, sizeof(t->missing), ev);
 			continue;
 		}
+		r = load_format(t, ev, err);
+		if (r < 0)
+			goto fail;
+		if (strcmp(ev, "nfs4/nfs4_xdr_status") == 0)
+			filter_xdr_status(t);
 		errno = 0;
 		if (tracefs_event_enable(t->inst, sys, slash + 1) != 0) {
 			int e = errno ? -errno : -EIO;
@@ -779,9 +932,6 @@ int nm_ktrace_open_events(const char *instance, const char *const *events, struc
 				       why(e));
 			goto fail;
 		}
-		r = load_format(t, ev, err);
-		if (r < 0)
-			goto fail;
 		add_word(t->enabled, sizeof(t->enabled), ev);
 	}
 	if (!t->enabled[0]) {
@@ -811,11 +961,22 @@ int nm_ktrace_fd(const struct nm_ktrace *t)
 	return t ? t->epfd : -1;
 }
 
-/* The caller's callback, with the time the record was read. */
+static int64_t ms_of(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The caller's callback, with the record's wall-clock time; its own
+ * return kept apart from the page's (-EINVAL of a bad page). */
 struct stamped {
 	int (*cb)(const struct nm_kev *, void *);
 	void *arg;
-	int64_t now_ms;
+	bool clock_ok;
+	int64_t rt_ms, clk_ms;
+	int ret;
 };
 
 static int stamp(const struct nm_kev *ev, void *arg)
@@ -823,23 +984,26 @@ static int stamp(const struct nm_kev *ev, void *arg)
 	struct stamped *s = arg;
 	struct nm_kev e = *ev;
 
-	e.time_ms = s->now_ms;
-	return s->cb(&e, s->arg);
+	/* the trace clock's ms made wall time; read time when we have none */
+	if (s->clock_ok && e.time_ms >= 0 && e.time_ms <= s->clk_ms)
+		e.time_ms = s->rt_ms - (s->clk_ms - e.time_ms);
+	else
+		e.time_ms = s->rt_ms;
+	s->ret = s->cb(&e, s->arg);
+	return s->ret ? 1 : 0;
 }
 
 int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *), void *arg,
 		   struct nm_err *err)
 {
-	struct stamped sc = { .cb = cb, .arg = arg };
-	struct timespec ts;
+	struct stamped sc = { .cb = cb, .arg = arg, .clock_ok = t->clock != (clockid_t)-1 };
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	sc.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	sc.rt_ms = ms_of(CLOCK_REALTIME);
+	if (sc.clock_ok)
+		sc.clk_ms = ms_of(t->clock);
 	for (int c = 0; c < t->ncpu; c++) {
-		if (t->cpufd[c] < 0)
-			continue;
 		for (int pages = 0; pages < 1024; pages++) {
-			ssize_t n = read(t->cpufd[c], t->page, PAGE_MAX);
+			ssize_t n = read(t->cpus[c].fd, t->page, PAGE_MAX);
 			int r;
 
 			if (n < 0 && errno == EINTR)
@@ -847,15 +1011,16 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 			if (n < 0 && errno == EAGAIN)
 				break;
 			if (n < 0)
-				return nm_err_set(err, -errno, "tracefs: read cpu%d: %s", c,
-						  strerror(errno));
+				return nm_err_set(err, -errno, "tracefs: read cpu%d: %s",
+						  t->cpus[c].cpu, strerror(errno));
 			if (n == 0)
 				break;
+			sc.ret = 0;
 			r = nm_ktrace_decode_page(t->fmt, t->page, (size_t)n, stamp, &sc, &t->st);
-			if (r == -EINVAL)
-				t->st.bad++;
-			else if (r != 0)
-				return r;
+			if (sc.ret != 0)
+				return sc.ret; /* the callback's: stop */
+			if (r != 0)
+				t->st.bad++; /* a page we cannot walk: skipped */
 		}
 	}
 	return 0;
@@ -864,6 +1029,11 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 const char *nm_ktrace_missing(const struct nm_ktrace *t)
 {
 	return t ? t->missing : "";
+}
+
+struct nm_ktrace_fmt *nm_ktrace_formats(struct nm_ktrace *t)
+{
+	return t ? t->fmt : NULL;
 }
 
 const char *nm_ktrace_enabled(const struct nm_ktrace *t)
@@ -880,18 +1050,21 @@ void nm_ktrace_close(struct nm_ktrace *t)
 {
 	if (!t)
 		return;
-	for (int c = 0; t->cpufd && c < t->ncpu; c++)
-		if (t->cpufd[c] >= 0)
-			close(t->cpufd[c]);
-	free(t->cpufd);
+	for (int c = 0; c < t->ncpu; c++)
+		close(t->cpus[c].fd);
+	free(t->cpus);
 	if (t->epfd >= 0)
 		close(t->epfd);
 	if (t->inst) {
-		(void)tracefs_instance_file_write(t->inst, "tracing_on", "0");
-		(void)tracefs_event_disable(t->inst, NULL, NULL);
-		(void)tracefs_instance_destroy(t->inst);
+		if (t->owned) {
+			(void)tracefs_instance_file_write(t->inst, "tracing_on", "0");
+			(void)tracefs_event_disable(t->inst, NULL, NULL);
+			(void)tracefs_instance_destroy(t->inst);
+		}
 		tracefs_instance_free(t->inst);
 	}
+	if (t->lockfd >= 0)
+		close(t->lockfd);
 	nm_ktrace_fmt_free(t->fmt);
 	free(t->page);
 	free(t);

@@ -31,7 +31,11 @@ struct nm_ktrace_fmt;
 
 /* instance: the name under instances/ (NULL: "nfsmigd").  Errors:
  * -ENOENT no tracefs or none of the events, -EPERM/-EACCES not allowed
- * (lockdown, not root), with a message saying which. */
+ * (lockdown, not root), -EBUSY the instance is another live process's
+ * (an exclusive flock on its directory, held while open), with a message
+ * saying which.  The instance's trace_clock is set to "boot" (else
+ * "mono") so that records convert to wall-clock time; an instance left
+ * by a process that died is taken over with its records. */
 int nm_ktrace_open(const char *instance, struct nm_ktrace **t, struct nm_err *err);
 /* The same with other events ("system/name", NULL-terminated; NULL: the
  * ones above): for tests on a kernel with no NFS. */
@@ -47,6 +51,9 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 /* The events asked for that this kernel does not have, space-separated
  * ("" when none). */
 const char *nm_ktrace_missing(const struct nm_ktrace *t);
+/* The formats the reader decodes with (a test adds one of its own:
+ * another event taken for one of ours). */
+struct nm_ktrace_fmt *nm_ktrace_formats(struct nm_ktrace *t);
 /* The events enabled, space-separated. */
 const char *nm_ktrace_enabled(const struct nm_ktrace *t);
 /* Records read (ours or not), skipped as malformed, pages on which the
@@ -57,6 +64,10 @@ struct nm_ktrace_stats {
 	unsigned long lost_events;
 };
 void nm_ktrace_stats(const struct nm_ktrace *t, struct nm_ktrace_stats *st);
+/* The filter written to the instance's nfs4_xdr_status (only MOVED and
+ * LEASE_MOVED kept), as this kernel's format of the event needs it: 0,
+ * -ENOENT without the event, -ENOSPC when cap is too small. */
+int nm_ktrace_xdr_filter(const struct nm_ktrace_fmt *f, char *buf, size_t cap);
 /* Disables the events and removes the instance. */
 void nm_ktrace_close(struct nm_ktrace *t);
 

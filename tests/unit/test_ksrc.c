@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ksrc_fmt.h"
@@ -843,6 +846,36 @@ static void test_ktrace_fields(struct nm_ktrace_fmt *f6)
 	free(mgr);
 }
 
+/* The filter written to nfs4_xdr_status, from each kernel's format. */
+static void test_ktrace_filter(void)
+{
+	static const char *const kernels[] = { "6.1", "6.12" };
+	char buf[128];
+
+	for (int k = 0; k < 2; k++) {
+		struct nm_ktrace_fmt *f = NULL;
+
+		UNIT_CHECK(&u,
+			   nm_ktrace_fmt_new(&f, NULL) == 0 &&
+				   ksrc_load_formats(f, kernels[k]) == 6 &&
+				   nm_ktrace_xdr_filter(f, buf, sizeof(buf)) == 0 &&
+				   !strcmp(buf, "error==10019 || error==10031"),
+			   "ktrace %s: nfs4_xdr_status filter: %s", kernels[k], buf);
+		UNIT_CHECK(&u, f && nm_ktrace_xdr_filter(f, buf, 10) == -ENOSPC,
+			   "ktrace %s: the filter in too small a buffer: -ENOSPC", kernels[k]);
+		nm_ktrace_fmt_free(f);
+	}
+	{
+		struct nm_ktrace_fmt *f = NULL;
+
+		UNIT_CHECK(&u,
+			   nm_ktrace_fmt_new(&f, NULL) == 0 &&
+				   nm_ktrace_xdr_filter(f, buf, sizeof(buf)) == -ENOENT,
+			   "ktrace: no nfs4_xdr_status format: no filter (-ENOENT)");
+		nm_ktrace_fmt_free(f);
+	}
+}
+
 /* --- the real sources ------------------------------------------------------ */
 
 static int count(const struct nm_kev *ev, void *arg)
@@ -920,6 +953,206 @@ static void live_ktrace(void)
 			   "(%s)",
 			   err.msg);
 	}
+}
+
+/* sys_enter_getppid's record taken for rpc_clnt_replace_xprt (client_id
+ * at its __syscall_nr): a record of ours that a host without NFS makes. */
+static int as_ours(struct nm_ktrace *t)
+{
+	char path[] = "/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id", fmt[640];
+	char id[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, id, sizeof(id) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	id[n] = '\0';
+	snprintf(fmt, sizeof(fmt),
+		 "name: rpc_clnt_replace_xprt\nID: %d\nformat:\n"
+		 "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		 "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+		 "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+		 "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+		 "\tfield:int client_id;\toffset:8;\tsize:4;\tsigned:1;\n\n"
+		 "print fmt: \"client=%%08x\", REC->client_id\n",
+		 atoi(id));
+	return nm_ktrace_fmt_add(nm_ktrace_formats(t), "sunrpc", fmt, strlen(fmt), NULL);
+}
+
+/* Only this process's getppid() in the instance (the host's others call
+ * it too). */
+static int only_mine(const char *name)
+{
+	char path[200], f[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/tracing/instances/%s/events/syscalls/sys_enter_getppid/filter", name);
+	snprintf(f, sizeof(f), "common_pid==%d", (int)getpid());
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, f, strlen(f)) == (ssize_t)strlen(f);
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+struct timed {
+	int n;
+	int64_t ms;
+	int ret;
+};
+
+static int timed(const struct nm_kev *ev, void *arg)
+{
+	struct timed *w = arg;
+
+	w->n++;
+	w->ms = ev->time_ms;
+	return w->ret;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int instance_clock(const char *name, char *out, size_t cap)
+{
+	char path[160];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/instances/%s/trace_clock", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, out, cap - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+/* A record's time is when the kernel wrote it, not when it was read; a
+ * callback's error stops the read and is returned (not a bad page). */
+static void live_ktrace_time(void)
+{
+	static const char *const events[] = { "syscalls/sys_enter_getppid", NULL };
+	struct nm_ktrace *t = NULL;
+	struct nm_ktrace_stats st;
+	struct nm_err err = { 0 };
+	struct timed w = { 0 };
+	char name[64], clk[256];
+	int64_t fired;
+	int r;
+
+	snprintf(name, sizeof(name), "nfsmig-test-time-%d", (int)getpid());
+	if (nm_ktrace_open_events(name, events, &t, &err) != 0) {
+		printf("ok %d - # SKIP tracefs: %s\n", ++u.n, err.msg);
+		return;
+	}
+	UNIT_CHECK(&u, instance_clock(name, clk, sizeof(clk)) == 0 && strstr(clk, "[boot]"),
+		   "ktrace live: the instance's trace clock is boot (%.60s)", clk);
+	UNIT_CHECK(&u, as_ours(t) == 0 && only_mine(name) == 0,
+		   "ktrace live: getppid's record taken for one of ours");
+	fired = now_ms();
+	(void)getppid();
+	sleep(2);
+	r = nm_ktrace_read(t, timed, &w, &err);
+	UNIT_CHECK(&u, r == 0 && w.n == 1 && w.ms >= fired - 50 && w.ms <= fired + 500,
+		   "ktrace live: the record's time is when it was written (%lld ms after, read "
+		   "2 s later; %d events)",
+		   (long long)(w.ms - fired), w.n);
+	(void)getppid();
+	w = (struct timed){ .ret = -EINVAL };
+	nm_ktrace_stats(t, &st);
+	r = nm_ktrace_read(t, timed, &w, &err);
+	{
+		struct nm_ktrace_stats st2;
+
+		nm_ktrace_stats(t, &st2);
+		UNIT_CHECK(&u, r == -EINVAL && w.n == 1 && st2.bad == st.bad,
+			   "ktrace live: a callback's -EINVAL stops the read and is returned, not "
+			   "counted as a bad page (r %d, bad %lu -> %lu)",
+			   r, st.bad, st2.bad);
+	}
+	nm_ktrace_close(t);
+}
+
+/* kill -9 of the reader: the instance stays, with what the kernel wrote
+ * meanwhile; while its holder lives no other takes it (flock). */
+static void live_ktrace_takeover(void)
+{
+	static const char *const events[] = { "syscalls/sys_enter_getppid", NULL };
+	struct nm_ktrace *t = NULL;
+	struct nm_err err = { 0 };
+	struct timed w = { 0 };
+	char name[64], dir[160];
+	struct stat sb;
+	int pfd[2], status, r;
+	int64_t fired;
+	pid_t pid;
+	char c;
+
+	snprintf(name, sizeof(name), "nfsmig-test-kill-%d", (int)getpid());
+	snprintf(dir, sizeof(dir), "/sys/kernel/tracing/instances/%s", name);
+	if (pipe(pfd) != 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct nm_ktrace *ct = NULL;
+
+		close(pfd[0]);
+		c = nm_ktrace_open_events(name, events, &ct, NULL) == 0 ? 'y' : 'n';
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	c = 'n';
+	if (pid < 0 || read(pfd[0], &c, 1) != 1 || c != 'y') {
+		printf("ok %d - # SKIP tracefs: the child could not open %s\n", ++u.n, name);
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		close(pfd[0]);
+		return;
+	}
+	close(pfd[0]);
+	(void)only_mine(name);
+	r = nm_ktrace_open_events(name, events, &t, &err);
+	UNIT_CHECK(&u, r == -EBUSY && stat(dir, &sb) == 0,
+		   "ktrace live: an instance another process holds is refused (-EBUSY) and left "
+		   "to it (%d %s)",
+		   r, err.msg);
+	nm_ktrace_close(t);
+	t = NULL;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	UNIT_CHECK(&u, WIFSIGNALED(status) && stat(dir, &sb) == 0,
+		   "ktrace live: killed with -9, the child left its instance");
+	fired = now_ms();
+	(void)getppid(); /* written while no one reads */
+	sleep(1);
+	r = nm_ktrace_open_events(name, events, &t, &err);
+	UNIT_CHECK(&u, r == 0, "ktrace live: the next open takes the instance over (%s)",
+		   r ? err.msg : "");
+	if (r == 0) {
+		UNIT_CHECK(&u, as_ours(t) == 0, "ktrace live: getppid taken for one of ours");
+		r = nm_ktrace_read(t, timed, &w, &err);
+		UNIT_CHECK(&u, r == 0 && w.n == 1 && w.ms >= fired - 50 && w.ms <= fired + 500,
+			   "ktrace live: the record written while no one read is read, with its "
+			   "time (%d events, %lld ms after)",
+			   w.n, (long long)(w.ms - fired));
+		nm_ktrace_close(t);
+	}
+	UNIT_CHECK(&u, stat(dir, &sb) != 0 && errno == ENOENT,
+		   "ktrace live: close removes the instance taken over");
 }
 
 static void live_kmsg(void)
@@ -1041,8 +1274,11 @@ int main(void)
 	nm_ktrace_fmt_free(f);
 	test_ktrace_flag_table();
 	test_ktrace_header_page();
+	test_ktrace_filter();
 	if (getuid() == 0) {
 		live_ktrace();
+		live_ktrace_time();
+		live_ktrace_takeover();
 		live_kmsg();
 		live_uevent();
 	} else {
