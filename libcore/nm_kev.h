@@ -42,6 +42,8 @@ struct nm_kev {
 	char peer[64];	 /* numeric address of the transport, no port */
 	unsigned port;
 	char text[256]; /* escaped, for the log and the event (kmsg message) */
+	uint64_t seq;	/* kmsg: the record's sequence number; uevent: SEQNUM
+			 * (0 when it had none) */
 };
 
 #include <stddef.h>

@@ -19,7 +19,13 @@
 
 int nm_kmsg_open(struct nm_err *err)
 {
+	return nm_kmsg_open_at(NULL, err);
+}
+
+int nm_kmsg_open_at(const struct nm_kmsg_pos *pos, struct nm_err *err)
+{
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int whence = pos && pos->have ? SEEK_SET : SEEK_END;
 
 	if (fd < 0) {
 		int e = -errno;
@@ -27,11 +33,12 @@ int nm_kmsg_open(struct nm_err *err)
 		return nm_err_set(err, e, "/dev/kmsg: %s%s", strerror(-e),
 				  e == -EPERM ? " (kernel.dmesg_restrict: CAP_SYSLOG needed)" : "");
 	}
-	if (lseek(fd, 0, SEEK_END) < 0) {
+	if (lseek(fd, 0, whence) < 0) {
 		int e = -errno;
 
 		close(fd);
-		return nm_err_set(err, e, "/dev/kmsg: seek to the end: %s", strerror(-e));
+		return nm_err_set(err, e, "/dev/kmsg: seek to the %s: %s",
+				  whence == SEEK_SET ? "start" : "end", strerror(-e));
 	}
 	return fd;
 }
@@ -184,6 +191,7 @@ int nm_kmsg_parse(const char *rec, size_t len, struct nm_kev *ev)
 	mlen = nl ? (size_t)(nl - semi) : len - head - 1;
 	mlen = unescape(semi, mlen, msg, sizeof(msg));
 	ev->time_ms = (int64_t)(usec / 1000);
+	ev->seq = seq;
 	nm_kev_set_text(ev, msg, mlen);
 	if ((pri >> 3) != 0) /* not the kernel's own facility */
 		return 1;
@@ -235,7 +243,19 @@ static int64_t ms_of(clockid_t c)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int nm_kmsg_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, struct nm_err *err)
+int nm_kmsg_pos_take(struct nm_kmsg_pos *pos, uint64_t seq)
+{
+	if (pos->have && seq <= pos->seq)
+		return 0;
+	if (pos->have && seq - pos->seq > 1)
+		pos->lost += (unsigned long)(seq - pos->seq - 1);
+	pos->seq = seq;
+	pos->have = 1;
+	return 1;
+}
+
+int nm_kmsg_read_at(int fd, struct nm_kmsg_pos *pos, int (*cb)(const struct nm_kev *, void *),
+		    void *arg, struct nm_err *err)
 {
 	char buf[NM_KMSG_REC_MAX];
 
@@ -246,7 +266,8 @@ int nm_kmsg_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, st
 
 		if (r <= 0)
 			return r;
-		if (nm_kmsg_parse(buf, len, &ev) != 0)
+		r = nm_kmsg_parse(buf, len, &ev);
+		if (r < 0 || (pos && !nm_kmsg_pos_take(pos, ev.seq)) || r != 0)
 			continue;
 		{
 			/* The stamp is the kernel's clock since boot: made wall time. */
@@ -258,4 +279,9 @@ int nm_kmsg_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, st
 		if (r)
 			return r;
 	}
+}
+
+int nm_kmsg_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, struct nm_err *err)
+{
+	return nm_kmsg_read_at(fd, NULL, cb, arg, err);
 }

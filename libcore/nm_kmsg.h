@@ -15,20 +15,46 @@
 #include "nm_err.h"
 #include "nm_kev.h"
 
+#include <stdint.h>
+
 /* /dev/kmsg, O_RDONLY|O_NONBLOCK|O_CLOEXEC, at the end of the log. */
 int nm_kmsg_open(struct nm_err *err);
 /* Drain: cb for each record that is one of the messages above (its
  * non-zero return stops and is returned).  0 when drained.  An overrun
- * (EPIPE: records lost) is skipped over and reading goes on. */
+ * (EPIPE: records lost) is skipped over and reading goes on (not counted:
+ * nm_kmsg_read_at counts). */
 int nm_kmsg_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, struct nm_err *err);
+
+/* Where a reader is in the log, for a watcher that resumes: a failure
+ * logged while it was down is read when it comes back.  The caller keeps
+ * it (seq and have; in the same boot only: another boot's sequence
+ * numbers start again, so a position saved in another boot is dropped,
+ * e.g. by saving /proc/sys/kernel/random/boot_id with it). */
+struct nm_kmsg_pos {
+	uint64_t seq;	    /* the last record handled ... */
+	int have;	    /* ... when non-zero; 0: none yet */
+	unsigned long lost; /* records the log dropped before they were read */
+};
+/* pos with a record handled (have): /dev/kmsg from the oldest record the
+ * log still holds (SEEK_SET); else at its end (nm_kmsg_open). */
+int nm_kmsg_open_at(const struct nm_kmsg_pos *pos, struct nm_err *err);
+/* nm_kmsg_read that skips what pos says was handled (seq <= pos->seq),
+ * moves pos to each record read and counts in pos->lost the records that
+ * were lost (a gap in the sequence: overrun, or overwritten while no one
+ * read). */
+int nm_kmsg_read_at(int fd, struct nm_kmsg_pos *pos, int (*cb)(const struct nm_kev *, void *),
+		    void *arg, struct nm_err *err);
+/* The record seq against pos: 1 new (pos moved to it, a gap counted as
+ * lost), 0 handled before (skip). */
+int nm_kmsg_pos_take(struct nm_kmsg_pos *pos, uint64_t seq);
 /* One record, len bytes: 0 and *ev filled when it is one of the messages
  * above from the kernel itself, 1 when it is another message or was
  * written by a process (facility not 0: /dev/kmsg gives user writes
  * LOG_USER, so no process can forge these), -EINVAL when malformed.
  * With 0 and 1, ev->text is the message (the kernel's \xNN escapes
- * undone, then escaped again by nm_kev_set_text) and ev->time_ms the
- * record's stamp (microseconds since boot) / 1000; nm_kmsg_read makes
- * that wall-clock time. */
+ * undone, then escaped again by nm_kev_set_text), ev->seq the record's
+ * sequence number and ev->time_ms the record's stamp (microseconds since
+ * boot) / 1000; nm_kmsg_read makes that wall-clock time. */
 int nm_kmsg_parse(const char *rec, size_t len, struct nm_kev *ev);
 
 /* The largest record /dev/kmsg gives (the kernel's CONSOLE_EXT_LOG_MAX). */

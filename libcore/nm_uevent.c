@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -190,8 +191,9 @@ int nm_uevent_parse(const char *buf, size_t len, struct nm_kev *ev)
 {
 	static const char libudev[] = "libudev"; /* its magic, with the NUL */
 	const char *hdr_end, *at, *subsystem = NULL, *action = NULL, *devpath = NULL;
-	const char *group, *rest;
-	size_t sub_len = 0, action_len = 0, devpath_len = 0, rest_len, i, glen;
+	const char *group, *rest, *seqnum = NULL;
+	size_t sub_len = 0, action_len = 0, devpath_len = 0, seq_len = 0, rest_len, i, glen;
+	uint64_t seq = 0;
 	char name[sizeof(ev->name)];
 
 	nm_kev_init(ev, NM_KEV_NONE, "uevent", "");
@@ -224,6 +226,7 @@ int nm_uevent_parse(const char *buf, size_t len, struct nm_kev *ev)
 		KEY("SUBSYSTEM", subsystem, sub_len)
 		KEY("ACTION", action, action_len)
 		KEY("DEVPATH", devpath, devpath_len)
+		KEY("SEQNUM", seqnum, seq_len)
 #undef KEY
 	}
 	if (!subsystem || !action || !devpath)
@@ -232,6 +235,17 @@ int nm_uevent_parse(const char *buf, size_t len, struct nm_kev *ev)
 	if ((size_t)(at - buf) != action_len || memcmp(buf, action, action_len) != 0 ||
 	    (size_t)(hdr_end - at - 1) != devpath_len || memcmp(at + 1, devpath, devpath_len) != 0)
 		return -EINVAL;
+	/* SEQNUM, when there, is the kernel's u64 counter. */
+	if (seqnum) {
+		if (seq_len == 0 || seq_len > 20)
+			return -EINVAL;
+		for (i = 0; i < seq_len; i++) {
+			if (seqnum[i] < '0' || seqnum[i] > '9' ||
+			    seq > (UINT64_MAX - (uint64_t)(seqnum[i] - '0')) / 10)
+				return -EINVAL;
+			seq = seq * 10 + (uint64_t)(seqnum[i] - '0');
+		}
+	}
 	if (sub_len != 6 || memcmp(subsystem, "sunrpc", 6) != 0)
 		return 1;
 	if (action_len > 16)
@@ -245,5 +259,6 @@ int nm_uevent_parse(const char *buf, size_t len, struct nm_kev *ev)
 	snprintf(name, sizeof(name), "%.*s %.*s", (int)action_len, action, (int)glen, group);
 	nm_kev_init(ev, NM_KEV_XPRT_SWITCH, "uevent", name);
 	nm_kev_set_text(ev, rest, rest_len);
+	ev->seq = seq;
 	return 0;
 }

@@ -22,8 +22,9 @@ int nm_uevent_open(struct nm_err *err);
  * covers what was lost). */
 int nm_uevent_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, struct nm_err *err);
 /* "ACTION@DEVPATH\0KEY=VAL\0...", len bytes: 0 and *ev filled for
- * SUBSYSTEM=sunrpc, 1 when it is another subsystem or a libudev message,
- * -EINVAL when malformed. */
+ * SUBSYSTEM=sunrpc (ev->seq: SEQNUM, 0 without one), 1 when it is another
+ * subsystem or a libudev message, -EINVAL when malformed (a SEQNUM that
+ * is not a number too). */
 int nm_uevent_parse(const char *buf, size_t len, struct nm_kev *ev);
 
 /* The largest message read (the kernel sends at most 2048 bytes). */

@@ -67,8 +67,8 @@ static void test_kmsg(void)
 		   kmsg("3,1234,5000000,-;NFS: migration recovery failed (server server-a)\n",
 			&ev) == 0 &&
 			   ev.kind == NM_KEV_MIGRATION_FAILED && !strcmp(ev.host, "server-a") &&
-			   ev.time_ms == 5000 && !strcmp(ev.source, "kmsg"),
-		   "kmsg: migration recovery failed names server-a, stamp 5000 ms");
+			   ev.time_ms == 5000 && !strcmp(ev.source, "kmsg") && ev.seq == 1234,
+		   "kmsg: migration recovery failed names server-a, stamp 5000 ms, seq 1234");
 	UNIT_CHECK(&u,
 		   kmsg("3,1235,5000001,-;NFS: volatile file handles not supported (server "
 			"198.51.100.2)\n SUBSYSTEM=x\n",
@@ -137,6 +137,36 @@ static void test_kmsg(void)
 				   strlen(ev.text) < 256,
 			   "kmsg: a 4000-byte record stays within the event's fields");
 	}
+}
+
+/* A resumed reader skips what it handled and counts what the log lost. */
+static void test_kmsg_pos(void)
+{
+	static const struct {
+		uint64_t seq;
+		int take;
+		unsigned long lost;
+	} steps[] = {
+		{ 10, 1, 0 },		    /* the first: taken, nothing known lost */
+		{ 11, 1, 0 }, { 11, 0, 0 }, /* the same again: skipped */
+		{ 5, 0, 0 },		    /* an older one: skipped */
+		{ 15, 1, 3 },		    /* 12..14 lost */
+		{ 16, 1, 3 },
+	};
+	struct nm_kmsg_pos pos = { 0 };
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int t = nm_kmsg_pos_take(&pos, steps[i].seq);
+
+		UNIT_CHECK(&u, t == steps[i].take && pos.lost == steps[i].lost && pos.have,
+			   "kmsg pos: seq %llu %s, lost %lu", (unsigned long long)steps[i].seq,
+			   t ? "taken" : "skipped", pos.lost);
+	}
+	pos = (struct nm_kmsg_pos){ .seq = 100, .have = 1 };
+	UNIT_CHECK(&u,
+		   nm_kmsg_pos_take(&pos, 99) == 0 && nm_kmsg_pos_take(&pos, 100) == 0 &&
+			   nm_kmsg_pos_take(&pos, 103) == 1 && pos.lost == 2 && pos.seq == 103,
+		   "kmsg pos: saved at 100: 99 and 100 skipped, 103 read, 2 lost");
 }
 
 /* --- uevent -------------------------------------------------------------- */
@@ -215,6 +245,16 @@ static void test_uevent(void)
 				       "DEVPATH=/kernel/sunrpc/rpc-clients/clnt-1\0"),
 				   &ev) == -EINVAL,
 		   "uevent: no SUBSYSTEM: -EINVAL");
+	UNIT_CHECK(&u,
+		   nm_uevent_parse(UEV("add@/kernel/sunrpc/rpc-clients/clnt-1\0ACTION=add\0"
+				       "DEVPATH=/kernel/sunrpc/rpc-clients/clnt-1\0"
+				       "SUBSYSTEM=sunrpc\0SEQNUM=12x\0"),
+				   &ev) == -EINVAL &&
+			   nm_uevent_parse(UEV("add@/kernel/sunrpc/rpc-clients/clnt-1\0ACTION=add\0"
+					       "DEVPATH=/kernel/sunrpc/rpc-clients/clnt-1\0"
+					       "SUBSYSTEM=sunrpc\0SEQNUM=18446744073709551616\0"),
+					   &ev) == -EINVAL,
+		   "uevent: a SEQNUM not a number, or past 2^64-1: -EINVAL");
 	UNIT_CHECK(&u,
 		   nm_uevent_parse(NULL, 0, &ev) == -EINVAL &&
 			   nm_uevent_parse("", 0, &ev) == -EINVAL,
@@ -1155,13 +1195,48 @@ static void live_ktrace_takeover(void)
 		   "ktrace live: close removes the instance taken over");
 }
 
+/* The next record of ours (tag in its text) from fd: its seq, or -1;
+ * *old_seen counts the records with the tag old that were not skipped. */
+static int64_t kmsg_find(int fd, const char *tag, struct nm_kmsg_pos *pos, const char *old,
+			 int *old_seen)
+{
+	char buf[NM_KMSG_REC_MAX];
+	struct nm_err err = { 0 };
+	struct nm_kev ev;
+	size_t len;
+
+	for (int tries = 0; tries < 100;) {
+		int r = nm_kmsg_next(fd, buf, sizeof(buf), &len, NULL, &err);
+
+		if (r == 0) {
+			usleep(10000);
+			tries++;
+			continue;
+		}
+		if (r < 0)
+			return -1;
+		if (nm_kmsg_parse(buf, len, &ev) != 1)
+			continue;
+		if (pos && !nm_kmsg_pos_take(pos, ev.seq))
+			continue;
+		if (old && strstr(ev.text, old))
+			(*old_seen)++;
+		if (strstr(ev.text, tag))
+			return (int64_t)ev.seq;
+	}
+	return -1;
+}
+
+/* Only debug-level lines with a tag that says what they are: nothing that
+ * reads like the kernel's NFS messages goes into the host's log (the
+ * parser's tests have those texts). */
 static void live_kmsg(void)
 {
 	struct nm_err err = { 0 };
-	char line[160], buf[NM_KMSG_REC_MAX], tag[64];
-	int fd = nm_kmsg_open(&err), w, found = 0, n = 0;
-	size_t len;
-	struct nm_kev ev;
+	char line[200], tag1[80], tag2[80];
+	struct nm_kmsg_pos pos = { 0 };
+	int fd = nm_kmsg_open_at(&pos, &err), w, n = 0, old_seen = 0;
+	int64_t s1, s2;
 
 	if (fd < 0) {
 		printf("ok %d - # SKIP /dev/kmsg: %s\n", ++u.n, err.msg);
@@ -1173,31 +1248,35 @@ static void live_kmsg(void)
 		close(fd);
 		return;
 	}
-	snprintf(tag, sizeof(tag), "nfsmig-selftest-%d.invalid", (int)getpid());
-	snprintf(line, sizeof(line), "<3>NFS: migration recovery failed (server %s)\n", tag);
+	snprintf(tag1, sizeof(tag1), "nfsmig-unit-test-%d-one", (int)getpid());
+	snprintf(tag2, sizeof(tag2), "nfsmig-unit-test-%d-two", (int)getpid());
+	snprintf(line, sizeof(line), "<7>%s: a test record of nfsmig's unit tests\n", tag1);
 	UNIT_CHECK(&u, write(w, line, strlen(line)) == (ssize_t)strlen(line),
-		   "kmsg live: a line written to /dev/kmsg");
-	for (int tries = 0; tries < 100 && !found; tries++) {
-		int r = nm_kmsg_next(fd, buf, sizeof(buf), &len, NULL, &err);
-
-		if (r == 0) {
-			usleep(10000);
-			continue;
-		}
-		if (r < 0)
-			break;
-		if (nm_kmsg_parse(buf, len, &ev) == 1 && strstr(ev.text, tag))
-			found = 1;
-	}
-	UNIT_CHECK(&u, found,
-		   "kmsg live: read back from the end of the log, parsed, and not taken "
-		   "for the kernel's (a process wrote it)");
+		   "kmsg live: a debug line written to /dev/kmsg");
+	s1 = kmsg_find(fd, tag1, &pos, NULL, NULL);
+	UNIT_CHECK(&u, s1 >= 0 && pos.have && (int64_t)pos.seq == s1,
+		   "kmsg live: read back from the end of the log, seq %lld, a process's line "
+		   "(not the kernel's)",
+		   (long long)s1);
 	UNIT_CHECK(&u,
 		   write(w, line, strlen(line)) == (ssize_t)strlen(line) &&
-			   nm_kmsg_read(fd, count, &n, &err) == 0 && n == 0,
-		   "kmsg live: nm_kmsg_read delivers no forged failure (%d)", n);
-	close(w);
+			   nm_kmsg_read_at(fd, &pos, count, &n, &err) == 0 && n == 0,
+		   "kmsg live: nm_kmsg_read_at delivers no line a process wrote (%d)", n);
 	close(fd);
+	/* Down: a line logged meanwhile is read when the reader resumes at
+	 * pos; what it read before is not read again. */
+	snprintf(line, sizeof(line), "<7>%s: a test record of nfsmig's unit tests\n", tag2);
+	UNIT_CHECK(&u, write(w, line, strlen(line)) == (ssize_t)strlen(line),
+		   "kmsg live: a line written while no one reads");
+	fd = nm_kmsg_open_at(&pos, &err);
+	s2 = fd >= 0 ? kmsg_find(fd, tag2, &pos, tag1, &old_seen) : -1;
+	UNIT_CHECK(&u, s2 > s1 && old_seen == 0,
+		   "kmsg live: resumed after seq %lld: the line written meanwhile is read (seq "
+		   "%lld), the ones read before skipped (%d seen again)",
+		   (long long)s1, (long long)s2, old_seen);
+	if (fd >= 0)
+		close(fd);
+	close(w);
 }
 
 static void live_uevent(void)
@@ -1255,6 +1334,7 @@ int main(void)
 
 	unit_start();
 	test_kmsg();
+	test_kmsg_pos();
 	test_uevent();
 	UNIT_CHECK(&u, nm_ktrace_fmt_new(&f, NULL) == 0, "ktrace: formats");
 	n = ksrc_load_formats(f, "6.1");
