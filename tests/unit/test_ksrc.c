@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1324,6 +1326,40 @@ static void live_uevent(void)
 	usleep(100000);
 	UNIT_CHECK(&u, nm_uevent_read(fd, count, &n, &err) == 0 && n == 0,
 		   "uevent live: nm_uevent_read drains and skips what is not sunrpc (%d)", n);
+	/* A process (root, so its credentials say uid 0) sends a sunrpc
+	 * uevent to our socket: not the kernel's (nl_pid != 0), skipped. */
+	{
+		static const char forged[] = "add@/kernel/sunrpc/rpc-clients/clnt-424242\0"
+					     "ACTION=add\0DEVPATH=/kernel/sunrpc/rpc-clients/"
+					     "clnt-424242\0SUBSYSTEM=sunrpc\0SEQNUM=1\0";
+		struct sockaddr_nl me = { 0 }, to = { .nl_family = AF_NETLINK };
+		socklen_t ml = sizeof(me);
+		int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+		int got = 0, r;
+
+		skipped = 0;
+		if (s < 0 || getsockname(fd, (struct sockaddr *)&me, &ml) != 0) {
+			printf("ok %d - # SKIP no netlink socket to forge from\n", ++u.n);
+		} else {
+			to.nl_pid = me.nl_pid;
+			UNIT_CHECK(&u,
+				   sendto(s, forged, sizeof(forged) - 1, 0, (struct sockaddr *)&to,
+					  sizeof(to)) == (ssize_t)sizeof(forged) - 1,
+				   "uevent live: a process sends a sunrpc uevent to our port %u",
+				   me.nl_pid);
+			usleep(100000);
+			while ((r = nm_uevent_recv(fd, buf, sizeof(buf), &len, &skipped, &err)) ==
+			       1)
+				if (memmem(buf, len, "clnt-424242", 11))
+					got++;
+			UNIT_CHECK(&u, r == 0 && got == 0 && skipped >= 1,
+				   "uevent live: a message from a process's socket (nl_pid != 0) "
+				   "is skipped (%lu skipped, %d taken)",
+				   skipped, got);
+		}
+		if (s >= 0)
+			close(s);
+	}
 	close(fd);
 }
 
