@@ -1,6 +1,8 @@
 /* nm_kev - the checked setters of struct nm_kev (see nm_kev.h). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,25 +73,51 @@ void nm_kev_set_text(struct nm_kev *ev, const char *bytes, size_t len)
 	esc_into(ev->text, sizeof(ev->text), bytes, len, NM_ESC_BACKSLASH);
 }
 
+/* An IPv6 zone as the kernel prints one (rpc_ntop6: "%" then the scope
+ * id) or an interface name: digits, letters, '_', '.', '-'. */
+static bool zone_ok(const char *z, size_t n)
+{
+	if (n == 0 || n > 15)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)z[i]) && z[i] != '_' && z[i] != '.' && z[i] != '-')
+			return false;
+	return true;
+}
+
 int nm_kev_set_peer(struct nm_kev *ev, const char *bytes, size_t len)
 {
 	char a[INET6_ADDRSTRLEN + 2];
 	unsigned char bin[16];
+	const char *pct;
+	size_t zl = 0;
 
 	ev->peer[0] = '\0';
 	if (len >= 2 && bytes[0] == '[' && bytes[len - 1] == ']') {
 		bytes++;
 		len -= 2;
 	}
+	/* fe80::1%2: the zone checked, then left out (the address is kept) */
+	pct = len ? memchr(bytes, '%', len) : NULL;
+	if (pct) {
+		zl = len - (size_t)(pct - bytes) - 1;
+		if (!zone_ok(pct + 1, zl))
+			return -EINVAL;
+		len = (size_t)(pct - bytes);
+	}
 	if (len == 0 || len >= sizeof(a) || memchr(bytes, '\0', len))
 		return -EINVAL;
 	memcpy(a, bytes, len);
 	a[len] = '\0';
-	if (inet_pton(AF_INET, a, bin) == 1) {
+	if (!pct && inet_pton(AF_INET, a, bin) == 1) {
 		inet_ntop(AF_INET, bin, ev->peer, sizeof(ev->peer));
 		return 0;
 	}
 	if (inet_pton(AF_INET6, a, bin) == 1) {
+		/* a zone only on a link-local address (fe80::/10, ff02::/16) */
+		if (pct && !(bin[0] == 0xfe && (bin[1] & 0xc0) == 0x80) &&
+		    !(bin[0] == 0xff && (bin[1] & 0x0f) == 0x02))
+			return -EINVAL;
 		inet_ntop(AF_INET6, bin, ev->peer, sizeof(ev->peer));
 		return 0;
 	}

@@ -58,8 +58,9 @@ void nm_kev_init(struct nm_kev *ev, enum nm_kev_kind kind, const char *source, c
 void nm_kev_set_host(struct nm_kev *ev, const char *bytes, size_t len);
 /* A message: escaped (NM_ESC_BACKSLASH), cut at a character's edge. */
 void nm_kev_set_text(struct nm_kev *ev, const char *bytes, size_t len);
-/* A numeric address (IPv4, or IPv6 with or without [] and a zone-less
- * form): 0 and kept as the canonical text; -EINVAL and peer left empty. */
+/* A numeric address (IPv4, or IPv6 with or without []; a link-local one
+ * may carry a zone, "fe80::1%2", checked and left out): 0 and kept as the
+ * canonical text; -EINVAL and peer left empty. */
 int nm_kev_set_peer(struct nm_kev *ev, const char *bytes, size_t len);
 
 #endif

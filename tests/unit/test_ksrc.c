@@ -171,6 +171,41 @@ static void test_kmsg_pos(void)
 		   "kmsg pos: saved at 100: 99 and 100 skipped, 103 read, 2 lost");
 }
 
+/* --- peers ----------------------------------------------------------------- */
+
+static void test_peer(void)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: -EINVAL */
+	} t[] = {
+		{ "198.51.100.2", "198.51.100.2" },
+		{ "[2001:db8::1]", "2001:db8::1" },
+		{ "fe80::1%2", "fe80::1" },
+		{ "[fe80:0::1%eth0]", "fe80::1" },
+		{ "ff02::1%3", "ff02::1" },
+		{ "fe80::1%", NULL },
+		{ "fe80::1%$(reboot)", NULL },
+		{ "fe80::1%0123456789abcdef", NULL },
+		{ "fe80::1%2%3", NULL },
+		{ "2001:db8::1%2", NULL },
+		{ "192.0.2.1%2", NULL },
+		{ "%2", NULL },
+		{ "server-a", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_kev ev;
+		int r;
+
+		nm_kev_init(&ev, NM_KEV_NONE, "test", "");
+		r = nm_kev_set_peer(&ev, t[i].in, strlen(t[i].in));
+		UNIT_CHECK(&u,
+			   t[i].out ? r == 0 && !strcmp(ev.peer, t[i].out)
+				    : r == -EINVAL && ev.peer[0] == '\0',
+			   "peer %s: %s", t[i].in, t[i].out ? t[i].out : "-EINVAL");
+	}
+}
+
 /* --- uevent -------------------------------------------------------------- */
 
 #define UEV(s) s, sizeof(s) - 1
@@ -1050,8 +1085,9 @@ static int timed(const struct nm_kev *ev, void *arg)
 {
 	struct timed *w = arg;
 
-	w->n++;
-	w->ms = ev->time_ms;
+	/* the latest (CPUs are read one after the other) */
+	if (w->n++ == 0 || ev->time_ms > w->ms)
+		w->ms = ev->time_ms;
 	return w->ret;
 }
 
@@ -1104,7 +1140,7 @@ static void live_ktrace_time(void)
 	(void)getppid();
 	sleep(2);
 	r = nm_ktrace_read(t, timed, &w, &err);
-	UNIT_CHECK(&u, r == 0 && w.n == 1 && w.ms >= fired - 50 && w.ms <= fired + 500,
+	UNIT_CHECK(&u, r == 0 && w.n >= 1 && w.ms >= fired - 50 && w.ms <= fired + 500,
 		   "ktrace live: the record's time is when it was written (%lld ms after, read "
 		   "2 s later; %d events)",
 		   (long long)(w.ms - fired), w.n);
@@ -1187,7 +1223,7 @@ static void live_ktrace_takeover(void)
 	if (r == 0) {
 		UNIT_CHECK(&u, as_ours(t) == 0, "ktrace live: getppid taken for one of ours");
 		r = nm_ktrace_read(t, timed, &w, &err);
-		UNIT_CHECK(&u, r == 0 && w.n == 1 && w.ms >= fired - 50 && w.ms <= fired + 500,
+		UNIT_CHECK(&u, r == 0 && w.n >= 1 && w.ms >= fired - 50 && w.ms <= fired + 500,
 			   "ktrace live: the record written while no one read is read, with its "
 			   "time (%d events, %lld ms after)",
 			   w.n, (long long)(w.ms - fired));
@@ -1371,6 +1407,7 @@ int main(void)
 	unit_start();
 	test_kmsg();
 	test_kmsg_pos();
+	test_peer();
 	test_uevent();
 	UNIT_CHECK(&u, nm_ktrace_fmt_new(&f, NULL) == 0, "ktrace: formats");
 	n = ksrc_load_formats(f, "6.1");
