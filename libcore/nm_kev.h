@@ -35,7 +35,8 @@ struct nm_kev {
 	char source[24]; /* "tracepoint", "uevent", "kmsg" */
 	char name[64];	 /* the trace event ("nfs4_state_mgr"), the uevent
 			  * action+devpath head ("add xprt-switches"), "kmsg" */
-	int64_t time_ms; /* CLOCK_REALTIME when read (kmsg: from its stamp) */
+	int64_t time_ms; /* CLOCK_REALTIME: tracepoint and kmsg from the record's own
+			  * stamp, uevent when read */
 	unsigned flags;	 /* NM_KEV_F_* */
 	int error;	 /* a negative errno or NFS status as the kernel gave it */
 	char host[256];	 /* hostname / server name the kernel named */

@@ -44,13 +44,22 @@ static const char *kind_name(enum nm_kev_kind k)
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";
 }
 
+/* lag: how long before it was printed the event happened, by its time
+ * (the record's own stamp, made wall-clock time by the source). */
 static int print(const struct nm_kev *ev, void *arg)
 {
-	printf("%s %s %s host=%s peer=%s port=%u flags=%s%s%s error=%d text=%s\n", ev->source,
-	       kind_name(ev->kind), ev->name, ev->host, ev->peer, ev->port,
+	struct timespec ts;
+	long long now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	printf("%s %s %s host=%s peer=%s port=%u flags=%s%s%s error=%d seq=%llu lag=%lld "
+	       "text=%s\n",
+	       ev->source, kind_name(ev->kind), ev->name, ev->host, ev->peer, ev->port,
 	       ev->flags & NM_KEV_F_MOVED ? "MOVED," : "",
 	       ev->flags & NM_KEV_F_LEASE_MOVED ? "LEASE_MOVED," : "",
-	       ev->flags & NM_KEV_F_MANAGER_RUNNING ? "MANAGER_RUNNING," : "", ev->error, ev->text);
+	       ev->flags & NM_KEV_F_MANAGER_RUNNING ? "MANAGER_RUNNING," : "", ev->error,
+	       (unsigned long long)ev->seq, now - (long long)ev->time_ms, ev->text);
 	fflush(stdout);
 	return 0;
 }
@@ -128,8 +137,9 @@ out:
 		struct nm_ktrace_stats st;
 
 		nm_ktrace_stats(t, &st);
-		printf("ktrace: %lu records, %lu malformed, %lu pages with records lost\n",
-		       st.records, st.bad, st.lost);
+		printf("ktrace: %lu records, %lu malformed, %lu pages with records lost (%lu "
+		       "counted)\n",
+		       st.records, st.bad, st.lost, st.lost_events);
 	}
 	nm_ktrace_close(t);
 	return 0;

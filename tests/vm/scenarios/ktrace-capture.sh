@@ -44,6 +44,10 @@ check_out "ksrc-dump: the tracefs source enabled the events" \
 	'^source ktrace: enabled nfs4/nfs4_xdr_status nfs4/nfs4_state_mgr nfs4/nfs4_state_mgr_failed sunrpc/rpc_clnt_new sunrpc/xprt_create sunrpc/rpc_clnt_replace_xprt; missing none$' \
 	grep '^source ktrace' $RUN/kev.log
 check "ksrc-dump: its instance exists" test -d $T/instances/nfsmig-dump
+check_out "ksrc-dump: its instance keeps only MOVED and LEASE_MOVED of nfs4_xdr_status" \
+	'^error==10019 \|\| error==10031$' cat $T/instances/nfsmig-dump/events/nfs4/nfs4_xdr_status/filter
+check_out "ksrc-dump: its instance's trace clock is boot" '\[boot\]' \
+	cat $T/instances/nfsmig-dump/trace_clock
 
 refer_d
 sync
@@ -56,6 +60,8 @@ cat $RUN/kev.log | show
 cp $RUN/kev.log "$SAVE/trace/ksrc-dump.migration.txt"
 check_out "ksrc-dump: NFS4ERR_MOVED from nfs4_xdr_status" \
 	'^tracepoint MOVED nfs4_xdr_status .*error=-10019 ' cat $RUN/kev.log
+check_out "ksrc-dump: MOVED carries the time the kernel wrote it (lag under 2 s)" \
+	'^tracepoint MOVED nfs4_xdr_status .* lag=(-?[0-9]{1,3}|1[0-9]{3}) ' cat $RUN/kev.log
 check_out "ksrc-dump: the state manager's MOVED for server-a" \
 	'^tracepoint STATE_MGR nfs4_state_mgr host=server-a .*flags=MOVED,' cat $RUN/kev.log
 check_out "ksrc-dump: the new client for server-b, by address" \
