@@ -39,10 +39,13 @@ check_out "ksrc-dump: the kernel log's 'migration recovery failed', naming serve
 	'^kmsg MIGRATION_FAILED kmsg host=server-a .*text=NFS: migration recovery failed \(server server-a\)$' \
 	cat $RUN/kev.log
 check_out "ksrc-dump: the kernel log's 'state manager: migration failed', its error" \
-	'^kmsg MIGRATION_FAILED kmsg host=server-a .* error=[1-9][0-9]* text=NFS: state manager: migration failed on NFSv4 server server-a with error [1-9]' \
+	'^kmsg MIGRATION_FAILED kmsg host=server-a .* error=[1-9][0-9]* seq=[0-9]+ lag=-?[0-9]+ text=NFS: state manager: migration failed on NFSv4 server server-a with error [1-9]' \
 	cat $RUN/kev.log
 check_out "ksrc-dump: nfs4_state_mgr_failed, section migration" \
-	'^tracepoint STATE_MGR_FAIL nfs4_state_mgr_failed host=server-a .* error=-[1-9][0-9]* text=migration$' \
+	'^tracepoint STATE_MGR_FAIL nfs4_state_mgr_failed host=server-a .* error=-[1-9][0-9]* seq=0 lag=(-?[0-9]{1,3}|1[0-9]{3}) text=migration$' \
+	cat $RUN/kev.log
+check_out "ksrc-dump: the kernel log's records carry their sequence numbers and times" \
+	'^kmsg MIGRATION_FAILED kmsg host=server-a .* seq=[1-9][0-9]* lag=(-?[0-9]{1,3}|1[0-9]{3}) text=NFS: migration recovery failed' \
 	cat $RUN/kev.log
 check_out "ksrc-dump: nothing malformed" '^ktrace: [0-9]+ records, 0 malformed' cat $RUN/kev.log
 finish
