@@ -42,10 +42,12 @@ int nm_ktrace_open(const char *instance, struct nm_ktrace **t, struct nm_err *er
 int nm_ktrace_open_events(const char *instance, const char *const *events, struct nm_ktrace **t,
 			  struct nm_err *err);
 int nm_ktrace_fd(const struct nm_ktrace *t);
-/* Drain what is there: cb for each record that decodes to an event (its
- * non-zero return stops and is returned).  0 when drained; a negative
- * errno with err on a read error.  A malformed record is skipped and
- * counted (nm_ktrace_stats). */
+/* Drain what is there: cb for each record that decodes to an event, with
+ * ev->time_ms when the kernel wrote it (its non-zero return stops the
+ * read and is returned as it is).  0 when drained; a negative errno with
+ * err on a read error.  A malformed record, or a page that cannot be
+ * walked, is skipped and counted; records the kernel lost are counted too
+ * (nm_ktrace_stats). */
 int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *), void *arg,
 		   struct nm_err *err);
 /* The events asked for that this kernel does not have, space-separated
