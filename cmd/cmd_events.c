@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "nm_conf.h"
 #include "nm_event.h"
+#include "nm_json.h"
 #include "nm_mpath.h"
 #include "opts.h"
 #include "output.h"
@@ -80,10 +81,17 @@ static int show(struct json_object *ev, void *arg)
 
 		/* As the log holds it: json-c's text, every character nm_esc
 		 * escapes as \uXXXX (nm_event_line). */
-		if (nm_event_line(ev, &line, &len, NULL) < 0)
-			return 0;
-		fwrite(line, 1, len, stdout);
-		free(line);
+		if (nm_event_line(ev, &line, &len, NULL) == 0) {
+			fwrite(line, 1, len, stdout);
+			free(line);
+		} else {
+			/* Longer than a line of the log once escaped: the
+			 * same text, unbounded (it was read bounded). */
+			nm_json_text(stdout, json_object_to_json_string_ext(
+						     ev, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+			fputc('\n', stdout);
+		}
 	} else {
 		show_text(ev);
 	}

@@ -133,6 +133,10 @@ no_raw_bytes() {
 	assert_output "3"
 	run jq -r '.verify.verdict // empty' <<<"$("$NFSMIG" events -J --state-dir "$D" /mnt/a 2>/dev/null)"
 	assert_output "OK"
+	# 20000 raw C1 characters: 40 KB in the log, 120 KB once escaped: shown whole.
+	python3 -c 'import json,sys; sys.stdout.write(json.dumps({"time":1,"event":"mount","message":"\x9b"*20000}, ensure_ascii=False)+"\n")' >"$D/events.log"
+	run jq -r '.message | length' <<<"$("$NFSMIG" events -J --state-dir "$D")"
+	assert_output "20000"
 }
 
 # follow_until FILE REGEX: wait (5 s at most) for FILE to hold a line matching REGEX.
