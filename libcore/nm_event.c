@@ -276,6 +276,15 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* errno about the log, its fd closed after. */
+static int fail_close(int fd, struct nm_err *err, const char *dir)
+{
+	int e = errno;
+
+	close(fd);
+	return nm_err_set(err, -e, "%s/%s: %s", dir, NM_EVENT_LOG, strerror(e));
+}
+
 /* Under the lock: the log open for appending, rotated first when line would
  * take it past max.  *size is its size, *torn whether it ends inside a line
  * (a crash cut a write short): the new line then starts on a line of its
@@ -290,10 +299,8 @@ static int open_log(int dfd, const char *dir, size_t need, size_t max, off_t *si
 	fd = open_in(dfd, dir, NM_EVENT_LOG, O_RDWR | O_APPEND | O_CREAT, err);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return nm_err_set(err, -errno, "%s/%s: %s", dir, NM_EVENT_LOG, strerror(errno));
-	}
+	if (fstat(fd, &st) < 0)
+		return fail_close(fd, err, dir);
 	*torn = st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
 	if (st.st_size > 0 && (uint64_t)st.st_size + need + (size_t)*torn > max) {
 		close(fd);
@@ -303,11 +310,8 @@ static int open_log(int dfd, const char *dir, size_t need, size_t max, off_t *si
 		fd = open_in(dfd, dir, NM_EVENT_LOG, O_RDWR | O_APPEND | O_CREAT, err);
 		if (fd < 0)
 			return fd;
-		if (fstat(fd, &st) < 0) {
-			close(fd);
-			return nm_err_set(err, -errno, "%s/%s: %s", dir, NM_EVENT_LOG,
-					  strerror(errno));
-		}
+		if (fstat(fd, &st) < 0)
+			return fail_close(fd, err, dir);
 		*torn = 0;
 		(void)fsync(dfd);
 	}
@@ -582,10 +586,8 @@ static int open_current(struct follow *fl, struct nm_err *err)
 	}
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return nm_err_set(err, -errno, "%s: %s", fl->dir, strerror(errno));
-	}
+	if (fstat(fd, &st) < 0)
+		return fail_close(fd, err, fl->dir);
 	fl->fd = fd;
 	fl->dev = st.st_dev;
 	fl->ino = st.st_ino;

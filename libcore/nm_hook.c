@@ -262,8 +262,7 @@ static int run_one(const char *dir, const char *name, const char *json, char *co
 		if (pfd >= 0)
 			cp = np, p[np++] = (struct pollfd){ .fd = pfd, .events = POLLIN };
 		/* With no pidfd (an old kernel), look at the child every 50 ms. */
-		if (poll(p, (nfds_t)np,
-			 pfd >= 0 && out[0] >= 0 ? (int)left : (left > 50 ? 50 : (int)left)) < 0 &&
+		if (poll(p, (nfds_t)np, pfd >= 0 ? (int)left : (left > 50 ? 50 : (int)left)) < 0 &&
 		    errno != EINTR)
 			break;
 		if (ip >= 0 && p[ip].revents) {
@@ -302,6 +301,9 @@ static int run_one(const char *dir, const char *name, const char *json, char *co
 			kill(-pid, SIGKILL);
 			reap(pid, &status, -1);
 		}
+		/* What is left of its group (a child that ignores SIGTERM):
+		 * the group's id is not reused while any of it lives. */
+		kill(-pid, SIGKILL);
 	}
 	/* What it wrote before it ended (a child of its own that keeps the
 	 * pipe open is not waited for). */
