@@ -499,12 +499,16 @@ int nm_event_read_fd(int fd, const struct nm_event_filter *f,
 }
 
 /* One file of the directory into the reader, whole; a missing one is none. */
+/* One file of the directory into the reader, whole; a missing one is none,
+ * and so is the file *not_this is (the log, read on its own: a rotation
+ * came in between). */
 static int read_file(int dfd, const char *dir, const char *name, struct reader *r,
-		     struct nm_err *err)
+		     const struct stat *not_this, struct nm_err *err)
 {
 	char what[600];
+	struct stat st;
 	off_t off = 0;
-	int fd, rc;
+	int fd, rc = 0, skipping;
 
 	fd = open_in(dfd, dir, name, O_RDONLY, err);
 	if (fd == -ENOENT) {
@@ -514,10 +518,15 @@ static int read_file(int dfd, const char *dir, const char *name, struct reader *
 	if (fd < 0)
 		return fd;
 	snprintf(what, sizeof(what), "%s/%s", dir, name);
+	skipping = r->skipping; /* of the log being followed, if any */
 	r->len = 0;
 	r->skipping = 0;
-	rc = read_from(r, fd, &off, what, err);
+	if (!not_this || fstat(fd, &st) < 0 || st.st_dev != not_this->st_dev ||
+	    st.st_ino != not_this->st_ino)
+		rc = read_from(r, fd, &off, what, err);
 	close(fd);
+	r->len = 0;
+	r->skipping = skipping;
 	return rc;
 }
 
@@ -533,8 +542,11 @@ static int open_dir(const char *state_dir, struct nm_err *err)
 int nm_event_read(const char *state_dir, const struct nm_event_filter *f,
 		  int (*cb)(struct json_object *ev, void *arg), void *arg, struct nm_err *err)
 {
+	char what[600];
 	struct reader r;
-	int dfd, rc;
+	struct stat st;
+	off_t off = 0;
+	int dfd, lfd, rc;
 
 	dfd = open_dir(state_dir, err);
 	if (dfd == -ENOENT) {
@@ -544,15 +556,32 @@ int nm_event_read(const char *state_dir, const struct nm_event_filter *f,
 	if (dfd < 0)
 		return dfd;
 	rc = reader_init(&r, f, cb, arg, err);
+	if (rc < 0) {
+		close(dfd);
+		return rc;
+	}
+	/* The log is opened first: rotated while events.log.1 is read, it
+	 * is still read whole (and not twice). */
+	lfd = open_in(dfd, state_dir, NM_EVENT_LOG, O_RDONLY, err);
+	if (lfd == -ENOENT)
+		nm_err_clear(err);
+	if (lfd >= 0 && fstat(lfd, &st) < 0)
+		rc = fail_close(lfd, err, state_dir), lfd = -1;
+	else if (lfd < 0 && lfd != -ENOENT)
+		rc = lfd;
 	if (rc == 0)
-		rc = read_file(dfd, state_dir, NM_EVENT_LOG_OLD, &r, err);
-	if (rc == 0)
-		rc = read_file(dfd, state_dir, NM_EVENT_LOG, &r, err);
+		rc = read_file(dfd, state_dir, NM_EVENT_LOG_OLD, &r, lfd >= 0 ? &st : NULL, err);
+	if (rc == 0 && lfd >= 0) {
+		snprintf(what, sizeof(what), "%s/%s", state_dir, NM_EVENT_LOG);
+		r.len = 0;
+		r.skipping = 0;
+		rc = read_from(&r, lfd, &off, what, err);
+	}
+	if (lfd >= 0)
+		close(lfd);
 	close(dfd);
 	free(r.buf);
-	if (rc > 0)
-		return (int)r.skipped; /* the callback stopped it */
-	return rc < 0 ? rc : (int)r.skipped;
+	return rc < 0 ? rc : (int)r.skipped; /* > 0: the callback stopped it */
 }
 
 /* --- following ----------------------------------------------------------- */
@@ -627,7 +656,7 @@ static int catch_up(struct follow *fl, struct nm_err *err)
 		close(fl->fd);
 		fl->fd = -1;
 		if (!same_file(fl->dfd, NM_EVENT_LOG_OLD, dev, ino)) {
-			rc = read_file(fl->dfd, fl->dir, NM_EVENT_LOG_OLD, &fl->r, err);
+			rc = read_file(fl->dfd, fl->dir, NM_EVENT_LOG_OLD, &fl->r, NULL, err);
 			if (rc != 0)
 				return rc;
 		}
@@ -674,7 +703,14 @@ int nm_event_follow(const char *state_dir, const struct nm_event_filter *f,
 		rc = nm_err_set(err, -errno, "%s: inotify: %s", state_dir, strerror(errno));
 		goto out;
 	}
-	rc = read_file(fl.dfd, state_dir, NM_EVENT_LOG_OLD, &fl.r, err);
+	/* The log first, then events.log.1 unless the log became it. */
+	rc = open_current(&fl, err);
+	if (rc == 0) {
+		struct stat st = { .st_dev = fl.dev, .st_ino = fl.ino };
+
+		rc = read_file(fl.dfd, state_dir, NM_EVENT_LOG_OLD, &fl.r, fl.fd >= 0 ? &st : NULL,
+			       err);
+	}
 	if (rc == 0)
 		rc = catch_up(&fl, err);
 	while (rc == 0) {

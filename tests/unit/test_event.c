@@ -587,6 +587,29 @@ static void test_follow(struct unit *u)
 		close(p[1]);
 	}
 
+	/* events.log.1 ends in a torn line longer than any event: the log's
+	 * first line is still read. */
+	dir = state("follow3");
+	{
+		size_t n = NM_EVENT_LINE_MAX + 100;
+		char *t = malloc(n);
+
+		memset(t, 'a', n);
+		t[0] = '{';
+		spit(dir, NM_EVENT_LOG_OLD, t, n);
+		free(t);
+	}
+	spit(dir, NM_EVENT_LOG, "{\"message\":\"first\"}\n", 20);
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	rc = nm_event_follow(dir, NULL, collect, &s, -1, 300, &err);
+	UNIT_CHECK(u, rc == 0 && strcmp(s.text, "first") == 0,
+		   "follow: a long torn line ending events.log.1 takes nothing of the log (%s)",
+		   s.text);
+	memset(&s, 0, sizeof(s));
+	read_all(dir, NULL, &s);
+	UNIT_CHECK(u, strcmp(s.text, "first") == 0, "read: the same (%s)", s.text);
+
 	/* A line written in two parts is handed on whole, once. */
 	dir = state("follow2");
 	mkdir(dir, 0700);
