@@ -1,9 +1,11 @@
 #include "nm_hook.h"
 #include "nm_esc.h"
+#include "nm_event.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -517,4 +519,76 @@ int nm_hook_run_all(const char *hooks_dir, const char *json, const char *const *
 		    void (*log)(const char *line, void *arg), void *arg, struct nm_err *err)
 {
 	return nm_hook_run_all_res(hooks_dir, json, env, timeout_ms, log, arg, NULL, 0, err);
+}
+
+/* --- one event ------------------------------------------------------------ */
+
+/* "NFSMIG_NAME=" and the value of a string or number; NULL when absent. */
+static char *env_of(const char *name, struct json_object *v)
+{
+	const char *val;
+	char *e;
+
+	if (!v ||
+	    (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
+	     !json_object_is_type(v, json_type_double) &&
+	     !json_object_is_type(v, json_type_boolean)))
+		return NULL;
+	val = json_object_get_string(v);
+	if (asprintf(&e, "NFSMIG_%s=%s", name, val ? val : "") < 0)
+		return NULL;
+	return e;
+}
+
+int nm_hook_run_event(const char *hooks_dir, struct json_object *ev, int timeout_ms,
+		      void (*log)(const char *line, void *arg), void *arg, struct nm_err *err)
+{
+	static const struct {
+		const char *key, *env;
+	} keys[] = {
+		{ "event", "EVENT" },	  { "time", "TIME" },
+		{ "trigger", "TRIGGER" }, { "mountpoint", "MOUNTPOINT" },
+		{ "source", "SOURCE" },	  { "from", "FROM" },
+		{ "to", "TO" },		  { "message", "MESSAGE" },
+	};
+	struct nm_hook_result res[NM_HOOK_MAX];
+	char *env[sizeof(keys) / sizeof(keys[0]) + 2] = { NULL };
+	struct json_object *v, *arr = NULL;
+	char *line = NULL;
+	size_t len, n = 0;
+	int rc;
+
+	rc = nm_event_line(ev, &line, &len, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (json_object_object_get_ex(ev, keys[i].key, &v) &&
+		    (env[n] = env_of(keys[i].env, v)))
+			n++;
+	}
+	if (json_object_object_get_ex(ev, "verify", &v) &&
+	    json_object_object_get_ex(v, "verdict", &v) && (env[n] = env_of("VERIFY", v)))
+		n++;
+	rc = nm_hook_run_all_res(hooks_dir, line, (const char *const *)env, timeout_ms, log, arg,
+				 res, NM_HOOK_MAX, err);
+	if (rc > 0) {
+		arr = json_object_new_array();
+		for (int i = 0; arr && i < rc && i < NM_HOOK_MAX; i++) {
+			struct json_object *h = json_object_new_object();
+
+			if (!h)
+				break;
+			json_object_object_add(h, "hook", json_object_new_string(res[i].name));
+			json_object_object_add(h, "status", json_object_new_int(res[i].status));
+			if (res[i].timed_out)
+				json_object_object_add(h, "timed_out", json_object_new_boolean(1));
+			json_object_array_add(arr, h);
+		}
+		if (arr)
+			json_object_object_add(ev, "hooks", arr);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(env[i]);
+	free(line);
+	return rc;
 }

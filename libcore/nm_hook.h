@@ -55,4 +55,16 @@ int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *con
 			int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
 			struct nm_hook_result *res, size_t max, struct nm_err *err);
 
+struct json_object;
+
+/* The hooks for one event (nm_event.h): its JSON (as nm_event_line writes
+ * it) on stdin, and NFSMIG_EVENT, NFSMIG_TIME, NFSMIG_TRIGGER,
+ * NFSMIG_MOUNTPOINT, NFSMIG_SOURCE, NFSMIG_FROM, NFSMIG_TO, NFSMIG_MESSAGE
+ * (those of its keys it has) and NFSMIG_VERIFY (verify's verdict) in their
+ * environment; then ev gets "hooks": [{"hook":NAME,"status":N}, ...]
+ * ("timed_out":true for one killed at its limit; status -1: not started).
+ * Returns as nm_hook_run_all. */
+int nm_hook_run_event(const char *hooks_dir, struct json_object *ev, int timeout_ms,
+		      void (*log)(const char *line, void *arg), void *arg, struct nm_err *err);
+
 #endif

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "nm_hook.h"
 #include "nm_time.h"
 #include "unit.h"
@@ -301,6 +303,50 @@ static void test_limits(struct unit *u)
 	free(l);
 }
 
+/* An event's hooks: its JSON and NFSMIG_* variables; the results in it. */
+static void test_event(struct unit *u)
+{
+	const char *dir = in_top("event");
+	struct nm_err err = { 0 };
+	struct logged *l = malloc(sizeof(*l));
+	struct json_object *ev, *hooks, *h, *v;
+	int rc;
+
+	hook(dir, "10-show", 0755, "env | grep ^NFSMIG_ | sort; cat");
+	hook(dir, "20-fails", 0755, "exit 4");
+	ev = json_tokener_parse(
+		"{\"time\":1795600800.250,\"event\":\"migration\","
+		"\"trigger\":\"tracepoint:nfs4_state_mgr\",\"mountpoint\":\"/mnt/a\","
+		"\"from\":\"192.0.2.1\",\"to\":\"198.51.100.2\","
+		"\"message\":\"moved \\u001b[2J\",\"verify\":{\"verdict\":\"OK\"}}");
+	memset(l, 0, sizeof(*l));
+	rc = nm_hook_run_event(dir, ev, 5000, keep, l, &err);
+	UNIT_CHECK(u, rc == 2, "event: two hooks (%d: %s)", rc, err.msg);
+	UNIT_CHECK(u,
+		   strstr(l->text, "10-show: NFSMIG_EVENT=migration\n") &&
+			   strstr(l->text, "10-show: NFSMIG_FROM=192.0.2.1\n") &&
+			   strstr(l->text, "10-show: NFSMIG_TO=198.51.100.2\n") &&
+			   strstr(l->text, "10-show: NFSMIG_MOUNTPOINT=/mnt/a\n") &&
+			   strstr(l->text, "10-show: NFSMIG_TIME=1795600800.250\n") &&
+			   strstr(l->text, "10-show: NFSMIG_TRIGGER=tracepoint:nfs4_state_mgr\n") &&
+			   strstr(l->text, "10-show: NFSMIG_VERIFY=OK\n") &&
+			   strstr(l->text, "10-show: NFSMIG_MESSAGE=moved \\x5cx1b[2J\n"),
+		   "event: the NFSMIG_* variables, ESC escaped");
+	UNIT_CHECK(u, strstr(l->text, "10-show: {\"time\":1795600800.250,\"event\":\"migration\""),
+		   "event: its JSON on stdin");
+	UNIT_CHECK(u,
+		   json_object_object_get_ex(ev, "hooks", &hooks) &&
+			   json_object_array_length(hooks) == 2 &&
+			   (h = json_object_array_get_idx(hooks, 1)) &&
+			   json_object_object_get_ex(h, "hook", &v) &&
+			   strcmp(json_object_get_string(v), "20-fails") == 0 &&
+			   json_object_object_get_ex(h, "status", &v) &&
+			   json_object_get_int(v) == 4,
+		   "event: \"hooks\" added with each status: %s", json_object_to_json_string(ev));
+	json_object_put(ev);
+	free(l);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -315,6 +361,7 @@ int main(void)
 	test_unsafe_dir(&u);
 	test_stdin_env_output(&u);
 	test_limits(&u);
+	test_event(&u);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
 	if (system(cmd) != 0)
 		return 1;
