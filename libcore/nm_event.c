@@ -365,10 +365,23 @@ int nm_event_append(const char *state_dir, struct json_object *ev, size_t max_by
 		goto out;
 	}
 	rc = 0;
-	if (torn)
-		rc = write_all(fd, "\n", 1);
-	if (rc == 0)
-		rc = write_all(fd, line, len);
+	if (torn) {
+		/* The torn line ended, in the same write as the event. */
+		char *both = malloc(len + 1);
+
+		if (!both) {
+			rc = nm_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		both[0] = '\n';
+		memcpy(both + 1, line, len);
+		free(line);
+		line = both;
+		len++;
+	}
+	/* One write(2) of the line (more only if the kernel takes part of it:
+	 * then the failure that follows cuts it back). */
+	rc = write_all(fd, line, len);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (rc < 0) {
