@@ -511,7 +511,6 @@ int nm_event_read_fd(int fd, const struct nm_event_filter *f,
 	return rc < 0 ? rc : 0;
 }
 
-/* One file of the directory into the reader, whole; a missing one is none. */
 /* One file of the directory into the reader, whole; a missing one is none,
  * and so is the file *not_this is (the log, read on its own: a rotation
  * came in between). */
@@ -663,9 +662,14 @@ static int catch_up(struct follow *fl, struct nm_err *err)
 		if (rc != 0 || same_file(fl->dfd, NM_EVENT_LOG, dev, ino))
 			return rc;
 		/* Rotated: nobody writes to the old file any more (writers
-		 * open the log by name under the lock), and it was read to
-		 * its end.  Rotated twice since: the one in between is now
-		 * events.log.1, read whole. */
+		 * open the log by name under the lock): what was added to
+		 * it before the rename is read now, to its end.  Rotated
+		 * twice since: the one in between is events.log.1, read
+		 * whole. */
+		fl->r.len = 0;
+		rc = read_from(&fl->r, fl->fd, &fl->off, what, err);
+		if (rc != 0)
+			return rc;
 		close(fl->fd);
 		fl->fd = -1;
 		if (!same_file(fl->dfd, NM_EVENT_LOG_OLD, dev, ino)) {

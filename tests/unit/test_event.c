@@ -527,6 +527,30 @@ static void test_since(struct unit *u)
 
 /* --- follow ---------------------------------------------------------------- */
 
+/* Each event's message once; stops at the 301st. */
+struct count {
+	char seen[2][150];
+	int n, twice, rotations_seen;
+};
+
+static int count_each(struct json_object *ev, void *arg)
+{
+	struct count *c = arg;
+	struct json_object *m;
+	int w, i;
+
+	c->n++;
+	if (json_object_object_get_ex(ev, "message", &m) &&
+	    sscanf(json_object_get_string(m), "w%d-%d", &w, &i) == 2 && w >= 0 && w < 2 && i >= 0 &&
+	    i < 150) {
+		if (c->seen[w][i]++)
+			c->twice++;
+	}
+	if (c->n == 200)
+		c->rotations_seen = access(state("follow-busy/events.log.1"), F_OK) == 0;
+	return c->n >= 301;
+}
+
 static void test_follow(struct unit *u)
 {
 	const char *dir = state("follow");
@@ -585,6 +609,32 @@ static void test_follow(struct unit *u)
 		UNIT_CHECK(u, rc == 0 && nm_time_ms() - t0 < 2000, "follow: the stop fd ends it");
 		close(p[0]);
 		close(p[1]);
+	}
+
+	/* Two writers, rotations on the way: each event followed once. */
+	dir = state("follow-busy");
+	append(dir, "mount", "/mnt/a", "start", 0, &err);
+	for (int w = 0; w < 2; w++) {
+		if (fork() == 0) {
+			char msg[16];
+
+			for (int i = 0; i < 150; i++) {
+				snprintf(msg, sizeof(msg), "w%d-%03d", w, i);
+				append(dir, "mount", "/mnt/a", msg, 8000, NULL);
+				nm_time_sleep_ms(1);
+			}
+			_exit(0);
+		}
+	}
+	{
+		struct count c = { 0 };
+
+		rc = nm_event_follow(dir, NULL, count_each, &c, -1, 10000, &err);
+		while (wait(&status) > 0)
+			;
+		UNIT_CHECK(u, rc == 0 && c.n == 301 && c.twice == 0 && c.rotations_seen,
+			   "follow: two busy writers, rotating: %d of 301 events, %d twice", c.n,
+			   c.twice);
 	}
 
 	/* events.log.1 ends in a torn line longer than any event: the log's
