@@ -167,25 +167,83 @@ static ssize_t write_nosig(int fd, const void *p, size_t n)
 	return w;
 }
 
-static void child(const char *path, int in, int out, char *const *envp)
+/* Close every fd from lo up, async-signal-safe (after fork): close_range,
+ * else each entry of /proc/self/fd (read with getdents64: no malloc), else
+ * each fd below the limit on open files. */
+static void close_from(int lo)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	long max;
+	int dfd;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, ~0u, 0u) == 0)
+		return;
+#endif
+	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		int closed;
+
+		/* Closing while the directory is read: read it again until a
+		 * pass closes nothing. */
+		do {
+			long n;
+
+			closed = 0;
+			lseek(dfd, 0, SEEK_SET);
+			while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+				for (long off = 0; off < n;) {
+					struct dirent64 *e = (struct dirent64 *)(void *)(buf + off);
+					int fd = 0, ok = e->d_name[0] != '\0';
+
+					for (const char *c = e->d_name; *c && ok; c++) {
+						ok = *c >= '0' && *c <= '9' && fd < 10000000;
+						fd = fd * 10 + (*c - '0');
+					}
+					if (ok && fd >= lo && fd != dfd && close(fd) == 0)
+						closed = 1;
+					off += e->d_reclen;
+				}
+			}
+		} while (closed);
+		close(dfd);
+		return;
+	}
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > (1l << 20))
+		max = 1l << 20;
+	for (long fd = lo; fd < max; fd++)
+		(void)close((int)fd);
+}
+
+/* In the child: the hook run from hfd, the file that was checked (never
+ * its name again: nothing can be put in its place in between). */
+static void child(int hfd, const char *path, int in, int out, char *const *envp)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	char *argv[] = { (char *)path, NULL };
 
 	setpgid(0, 0);
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+	/* Out of the way of 0..3 first, whatever numbers they had. */
+	if ((hfd = fcntl(hfd, F_DUPFD_CLOEXEC, 4)) < 0 ||
+	    (in = fcntl(in, F_DUPFD_CLOEXEC, 4)) < 0 || (out = fcntl(out, F_DUPFD_CLOEXEC, 4)) < 0)
+		_exit(127);
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(hfd, 3) < 0)
 		_exit(127);
 	/* What the caller ignored or blocked is not the hook's. */
 	for (int s = 1; s < NSIG; s++)
 		(void)sigaction(s, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Only stdin, stdout and stderr go to the hook. */
-	(void)syscall(SYS_close_range, 3u, ~0u, 0u);
-	if (chdir("/") < 0)
+	/* Only stdin, stdout and stderr go to the hook, and fd 3, its own
+	 * file, to a script's interpreter only (which opens /dev/fd/3). */
+	close_from(4);
+	if (chdir("/") < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);
-	execve(path, argv, envp);
+	fexecve(3, argv, envp);
+	if (errno == ENOENT && fcntl(3, F_SETFD, 0) == 0)
+		fexecve(3, argv, envp);
 	_exit(127);
 }
 
@@ -198,35 +256,72 @@ static int pidfd_of(pid_t pid)
 #endif
 }
 
-/* Wait for the process group's leader up to ms (-1: for ever); 1 when it is
- * gone (*status set), 0 when it is still running. */
-static int reap(pid_t pid, int *status, int ms)
+/* Has the hook ended?  Seen without reaping it (WNOWAIT): while it is a
+ * zombie its pid, and so its process group's id, stay its own.  1 when it
+ * has (*code its exit status, 128+N when killed by signal N, *sig N or 0;
+ * *code -1 when its status was taken by another: SIGCHLD ignored, or a
+ * reaper of every child), 0 when it runs. */
+static int ended(pid_t pid, int pfd, int *code, int *sig)
+{
+	siginfo_t si;
+	int r;
+
+	do {
+		memset(&si, 0, sizeof(si));
+		r = pfd >= 0 ? waitid(P_PIDFD, (id_t)pfd, &si, WEXITED | WNOHANG | WNOWAIT) : -1;
+		if (pfd < 0 || (r < 0 && errno == EINVAL)) /* no P_PIDFD: before Linux 5.4 */
+			r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		/* ECHILD: gone, its status taken by another; never waited
+		 * for again. */
+		*code = -1;
+		*sig = 0;
+		return 1;
+	}
+	if (si.si_pid == 0)
+		return 0;
+	*sig = si.si_code == CLD_EXITED ? 0 : si.si_status;
+	*code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	return 1;
+}
+
+/* ended(), waiting up to ms. */
+static int ended_within(pid_t pid, int pfd, int ms, int *code, int *sig)
 {
 	int64_t end = nm_time_ms() + ms;
 
 	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
+		int64_t left;
 
-		if (r == pid || (r < 0 && errno != EINTR))
+		if (ended(pid, pfd, code, sig))
 			return 1;
-		if (ms >= 0 && nm_time_ms() >= end)
+		left = end - nm_time_ms();
+		if (left <= 0)
 			return 0;
-		nm_time_sleep_ms(10);
+		if (pfd >= 0) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+			(void)poll(&p, 1, (int)left);
+		} else {
+			nm_time_sleep_ms(left < 10 ? (int)left : 10);
+		}
 	}
 }
 
-static int run_one(const char *dir, const char *name, const char *json, char *const *envp,
+static int run_one(int hfd, const char *dir, const char *name, const char *json, char *const *envp,
 		   int timeout_ms, const struct hook_log *l, struct nm_hook_result *res)
 {
 	char path[4096], buf[4096];
 	struct outbuf o = { .l = l, .name = name };
 	size_t jlen = json ? strlen(json) : 0, sent = 0;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, pfd = -1, status = 0, exited = 0;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, pfd = -1, code = -1, sig = 0, exited = 0;
 	int64_t deadline = nm_time_ms() + timeout_ms;
 	pid_t pid;
 
 	res->status = -1;
 	res->timed_out = 0;
+	/* Its name as argv[0] (the hook is run from hfd). */
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		say(l, "%s: not run: %s", name, strerror(errno));
@@ -238,7 +333,7 @@ static int run_one(const char *dir, const char *name, const char *json, char *co
 		goto out;
 	}
 	if (pid == 0)
-		child(path, in[0], out[1], envp);
+		child(hfd, path, in[0], out[1], envp);
 	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(in[0]);
 	close(out[1]);
@@ -289,41 +384,50 @@ static int run_one(const char *dir, const char *name, const char *json, char *co
 				out[0] = -1;
 			}
 		}
-		if ((cp >= 0 && p[cp].revents) || pfd < 0) {
-			pid_t r = waitpid(pid, &status, WNOHANG);
-
-			if (r == pid)
-				exited = 1;
-		}
+		if ((cp >= 0 && p[cp].revents) || pfd < 0)
+			exited = ended(pid, pfd, &code, &sig);
 	}
 	if (!exited) {
 		res->timed_out = 1;
 		kill(-pid, SIGTERM);
-		if (!reap(pid, &status, NM_HOOK_KILL_WAIT_MS)) {
+		exited = ended_within(pid, pfd, NM_HOOK_KILL_WAIT_MS, &code, &sig);
+		if (!exited) {
 			kill(-pid, SIGKILL);
-			reap(pid, &status, -1);
+			/* Bounded: one stuck in the kernel (a hung NFS mount)
+			 * does not stop the caller; it is left behind. */
+			exited = ended_within(pid, pfd, NM_HOOK_KILL_WAIT_MS, &code, &sig);
 		}
-		/* What is left of its group (a child that ignores SIGTERM):
-		 * the group's id is not reused while any of it lives. */
+	}
+	if (exited) {
+		/* What is left of its group (children in the background, one
+		 * that ignores SIGTERM) goes with it: the group's id is its
+		 * own while it is an unreaped zombie, and no new process gets
+		 * it while any of the group lives. */
 		kill(-pid, SIGKILL);
+		if (code != -1 || sig != 0)
+			(void)waitpid(pid, NULL, WNOHANG);
 	}
 	/* What it wrote before it ended (a child of its own that keeps the
 	 * pipe open is not waited for). */
 	for (ssize_t n; out[0] >= 0 && (n = read(out[0], buf, sizeof(buf))) > 0;)
 		out_add(&o, buf, (size_t)n);
 	out_flush(&o);
-	if (WIFEXITED(status))
-		res->status = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		res->status = 128 + WTERMSIG(status);
-	if (res->timed_out)
+	res->status = exited ? code : -1;
+	if (!exited)
+		say(l,
+		    "%s: still running after SIGKILL (stuck in the kernel?): left behind, pid %d",
+		    name, (int)pid);
+	else if (res->timed_out)
 		say(l, "%s: killed: still running after its time limit of %d ms", name, timeout_ms);
-	else if (WIFSIGNALED(status))
-		say(l, "%s: killed by signal %d", name, WTERMSIG(status));
-	else if (res->status == 127)
+	else if (code == -1)
+		say(l, "%s: ended, its exit status unknown (taken by another: SIGCHLD ignored?)",
+		    name);
+	else if (sig)
+		say(l, "%s: killed by signal %d", name, sig);
+	else if (code == 127)
 		say(l, "%s: exit status 127 (could not be run?)", name);
-	else if (res->status != 0)
-		say(l, "%s: exit status %d", name, res->status);
+	else if (code != 0)
+		say(l, "%s: exit status %d", name, code);
 out:
 	for (int i = 0; i < 2; i++) {
 		if (in[i] >= 0)
@@ -428,26 +532,39 @@ fail:
 	return NULL;
 }
 
-/* May this file run?  As root: a regular file, executable, owned by root and
- * writable by nobody else.  0 when it runs, else 1 (silently: not
- * executable, not a file, as run-parts) or -1 (said why). */
+/* May this file run?  A regular file (never a symbolic link: what is
+ * checked is what runs, from the fd returned), executable, and as root
+ * owned by root and writable by nobody else.  The fd (O_PATH) when it runs,
+ * else -1 (silently: not executable, not a file, as run-parts) or -2
+ * (said why). */
 static int runnable(int dfd, const char *name, const struct hook_log *l)
 {
 	struct stat st;
+	int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fstatat(dfd, name, &st, 0) < 0) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		say(l, "%s: not run: %s", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -2;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		say(l, "%s: not run: a symbolic link", name);
+		close(fd);
+		return -2;
+	}
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
+	    faccessat(dfd, name, X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0) {
+		close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) || faccessat(dfd, name, X_OK, AT_EACCESS) < 0 ||
-	    !(st.st_mode & 0111))
-		return 1;
 	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022))) {
 		say(l, "%s: not run: %s", name,
 		    st.st_uid != 0 ? "not owned by root" : "writable by group or others");
-		return -1;
+		close(fd);
+		return -2;
 	}
-	return 0;
+	return fd;
 }
 
 int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *const *env,
@@ -490,15 +607,19 @@ int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *con
 	for (size_t i = 0; i < n; i++) {
 		struct nm_hook_result r = { 0 };
 
-		if (runnable(dfd, names[i], &l) != 0)
+		int hfd = runnable(dfd, names[i], &l);
+
+		if (hfd < 0)
 			continue;
 		if (ran == NM_HOOK_MAX) {
 			say(&l, "hooks: at most %d run for an event: %s and after not run",
 			    NM_HOOK_MAX, names[i]);
+			close(hfd);
 			break;
 		}
 		snprintf(r.name, sizeof(r.name), "%s", names[i]);
-		run_one(dir, names[i], json, envp, timeout_ms, &l, &r);
+		run_one(hfd, dir, names[i], json, envp, timeout_ms, &l, &r);
+		close(hfd);
 		if (res && (size_t)ran < max)
 			res[ran] = r;
 		ran++;

@@ -9,7 +9,28 @@
  * environment (PATH=/usr/sbin:/usr/bin:/sbin:/bin and the NFSMIG_*
  * variables given), stdout and stderr captured (bounded) and each line
  * handed to the log callback escaped (nm_esc).  A hook that outlives its
- * time limit gets SIGTERM, then SIGKILL a second later. */
+ * time limit gets SIGTERM, then SIGKILL a second later.
+ *
+ * What is checked is what runs: each hook is opened O_PATH|O_NOFOLLOW
+ * relative to the directory, checked through that fd and run from it
+ * (fexecve); a symbolic link is not run.  A script's interpreter gets the
+ * hook's own file on fd 3 (it reads the script through /dev/fd/3); no other
+ * fd of the caller reaches a hook.
+ *
+ * When a hook ends, whatever is left of its process group (children in the
+ * background) is killed: a hook that wants a process to last must start it
+ * in a session of its own (setsid).
+ *
+ * The caller must not reap children it did not start: no SIGCHLD set to
+ * SIG_IGN (or SA_NOCLDWAIT), no waitpid(-1, ...) in another thread.  If it
+ * does anyway, a hook's end is still seen at once (a pidfd) but its status
+ * is unknown (-1, logged).
+ *
+ * Hooks run one after the other and each call waits for them: up to
+ * NM_HOOK_MAX x (timeout + 2 x NM_HOOK_KILL_WAIT_MS).  A daemon runs them
+ * outside its event loop (a thread or a process of their own).  A hook
+ * still alive a second after SIGKILL (stuck in the kernel, e.g. on a hung
+ * NFS mount) is not waited for: it is logged and left behind, unreaped. */
 #ifndef NM_HOOK_H
 #define NM_HOOK_H
 
@@ -25,7 +46,8 @@
 
 /* One hook's fate: status is its exit status (0..255), or 128+N when killed
  * by signal N; timed_out when we killed it for its time limit; -1 when it
- * could not be started. */
+ * could not be started, its status was taken by another (SIGCHLD ignored)
+ * or it could not be killed (left behind). */
 struct nm_hook_result {
 	char name[256];
 	int status;
