@@ -417,6 +417,9 @@ struct reader {
 	size_t len;
 	int skipping; /* inside a line too long to keep: until its newline */
 	unsigned skipped;
+	size_t last_len;  /* of the last complete line scan() consumed, its newline in */
+	int got_line;	  /* scan() consumed one */
+	off_t last_start; /* where that line starts in the file (read_from) */
 };
 
 /* Hand on the complete lines of r->buf; keep the last, unfinished one.
@@ -438,6 +441,8 @@ static int scan(struct reader *r)
 				rc = r->cb(ev, r->arg);
 			json_object_put(ev);
 		}
+		r->last_len = (size_t)(nl + 1 - p);
+		r->got_line = 1;
 		p = nl + 1;
 	}
 	if (rc != 0) {
@@ -472,9 +477,12 @@ static int read_from(struct reader *r, int fd, off_t *off, const char *what, str
 		if (n == 0)
 			return 0;
 		r->len += (size_t)n;
+		r->got_line = 0;
 		rc = scan(r);
 		/* What scan() consumed: complete lines, or a long one dropped. */
 		*off += (off_t)(before + (size_t)n - r->len);
+		if (r->got_line && rc == 0)
+			r->last_start = *off - (off_t)r->last_len;
 		if (rc != 0)
 			return rc;
 	}
@@ -534,8 +542,13 @@ static int read_file(int dfd, const char *dir, const char *name, struct reader *
 	r->len = 0;
 	r->skipping = 0;
 	if (!not_this || fstat(fd, &st) < 0 || st.st_dev != not_this->st_dev ||
-	    st.st_ino != not_this->st_ino)
+	    st.st_ino != not_this->st_ino) {
 		rc = read_from(r, fd, &off, what, err);
+		/* A rotated file is written no more: a last line without its
+		 * newline is torn for good, skipped and counted. */
+		if (rc == 0 && r->len > 0 && !r->skipping)
+			r->skipped++;
+	}
 	close(fd);
 	r->len = 0;
 	r->skipping = skipping;
@@ -593,7 +606,8 @@ int nm_event_read(const char *state_dir, const struct nm_event_filter *f,
 		close(lfd);
 	close(dfd);
 	free(r.buf);
-	return rc < 0 ? rc : (int)r.skipped; /* > 0: the callback stopped it */
+	/* The callback's positive stop is no error: the count all the same. */
+	return rc < 0 ? rc : (int)r.skipped;
 }
 
 /* --- following ----------------------------------------------------------- */
@@ -605,7 +619,9 @@ struct follow {
 	int fd; /* the events.log we read, -1 when there is none yet */
 	dev_t dev;
 	ino_t ino;
-	off_t off; /* where its unfinished line starts */
+	off_t off;  /* where its unfinished line starts */
+	int old_fd; /* the last file delivered whole (a .1, or a log left):
+		       kept open, so its inode number is not reused */
 };
 
 static int same_file(int dfd, const char *name, dev_t dev, ino_t ino)
@@ -614,6 +630,14 @@ static int same_file(int dfd, const char *name, dev_t dev, ino_t ino)
 
 	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev &&
 	       st.st_ino == ino;
+}
+
+/* Is fd (may be -1) open on the file st is? */
+static int fd_is(int fd, const struct stat *st)
+{
+	struct stat s2;
+
+	return fd >= 0 && fstat(fd, &s2) == 0 && s2.st_dev == st->st_dev && s2.st_ino == st->st_ino;
 }
 
 static int open_current(struct follow *fl, struct nm_err *err)
@@ -635,6 +659,71 @@ static int open_current(struct follow *fl, struct nm_err *err)
 	fl->off = 0;
 	fl->r.len = 0;
 	fl->r.skipping = 0;
+	fl->r.last_start = 0;
+	return 0;
+}
+
+/* events.log.1, read whole unless it is the log just left (done, may be -1:
+ * a rotation) or the file delivered before (old_fd: the log was removed,
+ * not rotated); then it is the one delivered. */
+static int read_old(struct follow *fl, int done, struct nm_err *err)
+{
+	char what[600];
+	struct stat st;
+	off_t off = 0;
+	int fd, rc, skipping;
+
+	fd = open_in(fl->dfd, fl->dir, NM_EVENT_LOG_OLD, O_RDONLY, err);
+	if (fd == -ENOENT) {
+		nm_err_clear(err);
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	snprintf(what, sizeof(what), "%s/%s", fl->dir, NM_EVENT_LOG_OLD);
+	if (fstat(fd, &st) < 0) {
+		rc = nm_err_set(err, -errno, "%s: %s", what, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (fd_is(done, &st) || fd_is(fl->old_fd, &st)) {
+		close(fd);
+		return 0;
+	}
+	skipping = fl->r.skipping;
+	fl->r.len = 0;
+	fl->r.skipping = 0;
+	rc = read_from(&fl->r, fd, &off, what, err);
+	if (rc == 0 && fl->r.len > 0 && !fl->r.skipping)
+		fl->r.skipped++; /* torn for good */
+	fl->r.len = 0;
+	fl->r.skipping = skipping;
+	if (fl->old_fd >= 0)
+		close(fl->old_fd);
+	fl->old_fd = fd;
+	return rc;
+}
+
+/* The log shorter than what was read: cut back by a failed append (its
+ * last line gone, nothing before it): read on from its end; truncated in
+ * place: read again from its start. */
+static int check_shrunk(struct follow *fl, struct nm_err *err)
+{
+	struct stat st;
+
+	if (fstat(fl->fd, &st) < 0)
+		return nm_err_set(err, -errno, "%s/%s: %s", fl->dir, NM_EVENT_LOG, strerror(errno));
+	if (st.st_size >= fl->off)
+		return 0;
+	/* A cut back leaves it where the last line read started (or one
+	 * byte before: the newline ending a torn line, written with it). */
+	fl->off = fl->r.last_start > 0 && (st.st_size == fl->r.last_start ||
+					   st.st_size + 1 == fl->r.last_start)
+			  ? st.st_size
+			  : 0;
+	fl->r.len = 0;
+	fl->r.skipping = 0;
+	fl->r.last_start = 0;
 	return 0;
 }
 
@@ -655,28 +744,36 @@ static int catch_up(struct follow *fl, struct nm_err *err)
 		dev_t dev = fl->dev;
 		ino_t ino = fl->ino;
 
+		rc = check_shrunk(fl, err);
+		if (rc < 0)
+			return rc;
 		/* From the start of the unfinished line: a write cut back
 		 * (nm_event_append on ENOSPC) is then read as it is now. */
 		fl->r.len = 0;
 		rc = read_from(&fl->r, fl->fd, &fl->off, what, err);
 		if (rc != 0 || same_file(fl->dfd, NM_EVENT_LOG, dev, ino))
 			return rc;
-		/* Rotated: nobody writes to the old file any more (writers
-		 * open the log by name under the lock): what was added to
-		 * it before the rename is read now, to its end.  Rotated
-		 * twice since: the one in between is events.log.1, read
-		 * whole. */
+		/* Rotated or removed: nobody writes to the old file any more
+		 * (writers open the log by name under the lock): what was
+		 * added to it before is read now, to its end.  Then
+		 * events.log.1 whole, unless it is that file (a rotation) or
+		 * the one delivered before (the log removed); rotated twice
+		 * since: it is the one in between. */
 		fl->r.len = 0;
 		rc = read_from(&fl->r, fl->fd, &fl->off, what, err);
+		if (rc == 0)
+			rc = read_old(fl, fl->fd, err);
 		if (rc != 0)
 			return rc;
-		close(fl->fd);
-		fl->fd = -1;
-		if (!same_file(fl->dfd, NM_EVENT_LOG_OLD, dev, ino)) {
-			rc = read_file(fl->dfd, fl->dir, NM_EVENT_LOG_OLD, &fl->r, NULL, err);
-			if (rc != 0)
-				return rc;
+		if (same_file(fl->dfd, NM_EVENT_LOG_OLD, dev, ino)) {
+			/* The log became .1: the file delivered now. */
+			if (fl->old_fd >= 0)
+				close(fl->old_fd);
+			fl->old_fd = fl->fd;
+		} else {
+			close(fl->fd);
 		}
+		fl->fd = -1;
 		rc = open_current(fl, err);
 		if (rc < 0 || fl->fd < 0)
 			return rc;
@@ -694,17 +791,99 @@ static int64_t deadline_left(int64_t deadline)
 	return left > 0 ? left : 0;
 }
 
+/* Wait on the fds of a follow: 1 when stopped (stop_fd readable, out_fd in
+ * error or hung up, the deadline passed), 0 when fd (may be -1) is readable
+ * or ms (-1: the deadline) passed, or a negative errno. */
+static int wait_on(int fd, int stop_fd, int out_fd, int64_t deadline, int ms, struct nm_err *err)
+{
+	struct pollfd p[3] = { { .fd = fd, .events = POLLIN },
+			       { .fd = stop_fd, .events = POLLIN },
+			       /* events 0: only POLLERR, POLLHUP (a pipe's
+				* reader gone, a terminal hung up) */
+			       { .fd = out_fd, .events = 0 } };
+	int64_t left = deadline_left(deadline);
+	int n;
+
+	if (left == 0)
+		return 1;
+	if (ms >= 0 && (left < 0 || left > ms))
+		left = ms;
+	n = poll(p, 3, left > INT32_MAX ? INT32_MAX : (int)left);
+	if (n < 0)
+		return nm_err_set(err, -errno, "waiting for events: %s", strerror(errno));
+	if (p[1].revents || p[2].revents)
+		return 1;
+	return 0;
+}
+
+/* The state directory, waited for when it is not there yet (nfsmigd makes
+ * it with its first event): inotify on its parent, or every second when
+ * that is missing too.  0 (*dfd its fd), 1 when stopped first, or a
+ * negative errno. */
+static int wait_dir(const char *state_dir, int stop_fd, int out_fd, int64_t deadline, int *dfd,
+		    struct nm_err *err)
+{
+	char parent[4096];
+	const char *slash;
+	int ino = -1, rc;
+
+	slash = strrchr(state_dir, '/');
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == state_dir)
+		snprintf(parent, sizeof(parent), "/");
+	else
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - state_dir), state_dir);
+	for (;;) {
+		*dfd = open_dir(state_dir, err);
+		if (*dfd != -ENOENT) {
+			rc = *dfd < 0 ? *dfd : 0;
+			break;
+		}
+		nm_err_clear(err);
+		if (ino < 0) {
+			ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+			if (ino < 0) {
+				rc = nm_err_set(err, -errno, "inotify: %s", strerror(errno));
+				break;
+			}
+		}
+		/* Watched anew each time: the parent may have come since. */
+		if (inotify_add_watch(ino, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0 &&
+		    errno != ENOENT && errno != ENOTDIR) {
+			rc = nm_err_set(err, -errno, "%s: inotify: %s", parent, strerror(errno));
+			break;
+		}
+		rc = wait_on(ino, stop_fd, out_fd, deadline, 1000, err);
+		if (rc != 0)
+			break;
+		for (char ibuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+		     read(ino, ibuf, sizeof(ibuf)) > 0;)
+			;
+	}
+	if (ino >= 0)
+		close(ino);
+	return rc;
+}
+
 int nm_event_follow(const char *state_dir, const struct nm_event_filter *f,
 		    int (*cb)(struct json_object *ev, void *arg), void *arg, int stop_fd,
 		    int timeout_ms, struct nm_err *err)
 {
-	struct follow fl = { .dfd = -1, .dir = state_dir, .fd = -1 };
+	return nm_event_follow_out(state_dir, f, cb, arg, stop_fd, -1, timeout_ms, err);
+}
+
+int nm_event_follow_out(const char *state_dir, const struct nm_event_filter *f,
+			int (*cb)(struct json_object *ev, void *arg), void *arg, int stop_fd,
+			int out_fd, int timeout_ms, struct nm_err *err)
+{
+	struct follow fl = { .dfd = -1, .dir = state_dir, .fd = -1, .old_fd = -1 };
 	int64_t deadline = timeout_ms < 0 ? -1 : nm_time_ms() + timeout_ms;
 	int ino = -1, rc;
 
-	fl.dfd = open_dir(state_dir, err);
-	if (fl.dfd < 0)
-		return fl.dfd;
+	rc = wait_dir(state_dir, stop_fd, out_fd, deadline, &fl.dfd, err);
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
 	rc = reader_init(&fl.r, f, cb, arg, err);
 	if (rc < 0)
 		goto out;
@@ -722,32 +901,18 @@ int nm_event_follow(const char *state_dir, const struct nm_event_filter *f,
 	}
 	/* The log first, then events.log.1 unless the log became it. */
 	rc = open_current(&fl, err);
-	if (rc == 0) {
-		struct stat st = { .st_dev = fl.dev, .st_ino = fl.ino };
-
-		rc = read_file(fl.dfd, state_dir, NM_EVENT_LOG_OLD, &fl.r, fl.fd >= 0 ? &st : NULL,
-			       err);
-	}
+	if (rc == 0)
+		rc = read_old(&fl, fl.fd, err);
 	if (rc == 0)
 		rc = catch_up(&fl, err);
 	while (rc == 0) {
-		struct pollfd p[2] = { { .fd = ino, .events = POLLIN },
-				       { .fd = stop_fd, .events = POLLIN } };
 		char ibuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-		int64_t left = deadline_left(deadline);
-		int n;
+		int w = wait_on(ino, stop_fd, out_fd, deadline, -1, err);
 
-		if (left == 0)
-			break;
-		n = poll(p, stop_fd >= 0 ? 2 : 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (n < 0) {
-			rc = nm_err_set(err, -errno, "waiting for events: %s", strerror(errno));
+		if (w != 0) {
+			rc = w;
 			break;
 		}
-		if (n == 0)
-			continue;
-		if (stop_fd >= 0 && p[1].revents)
-			break;
 		while (read(ino, ibuf, sizeof(ibuf)) > 0)
 			; /* which change it was does not matter: catch up */
 		rc = catch_up(&fl, err);
@@ -757,6 +922,8 @@ out:
 		close(ino);
 	if (fl.fd >= 0)
 		close(fl.fd);
+	if (fl.old_fd >= 0)
+		close(fl.old_fd);
 	close(fl.dfd);
 	free(fl.r.buf);
 	return rc > 0 ? 0 : rc;

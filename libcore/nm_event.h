@@ -57,14 +57,23 @@ int nm_event_read(const char *state_dir, const struct nm_event_filter *f,
 		  int (*cb)(struct json_object *ev, void *arg), void *arg, struct nm_err *err);
 
 /* nm_event_read, then every event appended later as it is written (inotify
- * on the directory: growth, creation and rotation are followed; no
- * polling), until stop_fd (may be -1) becomes readable, timeout_ms passes
- * (-1: no limit), or cb stops it.  Returns 0 when stopped by stop_fd or the
- * timeout, cb's negative value, or a negative errno (-EINTR when a signal
- * interrupted the wait: the caller's handler decides). */
+ * on the directory: growth, creation, rotation, removal and truncation are
+ * followed; no polling), until stop_fd (may be -1) becomes readable,
+ * timeout_ms passes (-1: no limit), or cb stops it.  A state directory not
+ * there yet is waited for (inotify on its parent).  Returns 0 when stopped
+ * by stop_fd or the timeout, cb's negative value, or a negative errno
+ * (-EINTR when a signal interrupted the wait: the caller's handler
+ * decides). */
 int nm_event_follow(const char *state_dir, const struct nm_event_filter *f,
 		    int (*cb)(struct json_object *ev, void *arg), void *arg, int stop_fd,
 		    int timeout_ms, struct nm_err *err);
+
+/* The same, and it stops (returning 0) when out_fd (may be -1: the output
+ * the events go to) reports an error or a hang-up: the reader of a pipe
+ * gone (`nfsmig events -f | head -1`), a terminal hung up. */
+int nm_event_follow_out(const char *state_dir, const struct nm_event_filter *f,
+			int (*cb)(struct json_object *ev, void *arg), void *arg, int stop_fd,
+			int out_fd, int timeout_ms, struct nm_err *err);
 
 /* One line of the log (len bytes, no newline) to an event: a new object,
  * or -EINVAL when it is not one JSON object (NUL bytes, trailing text,

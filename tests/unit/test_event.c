@@ -687,6 +687,158 @@ static void test_follow(struct unit *u)
 		   "follow: a line written in parts, read once whole (%s)", s.text);
 }
 
+/* A line to the log by hand (as an append cut short would leave it). */
+static void add_raw(const char *dir, const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, NM_EVENT_LOG);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		perror(path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static off_t size_of(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* The log truncated in place, cut back by a failed append, removed without
+ * a rotation; a state directory that comes later; the output gone. */
+static void test_follow_changes(struct unit *u)
+{
+	struct nm_err err = { 0 };
+	struct seen s;
+	char path[512];
+	pid_t pid;
+	int rc, status;
+
+	/* Truncated in place (`: >events.log`): what comes after is read
+	 * from its start. */
+	const char *dir = state("follow-trunc");
+
+	append(dir, "mount", "/mnt/a", "a1", 0, &err);
+	append(dir, "mount", "/mnt/a", "a2", 0, &err);
+	pid = fork();
+	if (pid == 0) {
+		nm_time_sleep_ms(300);
+		snprintf(path, sizeof(path), "%s/%s", dir, NM_EVENT_LOG);
+		if (truncate(path, 0) < 0)
+			_exit(1);
+		nm_time_sleep_ms(300);
+		append(dir, "mount", "/mnt/a", "after truncation 1", 0, NULL);
+		nm_time_sleep_ms(100);
+		append(dir, "mount", "/mnt/a", "t2", 0, NULL);
+		_exit(0);
+	}
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 4;
+	rc = nm_event_follow(dir, NULL, collect, &s, -1, 5000, &err);
+	waitpid(pid, &status, 0);
+	UNIT_CHECK(u, rc == 0 && strcmp(s.text, "a1|a2|after truncation 1|t2") == 0,
+		   "follow: across a truncation in place (%d: %s)", rc, s.text);
+
+	/* An append cut back (its write failed after the line was read):
+	 * read on from where it was cut, nothing before it twice. */
+	dir = state("follow-cut");
+	append(dir, "mount", "/mnt/a", "b1", 0, &err);
+	append(dir, "mount", "/mnt/a", "b2", 0, &err);
+	pid = fork();
+	if (pid == 0) {
+		off_t size = size_of(dir, NM_EVENT_LOG);
+
+		nm_time_sleep_ms(300);
+		add_raw(dir, "{\"message\":\"cut back later\"}\n");
+		nm_time_sleep_ms(300);
+		snprintf(path, sizeof(path), "%s/%s", dir, NM_EVENT_LOG);
+		if (truncate(path, size) < 0)
+			_exit(1);
+		nm_time_sleep_ms(300);
+		append(dir, "mount", "/mnt/a", "b3", 0, NULL);
+		_exit(0);
+	}
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 5;
+	rc = nm_event_follow(dir, NULL, collect, &s, -1, 2500, &err);
+	waitpid(pid, &status, 0);
+	UNIT_CHECK(u, rc == 0 && strcmp(s.text, "b1|b2|cut back later|b3") == 0,
+		   "follow: past an append cut back (%d: %s)", rc, s.text);
+
+	/* events.log removed, not rotated: the new log is read, and
+	 * events.log.1 (read already) not again. */
+	dir = state("follow-rm");
+	spit(dir, NM_EVENT_LOG_OLD, "{\"message\":\"old1\"}\n", 19);
+	append(dir, "mount", "/mnt/a", "cur1", 0, &err);
+	pid = fork();
+	if (pid == 0) {
+		nm_time_sleep_ms(300);
+		snprintf(path, sizeof(path), "%s/%s", dir, NM_EVENT_LOG);
+		unlink(path);
+		append(dir, "mount", "/mnt/a", "new1", 0, NULL);
+		_exit(0);
+	}
+	memset(&s, 0, sizeof(s));
+	rc = nm_event_follow(dir, NULL, collect, &s, -1, 1500, &err);
+	waitpid(pid, &status, 0);
+	UNIT_CHECK(u, rc == 0 && strcmp(s.text, "old1|cur1|new1") == 0,
+		   "follow: the log removed: events.log.1 not shown twice (%d: %s)", rc, s.text);
+
+	/* The state directory (and its parent) made after the follow began. */
+	dir = state("follow-later/state");
+	pid = fork();
+	if (pid == 0) {
+		nm_time_sleep_ms(300);
+		mkdir(state("follow-later"), 0700);
+		nm_time_sleep_ms(300);
+		append(dir, "mount", "/mnt/a", "first ever", 0, NULL);
+		_exit(0);
+	}
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	rc = nm_event_follow(dir, NULL, collect, &s, -1, 5000, &err);
+	waitpid(pid, &status, 0);
+	UNIT_CHECK(u, rc == 0 && strcmp(s.text, "first ever") == 0,
+		   "follow: a state directory not there yet is waited for (%d: %s %s)", rc, s.text,
+		   rc < 0 ? err.msg : "");
+
+	/* The output's reader gone (`events -f | head -1`): it stops. */
+	int p[2];
+
+	if (pipe(p) == 0) {
+		int64_t t0 = nm_time_ms();
+
+		pid = fork();
+		if (pid == 0) {
+			close(p[1]);
+			nm_time_sleep_ms(200);
+			_exit(0);
+		}
+		close(p[0]);
+		memset(&s, 0, sizeof(s));
+		rc = nm_event_follow_out(dir, NULL, collect, &s, -1, p[1], 5000, &err);
+		waitpid(pid, &status, 0);
+		UNIT_CHECK(u, rc == 0 && nm_time_ms() - t0 < 2000,
+			   "follow: stops when its output's reader is gone (%lld ms)",
+			   (long long)(nm_time_ms() - t0));
+		close(p[1]);
+	}
+
+	/* A torn last line of events.log.1 is skipped for good: counted. */
+	dir = state("torn-old");
+	spit(dir, NM_EVENT_LOG_OLD, "{\"message\":\"o1\"}\n{\"mess", 23);
+	spit(dir, NM_EVENT_LOG, "{\"message\":\"n1\"}\n", 17);
+	rc = read_all(dir, NULL, &s);
+	UNIT_CHECK(u, rc == 1 && strcmp(s.text, "o1|n1") == 0,
+		   "read: a torn last line of events.log.1 is counted (%d: %s)", rc, s.text);
+}
+
 static void test_conf(struct unit *u)
 {
 	struct nm_conf c;
@@ -735,6 +887,7 @@ int main(void)
 	test_nospace(&u);
 	test_refused(&u);
 	test_follow(&u);
+	test_follow_changes(&u);
 	test_conf(&u);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
 	if (system(cmd) != 0)
