@@ -126,6 +126,62 @@ int nm_event_line(struct json_object *ev, char **line, size_t *len, struct nm_er
 	return 0;
 }
 
+/* n digits at s, their value; -1 when any is not a digit. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int parse_date(const char *s, size_t len, int64_t *since_ms)
+{
+	struct tm tm = { .tm_isdst = -1 };
+	int y, mo, d, h = 0, mi = 0, sec = 0, utc = 0;
+	size_t used = 10;
+	time_t t;
+
+	if (len < 10 || s[4] != '-' || s[7] != '-' || (y = digits(s, 4)) < 0 ||
+	    (mo = digits(s + 5, 2)) < 0 || (d = digits(s + 8, 2)) < 0)
+		return -EINVAL;
+	if (used < len && (s[used] == 'T' || s[used] == ' ')) {
+		/* HH:MM */
+		if (len < used + 6 || s[used + 3] != ':' || (h = digits(s + used + 1, 2)) < 0 ||
+		    (mi = digits(s + used + 4, 2)) < 0)
+			return -EINVAL;
+		used += 6;
+		if (used < len && s[used] == ':') {
+			if (len < used + 3 || (sec = digits(s + used + 1, 2)) < 0)
+				return -EINVAL;
+			used += 3;
+		}
+	}
+	if (used < len && s[used] == 'Z')
+		utc = 1, used++;
+	if (used != len || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 59)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = utc ? timegm(&tm) : mktime(&tm);
+	/* mktime moves Feb 30 to Mar 2, and a local time that does not exist
+	 * (skipped when the clocks go forward) an hour on: refused. */
+	if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != sec)
+		return -EINVAL;
+	*since_ms = (int64_t)t * 1000;
+	return 0;
+}
+
 int nm_event_parse_since(const char *s, int64_t now_ms, int64_t *since_ms)
 {
 	static const struct {
@@ -178,42 +234,8 @@ int nm_event_parse_since(const char *s, int64_t now_ms, int64_t *since_ms)
 		*since_ms = ms;
 		return 0;
 	}
-	/* YYYY-MM-DD[(T| )HH:MM[:SS]][Z] */
-	struct tm tm = { .tm_isdst = -1 };
-	int y, mo, d, h = 0, mi = 0, sec = 0, used = 0, utc = 0;
-	time_t t;
-
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10)
-		return -EINVAL;
-	if (used < (int)len && (s[used] == 'T' || s[used] == ' ')) {
-		int u2 = 0, u3 = 0;
-
-		if (sscanf(s + used + 1, "%2d:%2d%n", &h, &mi, &u2) != 2 || u2 != 5)
-			return -EINVAL;
-		used += 1 + u2;
-		if (used < (int)len && s[used] == ':') {
-			if (sscanf(s + used + 1, "%2d%n", &sec, &u3) != 1 || u3 != 2)
-				return -EINVAL;
-			used += 1 + u3;
-		}
-	}
-	if (used < (int)len && s[used] == 'Z')
-		utc = 1, used++;
-	if (used != (int)len || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = utc ? timegm(&tm) : mktime(&tm);
-	/* mktime moves Feb 30 to Mar 2: refused. */
-	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
-		return -EINVAL;
-	*since_ms = (int64_t)t * 1000;
-	return 0;
+	/* YYYY-MM-DD[(T| )HH:MM[:SS]][Z], each digit where it must be. */
+	return parse_date(s, len, since_ms);
 }
 
 /* --- writing ------------------------------------------------------------- */

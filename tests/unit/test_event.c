@@ -499,6 +499,20 @@ static void test_since(struct unit *u)
 		{ "-5", -EINVAL, 0 },
 		{ "yesterday", -EINVAL, 0 },
 		{ "1e9", -EINVAL, 0 },
+		/* Each digit where it must be: no sign, blank or short field. */
+		{ "2026-+1-05", -EINVAL, 0 },
+		{ "2026- 1-05", -EINVAL, 0 },
+		{ "2026-1-05", -EINVAL, 0 },
+		{ "+026-11-05", -EINVAL, 0 },
+		{ "2026-11-+5", -EINVAL, 0 },
+		{ "2026-11-25T 1:00", -EINVAL, 0 },
+		{ "2026-11-25T+1:00", -EINVAL, 0 },
+		{ "2026-11-25T10:-1", -EINVAL, 0 },
+		{ "2026-11-25T10:00: 1", -EINVAL, 0 },
+		{ "2026-11-25T10:00:+1", -EINVAL, 0 },
+		{ "2026-11-25T10:00:1", -EINVAL, 0 },
+		{ "2026-11-25T10:00:60", -EINVAL, 0 },
+		{ "2026-11-25T10:00:59", 0, 1795600859000 },
 	};
 
 	setenv("TZ", "UTC", 1);
@@ -520,6 +534,16 @@ static void test_since(struct unit *u)
 			   nm_event_parse_since("2026-11-25", now, &ms) == 0 &&
 				   ms == 1795564800000 - 3600000,
 			   "since: a date in the local time zone (%lld)", (long long)ms);
+		/* 02:30 on the day the clocks go forward does not exist. */
+		UNIT_CHECK(u, nm_event_parse_since("2026-03-29T02:30", now, &ms) == -EINVAL,
+			   "since: a local time skipped by DST is refused");
+		UNIT_CHECK(u,
+			   nm_event_parse_since("2026-03-29T03:30", now, &ms) == 0 &&
+				   ms == 1774747800000,
+			   "since: the hour after it is not (%lld)", (long long)ms);
+		/* 02:30 on the day they go back exists (twice): taken. */
+		UNIT_CHECK(u, nm_event_parse_since("2026-10-25T02:30", now, &ms) == 0,
+			   "since: an ambiguous local time is taken");
 	}
 	unsetenv("TZ");
 	tzset();
