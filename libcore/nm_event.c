@@ -312,12 +312,14 @@ static int fail_close(int fd, struct nm_err *err, const char *dir)
  * (a crash cut a write short): the new line then starts on a line of its
  * own, and the torn one stays a line the reader skips. */
 static int open_log(int dfd, const char *dir, size_t need, size_t max, off_t *size, int *torn,
-		    struct nm_err *err)
+		    int *created, struct nm_err *err)
 {
 	struct stat st;
 	char last;
 	int fd;
 
+	/* Under the lock no other writer makes it in between. */
+	*created = fstatat(dfd, NM_EVENT_LOG, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
 	fd = open_in(dfd, dir, NM_EVENT_LOG, O_RDWR | O_APPEND | O_CREAT, err);
 	if (fd < 0)
 		return fd;
@@ -341,13 +343,37 @@ static int open_log(int dfd, const char *dir, size_t need, size_t max, off_t *si
 	return fd;
 }
 
+/* The writers' lock, waited for at most NM_EVENT_LOCK_WAIT_MS: a writer
+ * stuck (a hung disk) blocks no other for ever.  -EAGAIN past it. */
+static int lock_within(int lfd, const char *dir, struct nm_err *err)
+{
+	int64_t end = nm_time_ms() + NM_EVENT_LOCK_WAIT_MS;
+	int wait = 1;
+
+	for (;;) {
+		if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return nm_err_set(err, -errno, "%s/%s: %s", dir, NM_EVENT_LOCK,
+					  strerror(errno));
+		if (nm_time_ms() >= end)
+			return nm_err_set(err, -EAGAIN,
+					  "%s/%s: held by another writer for over %d ms: event "
+					  "not written",
+					  dir, NM_EVENT_LOCK, NM_EVENT_LOCK_WAIT_MS);
+		nm_time_sleep_ms(wait);
+		if (wait < 50)
+			wait *= 2;
+	}
+}
+
 int nm_event_append(const char *state_dir, struct json_object *ev, size_t max_bytes,
 		    struct nm_err *err)
 {
 	char *line = NULL;
 	size_t len;
 	off_t size = 0;
-	int dfd = -1, lfd = -1, fd = -1, torn = 0, rc, created;
+	int dfd = -1, lfd = -1, fd = -1, torn = 0, rc, created, created_log = 0;
 
 	if (!ev || !json_object_is_type(ev, json_type_object))
 		return nm_err_set(err, -EINVAL, "an event is a JSON object");
@@ -374,14 +400,10 @@ int nm_event_append(const char *state_dir, struct json_object *ev, size_t max_by
 		rc = lfd;
 		goto out;
 	}
-	while ((rc = flock(lfd, LOCK_EX)) < 0 && errno == EINTR)
-		;
-	if (rc < 0) {
-		rc = nm_err_set(err, -errno, "%s/%s: %s", state_dir, NM_EVENT_LOCK,
-				strerror(errno));
+	rc = lock_within(lfd, state_dir, err);
+	if (rc < 0)
 		goto out;
-	}
-	fd = open_log(dfd, state_dir, len, max_bytes, &size, &torn, err);
+	fd = open_log(dfd, state_dir, len, max_bytes, &size, &torn, &created_log, err);
 	if (fd < 0) {
 		rc = fd;
 		goto out;
@@ -416,7 +438,8 @@ int nm_event_append(const char *state_dir, struct json_object *ev, size_t max_by
 				strerror(-e));
 		goto out;
 	}
-	if (created)
+	/* A new name in the directory: durable once the directory is. */
+	if (created || created_log)
 		(void)fsync(dfd);
 out:
 	if (fd >= 0)

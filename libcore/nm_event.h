@@ -22,11 +22,12 @@
 
 struct json_object;
 
-#define NM_EVENT_LOG	   "events.log"
-#define NM_EVENT_LOG_OLD   "events.log.1"
-#define NM_EVENT_LOCK	   "events.lock"
-#define NM_EVENT_MAX_BYTES (4u << 20) /* [events] max_bytes by default */
-#define NM_EVENT_LINE_MAX  65536      /* one event line, its newline included */
+#define NM_EVENT_LOG	      "events.log"
+#define NM_EVENT_LOG_OLD      "events.log.1"
+#define NM_EVENT_LOCK	      "events.lock"
+#define NM_EVENT_MAX_BYTES    (4u << 20) /* [events] max_bytes by default */
+#define NM_EVENT_LINE_MAX     65536	 /* one event line, its newline included */
+#define NM_EVENT_LOCK_WAIT_MS 5000	 /* a writer waits for the lock at most */
 
 /* Append ev as one line (its "time" set to now when absent), fsync'ed.
  * When the file would grow past max_bytes (0: NM_EVENT_MAX_BYTES) it is
@@ -36,7 +37,9 @@ struct json_object;
  * written \uXXXX, so even `cat events.log` is safe.  -EMSGSIZE when the line
  * would be longer than NM_EVENT_LINE_MAX; on any failure to write (ENOSPC,
  * EFBIG, EIO) the file is cut back to what it was: nothing written before
- * is lost and no partial line is left. */
+ * is lost and no partial line is left.  The lock is waited for at most
+ * NM_EVENT_LOCK_WAIT_MS: -EAGAIN past it (another writer stuck), the event
+ * not written.  A new events.log is made durable with its directory. */
 int nm_event_append(const char *state_dir, struct json_object *ev, size_t max_bytes,
 		    struct nm_err *err);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -863,6 +864,53 @@ static void test_follow_changes(struct unit *u)
 		   "read: a torn last line of events.log.1 is counted (%d: %s)", rc, s.text);
 }
 
+/* A writer stuck holding the lock blocks another only so long. */
+static void test_lock_wait(struct unit *u)
+{
+	const char *dir = state("lock");
+	struct nm_err err = { 0 };
+	char path[512], c;
+	int p[2], rc, status;
+	int64_t t0, ms;
+	pid_t pid;
+
+	append(dir, "mount", "/mnt/a", "before", 0, &err);
+	snprintf(path, sizeof(path), "%s/%s", dir, NM_EVENT_LOCK);
+	if (pipe(p) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		nm_time_sleep_ms(NM_EVENT_LOCK_WAIT_MS + 3000);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		c = 0;
+	close(p[0]);
+	t0 = nm_time_ms();
+	rc = append(dir, "mount", "/mnt/a", "blocked", 0, &err);
+	ms = nm_time_ms() - t0;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	UNIT_CHECK(u,
+		   c == 'x' && rc == -EAGAIN && strstr(err.msg, "held by another writer") &&
+			   ms >= NM_EVENT_LOCK_WAIT_MS - 100 && ms < NM_EVENT_LOCK_WAIT_MS + 2000,
+		   "lock: a stuck writer blocks another %lld ms at most, then -EAGAIN (%d: %s)",
+		   (long long)ms, rc, err.msg);
+	rc = append(dir, "mount", "/mnt/a", "after", 0, &err);
+	{
+		struct seen s;
+
+		read_all(dir, NULL, &s);
+		UNIT_CHECK(u, rc == 0 && strcmp(s.text, "before|after") == 0,
+			   "lock: nothing written by the refused one (%s)", s.text);
+	}
+}
+
 static void test_conf(struct unit *u)
 {
 	struct nm_conf c;
@@ -912,6 +960,7 @@ int main(void)
 	test_refused(&u);
 	test_follow(&u);
 	test_follow_changes(&u);
+	test_lock_wait(&u);
 	test_conf(&u);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
 	if (system(cmd) != 0)
