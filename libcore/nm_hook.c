@@ -494,7 +494,7 @@ nomem:
 
 /* The environment of the hooks: PATH, and each NFSMIG_* variable, its value
  * escaped when it is not one line of printable text. */
-static char **make_env(const char *const *env, const struct hook_log *l)
+static char **make_env(const char *const *env, int escaped, const struct hook_log *l)
 {
 	size_t n = 0, k = 0;
 	char **v;
@@ -512,7 +512,10 @@ static char **make_env(const char *const *env, const struct hook_log *l)
 			say(l, "hooks: variable not passed: %s", env[i]);
 			continue;
 		}
-		val = nm_esc(env[i] + nl + 1, strlen(env[i] + nl + 1), NM_ESC_BACKSLASH);
+		/* escaped: by the caller, by the value's length (a NUL in it
+		 * too, as \x00). */
+		val = escaped ? strdup(env[i] + nl + 1)
+			      : nm_esc(env[i] + nl + 1, strlen(env[i] + nl + 1), NM_ESC_BACKSLASH);
 		if (!val)
 			goto fail;
 		v[k] = malloc(nl + 1 + strlen(val) + 1);
@@ -567,9 +570,9 @@ static int runnable(int dfd, const char *name, const struct hook_log *l)
 	return fd;
 }
 
-int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *const *env,
-			int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
-			struct nm_hook_result *res, size_t max, struct nm_err *err)
+static int run_all(const char *hooks_dir, const char *json, const char *const *env, int env_escaped,
+		   int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
+		   struct nm_hook_result *res, size_t max, struct nm_err *err)
 {
 	const struct hook_log l = { .log = log, .arg = arg };
 	const char *dir = hooks_dir ? hooks_dir : NM_HOOK_DIR;
@@ -599,7 +602,7 @@ int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *con
 	rc = list_hooks(dfd, dir, &names, &n, err);
 	if (rc < 0)
 		goto out;
-	envp = make_env(env, &l);
+	envp = make_env(env, env_escaped, &l);
 	if (!envp) {
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
 		goto out;
@@ -636,6 +639,13 @@ out:
 	return rc;
 }
 
+int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *const *env,
+			int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
+			struct nm_hook_result *res, size_t max, struct nm_err *err)
+{
+	return run_all(hooks_dir, json, env, 0, timeout_ms, log, arg, res, max, err);
+}
+
 int nm_hook_run_all(const char *hooks_dir, const char *json, const char *const *env, int timeout_ms,
 		    void (*log)(const char *line, void *arg), void *arg, struct nm_err *err)
 {
@@ -644,11 +654,13 @@ int nm_hook_run_all(const char *hooks_dir, const char *json, const char *const *
 
 /* --- one event ------------------------------------------------------------ */
 
-/* "NFSMIG_NAME=" and the value of a string or number; NULL when absent. */
+/* "NFSMIG_NAME=" and the value of a string or number, escaped by its
+ * length (nm_esc: a "\u0000" in it does not cut it); NULL when absent. */
 static char *env_of(const char *name, struct json_object *v)
 {
 	const char *val;
-	char *e;
+	char *e, *esc;
+	size_t len;
 
 	if (!v ||
 	    (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
@@ -656,8 +668,14 @@ static char *env_of(const char *name, struct json_object *v)
 	     !json_object_is_type(v, json_type_boolean)))
 		return NULL;
 	val = json_object_get_string(v);
-	if (asprintf(&e, "NFSMIG_%s=%s", name, val ? val : "") < 0)
+	len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v)
+						       : (val ? strlen(val) : 0);
+	esc = nm_esc(val ? val : "", len, NM_ESC_BACKSLASH);
+	if (!esc)
 		return NULL;
+	if (asprintf(&e, "NFSMIG_%s=%s", name, esc) < 0)
+		e = NULL;
+	free(esc);
 	return e;
 }
 
@@ -690,8 +708,8 @@ int nm_hook_run_event(const char *hooks_dir, struct json_object *ev, int timeout
 	if (json_object_object_get_ex(ev, "verify", &v) &&
 	    json_object_object_get_ex(v, "verdict", &v) && (env[n] = env_of("VERIFY", v)))
 		n++;
-	rc = nm_hook_run_all_res(hooks_dir, line, (const char *const *)env, timeout_ms, log, arg,
-				 res, NM_HOOK_MAX, err);
+	rc = run_all(hooks_dir, line, (const char *const *)env, 1, timeout_ms, log, arg, res,
+		     NM_HOOK_MAX, err);
 	if (rc > 0) {
 		arr = json_object_new_array();
 		for (int i = 0; arr && i < rc && i < NM_HOOK_MAX; i++) {

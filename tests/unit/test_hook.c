@@ -330,7 +330,8 @@ static void test_event(struct unit *u)
 		"{\"time\":1795600800.250,\"event\":\"migration\","
 		"\"trigger\":\"tracepoint:nfs4_state_mgr\",\"mountpoint\":\"/mnt/a\","
 		"\"from\":\"192.0.2.1\",\"to\":\"198.51.100.2\","
-		"\"message\":\"moved \\u001b[2J\",\"verify\":{\"verdict\":\"OK\"}}");
+		"\"message\":\"moved \\u001b[2J\",\"verify\":{\"verdict\":\"OK\"},"
+		"\"source\":\"srv:/x\\u0000hidden\"}");
 	memset(l, 0, sizeof(*l));
 	rc = nm_hook_run_event(dir, ev, 5000, keep, l, &err);
 	UNIT_CHECK(u, rc == 2, "event: two hooks (%d: %s)", rc, err.msg);
@@ -342,8 +343,9 @@ static void test_event(struct unit *u)
 			   strstr(l->text, "10-show: NFSMIG_TIME=1795600800.250\n") &&
 			   strstr(l->text, "10-show: NFSMIG_TRIGGER=tracepoint:nfs4_state_mgr\n") &&
 			   strstr(l->text, "10-show: NFSMIG_VERIFY=OK\n") &&
-			   strstr(l->text, "10-show: NFSMIG_MESSAGE=moved \\x5cx1b[2J\n"),
-		   "event: the NFSMIG_* variables, ESC escaped");
+			   strstr(l->text, "10-show: NFSMIG_MESSAGE=moved \\x5cx1b[2J\n") &&
+			   strstr(l->text, "10-show: NFSMIG_SOURCE=srv:/x\\x5cx00hidden\n"),
+		   "event: the NFSMIG_* variables, ESC escaped, a NUL not cutting the value");
 	UNIT_CHECK(u, strstr(l->text, "10-show: {\"time\":1795600800.250,\"event\":\"migration\""),
 		   "event: its JSON on stdin");
 	UNIT_CHECK(u,
