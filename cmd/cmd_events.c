@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "nm_conf.h"
+#include "nm_esc.h"
 #include "nm_event.h"
 #include "nm_json.h"
 #include "nm_mpath.h"
@@ -23,24 +24,33 @@ struct show {
 	int failed; /* stdout went away */
 };
 
-/* A key's value as text: a string as it is, anything else as JSON; NULL
- * when absent or null. */
-static const char *field(struct json_object *ev, const char *key)
+/* A key's value as text, escaped (nm_esc: every byte, a NUL of "\u0000"
+ * too, not cut there): a string as it is, anything else as JSON; NULL when
+ * absent or null. */
+static char *field(struct json_object *ev, const char *key)
 {
 	struct json_object *v;
+	const char *s;
+	size_t len;
 
 	if (!json_object_object_get_ex(ev, key, &v) || !v)
 		return NULL;
-	if (json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	if (json_object_is_type(v, json_type_string)) {
+		s = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+	} else {
+		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		len = s ? strlen(s) : 0;
+	}
+	return s ? nm_esc(s, len, NM_ESC_BACKSLASH) : NULL;
 }
 
 static void show_text(struct json_object *ev)
 {
-	struct json_object *v, *verdict;
-	const char *from = field(ev, "from"), *to = field(ev, "to");
-	const char *s;
+	struct json_object *v;
+	char *from = field(ev, "from"), *to = field(ev, "to"), *kind = field(ev, "event");
+	char *mnt = field(ev, "mountpoint"), *trigger = field(ev, "trigger");
+	char *msg = field(ev, "message"), *verdict = NULL;
 	int64_t ms = nm_event_time_ms(ev);
 	char when[64] = "-";
 
@@ -51,24 +61,30 @@ static void show_text(struct json_object *ev)
 		if (localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
-	/* nm_out_printf escapes every %s: nothing of the log reaches the
-	 * terminal raw. */
-	const char *kind = field(ev, "event"), *mnt = field(ev, "mountpoint");
-
-	nm_out_printf(stdout, "%s %s %s", when, kind ? kind : "-", mnt ? mnt : "-");
+	if (json_object_object_get_ex(ev, "verify", &v) && json_object_is_type(v, json_type_object))
+		verdict = field(v, "verdict");
+	/* Every field escaped already (field()): nothing of the log reaches
+	 * the terminal raw, so printed as it is. */
+	printf("%s %s %s", when, kind ? kind : "-", mnt ? mnt : "-");
 	if (from || to)
-		nm_out_printf(stdout, " %s -> %s", from ? from : "?", to ? to : "?");
-	if ((s = field(ev, "trigger")))
-		nm_out_printf(stdout, " trigger=%s", s);
-	if (json_object_object_get_ex(ev, "verify", &v) &&
-	    json_object_object_get_ex(v, "verdict", &verdict))
-		nm_out_printf(stdout, " verify=%s", json_object_get_string(verdict));
+		printf(" %s -> %s", from ? from : "?", to ? to : "?");
+	if (trigger)
+		printf(" trigger=%s", trigger);
+	if (verdict)
+		printf(" verify=%s", verdict);
 	if (json_object_object_get_ex(ev, "fstab", &v) && json_object_is_type(v, json_type_array) &&
 	    json_object_array_length(v) > 0)
-		nm_out_printf(stdout, " fstab=%zu", json_object_array_length(v));
-	if ((s = field(ev, "message")))
-		nm_out_printf(stdout, " %s", s);
+		printf(" fstab=%zu", json_object_array_length(v));
+	if (msg)
+		printf(" %s", msg);
 	fputc('\n', stdout);
+	free(from);
+	free(to);
+	free(kind);
+	free(mnt);
+	free(trigger);
+	free(msg);
+	free(verdict);
 }
 
 static int show(struct json_object *ev, void *arg)
@@ -135,7 +151,10 @@ static int follow(const char *state_dir, const struct nm_event_filter *f, struct
 		nm_out_printf(stderr, "nfsmig: events -f: %s\n", strerror(errno));
 		return NM_EXIT_FAIL;
 	}
-	rc = nm_event_follow(state_dir, f, show, sh, sfd, -1, &err);
+	/* Until stdout goes too (`events -f | head -1`): its POLLERR or
+	 * POLLHUP ends it, not only the next event's failed write.  A state
+	 * directory not there yet is waited for. */
+	rc = nm_event_follow_out(state_dir, f, show, sh, sfd, STDOUT_FILENO, -1, &err);
 	close(sfd);
 	if (rc < 0 && !sh->failed) {
 		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);

@@ -70,10 +70,12 @@ no_raw_bytes() {
 	hostile_log
 	run --separate-stderr env TZ=UTC "$NFSMIG" events --state-dir "$D" --since 1795518000
 	assert_success
-	[ "${#lines[@]}" -eq 2 ] && assert_line --index 0 --partial " mount /mnt/b "
+	[ "${#lines[@]}" -eq 2 ] || fail "since epoch: $output"
+	assert_line --index 0 --partial " mount /mnt/b "
 	run --separate-stderr env TZ=UTC "$NFSMIG" events --state-dir "$D" --since 2026-11-24T11:30:00
 	assert_success
-	[ "${#lines[@]}" -eq 1 ] && assert_line --index 0 --partial "migration-failed"
+	[ "${#lines[@]}" -eq 1 ] || fail "since a date and time: $output"
+	assert_line --index 0 --partial "migration-failed"
 	run --separate-stderr env TZ=UTC "$NFSMIG" events --state-dir "$D" --since 2026-11-25
 	assert_success
 	assert_output ""
@@ -94,11 +96,17 @@ no_raw_bytes() {
 	refute_output --partial "moved"
 	run "$NFSMIG" events --state-dir "$D" --since 2h
 	assert_output --partial "an hour ago"
-	for bad in yesterday 10x 2026-13-01 2026-02-30 "" -5 1e9; do
+	for bad in yesterday 10x 2026-13-01 2026-02-30 "" -5 1e9 2026-+1-05 "2026- 1-05" \
+		"2026-11-25T 1:00" 2026-11-25T+1:00 2026-11-25T10:00:60 "2026-11-25 10:00: 1"; do
 		run "$NFSMIG" events --state-dir "$D" --since "$bad"
 		assert_failure 2
 		assert_output --partial "--since takes seconds since the epoch"
 	done
+	# A local time the clocks skip (Paris, 2026-03-29 02:00 -> 03:00).
+	run env TZ=Europe/Paris "$NFSMIG" events --state-dir "$D" --since 2026-03-29T02:30
+	assert_failure 2
+	run env TZ=Europe/Paris "$NFSMIG" events --state-dir "$D" --since 2026-03-29T03:30
+	assert_success
 }
 
 @test "events MOUNT: only that mount's events, the path spelt any way" {
@@ -108,9 +116,13 @@ no_raw_bytes() {
 	[ "${#lines[@]}" -eq 2 ] || fail "$output"
 	refute_output --partial "/mnt/b"
 	run --separate-stderr "$NFSMIG" events --state-dir "$D" //mnt/./b/x/..
-	[ "${#lines[@]}" -eq 1 ] && assert_output --partial " mount /mnt/b "
+	assert_success
+	[ "${#lines[@]}" -eq 1 ] || fail "//mnt/./b/x/..: $output"
+	assert_output --partial " mount /mnt/b "
 	run --separate-stderr bash -c "cd / && '$NFSMIG' events --state-dir '$D' mnt/b"
-	[ "${#lines[@]}" -eq 1 ] && assert_output --partial " mount /mnt/b "
+	assert_success
+	[ "${#lines[@]}" -eq 1 ] || fail "mnt/b from /: $output"
+	assert_output --partial " mount /mnt/b "
 	run --separate-stderr "$NFSMIG" events --state-dir "$D" /mnt/nothing
 	assert_success
 	assert_output ""
@@ -230,6 +242,53 @@ follow_until() {
 	((t1 - t0 < 1000)) || fail "the prompt came back after $((t1 - t0)) ms"
 	tmux send-keys -t "$T" -- "help events" Enter
 	wait_screen '^Usage: nfsmig events'
+}
+
+@test "events: a \u0000 in an event's text is shown escaped, the text after it kept" {
+	printf '{"time":1795514400,"event":"mount","mountpoint":"/mnt/a\\u0000x","message":"before\\u0000after \\u001b[2J"}\n' >"$D/events.log"
+	run --separate-stderr env TZ=UTC "$NFSMIG" events --state-dir "$D"
+	assert_success
+	assert_output '2026-11-24 10:00:00 mount /mnt/a\x00x before\x00after \x1b[2J'
+	no_raw_bytes "$output" || fail "raw bytes reached the terminal"
+}
+
+@test "events -f | head -1: ends when its reader is gone, without waiting for another event" {
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"first"}' | "$EVAPPEND" "$D"
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"second"}' | "$EVAPPEND" "$D"
+	t0=$(now_ms)
+	run timeout 10 bash -c "'$NFSMIG' events -f --state-dir '$D' | head -1; echo \"status \${PIPESTATUS[0]}\""
+	t1=$(now_ms)
+	assert_line --index 0 --partial "first"
+	assert_line --index 1 "status 0"
+	((t1 - t0 < 3000)) || fail "ended after $((t1 - t0)) ms"
+}
+
+@test "events -f: a state directory not there yet is waited for; a log truncated or removed is followed" {
+	"$NFSMIG" events -f --state-dir "$D/later" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	FPID=$!
+	sleep 0.3
+	kill -0 "$FPID" || fail "events -f ended: $(cat "$BATS_TEST_TMPDIR/out")"
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"the first event"}' | "$EVAPPEND" "$D/later"
+	follow_until "$BATS_TEST_TMPDIR/out" "the first event"
+	# Truncated in place.
+	sleep 0.2
+	: >"$D/later/events.log"
+	sleep 0.2
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"after the truncation"}' | "$EVAPPEND" "$D/later"
+	follow_until "$BATS_TEST_TMPDIR/out" "after the truncation"
+	# Rotated, then the log removed: events.log.1 is not shown again.
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"rotated away"}' | "$EVAPPEND" "$D/later" 1
+	follow_until "$BATS_TEST_TMPDIR/out" "rotated away"
+	sleep 0.2
+	rm "$D/later/events.log"
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"after the removal"}' | "$EVAPPEND" "$D/later"
+	follow_until "$BATS_TEST_TMPDIR/out" "after the removal"
+	sleep 0.3
+	n=$(grep -c "after the truncation" "$BATS_TEST_TMPDIR/out")
+	[ "$n" -eq 1 ] || fail "events.log.1 shown again ($n times): $(cat "$BATS_TEST_TMPDIR/out")"
+	kill -INT "$FPID"
+	wait "$FPID" || fail "exit status $? after SIGINT"
+	FPID=
 }
 
 @test "events is in help and in completion" {
