@@ -291,6 +291,22 @@ follow_until() {
 	FPID=
 }
 
+@test "events: a new events.log is made durable with its directory (fsync of the directory)" {
+	command -v strace >/dev/null || skip "no strace"
+	# The state directory exists, the log does not: the first event
+	# creates a name in it, so the directory is synced too.
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"first"}' |
+		ASAN_OPTIONS=detect_leaks=0 strace -f -y -e trace=fsync,fdatasync -o "$BATS_TEST_TMPDIR/trace" \
+			"$EVAPPEND" "$D"
+	grep -q "fsync([0-9]*<$D/events.log>)" "$BATS_TEST_TMPDIR/trace" || fail "$(cat "$BATS_TEST_TMPDIR/trace")"
+	grep -q "fsync([0-9]*<$D>)" "$BATS_TEST_TMPDIR/trace" || fail "no fsync of the directory: $(cat "$BATS_TEST_TMPDIR/trace")"
+	# The next event adds no name: the file alone.
+	echo '{"event":"mount","mountpoint":"/mnt/a","message":"second"}' |
+		ASAN_OPTIONS=detect_leaks=0 strace -f -y -e trace=fsync,fdatasync -o "$BATS_TEST_TMPDIR/trace" \
+			"$EVAPPEND" "$D"
+	! grep -q "fsync([0-9]*<$D>)" "$BATS_TEST_TMPDIR/trace" || fail "a needless fsync of the directory"
+}
+
 @test "events is in help and in completion" {
 	run "$NFSMIG" help
 	assert_output --partial "events "
