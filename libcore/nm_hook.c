@@ -216,34 +216,43 @@ static void close_from(int lo)
 		(void)close((int)fd);
 }
 
-/* In the child: the hook run from hfd, the file that was checked (never
- * its name again: nothing can be put in its place in between). */
-static void child(int hfd, const char *path, int in, int out, char *const *envp)
+/* In the child: the hook name of the directory dfd, run only if the name is
+ * still the file checked (hfd, O_PATH), and never through a symbolic link
+ * (execveat AT_SYMLINK_NOFOLLOW, relative to dfd: a relative hooks_dir or
+ * a parent renamed does not matter). */
+static void child(int dfd, int hfd, const char *name, const char *path, int in, int out,
+		  char *const *envp)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct stat a, b;
 	sigset_t none;
 	char *argv[] = { (char *)path, NULL };
 
 	setpgid(0, 0);
 	/* Out of the way of 0..3 first, whatever numbers they had. */
-	if ((hfd = fcntl(hfd, F_DUPFD_CLOEXEC, 4)) < 0 ||
+	if ((dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 4)) < 0 ||
+	    (hfd = fcntl(hfd, F_DUPFD_CLOEXEC, 4)) < 0 ||
 	    (in = fcntl(in, F_DUPFD_CLOEXEC, 4)) < 0 || (out = fcntl(out, F_DUPFD_CLOEXEC, 4)) < 0)
 		_exit(127);
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(hfd, 3) < 0)
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(dfd, 3) < 0)
 		_exit(127);
+	if (fstat(hfd, &a) < 0 || fstatat(3, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		_exit(126);
 	/* What the caller ignored or blocked is not the hook's. */
 	for (int s = 1; s < NSIG; s++)
 		(void)sigaction(s, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Only stdin, stdout and stderr go to the hook, and fd 3, its own
-	 * file, to a script's interpreter only (which opens /dev/fd/3). */
+	/* Only stdin, stdout and stderr go to the hook, and fd 3, the
+	 * directory, to a script's interpreter only (it opens the script as
+	 * /dev/fd/3/NAME, its $0). */
 	close_from(4);
 	if (chdir("/") < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);
-	fexecve(3, argv, envp);
+	syscall(SYS_execveat, 3, name, argv, envp, AT_SYMLINK_NOFOLLOW);
 	if (errno == ENOENT && fcntl(3, F_SETFD, 0) == 0)
-		fexecve(3, argv, envp);
+		syscall(SYS_execveat, 3, name, argv, envp, AT_SYMLINK_NOFOLLOW);
 	_exit(127);
 }
 
@@ -309,8 +318,9 @@ static int ended_within(pid_t pid, int pfd, int ms, int *code, int *sig)
 	}
 }
 
-static int run_one(int hfd, const char *dir, const char *name, const char *json, char *const *envp,
-		   int timeout_ms, const struct hook_log *l, struct nm_hook_result *res)
+static int run_one(int dfd, int hfd, const char *dir, const char *name, const char *json,
+		   char *const *envp, int timeout_ms, const struct hook_log *l,
+		   struct nm_hook_result *res)
 {
 	char path[4096], buf[4096];
 	struct outbuf o = { .l = l, .name = name };
@@ -321,7 +331,7 @@ static int run_one(int hfd, const char *dir, const char *name, const char *json,
 
 	res->status = -1;
 	res->timed_out = 0;
-	/* Its name as argv[0] (the hook is run from hfd). */
+	/* Its path as argv[0] (a script's $0 is /dev/fd/3/NAME). */
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		say(l, "%s: not run: %s", name, strerror(errno));
@@ -333,7 +343,7 @@ static int run_one(int hfd, const char *dir, const char *name, const char *json,
 		goto out;
 	}
 	if (pid == 0)
-		child(hfd, path, in[0], out[1], envp);
+		child(dfd, hfd, name, path, in[0], out[1], envp);
 	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(in[0]);
 	close(out[1]);
@@ -426,6 +436,8 @@ static int run_one(int hfd, const char *dir, const char *name, const char *json,
 		say(l, "%s: killed by signal %d", name, sig);
 	else if (code == 127)
 		say(l, "%s: exit status 127 (could not be run?)", name);
+	else if (code == 126)
+		say(l, "%s: exit status 126 (replaced since it was checked?)", name);
 	else if (code != 0)
 		say(l, "%s: exit status %d", name, code);
 out:
@@ -536,7 +548,8 @@ fail:
 }
 
 /* May this file run?  A regular file (never a symbolic link: what is
- * checked is what runs, from the fd returned), executable, and as root
+ * checked is what runs, compared with the fd returned just before the
+ * exec), executable, and as root
  * owned by root and writable by nobody else.  The fd (O_PATH) when it runs,
  * else -1 (silently: not executable, not a file, as run-parts) or -2
  * (said why). */
@@ -576,7 +589,7 @@ static int run_all(const char *hooks_dir, const char *json, const char *const *e
 {
 	const struct hook_log l = { .log = log, .arg = arg };
 	const char *dir = hooks_dir ? hooks_dir : NM_HOOK_DIR;
-	char **names = NULL, **envp = NULL;
+	char **names = NULL, **envp = NULL, *adir = NULL;
 	size_t n = 0;
 	struct stat st;
 	int dfd, rc, ran = 0;
@@ -599,6 +612,10 @@ static int run_all(const char *hooks_dir, const char *json, const char *const *e
 					       : "writable by group or others");
 		goto out;
 	}
+	/* argv[0] absolute, as the hook sees it from "/" (a relative
+	 * hooks_dir is run from dfd all the same). */
+	if (dir[0] != '/')
+		adir = realpath(dir, NULL);
 	rc = list_hooks(dfd, dir, &names, &n, err);
 	if (rc < 0)
 		goto out;
@@ -621,7 +638,7 @@ static int run_all(const char *hooks_dir, const char *json, const char *const *e
 			break;
 		}
 		snprintf(r.name, sizeof(r.name), "%s", names[i]);
-		run_one(hfd, dir, names[i], json, envp, timeout_ms, &l, &r);
+		run_one(dfd, hfd, adir ? adir : dir, names[i], json, envp, timeout_ms, &l, &r);
 		close(hfd);
 		if (res && (size_t)ran < max)
 			res[ran] = r;
@@ -635,6 +652,7 @@ out:
 	for (size_t i = 0; envp && envp[i]; i++)
 		free(envp[i]);
 	free(envp);
+	free(adir);
 	close(dfd);
 	return rc;
 }

@@ -12,10 +12,12 @@
  * time limit gets SIGTERM, then SIGKILL a second later.
  *
  * What is checked is what runs: each hook is opened O_PATH|O_NOFOLLOW
- * relative to the directory, checked through that fd and run from it
- * (fexecve); a symbolic link is not run.  A script's interpreter gets the
- * hook's own file on fd 3 (it reads the script through /dev/fd/3); no other
- * fd of the caller reaches a hook.
+ * relative to the directory and checked through that fd; the child compares
+ * the name with it (dev, ino) just before execveat(dir fd, NAME,
+ * AT_SYMLINK_NOFOLLOW) (exit status 126 when it changed); a symbolic link
+ * is not run; a relative hooks_dir works.  A script's interpreter gets the
+ * directory on fd 3 (it reads the script as /dev/fd/3/NAME, its $0); no
+ * other fd of the caller reaches a hook.
  *
  * When a hook ends, whatever is left of its process group (children in the
  * background) is killed: a hook that wants a process to last must start it

@@ -565,15 +565,19 @@ static void test_link_and_relative(struct unit *u)
 	mkdir(dir, 0755);
 	if (symlink(in_top("elsewhere/10-real"), in_top("links/10-link")) < 0)
 		perror("symlink");
-	hook(dir, "20-echo", 0755, "echo here");
+	hook(dir, "20-echo", 0755, "echo here; echo \"name ${0##*/}\"");
 	rc = run(dir, "{}", NULL, 5000, l, res, 4, &err);
+	UNIT_CHECK(u, rc == 1 && strstr(l->text, "20-echo: name 20-echo\n"),
+		   "links: a script's $0 ends in its name");
 	UNIT_CHECK(u,
 		   rc == 1 && access(in_top("link-ran"), F_OK) != 0 &&
 			   strstr(l->text, "10-link: not run: a symbolic link"),
 		   "links: a symbolic link is not run, and said (%d)", rc);
 	if (getcwd(cwd, sizeof(cwd)) && chdir(top) == 0) {
 		rc = run("links", "{}", NULL, 5000, l, res, 4, &err);
-		UNIT_CHECK(u, rc == 1 && res[0].status == 0 && strstr(l->text, "20-echo: here\n"),
+		UNIT_CHECK(u,
+			   rc == 1 && res[0].status == 0 && strstr(l->text, "20-echo: here\n") &&
+				   strstr(l->text, "20-echo: name 20-echo\n"),
 			   "links: a relative hooks_dir (%d, status %d)", rc, res[0].status);
 		if (chdir(cwd) < 0)
 			perror("chdir");
