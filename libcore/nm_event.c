@@ -18,6 +18,7 @@
 #include "nm_time.h"
 
 #define READ_CHUNK 16384
+#define TAIL	   48 /* bytes compared to see a log rewritten under a follower */
 
 /* --- one line ------------------------------------------------------------ */
 
@@ -454,7 +455,11 @@ out:
 
 /* --- reading ------------------------------------------------------------- */
 
+struct follow;
+
 struct reader {
+	struct follow *fl; /* following: the log checked before each read */
+	int track;	   /* this read is of fl's log: remember() its tails */
 	const struct nm_event_filter *f;
 	int (*cb)(struct json_object *ev, void *arg);
 	void *arg;
@@ -469,6 +474,8 @@ struct reader {
 
 /* Hand on the complete lines of r->buf; keep the last, unfinished one.
  * Returns 0 or what the callback stopped with. */
+static void remember(struct follow *fl, const char *b, size_t used, size_t last_len);
+
 static int scan(struct reader *r)
 {
 	char *p = r->buf, *end = r->buf + r->len, *nl;
@@ -494,6 +501,8 @@ static int scan(struct reader *r)
 		r->len = 0;
 		return rc;
 	}
+	if (r->track)
+		remember(r->fl, r->buf, (size_t)(p - r->buf), r->got_line ? r->last_len : 0);
 	r->len = (size_t)(end - p);
 	memmove(r->buf, p, r->len);
 	if (r->len >= NM_EVENT_LINE_MAX) {
@@ -501,15 +510,26 @@ static int scan(struct reader *r)
 		if (!r->skipping)
 			r->skipped++;
 		r->skipping = 1;
+		if (r->track)
+			remember(r->fl, r->buf, r->len, 0);
 		r->len = 0;
 	}
 	return 0;
 }
 
+static void check_rewritten(struct follow *fl);
+static void note_tails(struct follow *fl);
+static int follows(const struct follow *fl, int fd, const off_t *off);
+
 /* Read fd from *off to its end; *off moves past the complete lines. */
 static int read_from(struct reader *r, int fd, off_t *off, const char *what, struct nm_err *err)
 {
 	for (;;) {
+		/* The log followed: rewritten while the callback ran (a
+		 * truncation, an append cut back)?  Then read as it is now. */
+		r->track = r->fl && follows(r->fl, fd, off);
+		if (r->track)
+			check_rewritten(r->fl);
 		size_t before = r->len;
 		ssize_t n = pread(fd, r->buf + r->len, NM_EVENT_LINE_MAX + READ_CHUNK - r->len,
 				  *off + (off_t)r->len);
@@ -664,9 +684,11 @@ struct follow {
 	int fd; /* the events.log we read, -1 when there is none yet */
 	dev_t dev;
 	ino_t ino;
-	off_t off;  /* where its unfinished line starts */
-	int old_fd; /* the last file delivered whole (a .1, or a log left):
-		       kept open, so its inode number is not reused */
+	off_t off;			/* where its unfinished line starts */
+	int old_fd;			/* the last file delivered whole (a .1, or a log left):
+					   kept open, so its inode number is not reused */
+	char tail[TAIL], tail_ls[TAIL]; /* the bytes before off, before r.last_start */
+	size_t tail_n, tail_ls_n;
 };
 
 static int same_file(int dfd, const char *name, dev_t dev, ino_t ino)
@@ -705,6 +727,7 @@ static int open_current(struct follow *fl, struct nm_err *err)
 	fl->r.len = 0;
 	fl->r.skipping = 0;
 	fl->r.last_start = 0;
+	fl->tail_n = fl->tail_ls_n = 0;
 	return 0;
 }
 
@@ -749,27 +772,97 @@ static int read_old(struct follow *fl, int done, struct nm_err *err)
 	return rc;
 }
 
-/* The log shorter than what was read: cut back by a failed append (its
- * last line gone, nothing before it): read on from its end; truncated in
- * place: read again from its start. */
-static int check_shrunk(struct follow *fl, struct nm_err *err)
+/* Up to TAIL bytes of fd ending at end into t: the end of a line (its
+ * "time", to the millisecond, is its last key): what tells one line from
+ * another.  *n how many; 0 at the start of the file. */
+static void tail_of(int fd, off_t end, char *t, size_t *n)
 {
-	struct stat st;
+	size_t want = end < TAIL ? (size_t)end : TAIL;
+	ssize_t r = want ? pread(fd, t, want, end - (off_t)want) : 0;
 
-	if (fstat(fl->fd, &st) < 0)
-		return nm_err_set(err, -errno, "%s/%s: %s", fl->dir, NM_EVENT_LOG, strerror(errno));
-	if (st.st_size >= fl->off)
+	*n = r == (ssize_t)want ? want : (size_t)-1; /* short: none to match */
+}
+
+static int tail_is(int fd, off_t end, const char *t, size_t n)
+{
+	char now[TAIL];
+	size_t m;
+
+	if (n == (size_t)-1)
 		return 0;
-	/* A cut back leaves it where the last line read started (or one
-	 * byte before: the newline ending a torn line, written with it). */
-	fl->off = fl->r.last_start > 0 && (st.st_size == fl->r.last_start ||
-					   st.st_size + 1 == fl->r.last_start)
-			  ? st.st_size
-			  : 0;
+	tail_of(fd, end, now, &m);
+	return m == n && memcmp(now, t, n) == 0;
+}
+
+/* What was read still there?  The bytes before the offset and before the
+ * start of the last line read are compared with what they were.  Both as
+ * they were: grown, read on.  Only the last line gone or replaced (an
+ * append cut back by a failed write, and maybe another after it): read on
+ * from where it started.  Else (truncated in place, rewritten, even grown
+ * again since): read it again from its start. */
+static void check_rewritten(struct follow *fl)
+{
+	if (fl->off == 0 || tail_is(fl->fd, fl->off, fl->tail, fl->tail_n))
+		return;
+	if (fl->r.last_start > 0 && fl->r.last_start < fl->off &&
+	    tail_is(fl->fd, fl->r.last_start, fl->tail_ls, fl->tail_ls_n))
+		fl->off = fl->r.last_start;
+	else
+		fl->off = 0;
 	fl->r.len = 0;
 	fl->r.skipping = 0;
 	fl->r.last_start = 0;
-	return 0;
+	note_tails(fl); /* of where it reads on from */
+}
+
+/* The TAIL bytes ending at e of the text that is the tail t0 (n0 bytes)
+ * then b: into out, their count (-1: t0 was none and is needed). */
+static size_t stream_tail(const char *t0, size_t n0, const char *b, size_t e, char *out)
+{
+	size_t fromb = e < TAIL ? e : TAIL, fromt = TAIL - fromb;
+
+	if (fromt > 0 && n0 == (size_t)-1)
+		return (size_t)-1;
+	if (fromt > n0)
+		fromt = n0;
+	memcpy(out, t0 + n0 - fromt, fromt);
+	memcpy(out + fromt, b + e - fromb, fromb);
+	return fromt + fromb;
+}
+
+/* The reader consumed b[0..used) of the log (b starting at fl->off, where
+ * fl->tail ends), its last complete line last_len bytes (0: none): the
+ * tails of what was read, from the bytes read (not the file again: it may
+ * have been rewritten while the callback ran). */
+static void remember(struct follow *fl, const char *b, size_t used, size_t last_len)
+{
+	char t[TAIL], ls[TAIL];
+	size_t n, nls = fl->tail_ls_n;
+
+	if (used == 0)
+		return;
+	n = stream_tail(fl->tail, fl->tail_n, b, used, t);
+	if (last_len) {
+		nls = stream_tail(fl->tail, fl->tail_n, b, used - last_len, ls);
+		if (nls != (size_t)-1)
+			memcpy(fl->tail_ls, ls, nls);
+		fl->tail_ls_n = nls;
+	}
+	if (n != (size_t)-1)
+		memcpy(fl->tail, t, n);
+	fl->tail_n = n;
+}
+
+static int follows(const struct follow *fl, int fd, const off_t *off)
+{
+	return fd == fl->fd && off == &fl->off;
+}
+
+/* Remember the tails of what was read, for check_rewritten(). */
+static void note_tails(struct follow *fl)
+{
+	tail_of(fl->fd, fl->off, fl->tail, &fl->tail_n);
+	tail_of(fl->fd, fl->r.last_start, fl->tail_ls, &fl->tail_ls_n);
 }
 
 /* Read what was added since the last time; follow a rotation: the old
@@ -789,11 +882,9 @@ static int catch_up(struct follow *fl, struct nm_err *err)
 		dev_t dev = fl->dev;
 		ino_t ino = fl->ino;
 
-		rc = check_shrunk(fl, err);
-		if (rc < 0)
-			return rc;
 		/* From the start of the unfinished line: a write cut back
-		 * (nm_event_append on ENOSPC) is then read as it is now. */
+		 * (nm_event_append on ENOSPC) is then read as it is now
+		 * (read_from checks the log before each read). */
 		fl->r.len = 0;
 		rc = read_from(&fl->r, fl->fd, &fl->off, what, err);
 		if (rc != 0 || same_file(fl->dfd, NM_EVENT_LOG, dev, ino))
@@ -932,6 +1023,7 @@ int nm_event_follow_out(const char *state_dir, const struct nm_event_filter *f,
 	rc = reader_init(&fl.r, f, cb, arg, err);
 	if (rc < 0)
 		goto out;
+	fl.r.fl = &fl;
 	/* Watch first, then read: nothing written in between is missed. */
 	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ino < 0) {

@@ -911,6 +911,73 @@ static void test_lock_wait(struct unit *u)
 	}
 }
 
+/* The callback of a follow that, at "a2", lets another process rewrite the
+ * log (through two pipes) before it returns. */
+struct stall {
+	struct seen s;
+	int go, done;
+};
+
+static int stall_at_a2(struct json_object *ev, void *arg)
+{
+	struct stall *st = arg;
+	int rc = collect(ev, &st->s);
+	char c;
+
+	if (strcmp(st->s.text, "a1|a2") == 0) {
+		if (write(st->go, "x", 1) != 1 || read(st->done, &c, 1) != 1)
+			return -EIO;
+	}
+	return rc;
+}
+
+/* Truncated and grown again past where the follower was, while its
+ * callback ran: read again from the start, nothing lost. */
+static void test_follow_rewritten(struct unit *u)
+{
+	const char *dir = state("follow-rewrite");
+	struct nm_err err = { 0 };
+	struct stall st;
+	char path[512], c;
+	int go[2], done[2], rc, status;
+	pid_t pid;
+
+	append(dir, "mount", "/mnt/a", "a1", 0, &err);
+	append(dir, "mount", "/mnt/a", "a2", 0, &err);
+	if (pipe(go) < 0 || pipe(done) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		close(done[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		snprintf(path, sizeof(path), "%s/%s", dir, NM_EVENT_LOG);
+		if (truncate(path, 0) < 0)
+			_exit(1);
+		append(dir, "mount", "/mnt/a", "rewritten, and longer 1", 0, NULL);
+		append(dir, "mount", "/mnt/a", "rewritten, and longer 2", 0, NULL);
+		if (write(done[1], "x", 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	close(done[1]);
+	memset(&st, 0, sizeof(st));
+	st.go = go[1];
+	st.done = done[0];
+	st.s.stop_after = 4;
+	rc = nm_event_follow(dir, NULL, stall_at_a2, &st, -1, 3000, &err);
+	waitpid(pid, &status, 0);
+	close(go[1]);
+	close(done[0]);
+	UNIT_CHECK(u,
+		   rc == 0 && strcmp(st.s.text,
+				     "a1|a2|rewritten, and longer 1|rewritten, and longer 2") == 0,
+		   "follow: truncated and grown past the offset meanwhile: read again (%d: %s)", rc,
+		   st.s.text);
+}
+
 static void test_conf(struct unit *u)
 {
 	struct nm_conf c;
@@ -960,6 +1027,7 @@ int main(void)
 	test_refused(&u);
 	test_follow(&u);
 	test_follow_changes(&u);
+	test_follow_rewritten(&u);
 	test_lock_wait(&u);
 	test_conf(&u);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
