@@ -548,11 +548,10 @@ fail:
 }
 
 /* May this file run?  A regular file (never a symbolic link: what is
- * checked is what runs, compared with the fd returned just before the
- * exec), executable, and as root
- * owned by root and writable by nobody else.  The fd (O_PATH) when it runs,
- * else -1 (silently: not executable, not a file, as run-parts) or -2
- * (said why). */
+ * checked is what runs, the name compared with the fd returned just before
+ * the exec), executable, and as root owned by root and writable by nobody
+ * else.  The fd (O_PATH) when it runs, else -1 (silently: not executable,
+ * not a file, as run-parts) or -2 (said why). */
 static int runnable(int dfd, const char *name, const struct hook_log *l)
 {
 	struct stat st;
