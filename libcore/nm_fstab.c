@@ -14,8 +14,6 @@
 #include "nm_afile.h"
 #include "nm_target.h"
 
-#define NM_FSTAB_MAX_HITS 4096 /* a file with more is not a table */
-
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -201,52 +199,59 @@ static bool path_under(const char *p, size_t len, enum nm_fstab_kind kind, const
 	return false;
 }
 
-/* One location "HOSTS:/PATH" at loc (len bytes) of entry: its spans. */
+/* One location "HOSTS:/PATH" at loc (len bytes) of entry: its spans.
+ * The hosts are walked twice: counted, then the old server's added (a
+ * location that names others too is shared). */
 static int match_location(struct nm_fstab_hit *h, const char *entry, const char *loc, size_t len,
 			  enum nm_fstab_kind kind, const struct query *q)
 {
-	size_t hosts_len, path_off, raw, start = 0, found = 0, nhosts = 0;
-	struct nm_fstab_span spans[16];
+	size_t hosts_len, path_off, raw, found = 0, nhosts = 0;
 
 	if (!nm_fstab_source_split(loc, len, &hosts_len, &path_off))
 		return 0;
 	if (!path_under(loc + path_off, len - path_off, kind, q->exp, &raw))
 		return 0;
-	while (start < hosts_len) {
-		size_t end = start, hl;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t start = 0;
 
-		if (loc[start] == '[') {
-			while (end < hosts_len && loc[end] != ']')
-				end++;
-			if (end < hosts_len)
-				end++;
-		}
-		while (end < hosts_len && loc[end] != ',')
-			end++;
-		hl = end - start;
-		/* A weight: host(N). */
-		if (hl > 0 && loc[start + hl - 1] == ')') {
-			const char *op = memchr(loc + start, '(', hl);
+		while (start < hosts_len) {
+			size_t end = start, hl;
 
-			if (op)
-				hl = (size_t)(op - (loc + start));
+			if (loc[start] == '[') {
+				while (end < hosts_len && loc[end] != ']')
+					end++;
+				if (end < hosts_len)
+					end++;
+			}
+			while (end < hosts_len && loc[end] != ',')
+				end++;
+			hl = end - start;
+			/* A weight: host(N). */
+			if (hl > 0 && loc[start + hl - 1] == ')') {
+				const char *op = memchr(loc + start, '(', hl);
+
+				if (op)
+					hl = (size_t)(op - (loc + start));
+			}
+			if (hl > 0 &&
+			    nm_fstab_server_is(loc + start, hl, q->servers, q->nservers)) {
+				struct nm_fstab_span s = {
+					.host_off = (size_t)(loc - entry) + start,
+					.host_len = hl,
+					.path_off = (size_t)(loc - entry) + path_off,
+					.path_len = raw,
+					.shared = found < nhosts,
+				};
+
+				if (pass == 0)
+					found++;
+				else if (span_add(h, &s))
+					return -ENOMEM;
+			}
+			if (pass == 0)
+				nhosts++;
+			start = end + 1;
 		}
-		nhosts++;
-		if (hl > 0 && nm_fstab_server_is(loc + start, hl, q->servers, q->nservers) &&
-		    found < sizeof(spans) / sizeof(spans[0])) {
-			spans[found++] = (struct nm_fstab_span){
-				.host_off = (size_t)(loc - entry) + start,
-				.host_len = hl,
-				.path_off = (size_t)(loc - entry) + path_off,
-				.path_len = raw,
-			};
-		}
-		start = end + 1;
-	}
-	for (size_t i = 0; i < found; i++) {
-		spans[i].shared = found < nhosts;
-		if (span_add(h, &spans[i]))
-			return -ENOMEM;
 	}
 	return 0;
 }
@@ -755,6 +760,14 @@ int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nse
 			goto oom;
 	}
 	for (size_t i = 0; i < maps.n; i++) {
+		bool seen = strcmp(maps.v[i], "/etc/fstab") == 0;
+
+		/* A master map naming fstab or a master map as a map: not read
+		 * again (a line is one file's, of one kind). */
+		for (size_t j = 0; j < masters.n && !seen; j++)
+			seen = strcmp(maps.v[i], masters.v[j]) == 0;
+		if (seen)
+			continue;
 		rc = read_under(root, maps.v[i], true, &f, &ferr);
 		if (rc < 0) {
 			if (rc == -ENOMEM)

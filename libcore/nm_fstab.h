@@ -31,6 +31,7 @@
 
 #define NM_FSTAB_MAX_BYTES (4 * 1024 * 1024) /* a larger file is not read */
 #define NM_FSTAB_MAX_MAPS  64		     /* map files read from the master maps */
+#define NM_FSTAB_MAX_HITS  4096		     /* hits kept from one scan at most */
 
 enum nm_fstab_kind {
 	NM_FSTAB_FSTAB = 0, /* /etc/fstab */
