@@ -322,7 +322,8 @@ static void test_fstab_match(struct unit *u)
 				   hits[i].key);
 			rc = nm_fstab_propose(&hits[i], "srv2", NULL, &line, &err);
 			UNIT_CHECK(u, rc == 0 && line && strcmp(line, m->proposals[i]) == 0,
-				   "%s: hit %zu proposal: %s", m->name, i, line ? line : err.msg);
+				   "%s: hit %zu proposal%s%s", m->name, i, line ? "" : ": ",
+				   line ? "" : err.msg);
 			free(line);
 			line = NULL;
 			rc = nm_fstab_propose(&hits[i], "srv2", "/new/", &line, &err);
@@ -330,8 +331,8 @@ static void test_fstab_match(struct unit *u)
 				UNIT_CHECK(u,
 					   rc == 0 && line &&
 						   strcmp(line, m->path_proposals[i]) == 0,
-					   "%s: hit %zu proposal with a path: %s", m->name, i,
-					   line ? line : err.msg);
+					   "%s: hit %zu proposal with a path%s%s", m->name, i,
+					   line ? "" : ": ", line ? "" : err.msg);
 			else
 				UNIT_CHECK(u, rc == -EXDEV && !line,
 					   "%s: hit %zu: a shared location keeps its path", m->name,
