@@ -70,6 +70,13 @@ int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int de
 	for (size_t i = 0; i < r->nmoves; i++)
 		if (r->moves[i].from && strcmp(r->moves[i].from, now) != 0)
 			rc |= add_old(mv, r->moves[i].from, strlen(r->moves[i].from));
+	if (mv->nold == 0) {
+		nm_fstab_move_free(mv);
+		return nm_err_set(
+			err, -EINVAL,
+			"%s: the record names its first server by nothing a table could hold",
+			m->target);
+	}
 	exp = r->export_path ? r->export_path : m->export_path;
 	mv->export_path = strdup(exp ? exp : "/");
 	if (rc || !mv->export_path)

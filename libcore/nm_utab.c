@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libmount.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -57,6 +58,22 @@ int nm_utab_merge_opts(const char *old, const char *server, const char *from, ch
 	return 0;
 }
 
+/* A libmount built with its old mtab support writes a regular /etc/mtab
+ * instead of utab, and would replace that line's options with ours alone:
+ * there nm_mtab keeps /etc/mtab and utab is not ours to write. */
+static bool libmount_writes_mtab(void)
+{
+	const char **features = NULL;
+	bool mtab = false;
+	int rw = 0;
+
+	if (mnt_get_library_features(&features) < 0 || !features)
+		return false;
+	for (const char **f = features; *f; f++)
+		mtab |= strcmp(*f, "mtab") == 0;
+	return mtab && mnt_has_regular_mtab(NULL, &rw) && rw;
+}
+
 int nm_utab_set_moved(const char *mountpoint, const char *server, const char *from,
 		      struct nm_err *err)
 {
@@ -96,6 +113,12 @@ int nm_utab_set_moved(const char *mountpoint, const char *server, const char *fr
 	    mnt_fs_set_root(fs, mnt_fs_get_root(cur)) ||
 	    mnt_fs_set_fstype(fs, mnt_fs_get_fstype(cur)) || mnt_fs_set_options(fs, opts)) {
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (libmount_writes_mtab()) {
+		rc = nm_err_set(
+			err, -ENOTSUP,
+			"this libmount keeps a regular /etc/mtab, not utab: left to nm_mtab");
 		goto out;
 	}
 	upd = mnt_new_update();

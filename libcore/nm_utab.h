@@ -21,7 +21,9 @@
 /* Set x-nfsmig.server=server for the mount at mountpoint (the live mount
  * table), through libmount's update of utab under its lock.  server must
  * pass nm_target_host_name_ok (-EINVAL otherwise: nothing written).
- * -ENOENT when nothing is mounted at mountpoint. */
+ * -ENOENT when nothing is mounted at mountpoint; -ENOTSUP where libmount
+ * was built to keep a regular /etc/mtab instead of utab (nm_mtab_update
+ * keeps that one). */
 int nm_utab_set(const char *mountpoint, const char *server, struct nm_err *err);
 
 /* The same, with x-nfsmig.from=from too (NULL or "": none, and an older
