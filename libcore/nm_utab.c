@@ -160,3 +160,49 @@ int nm_utab_set(const char *mountpoint, const char *server, struct nm_err *err)
 {
 	return nm_utab_set_moved(mountpoint, server, NULL, err);
 }
+
+int nm_utab_forget(const char *mountpoint, struct nm_err *err)
+{
+	struct libmnt_table *tb;
+	struct libmnt_update *upd = NULL;
+	int rc;
+
+	if (!mountpoint || mountpoint[0] != '/')
+		return nm_err_set(err, -EINVAL, "utab: the mount point must be an absolute path");
+	tb = mnt_new_table();
+	if (!tb)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	rc = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+	if (rc) {
+		mnt_unref_table(tb);
+		return nm_err_set(err, rc < 0 && rc > -4096 ? rc : -EIO,
+				  "cannot read the mount table");
+	}
+	if (mnt_table_find_target(tb, mountpoint, MNT_ITER_BACKWARD)) {
+		mnt_unref_table(tb);
+		return nm_err_set(err, -EBUSY, "%s: still mounted", mountpoint);
+	}
+	mnt_unref_table(tb);
+	if (libmount_writes_mtab())
+		return nm_err_set(
+			err, -ENOTSUP,
+			"this libmount keeps a regular /etc/mtab, not utab: left to nm_mtab");
+	upd = mnt_new_update();
+	if (!upd)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	/* As umount(8) records an unmount: the target's last entry goes. */
+	rc = mnt_update_set_fs(upd, 0, mountpoint, NULL);
+	if (rc == 0)
+		rc = mnt_update_table(upd, NULL);
+	else if (rc == 1 || rc == -EACCES)
+		rc = 0; /* no table to update: nothing kept there */
+	mnt_free_update(upd);
+	if (rc == -MNT_ERR_LOCK)
+		rc = -ENOLCK;
+	else if (rc < -4095 || rc > 0)
+		rc = -EIO;
+	if (rc)
+		return nm_err_set(err, rc, "utab: cannot remove the entry of %s: %s", mountpoint,
+				  strerror(-rc));
+	return 0;
+}

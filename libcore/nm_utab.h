@@ -31,6 +31,13 @@ int nm_utab_set(const char *mountpoint, const char *server, struct nm_err *err);
 int nm_utab_set_moved(const char *mountpoint, const char *server, const char *from,
 		      struct nm_err *err);
 
+/* After mountpoint was unmounted without libmount (the kernel expiring a
+ * referral's submount, umount2(2) called directly): its utab entry, which
+ * umount(8) would have removed, is removed.  0 when removed or there was
+ * none; -EBUSY while something is still mounted there (the entry is that
+ * mount's). */
+int nm_utab_forget(const char *mountpoint, struct nm_err *err);
+
 /* Pure: the user options old (a comma-separated list as libmount keeps it,
  * NULL or "" for none) with every x-nfsmig.* option removed and
  * x-nfsmig.server=server (and x-nfsmig.from=from when not NULL or "")

@@ -202,3 +202,22 @@ utab_ns() {
 	assert_line "no mount: 1"
 	assert_line --partial "not mounted"
 }
+
+@test "utab: an entry left by an unmount without libmount is forgotten, not while mounted" {
+	mkdir -p "$BATS_TEST_TMPDIR/m"
+	run utab_ns '
+		mount -t tmpfs srv1:/export "$2"
+		"$1" "$2" srv2.nfsmig.test
+		"$1" -f "$2" || echo "mounted: $?"
+		umount --no-mtab "$2"
+		echo "stale: [$(cat /run/mount/utab)]"
+		"$1" -f "$2"
+		echo "forgotten: [$(cat /run/mount/utab)]"
+		"$1" -f "$2" && echo "again: ok"'
+	assert_success
+	assert_line "mounted: 1"
+	assert_line --partial "still mounted"
+	assert_line "stale: [SRC=srv1:/export TARGET=$BATS_TEST_TMPDIR/m ROOT=/ OPTS=x-nfsmig.server=srv2.nfsmig.test]"
+	assert_line "forgotten: []"
+	assert_line "again: ok"
+}

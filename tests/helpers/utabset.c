@@ -1,5 +1,7 @@
-/* utabset MOUNTPOINT SERVER [FROM]: nm_utab_set_moved, for the tests that
- * look at the result with findmnt (tests/bats/fstab.bats). */
+/* utabset MOUNTPOINT SERVER [FROM]: nm_utab_set_moved; utabset -f
+ * MOUNTPOINT: nm_utab_forget; for the tests that look at the result with
+ * findmnt (tests/bats/fstab.bats). */
+#include <string.h>
 #include <stdio.h>
 
 #include "nm_utab.h"
@@ -9,6 +11,14 @@ int main(int argc, char **argv)
 	struct nm_err err = { 0 };
 	int rc;
 
+	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
+		rc = nm_utab_forget(argv[2], &err);
+		if (rc < 0) {
+			fprintf(stderr, "utabset: %d: %s\n", rc, err.msg);
+			return 1;
+		}
+		return 0;
+	}
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: utabset MOUNTPOINT SERVER [FROM]\n");
 		return 2;
