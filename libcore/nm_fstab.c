@@ -883,8 +883,14 @@ int nm_fstab_propose(const struct nm_fstab_hit *h, const char *new_server, const
 					  "change for one");
 		}
 		for (size_t j = 0; j < ne; j++)
-			dup |= ed[j].with == path && ed[j].off == s->path_off;
-		if (!dup)
+			dup |= ed[j].with != host && ed[j].off == s->path_off;
+		if (dup)
+			continue;
+		/* The export itself given the root "/": the path does not vanish. */
+		if (plen == 0 && (s->path_off + s->path_len >= elen ||
+				  h->entry[s->path_off + s->path_len] != '/'))
+			ed[ne++] = (struct edit){ s->path_off, s->path_len, "/", 1 };
+		else
 			ed[ne++] = (struct edit){ s->path_off, s->path_len, path, plen };
 	}
 	qsort(ed, ne, sizeof(*ed), cmp_edit);

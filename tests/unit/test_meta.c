@@ -369,6 +369,28 @@ static void test_propose_bad(struct unit *u)
 		   "propose: IPv6 in brackets, a blank in the path escaped: %s", line);
 	free(line);
 	nm_fstab_hits_free(hits, n);
+
+	/* The export moved to the server's root: "/" replaces it, and a path
+	 * below it keeps its own part. */
+	fstab = "srv1:/e /m nfs4 rw 0 0\nsrv1:/e/sub /s nfs4 rw 0 0\nsrv1:/e/ /t nfs4 rw 0 0\n";
+	hits = NULL;
+	n = 0;
+	nm_fstab_match_text("/etc/fstab", NM_FSTAB_FSTAB, fstab, strlen(fstab), servers, 1, "/e",
+			    &hits, &n, &err);
+	UNIT_CHECK(u, n == 3, "propose to the root: three hits");
+	for (size_t i = 0; i < n && n == 3; i++) {
+		static const char *const want[] = { "srv2:/ /m nfs4 rw 0 0",
+						    "srv2:/sub /s nfs4 rw 0 0",
+						    "srv2:/ /t nfs4 rw 0 0" };
+
+		line = NULL;
+		UNIT_CHECK(u,
+			   nm_fstab_propose(&hits[i], "srv2", "/", &line, &err) == 0 && line &&
+				   strcmp(line, want[i]) == 0,
+			   "propose to the root %zu: %s", i, line ? line : err.msg);
+		free(line);
+	}
+	nm_fstab_hits_free(hits, n);
 }
 
 static void test_master(struct unit *u)
