@@ -134,9 +134,9 @@ struct nm_fstab_move {
 struct nm_record;
 struct nm_mount;
 /* 0 and *mv filled for a mount that moved (nm_record_moved); 1 when it did
- * not (*mv empty).  Names are resolved within deadline_ms, through the
- * hosts file and NSS, only when the record does not name the server as it
- * is. */
+ * not (*mv empty).  Names are resolved through the hosts file and NSS,
+ * all within deadline_ms, only when the record does not name the server
+ * as it is. */
 int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int deadline_ms,
 		     struct nm_fstab_move *mv, struct nm_err *err);
 void nm_fstab_move_free(struct nm_fstab_move *mv);

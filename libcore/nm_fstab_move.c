@@ -10,6 +10,7 @@
 #include "nm_served.h"
 #include "nm_store.h"
 #include "nm_target.h"
+#include "nm_time.h"
 
 static int add_old(struct nm_fstab_move *mv, const char *name, size_t len)
 {
@@ -59,6 +60,7 @@ int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int de
 		     struct nm_fstab_move *mv, struct nm_err *err)
 {
 	const char *now = m->server, *exp;
+	int64_t end;
 	int rc = 0;
 
 	memset(mv, 0, sizeof(*mv));
@@ -82,14 +84,17 @@ int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int de
 	if (rc || !mv->export_path)
 		goto oom;
 
-	/* The new server: a recorded location there, by name when one is. */
+	/* The new server: a recorded location there, by name when one is;
+	 * the names resolved all within one deadline. */
+	end = nm_time_ms() + (deadline_ms > 0 ? deadline_ms : 0);
 	for (int resolve = 0; resolve < 2 && !mv->new_server; resolve++) {
 		for (size_t i = 0; i < r->nlocations && !mv->new_server; i++) {
 			const char *loc = r->locations[i];
 			const char *p = loc[0] == '[' ? strstr(loc, "]:/") : strstr(loc, ":/");
 			char *srv = nm_served_location_server(loc);
+			int64_t left = end - nm_time_ms();
 			bool hit = srv && p &&
-				   (resolve ? nm_served_by(srv, now, deadline_ms)
+				   (resolve ? left > 0 && nm_served_by(srv, now, (int)left)
 					    : strcmp(srv, now) == 0);
 
 			if (hit) {
