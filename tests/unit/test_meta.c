@@ -11,6 +11,8 @@
 
 #include "nm_afile.h"
 #include "nm_fstab.h"
+#include "nm_mount.h"
+#include "nm_store.h"
 #include "nm_mtab.h"
 #include "nm_utab.h"
 #include "unit.h"
@@ -425,6 +427,83 @@ static void test_master(struct unit *u)
 	nm_fstab_strv_free(dirs);
 }
 
+/* nm_fstab_move_of from tables: no name is resolved (deadline 0). */
+static void test_move_of(struct unit *u)
+{
+	static const struct {
+		const char *addr;	     /* the kernel's server now */
+		const char *locs[3];	     /* recorded locations */
+		const char *move_from;	     /* a recorded move's origin, or NULL */
+		int rc;			     /* 0 moved, 1 not */
+		const char *old, *to, *path; /* old names joined by ' '; path NULL: kept */
+	} t[] = {
+		{ "192.0.2.11", { NULL }, NULL, 1, NULL, NULL, NULL },
+		{ "192.0.2.12", { NULL }, NULL, 0, "192.0.2.11 srv1.example", "192.0.2.12", NULL },
+		{ "192.0.2.12",
+		  { "srv3.example:/x", "192.0.2.12:/moved/data/", NULL },
+		  "192.0.2.11",
+		  0,
+		  "192.0.2.11 srv1.example",
+		  "192.0.2.12",
+		  "/moved/data" },
+		{ "192.0.2.12",
+		  { "192.0.2.12:/export/data" },
+		  "192.0.2.13",
+		  0,
+		  "192.0.2.11 srv1.example 192.0.2.13",
+		  "192.0.2.12",
+		  NULL },
+		{ "fd00::12",
+		  { "[fd00::12]:/e2" },
+		  NULL,
+		  0,
+		  "192.0.2.11 srv1.example",
+		  "fd00::12",
+		  "/e2" },
+		{ "192.0.2.12", { "192.0.2.12:/a\\x1bb" }, NULL, -EINVAL, NULL, NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_record r = { 0 };
+		struct nm_mount m = { 0 };
+		struct nm_fstab_move mv;
+		struct nm_err err = { 0 };
+		char old[256] = "";
+		int rc;
+
+		r.mountpoint = "/mnt/data";
+		r.source = "srv1.example:/export/data";
+		r.orig_server = "192.0.2.11";
+		r.export_path = "/export/data";
+		r.locations = (char **)t[i].locs;
+		while (r.nlocations < 3 && t[i].locs[r.nlocations])
+			r.nlocations++;
+		struct nm_move mvs[1] = { { 1, (char *)t[i].move_from, (char *)t[i].addr } };
+		r.moves = mvs;
+		r.nmoves = t[i].move_from ? 1 : 0;
+		m.target = "/mnt/data";
+		m.source = "SRV1.example:/export/data";
+		m.server = (char *)t[i].addr;
+		rc = nm_fstab_move_of(&r, &m, 0, &mv, &err);
+		for (size_t k = 0; rc == 0 && k < mv.nold; k++)
+			snprintf(old + strlen(old), sizeof(old) - strlen(old), "%s%s", k ? " " : "",
+				 mv.old[k]);
+		UNIT_CHECK(u, rc == t[i].rc && (rc != 0 || strcmp(old, t[i].old) == 0),
+			   "move_of %zu: rc %d, old %s", i, rc, old);
+		if (rc == 0) {
+			UNIT_CHECK(u,
+				   strcmp(mv.new_server, t[i].to) == 0 &&
+					   ((!t[i].path && !mv.new_path) ||
+					    (t[i].path && mv.new_path &&
+					     strcmp(mv.new_path, t[i].path) == 0)) &&
+					   strcmp(mv.export_path, "/export/data") == 0,
+				   "move_of %zu: to %s, path %s", i, mv.new_server,
+				   mv.new_path ? mv.new_path : "(kept)");
+			nm_fstab_move_free(&mv);
+		}
+	}
+}
+
 static void mkpath(const char *base, const char *rel, const char *text, mode_t mode)
 {
 	char p[1024];
@@ -555,6 +634,7 @@ int main(void)
 	test_fstab_match(&u);
 	test_propose_bad(&u);
 	test_master(&u);
+	test_move_of(&u);
 	test_scan_rewrite(&u, base);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
