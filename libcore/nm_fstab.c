@@ -532,8 +532,10 @@ static int master_map(const char *m, size_t len, struct strv *sv)
 	if (colon && m[0] != '/') {
 		size_t tl = (size_t)(colon - m);
 
-		/* map-type[,format]: only "file" is a file nfsmig reads. */
-		if (!(tl >= 4 && memcmp(m, "file", 4) == 0 && (tl == 4 || m[4] == ',')))
+		/* map-type[,format]: only "file" (of the sun format, not amd)
+		 * is a file nfsmig reads. */
+		if (!(tl >= 4 && memcmp(m, "file", 4) == 0 &&
+		      (tl == 4 || (tl == 8 && memcmp(m + 4, ",sun", 4) == 0))))
 			return 0;
 		len -= tl + 1;
 		m = colon + 1;

@@ -406,6 +406,7 @@ static void test_master(struct unit *u)
 			   "/p      program:/usr/bin/map\n"
 			   "/l      ldap:ou=auto.indirect,dc=example\n"
 			   "/y      yp:auto.y\n"
+			   "/amd    file,amd:/etc/amd.map\n"
 			   "/rel    sub/auto.rel\n"
 			   "/dup    /etc/auto.misc\n"
 			   "/up     /etc/../root/auto\n"
