@@ -61,9 +61,12 @@ struct nm_fstab_hit {
 
 /* Every hit for the old server old_server (a name or an address) and
  * export_path, in /etc/fstab and the autofs maps under root (NULL: "/").
- * Files that do not exist are no error; one that cannot be read is left
- * out (its error is not fatal: the others are still scanned).  *hits is an
- * array of *n (NULL when none); free with nm_fstab_hits_free. */
+ * Files that do not exist are no error.  Returns 0; 1 when a file could
+ * not be read (a symbolic link, too big, unreadable: err says the first),
+ * the hits of the others still given; a negative errno (no hits) for bad
+ * arguments or no memory.  *hits is an array of *n (NULL when none); free
+ * with nm_fstab_hits_free.  A daemon knowing more names of the old server
+ * (nm_fstab_move_of) calls nm_fstab_scan_names. */
 int nm_fstab_scan(const char *root, const char *old_server, const char *export_path,
 		  struct nm_fstab_hit **hits, size_t *n, struct nm_err *err);
 
