@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 static int split_path(const char *path, char **dir, const char **base, struct nm_err *err)
@@ -32,17 +35,18 @@ static int split_path(const char *path, char **dir, const char **base, struct nm
 	return 0;
 }
 
-int nm_afile_read(const char *path, size_t max, struct nm_afile *f, struct nm_err *err)
+static int read_file(const char *path, size_t max, bool follow, struct nm_afile *f,
+		     struct nm_err *err)
 {
 	int fd, rc = 0;
 	size_t got = 0;
 
 	memset(f, 0, sizeof(*f));
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(path, O_RDONLY | (follow ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return nm_err_set(err, -errno, "%s: %s", path,
-				  errno == ELOOP ? "a symbolic link (not followed)"
-						 : strerror(errno));
+				  errno == ELOOP && !follow ? "a symbolic link (not followed)"
+							    : strerror(errno));
 	if (fstat(fd, &f->st) != 0) {
 		rc = nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
 		goto out;
@@ -94,6 +98,16 @@ out:
 	return rc;
 }
 
+int nm_afile_read(const char *path, size_t max, struct nm_afile *f, struct nm_err *err)
+{
+	return read_file(path, max, false, f, err);
+}
+
+int nm_afile_read_follow(const char *path, size_t max, struct nm_afile *f, struct nm_err *err)
+{
+	return read_file(path, max, true, f, err);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -107,6 +121,50 @@ static int write_all(int fd, const char *p, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+/* Is name one of our temporaries of base: ".BASE.TAG-" and 12 lowercase
+ * hex digits, exactly? */
+static bool our_temp(const char *name, const char *base, const char *tag)
+{
+	size_t bl = strlen(base), tl = strlen(tag);
+
+	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 || name[1 + bl] != '.' ||
+	    strncmp(name + 2 + bl, tag, tl) != 0 || name[2 + bl + tl] != '-')
+		return false;
+	name += 3 + bl + tl;
+	for (int i = 0; i < 12; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return name[12] == '\0';
+}
+
+/* The temporaries a replace killed before its rename left behind: ours by
+ * their exact name, regular files of our user, untouched for a minute. */
+static void sweep_temps(int dirfd, const char *base, const char *tag)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *dp;
+
+	if (fd < 0)
+		return;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dp))) {
+		struct stat st;
+
+		if (!our_temp(de->d_name, base, tag) ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_mtime > now - 60)
+			continue;
+		unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(dp);
 }
 
 /* A new file in dirfd named after base, O_EXCL: its name into name. */
@@ -198,6 +256,7 @@ int nm_afile_replace(const char *path, const struct nm_afile *f, const char *tex
 		rc = nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
+	sweep_temps(dirfd, base, "nfsmig");
 	fd = open_temp(dirfd, base, "nfsmig", tmp, sizeof(tmp));
 	if (fd < 0) {
 		rc = nm_err_set(err, fd, "%s: cannot create a temporary file: %s", dir,
@@ -236,17 +295,20 @@ int nm_afile_replace(const char *path, const struct nm_afile *f, const char *tex
 			unlinkat(dirfd, bak, 0);
 		goto drop;
 	}
-	if (fsync(dirfd) != 0) {
-		rc = nm_err_set(err, -errno, "%s: %s (the file was replaced)", dir,
-				strerror(errno));
-		goto out;
-	}
+	/* Replaced: the backup is named whatever the directory's sync says. */
 	if (backup && bak[0]) {
 		size_t n = strlen(dir) + strlen(bak) + 2;
 
 		*backup = malloc(n);
 		if (*backup)
 			snprintf(*backup, n, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", bak);
+	}
+	if (fsync(dirfd) != 0) {
+		int e = errno;
+
+		nm_err_set(err, -e, "%s: the directory not synced: %s (the file was replaced)", dir,
+			   strerror(e));
+		rc = NM_AFILE_UNSYNCED;
 	}
 	goto out;
 drop:

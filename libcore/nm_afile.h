@@ -6,7 +6,10 @@
  * (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC), written, fsync'd, given the old
  * file's mode and owner, renamed over it, and the directory fsync'd.  A
  * file changed by someone else between the read and the rename is not
- * replaced (-ESTALE). */
+ * replaced (-ESTALE).  A temporary left by a replace killed before its
+ * rename (".NAME.nfsmig-" and 12 hex digits, ours, a minute old) is
+ * removed by the next replace in that directory.  Extended attributes and
+ * ACLs of the old file are not carried over (the mode and owner are). */
 #ifndef NM_AFILE_H
 #define NM_AFILE_H
 
@@ -25,11 +28,21 @@ struct nm_afile {
  * file: -EINVAL), at most max bytes (-EFBIG beyond). */
 int nm_afile_read(const char *path, size_t max, struct nm_afile *f, struct nm_err *err);
 
+/* The same through a symbolic link (for reading only: a link is never
+ * replaced). */
+int nm_afile_read_follow(const char *path, size_t max, struct nm_afile *f, struct nm_err *err);
+
+/* nm_afile_replace: the file was replaced (and its backup kept, named),
+ * but the directory's fsync failed: the rename may not survive a crash. */
+#define NM_AFILE_UNSYNCED 1
+
 /* Replace path with text (len bytes).  f is what nm_afile_read gave: the
  * file must still be that one, unchanged (inode, size, mtime), else
  * -ESTALE.  backup_suffix not NULL: the old file is kept, hard-linked (or
  * copied where links are refused) as PATH + backup_suffix (+ "-N" when that
- * name is taken); *backup (when not NULL) gets that name, malloc'd. */
+ * name is taken); *backup (when not NULL) gets that name, malloc'd.
+ * Returns 0, NM_AFILE_UNSYNCED (replaced; err says the directory was not
+ * synced; *backup set) or a negative errno (nothing replaced). */
 int nm_afile_replace(const char *path, const struct nm_afile *f, const char *text, size_t len,
 		     const char *backup_suffix, char **backup, struct nm_err *err);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nm_afile.h"
 #include "nm_target.h"
@@ -619,8 +620,9 @@ static char *under_root(const char *root, const char *path)
 	return p;
 }
 
-/* Read file (as on the system) under root; 1 when it is not there (or not
- * a file nfsmig reads: an executable map is a program). */
+/* Read file (as on the system) under root, through a symbolic link (the
+ * lines are reported; the rewrite refuses the link); 1 when it is not
+ * there (or not a file nfsmig reads: an executable map is a program). */
 static int read_under(const char *root, const char *file, bool maps, struct nm_afile *f,
 		      struct nm_err *err)
 {
@@ -629,17 +631,77 @@ static int read_under(const char *root, const char *file, bool maps, struct nm_a
 
 	if (!p)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	rc = nm_afile_read(p, NM_FSTAB_MAX_BYTES, f, err);
-	free(p);
-	if (rc == -ENOENT || rc == -ENOTDIR)
+	rc = nm_afile_read_follow(p, NM_FSTAB_MAX_BYTES, f, err);
+	if (rc == -ENOENT || rc == -ENOTDIR) {
+		free(p);
 		return 1;
+	}
+	if (rc < 0 && err) {
+		/* "FILE: why", the file as on the system (the root said once,
+		 * by the caller, if at all). */
+		size_t pl = strlen(p);
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s",
+			 strncmp(err->msg, p, pl) == 0 && strncmp(err->msg + pl, ": ", 2) == 0
+				 ? err->msg + pl + 2
+				 : err->msg);
+		nm_err_set(err, rc, "%s: %s", file, why);
+	}
+	free(p);
 	if (rc == 0 && maps && (f->st.st_mode & 0111)) {
 		nm_afile_free(f);
 		return 1;
 	}
-	if (rc)
-		nm_err_prefix(err, "%s", root);
 	return rc;
+}
+
+void nm_fstab_unread_free(struct nm_fstab_unread *u, size_t n)
+{
+	for (size_t i = 0; u && i < n; i++) {
+		free(u[i].file);
+		free(u[i].error);
+	}
+	free(u);
+}
+
+struct unreadv {
+	struct nm_fstab_unread *v;
+	size_t n;
+	bool first_said; /* err holds the first unread file's message */
+};
+
+/* A file the scan could not read: kept in the list (when wanted), its
+ * message in err when it is the first. */
+static int unread_add(struct unreadv *uv, const char *file, int code, const struct nm_err *ferr,
+		      bool want, struct nm_err *err)
+{
+	if (!uv->first_said) {
+		uv->first_said = true;
+		if (err)
+			*err = *ferr;
+	}
+	if (want) {
+		struct nm_fstab_unread *v = realloc(uv->v, (uv->n + 1) * sizeof(*v));
+		size_t fl = strlen(file);
+		const char *why = ferr->msg;
+
+		if (!v)
+			return -ENOMEM;
+		uv->v = v;
+		if (strncmp(why, file, fl) == 0 && strncmp(why + fl, ": ", 2) == 0)
+			why += fl + 2;
+		v[uv->n].file = strdup(file);
+		v[uv->n].error = strdup(why[0] ? why : strerror(-code));
+		v[uv->n].code = code;
+		if (!v[uv->n].file || !v[uv->n].error) {
+			free(v[uv->n].file);
+			free(v[uv->n].error);
+			return -ENOMEM;
+		}
+		uv->n++;
+	}
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -689,20 +751,24 @@ static int master_files(const char *root, char **dirs, struct strv *out)
 	return rc;
 }
 
-int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nservers,
-			const char *export_path, struct nm_fstab_hit **hits, size_t *n,
-			struct nm_err *err)
+int nm_fstab_scan_report(const char *root, const char *const *servers, size_t nservers,
+			 const char *export_path, struct nm_fstab_hit **hits, size_t *n,
+			 struct nm_fstab_unread **unread, size_t *nunread, struct nm_err *err)
 {
 	struct strv masters = { 0 }, maps = { 0 };
 	struct hitv hv = { 0 };
+	struct unreadv uv = { 0 };
 	struct nm_err ferr = { 0 };
 	struct nm_afile f;
 	struct query q;
 	char **dirs = NULL;
-	int rc, unread = 0;
+	bool want = unread != NULL;
+	int rc;
 
 	*hits = NULL;
 	*n = 0;
+	if (unread)
+		*unread = NULL, *nunread = 0;
 	if (!root || !*root)
 		root = "/";
 	rc = query_init(&q, servers, nservers, export_path, err);
@@ -717,11 +783,8 @@ int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nse
 		if (rc)
 			goto out;
 	} else if (rc < 0) {
-		if (rc == -ENOMEM)
+		if (rc == -ENOMEM || unread_add(&uv, "/etc/fstab", rc, &ferr, want, err))
 			goto oom;
-		unread = unread ? unread : rc;
-		if (err && !err->code)
-			*err = ferr;
 	}
 
 	/* The master map: /etc/auto.master first, for its +dir: lines. */
@@ -742,13 +805,9 @@ int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nse
 		char **m = NULL;
 
 		rc = read_under(root, masters.v[i], true, &f, &ferr);
-		if (rc < 0) {
-			if (rc == -ENOMEM)
-				goto oom;
-			unread = unread ? unread : rc;
-			if (err && !err->code)
-				*err = ferr;
-		}
+		if (rc < 0 &&
+		    (rc == -ENOMEM || unread_add(&uv, masters.v[i], rc, &ferr, want, err)))
+			goto oom;
 		if (rc)
 			continue;
 		rc = nm_fstab_master_maps(f.text, f.len, &m, NULL, err);
@@ -771,13 +830,8 @@ int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nse
 		if (seen)
 			continue;
 		rc = read_under(root, maps.v[i], true, &f, &ferr);
-		if (rc < 0) {
-			if (rc == -ENOMEM)
-				goto oom;
-			unread = unread ? unread : rc;
-			if (err && !err->code)
-				*err = ferr;
-		}
+		if (rc < 0 && (rc == -ENOMEM || unread_add(&uv, maps.v[i], rc, &ferr, want, err)))
+			goto oom;
 		if (rc)
 			continue;
 		rc = match_text(maps.v[i], NM_FSTAB_AUTOFS, f.text, f.len, &q, &hv, err);
@@ -785,7 +839,7 @@ int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nse
 		if (rc)
 			goto out;
 	}
-	rc = unread ? 1 : 0;
+	rc = uv.first_said ? 1 : 0;
 	goto out;
 oom:
 	rc = nm_err_set(err, -ENOMEM, "out of memory");
@@ -795,11 +849,21 @@ out:
 	nm_fstab_strv_free(maps.v);
 	if (rc < 0) {
 		nm_fstab_hits_free(hv.v, hv.n);
+		nm_fstab_unread_free(uv.v, uv.n);
 		return rc;
 	}
 	*hits = hv.v;
 	*n = hv.n;
+	if (unread)
+		*unread = uv.v, *nunread = uv.n;
 	return rc;
+}
+
+int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nservers,
+			const char *export_path, struct nm_fstab_hit **hits, size_t *n,
+			struct nm_err *err)
+{
+	return nm_fstab_scan_report(root, servers, nservers, export_path, hits, n, NULL, NULL, err);
 }
 
 int nm_fstab_scan(const char *root, const char *old_server, const char *export_path,
@@ -823,6 +887,35 @@ static int cmp_edit(const void *a, const void *b)
 	const struct edit *x = a, *y = b;
 
 	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Where the location path starting at off ends (a blank, a newline). */
+static size_t path_end(const char *entry, size_t elen, size_t off)
+{
+	while (off < elen && !is_blank(entry[off]) && entry[off] != '\n')
+		off++;
+	return off;
+}
+
+/* Is the path (raw bytes, fstab escapes decoded for that kind) spelled
+ * plainly: no "." or ".." component, no "//"?  Only such a path is known
+ * to lie below the export it names as text. */
+static bool path_plain(const char *p, size_t len, enum nm_fstab_kind kind)
+{
+	char *d = kind == NM_FSTAB_FSTAB ? nm_fstab_decode(p, len) : strndup(p, len);
+	bool ok = d != NULL;
+
+	for (char *c = d; ok && *c; c++) {
+		size_t n;
+
+		if (*c != '/')
+			continue;
+		n = strcspn(c + 1, "/");
+		ok = !(n == 0 && c[1] == '/') && !(n == 1 && c[1] == '.') &&
+		     !(n == 2 && c[1] == '.' && c[2] == '.');
+	}
+	free(d);
+	return ok;
 }
 
 int nm_fstab_propose(const struct nm_fstab_hit *h, const char *new_server, const char *new_path,
@@ -850,11 +943,15 @@ int nm_fstab_propose(const struct nm_fstab_hit *h, const char *new_server, const
 			if (c < 0x20 || c == 0x7f)
 				return nm_err_set(err, -EINVAL,
 						  "the new path holds a control character");
+			/* autofs expands & (the key) and $VAR in a location,
+			 * and reads quotes and backslashes: none written. */
+			if (h->kind != NM_FSTAB_FSTAB &&
+			    (c == ' ' || c == '\t' || c == '\\' || c == '#' || c == '"' ||
+			     c == '\'' || c == '&' || c == '$'))
+				return nm_err_set(err, -EINVAL,
+						  "the new path cannot be written in an autofs map "
+						  "(blanks, quotes, a backslash, & or $)");
 			if (c == ' ' || c == '\t' || c == '\\' || c == '#' || c == '"') {
-				if (h->kind != NM_FSTAB_FSTAB)
-					return nm_err_set(
-						err, -EINVAL,
-						"the new path cannot be written in an autofs map");
 				plen += (size_t)sprintf(path + plen, "\\%03o", c);
 			} else {
 				path[plen++] = (char)c;
@@ -874,6 +971,14 @@ int nm_fstab_propose(const struct nm_fstab_hit *h, const char *new_server, const
 		if (s->host_off + s->host_len > elen || s->path_off + s->path_len > elen) {
 			free(ed);
 			return nm_err_set(err, -EINVAL, "a span outside the entry");
+		}
+		if (!path_plain(h->entry + s->path_off,
+				path_end(h->entry, elen, s->path_off) - s->path_off, h->kind)) {
+			free(ed);
+			return nm_err_set(
+				err, -EINVAL,
+				"the path has a \".\" or \"..\" component or \"//\": it may "
+				"not lie below the export");
 		}
 		ed[ne++] = (struct edit){ s->host_off, s->host_len, host, strlen(host) };
 		if (!new_path)
@@ -926,21 +1031,84 @@ int nm_fstab_propose(const struct nm_fstab_hit *h, const char *new_server, const
 	return 0;
 }
 
-/* --- the rewrite -------------------------------------------------------- */
+/* --- whose line ------------------------------------------------------------ */
 
-static int cmp_hit_line(const void *a, const void *b)
+long nm_fstab_owner(const struct nm_fstab_hit *h, const struct nm_fstab_claim *c, size_t n)
 {
-	const struct nm_fstab_hit *const *x = a, *const *y = b;
+	size_t elen = strlen(h->entry), best_len = 0;
+	bool best_target = false;
+	long best = -1;
 
-	return (*x)->line < (*y)->line ? -1 : (*x)->line > (*y)->line;
+	for (size_t k = 0; k < n; k++) {
+		struct query q;
+		bool covers = false, target;
+		size_t ql;
+
+		if (query_init(&q, c[k].servers, c[k].nservers, c[k].export_path, NULL))
+			continue;
+		for (size_t i = 0; i < h->nspans && !covers; i++) {
+			const struct nm_fstab_span *s = &h->spans[i];
+			size_t pe, raw;
+
+			if (s->host_off + s->host_len > elen || s->path_off > elen)
+				continue;
+			pe = path_end(h->entry, elen, s->path_off);
+			covers = nm_fstab_server_is(h->entry + s->host_off, s->host_len,
+						    c[k].servers, c[k].nservers) &&
+				 path_under(h->entry + s->path_off, pe - s->path_off, h->kind,
+					    q.exp, &raw);
+		}
+		if (!covers)
+			continue;
+		ql = strlen(q.exp) + 1; /* "/" (empty) still covers */
+		target = h->kind == NM_FSTAB_FSTAB && h->key && c[k].target &&
+			 strcmp(h->key, c[k].target) == 0;
+		if (best < 0 || ql > best_len || (ql == best_len && target && !best_target)) {
+			best = (long)k;
+			best_len = ql;
+			best_target = target;
+		}
+	}
+	return best;
 }
 
-int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_hit *hits, size_t n,
-		     const char *new_server, const char *new_path, char **backup,
-		     struct nm_err *err)
+/* --- the rewrite -------------------------------------------------------- */
+
+struct hline {
+	const struct nm_fstab_hit *h;
+	const char *line;
+};
+
+static int cmp_hline(const void *a, const void *b)
 {
-	const struct nm_fstab_hit **mine = NULL;
-	char *path = NULL, *out = NULL, **lines = NULL, suffix[32];
+	const struct hline *x = a, *y = b;
+
+	return x->h->line < y->h->line ? -1 : x->h->line > y->h->line;
+}
+
+/* A file that is a symbolic link is not replaced (the link would become a
+ * file, its target left as it was): err names the target to edit. */
+static int refuse_link(const char *path, const char *file, struct nm_err *err)
+{
+	char target[4096];
+	ssize_t l = readlink(path, target, sizeof(target) - 1);
+
+	if (l < 0)
+		return nm_err_set(err, -ELOOP, "%s: a symbolic link: not rewritten", file);
+	target[l] = '\0';
+	for (ssize_t i = 0; i < l; i++)
+		if ((unsigned char)target[i] < 0x20 || target[i] == 0x7f)
+			target[i] = '?';
+	return nm_err_set(err, -ELOOP, "%s: a symbolic link to %s: not rewritten (edit %s itself)",
+			  file, target, target);
+}
+
+int nm_fstab_rewrite_lines(const char *root, const char *file,
+			   const struct nm_fstab_hit *const *hits, const char *const *lines,
+			   size_t n, char **backup, struct nm_err *err)
+{
+	struct hline *mine = NULL;
+	char *path = NULL, *out = NULL, suffix[32];
 	size_t nm = 0, out_len = 0, pos = 0;
 	unsigned lineno = 1;
 	struct nm_afile f = { 0 };
@@ -955,69 +1123,66 @@ int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_h
 	if (!file || file[0] != '/')
 		return nm_err_set(err, -EINVAL, "the file must be an absolute path");
 	mine = calloc(n + 1, sizeof(*mine));
-	lines = calloc(n + 1, sizeof(*lines));
 	path = under_root(root, file);
-	if (!mine || !lines || !path) {
+	if (!mine || !path) {
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(hits[i].file, file) == 0)
-			mine[nm++] = &hits[i];
+		if (strcmp(hits[i]->file, file) == 0) {
+			if (!lines[i]) {
+				rc = nm_err_set(err, -EINVAL, "%s:%u: no new line", file,
+						hits[i]->line);
+				goto out;
+			}
+			mine[nm++] = (struct hline){ hits[i], lines[i] };
+		}
 	if (nm == 0) {
 		rc = 0;
 		goto out;
 	}
-	qsort(mine, nm, sizeof(*mine), cmp_hit_line);
-	for (size_t i = 0; i < nm; i++) {
-		rc = nm_fstab_propose(mine[i], new_server, new_path, &lines[i], err);
-		if (rc) {
-			nm_err_prefix(err, "%s:%u", file, mine[i]->line);
+	qsort(mine, nm, sizeof(*mine), cmp_hline);
+	for (size_t i = 1; i < nm; i++)
+		if (mine[i].h->line == mine[i - 1].h->line) {
+			rc = nm_err_set(err, -EINVAL, "%s:%u: listed twice", file, mine[i].h->line);
 			goto out;
 		}
-		if (i > 0 && mine[i]->line == mine[i - 1]->line) {
-			rc = nm_err_set(err, -EINVAL, "%s:%u: listed twice", file, mine[i]->line);
-			goto out;
-		}
-	}
 	rc = nm_afile_read(path, NM_FSTAB_MAX_BYTES, &f, err);
+	if (rc == -ELOOP)
+		rc = refuse_link(path, file, err);
 	if (rc)
 		goto out;
-	out = malloc(f.len + 1);
-	for (size_t i = 0; out && i < nm; i++)
-		out_len += strlen(lines[i]);
-	if (out) {
-		char *bigger = realloc(out, f.len + out_len + 1);
-
-		out = bigger ? bigger : (free(out), NULL);
-	}
+	for (size_t i = 0; i < nm; i++)
+		out_len += strlen(mine[i].line);
+	out = malloc(f.len + out_len + 1);
 	if (!out) {
 		rc = nm_err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	out_len = 0;
 	for (size_t i = 0; i < nm; i++) {
-		size_t start = pos, elen = strlen(mine[i]->entry);
+		const struct nm_fstab_hit *h = mine[i].h;
+		size_t start = pos, elen = strlen(h->entry), llen = strlen(mine[i].line);
 
 		/* Copy up to the hit's first line. */
-		while (lineno < mine[i]->line && pos < f.len) {
+		while (lineno < h->line && pos < f.len) {
 			if (f.text[pos++] == '\n')
 				lineno++;
 		}
 		memcpy(out + out_len, f.text + start, pos - start);
 		out_len += pos - start;
-		if (lineno != mine[i]->line || f.len - pos < elen ||
-		    memcmp(f.text + pos, mine[i]->entry, elen) != 0 ||
+		if (lineno != h->line || f.len - pos < elen ||
+		    memcmp(f.text + pos, h->entry, elen) != 0 ||
 		    (pos + elen < f.len && f.text[pos + elen] != '\n')) {
 			rc = nm_err_set(err, -ESTALE,
 					"%s:%u: changed since it was read: not rewritten", file,
-					mine[i]->line);
+					h->line);
 			goto out;
 		}
-		memcpy(out + out_len, lines[i], strlen(lines[i]));
-		out_len += strlen(lines[i]);
+		memcpy(out + out_len, mine[i].line, llen);
+		out_len += llen;
 		for (size_t k = 0; k < elen; k++)
-			lineno += mine[i]->entry[k] == '\n';
+			lineno += h->entry[k] == '\n';
 		pos += elen;
 	}
 	memcpy(out + out_len, f.text + pos, f.len - pos);
@@ -1025,7 +1190,7 @@ int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_h
 	localtime_r(&now, &tm);
 	strftime(suffix, sizeof(suffix), ".nfsmig-%Y%m%dT%H%M%S", &tm);
 	rc = nm_afile_replace(path, &f, out, out_len, suffix, backup, err);
-	if (rc == 0 && backup && *backup) {
+	if (rc >= 0 && backup && *backup) {
 		/* The backup as on the system: the root taken off. */
 		size_t rl = strlen(root);
 
@@ -1035,12 +1200,44 @@ int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_h
 			memmove(*backup, *backup + rl, strlen(*backup + rl) + 1);
 	}
 out:
-	for (size_t i = 0; lines && i < nm; i++)
-		free(lines[i]);
-	free(lines);
 	free(mine);
 	free(path);
 	free(out);
 	nm_afile_free(&f);
+	return rc;
+}
+
+int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_hit *hits, size_t n,
+		     const char *new_server, const char *new_path, char **backup,
+		     struct nm_err *err)
+{
+	const struct nm_fstab_hit **mine = calloc(n + 1, sizeof(*mine));
+	char **lines = calloc(n + 1, sizeof(*lines));
+	size_t nm = 0;
+	int rc = 0;
+
+	if (backup)
+		*backup = NULL;
+	if (!mine || !lines) {
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!file || strcmp(hits[i].file, file) != 0)
+			continue;
+		mine[nm] = &hits[i];
+		rc = nm_fstab_propose(&hits[i], new_server, new_path, &lines[nm], err);
+		if (rc)
+			nm_err_prefix(err, "%s:%u", file, hits[i].line);
+		nm++;
+	}
+	if (!rc)
+		rc = nm_fstab_rewrite_lines(root, file, mine, (const char *const *)lines, nm,
+					    backup, err);
+out:
+	for (size_t i = 0; lines && i < nm; i++)
+		free(lines[i]);
+	free(lines);
+	free(mine);
 	return rc;
 }

@@ -70,6 +70,21 @@ struct nm_fstab_hit {
 int nm_fstab_scan(const char *root, const char *old_server, const char *export_path,
 		  struct nm_fstab_hit **hits, size_t *n, struct nm_err *err);
 
+/* A file a scan could not read, as on the system, and why. */
+struct nm_fstab_unread {
+	char *file;
+	char *error; /* the reason, without the file's name */
+	int code;    /* negative errno */
+};
+void nm_fstab_unread_free(struct nm_fstab_unread *u, size_t n);
+
+/* nm_fstab_scan_names with every file that could not be read listed in
+ * *unread (an array of *nunread, NULL when none; NULL unread: not kept).
+ * Files are read through a symbolic link (nm_fstab_rewrite refuses one). */
+int nm_fstab_scan_report(const char *root, const char *const *servers, size_t nservers,
+			 const char *export_path, struct nm_fstab_hit **hits, size_t *n,
+			 struct nm_fstab_unread **unread, size_t *nunread, struct nm_err *err);
+
 /* The same for a server known by several names and addresses. */
 int nm_fstab_scan_names(const char *root, const char *const *servers, size_t nservers,
 			const char *export_path, struct nm_fstab_hit **hits, size_t *n,
@@ -113,11 +128,37 @@ int nm_fstab_propose(const struct nm_fstab_hit *h, const char *new_server, const
 
 /* Rewrite file (as on the system; read under root) with every hit of hits[]
  * naming that file replaced by its proposal.  Each hit's line must still
- * read as its entry: otherwise -ESTALE and nothing is written.  *backup
- * (when not NULL) gets the backup's path (as on the system, malloc'd). */
+ * read as its entry: otherwise -ESTALE and nothing is written.  A file that
+ * is a symbolic link is refused (-ELOOP, err naming its target).  *backup
+ * (when not NULL) gets the backup's path (as on the system, malloc'd).
+ * Returns 0, NM_AFILE_UNSYNCED (1: rewritten, *backup set, but the
+ * directory's fsync failed: err says so) or a negative errno. */
 int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_hit *hits, size_t n,
 		     const char *new_server, const char *new_path, char **backup,
 		     struct nm_err *err);
+
+/* The same with each hit's new line given (lines[i] for hits[i]; the
+ * lines of several moves rewritten in one go, one backup). */
+int nm_fstab_rewrite_lines(const char *root, const char *file,
+			   const struct nm_fstab_hit *const *hits, const char *const *lines,
+			   size_t n, char **backup, struct nm_err *err);
+
+/* A mount (moved or not) that may own a line: its server's names, its
+ * export path, its mount point. */
+struct nm_fstab_claim {
+	const char *const *servers;
+	size_t nservers;
+	const char *export_path;
+	const char *target;
+	bool moved;
+};
+
+/* Pure: the claim that owns hit h: of those naming one of its locations'
+ * hosts with a path at or below their export path, the one with the
+ * longest export path; of equal ones, in fstab, the one whose mount point
+ * is the line's, else the first.  -1 when none.  A line below a nested
+ * export is that export's mount's, moved or not. */
+long nm_fstab_owner(const struct nm_fstab_hit *h, const struct nm_fstab_claim *c, size_t n);
 
 /* What a moved mount's lines need: the old server's names and addresses,
  * the export path, and what replaces them.  Built from the mount (the
@@ -143,5 +184,11 @@ struct nm_mount;
 int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int deadline_ms,
 		     struct nm_fstab_move *mv, struct nm_err *err);
 void nm_fstab_move_free(struct nm_fstab_move *mv);
+
+/* Any mount's server names (the record's when r is not NULL, the mount
+ * table's, the kernel's addr=) and export path, into mv (new_server NULL),
+ * for nm_fstab_claim.  Never resolves a name. */
+int nm_fstab_names_of(const struct nm_record *r, const struct nm_mount *m, struct nm_fstab_move *mv,
+		      struct nm_err *err);
 
 #endif

@@ -56,6 +56,32 @@ void nm_fstab_move_free(struct nm_fstab_move *mv)
 	memset(mv, 0, sizeof(*mv));
 }
 
+int nm_fstab_names_of(const struct nm_record *r, const struct nm_mount *m, struct nm_fstab_move *mv,
+		      struct nm_err *err)
+{
+	const char *exp = r && r->export_path ? r->export_path : m->export_path;
+	int rc = 0;
+
+	memset(mv, 0, sizeof(*mv));
+	if (r) {
+		if (r->orig_server)
+			rc |= add_old(mv, r->orig_server, strlen(r->orig_server));
+		rc |= add_old_source(mv, r->source);
+		for (size_t i = 0; i < r->nmoves; i++)
+			if (r->moves[i].from)
+				rc |= add_old(mv, r->moves[i].from, strlen(r->moves[i].from));
+	}
+	rc |= add_old_source(mv, m->source);
+	if (m->server)
+		rc |= add_old(mv, m->server, strlen(m->server));
+	mv->export_path = strdup(exp ? exp : "/");
+	if (rc || !mv->export_path) {
+		nm_fstab_move_free(mv);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int deadline_ms,
 		     struct nm_fstab_move *mv, struct nm_err *err)
 {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nm_afile.h"
@@ -605,17 +607,229 @@ static void test_scan_rewrite(struct unit *u, const char *base)
 	free(backup);
 	nm_fstab_hits_free(hits, n);
 
-	/* A symbolic link is not followed. */
+	/* A map that is a symbolic link is read through (its lines said); a
+	 * file that cannot be read is listed, and err says the first one, not
+	 * a message err held before. */
 	snprintf(p, sizeof(p), "%s/etc/auto.misc", root);
 	unlink(p);
 	if (symlink("auto.direct", p) != 0)
 		perror("symlink");
+	snprintf(p, sizeof(p), "%s/etc/auto.master.d/loop.autofs", root);
+	if (symlink("loop.autofs", p) != 0)
+		perror("symlink");
 	hits = NULL;
 	n = 0;
-	rc = nm_fstab_scan(root, "srv2", "/moved", &hits, &n, &err);
-	UNIT_CHECK(u, rc == 1 && n == 1 && strcmp(hits[0].file, "/etc/auto.direct") == 0,
-		   "scan: a map that is a symbolic link is not read, and said (%s)", err.msg);
+	{
+		struct nm_fstab_unread *ur = NULL;
+		size_t nur = 0;
+		const char *const one[] = { "srv2" };
+
+		nm_err_set(&err, -EIO, "a message from before");
+		rc = nm_fstab_scan_report(root, one, 1, "/moved", &hits, &n, &ur, &nur, &err);
+		UNIT_CHECK(u,
+			   rc == 1 && n == 2 && strcmp(hits[0].file, "/etc/auto.misc") == 0 &&
+				   strcmp(hits[1].file, "/etc/auto.direct") == 0,
+			   "scan: a map that is a symbolic link is read through (%d, %zu)", rc, n);
+		UNIT_CHECK(u,
+			   nur == 1 && strcmp(ur[0].file, "/etc/auto.master.d/loop.autofs") == 0 &&
+				   ur[0].code == -ELOOP && strstr(ur[0].error, "/etc/") == NULL,
+			   "scan: a file that cannot be read is listed, its error without its "
+			   "name: %s",
+			   nur ? ur[0].error : "(none)");
+		UNIT_CHECK(u,
+			   strncmp(err.msg, "/etc/auto.master.d/loop.autofs: ", 32) == 0 &&
+				   !strstr(err.msg, root),
+			   "scan: err names the unread file once, not the root: %s", err.msg);
+		nm_fstab_unread_free(ur, nur);
+	}
+	/* --apply refuses the link, naming its target; the target untouched. */
+	snprintf(p, sizeof(p), "%s/etc/auto.direct", root);
+	text = slurp(p);
+	rc = nm_fstab_rewrite(root, "/etc/auto.misc", hits, n, "srv3", NULL, &backup, &err);
+	{
+		char *after = slurp(p);
+
+		UNIT_CHECK(u,
+			   rc == -ELOOP && !backup &&
+				   strstr(err.msg, "symbolic link to auto.direct") && text &&
+				   after && strcmp(text, after) == 0,
+			   "rewrite: a symbolic link refused, its target named: %s", err.msg);
+		free(after);
+	}
+	free(text);
 	nm_fstab_hits_free(hits, n);
+}
+
+/* Which mount owns a line: the longest export, moved or not; in fstab the
+ * one mounted where the line mounts. */
+static void test_owner(struct unit *u)
+{
+	static const char *const s1[] = { "srv1", "192.0.2.1" };
+	static const char *const s9[] = { "srv9" };
+	const char *text = "srv1:/export /mnt/a nfs4 rw 0 0\n"	      /* 1: a */
+			   "srv1:/export/sub /mnt/b nfs4 rw 0 0\n"    /* 2: b */
+			   "srv1:/export/sub/x /mnt/x nfs4 rw 0 0\n"  /* 3: b */
+			   "srv1:/export/subway /mnt/w nfs4 rw 0 0\n" /* 4: a */
+			   "192.0.2.1:/export /mnt/a2 nfs4 rw 0 0\n"  /* 5: a (first) */
+			   "srv1:/export /mnt/a3 nfs4 rw 0 0\n";      /* 6: a3 */
+	struct nm_fstab_claim c[] = {
+		{ s1, 2, "/export", "/mnt/a", true },
+		{ s1, 2, "/export/sub/", "/mnt/b", false },
+		{ s9, 1, "/export/sub/x", "/mnt/z", true }, /* another server */
+		{ s1, 2, "/export", "/mnt/a3", true },
+	};
+	static const long want[] = { 0, 1, 1, 0, 0, 3 };
+	struct nm_fstab_hit *hits = NULL;
+	struct nm_err err = { 0 };
+	size_t n = 0;
+	int rc = nm_fstab_match_text("/etc/fstab", NM_FSTAB_FSTAB, text, strlen(text), s1, 2,
+				     "/export", &hits, &n, &err);
+
+	UNIT_CHECK(u, rc == 0 && n == 6, "owner: 6 lines under /export (%zu)", n);
+	for (size_t i = 0; i < n && i < 6; i++) {
+		long o = nm_fstab_owner(&hits[i], c, 4);
+
+		UNIT_CHECK(u, o == want[i], "owner: line %u is claim %ld's (%ld)", hits[i].line,
+			   want[i], o);
+	}
+	UNIT_CHECK(u, n > 0 && nm_fstab_owner(&hits[0], c + 2, 1) == -1,
+		   "owner: no claim of that server: none");
+	nm_fstab_hits_free(hits, n);
+}
+
+/* Paths that are not plain and new paths autofs would expand. */
+static void test_propose_paths(struct unit *u)
+{
+	static const char *const s1[] = { "srv1" };
+	static const struct {
+		enum nm_fstab_kind kind;
+		const char *text, *new_path, *want; /* want NULL: refused */
+	} t[] = {
+		{ NM_FSTAB_FSTAB, "srv1:/export/../other /m nfs4 rw 0 0", NULL, NULL },
+		{ NM_FSTAB_FSTAB, "srv1:/export/./x /m nfs4 rw 0 0", NULL, NULL },
+		{ NM_FSTAB_FSTAB, "srv1:/export//x /m nfs4 rw 0 0", NULL, NULL },
+		{ NM_FSTAB_FSTAB, "srv1:/export/\\056\\056/x /m nfs4 rw 0 0", NULL, NULL },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/..", NULL, NULL },
+		{ NM_FSTAB_FSTAB, "srv1:/export/..x/.y /m nfs4 rw 0 0", NULL,
+		  "srv2:/export/..x/.y /m nfs4 rw 0 0" },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/a", "/n&w", NULL },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/a", "/$HOME", NULL },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/a", "/it's", NULL },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/a", "/a b", NULL },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/a", "/a\\b", NULL },
+		{ NM_FSTAB_AUTOFS, "k srv1:/export/a", "/n-w_1", "k srv2:/n-w_1/a" },
+		{ NM_FSTAB_FSTAB, "srv1:/export/a /m nfs4 rw 0 0", "/a b",
+		  "srv2:/a\\040b/a /m nfs4 rw 0 0" },
+		{ NM_FSTAB_FSTAB, "srv1:/export/a /m nfs4 rw 0 0", "/a\nb", NULL },
+		{ NM_FSTAB_FSTAB, "srv1:/export/a /m nfs4 rw 0 0", "/n&$w",
+		  "srv2:/n&$w/a /m nfs4 rw 0 0" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_fstab_hit *hits = NULL;
+		struct nm_err err = { 0 };
+		char *line = NULL;
+		size_t n = 0;
+		int rc = nm_fstab_match_text("/etc/x", t[i].kind, t[i].text, strlen(t[i].text), s1,
+					     1, "/export", &hits, &n, &err);
+
+		if (rc == 0 && n == 1)
+			rc = nm_fstab_propose(&hits[0], "srv2", t[i].new_path, &line, &err);
+		if (t[i].want)
+			UNIT_CHECK(u, n == 1 && rc == 0 && line && strcmp(line, t[i].want) == 0,
+				   "propose path %zu: %s", i, line ? line : err.msg);
+		else
+			UNIT_CHECK(u, n == 1 && rc == -EINVAL && !line && err.msg[0],
+				   "propose path %zu refused: %s", i, err.msg);
+		free(line);
+		nm_fstab_hits_free(hits, n);
+	}
+}
+
+/* nm_afile's own checks: a file changed after the read (same size, or
+ * another inode) is not replaced; a directory that cannot be synced is
+ * said, the backup named; our old temporaries are swept. */
+static int fail_dir_fsync;
+
+int fsync(int fd)
+{
+	struct stat st;
+
+	if (fail_dir_fsync && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static void test_afile(struct unit *u, const char *base)
+{
+	char d[600], p[700], q[700], old_tmp[800], young_tmp[800], other[800], *t, *backup = NULL;
+	struct nm_afile f;
+	struct nm_err err = { 0 };
+	struct timespec ts[2] = { { .tv_sec = 1000 }, { .tv_sec = 1000 } };
+	int rc;
+
+	snprintf(d, sizeof(d), "%s/afile", base);
+	mkdir(d, 0755);
+	snprintf(p, sizeof(p), "%s/tab", d);
+	write_file(p, "one\n", 0644);
+
+	/* Same size, new bytes and mtime: -ESTALE, the other writer's text kept. */
+	nm_afile_read(p, 1024, &f, &err);
+	ts[0].tv_sec = ts[1].tv_sec = f.st.st_mtim.tv_sec - 5;
+	write_file(p, "two\n", 0644);
+	utimensat(AT_FDCWD, p, ts, 0); /* mtime differs, size the same */
+	rc = nm_afile_replace(p, &f, "new\n", 4, ".bak", &backup, &err);
+	t = slurp(p);
+	UNIT_CHECK(u, rc == -ESTALE && !backup && t && strcmp(t, "two\n") == 0,
+		   "afile: changed in place after the read: -ESTALE, not replaced");
+	free(t);
+	nm_afile_free(&f);
+
+	/* Another inode, same size and mtime: -ESTALE. */
+	nm_afile_read(p, 1024, &f, &err);
+	snprintf(q, sizeof(q), "%s/tab.other", d);
+	write_file(q, "two\n", 0644);
+	ts[0] = f.st.st_mtim, ts[1] = f.st.st_mtim;
+	utimensat(AT_FDCWD, q, ts, 0);
+	rename(q, p);
+	rc = nm_afile_replace(p, &f, "new\n", 4, ".bak", &backup, &err);
+	UNIT_CHECK(u, rc == -ESTALE && !backup, "afile: replaced by another inode: -ESTALE");
+	nm_afile_free(&f);
+
+	/* Temporaries: an old one of ours goes; a young one, and one not of
+	 * our exact pattern, stay. */
+	snprintf(old_tmp, sizeof(old_tmp), "%s/.tab.nfsmig-0123456789ab", d);
+	snprintf(young_tmp, sizeof(young_tmp), "%s/.tab.nfsmig-ba9876543210", d);
+	snprintf(other, sizeof(other), "%s/.tab.nfsmig-0123456789abc", d);
+	write_file(old_tmp, "x", 0600);
+	write_file(young_tmp, "x", 0600);
+	write_file(other, "x", 0600);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - 120;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	utimensat(AT_FDCWD, old_tmp, ts, 0);
+	utimensat(AT_FDCWD, other, ts, 0);
+
+	/* The directory's fsync fails: replaced, said, the backup named. */
+	nm_afile_read(p, 1024, &f, &err);
+	fail_dir_fsync = 1;
+	rc = nm_afile_replace(p, &f, "new\n", 4, ".bak", &backup, &err);
+	fail_dir_fsync = 0;
+	t = slurp(p);
+	UNIT_CHECK(u,
+		   rc == NM_AFILE_UNSYNCED && backup && strstr(backup, "/tab.bak") && t &&
+			   strcmp(t, "new\n") == 0 && strstr(err.msg, "not synced"),
+		   "afile: the directory not synced: replaced, said, backup %s: %s",
+		   backup ? backup : "(none)", err.msg);
+	free(t);
+	free(backup);
+	backup = NULL;
+	nm_afile_free(&f);
+	UNIT_CHECK(u,
+		   access(old_tmp, F_OK) != 0 && access(young_tmp, F_OK) == 0 &&
+			   access(other, F_OK) == 0,
+		   "afile: an old temporary of ours swept, a young one and another name kept");
 }
 
 int main(void)
@@ -637,6 +851,9 @@ int main(void)
 	test_master(&u);
 	test_move_of(&u);
 	test_scan_rewrite(&u, base);
+	test_owner(&u);
+	test_propose_paths(&u);
+	test_afile(&u, base);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", base);
