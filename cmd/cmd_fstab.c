@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "nm_afile.h"
 #include "nm_conf.h"
 #include "nm_fstab.h"
 #include "nm_json.h"
@@ -22,16 +23,21 @@ struct fopts {
 	char conf_state_dir[NM_CONF_PATH_MAX];
 };
 
-/* One moved mount: its move and the lines found. */
+/* One NFS mount: its names (a claim on lines) and, when it moved and was
+ * asked about, its move and the lines it owns. */
 struct fmount {
 	const struct nm_mount *m;
-	struct nm_fstab_move mv;
+	int wanted; /* 1 asked about (all were), 2 named */
+	bool moved;
+	struct nm_fstab_move names; /* every name of its server (not moved) */
+	struct nm_fstab_move mv;    /* moved: the move */
+	char *error;		    /* why it could not be looked at */
 	struct nm_fstab_hit *hits;
 	size_t n;
 	char **proposed; /* per hit, NULL when it cannot be rewritten */
-	char **why;	 /* per hit, why not */
+	char **why;	 /* per hit, why not (or why the rewrite failed) */
 	char **backup;	 /* per hit, the backup of its file once rewritten */
-	int *applied;	 /* per hit */
+	int *applied;	 /* per hit: 1 rewritten, 2 rewritten but not synced */
 };
 
 static void fmount_free(struct fmount *f)
@@ -45,132 +51,204 @@ static void fmount_free(struct fmount *f)
 	free(f->why);
 	free(f->backup);
 	free(f->applied);
+	free(f->error);
 	nm_fstab_hits_free(f->hits, f->n);
 	nm_fstab_move_free(&f->mv);
+	nm_fstab_move_free(&f->names);
 }
 
-/* Has an earlier mount claimed this line already (two moved mounts of one
- * export)?  The first one rewrites it. */
-static bool claimed(const struct fmount *fm, size_t nfm, const struct nm_fstab_hit *h)
+static void say_error(struct fmount *f, const char *msg)
 {
-	for (size_t i = 0; i < nfm; i++)
-		for (size_t j = 0; j < fm[i].n; j++)
-			if (fm[i].hits[j].line == h->line &&
-			    strcmp(fm[i].hits[j].file, h->file) == 0)
-				return true;
-	return false;
+	nm_out_printf(stderr, "nfsmig: %s: %s\n", f->m->target, msg);
+	free(f->error);
+	f->error = strdup(msg);
 }
 
-static int scan_mount(const struct fopts *o, const struct nm_mount *m, struct fmount *done,
-		      size_t ndone, struct fmount *f)
+/* The files no scan could read, each once. */
+struct unread {
+	struct nm_fstab_unread *v;
+	size_t n;
+};
+
+static void unread_merge(struct unread *u, struct nm_fstab_unread *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		struct nm_fstab_unread *nv;
+
+		for (size_t j = 0; j < u->n && !seen; j++)
+			seen = strcmp(u->v[j].file, v[i].file) == 0;
+		if (!seen && (nv = realloc(u->v, (u->n + 1) * sizeof(*nv)))) {
+			u->v = nv;
+			u->v[u->n++] = v[i];
+			memset(&v[i], 0, sizeof(v[i]));
+		}
+	}
+	nm_fstab_unread_free(v, n);
+}
+
+/* The record and names of every NFS mount; the move of each one asked
+ * about.  Returns the exit status so far. */
+static int load_mount(const struct fopts *o, struct fmount *f)
 {
 	struct nm_err err = { 0 };
 	struct nm_record r;
-	struct nm_fstab_hit *hits = NULL;
-	size_t n = 0, k = 0;
+	int rc = nm_store_load(o->state_dir, f->m->target, &r, &err);
+
+	if (rc < 0 && rc != -ENOENT) {
+		if (f->wanted)
+			say_error(f, err.msg);
+		return f->wanted ? -1 : 0;
+	}
+	if (nm_fstab_names_of(rc == 0 ? &r : NULL, f->m, &f->names, &err) < 0) {
+		if (rc == 0)
+			nm_record_free(&r);
+		say_error(f, err.msg);
+		return -1;
+	}
+	if (rc == -ENOENT)
+		return f->wanted == 2 ? 1 : 0; /* named, but no record */
+	if (f->wanted && f->m->vers == 4) {
+		rc = nm_fstab_move_of(&r, f->m, o->timeout_ms, &f->mv, &err);
+		if (rc < 0)
+			say_error(f, err.msg);
+		f->moved = rc == 0;
+	}
+	nm_record_free(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+static int scan_mount(const struct fopts *o, struct fmount *f, struct unread *ur)
+{
+	struct nm_err err = { 0 };
+	struct nm_fstab_unread *u = NULL;
+	size_t nu = 0;
 	int rc;
 
-	memset(f, 0, sizeof(*f));
-	f->m = m;
-	rc = nm_store_load(o->state_dir, m->target, &r, &err);
-	if (rc == -ENOENT)
-		return 1; /* unregistered: no record of a move */
+	rc = nm_fstab_scan_report(o->root, (const char *const *)f->mv.old, f->mv.nold,
+				  f->mv.export_path, &f->hits, &f->n, &u, &nu, &err);
 	if (rc < 0) {
-		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
+		say_error(f, err.msg);
 		return rc;
 	}
-	rc = nm_fstab_move_of(&r, m, o->timeout_ms, &f->mv, &err);
-	nm_record_free(&r);
-	if (rc) {
-		if (rc < 0)
-			nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
-		return rc;
-	}
-	rc = nm_fstab_scan_names(o->root, (const char *const *)f->mv.old, f->mv.nold,
-				 f->mv.export_path, &hits, &n, &err);
-	if (rc < 0) {
-		nm_out_printf(stderr, "nfsmig: %s: %s\n", m->target, err.msg);
-		nm_fstab_move_free(&f->mv);
-		return rc;
-	}
-	if (rc == 1)
-		nm_out_printf(stderr, "nfsmig: warning: not every file could be read: %s\n",
-			      err.msg);
-	f->hits = calloc(n ? n : 1, sizeof(*f->hits));
-	f->proposed = calloc(n ? n : 1, sizeof(char *));
-	f->why = calloc(n ? n : 1, sizeof(char *));
-	f->backup = calloc(n ? n : 1, sizeof(char *));
-	f->applied = calloc(n ? n : 1, sizeof(int));
-	if (!f->hits || !f->proposed || !f->why || !f->backup || !f->applied) {
-		nm_fstab_hits_free(hits, n);
-		fmount_free(f);
-		nm_out_printf(stderr, "nfsmig: out of memory\n");
+	unread_merge(ur, u, nu);
+	f->proposed = calloc(f->n ? f->n : 1, sizeof(char *));
+	f->why = calloc(f->n ? f->n : 1, sizeof(char *));
+	f->backup = calloc(f->n ? f->n : 1, sizeof(char *));
+	f->applied = calloc(f->n ? f->n : 1, sizeof(int));
+	if (!f->proposed || !f->why || !f->backup || !f->applied) {
+		say_error(f, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (claimed(done, ndone, &hits[i])) {
-			free(hits[i].file), free(hits[i].entry), free(hits[i].key),
-				free(hits[i].spans);
-			continue;
-		}
-		f->hits[k] = hits[i];
-		if (nm_fstab_propose(&f->hits[k], f->mv.new_server, f->mv.new_path, &f->proposed[k],
-				     &err) < 0)
-			f->why[k] = strdup(err.msg);
-		k++;
-	}
-	free(hits); /* its entries moved into f->hits */
-	f->n = k;
 	return 0;
 }
 
-static int apply_mount(const struct fopts *o, struct fmount *f)
+/* Keep only the hits each mount owns (nm_fstab_owner over every NFS mount:
+ * a line below a nested export is that export's mount's, moved or not),
+ * and propose their new lines. */
+static void own_and_propose(struct fmount *fm, size_t nfm)
+{
+	struct nm_fstab_claim *c = calloc(nfm ? nfm : 1, sizeof(*c));
+
+	for (size_t k = 0; c && k < nfm; k++) {
+		const struct nm_fstab_move *nm = fm[k].moved ? &fm[k].mv : &fm[k].names;
+
+		c[k] = (struct nm_fstab_claim){ (const char *const *)nm->old, nm->nold,
+						nm->export_path, fm[k].m->target, fm[k].moved };
+	}
+	for (size_t k = 0; k < nfm; k++) {
+		struct fmount *f = &fm[k];
+		size_t kept = 0;
+
+		for (size_t i = 0; i < f->n; i++) {
+			struct nm_err err = { 0 };
+
+			if (c && nm_fstab_owner(&f->hits[i], c, nfm) != (long)k) {
+				struct nm_fstab_hit *h = &f->hits[i];
+
+				free(h->file), free(h->entry), free(h->key), free(h->spans);
+				continue;
+			}
+			f->hits[kept] = f->hits[i];
+			if (nm_fstab_propose(&f->hits[kept], f->mv.new_server, f->mv.new_path,
+					     &f->proposed[kept], &err) < 0)
+				f->why[kept] = strdup(err.msg);
+			kept++;
+		}
+		f->n = kept;
+	}
+	free(c);
+}
+
+/* Every file once: all the rewritable lines of every mount in it, one
+ * rewrite, one backup.  Returns the failures. */
+static int apply_all(const struct fopts *o, struct fmount *fm, size_t nfm)
 {
 	int fails = 0;
 
-	for (size_t i = 0; i < f->n; i++) {
-		struct nm_err err = { 0 };
-		char *backup = NULL;
-		bool first = true;
-		size_t changed = 0;
-
-		if (f->applied[i] || !f->proposed[i])
-			continue;
-		/* Once per file: every rewritable line of it in one go. */
-		for (size_t j = 0; j < i; j++)
-			first &= strcmp(f->hits[j].file, f->hits[i].file) != 0 || !f->proposed[j];
-		if (!first)
-			continue;
-		{
-			struct nm_fstab_hit *mine = calloc(f->n, sizeof(*mine));
+	for (size_t k = 0; k < nfm; k++)
+		for (size_t i = 0; i < fm[k].n; i++) {
+			const char *file = fm[k].hits[i].file;
+			const struct nm_fstab_hit **hits;
+			const char **lines;
+			struct nm_err err = { 0 };
+			char *backup = NULL;
+			size_t cnt = 0, total = 0;
 			int rc;
 
-			if (!mine)
-				return -ENOMEM;
-			for (size_t j = i; j < f->n; j++)
-				if (f->proposed[j] && strcmp(f->hits[j].file, f->hits[i].file) == 0)
-					mine[changed++] = f->hits[j]; /* shallow: borrowed */
-			rc = nm_fstab_rewrite(o->root, f->hits[i].file, mine, changed,
-					      f->mv.new_server, f->mv.new_path, &backup, &err);
-			free(mine);
-			if (rc < 0) {
-				nm_out_printf(stderr, "nfsmig: %s: not rewritten: %s\n",
-					      f->hits[i].file, err.msg);
-				fails++;
+			if (!fm[k].proposed[i] || fm[k].applied[i] || fm[k].why[i])
 				continue;
+			for (size_t kk = 0; kk < nfm; kk++)
+				total += fm[kk].n;
+			hits = calloc(total, sizeof(*hits));
+			lines = calloc(total, sizeof(*lines));
+			if (!hits || !lines) {
+				free(hits), free(lines);
+				return fails + 1;
 			}
+			for (size_t kk = k; kk < nfm; kk++)
+				for (size_t j = 0; j < fm[kk].n; j++)
+					if (fm[kk].proposed[j] && !fm[kk].why[j] &&
+					    strcmp(fm[kk].hits[j].file, file) == 0) {
+						hits[cnt] = &fm[kk].hits[j];
+						lines[cnt++] = fm[kk].proposed[j];
+					}
+			rc = nm_fstab_rewrite_lines(o->root, file, hits, lines, cnt, &backup, &err);
+			free(hits);
+			free(lines);
+			if (rc < 0) {
+				nm_out_printf(stderr, "nfsmig: %s: not rewritten: %s\n", file,
+					      err.msg);
+				fails++;
+			} else if (rc == NM_AFILE_UNSYNCED) {
+				nm_out_printf(stderr,
+					      "nfsmig: %s: rewritten, directory not synced: %s\n",
+					      file, err.msg);
+				fails++;
+			}
+			for (size_t kk = k; kk < nfm; kk++)
+				for (size_t j = 0; j < fm[kk].n; j++)
+					if (fm[kk].proposed[j] && !fm[kk].why[j] &&
+					    strcmp(fm[kk].hits[j].file, file) == 0) {
+						if (rc < 0 || rc == NM_AFILE_UNSYNCED)
+							fm[kk].why[j] = strdup(err.msg);
+						if (rc >= 0) {
+							fm[kk].applied[j] = rc == 0 ? 1 : 2;
+							fm[kk].backup[j] =
+								backup ? strdup(backup) : NULL;
+						} else {
+							fm[kk].applied[j] = -1;
+						}
+					}
+			if (!o->json && rc >= 0)
+				nm_out_printf(
+					stdout,
+					"rewrote %s (%zu line%s)%s, the original kept as %s\n",
+					file, cnt, cnt == 1 ? "" : "s",
+					rc == NM_AFILE_UNSYNCED ? ", directory not synced" : "",
+					backup ? backup : "(none)");
+			free(backup);
 		}
-		for (size_t j = i; j < f->n; j++)
-			if (f->proposed[j] && strcmp(f->hits[j].file, f->hits[i].file) == 0) {
-				f->applied[j] = 1;
-				f->backup[j] = backup ? strdup(backup) : NULL;
-			}
-		if (!o->json)
-			nm_out_printf(stdout, "rewrote %s (%zu line%s), the original kept as %s\n",
-				      f->hits[i].file, changed, changed == 1 ? "" : "s",
-				      backup ? backup : "(none)");
-		free(backup);
-	}
 	return fails;
 }
 
@@ -192,14 +270,27 @@ static void print_text(const struct fmount *f)
 	}
 }
 
-static void print_json(const struct fmount *fm, size_t nfm, size_t changes, bool apply)
+static void print_json(const struct fmount *fm, size_t nfm, const struct unread *ur, size_t changes,
+		       bool apply, bool applied)
 {
+	size_t shown = 0;
+
 	nm_out_printf(stdout, "{\n   \"mounts\": [");
 	for (size_t k = 0; k < nfm; k++) {
 		const struct fmount *f = &fm[k];
 
-		nm_out_printf(stdout, "%s\n      {\"mountpoint\": ", k ? "," : "");
+		if (!f->moved && !f->error)
+			continue;
+		nm_out_printf(stdout, "%s\n      {\"mountpoint\": ", shown++ ? "," : "");
 		nm_json_str(stdout, f->m->target);
+		if (f->error) {
+			nm_out_printf(stdout, ", \"error\": ");
+			nm_json_str(stdout, f->error);
+		}
+		if (!f->moved) {
+			nm_out_printf(stdout, "}");
+			continue;
+		}
 		nm_out_printf(stdout, ", \"from\": [");
 		for (size_t i = 0; i < f->mv.nold; i++) {
 			nm_out_printf(stdout, "%s", i ? ", " : "");
@@ -227,13 +318,13 @@ static void print_json(const struct fmount *fm, size_t nfm, size_t changes, bool
 				nm_json_str(stdout, f->proposed[i]);
 			else
 				nm_out_printf(stdout, "null");
-			if (!f->proposed[i]) {
+			if (!f->proposed[i] || f->why[i]) {
 				nm_out_printf(stdout, ", \"error\": ");
 				nm_json_str(stdout, f->why[i] ? f->why[i] : "out of memory");
 			}
 			if (apply) {
 				nm_out_printf(stdout, ", \"applied\": %s, \"backup\": ",
-					      f->applied[i] ? "true" : "false");
+					      f->applied[i] > 0 ? "true" : "false");
 				if (f->backup[i])
 					nm_json_str(stdout, f->backup[i]);
 				else
@@ -243,9 +334,17 @@ static void print_json(const struct fmount *fm, size_t nfm, size_t changes, bool
 		}
 		nm_out_printf(stdout, f->n ? "\n       ]}" : "]}");
 	}
-	nm_out_printf(stdout, nfm ? "\n   ]" : "]");
-	nm_out_printf(stdout, ",\n   \"changes\": %zu,\n   \"applied\": %s\n}\n", changes,
-		      apply ? "true" : "false");
+	nm_out_printf(stdout, shown ? "\n   ]" : "]");
+	nm_out_printf(stdout, ",\n   \"unread\": [");
+	for (size_t i = 0; i < ur->n; i++) {
+		nm_out_printf(stdout, "%s{\"file\": ", i ? ", " : "");
+		nm_json_str(stdout, ur->v[i].file);
+		nm_out_printf(stdout, ", \"error\": ");
+		nm_json_str(stdout, ur->v[i].error);
+		nm_out_printf(stdout, "}");
+	}
+	nm_out_printf(stdout, "],\n   \"changes\": %zu,\n   \"applied\": %s\n}\n", changes,
+		      applied ? "true" : "false");
 }
 
 int nm_cmd_fstab(int argc, char **argv)
@@ -266,8 +365,9 @@ int nm_cmd_fstab(int argc, char **argv)
 	struct fmount *fm = NULL;
 	struct nm_err err = { 0 };
 	char **targets = NULL;
-	size_t n = 0, nfm = 0, changes = 0, unfit = 0;
-	int c, ret = NM_EXIT_OK, fails = 0;
+	struct unread ur = { 0 };
+	size_t n = 0, nfm = 0, changes = 0, unfit = 0, norecord = 0;
+	int c, ret = NM_EXIT_OK, fails = 0, afails = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -324,41 +424,56 @@ int nm_cmd_fstab(int argc, char **argv)
 		ret = NM_EXIT_FAIL;
 		goto out;
 	}
+	/* Every NFS mount: a claim on the lines below its export. */
 	for (size_t i = 0; i < n; i++) {
-		bool wanted = !targets;
 		int rc;
 
-		for (char **t = targets; t && *t; t++)
-			wanted |= strcmp(*t, all[i].target) == 0;
-		if (!wanted || all[i].vers != 4)
+		if (all[i].vers != 4 && all[i].vers != 3 && all[i].vers != 0)
 			continue;
-		rc = scan_mount(&o, &all[i], fm, nfm, &fm[nfm]);
+		fm[nfm].m = &all[i];
+		fm[nfm].wanted = !targets;
+		for (char **t = targets; t && *t; t++)
+			if (strcmp(*t, all[i].target) == 0)
+				fm[nfm].wanted = 2; /* named */
+		rc = load_mount(&o, &fm[nfm]);
 		if (rc < 0)
 			fails++;
-		if (rc == 0)
-			nfm++;
+		if (rc == 1) {
+			nm_out_printf(stderr, "nfsmig: %s: no record (never registered)\n",
+				      all[i].target);
+			norecord++;
+		}
+		nfm++;
 	}
+	for (size_t k = 0; k < nfm; k++)
+		if (fm[k].moved && scan_mount(&o, &fm[k], &ur) < 0) {
+			fails++;
+			fm[k].moved = false;
+		}
+	own_and_propose(fm, nfm);
 	for (size_t k = 0; k < nfm; k++)
 		for (size_t i = 0; i < fm[k].n; i++) {
 			changes += fm[k].proposed[i] != NULL;
 			unfit += fm[k].proposed[i] == NULL;
 		}
+	for (size_t i = 0; i < ur.n; i++)
+		nm_out_printf(stderr, "nfsmig: %s: not read: %s\n", ur.v[i].file, ur.v[i].error);
 	if (!o.json)
 		for (size_t k = 0; k < nfm; k++)
-			print_text(&fm[k]);
+			if (fm[k].moved)
+				print_text(&fm[k]);
 	if (o.apply)
-		for (size_t k = 0; k < nfm; k++)
-			fails += apply_mount(&o, &fm[k]);
+		afails = apply_all(&o, fm, nfm);
 	if (o.json)
-		print_json(fm, nfm, changes, o.apply);
-	else if (changes == 0 && unfit == 0)
+		print_json(fm, nfm, &ur, changes, o.apply, o.apply && !afails);
+	else if (changes == 0 && unfit == 0 && ur.n == 0 && !norecord && !fails)
 		nm_out_printf(stdout, "no fstab or autofs map line names an old server\n");
 	else if (!o.apply && changes)
 		nm_out_printf(stdout,
 			      "%zu line%s to change: nfsmig fstab --apply rewrites %s (a backup of "
 			      "each file kept)\n",
 			      changes, changes == 1 ? "" : "s", changes == 1 ? "it" : "them");
-	if (fails || unfit)
+	if (fails || afails || unfit || ur.n || norecord)
 		ret = NM_EXIT_FAIL;
 	else if (changes && !o.apply)
 		ret = NM_EXIT_WARN;
@@ -366,6 +481,7 @@ out:
 	for (size_t k = 0; k < nfm; k++)
 		fmount_free(&fm[k]);
 	free(fm);
+	nm_fstab_unread_free(ur.v, ur.n);
 	nm_mount_list_free(all, n);
 	for (char **t = targets; t && *t; t++)
 		free(*t);

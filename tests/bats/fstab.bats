@@ -5,6 +5,8 @@
 # options, looked at with findmnt, in a private mount namespace whose
 # /run/mount is a tmpfs (the system's utab is not touched).
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	load helpers
 	MI=$BATS_TEST_TMPDIR/mountinfo
@@ -147,6 +149,94 @@ nmf() {
 	[[ "$output" != *$'\033'* ]]
 }
 
+@test "fstab: nested exports: a line below another mount's export is that mount's, moved or not" {
+	cat >>"$MI" <<MI
+43 22 0:43 / /mnt/a rw,relatime shared:23 - nfs4 srv1.nfsmig.test:/export rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+44 22 0:44 / /mnt/b rw,relatime shared:24 - nfs4 srv1.nfsmig.test:/export/sub rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.11
+45 22 0:45 / /mnt/a2 rw,relatime shared:25 - nfs4 srv1.nfsmig.test:/export rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+MI
+	record /mnt/a /export "location=192.0.2.12:/export"
+	record /mnt/b /export/sub ""
+	record /mnt/a2 /export "location=192.0.2.12:/export"
+	printf '%s\n' \
+		'srv1.nfsmig.test:/export /mnt/a nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export/sub /mnt/b nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export/sub/deeper /mnt/c nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export/subway /mnt/w nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export /mnt/a2 nfs4 rw 0 0' >"$R/etc/fstab"
+	: >"$R/etc/auto.misc"
+	: >"$R/etc/auto.direct"
+	run nmf -J /mnt/a /mnt/b /mnt/a2
+	assert_failure 3
+	# /mnt/b did not move: its lines (and the one below it) stay; each of
+	# /mnt/a and /mnt/a2 gets its own line, and /export/subway is /mnt/a's.
+	echo "$output" | jq -e '[.mounts[] | .mountpoint] == ["/mnt/a", "/mnt/a2"]'
+	echo "$output" | jq -e '[.mounts[0].fstab[].line] == [1, 4]'
+	echo "$output" | jq -e '[.mounts[1].fstab[].line] == [5]'
+	echo "$output" | jq -e '.changes == 3 and .unread == []'
+	run nmf --apply
+	assert_success
+	[ "$(grep -c '^192\.0\.2\.12:' "$R/etc/fstab")" = 3 ]
+	grep -qx 'srv1.nfsmig.test:/export/sub /mnt/b nfs4 rw 0 0' "$R/etc/fstab"
+	grep -qx 'srv1.nfsmig.test:/export/sub/deeper /mnt/c nfs4 rw 0 0' "$R/etc/fstab"
+	# One rewrite of the file for all three lines: one backup.
+	[ "$(find "$R/etc" -name 'fstab.nfsmig-*' | wc -l)" = 1 ]
+}
+
+@test "fstab: a line below a moved nested export is the nested mount's, not its parent's" {
+	cat >>"$MI" <<MI
+43 22 0:43 / /mnt/a rw,relatime shared:23 - nfs4 srv1.nfsmig.test:/export rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+44 22 0:44 / /mnt/b rw,relatime shared:24 - nfs4 srv1.nfsmig.test:/export/sub rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.14
+MI
+	record /mnt/a /export "location=192.0.2.12:/export"
+	record /mnt/b /export/sub "location=192.0.2.14:/export/sub"
+	printf '%s\n' 'srv1.nfsmig.test:/export/sub /mnt/b nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export/sub/x /mnt/x nfs4 rw 0 0' >"$R/etc/fstab"
+	: >"$R/etc/auto.misc"
+	: >"$R/etc/auto.direct"
+	run nmf --apply /mnt/a /mnt/b
+	assert_success
+	diff <(printf '%s\n' '192.0.2.14:/export/sub /mnt/b nfs4 rw 0 0' \
+		'192.0.2.14:/export/sub/x /mnt/x nfs4 rw 0 0') "$R/etc/fstab"
+}
+
+@test "fstab: a symbolic-link fstab is read and listed; --apply refuses it, naming its target; exit 1" {
+	mv "$R/etc/fstab" "$R/etc/fstab.real"
+	ln -s fstab.real "$R/etc/fstab"
+	run nmf /mnt/data
+	assert_failure 3
+	assert_line "    + 192.0.2.12:/export/data  /mnt/data  nfs4  rw,_netdev  0 0"
+	cp -p "$R/etc/fstab.real" "$BATS_TEST_TMPDIR/fstab.orig"
+	run --separate-stderr nmf --apply -J /mnt/data
+	assert_failure 1
+	echo "$output" | jq -e '.applied == false'
+	echo "$output" | jq -e '[.mounts[0].fstab[] | select(.file == "/etc/fstab") | .applied] == [false, false]'
+	echo "$output" | jq -e '.mounts[0].fstab[0].error | test("symbolic link to fstab.real")'
+	echo "$output" | jq -e '[.mounts[0].fstab[] | select(.file == "/etc/auto.misc") | .applied] == [true, true]'
+	[ -L "$R/etc/fstab" ]
+	cmp "$R/etc/fstab.real" "$BATS_TEST_TMPDIR/fstab.orig"
+}
+
+@test "fstab: a file that cannot be read is said: exit 1, JSON unread" {
+	rm "$R/etc/fstab"
+	ln -s fstab "$R/etc/fstab" # a loop: never readable
+	run --separate-stderr nmf -J /mnt/data
+	assert_failure 1
+	echo "$output" | jq -e '.unread == [{"file": "/etc/fstab", "error": "Too many levels of symbolic links"}]'
+	run nmf /mnt/data
+	assert_failure 1
+	assert_line --partial "nfsmig: /etc/fstab: not read: Too many levels of symbolic links"
+	refute_output --partial "$R:"
+	refute_output --partial "no fstab or autofs map line names an old server"
+}
+
+@test "fstab: a named mount with no record is said: exit 1" {
+	run nmf /mnt/new
+	assert_failure 1
+	assert_output --partial "/mnt/new: no record"
+	refute_output --partial "no fstab or autofs map line names an old server"
+}
+
 @test "fstab: usage" {
 	run "$BUILD/cmd/nfsmig" fstab --root relative
 	assert_failure 2
@@ -166,8 +256,8 @@ utab_ns() {
 
 @test "utab: findmnt and mount show x-nfsmig.server, other user options kept, umount removes it" {
 	mkdir -p "$BATS_TEST_TMPDIR/m"
-	before=$(cat /run/mount/utab 2>/dev/null | sha256sum)
 	run utab_ns '
+		findmnt -n -o FSTYPE --mountpoint /run/mount
 		mount -t tmpfs -o size=1m,x-keep=yes srv1:/export "$2"
 		findmnt --mtab -n -o OPTIONS "$2"
 		"$1" "$2" srv2.nfsmig.test 192.0.2.11
@@ -178,12 +268,13 @@ utab_ns() {
 		umount "$2"
 		echo "utab after umount: [$(cat /run/mount/utab)]"'
 	assert_success
-	assert_line --index 0 "rw,relatime,size=1024k,x-keep=yes"
+	# The utab written is the namespace's own: /run/mount a tmpfs there.
+	assert_line --index 0 "tmpfs"
+	assert_line --index 1 "rw,relatime,size=1024k,x-keep=yes"
 	assert_line --regexp "^$BATS_TEST_TMPDIR/m +srv1:/export +rw,relatime,size=1024k,x-keep=yes,x-nfsmig\.server=srv2\.nfsmig\.test,x-nfsmig\.from=192\.0\.2\.11$"
 	assert_line "srv1:/export on $BATS_TEST_TMPDIR/m type tmpfs (rw,relatime,size=1024k,x-keep=yes,x-nfsmig.server=srv2.nfsmig.test,x-nfsmig.from=192.0.2.11)"
 	assert_line "again: rw,relatime,size=1024k,x-keep=yes,x-nfsmig.server=fd00::2,x-nfsmig.from=srv2.nfsmig.test"
 	assert_line "utab after umount: []"
-	[ "$(cat /run/mount/utab 2>/dev/null | sha256sum)" = "$before" ]
 }
 
 @test "utab: a server with a comma, a space or a control is refused; no mount is -ENOENT" {
