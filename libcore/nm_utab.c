@@ -6,11 +6,21 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "nm_afile.h"
+#include "nm_time.h"
 
 #include "nm_target.h"
 
-#define NM_UTAB_PREFIX "x-nfsmig."
+#define NM_UTAB_PREFIX	  "x-nfsmig."
+#define NM_UTAB_LOCK_MS	  5000		     /* libmount holds it for moments */
+#define NM_UTAB_MAX_BYTES (16 * 1024 * 1024) /* a larger utab is not read */
 
 int nm_utab_merge_opts(const char *old, const char *server, const char *from, char **out,
 		       struct nm_err *err)
@@ -74,26 +84,223 @@ static bool libmount_writes_mtab(void)
 	return mtab && mnt_has_regular_mtab(NULL, &rw) && rw;
 }
 
+/* libmount's utab and the lock its updates take: flock(2) on UTAB.lock. */
+static const char *utab_path(void)
+{
+	const char *p = getenv("LIBMOUNT_UTAB");
+
+	return p && p[0] == '/' && getuid() == geteuid() ? p : "/run/mount/utab";
+}
+
+static int utab_lock(const char *utab, struct nm_err *err)
+{
+	char lock[PATH_MAX];
+	int64_t end = nm_time_ms() + NM_UTAB_LOCK_MS;
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s.lock", utab);
+	fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return nm_err_set(err, -errno, "%s: %s", lock, strerror(errno));
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if ((e != EWOULDBLOCK && e != EINTR) || nm_time_ms() >= end) {
+			close(fd);
+			return nm_err_set(
+				err, e == EWOULDBLOCK ? -ENOLCK : -e, "%s: not locked: %s", lock,
+				e == EWOULDBLOCK ? "held too long by another" : strerror(e));
+		}
+		usleep(5000);
+	}
+	return fd;
+}
+
+/* A token KEY=VALUE of the utab line at line (len bytes): the value's
+ * offset and length, or false. */
+static bool utab_token(const char *line, size_t len, const char *key, size_t *off, size_t *vlen)
+{
+	size_t kl = strlen(key), i = 0;
+
+	while (i < len) {
+		size_t e = i;
+
+		while (e < len && line[e] != ' ')
+			e++;
+		if (e - i > kl && memcmp(line + i, key, kl) == 0 && line[i + kl] == '=') {
+			*off = i + kl + 1;
+			*vlen = e - *off;
+			return true;
+		}
+		i = e + 1;
+	}
+	return false;
+}
+
+static char *unmangled(const char *p, size_t len)
+{
+	char *raw = strndup(p, len), *u;
+
+	if (!raw)
+		return NULL;
+	u = mnt_unmangle(raw);
+	free(raw);
+	return u;
+}
+
+int nm_utab_rewrite_text(const char *text, size_t len, const char *mountpoint, const char *source,
+			 const char *root, const char *server, const char *from, char **out,
+			 size_t *outlen, struct nm_err *err)
+{
+	size_t pos = 0, hit = 0, hit_end = 0, voff = 0, vlen = 0, nl;
+	bool found = false, has_opts = false;
+	char *old = NULL, *opts = NULL, *m = NULL;
+	FILE *o;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	/* The last line of the mount point, as libmount looks it up. */
+	while (pos < len) {
+		size_t end = pos, off, vl;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		if (utab_token(text + pos, end - pos, "TARGET", &off, &vl)) {
+			char *t = unmangled(text + pos + off, vl);
+
+			if (!t)
+				return nm_err_set(err, -ENOMEM, "out of memory");
+			if (strcmp(t, mountpoint) == 0) {
+				found = true;
+				hit = pos;
+				hit_end = end;
+			}
+			free(t);
+		}
+		pos = end < len ? end + 1 : end;
+	}
+	if (found && (has_opts = utab_token(text + hit, hit_end - hit, "OPTS", &voff, &vlen))) {
+		old = unmangled(text + hit + voff, vlen);
+		if (!old)
+			return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	rc = nm_utab_merge_opts(old, server, from, &opts, err);
+	free(old);
+	if (rc)
+		return rc;
+	m = mnt_mangle(opts);
+	o = open_memstream(out, outlen);
+	if (!m || !o) {
+		if (o)
+			fclose(o);
+		free(*out);
+		*out = NULL;
+		free(m);
+		free(opts);
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (found) {
+		/* That line's OPTS value replaced (or added): every other byte,
+		 * ATTRS and the rest, kept. */
+		size_t at = has_opts ? hit + voff : hit_end;
+
+		fwrite(text, 1, at, o);
+		fprintf(o, "%s%s", has_opts ? "" : " OPTS=", m);
+		at = has_opts ? hit + voff + vlen : hit_end;
+		fwrite(text + at, 1, len - at, o);
+	} else {
+		/* As mount(8) records a mount: the kernel's source, target, root. */
+		char *ms = mnt_mangle(source), *mt = mnt_mangle(mountpoint),
+		     *mr = mnt_mangle(root ? root : "/");
+
+		nl = len > 0 && text[len - 1] != '\n';
+		fwrite(text, 1, len, o);
+		if (ms && mt && mr)
+			fprintf(o, "%sSRC=%s TARGET=%s ROOT=%s OPTS=%s\n", nl ? "\n" : "", ms, mt,
+				mr, m);
+		else
+			rc = -ENOMEM;
+		free(ms), free(mt), free(mr);
+	}
+	free(m);
+	free(opts);
+	if (fclose(o) != 0 || rc) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Does the utab text hold x-nfsmig.server=server for mountpoint (its last
+ * entry)? */
+static bool utab_says(const char *text, size_t len, const char *mountpoint, const char *server)
+{
+	size_t pos = 0, off, vl;
+	char *opts = NULL, *v = NULL;
+	size_t vlen = 0;
+	bool ok;
+
+	while (pos < len) {
+		size_t end = pos;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		if (utab_token(text + pos, end - pos, "TARGET", &off, &vl)) {
+			char *t = unmangled(text + pos + off, vl);
+
+			if (t && strcmp(t, mountpoint) == 0) {
+				free(opts);
+				opts = utab_token(text + pos, end - pos, "OPTS", &off, &vl)
+					       ? unmangled(text + pos + off, vl)
+					       : NULL;
+			}
+			free(t);
+		}
+		pos = end < len ? end + 1 : end;
+	}
+	ok = opts && mnt_optstr_get_option(opts, NM_UTAB_OPT_SERVER, &v, &vlen) == 0 && v &&
+	     vlen == strlen(server) && strncmp(v, server, vlen) == 0;
+	free(opts);
+	return ok;
+}
+
 int nm_utab_set_moved(const char *mountpoint, const char *server, const char *from,
 		      struct nm_err *err)
 {
 	struct libmnt_table *tb = NULL;
-	struct libmnt_fs *cur, *fs = NULL;
-	struct libmnt_update *upd = NULL;
-	char *opts = NULL;
-	int rc;
+	struct libmnt_fs *cur;
+	struct nm_afile f = { 0 };
+	const char *utab = utab_path();
+	char *text = NULL;
+	size_t len = 0;
+	int rc, lockfd = -1;
 
 	if (!mountpoint || mountpoint[0] != '/')
 		return nm_err_set(err, -EINVAL, "utab: the mount point must be an absolute path");
-	/* The live table with utab merged in: the kernel's source and root,
-	 * and the user options kept for the mount now.  No path is resolved
-	 * (no cache): nothing here touches the file system of the mount. */
+	{
+		char *opts = NULL;
+
+		rc = nm_utab_merge_opts(NULL, server, from, &opts, err);
+		free(opts);
+		if (rc)
+			return rc;
+	}
+	if (libmount_writes_mtab())
+		return nm_err_set(
+			err, -ENOTSUP,
+			"this libmount keeps a regular /etc/mtab, not utab: left to nm_mtab");
+	/* The live table: the kernel's source and root for the mount now.  No
+	 * path is resolved (no cache): nothing touches the mount's file system. */
 	tb = mnt_new_table();
 	if (!tb)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	rc = mnt_table_parse_mtab(tb, NULL);
+	rc = mnt_table_parse_file(tb, "/proc/self/mountinfo");
 	if (rc) {
-		rc = nm_err_set(err, rc < 0 ? rc : -EIO, "cannot read the mount table");
+		rc = nm_err_set(err, rc < 0 && rc > -4096 ? rc : -EIO,
+				"cannot read the mount table");
 		goto out;
 	}
 	cur = mnt_table_find_target(tb, mountpoint, MNT_ITER_BACKWARD);
@@ -101,58 +308,48 @@ int nm_utab_set_moved(const char *mountpoint, const char *server, const char *fr
 		rc = nm_err_set(err, -ENOENT, "%s: not mounted", mountpoint);
 		goto out;
 	}
-	rc = nm_utab_merge_opts(mnt_fs_get_user_options(cur), server, from, &opts, err);
+
+	/* utab read, changed and written under libmount's own lock: no
+	 * update of another (mount, umount, remount) is lost meanwhile. */
+	lockfd = utab_lock(utab, err);
+	if (lockfd < 0) {
+		rc = lockfd;
+		goto out;
+	}
+	rc = nm_afile_read(utab, NM_UTAB_MAX_BYTES, &f, err);
+	if (rc == -ENOENT) {
+		/* None yet: an empty one, as libmount makes it. */
+		int fd = open(utab, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+		if (fd < 0) {
+			rc = nm_err_set(err, -errno, "%s: %s", utab, strerror(errno));
+			goto out;
+		}
+		close(fd);
+		rc = nm_afile_read(utab, NM_UTAB_MAX_BYTES, &f, err);
+	}
 	if (rc)
 		goto out;
-
-	/* As mount(8) records a remount: an entry that names the mount as the
-	 * kernel does (source, target, root) with only its user options. */
-	fs = mnt_new_fs();
-	if (!fs || mnt_fs_set_source(fs, mnt_fs_get_source(cur)) ||
-	    mnt_fs_set_target(fs, mnt_fs_get_target(cur)) ||
-	    mnt_fs_set_root(fs, mnt_fs_get_root(cur)) ||
-	    mnt_fs_set_fstype(fs, mnt_fs_get_fstype(cur)) || mnt_fs_set_options(fs, opts)) {
-		rc = nm_err_set(err, -ENOMEM, "out of memory");
+	rc = nm_utab_rewrite_text(f.text, f.len, mountpoint, mnt_fs_get_source(cur),
+				  mnt_fs_get_root(cur), server, from, &text, &len, err);
+	if (rc)
 		goto out;
-	}
-	if (libmount_writes_mtab()) {
-		rc = nm_err_set(
-			err, -ENOTSUP,
-			"this libmount keeps a regular /etc/mtab, not utab: left to nm_mtab");
+	rc = nm_afile_replace(utab, &f, text, len, NULL, NULL, err);
+	if (rc < 0)
 		goto out;
-	}
-	upd = mnt_new_update();
-	if (!upd) {
-		rc = nm_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = mnt_update_set_fs(upd, MS_REMOUNT, NULL, fs);
-	if (rc == 1) { /* libmount kept no user option: cannot be */
-		rc = nm_err_set(err, -EINVAL, "utab: libmount would not record the options");
-		goto out;
-	}
-	if (rc) {
-		rc = nm_err_set(err, rc < 0 ? rc : -EIO, "utab: no writable table (%s)",
-				strerror(rc < 0 ? -rc : EIO));
-		goto out;
-	}
-	/* NULL lock: libmount takes its own (flock on utab.lock, signals blocked). */
-	rc = mnt_update_table(upd, NULL);
-	if (rc == -MNT_ERR_LOCK)
-		rc = -ENOLCK;
-	else if (rc < -4095 || rc > 0) /* libmount's own codes */
-		rc = -EIO;
-	if (rc) {
-		const char *file = mnt_update_get_filename(upd);
-
-		rc = nm_err_set(err, rc < 0 ? rc : -EIO, "%s: cannot update: %s",
-				file ? file : "utab", strerror(rc < 0 ? -rc : EIO));
-	}
+	rc = 0; /* a directory not synced: /run is a tmpfs */
+	nm_afile_free(&f);
+	/* Read back: what findmnt will read. */
+	if (nm_afile_read(utab, NM_UTAB_MAX_BYTES, &f, err) != 0 ||
+	    !utab_says(f.text, f.len, mountpoint, server))
+		rc = nm_err_set(err, -EIO, "%s: written, but %s is not there for %s", utab,
+				NM_UTAB_OPT_SERVER, mountpoint);
 out:
-	mnt_free_update(upd);
-	mnt_unref_fs(fs);
+	if (lockfd >= 0)
+		close(lockfd);
+	nm_afile_free(&f);
 	mnt_unref_table(tb);
-	free(opts);
+	free(text);
 	return rc;
 }
 

@@ -12,6 +12,8 @@
 #ifndef NM_UTAB_H
 #define NM_UTAB_H
 
+#include <stddef.h>
+
 #include "nm_err.h"
 
 /* The user option names nfsmig owns in utab. */
@@ -19,7 +21,10 @@
 #define NM_UTAB_OPT_FROM   "x-nfsmig.from"
 
 /* Set x-nfsmig.server=server for the mount at mountpoint (the live mount
- * table), through libmount's update of utab under its lock.  server must
+ * table) in libmount's utab ($LIBMOUNT_UTAB when not setuid, else
+ * /run/mount/utab), read, changed and replaced under libmount's own lock
+ * (flock on UTAB.lock, at most 5 s waited: -ENOLCK), then read back (-EIO
+ * when the option is not there).  server must
  * pass nm_target_host_name_ok (-EINVAL otherwise: nothing written).
  * -ENOENT when nothing is mounted at mountpoint; -ENOTSUP where libmount
  * was built to keep a regular /etc/mtab instead of utab (nm_mtab_update
@@ -45,5 +50,14 @@ int nm_utab_forget(const char *mountpoint, struct nm_err *err);
  * is a new string. */
 int nm_utab_merge_opts(const char *old, const char *server, const char *from, char **out,
 		       struct nm_err *err);
+
+/* Pure: utab's text (len bytes) with the last entry of mountpoint given
+ * the x-nfsmig.* options (nm_utab_merge_opts on its OPTS), only that
+ * value's bytes changed (ATTRS and every other field and line kept); no
+ * entry: one added as mount(8) writes it (SRC=source TARGET= ROOT=root
+ * OPTS=).  *out is a new string of *outlen bytes. */
+int nm_utab_rewrite_text(const char *text, size_t len, const char *mountpoint, const char *source,
+			 const char *root, const char *server, const char *from, char **out,
+			 size_t *outlen, struct nm_err *err);
 
 #endif

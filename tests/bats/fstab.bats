@@ -312,3 +312,24 @@ utab_ns() {
 	assert_line "forgotten: []"
 	assert_line "again: ok"
 }
+
+@test "utab: the entry's attributes and its other fields are kept, under libmount's lock" {
+	mkdir -p "$BATS_TEST_TMPDIR/m"
+	run utab_ns '
+		mount -t tmpfs -o x-keep=yes srv1:/export "$2"
+		sed -i "s/ OPTS=/ ATTRS=helper=nfs,x-attr OPTS=/" /run/mount/utab
+		printf "SRC=other TARGET=/else ROOT=/ OPTS=x-a\\\\054b\n" >>/run/mount/utab
+		# libmount'"'"'s lock held for a second: the write waits for it.
+		flock /run/mount/utab.lock sleep 1 &
+		sleep 0.3
+		start=$(date +%s%N)
+		"$1" "$2" srv2.nfsmig.test
+		echo "waited: $(( ($(date +%s%N) - start) / 100000000 ))"
+		wait
+		cat /run/mount/utab'
+	assert_success
+	assert_line "SRC=srv1:/export TARGET=$BATS_TEST_TMPDIR/m ROOT=/ ATTRS=helper=nfs,x-attr OPTS=x-keep=yes,x-nfsmig.server=srv2.nfsmig.test"
+	assert_line 'SRC=other TARGET=/else ROOT=/ OPTS=x-a\054b'
+	[[ "$(grep '^waited: ' <<<"$output")" =~ ^waited:\ ([0-9]+)$ ]]
+	[ "${BASH_REMATCH[1]}" -ge 5 ]
+}

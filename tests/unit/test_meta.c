@@ -55,6 +55,45 @@ static void test_utab_merge(struct unit *u)
 	}
 }
 
+static void test_utab_text(struct unit *u)
+{
+	static const struct {
+		const char *text, *want;
+	} t[] = {
+		/* the entry's OPTS changed only: ATTRS, ID, other lines kept */
+		{ "ID=7 SRC=a:/x TARGET=/m ROOT=/ ATTRS=helper=nfs OPTS=x-k=1\n"
+		  "SRC=b TARGET=/o ROOT=/ OPTS=x-a\\054b\n",
+		  "ID=7 SRC=a:/x TARGET=/m ROOT=/ ATTRS=helper=nfs OPTS=x-k=1,x-nfsmig.server=s2,"
+		  "x-nfsmig.from=s1\n"
+		  "SRC=b TARGET=/o ROOT=/ OPTS=x-a\\054b\n" },
+		/* the last entry of the mount point; one without OPTS gets them */
+		{ "SRC=a TARGET=/m ROOT=/ OPTS=x-old\nSRC=a TARGET=/m ROOT=/ ATTRS=z\n",
+		  "SRC=a TARGET=/m ROOT=/ OPTS=x-old\nSRC=a TARGET=/m ROOT=/ ATTRS=z "
+		  "OPTS=x-nfsmig.server=s2,x-nfsmig.from=s1\n" },
+		/* a mangled target matched unmangled; none: an entry added */
+		{ "SRC=a TARGET=/m\\040x ROOT=/ OPTS=x-nfsmig.server=old",
+		  "SRC=a TARGET=/m\\040x ROOT=/ OPTS=x-nfsmig.server=old\n"
+		  "SRC=srv:/e\\040f TARGET=/m ROOT=/sub "
+		  "OPTS=x-nfsmig.server=s2,x-nfsmig.from=s1\n" },
+		{ "", "SRC=srv:/e\\040f TARGET=/m ROOT=/sub "
+		      "OPTS=x-nfsmig.server=s2,x-nfsmig.from=s1\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_err err = { 0 };
+		char *out = NULL;
+		size_t len = 0;
+		int rc = nm_utab_rewrite_text(t[i].text, strlen(t[i].text), "/m", "srv:/e f",
+					      "/sub", "s2", "s1", &out, &len, &err);
+
+		UNIT_CHECK(u,
+			   rc == 0 && out && len == strlen(t[i].want) &&
+				   strcmp(out, t[i].want) == 0,
+			   "utab text %zu%s%s", i, out ? "" : ": ", out ? "" : err.msg);
+		free(out);
+	}
+}
+
 static void test_mtab_text(struct unit *u)
 {
 	static const struct {
@@ -843,6 +882,7 @@ int main(void)
 		return 1;
 	}
 	test_utab_merge(&u);
+	test_utab_text(&u);
 	test_mtab_text(&u);
 	test_mtab_file(&u, base);
 	test_fstab_pure(&u);
