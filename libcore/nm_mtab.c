@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libmount.h>
 #include <sys/stat.h>
 
 #include "nm_afile.h"
 #include "nm_fstab.h"
 #include "nm_target.h"
+
+#define NM_MTAB_TRIES	  3
+#define NM_MTAB_MAX_BYTES (16 * 1024 * 1024)
 
 static bool is_blank(char c)
 {
@@ -92,7 +96,8 @@ int nm_mtab_rewrite_text(const char *text, size_t len, const char *mountpoint, c
 int nm_mtab_update(const char *mtab_path, const char *mountpoint, const char *server,
 		   struct nm_err *err)
 {
-	struct nm_afile f;
+	struct libmnt_lock *lock = NULL;
+	struct nm_afile f = { 0 };
 	struct stat st;
 	char *out = NULL;
 	size_t outlen;
@@ -109,17 +114,41 @@ int nm_mtab_update(const char *mtab_path, const char *mountpoint, const char *se
 	}
 	if (!S_ISREG(st.st_mode))
 		return 1; /* the usual symbolic link to /proc/self/mounts */
-	rc = nm_afile_read(mtab_path, 16 * 1024 * 1024, &f, err);
-	if (rc == -ELOOP)
-		return 1; /* became a link meanwhile */
-	if (rc)
-		return rc;
-	rc = nm_mtab_rewrite_text(f.text, f.len, mountpoint, server, &out, &outlen, err);
-	if (rc < 0)
-		nm_err_prefix(err, "%s", mtab_path);
-	if (rc == 1)
-		rc = nm_afile_replace(mtab_path, &f, out, outlen, NULL, NULL, err);
-	free(out);
-	nm_afile_free(&f);
+	/* The lock mount(8) takes on a regular mtab (MTAB~, libmount's), held
+	 * from the read to the replace; a writer that does not take it and
+	 * changes the file meanwhile (-ESTALE) is waited out a few times. */
+	lock = mnt_new_lock(mtab_path, 0);
+	if (!lock)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	rc = mnt_lock_file(lock);
+	if (rc) {
+		mnt_free_lock(lock);
+		return nm_err_set(err, rc < 0 && rc > -4096 ? rc : -ENOLCK, "%s: not locked: %s",
+				  mtab_path, strerror(rc < 0 && rc > -4096 ? -rc : ENOLCK));
+	}
+	for (int tries = 0; tries < NM_MTAB_TRIES; tries++) {
+		rc = nm_afile_read(mtab_path, NM_MTAB_MAX_BYTES, &f, err);
+		if (rc == -ELOOP) {
+			rc = 1; /* became a link meanwhile */
+			break;
+		}
+		if (rc)
+			break;
+		rc = nm_mtab_rewrite_text(f.text, f.len, mountpoint, server, &out, &outlen, err);
+		if (rc < 0)
+			nm_err_prefix(err, "%s", mtab_path);
+		if (rc == 1) {
+			rc = nm_afile_replace(mtab_path, &f, out, outlen, NULL, NULL, err);
+			if (rc == NM_AFILE_UNSYNCED)
+				rc = 0; /* replaced: the directory's sync is all that failed */
+		}
+		free(out);
+		out = NULL;
+		nm_afile_free(&f);
+		if (rc != -ESTALE)
+			break;
+	}
+	mnt_unlock_file(lock);
+	mnt_free_lock(lock);
 	return rc;
 }

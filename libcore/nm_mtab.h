@@ -17,7 +17,10 @@
  * server:/export (the export path kept as written; an IPv6 server in
  * brackets).  The file is replaced atomically: a temporary file in the
  * same directory (O_NOFOLLOW|O_CLOEXEC|O_EXCL), its mode and owner kept,
- * written, fsync'd, renamed over it, the directory fsync'd.
+ * written, fsync'd, renamed over it, the directory fsync'd; all of it
+ * under the lock mount(8) takes (libmount's MTAB~ lock: up to 30 s waited,
+ * -ETIMEDOUT beyond), a file changed meanwhile by a writer that does not
+ * lock (-ESTALE) read again up to 3 times.
  * Returns 0 when updated (or already naming server), 1 when mtab_path is
  * not a regular file (a symbolic link, missing): left alone; -ENOENT when
  * the file has no NFS line for mountpoint; -EINVAL for a server that fails

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "nm_mount.h"
 #include "nm_store.h"
 #include "nm_mtab.h"
+#include "nm_time.h"
 #include "nm_utab.h"
 #include "unit.h"
 
@@ -220,6 +222,33 @@ static void test_mtab_file(struct unit *u, const char *base)
 		   "mtab: no line for the mount point: -ENOENT");
 	UNIT_CHECK(u, nm_mtab_update(mtab, "/mnt/a", "a,b", &err) == -EINVAL,
 		   "mtab: a server with a comma is refused");
+
+	/* mount(8)'s lock (MTAB~) held by another: the update waits for it. */
+	{
+		char lock[700];
+		int64_t t0;
+		pid_t pid;
+
+		snprintf(lock, sizeof(lock), "%s~", mtab);
+		write_file(lock, "", 0600);
+		pid = fork();
+		if (pid == 0) {
+			usleep(500 * 1000);
+			unlink(lock);
+			_exit(0);
+		}
+		t0 = nm_time_ms();
+		rc = nm_mtab_update(mtab, "/mnt/a", "srv3", &err);
+		t0 = nm_time_ms() - t0;
+		waitpid(pid, NULL, 0);
+		text = slurp(mtab);
+		UNIT_CHECK(u, rc == 0 && t0 >= 400 && text && strstr(text, "srv3:/export /mnt/a"),
+			   "mtab: mount's lock waited for (%lld ms), then updated: %s",
+			   (long long)t0, rc ? err.msg : "");
+		free(text);
+		UNIT_CHECK(u, access(lock, F_OK) != 0 && count_entries(dir) == 2,
+			   "mtab: the lock taken away after");
+	}
 }
 
 static void test_fstab_pure(struct unit *u)
