@@ -351,6 +351,7 @@ static int match_autofs_line(struct nm_fstab_hit *h, const char *line, size_t le
 			     const struct query *q)
 {
 	size_t i = 0, kend;
+	bool entry_nfs = true, cur_nfs = true, seen_offset = false;
 
 	while (i < len && is_blank(line[i]))
 		i++;
@@ -360,6 +361,9 @@ static int match_autofs_line(struct nm_fstab_hit *h, const char *line, size_t le
 	h->key = strndup(line + i, kend - i);
 	if (!h->key)
 		return -ENOMEM;
+	/* Options before the first offset or location are the entry's; an
+	 * offset ("/sub") starts over from them, its own options after it:
+	 * a location is matched only where the file system type is NFS. */
 	for (i = kend; i < len;) {
 		size_t e;
 
@@ -371,20 +375,32 @@ static int match_autofs_line(struct nm_fstab_hit *h, const char *line, size_t le
 			break;
 		e = token_end(line, i, len);
 		if (line[i] == '-') {
-			if (!autofs_opts_nfs(line + i, e - i)) {
-				h->nspans = 0; /* another file system type: not ours */
-				free(h->spans);
-				h->spans = NULL;
-				return 0;
-			}
-		} else if (line[i] != '/' && !memchr(line + i, '"', e - i) &&
+			cur_nfs = autofs_opts_nfs(line + i, e - i);
+			if (!seen_offset)
+				entry_nfs = cur_nfs;
+		} else if (line[i] == '/') {
+			seen_offset = true;
+			cur_nfs = entry_nfs;
+		} else if (cur_nfs && !memchr(line + i, '"', e - i) &&
 			   !memchr(line + i, '\\', e - i)) {
+			seen_offset = true; /* options after a location are an offset's */
 			if (match_location(h, line, line + i, e - i, NM_FSTAB_AUTOFS, q))
 				return -ENOMEM;
 		}
 		i = e;
 	}
 	return 0;
+}
+
+/* How many backslashes end s (len bytes): an odd count continues the
+ * line, an even one is escaped backslashes. */
+static size_t trailing_backslashes(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && s[len - 1 - n] == '\\')
+		n++;
+	return n;
 }
 
 static int match_text(const char *file, enum nm_fstab_kind kind, const char *text, size_t len,
@@ -404,7 +420,7 @@ static int match_text(const char *file, enum nm_fstab_kind kind, const char *tex
 			while (end < len && text[end] != '\n')
 				end++;
 			if (kind == NM_FSTAB_AUTOFS && end < len && end > pos &&
-			    text[end - 1] == '\\' && end + 1 < len) {
+			    trailing_backslashes(text + pos, end - pos) % 2 == 1 && end + 1 < len) {
 				end++;
 				lineno++;
 				continue;
@@ -588,6 +604,23 @@ int nm_fstab_master_maps(const char *text, size_t len, char ***maps, char ***dir
 		while (i < end && is_blank(text[i]))
 			i++;
 		e = token_end(text, i, end);
+		{
+			/* The map's options: another -fstype= (glusterfs...) is
+			 * every entry's default: that map is not NFS's. */
+			size_t o = e, oe;
+			bool nfs = true;
+
+			while (o < end) {
+				while (o < end && is_blank(text[o]))
+					o++;
+				oe = token_end(text, o, end);
+				if (oe > o && text[o] == '-' && !autofs_opts_nfs(text + o, oe - o))
+					nfs = false;
+				o = oe;
+			}
+			if (!nfs)
+				continue;
+		}
 		rc = master_map(text + i, e - i, &mv);
 	}
 	if (rc) {

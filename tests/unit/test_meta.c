@@ -765,6 +765,52 @@ static void test_owner(struct unit *u)
 	nm_fstab_hits_free(hits, n);
 }
 
+/* autofs: an escaped backslash at a line's end, a multi-mount entry with
+ * an offset of another type, a master map's -fstype=. */
+static void test_autofs_specials(struct unit *u)
+{
+	static const char *const s1[] = { "srv1" };
+	const char *bs = "a srv1:/export/x \\\\\nb srv1:/export/y\n";
+	const char *multi = "m / srv1:/export/a /win -fstype=cifs ://srv1/export \\\n"
+			    "  /n -ro srv1:/export/b\n"
+			    "c -fstype=cifs / ://srv1/export /n -fstype=nfs4 srv1:/export/c\n";
+	struct nm_fstab_hit *hits = NULL;
+	struct nm_err err = { 0 };
+	char **maps = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = nm_fstab_match_text("/etc/auto.x", NM_FSTAB_AUTOFS, bs, strlen(bs), s1, 1, "/export",
+				 &hits, &n, &err);
+	UNIT_CHECK(u,
+		   rc == 0 && n == 2 && hits[0].line == 1 && hits[1].line == 2 &&
+			   strcmp(hits[1].key, "b") == 0,
+		   "autofs: an escaped backslash at the end does not continue the line (%zu)", n);
+	nm_fstab_hits_free(hits, n);
+	hits = NULL;
+	n = 0;
+	rc = nm_fstab_match_text("/etc/auto.x", NM_FSTAB_AUTOFS, multi, strlen(multi), s1, 1,
+				 "/export", &hits, &n, &err);
+	UNIT_CHECK(u,
+		   rc == 0 && n == 2 && hits[0].nspans == 2 && hits[0].line == 1 &&
+			   hits[1].nspans == 1 && hits[1].line == 3,
+		   "autofs: a multi-mount's cifs offset skipped, its NFS offsets kept (%zu)", n);
+	nm_fstab_hits_free(hits, n);
+
+	rc = nm_fstab_master_maps("/gl /etc/auto.gl -fstype=glusterfs\n"
+				  "/n /etc/auto.n -fstype=nfs4,rw --timeout=60\n"
+				  "/o /etc/auto.o --timeout=60\n",
+				  strlen("/gl /etc/auto.gl -fstype=glusterfs\n"
+					 "/n /etc/auto.n -fstype=nfs4,rw --timeout=60\n"
+					 "/o /etc/auto.o --timeout=60\n"),
+				  &maps, NULL, &err);
+	UNIT_CHECK(u,
+		   rc == 0 && maps && maps[0] && strcmp(maps[0], "/etc/auto.n") == 0 && maps[1] &&
+			   strcmp(maps[1], "/etc/auto.o") == 0 && !maps[2],
+		   "master: a map of another -fstype= is not read");
+	nm_fstab_strv_free(maps);
+}
+
 /* Paths that are not plain and new paths autofs would expand. */
 static void test_propose_paths(struct unit *u)
 {
@@ -922,6 +968,7 @@ int main(void)
 	test_scan_rewrite(&u, base);
 	test_owner(&u);
 	test_propose_paths(&u);
+	test_autofs_specials(&u);
 	test_afile(&u, base);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
