@@ -150,7 +150,9 @@ const struct nm_command nm_commands[] = {
 			"      --root DIR          read and write the files under DIR (default /)\n"
 			"  -J, --json              JSON output\n"
 			"  -t, --timeout SECONDS   deadline for resolving a recorded location's\n"
-			"                          name (default 2)\n" HELP_MOUNTINFO HELP_STATEDIR,
+			"                          name and the old names (one that resolves to\n"
+			"                          the server now is left as it is; default "
+			"2)\n" HELP_MOUNTINFO HELP_STATEDIR,
 		.operand = NM_ARG_MOUNT,
 		.run = nm_cmd_fstab,
 	},

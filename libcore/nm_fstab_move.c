@@ -1,5 +1,6 @@
 /* nm_fstab_move - what a moved mount's fstab and autofs lines need (see
  * nm_fstab.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,29 @@ int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int de
 		nm_fstab_move_free(mv);
 		return nm_err_set(err, -EINVAL,
 				  "%s: the server now is not a host name or an address", m->target);
+	}
+	/* An old name that resolves to the server now (its address record
+	 * moved with it) is no old name: its lines are right as they are.
+	 * Resolved within what is left of the deadline; one not answered in
+	 * time is kept (replacing it is never wrong). */
+	for (size_t i = 0; i < mv->nold;) {
+		unsigned char a[16];
+		int64_t left = end - nm_time_ms();
+
+		if (left > 0 && inet_pton(AF_INET, mv->old[i], a) != 1 &&
+		    inet_pton(AF_INET6, mv->old[i], a) != 1 &&
+		    nm_served_by(mv->old[i], now, (int)left)) {
+			free(mv->old[i]);
+			memmove(&mv->old[i], &mv->old[i + 1],
+				(mv->nold - i - 1) * sizeof(mv->old[0]));
+			mv->old[--mv->nold] = NULL;
+			continue;
+		}
+		i++;
+	}
+	if (mv->nold == 0) {
+		nm_fstab_move_free(mv);
+		return 1; /* every old name is the server now */
 	}
 	return 0;
 oom:

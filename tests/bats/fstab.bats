@@ -50,8 +50,10 @@ record() {
 	} >"$SD/$name.state"
 }
 
+# In a network namespace of its own: the old names it resolves (is one the
+# server now?) reach no DNS server.
 nmf() {
-	"$BUILD/cmd/nfsmig" fstab --mountinfo "$MI" --state-dir "$SD" --root "$R" "$@"
+	unshare -n "$BUILD/cmd/nfsmig" fstab --mountinfo "$MI" --state-dir "$SD" --root "$R" "$@"
 }
 
 @test "fstab lists the lines that still name the old server, with their new lines; exit 3" {

@@ -573,6 +573,36 @@ static void test_move_of(struct unit *u)
 			nm_fstab_move_free(&mv);
 		}
 	}
+
+	/* An old name that resolves (here from the hosts file) to the server
+	 * now is no old name; all of them: nothing to change. */
+	for (int all = 0; all < 2; all++) {
+		struct nm_record r = { 0 };
+		struct nm_mount m = { 0 };
+		struct nm_fstab_move mv;
+		struct nm_err err = { 0 };
+		int rc;
+
+		r.mountpoint = m.target = "/mnt/data";
+		r.source = m.source = "localhost:/export/data";
+		r.orig_server = all ? "localhost" : "192.0.2.11";
+		r.export_path = "/export/data";
+		m.server = "127.0.0.1";
+		rc = nm_fstab_move_of(&r, &m, 2000, &mv, &err);
+		if (all)
+			UNIT_CHECK(u, rc == 1,
+				   "move_of: every old name resolves to the server now: "
+				   "nothing to change (%d)",
+				   rc);
+		else
+			UNIT_CHECK(u,
+				   rc == 0 && mv.nold == 1 && strcmp(mv.old[0], "192.0.2.11") == 0,
+				   "move_of: an old name resolving to the server now is dropped "
+				   "(%zu names)",
+				   rc == 0 ? mv.nold : 0);
+		if (rc == 0)
+			nm_fstab_move_free(&mv);
+	}
 }
 
 static void mkpath(const char *base, const char *rel, const char *text, mode_t mode)
