@@ -335,3 +335,32 @@ utab_ns() {
 	[[ "$(grep '^waited: ' <<<"$output")" =~ ^waited:\ ([0-9]+)$ ]]
 	[ "${BASH_REMATCH[1]}" -ge 5 ]
 }
+
+@test "fstab --apply on a full file system: not rewritten, said, nothing left behind" {
+	rm -rf "$R"/etc/auto.*
+	cp -p "$R/etc/fstab" "$BATS_TEST_TMPDIR/fstab.orig"
+	# $R/etc a tmpfs of one page in a mount namespace of its own: fstab
+	# fills it, the temporary file cannot be written.
+	run --separate-stderr unshare -m -n --propagation private sh -c '
+		root=$1 orig=$2
+		shift 2
+		mount -t tmpfs -o size=4k tmpfs "$root/etc" && cp -p "$orig" "$root/etc/fstab" || exit 9
+		"$@"
+		rc=$?
+		echo "files: $(ls -A "$root/etc" | tr "\n" " ")"
+		cmp -s "$root/etc/fstab" "$orig" && echo unchanged
+		exit $rc' sh "$R" "$BATS_TEST_TMPDIR/fstab.orig" "$BUILD/cmd/nfsmig" fstab \
+		--mountinfo "$MI" --state-dir "$SD" --root "$R" --apply -J /mnt/data
+	assert_failure 1
+	assert_line "files: fstab "
+	assert_line "unchanged"
+	[[ "$stderr" == *"/etc/fstab: not rewritten: "*"No space left on device"* ]]
+	echo "$output" | sed '/^files: /,$d' | jq -e '.applied == false and ([.mounts[0].fstab[].applied] == [false, false])'
+}
+
+@test "fstab -J: a mount whose record cannot be read is in the JSON with its error; exit 1" {
+	printf 'not a record\n' >"$SD/-mnt-data.state"
+	run --separate-stderr nmf -J /mnt/data
+	assert_failure 1
+	echo "$output" | jq -e '.mounts[0].mountpoint == "/mnt/data" and (.mounts[0].error | length > 0)'
+}
