@@ -17,6 +17,7 @@
 #include "nm_afile.h"
 #include "nm_fstab.h"
 #include "nm_mtab.h"
+#include "nm_utab.h"
 
 static const char *const servers[] = { "srv1", "192.0.2.1", "fd00::1" };
 static const char *const exports[] = { "/", "/export", "/export/a", "/e" };
@@ -66,17 +67,24 @@ static void check_text(const char *file, enum nm_fstab_kind kind, const char *te
 	if (nm_fstab_match_text(file, kind, text, len, servers, 3, exp, &hits, &n, NULL) != 0)
 		abort();
 	for (size_t i = 0; i < n; i++) {
+		struct nm_err err = { 0 };
 		char *line = NULL;
 		int rc;
 
 		check_hit(text, len, &hits[i]);
-		rc = nm_fstab_propose(&hits[i], "new.example", new_path, &line, NULL);
+		rc = nm_fstab_propose(&hits[i], "new.example", new_path, &line, &err);
 		if (rc == 0) {
 			/* As many lines as before; the old hosts gone from the spans. */
 			if (!line || count_nl(line) != count_nl(hits[i].entry) ||
 			    !strstr(line, "new.example"))
 				abort();
-		} else if (rc != -EXDEV || !new_path || line) {
+		} else if (line) {
+			abort();
+		} else if (rc == -EINVAL) {
+			/* Only a path that is not plain ("..", ".", "//"). */
+			if (!strstr(err.msg, "component"))
+				abort();
+		} else if (rc != -EXDEV || !new_path) {
 			abort();
 		}
 		free(line);
@@ -225,6 +233,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else if (out || (rc != 0 && rc != -ENOENT)) {
 		abort();
+	}
+	free(out);
+
+	/* The map text as a utab: the entry of /mnt/a given our options; done
+	 * again, nothing changes; one line more at most. */
+	out = NULL;
+	rc = nm_utab_rewrite_text(map, strlen(map), "/mnt/a", "s:/e", "/", "new.example", "old",
+				  &out, &outlen, NULL);
+	if (rc == 0) {
+		char *again = NULL;
+		size_t alen = 0;
+
+		if (!out || outlen != strlen(out) || count_nl(out) > count_nl(map) + 1 ||
+		    nm_utab_rewrite_text(out, outlen, "/mnt/a", "s:/e", "/", "new.example", "old",
+					 &again, &alen, NULL) != 0 ||
+		    alen != outlen || memcmp(again, out, outlen) != 0)
+			abort();
+		free(again);
+	} else if (out || rc != -EINVAL) {
+		abort(); /* only user options libmount cannot parse */
 	}
 	free(out);
 	if (settings & 1)
