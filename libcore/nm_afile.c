@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,18 +37,52 @@ static int split_path(const char *path, char **dir, const char **base, struct nm
 	return 0;
 }
 
-static int read_file(const char *path, size_t max, bool follow, struct nm_afile *f,
-		     struct nm_err *err)
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* path opened, through symbolic links resolved as if root were "/"
+ * (openat2's RESOLVE_IN_ROOT): a link in a tree at root never reaches
+ * outside it.  -ENOSYS where openat2 is not to be had. */
+static int open_in_root(const char *root, const char *path)
 {
-	int fd, rc = 0;
+	struct open_how how = {
+		.flags = OPEN_FLAGS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd, e;
+
+	if (rfd < 0)
+		return -errno;
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how, sizeof(how));
+	e = errno;
+	close(rfd);
+	return fd >= 0 ? fd : -e;
+}
+
+/* root NULL: path as it is, a link followed only when follow is set;
+ * else rel within root (path is the two joined, for messages and where
+ * openat2 is not to be had). */
+static int read_file(const char *root, const char *rel, const char *path, size_t max, bool follow,
+		     struct nm_afile *f, struct nm_err *err)
+{
+	int fd = -ENOSYS, rc = 0;
 	size_t got = 0;
 
 	memset(f, 0, sizeof(*f));
-	fd = open(path, O_RDONLY | (follow ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return nm_err_set(err, -errno, "%s: %s", path,
-				  errno == ELOOP && !follow ? "a symbolic link (not followed)"
-							    : strerror(errno));
+	if (root)
+		fd = open_in_root(root, rel); /* links followed, within root */
+	if (fd == -ENOSYS || fd == -EPERM)    /* no openat2 (or a filter refusing it) */
+		fd = open(path, OPEN_FLAGS | (follow ? 0 : O_NOFOLLOW));
+	else
+		follow = true;
+	if (fd < 0) {
+		int e = fd == -1 ? errno : -fd;
+
+		return nm_err_set(err, -e, "%s: %s", path,
+				  e == ELOOP && !follow ? "a symbolic link (not followed)"
+							: strerror(e));
+	}
 	if (fstat(fd, &f->st) != 0) {
 		rc = nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
 		goto out;
@@ -100,12 +136,27 @@ out:
 
 int nm_afile_read(const char *path, size_t max, struct nm_afile *f, struct nm_err *err)
 {
-	return read_file(path, max, false, f, err);
+	return read_file(NULL, NULL, path, max, false, f, err);
 }
 
-int nm_afile_read_follow(const char *path, size_t max, struct nm_afile *f, struct nm_err *err)
+int nm_afile_read_in(const char *root, const char *path, size_t max, struct nm_afile *f,
+		     struct nm_err *err)
 {
-	return read_file(path, max, true, f, err);
+	char *full;
+	size_t rl = strlen(root);
+	int rc;
+
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	full = malloc(rl + strlen(path) + 2);
+	if (!full)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	sprintf(full, "%.*s/%s", (int)rl, root, path[0] == '/' ? path + 1 : path);
+	/* Without openat2, the path under root is read without following a
+	 * link (a link out of the tree is never read). */
+	rc = read_file(root, path, full, max, false, f, err);
+	free(full);
+	return rc;
 }
 
 static int write_all(int fd, const char *p, size_t len)

@@ -28,9 +28,11 @@ struct nm_afile {
  * file: -EINVAL), at most max bytes (-EFBIG beyond). */
 int nm_afile_read(const char *path, size_t max, struct nm_afile *f, struct nm_err *err);
 
-/* The same through a symbolic link (for reading only: a link is never
- * replaced). */
-int nm_afile_read_follow(const char *path, size_t max, struct nm_afile *f, struct nm_err *err);
+/* path (absolute) in the tree at root, symbolic links resolved as if root
+ * were "/" (openat2 RESOLVE_IN_ROOT: none leads out of the tree); where
+ * openat2 is refused, a link is not followed (-ELOOP). */
+int nm_afile_read_in(const char *root, const char *path, size_t max, struct nm_afile *f,
+		     struct nm_err *err);
 
 /* nm_afile_replace: the file was replaced (and its backup kept, named),
  * but the directory's fsync failed: the rename may not survive a crash. */

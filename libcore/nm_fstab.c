@@ -653,8 +653,9 @@ static char *under_root(const char *root, const char *path)
 	return p;
 }
 
-/* Read file (as on the system) under root, through a symbolic link (the
- * lines are reported; the rewrite refuses the link); 1 when it is not
+/* Read file (as on the system) under root, through a symbolic link
+ * resolved within root (the lines are reported; the rewrite refuses the
+ * link); 1 when it is not
  * there (or not a file nfsmig reads: an executable map is a program). */
 static int read_under(const char *root, const char *file, bool maps, struct nm_afile *f,
 		      struct nm_err *err)
@@ -664,7 +665,7 @@ static int read_under(const char *root, const char *file, bool maps, struct nm_a
 
 	if (!p)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	rc = nm_afile_read_follow(p, NM_FSTAB_MAX_BYTES, f, err);
+	rc = nm_afile_read_in(root, file, NM_FSTAB_MAX_BYTES, f, err);
 	if (rc == -ENOENT || rc == -ENOTDIR) {
 		free(p);
 		return 1;
