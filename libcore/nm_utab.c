@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -98,6 +99,13 @@ static int utab_lock(const char *utab, struct nm_err *err)
 	int64_t end = nm_time_ms() + NM_UTAB_LOCK_MS;
 	int fd;
 
+	/* Its directory made as libmount makes it (/run/mount, 0755). */
+	snprintf(lock, sizeof(lock), "%s", utab);
+	if (strrchr(lock, '/') && strrchr(lock, '/') != lock) {
+		*strrchr(lock, '/') = '\0';
+		if (mkdir(lock, 0755) != 0 && errno != EEXIST)
+			return nm_err_set(err, -errno, "%s: %s", lock, strerror(errno));
+	}
 	snprintf(lock, sizeof(lock), "%s.lock", utab);
 	fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)

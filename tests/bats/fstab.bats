@@ -364,3 +364,16 @@ utab_ns() {
 	assert_failure 1
 	echo "$output" | jq -e '.mounts[0].mountpoint == "/mnt/data" and (.mounts[0].error | length > 0)'
 }
+
+@test "utab: no /run/mount yet: made as libmount makes it, the entry written" {
+	mkdir -p "$BATS_TEST_TMPDIR/m"
+	run unshare -m --propagation private sh -euc '
+		mount -t tmpfs tmpfs /run
+		mount -t tmpfs srv1:/export "$2"
+		"$1" "$2" srv2.nfsmig.test
+		stat -c "%a %F" /run/mount
+		findmnt --mtab -n -o OPTIONS "$2"' sh "$BUILD/tests/helpers/utabset" "$BATS_TEST_TMPDIR/m"
+	assert_success
+	assert_line "755 directory"
+	assert_line --partial "x-nfsmig.server=srv2.nfsmig.test"
+}
