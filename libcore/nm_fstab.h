@@ -62,7 +62,7 @@ struct nm_fstab_hit {
 /* Every hit for the old server old_server (a name or an address) and
  * export_path, in /etc/fstab and the autofs maps under root (NULL: "/").
  * Files that do not exist are no error.  Returns 0; 1 when a file could
- * not be read (a symbolic link, too big, unreadable: err says the first),
+ * not be read (a link loop, too big, unreadable: err says the first),
  * the hits of the others still given; a negative errno (no hits) for bad
  * arguments or no memory.  *hits is an array of *n (NULL when none); free
  * with nm_fstab_hits_free.  A daemon knowing more names of the old server
@@ -80,7 +80,8 @@ void nm_fstab_unread_free(struct nm_fstab_unread *u, size_t n);
 
 /* nm_fstab_scan_names with every file that could not be read listed in
  * *unread (an array of *nunread, NULL when none; NULL unread: not kept).
- * Files are read through a symbolic link (nm_fstab_rewrite refuses one). */
+ * Files are read through a symbolic link resolved within root (nm_afile_read_in;
+ * nm_fstab_rewrite refuses one). */
 int nm_fstab_scan_report(const char *root, const char *const *servers, size_t nservers,
 			 const char *export_path, struct nm_fstab_hit **hits, size_t *n,
 			 struct nm_fstab_unread **unread, size_t *nunread, struct nm_err *err);
