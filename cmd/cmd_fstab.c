@@ -88,7 +88,8 @@ static void unread_merge(struct unread *u, struct nm_fstab_unread *v, size_t n)
 }
 
 /* The record and names of every NFS mount; the move of each one asked
- * about.  Returns the exit status so far. */
+ * about.  Returns -1 on an error (said), 1 for a named mount without a
+ * record, else 0. */
 static int load_mount(const struct fopts *o, struct fmount *f)
 {
 	struct nm_err err = { 0 };
@@ -137,6 +138,9 @@ static int scan_mount(const struct fopts *o, struct fmount *f, struct unread *ur
 	f->backup = calloc(f->n ? f->n : 1, sizeof(char *));
 	f->applied = calloc(f->n ? f->n : 1, sizeof(int));
 	if (!f->proposed || !f->why || !f->backup || !f->applied) {
+		nm_fstab_hits_free(f->hits, f->n);
+		f->hits = NULL;
+		f->n = 0; /* nothing per hit to free */
 		say_error(f, "out of memory");
 		return -ENOMEM;
 	}
