@@ -147,12 +147,73 @@ static int scan_mount(const struct fopts *o, struct fmount *f, struct unread *ur
 	return 0;
 }
 
-/* Keep only the hits each mount owns (nm_fstab_owner over every NFS mount:
- * a line below a nested export is that export's mount's, moved or not),
- * and propose their new lines. */
-static void own_and_propose(struct fmount *fm, size_t nfm)
+/* The record of a mount point an fstab line names that is not mounted
+ * now: a claim too (a line below its export is its own), never preferred
+ * for an equal export (whether it moved is not known). */
+struct rclaim {
+	char *target;
+	struct nm_fstab_move names;
+};
+
+static size_t record_claims(const struct fopts *o, const struct fmount *fm, size_t nfm,
+			    struct rclaim **out)
 {
-	struct nm_fstab_claim *c = calloc(nfm ? nfm : 1, sizeof(*c));
+	struct rclaim *v = NULL;
+	size_t n = 0;
+
+	for (size_t k = 0; k < nfm; k++)
+		for (size_t i = 0; i < fm[k].n; i++) {
+			const struct nm_fstab_hit *h = &fm[k].hits[i];
+			struct nm_err err = { 0 };
+			struct nm_record r;
+			struct nm_mount m = { 0 };
+			struct rclaim *nv;
+			bool known = false;
+
+			if (h->kind != NM_FSTAB_FSTAB || !h->key || h->key[0] != '/')
+				continue;
+			for (size_t j = 0; j < nfm && !known; j++)
+				known = strcmp(fm[j].m->target, h->key) == 0;
+			for (size_t j = 0; j < n && !known; j++)
+				known = strcmp(v[j].target, h->key) == 0;
+			if (known || nm_store_load(o->state_dir, h->key, &r, &err) != 0)
+				continue;
+			m.target = h->key;
+			m.source = r.source;
+			m.export_path = r.export_path;
+			m.server = r.cur_server;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (nv) {
+				v = nv;
+				v[n].target = strdup(h->key);
+				if (v[n].target &&
+				    nm_fstab_names_of(&r, &m, &v[n].names, &err) == 0)
+					n++;
+				else
+					free(v[n].target);
+			}
+			nm_record_free(&r);
+		}
+	*out = v;
+	return n;
+}
+
+static void rclaims_free(struct rclaim *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].target);
+		nm_fstab_move_free(&v[i].names);
+	}
+	free(v);
+}
+
+/* Keep only the hits each mount owns (nm_fstab_owner over every NFS mount
+ * and the records of fstab's mount points not mounted: a line below a
+ * nested export is that export's, moved or not), and propose their new
+ * lines. */
+static void own_and_propose(struct fmount *fm, size_t nfm, const struct rclaim *rc, size_t nrc)
+{
+	struct nm_fstab_claim *c = calloc(nfm + nrc + 1, sizeof(*c));
 
 	for (size_t k = 0; c && k < nfm; k++) {
 		const struct nm_fstab_move *nm = fm[k].moved ? &fm[k].mv : &fm[k].names;
@@ -160,6 +221,12 @@ static void own_and_propose(struct fmount *fm, size_t nfm)
 		c[k] = (struct nm_fstab_claim){ (const char *const *)nm->old, nm->nold,
 						nm->export_path, fm[k].m->target, fm[k].moved };
 	}
+	/* After the mounts, no mount point to be preferred by: an equal
+	 * export stays the mount's. */
+	for (size_t k = 0; c && k < nrc; k++)
+		c[nfm + k] = (struct nm_fstab_claim){ (const char *const *)rc[k].names.old,
+						      rc[k].names.nold, rc[k].names.export_path,
+						      NULL, false };
 	for (size_t k = 0; k < nfm; k++) {
 		struct fmount *f = &fm[k];
 		size_t kept = 0;
@@ -167,7 +234,7 @@ static void own_and_propose(struct fmount *fm, size_t nfm)
 		for (size_t i = 0; i < f->n; i++) {
 			struct nm_err err = { 0 };
 
-			if (c && nm_fstab_owner(&f->hits[i], c, nfm) != (long)k) {
+			if (c && nm_fstab_owner(&f->hits[i], c, nfm + nrc) != (long)k) {
 				struct nm_fstab_hit *h = &f->hits[i];
 
 				free(h->file), free(h->entry), free(h->key), free(h->spans);
@@ -370,6 +437,8 @@ int nm_cmd_fstab(int argc, char **argv)
 	struct nm_err err = { 0 };
 	char **targets = NULL;
 	struct unread ur = { 0 };
+	struct rclaim *rcl = NULL;
+	size_t nrc = 0;
 	size_t n = 0, nfm = 0, changes = 0, unfit = 0, norecord = 0;
 	int c, ret = NM_EXIT_OK, fails = 0, afails = 0;
 
@@ -454,7 +523,9 @@ int nm_cmd_fstab(int argc, char **argv)
 			fails++;
 			fm[k].moved = false;
 		}
-	own_and_propose(fm, nfm);
+	nrc = record_claims(&o, fm, nfm, &rcl);
+	own_and_propose(fm, nfm, rcl, nrc);
+	rclaims_free(rcl, nrc);
 	for (size_t k = 0; k < nfm; k++)
 		for (size_t i = 0; i < fm[k].n; i++) {
 			changes += fm[k].proposed[i] != NULL;

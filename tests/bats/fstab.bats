@@ -202,6 +202,19 @@ MI
 		'192.0.2.14:/export/sub/x /mnt/x nfs4 rw 0 0') "$R/etc/fstab"
 }
 
+@test "fstab: a line below the export of a record not mounted now is that record's; an equal export stays the mount's" {
+	record /mnt/sub /export/data/sub ""
+	record /mnt/boot /export/data ""
+	printf '%s\n' 'srv1.nfsmig.test:/export/data/sub /mnt/sub nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export/data/sub/x /mnt/x nfs4 rw 0 0' \
+		'srv1.nfsmig.test:/export/data /mnt/boot nfs4 rw 0 0' >"$R/etc/fstab"
+	: >"$R/etc/auto.misc"
+	: >"$R/etc/auto.direct"
+	run --separate-stderr nmf -J /mnt/data
+	assert_failure 3
+	echo "$output" | jq -e '[.mounts[0].fstab[] | .line] == [3]'
+}
+
 @test "fstab: a symbolic-link fstab is read and listed; --apply refuses it, naming its target; exit 1" {
 	mv "$R/etc/fstab" "$R/etc/fstab.real"
 	ln -s fstab.real "$R/etc/fstab"
