@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "dlog.h"
-#include "nm_dns.h"
 #include "server.h"
 #include "upcall.h"
 
@@ -46,10 +45,9 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	openlog("nfsmigd", LOG_PID, LOG_DAEMON);
-	if (nm_dns_init(&err) < 0) {
-		syslog(LOG_ERR, "%s", err.msg);
-		fprintf(stderr, "nfsmigd: %s\n", err.msg);
-	}
+	/* The DNS client starts where it is used (nfsmigd_serve, and the
+	 * upcall when it resolves by itself): an upcall the daemon answers
+	 * never loads it (daemon/lazydns.c). */
 	while ((c = getopt_long(argc, argv, "c:k:DFvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
