@@ -64,8 +64,9 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The daemon reads its file again on SIGHUP, after daemon() took it
-	 * to /: a relative -c is made absolute now. */
-	if (realpath(config, config_abs))
+	 * to /: a relative -c is made absolute now (not for -k: an upcall
+	 * reads it once, and saves the system calls). */
+	if (!key && realpath(config, config_abs))
 		config = config_abs;
 	o.config = config;
 	o.config_given = config_given;

@@ -1,6 +1,7 @@
 #include "nm_shcache.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,45 +209,39 @@ void nm_shcache_close(struct nm_shcache *sc, bool remove)
 
 /* ---- the readers (upcalls) ----------------------------------------------- */
 
-/* A copy of what seq guards, or false when a writer was at it. */
-static bool read_head(const struct shc_head *h, uint32_t *gen, struct shc_shape *shape)
+/* A copy of what seq guards at off (size bytes, seq its first word), or
+ * false when a writer was at it: the copy, then seq read again; equal
+ * and even, the copy is whole.  pread rather than a mapping: an upcall
+ * reads two small pieces once, and mmap, its page faults and munmap
+ * would cost more. */
+static bool read_guarded(int fd, off_t off, void *copy, size_t size)
 {
-	for (int tries = 0; tries < 4; tries++) {
-		uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+	uint32_t s1, s2;
 
+	for (int tries = 0; tries < 4; tries++) {
+		if (pread(fd, copy, size, off) != (ssize_t)size)
+			return false;
+		memcpy(&s1, copy, sizeof(s1));
 		if (s1 & 1)
 			continue;
-		*gen = h->generation;
-		*shape = h->shape;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) == s1)
+		if (pread(fd, &s2, sizeof(s2), off) != (ssize_t)sizeof(s2))
+			return false;
+		if (s1 == s2)
 			return true;
 	}
 	return false;
-}
-
-static bool read_slot(const struct shc_slot *s, struct shc_slot *copy)
-{
-	uint32_t s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-
-	if (s1 & 1)
-		return false;
-	memcpy(copy, s, sizeof(*copy));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == s1;
 }
 
 int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct nm_conf *c,
 		      struct nm_dns_answer *ans, struct nm_err *err)
 {
 	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
-	const struct shc_head *h;
-	struct shc_shape shape;
+	struct shc_head h;
 	struct shc_slot slot;
+	size_t i = slot_index(req->name, req->want4, req->want6);
 	struct stat st;
-	uint32_t gen;
 	int64_t now;
-	void *map;
 	int fd, rc = 0;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -256,51 +251,48 @@ int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct 
 	 * socket; and only a file nobody else may write. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
-		close(fd);
-		return nm_err_set(err, -EPERM, "%s: not a file of root's that only it may write",
-				  path);
+		rc = nm_err_set(err, -EPERM, "%s: not a file of root's that only it may write",
+				path);
+		goto out;
 	}
 	if ((size_t)st.st_size != SHC_SIZE) {
-		close(fd);
-		return nm_err_set(err, -EBADMSG, "%s: not a cache of this version", path);
-	}
-	/* The daemon holds its write lock while it lives. */
-	if (fcntl(fd, F_OFD_GETLK, &lk) < 0 || lk.l_type != F_WRLCK) {
-		close(fd);
-		return nm_err_set(err, -ESRCH, "%s: no daemon holds it", path);
-	}
-	map = mmap(NULL, SHC_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	h = head_of(map);
-	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != SHC_MAGIC ||
-	    h->version != SHC_VERSION || h->slots != NM_SHCACHE_SLOTS ||
-	    h->slot_size != sizeof(struct shc_slot)) {
 		rc = nm_err_set(err, -EBADMSG, "%s: not a cache of this version", path);
 		goto out;
 	}
-	if (!read_head(h, &gen, &shape) ||
-	    !read_slot(slot_of(map, slot_index(req->name, req->want4, req->want6)), &slot))
+	/* The daemon holds its write lock while it lives. */
+	if (fcntl(fd, F_OFD_GETLK, &lk) < 0 || lk.l_type != F_WRLCK) {
+		rc = nm_err_set(err, -ESRCH, "%s: no daemon holds it", path);
+		goto out;
+	}
+	/* The header: its format, then what its seq guards (from seq on). */
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != SHC_MAGIC ||
+	    h.version != SHC_VERSION || h.slots != NM_SHCACHE_SLOTS ||
+	    h.slot_size != sizeof(struct shc_slot)) {
+		rc = nm_err_set(err, -EBADMSG, "%s: not a cache of this version", path);
+		goto out;
+	}
+	if (!read_guarded(fd, offsetof(struct shc_head, seq), &h.seq,
+			  sizeof(h) - offsetof(struct shc_head, seq)) ||
+	    !read_guarded(fd, (off_t)(SHC_HEAD_SIZE + i * sizeof(slot)), &slot, sizeof(slot)))
 		goto out; /* being written: asked on the socket */
 	now = nm_time_ms();
 	slot.name[NM_DNS_NAME_MAX] = '\0';
-	if (slot.generation != gen || slot.want4 != req->want4 || slot.want6 != req->want6 ||
-	    strcmp(slot.name, req->name) != 0 || slot.expires_ms <= now ||
-	    slot.ans.naddr > NM_DNS_MAX_ADDRS)
+	if (slot.generation != h.generation || slot.want4 != req->want4 ||
+	    slot.want6 != req->want6 || strcmp(slot.name, req->name) != 0 ||
+	    slot.expires_ms <= now || slot.ans.naddr > NM_DNS_MAX_ADDRS)
 		goto out;
 	*ans = slot.ans;
 	ans->why[sizeof(ans->why) - 1] = '\0';
 	nm_upcall_age(ans, (unsigned)((now - slot.resolved_ms) / 1000));
-	c->prefer = shape.prefer == NM_PREFER_IPV6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
-	c->min_ttl = shape.min_ttl;
-	c->max_ttl = shape.max_ttl;
-	c->hosts_ttl = shape.hosts_ttl;
-	c->negative_ttl = shape.negative_ttl;
-	c->tempfail_ttl = shape.tempfail_ttl;
-	c->servfail_ttl = shape.servfail_ttl;
+	c->prefer = h.shape.prefer == NM_PREFER_IPV6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
+	c->min_ttl = h.shape.min_ttl;
+	c->max_ttl = h.shape.max_ttl;
+	c->hosts_ttl = h.shape.hosts_ttl;
+	c->negative_ttl = h.shape.negative_ttl;
+	c->tempfail_ttl = h.shape.tempfail_ttl;
+	c->servfail_ttl = h.shape.servfail_ttl;
 	rc = 1;
 out:
-	munmap(map, SHC_SIZE);
+	close(fd);
 	return rc;
 }
