@@ -6,7 +6,9 @@
  *                                     that a change of load on the machine
  *                                     weighs on all alike; with several, a
  *                                     line each and its ratio to the last
- *                                     NAME's median (the baseline)
+ *                                     NAME's median (the baseline); "{i}"
+ *                                     in a NAME is the request's number
+ *                                     (a name no cache has seen)
  *   bench_upcall parallel N DOMAIN    N threads at once, thread i asking
  *                                     c<i>.DOMAIN
  * Prints figures; judges nothing. */
@@ -38,11 +40,25 @@ static void *one(void *arg)
 	return NULL;
 }
 
-static void one_serial(const char *name, int64_t *t, int *fail)
+/* name with "{i}" replaced by i. */
+static void name_for(const char *name, int i, char *buf, size_t cap)
 {
+	const char *at = strstr(name, "{i}");
+
+	if (!at)
+		snprintf(buf, cap, "%s", name);
+	else
+		snprintf(buf, cap, "%.*s%d%s", (int)(at - name), name, i, at + 3);
+}
+
+static void one_serial(const char *name, int i, int64_t *t, int *fail)
+{
+	char buf[256];
+
+	name_for(name, i, buf, sizeof(buf));
 	keyctl_join_session_keyring(NULL);
 	int64_t t0 = nm_time_us();
-	if (request_key("dns_resolver", name, "", KEY_SPEC_SESSION_KEYRING) < 0)
+	if (request_key("dns_resolver", buf, "", KEY_SPEC_SESSION_KEYRING) < 0)
 		(*fail)++;
 	*t = nm_time_us() - t0;
 }
@@ -57,7 +73,7 @@ static int serial(int n, int names, char **name)
 		return 1;
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < names; k++)
-			one_serial(name[k], &t[(size_t)k * (size_t)n + (size_t)i], &fail[k]);
+			one_serial(name[k], i, &t[(size_t)k * (size_t)n + (size_t)i], &fail[k]);
 	for (int k = 0; k < names; k++)
 		qsort(t + (size_t)k * (size_t)n, (size_t)n, sizeof(*t), cmp64);
 	base = (double)t[(size_t)(names - 1) * (size_t)n + (size_t)n / 2];
