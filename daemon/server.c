@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -41,13 +40,12 @@
 #include "nm_shcache.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
+#include "pool.h"
 #include "server.h"
 
 #define CACHE_SLOTS   4096 /* names kept */
 #define CACHE_BUCKETS 8192 /* hash chains (a power of 2) */
 #define MAX_CLIENTS   4096 /* connections at once; beyond, closed: the upcall resolves */
-#define POOL_MAX      64   /* DNS lookups at once */
-#define POOL_KEEP     2	   /* idle workers kept */
 #define READ_MS	      2000 /* a client's time to send its request */
 #define DRAIN_MS      500  /* SIGTERM: time left to requests in flight */
 
@@ -87,7 +85,7 @@ struct client {
 
 /* One DNS lookup: queued for the workers, resolved, back on the done list. */
 struct query {
-	struct query *next;
+	struct pool_job job; /* first: the pool's list, and back */
 	struct conf_ref *conf;
 	struct nm_upcall_req req;
 	unsigned long generation; /* SIGHUP: an answer begun before is not kept */
@@ -95,17 +93,6 @@ struct query {
 	struct entry *e;	  /* NULL: not cached (every slot was busy) */
 	struct client *waiters;	  /* the main thread's */
 	struct nm_dns_answer ans; /* the worker's until it is done */
-};
-
-struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t work; /* a query was queued, or stop */
-	pthread_cond_t gone; /* a worker ended */
-	struct query *jobs, **tail, *done;
-	unsigned queued, workers, idle;
-	bool stop;
-	int efd; /* eventfd: done has queries */
-	pthread_attr_t attr;
 };
 
 /* The daemon's state: on the heap, freed only once no worker runs. */
@@ -245,128 +232,19 @@ static void resolve(struct query *q)
 	}
 }
 
-static void pool_done(struct pool *p, struct query *q)
+static void resolve_job(struct pool_job *job)
 {
-	uint64_t one = 1;
-
-	/* With p->mu held. */
-	q->next = p->done;
-	p->done = q;
-	if (write(p->efd, &one, sizeof(one)) < 0) {
-		/* The counter is far from full: nothing to do. */
-	}
+	resolve((struct query *)job);
 }
 
-static void *worker(void *arg)
+/* No worker could run it: a temporary failure, said at once. */
+static void resolve_failed(struct pool_job *job)
 {
-	struct pool *p = arg;
+	struct query *q = (struct query *)job;
 
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct query *q = p->jobs;
-
-		if (!q) {
-			if (p->stop || p->idle >= POOL_KEEP)
-				break;
-			p->idle++;
-			pthread_cond_wait(&p->work, &p->mu);
-			p->idle--;
-			continue;
-		}
-		p->jobs = q->next;
-		if (!p->jobs)
-			p->tail = &p->jobs;
-		p->queued--;
-		pthread_mutex_unlock(&p->mu);
-		resolve(q);
-		pthread_mutex_lock(&p->mu);
-		pool_done(p, q);
-	}
-	p->workers--;
-	pthread_cond_broadcast(&p->gone);
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
-/* Queue q for the workers: one more of them when none is idle for it. */
-static void pool_submit(struct pool *p, struct query *q)
-{
-	pthread_t t;
-
-	q->next = NULL;
-	pthread_mutex_lock(&p->mu);
-	*p->tail = q;
-	p->tail = &q->next;
-	p->queued++;
-	if (p->queued > p->idle && p->workers < POOL_MAX &&
-	    pthread_create(&t, &p->attr, worker, p) == 0)
-		p->workers++;
-	else
-		pthread_cond_signal(&p->work);
-	if (p->workers == 0) {
-		/* No thread to run it: a temporary failure, said at once. */
-		p->jobs = NULL;
-		p->tail = &p->jobs;
-		p->queued = 0;
-		memset(&q->ans, 0, sizeof(q->ans));
-		q->ans.status = NM_DNS_TEMPFAIL;
-		snprintf(q->ans.why, sizeof(q->ans.why), "the daemon cannot start a worker");
-		pool_done(p, q);
-	}
-	pthread_mutex_unlock(&p->mu);
-}
-
-static int pool_init(struct pool *p)
-{
-	pthread_condattr_t ca;
-
-	memset(p, 0, sizeof(*p));
-	p->tail = &p->jobs;
-	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->efd < 0)
-		return -errno;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work, NULL);
-	/* The end waits for the workers on a clock no one can set. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->gone, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_attr_init(&p->attr);
-	pthread_attr_setdetachstate(&p->attr, PTHREAD_CREATE_DETACHED);
-	return 0;
-}
-
-/* Stop the workers: true once none runs (within ms). */
-static bool pool_stop(struct pool *p, int ms)
-{
-	struct timespec until;
-	bool none;
-
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->work);
-	while (p->workers > 0 && pthread_cond_timedwait(&p->gone, &p->mu, &until) == 0)
-		;
-	none = p->workers == 0;
-	pthread_mutex_unlock(&p->mu);
-	return none;
-}
-
-static void pool_destroy(struct pool *p)
-{
-	pthread_attr_destroy(&p->attr);
-	pthread_cond_destroy(&p->gone);
-	pthread_cond_destroy(&p->work);
-	pthread_mutex_destroy(&p->mu);
-	close(p->efd);
+	memset(&q->ans, 0, sizeof(q->ans));
+	q->ans.status = NM_DNS_TEMPFAIL;
+	snprintf(q->ans.why, sizeof(q->ans.why), "the daemon cannot start a worker");
 }
 
 /* ---- clients (main thread) ----------------------------------------------- */
@@ -484,7 +362,8 @@ static void lookup(struct server *s, struct client *c)
 	if (e)
 		e->q = q;
 	s->queries++;
-	pool_submit(&s->pool, q);
+	q->job.run = resolve_job;
+	pool_submit(&s->pool, &q->job, resolve_failed);
 }
 
 /* A query is back: the cache gets its answer, its waiters theirs. */
@@ -517,18 +396,11 @@ static void query_done(struct server *s, struct query *q)
 
 static void pool_collect(struct server *s)
 {
-	struct query *q, *next;
-	uint64_t n;
+	struct pool_job *job, *next;
 
-	if (read(s->pool.efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		return;
-	pthread_mutex_lock(&s->pool.mu);
-	q = s->pool.done;
-	s->pool.done = NULL;
-	pthread_mutex_unlock(&s->pool.mu);
-	for (; q; q = next) {
-		next = q->next;
-		query_done(s, q);
+	for (job = pool_take_done(&s->pool); job; job = next) {
+		next = job->next;
+		query_done(s, (struct query *)job);
 	}
 }
 
