@@ -210,20 +210,23 @@ void nm_shcache_close(struct nm_shcache *sc, bool remove)
 /* ---- the readers (upcalls) ----------------------------------------------- */
 
 /* A copy of what seq guards at off (size bytes, seq its first word), or
- * false when a writer was at it: the copy, then seq read again; equal
- * and even, the copy is whole.  pread rather than a mapping: an upcall
- * reads two small pieces once, and mmap, its page faults and munmap
- * would cost more. */
+ * false when a writer was at it: seq, the copy, seq again, each read on
+ * its own (a string copy may load its words in any order); equal and
+ * even, the copy is whole.  pread rather than a mapping: an upcall reads
+ * two small pieces once, and mmap, its page faults and munmap would cost
+ * more. */
 static bool read_guarded(int fd, off_t off, void *copy, size_t size)
 {
 	uint32_t s1, s2;
 
 	for (int tries = 0; tries < 4; tries++) {
-		if (pread(fd, copy, size, off) != (ssize_t)size)
+		if (pread(fd, &s1, sizeof(s1), off) != (ssize_t)sizeof(s1))
 			return false;
-		memcpy(&s1, copy, sizeof(s1));
 		if (s1 & 1)
 			continue;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (pread(fd, copy, size, off) != (ssize_t)size)
+			return false;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (pread(fd, &s2, sizeof(s2), off) != (ssize_t)sizeof(s2))
 			return false;

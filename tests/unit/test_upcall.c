@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -708,6 +709,73 @@ static void test_handler_trust(struct unit *u)
 	rmdir(dir);
 }
 
+/* A writer changing one slot all the time: a reader gets whole answers or
+ * none, never half of each. */
+struct shc_race {
+	struct nm_shcache *sc;
+	const char *name;
+	volatile int stop;
+};
+
+static void race_answer(struct nm_dns_answer *a, int which)
+{
+	memset(a, 0, sizeof(*a));
+	a->status = NM_DNS_OK;
+	a->naddr = 1;
+	a->ttl = which ? 200 : 100;
+	a->addr[0].family = AF_INET;
+	a->addr[0].ttl = a->ttl;
+	inet_pton(AF_INET, which ? "192.0.2.2" : "192.0.2.1", &a->addr[0].u.v4);
+}
+
+static void *race_writer(void *arg)
+{
+	struct shc_race *r = arg;
+	struct nm_dns_answer a[2];
+	int64_t now = nm_time_ms();
+
+	race_answer(&a[0], 0);
+	race_answer(&a[1], 1);
+	for (unsigned i = 0; !r->stop; i++)
+		nm_shcache_put(r->sc, r->name, true, false, now, now + 60000, &a[i & 1]);
+	return NULL;
+}
+
+static void test_shcache_race(struct unit *u, struct nm_shcache *sc, const char *path)
+{
+	struct shc_race r = { .sc = sc, .name = "race.example.test" };
+	struct nm_upcall_req req = { .want4 = true, .legacy = true };
+	struct nm_dns_answer got;
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	int hits = 0, torn = 0;
+	pthread_t t;
+
+	snprintf(req.name, sizeof(req.name), "%s", r.name);
+	nm_conf_defaults(&c);
+	if (pthread_create(&t, NULL, race_writer, &r) != 0) {
+		UNIT_CHECK(u, false, "shcache: no writer thread");
+		return;
+	}
+	for (int i = 0; i < 20000; i++) {
+		if (nm_shcache_lookup(path, &req, &c, &got, &err) != 1)
+			continue;
+		hits++;
+		uint32_t a = ntohl(got.addr[0].u.v4.s_addr) & 0xff;
+		/* Aged by the seconds since the put (the loop may take some):
+		 * the address and its TTLs must still be one answer's. */
+		if (got.naddr != 1 || got.ttl != got.addr[0].ttl ||
+		    !((a == 1 && got.ttl <= 100 && got.ttl >= 90) ||
+		      (a == 2 && got.ttl <= 200 && got.ttl >= 190)))
+			torn++;
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	UNIT_CHECK(u, hits > 0 && torn == 0,
+		   "shcache: read while written, whole answers only (%d read, %d torn)", hits,
+		   torn);
+}
+
 /* The daemon's cache as the upcalls read it: the answer and the daemon's
  * shaping values; a void, expired or other slot is a miss; a file no
  * daemon holds, one others may write or one that is not a file is not
@@ -787,6 +855,7 @@ static void test_shcache(struct unit *u)
 	nm_shcache_put(sc, req.name, true, false, now - 5000, nm_time_ms() - 1, &a);
 	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
 		   "shcache: an expired answer misses");
+	test_shcache_race(u, sc, path);
 	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
 	chmod(path, 0620);
 	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
