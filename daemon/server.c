@@ -5,7 +5,9 @@
  *   main thread   epoll: the listening socket, the clients (per-client
  *                 state: reading, then waiting on a query), the signalfd,
  *                 the pool's eventfd; owns the cache, the clients and the
- *                 configuration (no lock: no other thread touches them)
+ *                 configuration (no lock: no other thread touches them),
+ *                 and publishes each answer it caches in SOCKET.cache,
+ *                 where upcalls read it without waking us (nm_shcache)
  *   workers       nm_dns_resolve for one query at a time; created when
  *                 queries wait and none is idle, at most POOL_MAX; a few
  *                 stay idle (blocked, never woken by a timer), the others
