@@ -6,7 +6,8 @@
  *                                     that a change of load on the machine
  *                                     weighs on all alike; with several, a
  *                                     line each and its ratio to the last
- *                                     NAME's median (the baseline); "{i}"
+ *                                     NAME's median (the baseline) and
+ *                                     their difference; "{i}"
  *                                     in a NAME is the request's number
  *                                     (a name no cache has seen)
  *   bench_upcall parallel N DOMAIN    N threads at once, thread i asking
@@ -86,7 +87,8 @@ static int serial(int n, int names, char **name)
 		       (double)tk[n / 2] / 1000, (double)tk[(int)(0.99 * (n - 1))] / 1000, n,
 		       fail[k]);
 		if (names > 1)
-			printf("  %.2fx", (double)tk[n / 2] / base);
+			printf("  %.2fx %+.2f ms", (double)tk[n / 2] / base,
+			       ((double)tk[n / 2] - base) / 1000);
 		printf("\n");
 	}
 	free(t);
