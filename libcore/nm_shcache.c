@@ -7,34 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nm_shcache_fmt.h"
 #include "nm_time.h"
-
-#define SHC_MAGIC   0x6e6d5348u /* "nmSH" */
-#define SHC_VERSION 1u
-
-/* What turns an answer into a key, as the daemon's configuration says. */
-struct shc_shape {
-	uint32_t prefer, min_ttl, max_ttl, hosts_ttl, negative_ttl, tempfail_ttl, servfail_ttl;
-};
-
-struct shc_head {
-	uint32_t magic, version, slots, slot_size;
-	uint32_t seq;	     /* odd while generation and shape are written */
-	uint32_t generation; /* a slot of another one is void (0 is never one) */
-	struct shc_shape shape;
-};
-
-struct shc_slot {
-	uint32_t seq;	     /* odd while the slot is written */
-	uint32_t generation; /* 0: void */
-	uint8_t want4, want6;
-	char name[NM_DNS_NAME_MAX + 1];
-	int64_t resolved_ms, expires_ms;
-	struct nm_dns_answer ans;
-};
 
 /* The header has a page of its own: slots never share its cache lines. */
 #define SHC_HEAD_SIZE 4096
@@ -160,6 +138,27 @@ void nm_shcache_clear(struct nm_shcache *sc, const struct nm_conf *c)
 		set_shape(head_of(sc->map), c);
 }
 
+static void answer_to_file(const struct nm_dns_answer *a, struct shc_answer *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->status = (uint32_t)a->status;
+	f->naddr = (uint32_t)(a->naddr < NM_DNS_MAX_ADDRS ? a->naddr : NM_DNS_MAX_ADDRS);
+	f->ttl = a->ttl;
+	f->from_hosts = a->from_hosts;
+	f->partial = a->partial;
+	f->from_nss = a->from_nss;
+	f->numeric = a->numeric;
+	for (size_t i = 0; i < f->naddr; i++) {
+		f->addr[i].family = (uint32_t)a->addr[i].family;
+		f->addr[i].ttl = a->addr[i].ttl;
+		if (a->addr[i].family == AF_INET6)
+			memcpy(f->addr[i].addr, &a->addr[i].u.v6, 16);
+		else
+			memcpy(f->addr[i].addr, &a->addr[i].u.v4, 4);
+	}
+	snprintf(f->why, sizeof(f->why), "%s", a->why);
+}
+
 void nm_shcache_put(struct nm_shcache *sc, const char *name, bool want4, bool want6,
 		    int64_t resolved_ms, int64_t expires_ms, const struct nm_dns_answer *ans)
 {
@@ -176,7 +175,7 @@ void nm_shcache_put(struct nm_shcache *sc, const char *name, bool want4, bool wa
 	memcpy(s->name, name, strlen(name));
 	s->resolved_ms = resolved_ms;
 	s->expires_ms = expires_ms;
-	s->ans = *ans;
+	answer_to_file(ans, &s->ans);
 	seq_end(&s->seq);
 }
 
@@ -236,6 +235,114 @@ static bool read_guarded(int fd, off_t off, void *copy, size_t size)
 	return false;
 }
 
+/* Not read at all from a directory others may change (they could put a
+ * file of their choosing, or a FIFO, in its place), unless it is root's
+ * and sticky (as /tmp): there nobody renames or removes what is not
+ * theirs. */
+static int dir_trusted(const char *path, struct nm_err *err)
+{
+	char dir[NM_CONF_PATH_MAX + sizeof(NM_SHCACHE_SUFFIX)];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash) {
+		snprintf(dir, sizeof(dir), ".");
+	} else if (slash == path) {
+		snprintf(dir, sizeof(dir), "/");
+	} else {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return nm_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	if (stat(dir, &st) < 0)
+		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return nm_err_set(err, -EPERM, "%s: another user's directory", dir);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))
+		return nm_err_set(err, -EPERM, "%s: others may write in it", dir);
+	return 0;
+}
+
+static bool ttl_ok(uint32_t t)
+{
+	return t >= 1 && t <= SHC_TTL_MAX;
+}
+
+static bool flag_ok(uint8_t b)
+{
+	return b <= 1;
+}
+
+int nm_shcache_decode(const void *head, size_t head_len, const void *slot_bytes, size_t slot_len,
+		      const struct nm_upcall_req *req, int64_t now, struct nm_conf *c,
+		      struct nm_dns_answer *ans, struct nm_err *err)
+{
+	struct shc_head h;
+	struct shc_slot s;
+	const struct shc_answer *f = &s.ans;
+
+	if (head_len != sizeof(h) || slot_len != sizeof(s))
+		return nm_err_set(err, -EBADMSG, "a header or slot of another size");
+	memcpy(&h, head, sizeof(h));
+	memcpy(&s, slot_bytes, sizeof(s));
+	if (h.magic != SHC_MAGIC || h.version != SHC_VERSION || h.slots != NM_SHCACHE_SLOTS ||
+	    h.slot_size != sizeof(struct shc_slot))
+		return nm_err_set(err, -EBADMSG, "not a cache of this version");
+	/* The shape makes the key: only values the configuration allows. */
+	if ((h.shape.prefer != NM_PREFER_IPV4 && h.shape.prefer != NM_PREFER_IPV6) ||
+	    !ttl_ok(h.shape.min_ttl) || !ttl_ok(h.shape.max_ttl) ||
+	    h.shape.min_ttl > h.shape.max_ttl || !ttl_ok(h.shape.hosts_ttl) ||
+	    !ttl_ok(h.shape.negative_ttl) || !ttl_ok(h.shape.tempfail_ttl) ||
+	    !ttl_ok(h.shape.servfail_ttl) || h.generation == 0)
+		return nm_err_set(err, -EBADMSG, "its shaping values are out of range");
+	/* Another name's slot, a void or older one: a miss, whatever it holds. */
+	if (s.generation != h.generation || s.want4 != req->want4 || s.want6 != req->want6 ||
+	    memchr(s.name, '\0', sizeof(s.name)) == NULL || strcmp(s.name, req->name) != 0)
+		return 0;
+	if (s.resolved_ms > now || s.expires_ms < s.resolved_ms ||
+	    s.expires_ms - s.resolved_ms > (int64_t)SHC_TTL_MAX * 1000)
+		return nm_err_set(err, -EBADMSG, "its times are out of range");
+	if (f->status > NM_DNS_SERVFAIL || f->naddr > NM_DNS_MAX_ADDRS ||
+	    (f->status != NM_DNS_OK && f->naddr != 0) || !flag_ok(f->from_hosts) ||
+	    !flag_ok(f->partial) || !flag_ok(f->from_nss) || !flag_ok(f->numeric) ||
+	    memchr(f->why, '\0', sizeof(f->why)) == NULL)
+		return nm_err_set(err, -EBADMSG, "its answer is out of range");
+	for (uint32_t i = 0; i < f->naddr; i++)
+		if (f->addr[i].family != AF_INET && f->addr[i].family != AF_INET6)
+			return nm_err_set(err, -EBADMSG, "an address of no family");
+	if (s.expires_ms <= now)
+		return 0;
+	memset(ans, 0, sizeof(*ans));
+	ans->status = (enum nm_dns_status)f->status;
+	ans->naddr = f->naddr;
+	ans->ttl = f->ttl;
+	ans->from_hosts = f->from_hosts;
+	ans->partial = f->partial;
+	ans->from_nss = f->from_nss;
+	ans->numeric = f->numeric;
+	for (uint32_t i = 0; i < f->naddr; i++) {
+		ans->addr[i].family = (int)f->addr[i].family;
+		ans->addr[i].ttl = f->addr[i].ttl;
+		if (f->addr[i].family == AF_INET6)
+			memcpy(&ans->addr[i].u.v6, f->addr[i].addr, 16);
+		else
+			memcpy(&ans->addr[i].u.v4, f->addr[i].addr, 4);
+	}
+	/* Only for logs, and printable there. */
+	for (size_t i = 0; f->why[i] && i < sizeof(ans->why) - 1; i++)
+		ans->why[i] = f->why[i] >= 0x20 && f->why[i] < 0x7f ? f->why[i] : '?';
+	nm_upcall_age(ans, (unsigned)((now - s.resolved_ms) / 1000));
+	c->prefer = h.shape.prefer == NM_PREFER_IPV6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
+	c->min_ttl = h.shape.min_ttl;
+	c->max_ttl = h.shape.max_ttl;
+	c->hosts_ttl = h.shape.hosts_ttl;
+	c->negative_ttl = h.shape.negative_ttl;
+	c->tempfail_ttl = h.shape.tempfail_ttl;
+	c->servfail_ttl = h.shape.servfail_ttl;
+	return 1;
+}
+
 int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct nm_conf *c,
 		      struct nm_dns_answer *ans, struct nm_err *err)
 {
@@ -243,11 +350,16 @@ int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct 
 	struct shc_head h;
 	struct shc_slot slot;
 	size_t i = slot_index(req->name, req->want4, req->want6);
+	struct nm_err why = { 0 };
 	struct stat st;
-	int64_t now;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	rc = dir_trusted(path, err);
+	if (rc < 0)
+		return rc;
+	/* Never blocks (a FIFO put there), never follows a link; nothing is
+	 * read before it is known to be the daemon's file. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
 	/* Only root's daemon (or our own user's) answers for us, as on the
@@ -268,9 +380,7 @@ int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct 
 		goto out;
 	}
 	/* The header: its format, then what its seq guards (from seq on). */
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != SHC_MAGIC ||
-	    h.version != SHC_VERSION || h.slots != NM_SHCACHE_SLOTS ||
-	    h.slot_size != sizeof(struct shc_slot)) {
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		rc = nm_err_set(err, -EBADMSG, "%s: not a cache of this version", path);
 		goto out;
 	}
@@ -278,23 +388,9 @@ int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct 
 			  sizeof(h) - offsetof(struct shc_head, seq)) ||
 	    !read_guarded(fd, (off_t)(SHC_HEAD_SIZE + i * sizeof(slot)), &slot, sizeof(slot)))
 		goto out; /* being written: asked on the socket */
-	now = nm_time_ms();
-	slot.name[NM_DNS_NAME_MAX] = '\0';
-	if (slot.generation != h.generation || slot.want4 != req->want4 ||
-	    slot.want6 != req->want6 || strcmp(slot.name, req->name) != 0 ||
-	    slot.expires_ms <= now || slot.ans.naddr > NM_DNS_MAX_ADDRS)
-		goto out;
-	*ans = slot.ans;
-	ans->why[sizeof(ans->why) - 1] = '\0';
-	nm_upcall_age(ans, (unsigned)((now - slot.resolved_ms) / 1000));
-	c->prefer = h.shape.prefer == NM_PREFER_IPV6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
-	c->min_ttl = h.shape.min_ttl;
-	c->max_ttl = h.shape.max_ttl;
-	c->hosts_ttl = h.shape.hosts_ttl;
-	c->negative_ttl = h.shape.negative_ttl;
-	c->tempfail_ttl = h.shape.tempfail_ttl;
-	c->servfail_ttl = h.shape.servfail_ttl;
-	rc = 1;
+	rc = nm_shcache_decode(&h, sizeof(h), &slot, sizeof(slot), req, nm_time_ms(), c, ans, &why);
+	if (rc < 0)
+		nm_err_set(err, rc, "%s: %s", path, why.msg);
 out:
 	close(fd);
 	return rc;

@@ -58,9 +58,23 @@ void nm_shcache_close(struct nm_shcache *sc, bool remove);
 /* Upcall: 1 and the answer for req (its TTLs aged since it came) with c's
  * shaping values set to the daemon's; 0 when the name is not there (or
  * expired, or being written); negative errno when the file cannot be
- * used (-ENOENT, -EPERM not root's or writable by others, -ESRCH no daemon
- * holds it, -EBADMSG another format), with why. */
+ * used (-ENOENT, -EPERM not a regular file of root's, writable by others,
+ * or in a directory others may write that is not root's and sticky,
+ * -ESRCH no daemon holds it, -EBADMSG another format or values out of
+ * range), with why.  Never blocks: opened O_NONBLOCK, checked before it
+ * is read. */
 int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct nm_conf *c,
+		      struct nm_dns_answer *ans, struct nm_err *err);
+
+/* The judge of what lookup read: head and slot as the file holds them
+ * (nm_shcache_fmt.h), for req at now.  1 with the answer (aged) and c's
+ * shaping values set; 0 a miss (another name's slot, void, expired);
+ * -EBADMSG when a value is out of what a daemon writes (TTLs outside
+ * 1..604800 or min above max, an unknown prefer or status, an answer from
+ * the future or living beyond 604800 s, an address of no family, a flag
+ * byte other than 0 or 1). */
+int nm_shcache_decode(const void *head, size_t head_len, const void *slot, size_t slot_len,
+		      const struct nm_upcall_req *req, int64_t now, struct nm_conf *c,
 		      struct nm_dns_answer *ans, struct nm_err *err);
 
 #endif

@@ -977,6 +977,43 @@ default_ttl = 42"
 	assert_line "source: dns"
 }
 
+@test "a FIFO as the daemon's cache: the upcall is not held, it answers at once" {
+	# No daemon; a FIFO nobody writes where its cache would be: an open
+	# that waits for a writer would hold the upcall to its deadline.
+	rm -f "$T/nfsmigd.sock.cache"
+	mkfifo "$T/nfsmigd.sock.cache"
+	local t0 t1
+	t0=$(now_ms)
+	run kreq ff$$.wild.nfsmig.test
+	t1=$(now_ms)
+	rm -f "$T/nfsmigd.sock.cache"
+	assert_line "payload=192.0.2.50"
+	echo "answered in $((t1 - t0)) ms"
+	((t1 - t0 < 1500))
+}
+
+@test "another user's file or FIFO as the cache, in a directory all may write: not read, answered at once" {
+	local d=/run/nfsmig-test-f$$ t0 t1
+	mkdir -m 0777 -p "$d"
+	conf "$d/f.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/nfsmigd.sock|; s|^state_dir = .*|state_dir = $d/state|" \
+		"$d/f.conf"
+	setpriv --reuid=65534 --regid=65534 --clear-groups mkfifo -m 0600 "$d/nfsmigd.sock.cache"
+	t0=$(now_ms)
+	run timeout 5 "$BUILD/daemon/nfsmigd" -c "$d/f.conf" -D v4.nfsmig.test
+	t1=$(now_ms)
+	rm -f "$d/nfsmigd.sock.cache"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		sh -c "head -c 4096 /dev/zero >'$d/nfsmigd.sock.cache'; chmod 0600 '$d/nfsmigd.sock.cache'"
+	run2=$(timeout 5 "$BUILD/daemon/nfsmigd" -c "$d/f.conf" -D v4.nfsmig.test)
+	rm -rf "$d"
+	assert_success
+	assert_line "payload: 192.0.2.41"
+	assert_line "source: dns"
+	((t1 - t0 < 1500))
+	[[ $run2 == *"payload: 192.0.2.41"* && $run2 == *"source: dns"* ]]
+}
+
 @test "configuration errors name the file and line" {
 	printf '[resolver]\nprefer = ipv4\nfrobnicate = 1\n' >"$BATS_TEST_TMPDIR/bad.conf"
 	run "$BUILD/daemon/nfsmigd" -c "$BATS_TEST_TMPDIR/bad.conf" -D v4.nfsmig.test

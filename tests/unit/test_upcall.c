@@ -17,6 +17,7 @@
 #include "nm_dns.h"
 #include "nm_evlog.h"
 #include "nm_shcache.h"
+#include "nm_shcache_fmt.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
 #include "unit.h"
@@ -866,6 +867,28 @@ static void test_shcache(struct unit *u)
 		UNIT_CHECK(u, rc < 0, "shcache: a symbolic link is not followed (%d)", rc);
 		unlink(link);
 	}
+	/* A directory others may change: not read, unless root's and sticky. */
+	chmod(dir, 0777);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -EPERM, "shcache: not read from a directory others may write: %s",
+		   err.msg);
+	if (geteuid() == 0) {
+		chmod(dir, 01777);
+		rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+		UNIT_CHECK(u, rc == 1, "shcache: read from root's sticky directory (%d)", rc);
+	}
+	chmod(dir, 0700);
+	/* A FIFO in its place: refused at once, never waited on (a test that
+	 * would block ends by the alarm). */
+	snprintf(link, sizeof(link), "%s/fifo.cache", dir);
+	if (mkfifo(link, 0600) == 0) {
+		alarm(10);
+		rc = nm_shcache_lookup(link, &req, &c, &got, &err);
+		alarm(0);
+		UNIT_CHECK(u, rc == -EPERM, "shcache: a FIFO is refused without blocking: %s",
+			   err.msg);
+		unlink(link);
+	}
 	nm_shcache_close(sc, false);
 	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
 	UNIT_CHECK(u, rc == -ESRCH, "shcache: a file no daemon holds is not read: %s", err.msg);
@@ -881,6 +904,117 @@ static void test_shcache(struct unit *u)
 		   "shcache: what is not a file is left alone: %s", err.msg);
 	rmdir(path);
 	rmdir(dir);
+}
+
+/* The judge of what was read: every value a daemon never writes makes the
+ * file bad (-EBADMSG), not an answer. */
+static void test_shcache_decode(struct unit *u)
+{
+	struct shc_head h0 = { .magic = SHC_MAGIC,
+			       .version = SHC_VERSION,
+			       .slots = NM_SHCACHE_SLOTS,
+			       .slot_size = sizeof(struct shc_slot),
+			       .generation = 3,
+			       .shape = { NM_PREFER_IPV4, 1, 3600, 300, 60, 10, 30 } };
+	struct shc_slot s0;
+	struct nm_upcall_req req = { .want4 = true, .legacy = true };
+	const int64_t now = 10000000;
+	struct nm_upcall_result res;
+	struct nm_dns_answer ans;
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	static const struct {
+		const char *what;
+		int field;
+		int64_t value;
+	} bad[] = {
+		{ "min_ttl 0xffffffff", 1, 0xffffffffLL },
+		{ "max_ttl 0xffffffff", 2, 0xffffffffLL },
+		{ "max_ttl 604801", 2, 604801 },
+		{ "min_ttl 0", 1, 0 },
+		{ "min_ttl above max_ttl", 1, 3601 },
+		{ "negative_ttl 0", 3, 0 },
+		{ "servfail_ttl 0xffffffff", 4, 0xffffffffLL },
+		{ "prefer 2", 5, 2 },
+		{ "expires_ms INT64_MAX", 6, INT64_MAX },
+		{ "expires_ms before resolved_ms", 6, now - 20000 },
+		{ "resolved_ms in the future", 7, now + 1000 },
+		{ "status 9", 8, 9 },
+		{ "naddr 33", 9, NM_DNS_MAX_ADDRS + 1 },
+		{ "family 0", 10, 0 },
+		{ "from_hosts 2", 11, 2 },
+		{ "partial 2", 12, 2 },
+		{ "numeric 255", 13, 255 },
+		{ "why unterminated", 14, 'x' },
+		{ "name unterminated", 15, 'x' },
+	};
+
+	memset(&s0, 0, sizeof(s0));
+	s0.generation = 3;
+	s0.want4 = 1;
+	snprintf(s0.name, sizeof(s0.name), "srv.example.test");
+	snprintf(req.name, sizeof(req.name), "srv.example.test");
+	s0.resolved_ms = now - 10000;
+	s0.expires_ms = now + 60000;
+	s0.ans.status = NM_DNS_OK;
+	s0.ans.naddr = 1;
+	s0.ans.ttl = 300;
+	s0.ans.addr[0].family = AF_INET;
+	s0.ans.addr[0].ttl = 300;
+	memcpy(s0.ans.addr[0].addr, "\xc0\x00\x02\x07", 4);
+	nm_conf_defaults(&c);
+	UNIT_CHECK(u,
+		   nm_shcache_decode(&h0, sizeof(h0), &s0, sizeof(s0), &req, now, &c, &ans, &err) ==
+			   1,
+		   "shcache decode: a good slot is an answer: %s", err.msg);
+	nm_upcall_answer(&req, &c, &ans, &res);
+	UNIT_CHECK(u, res.ok && res.timeout == 290 && strcmp(res.payload, "192.0.2.7") == 0,
+		   "shcache decode: aged and shaped (%u %s)", res.timeout, res.payload);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct shc_head h = h0;
+		struct shc_slot s = s0;
+		int rc;
+
+		switch (bad[i].field) {
+		case 1: h.shape.min_ttl = (uint32_t)bad[i].value; break;
+		case 2: h.shape.max_ttl = (uint32_t)bad[i].value; break;
+		case 3: h.shape.negative_ttl = (uint32_t)bad[i].value; break;
+		case 4: h.shape.servfail_ttl = (uint32_t)bad[i].value; break;
+		case 5: h.shape.prefer = (uint32_t)bad[i].value; break;
+		case 6: s.expires_ms = bad[i].value; break;
+		case 7: s.resolved_ms = bad[i].value; break;
+		case 8: s.ans.status = (uint32_t)bad[i].value; break;
+		case 9: s.ans.naddr = (uint32_t)bad[i].value; break;
+		case 10: s.ans.addr[0].family = (uint32_t)bad[i].value; break;
+		case 11: s.ans.from_hosts = (uint8_t)bad[i].value; break;
+		case 12: s.ans.partial = (uint8_t)bad[i].value; break;
+		case 13: s.ans.numeric = (uint8_t)bad[i].value; break;
+		case 14: memset(s.ans.why, (int)bad[i].value, sizeof(s.ans.why)); break;
+		case 15:
+			memset(s.name + strlen(s.name), (int)bad[i].value,
+			       sizeof(s.name) - strlen(s.name));
+			break;
+		}
+		memset(&ans, 0, sizeof(ans));
+		rc = nm_shcache_decode(&h, sizeof(h), &s, sizeof(s), &req, now, &c, &ans, &err);
+		/* An unterminated name is another name's: a miss. */
+		UNIT_CHECK(u, bad[i].field == 15 ? rc == 0 : rc == -EBADMSG,
+			   "shcache decode: %s is refused (%d: %s)", bad[i].what, rc, err.msg);
+	}
+	{
+		struct shc_slot s = s0;
+
+		s.generation = 2;
+		s.ans.status = 77; /* a void slot's leftovers are not looked at */
+		UNIT_CHECK(u,
+			   nm_shcache_decode(&h0, sizeof(h0), &s, sizeof(s), &req, now, &c, &ans,
+					     &err) == 0,
+			   "shcache decode: another generation's slot misses");
+		UNIT_CHECK(u,
+			   nm_shcache_decode(&h0, sizeof(h0) - 1, &s0, sizeof(s0), &req, now, &c,
+					     &ans, &err) == -EBADMSG,
+			   "shcache decode: a short header is bad");
+	}
 }
 
 int main(void)
@@ -900,5 +1034,6 @@ int main(void)
 	test_record(&u);
 	test_handler_trust(&u);
 	test_shcache(&u);
+	test_shcache_decode(&u);
 	return unit_done(&u);
 }
