@@ -300,7 +300,7 @@ int nm_shcache_decode(const void *head, size_t head_len, const void *slot_bytes,
 	if (s.generation != h.generation || s.want4 != req->want4 || s.want6 != req->want6 ||
 	    memchr(s.name, '\0', sizeof(s.name)) == NULL || strcmp(s.name, req->name) != 0)
 		return 0;
-	if (s.resolved_ms > now || s.expires_ms < s.resolved_ms ||
+	if (s.resolved_ms < 0 || s.resolved_ms > now || s.expires_ms < s.resolved_ms ||
 	    s.expires_ms - s.resolved_ms > (int64_t)SHC_TTL_MAX * 1000)
 		return nm_err_set(err, -EBADMSG, "its times are out of range");
 	if (f->status > NM_DNS_SERVFAIL || f->naddr > NM_DNS_MAX_ADDRS ||

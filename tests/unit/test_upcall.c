@@ -939,6 +939,7 @@ static void test_shcache_decode(struct unit *u)
 		{ "expires_ms INT64_MAX", 6, INT64_MAX },
 		{ "expires_ms before resolved_ms", 6, now - 20000 },
 		{ "resolved_ms in the future", 7, now + 1000 },
+		{ "resolved_ms negative (no overflow)", 7, INT64_MIN + 5 },
 		{ "status 9", 8, 9 },
 		{ "naddr 33", 9, NM_DNS_MAX_ADDRS + 1 },
 		{ "family 0", 10, 0 },
