@@ -78,26 +78,59 @@ static void set_shape(struct shc_head *h, const struct nm_conf *c)
 	seq_end(&h->seq);
 }
 
+/* Unlink path only while it is still the file fd has open: never a file
+ * another daemon put there meanwhile. */
+static void unlink_if_ours(const char *path, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		unlink(path);
+}
+
+/* A file left at path: 0 when it may be replaced (a regular file no daemon
+ * holds), else why not. */
+static int left_file(const char *path, struct nm_err *err)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct stat st, fst;
+	int fd, rc = 0;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return nm_err_set(err, -EEXIST, "%s exists and is not a regular file", path);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0
+				       : nm_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))
+		rc = nm_err_set(err, -EEXIST, "%s exists and is not a regular file", path);
+	else if (fcntl(fd, F_OFD_GETLK, &lk) < 0 || lk.l_type != F_UNLCK)
+		rc = nm_err_set(err, -EBUSY, "%s: held by a daemon that is running", path);
+	else
+		unlink_if_ours(path, fd);
+	close(fd);
+	return rc;
+}
+
 int nm_shcache_create(const char *path, const struct nm_conf *c, struct nm_shcache **out,
 		      struct nm_err *err)
 {
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	struct nm_shcache *sc;
 	struct shc_head *h;
-	struct stat st;
-	int e;
+	int e, rc;
 
 	*out = NULL;
 	if (strlen(path) >= sizeof(sc->path))
 		return nm_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
-	/* One left by a daemon that died is replaced; anything else that is
-	 * not a regular file is left alone. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode))
-			return nm_err_set(err, -EEXIST, "%s exists and is not a regular file",
-					  path);
-		unlink(path);
-	}
+	/* One left by a daemon that died is replaced; one a live daemon holds,
+	 * or anything that is not a regular file, is left alone. */
+	rc = left_file(path, err);
+	if (rc < 0)
+		return rc;
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return nm_err_set(err, -ENOMEM, "out of memory");
@@ -107,8 +140,15 @@ int nm_shcache_create(const char *path, const struct nm_conf *c, struct nm_shcac
 		goto fail;
 	/* Ours for as long as the daemon lives: readers trust only a locked
 	 * file.  An OFD lock stays with the open file across daemon()'s fork. */
-	if (fcntl(sc->fd, F_OFD_SETLK, &lk) < 0 || ftruncate(sc->fd, (off_t)SHC_SIZE) < 0)
+	if (fcntl(sc->fd, F_OFD_SETLK, &lk) < 0)
 		goto fail;
+	/* Every block allocated now: a write through the mapping to a file
+	 * system that filled up since would be a SIGBUS. */
+	e = posix_fallocate(sc->fd, 0, (off_t)SHC_SIZE);
+	if (e != 0) {
+		errno = e;
+		goto fail;
+	}
 	sc->map = mmap(NULL, SHC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, sc->fd, 0);
 	if (sc->map == MAP_FAILED) {
 		sc->map = NULL;
@@ -125,8 +165,8 @@ int nm_shcache_create(const char *path, const struct nm_conf *c, struct nm_shcac
 fail:
 	e = errno;
 	if (sc->fd >= 0) {
+		unlink_if_ours(path, sc->fd);
 		close(sc->fd);
-		unlink(path);
 	}
 	free(sc);
 	return nm_err_set(err, -e, "%s: %s", path, strerror(e));
@@ -200,7 +240,7 @@ void nm_shcache_close(struct nm_shcache *sc, bool remove)
 		return;
 	/* Unlinked first: no reader opens it once the lock is gone. */
 	if (remove)
-		unlink(sc->path);
+		unlink_if_ours(sc->path, sc->fd);
 	munmap(sc->map, SHC_SIZE);
 	close(sc->fd);
 	free(sc);

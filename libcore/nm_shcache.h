@@ -36,8 +36,10 @@ struct nm_shcache;
 int nm_shcache_path(const char *socket, char *buf, size_t cap);
 
 /* Daemon: create the file afresh (one left by a dead daemon is replaced;
- * anything there that is not a regular file is an error), lock it, map
- * it; the shape from c. */
+ * -EBUSY when a live daemon holds the one there, -EEXIST when it is not a
+ * regular file), lock it, allocate every block (-ENOSPC: the daemon runs
+ * without it rather than fault on a full file system), map it; the shape
+ * from c. */
 int nm_shcache_create(const char *path, const struct nm_conf *c, struct nm_shcache **sc,
 		      struct nm_err *err);
 
@@ -52,7 +54,8 @@ void nm_shcache_put(struct nm_shcache *sc, const char *name, bool want4, bool wa
 /* Daemon: the name's answer is no longer cached. */
 void nm_shcache_del(struct nm_shcache *sc, const char *name, bool want4, bool want6);
 
-/* Daemon: unmap and close (the lock goes with it); remove: unlink path. */
+/* Daemon: unmap and close (the lock goes with it); remove: unlink path
+ * while it is still our file. */
 void nm_shcache_close(struct nm_shcache *sc, bool remove);
 
 /* Upcall: 1 and the answer for req (its TTLs aged since it came) with c's

@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -889,6 +891,18 @@ static void test_shcache(struct unit *u)
 			   err.msg);
 		unlink(link);
 	}
+	/* A second daemon: the live one's file is left as it is. */
+	{
+		struct nm_shcache *sc2 = NULL;
+
+		rc = nm_shcache_create(path, &dc, &sc2, &err);
+		UNIT_CHECK(u, rc == -EBUSY && !sc2,
+			   "shcache: a file a live daemon holds is not replaced: %s", err.msg);
+		UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 1,
+			   "shcache: the live daemon's answers still read");
+		if (sc2)
+			nm_shcache_close(sc2, false);
+	}
 	nm_shcache_close(sc, false);
 	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
 	UNIT_CHECK(u, rc == -ESRCH, "shcache: a file no daemon holds is not read: %s", err.msg);
@@ -898,11 +912,64 @@ static void test_shcache(struct unit *u)
 		nm_shcache_close(sc, true);
 	}
 	UNIT_CHECK(u, access(path, F_OK) < 0, "shcache: removed when the daemon stops");
+	/* Stopping, a daemon removes its own file only, not one put in its
+	 * place meanwhile. */
+	if (nm_shcache_create(path, &dc, &sc, &err) == 0) {
+		char moved[80];
+		int fd;
+
+		snprintf(moved, sizeof(moved), "%s/old.cache", dir);
+		rename(path, moved);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			close(fd);
+		nm_shcache_close(sc, true);
+		UNIT_CHECK(u, access(path, F_OK) == 0,
+			   "shcache: a file that replaced ours is not removed");
+		unlink(path);
+		unlink(moved);
+	}
 	mkdir(path, 0700);
 	rc = nm_shcache_create(path, &dc, &sc, &err);
 	UNIT_CHECK(u, rc < 0 && strstr(err.msg, "not a regular file"),
 		   "shcache: what is not a file is left alone: %s", err.msg);
 	rmdir(path);
+	rmdir(dir);
+}
+
+static void skip(struct unit *u, const char *why)
+{
+	u->n++;
+	printf("ok %d # SKIP %s\n", u->n, why);
+}
+
+/* A file system too small for the cache: no file, an error (the daemon
+ * then runs without it), never a sparse file whose writes fault. */
+static void test_shcache_full(struct unit *u)
+{
+	char dir[] = "/tmp/nm-shfull-XXXXXX", path[64];
+	struct nm_shcache *sc = NULL;
+	struct nm_conf dc;
+	struct nm_err err = { 0 };
+	int rc;
+
+	if (geteuid() != 0 || !mkdtemp(dir)) {
+		skip(u, "shcache: full file system (needs root to mount a tmpfs)");
+		return;
+	}
+	if (mount("nmtest", dir, "tmpfs", 0, "size=1m,mode=0700") < 0) {
+		skip(u, "shcache: full file system (no tmpfs)");
+		rmdir(dir);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/s.sock.cache", dir);
+	nm_conf_defaults(&dc);
+	rc = nm_shcache_create(path, &dc, &sc, &err);
+	UNIT_CHECK(u, rc == -ENOSPC && !sc && access(path, F_OK) < 0,
+		   "shcache: no room on the file system: no cache, no file (%d: %s)", rc, err.msg);
+	if (sc)
+		nm_shcache_close(sc, true);
+	umount2(dir, MNT_DETACH);
 	rmdir(dir);
 }
 
@@ -1036,5 +1103,6 @@ int main(void)
 	test_handler_trust(&u);
 	test_shcache(&u);
 	test_shcache_decode(&u);
+	test_shcache_full(&u);
 	return unit_done(&u);
 }
