@@ -109,6 +109,7 @@ struct server {
 	unsigned clients, max_clients;
 	struct nm_shcache *shared; /* the cache as the upcalls read it (NULL: none) */
 	int epfd, lfd, sfd, spare;
+	struct stat sock_self; /* our socket's file: unlinked only while it is ours */
 	struct pool pool;
 	unsigned long lookups, hits, merged, queries;
 };
@@ -528,7 +529,20 @@ static bool accept_one(struct server *s)
 
 /* ---- the service ----------------------------------------------------------- */
 
-static int listen_on(const struct nfsmigd_opts *o)
+/* Does a daemon listen on sun?  A connection taken, or a full queue. */
+static bool socket_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 || errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
+static int listen_on(const struct nfsmigd_opts *o, struct stat *self)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
@@ -546,11 +560,15 @@ static int listen_on(const struct nfsmigd_opts *o)
 		nfsmigd_log(o, LOG_ERR, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	/* A socket left by a daemon that died is replaced; anything else that
-	 * is not a socket is left alone. */
+	/* A socket left by a daemon that died is replaced; one a daemon still
+	 * listens on, or anything that is not a socket, is left alone. */
 	if (lstat(sun.sun_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			nfsmigd_log(o, LOG_ERR, "%s exists and is not a socket", sun.sun_path);
+			return -1;
+		}
+		if (socket_live(&sun)) {
+			nfsmigd_log(o, LOG_ERR, "%s: a daemon is running on it", sun.sun_path);
 			return -1;
 		}
 		unlink(sun.sun_path);
@@ -570,7 +588,18 @@ static int listen_on(const struct nfsmigd_opts *o)
 	}
 	umask(old);
 	chmod(sun.sun_path, 0600);
+	if (lstat(sun.sun_path, self) < 0)
+		memset(self, 0, sizeof(*self));
 	return fd;
+}
+
+/* Unlink the socket path only while it is still ours (self). */
+static void unlink_socket(const char *path, const struct stat *self)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino)
+		unlink(path);
 }
 
 /* SIGHUP: the configuration again, and an empty cache (a DNS change the
@@ -700,7 +729,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 		nfsmigd_log(o, LOG_ERR, "eventfd: %s", strerror(errno));
 		return 1;
 	}
-	s->lfd = listen_on(o);
+	s->lfd = listen_on(o, &s->sock_self);
 	if (s->lfd < 0)
 		return 1;
 	/* The upcalls read cached answers there without waking us; without
@@ -753,7 +782,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 						drain_end = nm_time_ms() + DRAIN_MS;
 						epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
 						close(s->lfd);
-						unlink(o->conf.socket);
+						unlink_socket(o->conf.socket, &s->sock_self);
 						nm_shcache_close(s->shared, true);
 						s->shared = NULL;
 						nfsmigd_log(o, LOG_NOTICE,

@@ -865,6 +865,30 @@ default_ttl = 42"
 	[ ! -e "$T/nfsmigd.sock.cache" ]
 }
 
+@test "a second daemon while one runs: refused, the first one's socket and cache intact" {
+	daemon_start
+	local pid ino1 ino2 sino1 sino2
+	pid=$(cat "$T/daemon.pid")
+	run kreq sd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	ino1=$(stat -c %i "$T/nfsmigd.sock.cache")
+	sino1=$(stat -c %i "$T/nfsmigd.sock")
+	run timeout 5 "$BUILD/daemon/nfsmigd" -F -c "$T/good.conf"
+	assert_failure 1
+	assert_output --partial "a daemon is running on it"
+	ino2=$(stat -c %i "$T/nfsmigd.sock.cache")
+	sino2=$(stat -c %i "$T/nfsmigd.sock")
+	[ "$ino1" = "$ino2" ] && [ "$sino1" = "$sino2" ]
+	kill -0 "$pid"
+	# Still read from the first one's cache, and still asked on its socket.
+	run kreq sd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sd2$$.wild.nfsmig.test
+	assert_line "source: daemon"
+	[ "$(grep -c "\"name\":\"sd$$.wild.nfsmig.test\".*\"by\":\"daemon-cache\"" \
+		"$T/state/upcalls.log")" -eq 1 ]
+}
+
 @test "the cache of a daemon that died is not read" {
 	local port=$((DNSPORT + 8)) d=$BATS_TEST_TMPDIR i stub
 	echo "dead.stub.test=192.0.2.86/300" >"$d/zone"
