@@ -45,7 +45,7 @@
 #include "pool.h"
 #include "server.h"
 
-#define CACHE_SLOTS   4096 /* names kept */
+#define CACHE_SLOTS   4096 /* names kept; full, the soonest to expire makes room */
 #define CACHE_BUCKETS 8192 /* hash chains (a power of 2) */
 #define MAX_CLIENTS   4096 /* connections at once; beyond, closed: the upcall resolves */
 #define READ_MS	      2000 /* a client's time to send its request */
@@ -190,16 +190,32 @@ static void cache_drop(struct server *s, struct entry *e)
 	s->entries--;
 }
 
-/* A new entry for r, busy: a free slot, else the least recently used idle
- * one; NULL when every slot is being resolved. */
+/* The idle entry to make room with: the soonest to expire (an expired one
+ * first), the least recently used among equals.  Recency alone would be
+ * wrong: the upcalls that read an answer from the shared cache never tell
+ * us, so a name used all the time that way looks unused here. */
+static struct entry *cache_victim(struct server *s)
+{
+	struct entry *v = NULL;
+
+	for (struct entry *e = s->lru.prev; e != &s->lru; e = e->prev)
+		if (!v || e->expires < v->expires)
+			v = e;
+	return v;
+}
+
+/* A new entry for r, busy: a free slot, else cache_victim's; NULL when
+ * every slot is being resolved. */
 static struct entry *cache_new(struct server *s, const struct nm_upcall_req *r)
 {
 	struct entry *e;
 
 	if (s->entries >= CACHE_SLOTS) {
-		if (s->lru.prev == &s->lru)
+		struct entry *v = cache_victim(s);
+
+		if (!v)
 			return NULL;
-		cache_drop(s, s->lru.prev);
+		cache_drop(s, v);
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)

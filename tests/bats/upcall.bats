@@ -889,6 +889,54 @@ default_ttl = 42"
 		"$T/state/upcalls.log")" -eq 1 ]
 }
 
+@test "a full cache makes room with the soonest to expire, not a name only read from the shared cache" {
+	# keep (TTL 3000 s) is asked once on the socket, then only read from
+	# the shared cache: the daemon never sees it used.  4096 other names
+	# (NXDOMAIN, cached for negative_ttl, 60 s) fill every slot but one
+	# more: the one to go is one of them, keep stays.
+	local port=$((DNSPORT + 9)) d=$BATS_TEST_TMPDIR i stub
+	"$TOP/tests/helpers/dnsstub" "$port" keep.stub.test=192.0.2.92/3000 >"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/full.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/full.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$d/full.conf" -D keep.stub.test
+	assert_line "payload: 192.0.2.92"
+	run python3 - "$T/nfsmigd.sock" 4096 <<-'EOF'
+		import socket, sys
+		path, n = sys.argv[1], int(sys.argv[2])
+		done = 0
+		for start in range(0, n, 200):
+		    socks = []
+		    for i in range(start, min(n, start + 200)):
+		        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		        s.settimeout(10)
+		        s.connect(path)
+		        s.sendall(b"RESOLVE\ta:f%d.stub.test\t\n" % i)
+		        socks.append(s)
+		    for s in socks:
+		        buf = b""
+		        try:
+		            while not buf.endswith(b"\n"):
+		                k = s.recv(2048)
+		                if not k:
+		                    break
+		                buf += k
+		        except OSError:
+		            pass
+		        done += buf.endswith(b"\n")
+		        s.close()
+		print("answered", done, "of", n)
+	EOF
+	assert_line "answered 4096 of 4096"
+	run "$BUILD/daemon/nfsmigd" -c "$d/full.conf" -D keep.stub.test
+	kill "$stub"
+	assert_line "payload: 192.0.2.92"
+	grep "\"name\":\"keep.stub.test\"" "$T/state/upcalls.log" | tail -n 1 |
+		grep -q "\"by\":\"daemon-cache\""
+}
+
 @test "the cache of a daemon that died is not read" {
 	local port=$((DNSPORT + 8)) d=$BATS_TEST_TMPDIR i stub
 	echo "dead.stub.test=192.0.2.86/300" >"$d/zone"
