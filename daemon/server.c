@@ -340,9 +340,17 @@ static void lookup(struct server *s, struct client *c)
 
 	s->lookups++;
 	e = cache_find(s, &c->req);
+	if (e && e->q && e->q->generation != s->generation) {
+		/* Begun before a SIGHUP: its answer is for those who asked
+		 * then.  The entry is the new query's; the old one fills none. */
+		e->q->e = NULL;
+		e->q = NULL;
+		e->expires = 0;
+	}
 	if (e && e->q) {
-		/* The answer of the query we wait on, even when a SIGHUP comes
-		 * meanwhile (it is then not cached, but it is ours). */
+		/* The answer of the query we wait on, begun under the same
+		 * configuration; even when a SIGHUP comes meanwhile (it is
+		 * then not cached, but it is ours). */
 		s->merged++;
 		c->merged = true;
 		c->next = e->q->waiters;

@@ -731,6 +731,43 @@ default_ttl = 42"
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "SIGHUP during a lookup: a request after it is not merged into the query begun before" {
+	# A query to a slow server (1.5 s) is under way when SIGHUP brings a
+	# configuration naming another server: who asks after the SIGHUP is
+	# answered under the new one, who asked before under the old one.
+	local port=$((DNSPORT + 10)) d=$BATS_TEST_TMPDIR i stub stub2 p1 p2
+	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 gen.merge.test=192.0.2.84/300 \
+		>"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	"$TOP/tests/helpers/dnsstub" "$((port + 1))" gen.merge.test=192.0.2.85/300 \
+		>"$d/stub2.out" 3>&- &
+	stub2=$!
+	for i in $(seq 100); do
+		grep -q ready "$d/stub.out" && grep -q ready "$d/stub2.out" && break
+		sleep 0.05
+	done
+	conf "$d/gm.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/gm.conf"
+	"$BUILD/daemon/nfsmigd" -c "$d/gm.conf" -D a:gen.merge.test >"$d/before" &
+	p1=$!
+	sleep 0.5
+	conf "$d/gm.conf" "127.0.0.1#$((port + 1))" "deadline = 5"
+	kill -HUP "$(cat "$T/daemon.pid")"
+	for i in $(seq 100); do grep -q "configuration reloaded" "$T/daemon.err" && break; sleep 0.02; done
+	"$BUILD/daemon/nfsmigd" -c "$d/gm.conf" -D a:gen.merge.test >"$d/after" &
+	p2=$!
+	wait "$p1" "$p2"
+	run "$BUILD/daemon/nfsmigd" -c "$d/gm.conf" -D a:gen.merge.test
+	kill "$stub" "$stub2"
+	assert_line "payload: 192.0.2.85"
+	run cat "$d/before"
+	assert_line "payload: 192.0.2.84"
+	run cat "$d/after"
+	assert_line "payload: 192.0.2.85"
+	assert_line "source: daemon"
+}
+
 @test "SIGHUP with a relative -c: the detached daemon still reads its file again" {
 	local d=$BATS_TEST_TMPDIR i
 	conf "$d/rel.conf" "127.0.0.1#$DNSPORT"
