@@ -14,7 +14,9 @@
  *                 end
  *
  * Idle, nothing wakes it: epoll_wait has no timeout unless a client is
- * still sending its request (2 s to do it) or a SIGTERM drains. */
+ * still sending its request (2 s to do it), a SIGTERM drains, or the
+ * process ran out of descriptors (the listener is then out of the epoll
+ * set until a client closes, tried again each second). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -50,6 +52,7 @@
 #define MAX_CLIENTS   4096 /* connections at once; beyond, closed: the upcall resolves */
 #define READ_MS	      2000 /* a client's time to send its request */
 #define DRAIN_MS      500  /* SIGTERM: time left to requests in flight */
+#define RESUME_MS     1000 /* out of descriptors: the listener tried again after */
 
 /* The configuration as one SIGHUP loaded it, shared by the requests and
  * queries begun under it (counted by the main thread only; the workers
@@ -109,13 +112,15 @@ struct server {
 	unsigned clients, max_clients;
 	struct nm_shcache *shared; /* the cache as the upcalls read it (NULL: none) */
 	int epfd, lfd, sfd, spare;
+	bool listen_paused;    /* out of descriptors: the listener out of the epoll set */
+	int64_t resume_at;     /* ... until a client closes, or then */
 	struct stat sock_self; /* our socket's file: unlinked only while it is ours */
 	struct pool pool;
 	unsigned long lookups, hits, merged, queries;
 };
 
 /* epoll's tags for the fds that are not clients. */
-static char tag_listen, tag_signal, tag_pool;
+static char tag_signal, tag_pool;
 
 /* Time the daemon gives DNS: inside the share of the deadline an upcall
  * waits for it. */
@@ -268,6 +273,20 @@ static void resolve_failed(struct pool_job *job)
 
 /* ---- clients (main thread) ----------------------------------------------- */
 
+static int epoll_add(int epfd, int fd, void *tag);
+static char tag_listen;
+
+/* A descriptor may be free again (a client closed, or RESUME_MS passed):
+ * the spare back first, then the listener back in the epoll set if it was
+ * taken out (accept_one). */
+static void listen_resume(struct server *s)
+{
+	if (s->spare < 0)
+		s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->listen_paused && s->lfd >= 0 && epoll_add(s->epfd, s->lfd, &tag_listen) == 0)
+		s->listen_paused = false;
+}
+
 static void reading_unlink(struct client *c)
 {
 	if (c->prev) {
@@ -284,6 +303,7 @@ static void client_close(struct server *s, struct client *c)
 	conf_put(c->conf);
 	free(c);
 	s->clients--;
+	listen_resume(s);
 }
 
 /* Send the reply, close, then the record: the upcall does not wait on it.
@@ -514,6 +534,17 @@ static bool accept_one(struct server *s)
 			close(fd);
 		s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		return true;
+	}
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		/* No spare either: the listener leaves the epoll set until a
+		 * client closes (level-triggered, it would wake us at once,
+		 * again and again); the upcalls wait in its queue or resolve
+		 * by themselves. */
+		if (!s->listen_paused && epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL) == 0) {
+			s->listen_paused = true;
+			s->resume_at = nm_time_ms() + RESUME_MS;
+		}
+		return false;
 	}
 	if (fd < 0)
 		return false; /* none, gone before we took it, or a passing error */
@@ -783,9 +814,14 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 		reading_expire(s, now);
 		if (stop && (s->clients == 0 || now >= drain_end))
 			break;
-		/* A timeout only for a client still sending, or the drain. */
+		if (s->listen_paused && !stop && now >= s->resume_at)
+			listen_resume(s);
+		/* A timeout only for a client still sending, the listener out
+		 * of descriptors, or the drain. */
 		if (s->reading.next != &s->reading)
 			wake = s->reading.next->deadline;
+		if (s->listen_paused && !stop && (wake < 0 || s->resume_at < wake))
+			wake = s->resume_at;
 		if (stop && (wake < 0 || drain_end < wake))
 			wake = drain_end;
 		n = epoll_wait(s->epfd, ev, 64, wake < 0 ? -1 : (int)(wake - now) + 1);
@@ -806,6 +842,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 						drain_end = nm_time_ms() + DRAIN_MS;
 						epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
 						close(s->lfd);
+						s->lfd = -1;
 						unlink_socket(o->conf.socket, &s->sock_self);
 						nm_shcache_close(s->shared, true);
 						s->shared = NULL;

@@ -1030,6 +1030,38 @@ default_ttl = 42"
 	((t1 - t0 < 1000))
 }
 
+@test "out of descriptors, no spare: the daemon does not spin, and listens again when it can" {
+	daemon_start
+	local pid c1 c2 py soft
+	pid=$(cat "$T/daemon.pid")
+	cpu() { awk '{print $14 + $15}' /proc/"$pid"/stat; }
+	soft=$(awk '/^Max open files/ {print $4}' /proc/"$pid"/limits)
+	# No descriptor above 2 allowed: neither a connection nor its spare
+	# (reopened in the lowest one free) can be had.
+	prlimit --pid "$pid" --nofile=3:
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"RESOLVE\ta:fd.wild.nfsmig.test\t\n")
+time.sleep(3)
+' "$T/nfsmigd.sock" &
+	py=$!
+	sleep 0.5
+	c1=$(cpu)
+	sleep 2
+	c2=$(cpu)
+	echo "CPU ticks over 2 s: $((c2 - c1))"
+	((c2 - c1 < 40))
+	prlimit --pid "$pid" --nofile="$soft":
+	wait "$py" || true
+	# Within its retry second it takes connections again.
+	sleep 1.2
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D fd2$$.wild.nfsmig.test
+	assert_line "payload: 192.0.2.50"
+	assert_line "source: daemon"
+}
+
 @test "a client that is not root is refused by the daemon" {
 	# A directory a user can reach, so that only the daemon's SO_PEERCRED
 	# check stands between them (the socket is 0600: opened up on purpose).
