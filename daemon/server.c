@@ -69,8 +69,8 @@ struct entry {
 	struct entry *hnext, *prev, *next;
 	char name[NM_DNS_NAME_MAX + 1];
 	bool want4, want6;
-	struct query *q; /* the lookup filling it, while one runs */
-	int64_t expires, last, resolved;
+	struct query *q;		 /* the lookup filling it, while one runs */
+	int64_t expires, last, resolved; /* nm_time_boot_ms (suspend counts) */
 	struct nm_dns_answer ans;
 };
 
@@ -354,7 +354,7 @@ static void client_answer(struct server *s, struct client *c, const struct nm_dn
  * the same name, or from a new one. */
 static void lookup(struct server *s, struct client *c)
 {
-	int64_t now = nm_time_ms();
+	int64_t now = nm_time_boot_ms(); /* the cache's clock */
 	struct entry *e;
 	struct query *q;
 
@@ -402,7 +402,7 @@ static void lookup(struct server *s, struct client *c)
 	q->conf = conf_get(c->conf);
 	q->req = c->req;
 	q->generation = s->generation;
-	q->start = now;
+	q->start = nm_time_ms();
 	q->e = e;
 	q->waiters = c;
 	c->next = NULL;
@@ -422,7 +422,7 @@ static void query_done(struct server *s, struct query *q)
 	if (e) {
 		e->q = NULL;
 		e->ans = q->ans;
-		e->last = e->resolved = nm_time_ms();
+		e->last = e->resolved = nm_time_boot_ms();
 		e->expires = e->last + 1000LL * nm_upcall_cache_secs(&q->conf->c, &q->ans);
 		/* Asked before a SIGHUP: answers the waiters, but is not kept. */
 		if (q->generation != s->generation) {

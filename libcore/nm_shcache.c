@@ -428,7 +428,8 @@ int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct 
 			  sizeof(h) - offsetof(struct shc_head, seq)) ||
 	    !read_guarded(fd, (off_t)(SHC_HEAD_SIZE + i * sizeof(slot)), &slot, sizeof(slot)))
 		goto out; /* being written: asked on the socket */
-	rc = nm_shcache_decode(&h, sizeof(h), &slot, sizeof(slot), req, nm_time_ms(), c, ans, &why);
+	rc = nm_shcache_decode(&h, sizeof(h), &slot, sizeof(slot), req, nm_time_boot_ms(), c, ans,
+			       &why);
 	if (rc < 0)
 		nm_err_set(err, rc, "%s: %s", path, why.msg);
 out:

@@ -47,7 +47,7 @@ int nm_shcache_create(const char *path, const struct nm_conf *c, struct nm_shcac
 void nm_shcache_clear(struct nm_shcache *sc, const struct nm_conf *c);
 
 /* Daemon: publish the answer for (name, families), resolved and expiring
- * at the nm_time_ms() given. */
+ * at the nm_time_boot_ms() given (CLOCK_BOOTTIME: a suspend ages it). */
 void nm_shcache_put(struct nm_shcache *sc, const char *name, bool want4, bool want6,
 		    int64_t resolved_ms, int64_t expires_ms, const struct nm_dns_answer *ans);
 

@@ -735,7 +735,7 @@ static void *race_writer(void *arg)
 {
 	struct shc_race *r = arg;
 	struct nm_dns_answer a[2];
-	int64_t now = nm_time_ms();
+	int64_t now = nm_time_boot_ms();
 
 	race_answer(&a[0], 0);
 	race_answer(&a[1], 1);
@@ -797,7 +797,7 @@ static void test_shcache(struct unit *u)
 	struct nm_upcall_result res;
 	struct nm_shcache *sc;
 	struct nm_err err = { 0 };
-	int64_t now = nm_time_ms();
+	int64_t now = nm_time_boot_ms();
 	int rc;
 
 	if (!mkdtemp(dir)) {
@@ -860,7 +860,7 @@ static void test_shcache(struct unit *u)
 	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
 	UNIT_CHECK(u, rc == 1 && c.max_ttl == 50, "shcache: the new shape after a clear (%u)",
 		   c.max_ttl);
-	nm_shcache_put(sc, req.name, true, false, now - 5000, nm_time_ms() - 1, &a);
+	nm_shcache_put(sc, req.name, true, false, now - 5000, nm_time_boot_ms() - 1, &a);
 	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
 		   "shcache: an expired answer misses");
 	test_shcache_race(u, sc, path);
