@@ -20,7 +20,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#define LAZYDNS_CARES  "libcares.so.2"
+/* The sonames; a test build (tests/unit/test_lazydns) names one that does
+ * not exist, to see the failure path.  No run-time setting chooses them. */
+#ifndef LAZYDNS_CARES
+#define LAZYDNS_CARES "libcares.so.2"
+#endif
 #define LAZYDNS_RESOLV "libresolv.so.2"
 
 #define LAZYDNS_CARES_FUNCS(X)                                                                     \
