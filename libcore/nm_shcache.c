@@ -78,6 +78,114 @@ static void set_shape(struct shc_head *h, const struct nm_conf *c)
 	seq_end(&h->seq);
 }
 
+/* Not read at all from a directory others may change (they could put a
+ * file of their choosing, or a FIFO, in its place), unless it is root's
+ * and sticky (as /tmp): there nobody renames or removes what is not
+ * theirs. */
+static int dir_trusted(const char *path, struct nm_err *err)
+{
+	char dir[NM_CONF_PATH_MAX + sizeof(NM_SHCACHE_SUFFIX)];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash) {
+		snprintf(dir, sizeof(dir), ".");
+	} else if (slash == path) {
+		snprintf(dir, sizeof(dir), "/");
+	} else {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return nm_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	if (stat(dir, &st) < 0)
+		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return nm_err_set(err, -EPERM, "%s: another user's directory", dir);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))
+		return nm_err_set(err, -EPERM, "%s: others may write in it", dir);
+	return 0;
+}
+
+static bool ttl_ok(uint32_t t)
+{
+	return t >= 1 && t <= SHC_TTL_MAX;
+}
+
+static bool flag_ok(uint8_t b)
+{
+	return b <= 1;
+}
+
+int nm_shcache_decode(const void *head, size_t head_len, const void *slot_bytes, size_t slot_len,
+		      const struct nm_upcall_req *req, int64_t now, struct nm_conf *c,
+		      struct nm_dns_answer *ans, struct nm_err *err)
+{
+	struct shc_head h;
+	struct shc_slot s;
+	const struct shc_answer *f = &s.ans;
+
+	if (head_len != sizeof(h) || slot_len != sizeof(s))
+		return nm_err_set(err, -EBADMSG, "a header or slot of another size");
+	memcpy(&h, head, sizeof(h));
+	memcpy(&s, slot_bytes, sizeof(s));
+	if (h.magic != SHC_MAGIC || h.version != SHC_VERSION || h.slots != NM_SHCACHE_SLOTS ||
+	    h.slot_size != sizeof(struct shc_slot))
+		return nm_err_set(err, -EBADMSG, "not a cache of this version");
+	/* The shape makes the key: only values the configuration allows. */
+	if ((h.shape.prefer != NM_PREFER_IPV4 && h.shape.prefer != NM_PREFER_IPV6) ||
+	    !ttl_ok(h.shape.min_ttl) || !ttl_ok(h.shape.max_ttl) ||
+	    h.shape.min_ttl > h.shape.max_ttl || !ttl_ok(h.shape.hosts_ttl) ||
+	    !ttl_ok(h.shape.negative_ttl) || !ttl_ok(h.shape.tempfail_ttl) ||
+	    !ttl_ok(h.shape.servfail_ttl) || h.generation == 0)
+		return nm_err_set(err, -EBADMSG, "its shaping values are out of range");
+	/* Another name's slot, a void or older one: a miss, whatever it holds. */
+	if (s.generation != h.generation || s.want4 != req->want4 || s.want6 != req->want6 ||
+	    memchr(s.name, '\0', sizeof(s.name)) == NULL || strcmp(s.name, req->name) != 0)
+		return 0;
+	if (s.resolved_ms < 0 || s.resolved_ms > now || s.expires_ms < s.resolved_ms ||
+	    s.expires_ms - s.resolved_ms > (int64_t)SHC_TTL_MAX * 1000)
+		return nm_err_set(err, -EBADMSG, "its times are out of range");
+	if (f->status > NM_DNS_SERVFAIL || f->naddr > NM_DNS_MAX_ADDRS ||
+	    (f->status != NM_DNS_OK && f->naddr != 0) || !flag_ok(f->from_hosts) ||
+	    !flag_ok(f->partial) || !flag_ok(f->from_nss) || !flag_ok(f->numeric) ||
+	    memchr(f->why, '\0', sizeof(f->why)) == NULL)
+		return nm_err_set(err, -EBADMSG, "its answer is out of range");
+	for (uint32_t i = 0; i < f->naddr; i++)
+		if (f->addr[i].family != AF_INET && f->addr[i].family != AF_INET6)
+			return nm_err_set(err, -EBADMSG, "an address of no family");
+	if (s.expires_ms <= now)
+		return 0;
+	memset(ans, 0, sizeof(*ans));
+	ans->status = (enum nm_dns_status)f->status;
+	ans->naddr = f->naddr;
+	ans->ttl = f->ttl;
+	ans->from_hosts = f->from_hosts;
+	ans->partial = f->partial;
+	ans->from_nss = f->from_nss;
+	ans->numeric = f->numeric;
+	for (uint32_t i = 0; i < f->naddr; i++) {
+		ans->addr[i].family = (int)f->addr[i].family;
+		ans->addr[i].ttl = f->addr[i].ttl;
+		if (f->addr[i].family == AF_INET6)
+			memcpy(&ans->addr[i].u.v6, f->addr[i].addr, 16);
+		else
+			memcpy(&ans->addr[i].u.v4, f->addr[i].addr, 4);
+	}
+	/* Only for logs, and printable there. */
+	for (size_t i = 0; f->why[i] && i < sizeof(ans->why) - 1; i++)
+		ans->why[i] = f->why[i] >= 0x20 && f->why[i] < 0x7f ? f->why[i] : '?';
+	nm_upcall_age(ans, (unsigned)((now - s.resolved_ms) / 1000));
+	c->prefer = h.shape.prefer == NM_PREFER_IPV6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
+	c->min_ttl = h.shape.min_ttl;
+	c->max_ttl = h.shape.max_ttl;
+	c->hosts_ttl = h.shape.hosts_ttl;
+	c->negative_ttl = h.shape.negative_ttl;
+	c->tempfail_ttl = h.shape.tempfail_ttl;
+	c->servfail_ttl = h.shape.servfail_ttl;
+	return 1;
+}
+
 /* Unlink path only while it is still the file fd has open: never a file
  * another daemon put there meanwhile. */
 static void unlink_if_ours(const char *path, int fd)
@@ -126,6 +234,10 @@ int nm_shcache_create(const char *path, const struct nm_conf *c, struct nm_shcac
 	*out = NULL;
 	if (strlen(path) >= sizeof(sc->path))
 		return nm_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
+	/* Where the upcalls would not read it, it is not made. */
+	rc = dir_trusted(path, err);
+	if (rc < 0)
+		return rc;
 	/* One left by a daemon that died is replaced; one a live daemon holds,
 	 * or anything that is not a regular file, is left alone. */
 	rc = left_file(path, err);
@@ -273,114 +385,6 @@ static bool read_guarded(int fd, off_t off, void *copy, size_t size)
 			return true;
 	}
 	return false;
-}
-
-/* Not read at all from a directory others may change (they could put a
- * file of their choosing, or a FIFO, in its place), unless it is root's
- * and sticky (as /tmp): there nobody renames or removes what is not
- * theirs. */
-static int dir_trusted(const char *path, struct nm_err *err)
-{
-	char dir[NM_CONF_PATH_MAX + sizeof(NM_SHCACHE_SUFFIX)];
-	const char *slash = strrchr(path, '/');
-	struct stat st;
-
-	if (!slash) {
-		snprintf(dir, sizeof(dir), ".");
-	} else if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
-	} else {
-		if ((size_t)(slash - path) >= sizeof(dir))
-			return nm_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	if (stat(dir, &st) < 0)
-		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return nm_err_set(err, -EPERM, "%s: another user's directory", dir);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))
-		return nm_err_set(err, -EPERM, "%s: others may write in it", dir);
-	return 0;
-}
-
-static bool ttl_ok(uint32_t t)
-{
-	return t >= 1 && t <= SHC_TTL_MAX;
-}
-
-static bool flag_ok(uint8_t b)
-{
-	return b <= 1;
-}
-
-int nm_shcache_decode(const void *head, size_t head_len, const void *slot_bytes, size_t slot_len,
-		      const struct nm_upcall_req *req, int64_t now, struct nm_conf *c,
-		      struct nm_dns_answer *ans, struct nm_err *err)
-{
-	struct shc_head h;
-	struct shc_slot s;
-	const struct shc_answer *f = &s.ans;
-
-	if (head_len != sizeof(h) || slot_len != sizeof(s))
-		return nm_err_set(err, -EBADMSG, "a header or slot of another size");
-	memcpy(&h, head, sizeof(h));
-	memcpy(&s, slot_bytes, sizeof(s));
-	if (h.magic != SHC_MAGIC || h.version != SHC_VERSION || h.slots != NM_SHCACHE_SLOTS ||
-	    h.slot_size != sizeof(struct shc_slot))
-		return nm_err_set(err, -EBADMSG, "not a cache of this version");
-	/* The shape makes the key: only values the configuration allows. */
-	if ((h.shape.prefer != NM_PREFER_IPV4 && h.shape.prefer != NM_PREFER_IPV6) ||
-	    !ttl_ok(h.shape.min_ttl) || !ttl_ok(h.shape.max_ttl) ||
-	    h.shape.min_ttl > h.shape.max_ttl || !ttl_ok(h.shape.hosts_ttl) ||
-	    !ttl_ok(h.shape.negative_ttl) || !ttl_ok(h.shape.tempfail_ttl) ||
-	    !ttl_ok(h.shape.servfail_ttl) || h.generation == 0)
-		return nm_err_set(err, -EBADMSG, "its shaping values are out of range");
-	/* Another name's slot, a void or older one: a miss, whatever it holds. */
-	if (s.generation != h.generation || s.want4 != req->want4 || s.want6 != req->want6 ||
-	    memchr(s.name, '\0', sizeof(s.name)) == NULL || strcmp(s.name, req->name) != 0)
-		return 0;
-	if (s.resolved_ms < 0 || s.resolved_ms > now || s.expires_ms < s.resolved_ms ||
-	    s.expires_ms - s.resolved_ms > (int64_t)SHC_TTL_MAX * 1000)
-		return nm_err_set(err, -EBADMSG, "its times are out of range");
-	if (f->status > NM_DNS_SERVFAIL || f->naddr > NM_DNS_MAX_ADDRS ||
-	    (f->status != NM_DNS_OK && f->naddr != 0) || !flag_ok(f->from_hosts) ||
-	    !flag_ok(f->partial) || !flag_ok(f->from_nss) || !flag_ok(f->numeric) ||
-	    memchr(f->why, '\0', sizeof(f->why)) == NULL)
-		return nm_err_set(err, -EBADMSG, "its answer is out of range");
-	for (uint32_t i = 0; i < f->naddr; i++)
-		if (f->addr[i].family != AF_INET && f->addr[i].family != AF_INET6)
-			return nm_err_set(err, -EBADMSG, "an address of no family");
-	if (s.expires_ms <= now)
-		return 0;
-	memset(ans, 0, sizeof(*ans));
-	ans->status = (enum nm_dns_status)f->status;
-	ans->naddr = f->naddr;
-	ans->ttl = f->ttl;
-	ans->from_hosts = f->from_hosts;
-	ans->partial = f->partial;
-	ans->from_nss = f->from_nss;
-	ans->numeric = f->numeric;
-	for (uint32_t i = 0; i < f->naddr; i++) {
-		ans->addr[i].family = (int)f->addr[i].family;
-		ans->addr[i].ttl = f->addr[i].ttl;
-		if (f->addr[i].family == AF_INET6)
-			memcpy(&ans->addr[i].u.v6, f->addr[i].addr, 16);
-		else
-			memcpy(&ans->addr[i].u.v4, f->addr[i].addr, 4);
-	}
-	/* Only for logs, and printable there. */
-	for (size_t i = 0; f->why[i] && i < sizeof(ans->why) - 1; i++)
-		ans->why[i] = f->why[i] >= 0x20 && f->why[i] < 0x7f ? f->why[i] : '?';
-	nm_upcall_age(ans, (unsigned)((now - s.resolved_ms) / 1000));
-	c->prefer = h.shape.prefer == NM_PREFER_IPV6 ? NM_PREFER_IPV6 : NM_PREFER_IPV4;
-	c->min_ttl = h.shape.min_ttl;
-	c->max_ttl = h.shape.max_ttl;
-	c->hosts_ttl = h.shape.hosts_ttl;
-	c->negative_ttl = h.shape.negative_ttl;
-	c->tempfail_ttl = h.shape.tempfail_ttl;
-	c->servfail_ttl = h.shape.servfail_ttl;
-	return 1;
 }
 
 int nm_shcache_lookup(const char *path, const struct nm_upcall_req *req, struct nm_conf *c,

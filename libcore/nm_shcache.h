@@ -35,7 +35,8 @@ struct nm_shcache;
 /* The cache file's path for a daemon socket path; -ENAMETOOLONG. */
 int nm_shcache_path(const char *socket, char *buf, size_t cap);
 
-/* Daemon: create the file afresh (one left by a dead daemon is replaced;
+/* Daemon: create the file afresh (-EPERM in a directory the upcalls would
+ * not read it from; one left by a dead daemon is replaced;
  * -EBUSY when a live daemon holds the one there, -EEXIST when it is not a
  * regular file), lock it, allocate every block (-ENOSPC: the daemon runs
  * without it rather than fault on a full file system), map it; the shape

@@ -879,6 +879,17 @@ static void test_shcache(struct unit *u)
 	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
 	UNIT_CHECK(u, rc == -EPERM, "shcache: not read from a directory others may write: %s",
 		   err.msg);
+	{
+		struct nm_shcache *sc3 = NULL;
+		char p3[80];
+
+		snprintf(p3, sizeof(p3), "%s/other.cache", dir);
+		rc = nm_shcache_create(p3, &dc, &sc3, &err);
+		UNIT_CHECK(u, rc == -EPERM && !sc3 && access(p3, F_OK) < 0,
+			   "shcache: not made in a directory others may write: %s", err.msg);
+		if (sc3)
+			nm_shcache_close(sc3, true);
+	}
 	if (geteuid() == 0) {
 		chmod(dir, 01777);
 		rc = nm_shcache_lookup(path, &req, &c, &got, &err);
