@@ -13,6 +13,18 @@ static inline int64_t nm_time_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The clock of cached answers' ages and expiries: CLOCK_BOOTTIME, which
+ * (unlike CLOCK_MONOTONIC) goes on while the machine is suspended, so an
+ * answer does not outlive its TTL across a suspend; one clock for every
+ * process (the daemon writes, the upcalls read SOCKET.cache). */
+static inline int64_t nm_time_boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static inline int64_t nm_time_us(void)
 {
 	struct timespec ts;

@@ -731,6 +731,43 @@ default_ttl = 42"
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "SIGHUP during a lookup: a request after it is not merged into the query begun before" {
+	# A query to a slow server (1.5 s) is under way when SIGHUP brings a
+	# configuration naming another server: who asks after the SIGHUP is
+	# answered under the new one, who asked before under the old one.
+	local port=$((DNSPORT + 10)) d=$BATS_TEST_TMPDIR i stub stub2 p1 p2
+	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 gen.merge.test=192.0.2.84/300 \
+		>"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	"$TOP/tests/helpers/dnsstub" "$((port + 1))" gen.merge.test=192.0.2.85/300 \
+		>"$d/stub2.out" 3>&- &
+	stub2=$!
+	for i in $(seq 100); do
+		grep -q ready "$d/stub.out" && grep -q ready "$d/stub2.out" && break
+		sleep 0.05
+	done
+	conf "$d/gm.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/gm.conf"
+	"$BUILD/daemon/nfsmigd" -c "$d/gm.conf" -D a:gen.merge.test >"$d/before" &
+	p1=$!
+	sleep 0.5
+	conf "$d/gm.conf" "127.0.0.1#$((port + 1))" "deadline = 5"
+	kill -HUP "$(cat "$T/daemon.pid")"
+	for i in $(seq 100); do grep -q "configuration reloaded" "$T/daemon.err" && break; sleep 0.02; done
+	"$BUILD/daemon/nfsmigd" -c "$d/gm.conf" -D a:gen.merge.test >"$d/after" &
+	p2=$!
+	wait "$p1" "$p2"
+	run "$BUILD/daemon/nfsmigd" -c "$d/gm.conf" -D a:gen.merge.test
+	kill "$stub" "$stub2"
+	assert_line "payload: 192.0.2.85"
+	run cat "$d/before"
+	assert_line "payload: 192.0.2.84"
+	run cat "$d/after"
+	assert_line "payload: 192.0.2.85"
+	assert_line "source: daemon"
+}
+
 @test "SIGHUP with a relative -c: the detached daemon still reads its file again" {
 	local d=$BATS_TEST_TMPDIR i
 	conf "$d/rel.conf" "127.0.0.1#$DNSPORT"
@@ -800,6 +837,231 @@ default_ttl = 42"
 	assert_line "why: no such name"
 }
 
+@test "600 requests at once: the daemon answers every one with the address" {
+	# A server that takes 1.5 s an answer keeps all of them waiting at
+	# once on the one query of their name.
+	local port=$((DNSPORT + 7)) d=$BATS_TEST_TMPDIR i stub
+	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 many.slow.test=192.0.2.88/300 \
+		>"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/many.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/many.conf"
+	run python3 - "$T/nfsmigd.sock" 600 <<-'EOF'
+		import socket, sys
+		path, n = sys.argv[1], int(sys.argv[2])
+		socks = []
+		for i in range(n):
+		    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		    s.settimeout(10)
+		    s.connect(path)
+		    s.sendall(b"RESOLVE\ta:many.slow.test\t\n")
+		    socks.append(s)
+		ok = 0
+		for s in socks:
+		    buf = b""
+		    try:
+		        while not buf.endswith(b"\n"):
+		            k = s.recv(2048)
+		            if not k:
+		                break
+		            buf += k
+		    except OSError:
+		        pass
+		    ok += buf.startswith(b"OK\t") and b"\t192.0.2.88\t" in buf
+		print("answered", ok, "of", n)
+	EOF
+	kill "$stub"
+	assert_line "answered 600 of 600"
+}
+
+@test "a cached name is read from the daemon's cache: no request on its socket" {
+	daemon_start
+	local pid i
+	pid=$(cat "$T/daemon.pid")
+	[ "$(stat -c %a "$T/nfsmigd.sock.cache")" = 600 ]
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sc$$.wild.nfsmig.test
+	assert_line "source: daemon"
+	for i in 1 2 3; do
+		run kreq sc$$.wild.nfsmig.test
+		assert_line "payload=192.0.2.50"
+	done
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sc$$.wild.nfsmig.test
+	assert_line "source: daemon"
+	kill -TERM "$pid"
+	for i in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	# One request on the socket (the first), none from the cache: the
+	# four others read the shared cache, and recorded it.
+	grep -q "stopping: 1 lookups, 0 from cache" "$T/daemon.err"
+	[ "$(grep -c "\"name\":\"sc$$.wild.nfsmig.test\".*\"by\":\"daemon-cache\"" \
+		"$T/state/upcalls.log")" -eq 4 ]
+	[ ! -e "$T/nfsmigd.sock.cache" ]
+}
+
+@test "a second daemon while one runs: refused, the first one's socket and cache intact" {
+	daemon_start
+	local pid ino1 ino2 sino1 sino2
+	pid=$(cat "$T/daemon.pid")
+	run kreq sd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	ino1=$(stat -c %i "$T/nfsmigd.sock.cache")
+	sino1=$(stat -c %i "$T/nfsmigd.sock")
+	run timeout 5 "$BUILD/daemon/nfsmigd" -F -c "$T/good.conf"
+	assert_failure 1
+	assert_output --partial "a daemon is running on it"
+	ino2=$(stat -c %i "$T/nfsmigd.sock.cache")
+	sino2=$(stat -c %i "$T/nfsmigd.sock")
+	[ "$ino1" = "$ino2" ] && [ "$sino1" = "$sino2" ]
+	kill -0 "$pid"
+	# Still read from the first one's cache, and still asked on its socket.
+	run kreq sd$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sd2$$.wild.nfsmig.test
+	assert_line "source: daemon"
+	[ "$(grep -c "\"name\":\"sd$$.wild.nfsmig.test\".*\"by\":\"daemon-cache\"" \
+		"$T/state/upcalls.log")" -eq 1 ]
+}
+
+@test "a full cache makes room with the soonest to expire, not a name only read from the shared cache" {
+	# keep (TTL 3000 s) is asked once on the socket, then only read from
+	# the shared cache: the daemon never sees it used.  4096 other names
+	# (NXDOMAIN, cached for negative_ttl, 60 s) fill every slot but one
+	# more: the one to go is one of them, keep stays.
+	local port=$((DNSPORT + 9)) d=$BATS_TEST_TMPDIR i stub
+	"$TOP/tests/helpers/dnsstub" "$port" keep.stub.test=192.0.2.92/3000 >"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/full.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/full.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$d/full.conf" -D keep.stub.test
+	assert_line "payload: 192.0.2.92"
+	run python3 - "$T/nfsmigd.sock" 4096 <<-'EOF'
+		import socket, sys
+		path, n = sys.argv[1], int(sys.argv[2])
+		done = 0
+		for start in range(0, n, 200):
+		    socks = []
+		    for i in range(start, min(n, start + 200)):
+		        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		        s.settimeout(10)
+		        s.connect(path)
+		        s.sendall(b"RESOLVE\ta:f%d.stub.test\t\n" % i)
+		        socks.append(s)
+		    for s in socks:
+		        buf = b""
+		        try:
+		            while not buf.endswith(b"\n"):
+		                k = s.recv(2048)
+		                if not k:
+		                    break
+		                buf += k
+		        except OSError:
+		            pass
+		        done += buf.endswith(b"\n")
+		        s.close()
+		print("answered", done, "of", n)
+	EOF
+	assert_line "answered 4096 of 4096"
+	run "$BUILD/daemon/nfsmigd" -c "$d/full.conf" -D keep.stub.test
+	kill "$stub"
+	assert_line "payload: 192.0.2.92"
+	grep "\"name\":\"keep.stub.test\"" "$T/state/upcalls.log" | tail -n 1 |
+		grep -q "\"by\":\"daemon-cache\""
+}
+
+@test "the cache of a daemon that died is not read" {
+	local port=$((DNSPORT + 8)) d=$BATS_TEST_TMPDIR i stub
+	echo "dead.stub.test=192.0.2.86/300" >"$d/zone"
+	"$TOP/tests/helpers/dnsstub" "$port" --zone "$d/zone" >"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/dead.conf" "127.0.0.1#$port"
+	daemon_start "$d/dead.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$d/dead.conf" -D dead.stub.test
+	assert_line "payload: 192.0.2.86"
+	echo "dead.stub.test=192.0.2.87/300" >"$d/zone"
+	run "$BUILD/daemon/nfsmigd" -c "$d/dead.conf" -D dead.stub.test
+	assert_line "payload: 192.0.2.86"
+	assert_line "source: daemon"
+	kill -9 "$(cat "$T/daemon.pid")"
+	sleep 0.2
+	# Its file is still there, its answer not yet expired; no daemon
+	# holds it.
+	[ -e "$T/nfsmigd.sock.cache" ]
+	run "$BUILD/daemon/nfsmigd" -c "$d/dead.conf" -D dead.stub.test
+	kill "$stub"
+	assert_line "payload: 192.0.2.87"
+	assert_line "source: dns"
+}
+
+@test "the idle daemon is never woken; SIGHUP and SIGTERM are taken at once" {
+	daemon_start
+	local pid t0 t1 i
+	pid=$(cat "$T/daemon.pid")
+	run kreq id$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	sleep 0.5
+	switches() { cat /proc/"$pid"/task/*/status | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; }
+	local s1 s2
+	s1=$(switches)
+	sleep 2
+	s2=$(switches)
+	echo "voluntary context switches: $s1 then $s2"
+	[ "$s1" -eq "$s2" ]
+	t0=$(now_ms)
+	kill -HUP "$pid"
+	while ! grep -q "configuration reloaded" "$T/daemon.err" && (($(now_ms) - t0 < 3000)); do
+		sleep 0.01
+	done
+	t1=$(now_ms)
+	((t1 - t0 < 1000))
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 3000)); do
+		sleep 0.01
+	done
+	t1=$(now_ms)
+	((t1 - t0 < 1000))
+}
+
+@test "out of descriptors, no spare: the daemon does not spin, and listens again when it can" {
+	daemon_start
+	local pid c1 c2 py soft
+	pid=$(cat "$T/daemon.pid")
+	cpu() { awk '{print $14 + $15}' /proc/"$pid"/stat; }
+	soft=$(awk '/^Max open files/ {print $4}' /proc/"$pid"/limits)
+	# No descriptor above 2 allowed: neither a connection nor its spare
+	# (reopened in the lowest one free) can be had.
+	prlimit --pid "$pid" --nofile=3:
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"RESOLVE\ta:fd.wild.nfsmig.test\t\n")
+time.sleep(3)
+' "$T/nfsmigd.sock" &
+	py=$!
+	sleep 0.5
+	c1=$(cpu)
+	sleep 2
+	c2=$(cpu)
+	echo "CPU ticks over 2 s: $((c2 - c1))"
+	((c2 - c1 < 40))
+	prlimit --pid "$pid" --nofile="$soft":
+	wait "$py" || true
+	# Within its retry second it takes connections again.
+	sleep 1.2
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D fd2$$.wild.nfsmig.test
+	assert_line "payload: 192.0.2.50"
+	assert_line "source: daemon"
+}
+
 @test "a client that is not root is refused by the daemon" {
 	# A directory a user can reach, so that only the daemon's SO_PEERCRED
 	# check stands between them (the socket is 0600: opened up on purpose).
@@ -854,6 +1116,43 @@ default_ttl = 42"
 	assert_success
 	assert_line "payload: 192.0.2.41"
 	assert_line "source: dns"
+}
+
+@test "a FIFO as the daemon's cache: the upcall is not held, it answers at once" {
+	# No daemon; a FIFO nobody writes where its cache would be: an open
+	# that waits for a writer would hold the upcall to its deadline.
+	rm -f "$T/nfsmigd.sock.cache"
+	mkfifo "$T/nfsmigd.sock.cache"
+	local t0 t1
+	t0=$(now_ms)
+	run kreq ff$$.wild.nfsmig.test
+	t1=$(now_ms)
+	rm -f "$T/nfsmigd.sock.cache"
+	assert_line "payload=192.0.2.50"
+	echo "answered in $((t1 - t0)) ms"
+	((t1 - t0 < 1500))
+}
+
+@test "another user's file or FIFO as the cache, in a directory all may write: not read, answered at once" {
+	local d=/run/nfsmig-test-f$$ t0 t1
+	mkdir -m 0777 -p "$d"
+	conf "$d/f.conf" "127.0.0.1#$DNSPORT"
+	sed -i "s|^socket = .*|socket = $d/nfsmigd.sock|; s|^state_dir = .*|state_dir = $d/state|" \
+		"$d/f.conf"
+	setpriv --reuid=65534 --regid=65534 --clear-groups mkfifo -m 0600 "$d/nfsmigd.sock.cache"
+	t0=$(now_ms)
+	run timeout 5 "$BUILD/daemon/nfsmigd" -c "$d/f.conf" -D v4.nfsmig.test
+	t1=$(now_ms)
+	rm -f "$d/nfsmigd.sock.cache"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		sh -c "head -c 4096 /dev/zero >'$d/nfsmigd.sock.cache'; chmod 0600 '$d/nfsmigd.sock.cache'"
+	run2=$(timeout 5 "$BUILD/daemon/nfsmigd" -c "$d/f.conf" -D v4.nfsmig.test)
+	rm -rf "$d"
+	assert_success
+	assert_line "payload: 192.0.2.41"
+	assert_line "source: dns"
+	((t1 - t0 < 1500))
+	[[ $run2 == *"payload: 192.0.2.41"* && $run2 == *"source: dns"* ]]
 }
 
 @test "configuration errors name the file and line" {

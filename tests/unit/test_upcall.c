@@ -4,10 +4,13 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +18,9 @@
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
+#include "nm_shcache.h"
+#include "nm_shcache_fmt.h"
+#include "nm_time.h"
 #include "nm_upcall.h"
 #include "unit.h"
 
@@ -706,6 +712,395 @@ static void test_handler_trust(struct unit *u)
 	rmdir(dir);
 }
 
+/* A writer changing one slot all the time: a reader gets whole answers or
+ * none, never half of each. */
+struct shc_race {
+	struct nm_shcache *sc;
+	const char *name;
+	volatile int stop;
+};
+
+static void race_answer(struct nm_dns_answer *a, int which)
+{
+	memset(a, 0, sizeof(*a));
+	a->status = NM_DNS_OK;
+	a->naddr = 1;
+	a->ttl = which ? 200 : 100;
+	a->addr[0].family = AF_INET;
+	a->addr[0].ttl = a->ttl;
+	inet_pton(AF_INET, which ? "192.0.2.2" : "192.0.2.1", &a->addr[0].u.v4);
+}
+
+static void *race_writer(void *arg)
+{
+	struct shc_race *r = arg;
+	struct nm_dns_answer a[2];
+	int64_t now = nm_time_boot_ms();
+
+	race_answer(&a[0], 0);
+	race_answer(&a[1], 1);
+	for (unsigned i = 0; !r->stop; i++)
+		nm_shcache_put(r->sc, r->name, true, false, now, now + 60000, &a[i & 1]);
+	return NULL;
+}
+
+static void test_shcache_race(struct unit *u, struct nm_shcache *sc, const char *path)
+{
+	struct shc_race r = { .sc = sc, .name = "race.example.test" };
+	struct nm_upcall_req req = { .want4 = true, .legacy = true };
+	struct nm_dns_answer got;
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	int hits = 0, torn = 0;
+	int64_t t0;
+	pthread_t t;
+
+	snprintf(req.name, sizeof(req.name), "%s", r.name);
+	nm_conf_defaults(&c);
+	t0 = nm_time_ms();
+	if (pthread_create(&t, NULL, race_writer, &r) != 0) {
+		UNIT_CHECK(u, false, "shcache: no writer thread");
+		return;
+	}
+	for (int i = 0; i < 20000; i++) {
+		if (nm_shcache_lookup(path, &req, &c, &got, &err) != 1)
+			continue;
+		hits++;
+		uint32_t a = ntohl(got.addr[0].u.v4.s_addr) & 0xff;
+		/* Aged by the seconds since the put, at most those since t0 (a
+		 * loaded machine may take long over the loop): the address and
+		 * its TTLs must still be one answer's. */
+		unsigned aged = (unsigned)((nm_time_ms() - t0) / 1000) + 1;
+		if (got.naddr != 1 || got.ttl != got.addr[0].ttl ||
+		    !((a == 1 && got.ttl <= 100 && got.ttl + aged >= 100) ||
+		      (a == 2 && got.ttl <= 200 && got.ttl + aged >= 200)) ||
+		    aged >= 100 /* the two answers' windows would meet */)
+			torn++;
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	UNIT_CHECK(u, hits > 0 && torn == 0,
+		   "shcache: read while written, whole answers only (%d read, %d torn)", hits,
+		   torn);
+}
+
+/* The daemon's cache as the upcalls read it: the answer and the daemon's
+ * shaping values; a void, expired or other slot is a miss; a file no
+ * daemon holds, one others may write or one that is not a file is not
+ * read. */
+static void test_shcache(struct unit *u)
+{
+	char dir[] = "/tmp/nm-shcache-XXXXXX", path[64], link[64];
+	struct nm_conf dc, c;
+	struct nm_upcall_req req = { .want4 = true, .legacy = true }, other;
+	struct nm_dns_answer a = { .status = NM_DNS_OK, .naddr = 1, .ttl = 300 }, got;
+	struct nm_upcall_result res;
+	struct nm_shcache *sc;
+	struct nm_err err = { 0 };
+	int64_t now = nm_time_boot_ms();
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, false, "shcache: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/s.sock.cache", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	UNIT_CHECK(u,
+		   nm_shcache_path("/run/nfsmig/nfsmigd.sock", link, sizeof(link)) == 0 &&
+			   strcmp(link, "/run/nfsmig/nfsmigd.sock.cache") == 0,
+		   "shcache: SOCKET.cache");
+	snprintf(link, sizeof(link), "%s/link", dir);
+	a.addr[0].family = AF_INET;
+	a.addr[0].ttl = 300;
+	inet_pton(AF_INET, "192.0.2.7", &a.addr[0].u.v4);
+	snprintf(req.name, sizeof(req.name), "srv.example.test");
+	nm_conf_defaults(&dc);
+	dc.max_ttl = 100; /* the daemon's: the key is shaped as it would shape it */
+	nm_conf_defaults(&c);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -ENOENT, "shcache: no file, no answer (%d)", rc);
+	if (nm_shcache_create(path, &dc, &sc, &err) < 0) {
+		UNIT_CHECK(u, false, "shcache: create: %s", err.msg);
+		rmdir(dir);
+		return;
+	}
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == 0, "shcache: an empty cache misses (%d)", rc);
+	nm_shcache_put(sc, req.name, true, false, now - 10500, now + 60000, &a);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	nm_upcall_answer(&req, &c, &got, &res);
+	UNIT_CHECK(u, rc == 1 && res.ok && strcmp(res.payload, "192.0.2.7") == 0,
+		   "shcache: the answer is read back (%d)", rc);
+	UNIT_CHECK(u, rc == 1 && got.ttl == 290 && got.addr[0].ttl == 290,
+		   "shcache: its TTLs aged by the time since it came (%u)", got.ttl);
+	UNIT_CHECK(u, c.max_ttl == 100 && res.timeout == 100,
+		   "shcache: shaped with the daemon's max_ttl (%u)", res.timeout);
+	other = req;
+	other.want6 = true;
+	UNIT_CHECK(u, nm_shcache_lookup(path, &other, &c, &got, &err) == 0,
+		   "shcache: other families miss");
+	snprintf(other.name, sizeof(other.name), "srv.example.tes");
+	other.want6 = false;
+	UNIT_CHECK(u, nm_shcache_lookup(path, &other, &c, &got, &err) == 0,
+		   "shcache: another name misses");
+	nm_shcache_del(sc, other.name, true, false);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 1,
+		   "shcache: removing a name that is not there leaves the slot");
+	nm_shcache_del(sc, req.name, true, false);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+		   "shcache: a removed name misses");
+	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
+	dc.max_ttl = 50;
+	nm_shcache_clear(sc, &dc);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+		   "shcache: cleared (SIGHUP), every slot misses");
+	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
+	nm_conf_defaults(&c);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == 1 && c.max_ttl == 50, "shcache: the new shape after a clear (%u)",
+		   c.max_ttl);
+	nm_shcache_put(sc, req.name, true, false, now - 5000, nm_time_boot_ms() - 1, &a);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+		   "shcache: an expired answer misses");
+	test_shcache_race(u, sc, path);
+	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
+	chmod(path, 0620);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -EPERM, "shcache: a file others may write is not read: %s", err.msg);
+	chmod(path, 0600);
+	if (symlink(path, link) == 0) {
+		rc = nm_shcache_lookup(link, &req, &c, &got, &err);
+		UNIT_CHECK(u, rc < 0, "shcache: a symbolic link is not followed (%d)", rc);
+		unlink(link);
+	}
+	/* A directory others may change: not read, unless root's and sticky. */
+	chmod(dir, 0777);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -EPERM, "shcache: not read from a directory others may write: %s",
+		   err.msg);
+	{
+		struct nm_shcache *sc3 = NULL;
+		char p3[80];
+
+		snprintf(p3, sizeof(p3), "%s/other.cache", dir);
+		rc = nm_shcache_create(p3, &dc, &sc3, &err);
+		UNIT_CHECK(u, rc == -EPERM && !sc3 && access(p3, F_OK) < 0,
+			   "shcache: not made in a directory others may write: %s", err.msg);
+		if (sc3)
+			nm_shcache_close(sc3, true);
+	}
+	if (geteuid() == 0) {
+		chmod(dir, 01777);
+		rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+		UNIT_CHECK(u, rc == 1, "shcache: read from root's sticky directory (%d)", rc);
+	}
+	chmod(dir, 0700);
+	/* A FIFO in its place: refused at once, never waited on (a test that
+	 * would block ends by the alarm). */
+	snprintf(link, sizeof(link), "%s/fifo.cache", dir);
+	if (mkfifo(link, 0600) == 0) {
+		alarm(10);
+		rc = nm_shcache_lookup(link, &req, &c, &got, &err);
+		alarm(0);
+		UNIT_CHECK(u, rc == -EPERM, "shcache: a FIFO is refused without blocking: %s",
+			   err.msg);
+		unlink(link);
+	}
+	/* A second daemon: the live one's file is left as it is. */
+	{
+		struct nm_shcache *sc2 = NULL;
+
+		rc = nm_shcache_create(path, &dc, &sc2, &err);
+		UNIT_CHECK(u, rc == -EBUSY && !sc2,
+			   "shcache: a file a live daemon holds is not replaced: %s", err.msg);
+		UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 1,
+			   "shcache: the live daemon's answers still read");
+		if (sc2)
+			nm_shcache_close(sc2, false);
+	}
+	nm_shcache_close(sc, false);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -ESRCH, "shcache: a file no daemon holds is not read: %s", err.msg);
+	if (nm_shcache_create(path, &dc, &sc, &err) == 0) {
+		UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+			   "shcache: a new daemon's cache starts empty");
+		nm_shcache_close(sc, true);
+	}
+	UNIT_CHECK(u, access(path, F_OK) < 0, "shcache: removed when the daemon stops");
+	/* Stopping, a daemon removes its own file only, not one put in its
+	 * place meanwhile. */
+	if (nm_shcache_create(path, &dc, &sc, &err) == 0) {
+		char moved[80];
+		int fd;
+
+		snprintf(moved, sizeof(moved), "%s/old.cache", dir);
+		rename(path, moved);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			close(fd);
+		nm_shcache_close(sc, true);
+		UNIT_CHECK(u, access(path, F_OK) == 0,
+			   "shcache: a file that replaced ours is not removed");
+		unlink(path);
+		unlink(moved);
+	}
+	mkdir(path, 0700);
+	rc = nm_shcache_create(path, &dc, &sc, &err);
+	UNIT_CHECK(u, rc < 0 && strstr(err.msg, "not a regular file"),
+		   "shcache: what is not a file is left alone: %s", err.msg);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static void skip(struct unit *u, const char *why)
+{
+	u->n++;
+	printf("ok %d # SKIP %s\n", u->n, why);
+}
+
+/* A file system too small for the cache: no file, an error (the daemon
+ * then runs without it), never a sparse file whose writes fault. */
+static void test_shcache_full(struct unit *u)
+{
+	char dir[] = "/tmp/nm-shfull-XXXXXX", path[64];
+	struct nm_shcache *sc = NULL;
+	struct nm_conf dc;
+	struct nm_err err = { 0 };
+	int rc;
+
+	if (geteuid() != 0 || !mkdtemp(dir)) {
+		skip(u, "shcache: full file system (needs root to mount a tmpfs)");
+		return;
+	}
+	if (mount("nmtest", dir, "tmpfs", 0, "size=1m,mode=0700") < 0) {
+		skip(u, "shcache: full file system (no tmpfs)");
+		rmdir(dir);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/s.sock.cache", dir);
+	nm_conf_defaults(&dc);
+	rc = nm_shcache_create(path, &dc, &sc, &err);
+	UNIT_CHECK(u, rc == -ENOSPC && !sc && access(path, F_OK) < 0,
+		   "shcache: no room on the file system: no cache, no file (%d: %s)", rc, err.msg);
+	if (sc)
+		nm_shcache_close(sc, true);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
+/* The judge of what was read: every value a daemon never writes makes the
+ * file bad (-EBADMSG), not an answer. */
+static void test_shcache_decode(struct unit *u)
+{
+	struct shc_head h0 = { .magic = SHC_MAGIC,
+			       .version = SHC_VERSION,
+			       .slots = NM_SHCACHE_SLOTS,
+			       .slot_size = sizeof(struct shc_slot),
+			       .generation = 3,
+			       .shape = { NM_PREFER_IPV4, 1, 3600, 300, 60, 10, 30 } };
+	struct shc_slot s0;
+	struct nm_upcall_req req = { .want4 = true, .legacy = true };
+	const int64_t now = 10000000;
+	struct nm_upcall_result res;
+	struct nm_dns_answer ans;
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	static const struct {
+		const char *what;
+		int field;
+		int64_t value;
+	} bad[] = {
+		{ "min_ttl 0xffffffff", 1, 0xffffffffLL },
+		{ "max_ttl 0xffffffff", 2, 0xffffffffLL },
+		{ "max_ttl 604801", 2, 604801 },
+		{ "min_ttl 0", 1, 0 },
+		{ "min_ttl above max_ttl", 1, 3601 },
+		{ "negative_ttl 0", 3, 0 },
+		{ "servfail_ttl 0xffffffff", 4, 0xffffffffLL },
+		{ "prefer 2", 5, 2 },
+		{ "expires_ms INT64_MAX", 6, INT64_MAX },
+		{ "expires_ms before resolved_ms", 6, now - 20000 },
+		{ "resolved_ms in the future", 7, now + 1000 },
+		{ "resolved_ms negative (no overflow)", 7, INT64_MIN + 5 },
+		{ "status 9", 8, 9 },
+		{ "naddr 33", 9, NM_DNS_MAX_ADDRS + 1 },
+		{ "family 0", 10, 0 },
+		{ "from_hosts 2", 11, 2 },
+		{ "partial 2", 12, 2 },
+		{ "numeric 255", 13, 255 },
+		{ "why unterminated", 14, 'x' },
+		{ "name unterminated", 15, 'x' },
+	};
+
+	memset(&s0, 0, sizeof(s0));
+	s0.generation = 3;
+	s0.want4 = 1;
+	snprintf(s0.name, sizeof(s0.name), "srv.example.test");
+	snprintf(req.name, sizeof(req.name), "srv.example.test");
+	s0.resolved_ms = now - 10000;
+	s0.expires_ms = now + 60000;
+	s0.ans.status = NM_DNS_OK;
+	s0.ans.naddr = 1;
+	s0.ans.ttl = 300;
+	s0.ans.addr[0].family = AF_INET;
+	s0.ans.addr[0].ttl = 300;
+	memcpy(s0.ans.addr[0].addr, "\xc0\x00\x02\x07", 4);
+	nm_conf_defaults(&c);
+	UNIT_CHECK(u,
+		   nm_shcache_decode(&h0, sizeof(h0), &s0, sizeof(s0), &req, now, &c, &ans, &err) ==
+			   1,
+		   "shcache decode: a good slot is an answer: %s", err.msg);
+	nm_upcall_answer(&req, &c, &ans, &res);
+	UNIT_CHECK(u, res.ok && res.timeout == 290 && strcmp(res.payload, "192.0.2.7") == 0,
+		   "shcache decode: aged and shaped (%u %s)", res.timeout, res.payload);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct shc_head h = h0;
+		struct shc_slot s = s0;
+		int rc;
+
+		switch (bad[i].field) {
+		case 1: h.shape.min_ttl = (uint32_t)bad[i].value; break;
+		case 2: h.shape.max_ttl = (uint32_t)bad[i].value; break;
+		case 3: h.shape.negative_ttl = (uint32_t)bad[i].value; break;
+		case 4: h.shape.servfail_ttl = (uint32_t)bad[i].value; break;
+		case 5: h.shape.prefer = (uint32_t)bad[i].value; break;
+		case 6: s.expires_ms = bad[i].value; break;
+		case 7: s.resolved_ms = bad[i].value; break;
+		case 8: s.ans.status = (uint32_t)bad[i].value; break;
+		case 9: s.ans.naddr = (uint32_t)bad[i].value; break;
+		case 10: s.ans.addr[0].family = (uint32_t)bad[i].value; break;
+		case 11: s.ans.from_hosts = (uint8_t)bad[i].value; break;
+		case 12: s.ans.partial = (uint8_t)bad[i].value; break;
+		case 13: s.ans.numeric = (uint8_t)bad[i].value; break;
+		case 14: memset(s.ans.why, (int)bad[i].value, sizeof(s.ans.why)); break;
+		case 15:
+			memset(s.name + strlen(s.name), (int)bad[i].value,
+			       sizeof(s.name) - strlen(s.name));
+			break;
+		}
+		memset(&ans, 0, sizeof(ans));
+		rc = nm_shcache_decode(&h, sizeof(h), &s, sizeof(s), &req, now, &c, &ans, &err);
+		/* An unterminated name is another name's: a miss. */
+		UNIT_CHECK(u, bad[i].field == 15 ? rc == 0 : rc == -EBADMSG,
+			   "shcache decode: %s is refused (%d: %s)", bad[i].what, rc, err.msg);
+	}
+	{
+		struct shc_slot s = s0;
+
+		s.generation = 2;
+		s.ans.status = 77; /* a void slot's leftovers are not looked at */
+		UNIT_CHECK(u,
+			   nm_shcache_decode(&h0, sizeof(h0), &s, sizeof(s), &req, now, &c, &ans,
+					     &err) == 0,
+			   "shcache decode: another generation's slot misses");
+		UNIT_CHECK(u,
+			   nm_shcache_decode(&h0, sizeof(h0) - 1, &s0, sizeof(s0), &req, now, &c,
+					     &ans, &err) == -EBADMSG,
+			   "shcache decode: a short header is bad");
+	}
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -722,5 +1117,8 @@ int main(void)
 	test_ctl(&u);
 	test_record(&u);
 	test_handler_trust(&u);
+	test_shcache(&u);
+	test_shcache_decode(&u);
+	test_shcache_full(&u);
 	return unit_done(&u);
 }
