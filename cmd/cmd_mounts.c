@@ -352,6 +352,11 @@ int nm_cmd_show(int argc, char **argv)
 			nm_json_str(stdout, r.moves[i].from);
 			nm_out_printf(stdout, ", \"to\": ");
 			nm_json_str(stdout, r.moves[i].to);
+			nm_out_printf(stdout, ", \"trigger\": ");
+			if (r.moves[i].trigger)
+				nm_json_str(stdout, r.moves[i].trigger);
+			else
+				nm_out_printf(stdout, "null");
 			nm_out_printf(stdout, "}");
 		}
 		nm_out_printf(stdout, "]\n}\n");
@@ -383,8 +388,10 @@ int nm_cmd_show(int argc, char **argv)
 		if (r.nlocations == 0)
 			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)
-			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s\n",
-				      r.moves[i].time, r.moves[i].from, r.moves[i].to);
+			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s%s%s\n",
+				      r.moves[i].time, r.moves[i].from, r.moves[i].to,
+				      r.moves[i].trigger ? " by " : "",
+				      r.moves[i].trigger ? r.moves[i].trigger : "");
 	}
 	nm_record_free(&r);
 	nm_mount_free(&m);
