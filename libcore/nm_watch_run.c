@@ -1,0 +1,624 @@
+/* nm_watch_run - the watcher's work: scans, registrations, reports. */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "nm_event.h"
+#include "nm_fstab.h"
+#include "nm_hook.h"
+#include "nm_mtab.h"
+#include "nm_reg.h"
+#include "nm_store.h"
+#include "nm_utab.h"
+#include "nm_verify.h"
+#include "nm_watch_run.h"
+
+#define MTAB_DEFAULT "/etc/mtab"
+
+static void say(const struct nm_watch_cfg *c, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(const struct nm_watch_cfg *c, int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!c->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->log(c->log_arg, prio, line);
+}
+
+static char *dup0(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A copy of m, owned by the job. */
+static int mount_copy(struct nm_mount *dst, const struct nm_mount *src)
+{
+	char **d[] = { &dst->target, &dst->source,	&dst->fstype,
+		       &dst->root,   &dst->source_host, &dst->export_path,
+		       &dst->server, &dst->clientaddr,	&dst->sec };
+	const char *s[] = { src->target, src->source,	   src->fstype,
+			    src->root,	 src->source_host, src->export_path,
+			    src->server, src->clientaddr,  src->sec };
+
+	*dst = *src;
+	for (size_t k = 0; k < sizeof(d) / sizeof(d[0]); k++)
+		*d[k] = NULL;
+	for (size_t k = 0; k < sizeof(d) / sizeof(d[0]); k++)
+		if (s[k] && !(*d[k] = strdup(s[k]))) {
+			nm_mount_free(dst);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/* --- the scan -------------------------------------------------------------- */
+
+struct apply_arg {
+	const char *to, *trigger;
+	int64_t now;
+	struct nm_watch_pending p;
+	bool saved;
+};
+
+static int apply_cb(struct nm_record *r, const struct nm_store_update *u, void *arg,
+		    struct nm_err *err)
+{
+	struct apply_arg *a = arg;
+	int rc;
+
+	(void)u;
+	/* The record as stored now, under its lock: another writer (verify,
+	 * or we before a restart) may have recorded it meanwhile. */
+	if (r->pending && r->pending[0])
+		return 1; /* a report to finish first: the next scan resumes it */
+	rc = nm_watch_apply_move(r, a->to, a->trigger, a->now, &a->p, err);
+	a->saved = rc == 0;
+	return rc;
+}
+
+static int add_job(struct nm_watch_job **jobs, size_t *n, const struct nm_watch_job *j)
+{
+	struct nm_watch_job *v = realloc(*jobs, (*n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	*jobs = v;
+	v[(*n)++] = *j;
+	return 0;
+}
+
+int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t kernel_ms,
+		  unsigned flags, bool (*busy)(const char *mountpoint, void *arg), void *arg,
+		  struct nm_watch_job **jobs, size_t *n, struct nm_err *err)
+{
+	struct nm_mount *list = NULL;
+	size_t nl = 0;
+	int rc;
+
+	*jobs = NULL;
+	*n = 0;
+	rc = nm_mount_list(c->mountinfo, &list, &nl, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < nl; i++) {
+		const struct nm_mount *m = &list[i];
+		struct nm_record rec = { 0 };
+		struct nm_watch_rec wr = { 0 };
+		struct nm_watch_step s;
+		struct nm_watch_job j = { 0 };
+		struct nm_err e = { 0 };
+
+		if (m->vers != 4 || (busy && busy(m->target, arg)))
+			continue;
+		wr.found = nm_store_load(c->state_dir, m->target, &rec, &e);
+		wr.rec = wr.found == 0 ? &rec : NULL;
+		s = nm_watch_decide(list, nl, i, &wr);
+		switch (s.act) {
+		case NM_WATCH_SKIP: break;
+		case NM_WATCH_STALE:
+			if (flags & NM_WATCH_SAY_SKIPPED)
+				say(c, LOG_WARNING,
+				    "%s: the record is of %s, the mount of %s: left as it is "
+				    "(nfsmig register --force %s)",
+				    m->target, s.from, s.to, m->target);
+			break;
+		case NM_WATCH_UNREADABLE:
+			if (flags & NM_WATCH_SAY_SKIPPED)
+				say(c, LOG_WARNING, "%s: %s: left as it is", m->target, e.msg);
+			break;
+		case NM_WATCH_MIGRATION: {
+			struct apply_arg a = { .to = s.to, .trigger = trigger, .now = time(NULL) };
+			struct nm_err ue = { 0 };
+
+			if (nm_store_update(c->state_dir, m->target, NULL, apply_cb, &a, &ue) < 0) {
+				say(c, LOG_ERR, "%s: moved to %s, but not recorded: %s", m->target,
+				    s.to, ue.msg);
+				break;
+			}
+			if (!a.saved)
+				break; /* recorded meanwhile, or a report pending */
+			say(c, LOG_NOTICE, "%s: moved from %s to %s (%s): recorded", m->target,
+			    a.p.from, a.p.to, trigger);
+			j.act = NM_WATCH_MIGRATION;
+			if (nm_watch_pending_format(&a.p, &j.marker) < 0)
+				break;
+			j.from = strdup(a.p.from);
+			j.to = strdup(a.p.to);
+			goto job;
+		}
+		case NM_WATCH_RESUME:
+			j.act = NM_WATCH_RESUME;
+			j.marker = strdup(rec.pending);
+			goto job;
+		case NM_WATCH_REGISTER:
+		case NM_WATCH_REFERRAL:
+			j.act = s.act;
+			j.from = dup0(s.from);
+			j.to = dup0(s.to);
+		job:
+			snprintf(j.trigger, sizeof(j.trigger), "%s", trigger);
+			j.kernel_ms = kernel_ms;
+			if (mount_copy(&j.m, m) < 0 || add_job(jobs, n, &j) < 0) {
+				nm_watch_job_free(&j);
+				rc = nm_err_set(err, -ENOMEM, "out of memory");
+			}
+			break;
+		}
+		if (wr.found == 0)
+			nm_record_free(&rec);
+		if (rc < 0)
+			break;
+	}
+	nm_mount_list_free(list, nl);
+	if (rc < 0) {
+		nm_watch_jobs_free(*jobs, *n);
+		*jobs = NULL;
+		*n = 0;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* --- the event ------------------------------------------------------------- */
+
+static void put_str(struct json_object *o, const char *key, const char *v)
+{
+	if (v)
+		json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static struct json_object *event_new(const char *kind, const struct nm_watch_job *j,
+				     const char *from, const char *to, int64_t record_time)
+{
+	struct json_object *ev = json_object_new_object();
+
+	if (!ev)
+		return NULL;
+	put_str(ev, "event", kind);
+	put_str(ev, "trigger", j->trigger);
+	put_str(ev, "mountpoint", j->m.target);
+	put_str(ev, "source", j->m.source);
+	put_str(ev, "from", from);
+	put_str(ev, "to", to);
+	/* The record's time of it: what a restart looks for in the log. */
+	json_object_object_add(ev, "record_time", json_object_new_int64(record_time));
+	if (j->kernel_ms > 0)
+		json_object_object_add(ev, "kernel_time",
+				       json_object_new_double((double)j->kernel_ms / 1000.0));
+	return ev;
+}
+
+static void add_verify(struct json_object *ev, const struct nm_verify_item *it)
+{
+	struct json_object *v = json_object_new_object(), *checks = json_object_new_array();
+
+	put_str(v, "verdict", nm_verdict_name(it->verdict));
+	for (int k = 0; k < NM_CHK_N; k++) {
+		struct json_object *c = json_object_new_object();
+
+		put_str(c, "check", nm_check_name(k));
+		put_str(c, "verdict", nm_verdict_name(it->chk[k].v));
+		put_str(c, "reason", it->chk[k].why);
+		json_object_array_add(checks, c);
+	}
+	json_object_object_add(v, "checks", checks);
+	json_object_object_add(ev, "verify", v);
+}
+
+static const char *verdict_of(struct json_object *ev)
+{
+	struct json_object *v, *verdict;
+
+	if (json_object_object_get_ex(ev, "verify", &v) &&
+	    json_object_object_get_ex(v, "verdict", &verdict))
+		return json_object_get_string(verdict);
+	return "OK";
+}
+
+static void hook_log(const char *line, void *arg)
+{
+	const struct nm_watch_cfg *c = arg;
+
+	say(c, LOG_INFO, "hook %s", line);
+}
+
+/* The event written, then its hooks. */
+static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_err *err)
+{
+	char e_event[64], e_mp[4200], e_from[300], e_to[300], e_trig[128], e_verdict[32];
+	const char *env[7];
+	struct json_object *x;
+	const char *json;
+	int rc;
+
+	rc = nm_event_append(c->state_dir, ev, c->events_max, err);
+	if (rc < 0)
+		return rc;
+#define GET(key) (json_object_object_get_ex(ev, key, &x) ? json_object_get_string(x) : "")
+	snprintf(e_event, sizeof(e_event), "NFSMIG_EVENT=%s", GET("event"));
+	snprintf(e_mp, sizeof(e_mp), "NFSMIG_MOUNTPOINT=%s", GET("mountpoint"));
+	snprintf(e_from, sizeof(e_from), "NFSMIG_FROM=%s", GET("from"));
+	snprintf(e_to, sizeof(e_to), "NFSMIG_TO=%s", GET("to"));
+	snprintf(e_trig, sizeof(e_trig), "NFSMIG_TRIGGER=%s", GET("trigger"));
+#undef GET
+	snprintf(e_verdict, sizeof(e_verdict), "NFSMIG_VERDICT=%s", verdict_of(ev));
+	env[0] = e_event;
+	env[1] = e_mp;
+	env[2] = e_from;
+	env[3] = e_to;
+	env[4] = e_trig;
+	env[5] = e_verdict;
+	env[6] = NULL;
+	json = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
+	struct nm_err he = { 0 };
+	int ran = nm_hook_run_all(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log, (void *)c,
+				  &he);
+
+	if (ran < 0)
+		say(c, LOG_WARNING, "hooks: %s", he.msg);
+	return 0;
+}
+
+/* Is there an event of kind for mountpoint with record_time t? */
+struct seek {
+	const char *kind;
+	int64_t t;
+	bool found;
+};
+
+static int seek_cb(struct json_object *ev, void *arg)
+{
+	struct seek *s = arg;
+	struct json_object *k, *t;
+
+	if (json_object_object_get_ex(ev, "event", &k) &&
+	    json_object_object_get_ex(ev, "record_time", &t) &&
+	    strcmp(json_object_get_string(k), s->kind) == 0 && json_object_get_int64(t) == s->t) {
+		s->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int clear_cb(struct nm_record *r, const struct nm_store_update *u, void *arg,
+		    struct nm_err *err)
+{
+	(void)u;
+	(void)err;
+	return nm_watch_clear_pending(r, arg);
+}
+
+static void clear_marker(const struct nm_watch_cfg *c, const char *mountpoint, const char *marker)
+{
+	struct nm_err e = { 0 };
+
+	if (nm_store_update(c->state_dir, mountpoint, NULL, clear_cb, (void *)marker, &e) < 0)
+		say(c, LOG_ERR, "%s: the report is written but its marker stays: %s", mountpoint,
+		    e.msg);
+}
+
+/* The checks of verify for the moved mount, into ev. */
+static void verify_one(const struct nm_watch_cfg *c, const struct nm_watch_job *j,
+		       struct json_object *ev)
+{
+	struct nm_verify_item it = { 0 };
+	struct nm_verify_opts o = {
+		.state_dir = c->state_dir,
+		.timeout_ms = c->timeout_ms,
+		.update_record = false, /* recorded already, by us */
+		.state_interval_ms = 0,
+		.state_skip = "not sampled by nfsmigd on a move (nfsmig verify samples it)",
+	};
+	struct nm_verify_stats st;
+	struct nm_err e = { 0 };
+
+	if (mount_copy(&it.m, &j->m) < 0)
+		return;
+	if (nm_verify_run(&it, 1, &o, &st, &e) < 0) {
+		struct json_object *v = json_object_new_object();
+
+		put_str(v, "verdict", "WARN");
+		put_str(v, "reason", e.msg);
+		json_object_object_add(ev, "verify", v);
+	} else {
+		add_verify(ev, &it);
+	}
+	nm_verify_item_free(&it);
+}
+
+static void fstab_into(const struct nm_watch_cfg *c, const struct nm_watch_job *j, const char *from,
+		       struct json_object *ev)
+{
+	const char *names[2] = { j->m.source_host, from };
+	struct nm_fstab_hit *hits = NULL;
+	struct json_object *arr = json_object_new_array();
+	struct nm_err e = { 0 };
+	size_t n = 0;
+
+	if (nm_fstab_scan_names(c->fstab_root, names, from ? 2 : 1, j->m.export_path, &hits, &n,
+				&e) < 0)
+		say(c, LOG_WARNING, "%s: fstab: %s", j->m.target, e.msg);
+	for (size_t k = 0; k < n; k++) {
+		struct json_object *h = json_object_new_object();
+
+		put_str(h, "file", hits[k].file);
+		json_object_object_add(h, "line", json_object_new_int((int)hits[k].line));
+		put_str(h, "entry", hits[k].entry);
+		json_object_array_add(arr, h);
+	}
+	json_object_object_add(ev, "fstab", arr);
+	if (n)
+		say(c, LOG_NOTICE,
+		    "%s: %zu line(s) of fstab or autofs maps still name %s "
+		    "(nfsmig fstab)",
+		    j->m.target, n, j->m.source_host);
+	nm_fstab_hits_free(hits, n);
+}
+
+/* A move recorded with marker p: verify, utab, mtab, fstab, the event, the
+ * hooks, the marker cleared. */
+static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *j,
+		       const struct nm_watch_pending *p, struct nm_err *err)
+{
+	struct json_object *ev = event_new(p->kind, j, p->from[0] ? p->from : NULL, p->to, p->time);
+	struct nm_err e = { 0 };
+	char msg[600];
+	int rc;
+
+	if (!ev)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	if (c->verify)
+		verify_one(c, j, ev);
+	if (c->utab && !c->mountinfo) {
+		rc = nm_utab_set_moved(j->m.target, p->to, p->from, &e);
+		json_object_object_add(ev, "utab", json_object_new_boolean(rc == 0));
+		if (rc < 0)
+			say(c, LOG_WARNING, "%s: utab: %s", j->m.target, e.msg);
+	}
+	rc = nm_mtab_update(c->mtab ? c->mtab : MTAB_DEFAULT, j->m.target, p->to, &e);
+	json_object_object_add(ev, "mtab", json_object_new_boolean(rc == 0));
+	if (rc < 0)
+		say(c, LOG_WARNING, "%s: mtab: %s", j->m.target, e.msg);
+	fstab_into(c, j, p->from[0] ? p->from : NULL, ev);
+	snprintf(msg, sizeof(msg), "%.200s moved from %.120s to %.120s (%s)", j->m.target, p->from,
+		 p->to, verdict_of(ev));
+	put_str(ev, "message", msg);
+	rc = emit(c, ev, err);
+	if (rc == 0)
+		say(c, LOG_NOTICE, "%s", msg);
+	json_object_put(ev);
+	return rc;
+}
+
+static int report_new(const struct nm_watch_cfg *c, const struct nm_watch_job *j,
+		      const struct nm_watch_pending *p, struct nm_err *err)
+{
+	struct json_object *ev = event_new(p->kind, j, p->from[0] ? p->from : NULL, p->to, p->time);
+	char msg[600];
+	int rc;
+
+	if (!ev)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	if (strcmp(p->kind, "referral") == 0)
+		snprintf(msg, sizeof(msg),
+			 "%.200s: a referral to %.120s (a submount the kernel made), registered",
+			 j->m.target, p->to);
+	else
+		snprintf(msg, sizeof(msg), "%.200s: mounted from %.120s, registered", j->m.target,
+			 p->to);
+	put_str(ev, "message", msg);
+	rc = emit(c, ev, err);
+	if (rc == 0)
+		say(c, LOG_NOTICE, "%s", msg);
+	json_object_put(ev);
+	return rc;
+}
+
+static int finish(const struct nm_watch_cfg *c, const struct nm_watch_job *j, const char *marker,
+		  struct nm_err *err)
+{
+	struct nm_watch_pending p;
+	int rc;
+
+	if (nm_watch_pending_parse(marker, &p) < 0) {
+		say(c, LOG_WARNING, "%s: a pending marker nfsmigd cannot read: dropped",
+		    j->m.target);
+		clear_marker(c, j->m.target, marker);
+		return 0;
+	}
+	if (j->act == NM_WATCH_RESUME) {
+		/* Written before a restart?  Then only the marker is left. */
+		struct nm_event_filter f = { .mountpoint = j->m.target };
+		struct seek s = { .kind = p.kind, .t = p.time };
+		struct nm_err e = { 0 };
+
+		if (nm_event_read(c->state_dir, &f, seek_cb, &s, &e) < 0)
+			say(c, LOG_WARNING, "%s: the event log: %s", j->m.target, e.msg);
+		if (s.found) {
+			say(c, LOG_NOTICE,
+			    "%s: the %s event was written before a restart; its hooks may not "
+			    "have run",
+			    j->m.target, p.kind);
+			clear_marker(c, j->m.target, marker);
+			return 0;
+		}
+		say(c, LOG_NOTICE, "%s: finishing the %s report a restart cut short (%s)",
+		    j->m.target, p.kind, p.trigger);
+		/* Its trigger is what told of it then. */
+		struct nm_watch_job k = *j;
+
+		snprintf(k.trigger, sizeof(k.trigger), "%s", p.trigger);
+		rc = strcmp(p.kind, "migration") == 0 ? report_move(c, &k, &p, err)
+						      : report_new(c, &k, &p, err);
+	} else if (j->act == NM_WATCH_MIGRATION) {
+		rc = report_move(c, j, &p, err);
+	} else {
+		rc = report_new(c, j, &p, err);
+	}
+	if (rc == 0)
+		clear_marker(c, j->m.target, marker);
+	return rc;
+}
+
+static int register_new(const struct nm_watch_cfg *c, struct nm_watch_job *j, struct nm_err *err)
+{
+	struct nm_watch_pending p = { .time = time(NULL) };
+	struct nm_store_update u = { 0 };
+	struct nm_record rec = { 0 };
+	struct nm_err np = { 0 };
+	unsigned dropped = 0;
+	int rc;
+
+	rc = nm_reg_check(c->state_dir, &j->m, false, err);
+	if (rc == -EEXIST)
+		return 0; /* registered meanwhile (nfsmig register) */
+	if (rc < 0)
+		return rc;
+	rc = nm_reg_query(c->state_dir, &j->m, c->timeout_ms, &rec, &dropped, &np, err);
+	if (rc < 0)
+		return rc;
+	snprintf(p.kind, sizeof(p.kind), "%s", j->act == NM_WATCH_REFERRAL ? "referral" : "mount");
+	snprintf(p.trigger, sizeof(p.trigger), "%s", j->trigger);
+	snprintf(p.from, sizeof(p.from), "%s", j->from ? j->from : "");
+	snprintf(p.to, sizeof(p.to), "%s", j->to ? j->to : j->m.server);
+	rec.registered = p.time;
+	rc = nm_watch_pending_format(&p, &rec.pending);
+	if (rc == 0)
+		rc = nm_reg_save(c->state_dir, &rec, false, &u, err);
+	if (rc == -EEXIST) {
+		nm_record_free(&rec);
+		return 0;
+	}
+	if (rc < 0) {
+		nm_record_free(&rec);
+		return rc;
+	}
+	if (u.found == -EBADMSG && u.aside[0])
+		say(c, LOG_WARNING, "%s: the record could not be read (%s): kept as %s",
+		    j->m.target, u.why.msg, u.aside);
+	if (dropped)
+		say(c, LOG_NOTICE, "%s: %u locations left out of the record", j->m.target, dropped);
+	if (np.code < 0)
+		say(c, LOG_NOTICE, "%s: registered without an entry's handle: %s", j->m.target,
+		    np.msg);
+	free(j->marker);
+	j->marker = strdup(rec.pending);
+	nm_record_free(&rec);
+	if (!j->marker)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	return finish(c, j, j->marker, err);
+}
+
+int nm_watch_job_run(const struct nm_watch_cfg *c, struct nm_watch_job *j, struct nm_err *err)
+{
+	switch (j->act) {
+	case NM_WATCH_REGISTER:
+	case NM_WATCH_REFERRAL: return register_new(c, j, err);
+	case NM_WATCH_MIGRATION:
+	case NM_WATCH_RESUME: return finish(c, j, j->marker, err);
+	default: return 0;
+	}
+}
+
+void nm_watch_job_free(struct nm_watch_job *j)
+{
+	if (!j)
+		return;
+	nm_mount_free(&j->m);
+	free(j->from);
+	free(j->to);
+	free(j->marker);
+	memset(j, 0, sizeof(*j));
+}
+
+void nm_watch_jobs_free(struct nm_watch_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		nm_watch_job_free(&jobs[i]);
+	free(jobs);
+}
+
+/* --- a failed migration ------------------------------------------------------- */
+
+int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const char *trigger,
+		    struct nm_err *err)
+{
+	struct nm_mount *list = NULL;
+	size_t nl = 0, idx[64], k;
+	int rc;
+
+	rc = nm_mount_list(c->mountinfo, &list, &nl, err);
+	if (rc < 0)
+		return rc;
+	k = nm_watch_mounts_of(list, nl, ev->host, idx, 64);
+	if (k == 0)
+		say(c, LOG_WARNING, "a migration of server %s failed (%s), but no mount names it",
+		    ev->host, ev->text);
+	for (size_t i = 0; i < k && i < 64; i++) {
+		const struct nm_mount *m = &list[idx[i]];
+		struct json_object *e = json_object_new_object(), *v = json_object_new_object(),
+				   *checks = json_object_new_array(),
+				   *chk = json_object_new_object();
+		char msg[800];
+
+		snprintf(
+			msg, sizeof(msg),
+			"the migration of %.200s from %.120s failed (%.200s): it returns EIO until "
+			"it is remounted",
+			m->target, ev->host, ev->text[0] ? ev->text : ev->name);
+		put_str(e, "event", "migration-failed");
+		put_str(e, "trigger", trigger);
+		put_str(e, "mountpoint", m->target);
+		put_str(e, "source", m->source);
+		put_str(e, "from", ev->host);
+		put_str(e, "message", msg);
+		if (ev->time_ms > 0)
+			json_object_object_add(
+				e, "kernel_time",
+				json_object_new_double((double)ev->time_ms / 1000.0));
+		put_str(v, "verdict", "FAIL");
+		put_str(chk, "check", "migration");
+		put_str(chk, "verdict", "FAIL");
+		put_str(chk, "reason", msg);
+		json_object_array_add(checks, chk);
+		json_object_object_add(v, "checks", checks);
+		json_object_object_add(e, "verify", v);
+		say(c, LOG_ERR, "%s", msg);
+		rc = emit(c, e, err);
+		json_object_put(e);
+		if (rc < 0)
+			break;
+	}
+	nm_mount_list_free(list, nl);
+	return rc < 0 ? rc : (int)k;
+}
