@@ -29,6 +29,33 @@ void nm_conf_defaults(struct nm_conf *c)
 	snprintf(c->other_requests, sizeof(c->other_requests), "/sbin/key.dns_resolver");
 	snprintf(c->socket, sizeof(c->socket), "/run/nfsmig/nfsmigd.sock");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/nfsmig");
+	c->event_max_bytes = 4u << 20;
+	snprintf(c->hooks_dir, sizeof(c->hooks_dir), "/etc/nfsmig/hooks.d");
+	c->hook_timeout_ms = 10000;
+}
+
+/* "65536", "64K", "4M", "1G" (binary units) -> bytes in [min, max]. */
+static int size_value(const char *s, size_t min, size_t max, size_t *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		mul = 1ull << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1ull << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1ull << 30, end++;
+	if (*end != '\0' || v > (unsigned long long)max / mul || v * mul < min)
+		return -EINVAL;
+	*out = (size_t)(v * mul);
+	return 0;
 }
 
 int nm_conf_parse_seconds(const char *s, int min_ms, int max_ms)
@@ -245,9 +272,36 @@ static int on_daemon(struct parse *p, const char *name, const char *v)
 	return fail(p, "unknown key '%s' in [daemon]", name);
 }
 
+/* [events] and [hooks]: the event log and the hooks of nfsmigd. */
+static int on_events(struct parse *p, const char *section, const char *name, const char *v)
+{
+	struct nm_conf *c = p->c;
+
+	if (strcmp(section, "events") == 0 && strcmp(name, "max_bytes") == 0) {
+		if (size_value(v, 65536, 1ul << 30, &c->event_max_bytes) < 0)
+			return fail(p, "max_bytes: '%s' is not a size from 64K to 1G", v);
+		return 1;
+	}
+	if (strcmp(section, "hooks") == 0 && strcmp(name, "dir") == 0) {
+		if (path_value(v, c->hooks_dir) < 0)
+			return fail(p, "dir: '%s' is not an absolute path", v);
+		return 1;
+	}
+	if (strcmp(section, "hooks") == 0 && strcmp(name, "timeout") == 0) {
+		c->hook_timeout_ms = nm_conf_parse_seconds(v, 100, 3600000);
+		if (c->hook_timeout_ms < 0)
+			return fail(p, "timeout: '%s' is not seconds from 0.1 to 3600", v);
+		return 1;
+	}
+	return fail(p, "unknown key '%s' in [%s]", name, section);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
+
+	if (strcmp(section, "events") == 0 || strcmp(section, "hooks") == 0)
+		return name ? on_events(p, section, name, value) : 1;
 
 	if (!name) /* a section header alone */
 		return strcmp(section, "resolver") == 0 || strcmp(section, "daemon") == 0

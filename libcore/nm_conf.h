@@ -35,6 +35,11 @@ struct nm_conf {
 	char socket[NM_CONF_PATH_MAX];	  /* socket = /run/nfsmig/nfsmigd.sock */
 	char state_dir[NM_CONF_PATH_MAX]; /* state_dir = /var/lib/nfsmig */
 	int daemon_wait_ms;		  /* ask_daemon_timeout: upcall's wait for the daemon */
+	/* [events] */
+	size_t event_max_bytes; /* max_bytes = 4M: events.log rotated past it */
+	/* [hooks] */
+	char hooks_dir[NM_CONF_PATH_MAX]; /* dir = /etc/nfsmig/hooks.d */
+	int hook_timeout_ms;		  /* timeout (s, decimals allowed) of each hook */
 };
 
 void nm_conf_defaults(struct nm_conf *c);

@@ -72,6 +72,18 @@ int nm_event_follow(const char *state_dir, const struct nm_event_filter *f,
  * NM_EVENT_LINE_MAX.  Pure. */
 int nm_event_parse_line(const char *line, size_t len, struct json_object **ev);
 
+/* The reader of nm_event_read on one open file (from its start): the
+ * lines skipped as not events are added to *skipped (may be NULL).  Returns
+ * 0, or what cb stopped with when negative, or a negative errno. */
+int nm_event_read_fd(int fd, const struct nm_event_filter *f,
+		     int (*cb)(struct json_object *ev, void *arg), void *arg, unsigned *skipped,
+		     struct nm_err *err);
+
+/* ev as the line nm_event_append writes (a new string, its newline
+ * included, *len bytes): valid UTF-8, every character nm_esc escapes as
+ * \uXXXX.  -EMSGSIZE when longer than NM_EVENT_LINE_MAX. */
+int nm_event_line(struct json_object *ev, char **line, size_t *len, struct nm_err *err);
+
 /* Does ev pass f?  "time" missing or not a number fails a since filter. */
 int nm_event_match(struct json_object *ev, const struct nm_event_filter *f);
 

@@ -43,6 +43,8 @@ enum nm_fstab_kind {
 struct nm_fstab_span {
 	size_t host_off, host_len;
 	size_t path_off, path_len; /* the bytes that spell the export path */
+	int shared;		   /* the location names other servers too
+				      ("old,other:/path"): its path stays */
 };
 
 struct nm_fstab_hit {
@@ -84,6 +86,19 @@ int nm_fstab_match_text(const char *file, enum nm_fstab_kind kind, const char *t
 int nm_fstab_master_maps(const char *text, size_t len, char ***maps, char ***dirs,
 			 struct nm_err *err);
 void nm_fstab_strv_free(char **v);
+
+/* Pure: field (len bytes, fstab form) with its octal escapes (\040 ...)
+ * decoded; a new string (NULL when out of memory). */
+char *nm_fstab_decode(const char *field, size_t len);
+
+/* Pure: does field (len bytes) read HOSTS:/PATH, HOSTS a host, [v6] or a
+ * list "h1(w),h2"?  Gives where the hosts end (the ':') and the path
+ * starts. */
+bool nm_fstab_source_split(const char *field, size_t len, size_t *hosts_len, size_t *path_off);
+
+/* Is name (len bytes, brackets allowed) one of servers[] (names without
+ * regard to case or a final dot, addresses as addresses)? */
+bool nm_fstab_server_is(const char *name, size_t len, const char *const *servers, size_t nservers);
 
 /* Pure: the hit's entry with each span's host replaced by new_server (in
  * brackets when it is an IPv6 address) and, when new_path is not NULL, the

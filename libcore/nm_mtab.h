@@ -25,11 +25,12 @@
 int nm_mtab_update(const char *mtab_path, const char *mountpoint, const char *server,
 		   struct nm_err *err);
 
-/* Pure: the table text (len bytes) with the source of each line whose
- * mount point is mountpoint and whose source is SERVER:/PATH given the new
- * server.  *out (malloc'd, *outlen bytes) is the new text; returns the
- * count of lines changed (0: *out is NULL), or a negative errno. */
-int nm_mtab_rewrite_text(const char *text, size_t len, const char *mountpoint,
-			 const char *server, char **out, size_t *outlen, struct nm_err *err);
+/* Pure: the table text (len bytes) with the source of the last NFS line
+ * whose mount point is mountpoint (the mount on top) given the new server
+ * (only the host part of SERVER:/PATH changes).  Returns 1 and *out
+ * (malloc'd, *outlen bytes) the new text; 0 when the line names server
+ * already (*out NULL); -ENOENT when there is no such line. */
+int nm_mtab_rewrite_text(const char *text, size_t len, const char *mountpoint, const char *server,
+			 char **out, size_t *outlen, struct nm_err *err);
 
 #endif
