@@ -23,6 +23,7 @@
 #include "nm_time.h"
 #include "nm_upcall.h"
 #include "server.h"
+#include "watch.h"
 
 #define CACHE_SLOTS 4096
 #define MAX_CLIENTS 512
@@ -49,6 +50,7 @@ struct server {
 	struct entry *cache;	  /* CACHE_SLOTS, allocated once: entries never move */
 	unsigned clients;
 	unsigned long lookups, hits, merged, queries;
+	struct nfsmigd_watch *watch; /* the watcher, or NULL */
 };
 
 struct client {
@@ -207,6 +209,7 @@ static void reply(struct server *s, int fd, char *line)
 	} else {
 		have_req = true;
 		lookup(s, &c, gen, &req, &ans, &cached);
+		nfsmigd_watch_upcall(s->watch, req.name);
 		nm_upcall_answer(&req, &c, &ans, &res);
 		r.ok = res.ok;
 		r.timeout = res.timeout;
@@ -462,6 +465,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	nfsmigd_log(o, LOG_NOTICE, "listening on %s", o->conf.socket);
+	s->watch = nfsmigd_watch_start(o, &o->conf);
 	while (!stop) {
 		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
 					 { .fd = lfd, .events = POLLIN } };
@@ -483,6 +487,10 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	 * flight get a little time, then their connection closes with us. */
 	close(lfd);
 	unlink(o->conf.socket);
+	if (nfsmigd_watch_stop(s->watch) != 0) {
+		nfsmigd_log(o, LOG_NOTICE, "stopping: a watcher's job left to the exit");
+		_exit(0);
+	}
 	pthread_mutex_lock(&s->mu);
 	lookups = s->lookups;
 	hits = s->hits;

@@ -242,7 +242,7 @@ static const char *verdict_of(struct json_object *ev)
 	if (json_object_object_get_ex(ev, "verify", &v) &&
 	    json_object_object_get_ex(v, "verdict", &verdict))
 		return json_object_get_string(verdict);
-	return "OK";
+	return "SKIP"; /* not verified */
 }
 
 static void hook_log(const char *line, void *arg)
@@ -279,7 +279,8 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 	env[4] = e_trig;
 	env[5] = e_verdict;
 	env[6] = NULL;
-	json = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
+	json = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct nm_err he = { 0 };
 	int ran = nm_hook_run_all(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log, (void *)c,
 				  &he);
@@ -410,8 +411,8 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 	if (rc < 0)
 		say(c, LOG_WARNING, "%s: mtab: %s", j->m.target, e.msg);
 	fstab_into(c, j, p->from[0] ? p->from : NULL, ev);
-	snprintf(msg, sizeof(msg), "%.200s moved from %.120s to %.120s (%s)", j->m.target, p->from,
-		 p->to, verdict_of(ev));
+	snprintf(msg, sizeof(msg), "%.200s moved from %.120s to %.120s (verify: %s)", j->m.target,
+		 p->from, p->to, c->verify ? verdict_of(ev) : "not run");
 	put_str(ev, "message", msg);
 	rc = emit(c, ev, err);
 	if (rc == 0)
