@@ -20,6 +20,7 @@ enum nm_kev_kind {
 	NM_KEV_MIGRATION_FAILED, /* kmsg: "NFS: migration recovery failed (server X)",
 				  * "state manager: migration failed on NFSv4 server X" */
 	NM_KEV_VOLATILE_FH,	 /* kmsg: "NFS: volatile file handles not supported (server X)" */
+	NM_KEV_XPRT_REPLACE,	 /* rpc_clnt_replace_xprt: a client's transport was replaced */
 };
 
 /* Flags of nfs4_state_mgr (by name from the event's format, not by bit). */
@@ -42,5 +43,21 @@ struct nm_kev {
 	unsigned port;
 	char text[256]; /* escaped, for the log and the event (kmsg message) */
 };
+
+#include <stddef.h>
+
+/* The setters every source uses, so that the rules above hold whatever
+ * the kernel sent (len bytes, NULs included; never read past len). */
+/* Zeroed, with kind, source and name (cut to fit). */
+void nm_kev_init(struct nm_kev *ev, enum nm_kev_kind kind, const char *source, const char *name);
+/* A server name: as it is when nm_target_host_name_ok() and it fits, else
+ * escaped (nm_esc, NM_ESC_SHELL | NM_ESC_BACKSLASH) and cut at an escape's
+ * edge. */
+void nm_kev_set_host(struct nm_kev *ev, const char *bytes, size_t len);
+/* A message: escaped (NM_ESC_BACKSLASH), cut at a character's edge. */
+void nm_kev_set_text(struct nm_kev *ev, const char *bytes, size_t len);
+/* A numeric address (IPv4, or IPv6 with or without [] and a zone-less
+ * form): 0 and kept as the canonical text; -EINVAL and peer left empty. */
+int nm_kev_set_peer(struct nm_kev *ev, const char *bytes, size_t len);
 
 #endif

@@ -32,6 +32,10 @@ struct nm_ktrace;
  * -ENOENT no tracefs or none of the events, -EPERM/-EACCES not allowed
  * (lockdown, not root), with a message saying which. */
 int nm_ktrace_open(const char *instance, struct nm_ktrace **t, struct nm_err *err);
+/* The same with other events ("system/name", NULL-terminated; NULL: the
+ * ones above): for tests on a kernel with no NFS. */
+int nm_ktrace_open_events(const char *instance, const char *const *events, struct nm_ktrace **t,
+			  struct nm_err *err);
 int nm_ktrace_fd(const struct nm_ktrace *t);
 /* Drain what is there: cb for each record that decodes to an event (its
  * non-zero return stops and is returned).  0 when drained; a negative
@@ -44,8 +48,12 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 const char *nm_ktrace_missing(const struct nm_ktrace *t);
 /* The events enabled, space-separated. */
 const char *nm_ktrace_enabled(const struct nm_ktrace *t);
-/* Records skipped as malformed, and records the kernel lost (overrun). */
-void nm_ktrace_stats(const struct nm_ktrace *t, unsigned long *bad, unsigned long *lost);
+/* Records read (ours or not), skipped as malformed, and pages on which the
+ * kernel said it lost records (overrun). */
+struct nm_ktrace_stats {
+	unsigned long records, bad, lost;
+};
+void nm_ktrace_stats(const struct nm_ktrace *t, struct nm_ktrace_stats *st);
 /* Disables the events and removes the instance. */
 void nm_ktrace_close(struct nm_ktrace *t);
 
@@ -62,9 +70,13 @@ void nm_ktrace_fmt_free(struct nm_ktrace_fmt *f);
  * 0 and *ev filled, 1 when it is not one of our events, -EINVAL when it
  * is too short or a field lies outside it. */
 int nm_ktrace_decode(const struct nm_ktrace_fmt *f, const void *rec, size_t len, struct nm_kev *ev);
-/* A ring-buffer page (as trace_pipe_raw gives it, len bytes): cb for each
- * record that decodes (as nm_ktrace_read).  *bad counts malformed records. */
+/* A ring-buffer page (as trace_pipe_raw gives it, len bytes: the header
+ * of events/header_page, then the records of events/header_event): cb for
+ * each record that decodes (its non-zero return stops and is returned);
+ * st counts.  -EINVAL (with what was decoded before delivered) when the
+ * page's header or a record's length is out of the page. */
 int nm_ktrace_decode_page(const struct nm_ktrace_fmt *f, const void *page, size_t len,
-			  int (*cb)(const struct nm_kev *, void *), void *arg, unsigned long *bad);
+			  int (*cb)(const struct nm_kev *, void *), void *arg,
+			  struct nm_ktrace_stats *st);
 
 #endif

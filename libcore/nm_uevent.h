@@ -26,4 +26,13 @@ int nm_uevent_read(int fd, int (*cb)(const struct nm_kev *, void *), void *arg, 
  * -EINVAL when malformed. */
 int nm_uevent_parse(const char *buf, size_t len, struct nm_kev *ev);
 
+/* The largest message read (the kernel sends at most 2048 bytes). */
+#define NM_UEVENT_MSG_MAX 8192
+/* The next message from the kernel into buf (cap bytes): 1 and *len, 0
+ * when there is none now, a negative errno with err.  What is not from
+ * the kernel (another sender, no uid 0 credentials), cut or lost (ENOBUFS)
+ * is skipped and counted in *skipped (may be NULL). */
+int nm_uevent_recv(int fd, char *buf, size_t cap, size_t *len, unsigned long *skipped,
+		   struct nm_err *err);
+
 #endif
