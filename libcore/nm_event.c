@@ -64,7 +64,7 @@ int64_t nm_event_time_ms(struct json_object *ev)
 	d = json_object_get_double(t);
 	if (!isfinite(d) || d < 0 || d > 1e14)
 		return -1;
-	return (int64_t)llround(d * 1000.0);
+	return (int64_t)(d * 1000.0 + 0.5);
 }
 
 int nm_event_match(struct json_object *ev, const struct nm_event_filter *f)

@@ -95,9 +95,23 @@ struct outbuf {
 
 static void out_flush(struct outbuf *o)
 {
+	char *e;
+
 	if (o->len == 0)
 		return;
-	say(o->l, "%s: %.*s", o->name, (int)o->len, o->line);
+	/* nm_esc takes the bytes as they are, NULs too. */
+	e = nm_esc(o->line, o->len, NM_ESC_BACKSLASH);
+	if (e && o->l->log) {
+		size_t n = strlen(o->name) + strlen(e) + 3;
+		char *line = malloc(n);
+
+		if (line) {
+			snprintf(line, n, "%s: %s", o->name, e);
+			o->l->log(line, o->l->arg);
+			free(line);
+		}
+	}
+	free(e);
 	o->len = 0;
 }
 
@@ -117,15 +131,9 @@ static void out_add(struct outbuf *o, const char *p, size_t n)
 			out_flush(o);
 			continue;
 		}
-		/* A NUL would end the escaped text early: shown as \x00. */
-		if (o->len == sizeof(o->line) - 4)
+		if (o->len == sizeof(o->line))
 			out_flush(o);
-		if (p[i] == '\0') {
-			memcpy(o->line + o->len, "\\x00", 4);
-			o->len += 4;
-		} else {
-			o->line[o->len++] = p[i];
-		}
+		o->line[o->len++] = p[i];
 	}
 }
 
