@@ -125,6 +125,34 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_verify,
 	},
 	{
+		.name = "fstab",
+		.args = "[options] [MOUNT...]",
+		.summary =
+			"fstab and autofs map lines that still mount a moved file system from its "
+			"old server",
+		.help = "For each moved NFSv4 mount (MOUNT, or every one; its record says where "
+			"it\n"
+			"was, the kernel where it is), lists the lines of /etc/fstab and of the\n"
+			"autofs file maps (those /etc/auto.master and /etc/auto.master.d/*.autofs\n"
+			"name) that still name the old server (by a name or an address the\n"
+			"record knows) for its export path or a path below it, each with the\n"
+			"line that would replace it: the server of the recorded location the\n"
+			"kernel uses now, and its path when the export moved to another one.\n"
+			"Files are only rewritten with --apply: atomically, mode and owner kept,\n"
+			"every other byte as it was, the original kept as FILE.nfsmig-TIME.\n"
+			"Exit 0 nothing to change (or all rewritten), 3 lines to change (without\n"
+			"--apply), 1 a line or a file that could not be rewritten.\n"
+			"\n"
+			"Options:\n"
+			"      --apply             rewrite the files\n"
+			"      --root DIR          read and write the files under DIR (default /)\n"
+			"  -J, --json              JSON output\n"
+			"  -t, --timeout SECONDS   deadline for resolving a recorded location's\n"
+			"                          name (default 2)\n" HELP_MOUNTINFO HELP_STATEDIR,
+		.operand = NM_ARG_MOUNT,
+		.run = nm_cmd_fstab,
+	},
+	{
 		.name = "help",
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",

@@ -115,4 +115,29 @@ int nm_fstab_rewrite(const char *root, const char *file, const struct nm_fstab_h
 		     const char *new_server, const char *new_path, char **backup,
 		     struct nm_err *err);
 
+/* What a moved mount's lines need: the old server's names and addresses,
+ * the export path, and what replaces them.  Built from the mount (the
+ * kernel's server now, addr=) and its record (nm_fstab_move.c). */
+#define NM_FSTAB_MAX_OLD 16
+struct nm_fstab_move {
+	char *old[NM_FSTAB_MAX_OLD]; /* the record's orig_server, its source's host,
+				      * the mount table's source host, each move's from */
+	size_t nold;
+	char *export_path; /* the record's (else the mount's) */
+	char *new_server;  /* a recorded location's host served at the kernel's
+			    * address (named as it is first, then resolved),
+			    * else that address */
+	char *new_path;	   /* that location's rootpath when not the export path, else NULL */
+};
+
+struct nm_record;
+struct nm_mount;
+/* 0 and *mv filled for a mount that moved (nm_record_moved); 1 when it did
+ * not (*mv empty).  Names are resolved within deadline_ms, through the
+ * hosts file and NSS, only when the record does not name the server as it
+ * is. */
+int nm_fstab_move_of(const struct nm_record *r, const struct nm_mount *m, int deadline_ms,
+		     struct nm_fstab_move *mv, struct nm_err *err);
+void nm_fstab_move_free(struct nm_fstab_move *mv);
+
 #endif
