@@ -283,7 +283,12 @@ static void settle_arm(struct nfsmigd_watch *w, int ms)
 
 static int kev_rank(const struct nm_kev *ev)
 {
-	return ev->kind == NM_KEV_MOVED ? 3 : ev->kind == NM_KEV_STATE_MGR ? 2 : 1;
+	switch (ev->kind) {
+	case NM_KEV_MOVED: return 3;
+	case NM_KEV_STATE_MGR:
+	case NM_KEV_XPRT_REPLACE: return 2;
+	default: return 1;
+	}
 }
 
 /* A move may be under way: look at the table every tick until it settles

@@ -199,6 +199,7 @@ enum nm_watch_kev_act nm_watch_kev_judge(const struct nm_kev *ev)
 	case NM_KEV_STATE_MGR_FAIL:
 	case NM_KEV_MIGRATION_FAILED:
 	case NM_KEV_VOLATILE_FH: return NM_WATCH_KEV_FAILED;
+	case NM_KEV_XPRT_REPLACE:
 	case NM_KEV_CLNT_NEW:
 	case NM_KEV_XPRT_CREATE:
 	case NM_KEV_XPRT_SWITCH:

@@ -212,6 +212,8 @@ static void test_kev(struct unit *u)
 		  "uevent" },
 		{ NM_KEV_CLNT_NEW, "tracepoint", "rpc_clnt_new", 0, NM_WATCH_KEV_SETTLE,
 		  "tracepoint:rpc_clnt_new" },
+		{ NM_KEV_XPRT_REPLACE, "tracepoint", "rpc_clnt_replace_xprt", 0,
+		  NM_WATCH_KEV_SETTLE, "tracepoint:rpc_clnt_replace_xprt" },
 		{ NM_KEV_NONE, "tracepoint", "", 0, NM_WATCH_KEV_IGNORE, "kernel" },
 	};
 
