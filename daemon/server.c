@@ -51,6 +51,7 @@ struct server {
 	unsigned clients;
 	unsigned long lookups, hits, merged, queries;
 	struct nfsmigd_watch *watch; /* the watcher, or NULL */
+	int64_t started;	     /* seconds since the epoch */
 };
 
 struct client {
@@ -238,6 +239,27 @@ static void reply(struct server *s, int fd, char *line)
 			&err);
 }
 
+/* STATUS: the daemon and its watcher, for nfsmig status. */
+static void status_reply(struct server *s, int fd)
+{
+	struct nm_ctl_status st = { .pid = (long)getpid(), .started = s->started };
+	char out[NM_CTL_LINE_MAX];
+	int64_t now = nm_time_ms();
+	int n;
+
+	nfsmigd_watch_status(s->watch, &st);
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		if (s->cache[i].used && !s->cache[i].busy && s->cache[i].expires > now)
+			st.cache++;
+	st.lookups = s->lookups;
+	st.hits = s->hits;
+	pthread_mutex_unlock(&s->mu);
+	n = nm_ctl_format_status(&st, out, sizeof(out));
+	if (n > 0 && send(fd, out, (size_t)n, MSG_NOSIGNAL) != n)
+		nfsmigd_log(s->o, LOG_INFO, "status: the asker had gone");
+}
+
 static void *serve_client(void *arg)
 {
 	struct client *c = arg;
@@ -255,7 +277,10 @@ static void *serve_client(void *arg)
 		line[got] = '\0';
 		if (strchr(line, '\n')) {
 			line[strcspn(line, "\n")] = '\0';
-			reply(c->s, c->fd, line);
+			if (nm_ctl_is_status(line))
+				status_reply(c->s, c->fd);
+			else
+				reply(c->s, c->fd, line);
 			break;
 		}
 	}
@@ -435,6 +460,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	s->o = o;
 	s->conf = o->conf;
+	s->started = (int64_t)time(NULL);
 	s->cache = calloc(CACHE_SLOTS, sizeof(*s->cache));
 	if (!s->cache) {
 		free(s);

@@ -724,22 +724,24 @@ void nfsmigd_watch_upcall(struct nfsmigd_watch *w, const char *name)
 		return; /* full: a move is being watched for already */
 }
 
-void nfsmigd_watch_status(struct nfsmigd_watch *w, char *buf, size_t cap)
+void nfsmigd_watch_status(struct nfsmigd_watch *w, struct nm_ctl_status *st)
 {
-	char on[128] = "";
-
-	if (!w) {
-		snprintf(buf, cap, "sources=none");
+	snprintf(st->sources, sizeof(st->sources), "none");
+	if (!w)
 		return;
-	}
+	st->sources[0] = '\0';
 	for (int s = 0; s < S_N; s++)
 		if (w->live[s]) {
-			size_t l = strlen(on);
+			size_t l = strlen(st->sources);
 
-			snprintf(on + l, sizeof(on) - l, "%s%s", l ? "," : "", src_name[s]);
+			snprintf(st->sources + l, sizeof(st->sources) - l, "%s%s", l ? "," : "",
+				 src_name[s]);
 		}
+	if (!st->sources[0])
+		snprintf(st->sources, sizeof(st->sources), "none");
 	pthread_mutex_lock(&w->mu);
-	snprintf(buf, cap, "sources=%s scans=%lu jobs=%lu queued=%u failures=%lu",
-		 on[0] ? on : "none", w->scans, w->jobs_done, w->queued, w->failures);
+	st->scans = w->scans;
+	st->jobs = w->jobs_done;
+	st->fails = w->failures;
 	pthread_mutex_unlock(&w->mu);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "dlog.h"
+#include "nm_ctl.h"
 
 struct nfsmigd_watch;
 
@@ -23,7 +24,8 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w);
  * Never blocks. */
 void nfsmigd_watch_upcall(struct nfsmigd_watch *w, const char *name);
 
-/* "KEY=VALUE" words for the STATUS reply: sources, scans, events, jobs. */
-void nfsmigd_watch_status(struct nfsmigd_watch *w, char *buf, size_t cap);
+/* The watcher's part of the STATUS reply: live sources, scans, jobs,
+ * failed migrations (w NULL: sources "none"). */
+void nfsmigd_watch_status(struct nfsmigd_watch *w, struct nm_ctl_status *st);
 
 #endif
