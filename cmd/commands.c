@@ -153,6 +153,29 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_fstab,
 	},
 	{
+		.name = "events",
+		.args = "[options] [MOUNT]",
+		.summary = "show what nfsmigd saw happen to the mounts, or follow it live",
+		.help = "The event log of nfsmigd (STATE_DIR/events.log.1, then events.log):\n"
+			"moves, mounts, failed migrations, oldest first; only MOUNT's when it\n"
+			"is given.  One line per event: local time, event, mount point,\n"
+			"FROM -> TO, trigger=, verify= (its verdict), fstab= (entries that\n"
+			"still name the old server), message; every text escaped.  Lines of\n"
+			"the log that are not events are skipped and counted on stderr.\n"
+			"\n"
+			"Options:\n"
+			"  -f, --follow            then show each new event as it is written,\n"
+			"                          until Ctrl-C\n"
+			"  -J, --json              JSON lines: one object per line, as stored\n"
+			"      --since TIME        only events at or after TIME: seconds since\n"
+			"                          the epoch, a local date or time (2026-11-25,\n"
+			"                          2026-11-25T10:00:00), a time ago (30s, 10m,\n"
+			"                          2h, 1d, 1w) or now (-f: new events "
+			"only)\n" HELP_STATEDIR,
+		.operand = NM_ARG_MOUNT,
+		.run = nm_cmd_events,
+	},
+	{
 		.name = "help",
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",

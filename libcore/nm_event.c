@@ -126,6 +126,96 @@ int nm_event_line(struct json_object *ev, char **line, size_t *len, struct nm_er
 	return 0;
 }
 
+int nm_event_parse_since(const char *s, int64_t now_ms, int64_t *since_ms)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = { { 's', 1000 },
+		      { 'm', 60000 },
+		      { 'h', 3600000 },
+		      { 'd', 86400000 },
+		      { 'w', 7 * 86400000ll } };
+	size_t len = s ? strlen(s) : 0;
+	unsigned long long n = 0;
+	size_t i = 0;
+
+	if (len == 0 || len > 64)
+		return -EINVAL;
+	if (strcmp(s, "now") == 0) {
+		*since_ms = now_ms;
+		return 0;
+	}
+	while (i < len && s[i] >= '0' && s[i] <= '9' && n < 1000000000000ull)
+		n = n * 10 + (unsigned)(s[i++] - '0');
+	if (i == 0 || n >= 1000000000000ull)
+		return -EINVAL;
+	/* A time ago: N and one unit. */
+	if (i + 1 == len) {
+		for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+			if (s[i] != units[u].unit)
+				continue;
+			if (n > (unsigned long long)(now_ms / units[u].ms))
+				return -EINVAL;
+			*since_ms = now_ms - (int64_t)n * units[u].ms;
+			return 0;
+		}
+		return -EINVAL;
+	}
+	/* Seconds since the epoch, with up to 3 decimals. */
+	if (i == len || s[i] == '.') {
+		int64_t ms = (int64_t)n * 1000, scale = 100;
+
+		if (i < len) {
+			if (++i == len || len - i > 3)
+				return -EINVAL;
+			for (; i < len; i++, scale /= 10) {
+				if (s[i] < '0' || s[i] > '9')
+					return -EINVAL;
+				ms += (s[i] - '0') * scale;
+			}
+		}
+		*since_ms = ms;
+		return 0;
+	}
+	/* YYYY-MM-DD[(T| )HH:MM[:SS]][Z] */
+	struct tm tm = { .tm_isdst = -1 };
+	int y, mo, d, h = 0, mi = 0, sec = 0, used = 0, utc = 0;
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10)
+		return -EINVAL;
+	if (used < (int)len && (s[used] == 'T' || s[used] == ' ')) {
+		int u2 = 0, u3 = 0;
+
+		if (sscanf(s + used + 1, "%2d:%2d%n", &h, &mi, &u2) != 2 || u2 != 5)
+			return -EINVAL;
+		used += 1 + u2;
+		if (used < (int)len && s[used] == ':') {
+			if (sscanf(s + used + 1, "%2d%n", &sec, &u3) != 1 || u3 != 2)
+				return -EINVAL;
+			used += 1 + u3;
+		}
+	}
+	if (used < (int)len && s[used] == 'Z')
+		utc = 1, used++;
+	if (used != (int)len || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = utc ? timegm(&tm) : mktime(&tm);
+	/* mktime moves Feb 30 to Mar 2: refused. */
+	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return -EINVAL;
+	*since_ms = (int64_t)t * 1000;
+	return 0;
+}
+
 /* --- writing ------------------------------------------------------------- */
 
 static int set_time(struct json_object *ev, struct nm_err *err)

@@ -84,6 +84,14 @@ int nm_event_read_fd(int fd, const struct nm_event_filter *f,
  * \uXXXX.  -EMSGSIZE when longer than NM_EVENT_LINE_MAX. */
 int nm_event_line(struct json_object *ev, char **line, size_t *len, struct nm_err *err);
 
+/* A --since TIME to milliseconds since the epoch: "now"; seconds since
+ * the epoch ("1795000000", "1795000000.5"); a local date or date and time
+ * ("2026-11-25", "2026-11-25T10:00", "2026-11-25 10:00:00"; a final 'Z':
+ * UTC); or a time ago ("90s", "10m", "2h", "1d", "1w").  now_ms is the
+ * present (CLOCK_REALTIME).  -EINVAL when it is none of them.  Pure but for
+ * the local time zone. */
+int nm_event_parse_since(const char *s, int64_t now_ms, int64_t *since_ms);
+
 /* Does ev pass f?  "time" missing or not a number fails a since filter. */
 int nm_event_match(struct json_object *ev, const struct nm_event_filter *f);
 

@@ -33,7 +33,8 @@ setup() {
 @test "nfsmig.conf(5) describes every configuration key" {
 	local k
 	for k in nameservers prefer resolver min_ttl max_ttl default_ttl negative_ttl tempfail_ttl \
-		servfail_ttl deadline hosts resolv_conf other_requests socket state_dir ask_daemon_timeout; do
+		servfail_ttl deadline hosts resolv_conf other_requests socket state_dir ask_daemon_timeout \
+		max_bytes; do
 		grep -q "$k" "$TOP/man/nfsmig.conf.5" || {
 			echo "nfsmig.conf(5) lacks $k"
 			return 1

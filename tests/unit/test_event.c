@@ -462,6 +462,69 @@ static void test_parse_line(struct unit *u)
 	}
 }
 
+static void test_since(struct unit *u)
+{
+	const int64_t now = 1795600800000; /* 2026-11-25T10:00:00Z */
+	static const struct {
+		const char *s;
+		int rc;
+		int64_t ms; /* with TZ=UTC */
+	} cases[] = {
+		{ "now", 0, 1795600800000 },
+		{ "1795000000", 0, 1795000000000 },
+		{ "1795000000.5", 0, 1795000000500 },
+		{ "1795000000.123", 0, 1795000000123 },
+		{ "1795000000.1234", -EINVAL, 0 },
+		{ "1795000000.", -EINVAL, 0 },
+		{ "30s", 0, 1795600770000 },
+		{ "10m", 0, 1795600200000 },
+		{ "2h", 0, 1795593600000 },
+		{ "1d", 0, 1795514400000 },
+		{ "1w", 0, 1794996000000 },
+		{ "10x", -EINVAL, 0 },
+		{ "10mm", -EINVAL, 0 },
+		{ "99999999999d", -EINVAL, 0 },
+		{ "2026-11-25", 0, 1795564800000 },
+		{ "2026-11-25T10:00", 0, 1795600800000 },
+		{ "2026-11-25T10:00:30", 0, 1795600830000 },
+		{ "2026-11-25 10:00:30", 0, 1795600830000 },
+		{ "2026-11-25T10:00:30Z", 0, 1795600830000 },
+		{ "2026-11-25T10", -EINVAL, 0 },
+		{ "2026-11-25T25:00", -EINVAL, 0 },
+		{ "2026-02-30", -EINVAL, 0 },
+		{ "2026-13-01", -EINVAL, 0 },
+		{ "1969-12-31", -EINVAL, 0 },
+		{ "2026-11-25x", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "-5", -EINVAL, 0 },
+		{ "yesterday", -EINVAL, 0 },
+		{ "1e9", -EINVAL, 0 },
+	};
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t ms = -1;
+		int rc = nm_event_parse_since(cases[i].s, now, &ms);
+
+		UNIT_CHECK(u, rc == cases[i].rc && (rc < 0 || ms == cases[i].ms),
+			   "since: '%s' -> %d %lld", cases[i].s, rc, (long long)ms);
+	}
+	/* A local date is local: in Paris, midnight is 23:00 UTC the day before. */
+	setenv("TZ", "Europe/Paris", 1);
+	tzset();
+	{
+		int64_t ms = -1;
+
+		UNIT_CHECK(u,
+			   nm_event_parse_since("2026-11-25", now, &ms) == 0 &&
+				   ms == 1795564800000 - 3600000,
+			   "since: a date in the local time zone (%lld)", (long long)ms);
+	}
+	unsetenv("TZ");
+	tzset();
+}
+
 /* --- follow ---------------------------------------------------------------- */
 
 static void test_follow(struct unit *u)
@@ -590,6 +653,7 @@ int main(void)
 	if (!mkdtemp(top))
 		return 1;
 	test_parse_line(&u);
+	test_since(&u);
 	test_append(&u);
 	test_hostile(&u);
 	test_rotate(&u);
