@@ -373,8 +373,9 @@ static int on_kev(const struct nm_kev *ev, void *arg)
 	if (k.time_ms <= 0)
 		k.time_ms = now_real_ms();
 	if (w->o->verbose)
-		nfsmigd_log(w->o, LOG_DEBUG, "kernel: %s %s host=%s peer=%s %s", k.source, k.name,
-			    k.host, k.peer, k.text);
+		nfsmigd_log(w->o, LOG_DEBUG, "kernel (%03d.%03d): %s %s host=%s peer=%s %s",
+			    (int)(k.time_ms / 1000 % 1000), (int)(k.time_ms % 1000), k.source,
+			    k.name, k.host, k.peer, k.text);
 	switch (nm_watch_kev_judge(&k)) {
 	case NM_WATCH_KEV_SETTLE: settle(w, trigger, kev_rank(&k), k.time_ms); break;
 	case NM_WATCH_KEV_FAILED: failed(w, &k, trigger); break;

@@ -36,6 +36,14 @@ static void say(const struct nm_watch_cfg *c, int prio, const char *fmt, ...)
 	c->log(c->log_arg, prio, line);
 }
 
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static char *dup0(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -148,8 +156,14 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			}
 			if (!a.saved)
 				break; /* recorded meanwhile, or a report pending */
-			say(c, LOG_NOTICE, "%s: moved from %s to %s (%s): recorded", m->target,
-			    a.p.from, a.p.to, trigger);
+			if (kernel_ms > 0)
+				say(c, LOG_NOTICE,
+				    "%s: moved from %s to %s (%s): recorded %" PRId64
+				    " ms after the kernel's word",
+				    m->target, a.p.from, a.p.to, trigger, real_ms() - kernel_ms);
+			else
+				say(c, LOG_NOTICE, "%s: moved from %s to %s (%s): recorded",
+				    m->target, a.p.from, a.p.to, trigger);
 			j.act = NM_WATCH_MIGRATION;
 			if (nm_watch_pending_format(&a.p, &j.marker) < 0)
 				break;
@@ -398,8 +412,12 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 
 	if (!ev)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	if (c->verify)
+	int64_t t0 = real_ms();
+
+	if (c->verify) {
 		verify_one(c, j, ev);
+		say(c, LOG_INFO, "%s: verified in %" PRId64 " ms", j->m.target, real_ms() - t0);
+	}
 	if (c->utab && !c->mountinfo) {
 		rc = nm_utab_set_moved(j->m.target, p->to, p->from, &e);
 		json_object_object_add(ev, "utab", json_object_new_boolean(rc == 0));

@@ -212,10 +212,27 @@ mount_d() {
 # nfsmigd as the long-running service, its state in $STATE.
 daemon_up() {
 	mkdir -p "$STATE"
-	"$NMD" -F >"$RUN/nfsmigd.log" 2>&1 &
+	"$NMD" -F ${NMD_OPTS:-} >"$RUN/nfsmigd.log" 2>&1 &
 	echo $! >"$RUN/nfsmigd.pid"
 	wait_for 10 test -S /run/nfsmig/nfsmigd.sock || true
 }
+
+# watch_setup LINES: /etc/nfsmig.conf with LINES in its [watch] section (one
+# "key = value" a line), and a hook that keeps the last event it got in
+# $RUN/hook.json and its NFSMIG_* variables in $RUN/hook.env.
+watch_setup() {
+	mkdir -p /etc/nfsmig/hooks.d
+	printf '[watch]\n%s\n' "$1" >/etc/nfsmig.conf
+	cat >/etc/nfsmig/hooks.d/10-record <<-EOF
+		#!/bin/sh
+		cat >$RUN/hook.json
+		env | grep '^NFSMIG_' | sort >$RUN/hook.env
+	EOF
+	chmod 0755 /etc/nfsmig/hooks.d/10-record /etc/nfsmig/hooks.d /etc/nfsmig
+}
+
+# events_of MOUNTPOINT: its events, one JSON object a line.
+events_of() { grep -F "\"mountpoint\":\"$1\"" "$STATE/events.log" 2>/dev/null; }
 
 # The upcalls answered, from the event log (one JSON object per line).
 upcalls_log() { cat "$STATE/upcalls.log" 2>/dev/null; }
