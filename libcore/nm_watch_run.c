@@ -1,6 +1,7 @@
 /* nm_watch_run - the watcher's work: scans, registrations, reports. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,6 +166,7 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 				say(c, LOG_NOTICE, "%s: moved from %s to %s (%s): recorded",
 				    m->target, a.p.from, a.p.to, trigger);
 			j.act = NM_WATCH_MIGRATION;
+			j.found_ms = real_ms();
 			if (nm_watch_pending_format(&a.p, &j.marker) < 0)
 				break;
 			j.from = strdup(a.p.from);
@@ -229,10 +231,13 @@ static struct json_object *event_new(const char *kind, const struct nm_watch_job
 	if (j->kernel_ms > 0)
 		json_object_object_add(ev, "kernel_time",
 				       json_object_new_double((double)j->kernel_ms / 1000.0));
+	if (j->found_ms > 0)
+		json_object_object_add(ev, "found_time",
+				       json_object_new_double((double)j->found_ms / 1000.0));
 	return ev;
 }
 
-static void add_verify(struct json_object *ev, const struct nm_verify_item *it)
+static struct json_object *verify_json(const struct nm_verify_item *it)
 {
 	struct json_object *v = json_object_new_object(), *checks = json_object_new_array();
 
@@ -246,7 +251,7 @@ static void add_verify(struct json_object *ev, const struct nm_verify_item *it)
 		json_object_array_add(checks, c);
 	}
 	json_object_object_add(v, "checks", checks);
-	json_object_object_add(ev, "verify", v);
+	return v;
 }
 
 static const char *verdict_of(struct json_object *ev)
@@ -342,10 +347,19 @@ static void clear_marker(const struct nm_watch_cfg *c, const char *mountpoint, c
 		    e.msg);
 }
 
-/* The checks of verify for the moved mount, into ev. */
-static void verify_one(const struct nm_watch_cfg *c, const struct nm_watch_job *j,
-		       struct json_object *ev)
+/* The checks of verify for the moved mount, as the event's "verify": in a
+ * thread of its own, while utab, mtab and fstab are done. */
+struct verify_run {
+	const struct nm_watch_cfg *c;
+	const struct nm_watch_job *j;
+	struct json_object *v; /* out */
+	int64_t ms;	       /* out: how long it took */
+};
+
+static void *verify_one(void *arg)
 {
+	struct verify_run *vr = arg;
+	const struct nm_watch_cfg *c = vr->c;
 	struct nm_verify_item it = { 0 };
 	struct nm_verify_opts o = {
 		.state_dir = c->state_dir,
@@ -356,19 +370,20 @@ static void verify_one(const struct nm_watch_cfg *c, const struct nm_watch_job *
 	};
 	struct nm_verify_stats st;
 	struct nm_err e = { 0 };
+	int64_t t0 = real_ms();
 
-	if (mount_copy(&it.m, &j->m) < 0)
-		return;
+	if (mount_copy(&it.m, &vr->j->m) < 0)
+		return NULL;
 	if (nm_verify_run(&it, 1, &o, &st, &e) < 0) {
-		struct json_object *v = json_object_new_object();
-
-		put_str(v, "verdict", "WARN");
-		put_str(v, "reason", e.msg);
-		json_object_object_add(ev, "verify", v);
+		vr->v = json_object_new_object();
+		put_str(vr->v, "verdict", "WARN");
+		put_str(vr->v, "reason", e.msg);
 	} else {
-		add_verify(ev, &it);
+		vr->v = verify_json(&it);
 	}
 	nm_verify_item_free(&it);
+	vr->ms = real_ms() - t0;
+	return NULL;
 }
 
 static void fstab_into(const struct nm_watch_cfg *c, const struct nm_watch_job *j, const char *from,
@@ -412,11 +427,15 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 
 	if (!ev)
 		return nm_err_set(err, -ENOMEM, "out of memory");
-	int64_t t0 = real_ms();
+	struct verify_run vr = { .c = c, .j = j };
+	pthread_t vt;
+	bool verifying = false;
+	int64_t t0 = real_ms(), t1;
 
 	if (c->verify) {
-		verify_one(c, j, ev);
-		say(c, LOG_INFO, "%s: verified in %" PRId64 " ms", j->m.target, real_ms() - t0);
+		verifying = pthread_create(&vt, NULL, verify_one, &vr) == 0;
+		if (!verifying)
+			verify_one(&vr);
 	}
 	if (c->utab && !c->mountinfo) {
 		rc = nm_utab_set_moved(j->m.target, p->to, p->from, &e);
@@ -429,12 +448,21 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 	if (rc < 0)
 		say(c, LOG_WARNING, "%s: mtab: %s", j->m.target, e.msg);
 	fstab_into(c, j, p->from[0] ? p->from : NULL, ev);
+	t1 = real_ms();
+	if (verifying)
+		pthread_join(vt, NULL);
+	if (vr.v)
+		json_object_object_add(ev, "verify", vr.v);
+	say(c, LOG_DEBUG, "%s: utab, mtab, fstab in %" PRId64 " ms; verify in %" PRId64 " ms",
+	    j->m.target, t1 - t0, vr.ms);
 	snprintf(msg, sizeof(msg), "%.200s moved from %.120s to %.120s (verify: %s)", j->m.target,
 		 p->from, p->to, c->verify ? verdict_of(ev) : "not run");
 	put_str(ev, "message", msg);
+	t1 = real_ms();
 	rc = emit(c, ev, err);
 	if (rc == 0)
-		say(c, LOG_NOTICE, "%s", msg);
+		say(c, LOG_NOTICE, "%s (written and hooks run in %" PRId64 " ms)", msg,
+		    real_ms() - t1);
 	json_object_put(ev);
 	return rc;
 }

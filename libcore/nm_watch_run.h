@@ -37,6 +37,7 @@ struct nm_watch_job {
 	char *from, *to;       /* servers (from NULL for a new mount) */
 	char trigger[96];
 	int64_t kernel_ms; /* when the kernel told of it (ms since the epoch), 0: no one */
+	int64_t found_ms;  /* MIGRATION: when the table showed it (ms since the epoch) */
 	char *marker;	   /* MIGRATION, RESUME: the record's pending marker */
 };
 

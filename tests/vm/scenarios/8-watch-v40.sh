@@ -1,12 +1,12 @@
 #!/bin/bash
-# Scenario 7: nfsmigd watches a migration as it happens (NFSv4.0 -o
-# migration; 7b: NFSv4.1).  The daemon runs with its default sources; the
+# Scenario 8: nfsmigd watches a migration as it happens (NFSv4.0 -o
+# migration; 8b: NFSv4.1).  The daemon runs with its default sources; the
 # mount is not registered by hand: the daemon registers it.  The move
 # (refer= as in scenario 1) must give one "migration" event within 1 s of
 # the kernel's first word of it, naming the tracepoint; the record shows
 # the move with its trigger; findmnt shows the current server from utab;
 # a hook gets the event's JSON; the event carries verify's verdict.
-# WATCH_CONF: [watch] lines for nfsmig.conf (7c, 7d: sources disabled);
+# WATCH_CONF: [watch] lines for nfsmig.conf (8c, 8d: sources disabled);
 # WANT_TRIGGER: the trigger the event must name (a regex).
 . ./lib.sh
 
