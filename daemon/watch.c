@@ -34,7 +34,7 @@ enum src { S_TRACEFS, S_UEVENT, S_KMSG, S_MOUNTINFO, S_UPCALL, S_RESCAN, S_N };
 static const char *const src_name[S_N] = { "tracefs",	"uevent", "kmsg",
 					   "mountinfo", "upcall", "rescan" };
 
-enum item_kind { I_SCAN, I_JOB, I_FAILED };
+enum item_kind { I_SCAN, I_JOB, I_FAILED, I_LEASE };
 
 struct item {
 	enum item_kind kind;
@@ -45,6 +45,33 @@ struct item {
 	unsigned flags;		 /* I_SCAN */
 	struct item *next;
 };
+
+struct last_said {
+	char host[256];
+	int64_t at;
+};
+
+/* The kernel says a failure or LEASE_MOVED in several lines: once per
+ * server in FAILED_WIN.  True when this one is to be acted on. */
+static bool first_word(struct last_said *t, size_t n, const char *host)
+{
+	int64_t now = nm_time_ms();
+	size_t slot = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].at && strcmp(t[i].host, host) == 0) {
+			if (now - t[i].at < FAILED_WIN)
+				return false;
+			slot = i;
+			break;
+		}
+		if (t[i].at < t[slot].at)
+			slot = i;
+	}
+	snprintf(t[slot].host, sizeof(t[slot].host), "%s", host);
+	t[slot].at = now;
+	return true;
+}
 
 struct nfsmigd_watch {
 	const struct nfsmigd_opts *o;
@@ -74,11 +101,9 @@ struct nfsmigd_watch {
 	char settle_trigger[96];
 	int settle_rank;
 	int64_t settle_kernel_ms, settle_until, settle_end;
-	/* The last migration-failed report per server (loop thread only). */
-	struct {
-		char host[256];
-		int64_t at;
-	} failed[16];
+	/* The last migration-failed report and LEASE_MOVED probe per server
+	 * (loop thread only). */
+	struct last_said failed[16], leases[16];
 };
 
 static void cfg_log(void *arg, int prio, const char *line)
@@ -253,6 +278,10 @@ static void *worker(void *arg)
 			if (nm_watch_failed(&w->cfg, &it->kev, it->trigger, &err) < 0)
 				nfsmigd_log(w->o, LOG_WARNING, "migration-failed: %s", err.msg);
 			break;
+		case I_LEASE:
+			if (nm_watch_lease(&w->cfg, &it->kev, it->trigger, &err) < 0)
+				nfsmigd_log(w->o, LOG_WARNING, "LEASE_MOVED: %s", err.msg);
+			break;
 		}
 		pthread_mutex_lock(&w->mu);
 		if (it->kind == I_JOB) {
@@ -332,25 +361,27 @@ static void settle_tick(struct nfsmigd_watch *w)
 	want_scan(w, w->settle_trigger, w->settle_kernel_ms, 0);
 }
 
-static void failed(struct nfsmigd_watch *w, const struct nm_kev *ev, const char *trigger)
+/* LEASE_MOVED: the probe of the server's mounts, off the loop. */
+static void lease_moved(struct nfsmigd_watch *w, const struct nm_kev *ev, const char *trigger)
 {
-	int64_t now = nm_time_ms();
-	int slot = 0;
 	struct item *it;
 
-	/* The kernel says it in several lines: one report per server. */
-	for (int i = 0; i < 16; i++) {
-		if (strcmp(w->failed[i].host, ev->host) == 0) {
-			if (now - w->failed[i].at < FAILED_WIN)
-				return;
-			slot = i;
-			break;
-		}
-		if (w->failed[i].at < w->failed[slot].at)
-			slot = i;
-	}
-	snprintf(w->failed[slot].host, sizeof(w->failed[slot].host), "%s", ev->host);
-	w->failed[slot].at = now;
+	if (!first_word(w->leases, 16, ev->host) || !(it = calloc(1, sizeof(*it))))
+		return;
+	it->kind = I_LEASE;
+	it->kev = *ev;
+	snprintf(it->trigger, sizeof(it->trigger), "%s", trigger);
+	pthread_mutex_lock(&w->mu);
+	enqueue(w, it);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void failed(struct nfsmigd_watch *w, const struct nm_kev *ev, const char *trigger)
+{
+	struct item *it;
+
+	if (!first_word(w->failed, 16, ev->host))
+		return;
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return;
@@ -385,6 +416,7 @@ static int on_kev(const struct nm_kev *ev, void *arg)
 		nfsmigd_log(w->o, LOG_NOTICE,
 			    "server %s says a file system of its moved (LEASE_MOVED, %s)", k.host,
 			    trigger);
+		lease_moved(w, &k, trigger);
 		settle(w, trigger, 3, k.time_ms);
 		break;
 	case NM_WATCH_KEV_IGNORE: break;

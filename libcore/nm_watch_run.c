@@ -13,6 +13,7 @@
 #include "nm_event.h"
 #include "nm_fstab.h"
 #include "nm_hook.h"
+#include "nm_lease.h"
 #include "nm_mtab.h"
 #include "nm_reg.h"
 #include "nm_store.h"
@@ -668,4 +669,71 @@ int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const
 	}
 	nm_mount_list_free(list, nl);
 	return rc < 0 ? rc : (int)k;
+}
+
+/* --- LEASE_MOVED -------------------------------------------------------------- */
+
+int nm_watch_lease(const struct nm_watch_cfg *c, const struct nm_kev *ev, const char *trigger,
+		   struct nm_err *err)
+{
+	struct nm_mount *list = NULL;
+	struct nm_record recs[64];
+	struct nm_lease_result out[64];
+	size_t nl = 0, idx[64], k, nr = 0, at[64];
+	const struct nm_mount *first = NULL;
+	int rc, moved = 0;
+
+	rc = nm_mount_list(c->mountinfo, &list, &nl, err);
+	if (rc < 0)
+		return rc;
+	k = nm_watch_mounts_of(list, nl, ev->host, idx, 64);
+	for (size_t i = 0; i < k && i < 64; i++) {
+		const struct nm_mount *m = &list[idx[i]];
+
+		/* One session: the mounts of the first one's transport. */
+		if (first && (strcmp(m->server, first->server) != 0 || m->minor != first->minor))
+			continue;
+		if (nm_store_load(c->state_dir, m->target, &recs[nr], NULL) < 0)
+			continue;
+		first = first ? first : m;
+		at[nr++] = idx[i];
+	}
+	if (nr == 0) {
+		say(c, LOG_NOTICE, "LEASE_MOVED from %s: no registered mount of it to probe",
+		    ev->host);
+		nm_mount_list_free(list, nl);
+		return 0;
+	}
+	memset(out, 0, sizeof(out));
+	rc = nm_lease_probe(first->server, first->port, first->minor < 0 ? 0 : first->minor,
+			    first->sec, recs, nr, out, c->timeout_ms, err);
+	for (size_t i = 0; rc >= 0 && i < nr; i++) {
+		const struct nm_mount *m = &list[at[i]];
+		struct json_object *e;
+		char msg[600];
+
+		say(c, LOG_NOTICE, "LEASE_MOVED from %s: %s %s (%s)", ev->host, m->target,
+		    nm_lease_verdict_name(out[i].verdict), out[i].reason);
+		if (out[i].verdict != NM_LEASE_MOVED)
+			continue;
+		moved++;
+		e = json_object_new_object();
+		snprintf(msg, sizeof(msg),
+			 "%.120s says LEASE_MOVED: the file system of %.200s moved (%.200s)",
+			 ev->host, m->target, out[i].reason);
+		put_str(e, "event", "lease-moved");
+		put_str(e, "trigger", trigger);
+		put_str(e, "mountpoint", m->target);
+		put_str(e, "source", m->source);
+		put_str(e, "from", m->server);
+		put_str(e, "message", msg);
+		if (emit(c, e, err) < 0)
+			rc = -1;
+		json_object_put(e);
+	}
+	nm_lease_results_free(out, nr);
+	for (size_t i = 0; i < nr; i++)
+		nm_record_free(&recs[i]);
+	nm_mount_list_free(list, nl);
+	return rc < 0 ? rc : moved;
 }

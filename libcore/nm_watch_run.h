@@ -71,4 +71,11 @@ void nm_watch_jobs_free(struct nm_watch_job *jobs, size_t n);
 int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const char *trigger,
 		    struct nm_err *err);
 
+/* LEASE_MOVED from the server ev->host names: every registered mount of
+ * it (on the first one's transport) probed with its saved root handle
+ * (nm_lease_probe); a "lease-moved" event for each whose file system
+ * moved.  Returns how many moved. */
+int nm_watch_lease(const struct nm_watch_cfg *c, const struct nm_kev *ev, const char *trigger,
+		   struct nm_err *err);
+
 #endif
