@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -25,10 +26,11 @@
 #include "nm_watch_run.h"
 #include "watch.h"
 
-#define WORKERS	   3
-#define QUEUE_MAX  256 /* jobs waiting; a scan finds the rest later */
-#define BUSY_MAX   256
-#define FAILED_WIN 30000 /* one migration-failed report per server in this many ms */
+#define WORKERS	    3
+#define QUEUE_MAX   256 /* jobs waiting; a scan finds the rest later */
+#define BUSY_MAX    256
+#define FAILED_WIN  30000 /* one migration-failed report per server in this many ms */
+#define FAILED_WAIT 1500  /* a failure's report waits for the move's */
 
 enum src { S_TRACEFS, S_UEVENT, S_KMSG, S_MOUNTINFO, S_UPCALL, S_RESCAN, S_N };
 static const char *const src_name[S_N] = { "tracefs",	"uevent", "kmsg",
@@ -104,7 +106,64 @@ struct nfsmigd_watch {
 	/* The last migration-failed report and LEASE_MOVED probe per server
 	 * (loop thread only). */
 	struct last_said failed[16], leases[16];
+	/* Failures the kernel said, and the mounts whose failure is reported
+	 * (under mu, for the workers). */
+	struct {
+		char host[256], why[256];
+		int64_t at; /* ms since the epoch */
+	} fails[16];
+	struct {
+		char mp[512];
+		int64_t at;
+	} claims[32];
 };
+
+static int64_t now_real_ms(void);
+static bool busy_has(struct nfsmigd_watch *w, const char *mp);
+
+static bool cfg_failed_since(void *arg, const char *host, int64_t since, char *why, size_t cap)
+{
+	struct nfsmigd_watch *w = arg;
+	bool found = false;
+
+	if (!host || !host[0])
+		return false;
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < 16 && !found; i++)
+		if (w->fails[i].at >= since && strcasecmp(w->fails[i].host, host) == 0) {
+			snprintf(why, cap, "%s", w->fails[i].why);
+			found = true;
+		}
+	pthread_mutex_unlock(&w->mu);
+	return found;
+}
+
+/* Once per mount in FAILED_WIN; not for a mount whose move a worker is
+ * reporting, unless it is that worker that asks. */
+static bool cfg_claim_failed(void *arg, const char *mp, bool by_move)
+{
+	struct nfsmigd_watch *w = arg;
+	int64_t now = now_real_ms();
+	int slot = 0;
+	bool ok = true;
+
+	pthread_mutex_lock(&w->mu);
+	if (!by_move && busy_has(w, mp))
+		ok = false;
+	for (int i = 0; ok && i < 32; i++) {
+		if (w->claims[i].at && now - w->claims[i].at < FAILED_WIN &&
+		    strcmp(w->claims[i].mp, mp) == 0)
+			ok = false;
+		if (w->claims[i].at < w->claims[slot].at)
+			slot = i;
+	}
+	if (ok) {
+		snprintf(w->claims[slot].mp, sizeof(w->claims[slot].mp), "%s", mp);
+		w->claims[slot].at = now;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
 
 static void cfg_log(void *arg, int prio, const char *line)
 {
@@ -275,6 +334,9 @@ static void *worker(void *arg)
 					    nm_watch_act_name(it->job.act), err.msg);
 			break;
 		case I_FAILED:
+			/* A move the kernel made before it failed is the
+			 * failure's report: its scan and job first. */
+			nm_time_sleep_ms(FAILED_WAIT);
 			if (nm_watch_failed(&w->cfg, &it->kev, it->trigger, &err) < 0)
 				nfsmigd_log(w->o, LOG_WARNING, "migration-failed: %s", err.msg);
 			break;
@@ -379,7 +441,18 @@ static void lease_moved(struct nfsmigd_watch *w, const struct nm_kev *ev, const 
 static void failed(struct nfsmigd_watch *w, const struct nm_kev *ev, const char *trigger)
 {
 	struct item *it;
+	int slot = 0;
 
+	/* Said for the move jobs: a move the kernel made and then failed. */
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < 16; i++)
+		if (w->fails[i].at < w->fails[slot].at)
+			slot = i;
+	snprintf(w->fails[slot].host, sizeof(w->fails[slot].host), "%s", ev->host);
+	snprintf(w->fails[slot].why, sizeof(w->fails[slot].why), "%s",
+		 ev->text[0] ? ev->text : ev->name);
+	w->fails[slot].at = now_real_ms();
+	pthread_mutex_unlock(&w->mu);
 	if (!first_word(w->failed, 16, ev->host))
 		return;
 	it = calloc(1, sizeof(*it));
@@ -666,6 +739,9 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 		.verify = w->conf.watch_verify,
 		.log = cfg_log,
 		.log_arg = w,
+		.failed_since = cfg_failed_since,
+		.claim_failed = cfg_claim_failed,
+		.fail_arg = w,
 	};
 	open_sources(w);
 	say_sources(w);

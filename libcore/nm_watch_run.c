@@ -416,6 +416,28 @@ static void fstab_into(const struct nm_watch_cfg *c, const struct nm_watch_job *
 	nm_fstab_hits_free(hits, n);
 }
 
+/* ev made a failed migration's: event "migration-failed", verdict FAIL
+ * with a "migration" check saying why (verify's checks kept). */
+static void fail_into(struct json_object *ev, const char *msg)
+{
+	struct json_object *v, *checks, *chk = json_object_new_object();
+
+	put_str(ev, "event", "migration-failed");
+	if (!json_object_object_get_ex(ev, "verify", &v)) {
+		v = json_object_new_object();
+		json_object_object_add(ev, "verify", v);
+	}
+	put_str(v, "verdict", "FAIL");
+	if (!json_object_object_get_ex(v, "checks", &checks)) {
+		checks = json_object_new_array();
+		json_object_object_add(v, "checks", checks);
+	}
+	put_str(chk, "check", "migration");
+	put_str(chk, "verdict", "FAIL");
+	put_str(chk, "reason", msg);
+	json_object_array_add(checks, chk);
+}
+
 /* A move recorded with marker p: verify, utab, mtab, fstab, the event, the
  * hooks, the marker cleared. */
 static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *j,
@@ -423,7 +445,7 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 {
 	struct json_object *ev = event_new(p->kind, j, p->from[0] ? p->from : NULL, p->to, p->time);
 	struct nm_err e = { 0 };
-	char msg[600];
+	char msg[1024];
 	int rc;
 
 	if (!ev)
@@ -456,6 +478,33 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 		json_object_object_add(ev, "verify", vr.v);
 	say(c, LOG_DEBUG, "%s: utab, mtab, fstab in %" PRId64 " ms; verify in %" PRId64 " ms",
 	    j->m.target, t1 - t0, vr.ms);
+	/* The kernel switched addr= and then failed: the move is the
+	 * failure's report. */
+	char why[300] = "";
+	int64_t since = (j->found_ms > 0 ? j->found_ms : real_ms()) - 5000;
+
+	if (c->failed_since &&
+	    (c->failed_since(c->fail_arg, j->m.source_host, since, why, sizeof(why)) ||
+	     (p->from[0] && c->failed_since(c->fail_arg, p->from, since, why, sizeof(why))))) {
+		if (c->claim_failed && !c->claim_failed(c->fail_arg, j->m.target, true)) {
+			say(c, LOG_NOTICE, "%s: its failed migration is reported already",
+			    j->m.target);
+			json_object_put(ev);
+			return 0;
+		}
+		snprintf(
+			msg, sizeof(msg),
+			"the migration of %.200s from %.120s to %.120s failed (%.200s): it returns "
+			"EIO until it is remounted",
+			j->m.target, p->from, p->to, why);
+		fail_into(ev, msg);
+		put_str(ev, "message", msg);
+		rc = emit(c, ev, err);
+		if (rc == 0)
+			say(c, LOG_ERR, "%s", msg);
+		json_object_put(ev);
+		return rc;
+	}
 	snprintf(msg, sizeof(msg), "%.200s moved from %.120s to %.120s (verify: %s)", j->m.target,
 		 p->from, p->to, c->verify ? verdict_of(ev) : "not run");
 	put_str(ev, "message", msg);
@@ -634,6 +683,12 @@ int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const
 		    ev->host, ev->text);
 	for (size_t i = 0; i < k && i < 64; i++) {
 		const struct nm_mount *m = &list[idx[i]];
+
+		if (c->claim_failed && !c->claim_failed(c->fail_arg, m->target, false)) {
+			say(c, LOG_INFO, "%s: its failed migration is reported with its move",
+			    m->target);
+			continue;
+		}
 		struct json_object *e = json_object_new_object(), *v = json_object_new_object(),
 				   *checks = json_object_new_array(),
 				   *chk = json_object_new_object();

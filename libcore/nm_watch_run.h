@@ -29,6 +29,14 @@ struct nm_watch_cfg {
 	bool verify;		/* verify a moved mount */
 	void (*log)(void *arg, int prio, const char *line);
 	void *log_arg;
+	/* From the daemon (NULL: none): did the kernel say a migration from
+	 * server host failed at or after since_ms (ms since the epoch)?  Its
+	 * words into why.  And may this one report mountpoint's failure
+	 * (once; by_move: the job of its move asks, which a mount's busy
+	 * flag does not stop)? */
+	bool (*failed_since)(void *arg, const char *host, int64_t since_ms, char *why, size_t cap);
+	bool (*claim_failed)(void *arg, const char *mountpoint, bool by_move);
+	void *fail_arg;
 };
 
 struct nm_watch_job {
@@ -66,8 +74,10 @@ void nm_watch_jobs_free(struct nm_watch_job *jobs, size_t n);
 /* A failed migration the kernel told of (ev: NM_KEV_MIGRATION_FAILED,
  * NM_KEV_VOLATILE_FH, NM_KEV_STATE_MGR_FAIL, naming the server in host): a
  * "migration-failed" event with verdict FAIL for each NFSv4 mount of that
- * server, saying it returns EIO until it is remounted, and the hooks.
- * Returns the number of mounts named. */
+ * server, saying it returns EIO until it is remounted, and the hooks.  A
+ * mount whose move is being reported (the kernel may switch addr= before
+ * it fails) is left to that report, which becomes the failure's
+ * (claim_failed).  Returns the number of mounts named. */
 int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const char *trigger,
 		    struct nm_err *err);
 
