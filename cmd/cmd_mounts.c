@@ -250,8 +250,10 @@ int nm_cmd_mounts(int argc, char **argv)
 			state = "unregistered";
 		else if (rc < 0)
 			state = "corrupt";
-		else
-			state = nm_record_moved(&r, all[i].server) ? "moved" : "registered";
+		else if (nm_record_moved(&r, all[i].server))
+			state = "moved";
+		else /* a referral's submount nfsmigd registered is still one */
+			state = nm_mount_referral_parent(all, n, i) ? "referral" : "registered";
 		nm_out_set(&o.out, ln, MC_TARGET, all[i].target);
 		nm_out_set(&o.out, ln, MC_SOURCE, all[i].source);
 		nm_out_set(&o.out, ln, MC_SERVER, all[i].server);

@@ -416,6 +416,67 @@ static void fstab_into(const struct nm_watch_cfg *c, const struct nm_watch_job *
 	nm_fstab_hits_free(hits, n);
 }
 
+/* After a move: the record's locations as the new server gives them. */
+struct locs_arg {
+	const struct nm_record *fresh;
+	int64_t registered;
+	bool changed;
+};
+
+static int locs_cb(struct nm_record *r, const struct nm_store_update *u, void *arg,
+		   struct nm_err *err)
+{
+	struct locs_arg *a = arg;
+	char **old = r->locations;
+	size_t nold = r->nlocations;
+
+	(void)u;
+	(void)err;
+	if (r->registered != a->registered)
+		return 1; /* registered again meanwhile: not ours to change */
+	r->locations = NULL;
+	r->nlocations = 0;
+	for (size_t i = 0; i < a->fresh->nlocations; i++)
+		if (nm_record_add_location(r, a->fresh->locations[i]) < 0) {
+			for (size_t k = 0; k < r->nlocations; k++)
+				free(r->locations[k]);
+			free(r->locations);
+			r->locations = old;
+			r->nlocations = nold;
+			return 1;
+		}
+	a->changed = nold != r->nlocations;
+	for (size_t k = 0; !a->changed && k < nold; k++)
+		a->changed = strcmp(old[k], r->locations[k]) != 0;
+	for (size_t k = 0; k < nold; k++)
+		free(old[k]);
+	free(old);
+	return a->changed ? 0 : 1;
+}
+
+static void refresh_locations(const struct nm_watch_cfg *c, const struct nm_watch_job *j)
+{
+	struct nm_record fresh = { 0 }, cur = { 0 };
+	struct nm_err e = { 0 }, np = { 0 };
+	unsigned dropped = 0;
+
+	if (nm_store_load(c->state_dir, j->m.target, &cur, &e) < 0)
+		return;
+	if (nm_reg_query(c->state_dir, &j->m, c->timeout_ms, &fresh, &dropped, &np, &e) < 0) {
+		say(c, LOG_INFO, "%s: locations not refreshed: %s", j->m.target, e.msg);
+	} else {
+		struct locs_arg a = { .fresh = &fresh, .registered = cur.registered };
+
+		if (nm_store_update(c->state_dir, j->m.target, NULL, locs_cb, &a, &e) < 0)
+			say(c, LOG_WARNING, "%s: locations: %s", j->m.target, e.msg);
+		else if (a.changed)
+			say(c, LOG_INFO, "%s: %zu locations as %s gives them now", j->m.target,
+			    fresh.nlocations, j->m.server);
+	}
+	nm_record_free(&fresh);
+	nm_record_free(&cur);
+}
+
 /* ev made a failed migration's: event "migration-failed", verdict FAIL
  * with a "migration" check saying why (verify's checks kept). */
 static void fail_into(struct json_object *ev, const char *msg)
@@ -514,6 +575,10 @@ static int report_move(const struct nm_watch_cfg *c, const struct nm_watch_job *
 		say(c, LOG_NOTICE, "%s (written and hooks run in %" PRId64 " ms)", msg,
 		    real_ms() - t1);
 	json_object_put(ev);
+	/* After the event (it does not wait on another server's answer):
+	 * the locations the destination gives. */
+	if (rc == 0 && c->verify)
+		refresh_locations(c, j);
 	return rc;
 }
 
