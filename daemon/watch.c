@@ -29,6 +29,8 @@
 #define WORKERS	    3
 #define QUEUE_MAX   256 /* jobs waiting; a scan finds the rest later */
 #define BUSY_MAX    256
+#define BACKOFF_MAX 64
+#define BACKOFF_MS  60000 /* a mount that could not be registered is tried again after */
 #define FAILED_WIN  30000 /* one migration-failed report per server in this many ms */
 #define FAILED_WAIT 1500  /* a failure's report waits for the move's */
 
@@ -96,6 +98,10 @@ struct nfsmigd_watch {
 	bool scan_queued;
 	bool stopping;
 	char *busy[BUSY_MAX];
+	struct {
+		char *mp;
+		int64_t until; /* nm_time_ms */
+	} backoff[BACKOFF_MAX];
 	unsigned long scans, jobs_done, events, failures;
 
 	/* The settle window (loop thread only). */
@@ -190,6 +196,37 @@ static bool busy_has(struct nfsmigd_watch *w, const char *mp)
 	return false;
 }
 
+/* With w->mu held: mp could not be registered lately (its server did not
+ * answer): not tried again before BACKOFF_MS. */
+static bool backing_off(struct nfsmigd_watch *w, const char *mp)
+{
+	int64_t now = nm_time_ms();
+
+	for (int i = 0; i < BACKOFF_MAX; i++)
+		if (w->backoff[i].mp && strcmp(w->backoff[i].mp, mp) == 0)
+			return now < w->backoff[i].until;
+	return false;
+}
+
+static void backoff_add(struct nfsmigd_watch *w, const char *mp)
+{
+	int slot = 0;
+
+	for (int i = 0; i < BACKOFF_MAX; i++) {
+		if (w->backoff[i].mp && strcmp(w->backoff[i].mp, mp) == 0) {
+			slot = i;
+			break;
+		}
+		if (w->backoff[i].until < w->backoff[slot].until)
+			slot = i;
+	}
+	if (!w->backoff[slot].mp || strcmp(w->backoff[slot].mp, mp) != 0) {
+		free(w->backoff[slot].mp);
+		w->backoff[slot].mp = strdup(mp);
+	}
+	w->backoff[slot].until = nm_time_ms() + BACKOFF_MS;
+}
+
 /* With w->mu held: mp has a job under way; false when the set is full. */
 static bool busy_add(struct nfsmigd_watch *w, const char *mp)
 {
@@ -260,7 +297,7 @@ static bool scan_busy(const char *mp, void *arg)
 	bool b;
 
 	pthread_mutex_lock(&w->mu);
-	b = busy_has(w, mp);
+	b = busy_has(w, mp) || backing_off(w, mp);
 	pthread_mutex_unlock(&w->mu);
 	return b;
 }
@@ -329,9 +366,19 @@ static void *worker(void *arg)
 		switch (it->kind) {
 		case I_SCAN: run_scan(w, it); break;
 		case I_JOB:
-			if (nm_watch_job_run(&w->cfg, &it->job, &err) < 0)
-				nfsmigd_log(w->o, LOG_WARNING, "%s: %s %s", it->job.m.target,
-					    nm_watch_act_name(it->job.act), err.msg);
+			if (nm_watch_job_run(&w->cfg, &it->job, &err) < 0) {
+				bool reg = it->job.act == NM_WATCH_REGISTER ||
+					   it->job.act == NM_WATCH_REFERRAL;
+
+				nfsmigd_log(w->o, LOG_WARNING, "%s: %s: %s%s", it->job.m.target,
+					    nm_watch_act_name(it->job.act), err.msg,
+					    reg ? " (tried again in a minute)" : "");
+				if (reg) {
+					pthread_mutex_lock(&w->mu);
+					backoff_add(w, it->job.m.target);
+					pthread_mutex_unlock(&w->mu);
+				}
+			}
 			break;
 		case I_FAILED:
 			/* A move the kernel made before it failed is the
@@ -775,6 +822,14 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w)
 			nfsmigd_log(w->o, LOG_WARNING, "watcher: %s", strerror(errno));
 		pthread_join(w->loop, NULL);
 	}
+	/* Only the loop read them: the trace instance goes now, even when a
+	 * worker is left to the exit. */
+	if (w->kt)
+		nm_ktrace_close(w->kt);
+	w->kt = NULL;
+	if (w->mon)
+		mnt_unref_monitor(w->mon);
+	w->mon = NULL;
 	/* Workers end after their item; one busy with a server (register,
 	 * verify, a hook) is left to the exit: nothing it wrote is lost. */
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -804,10 +859,8 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w)
 	}
 	for (int i = 0; i < BUSY_MAX; i++)
 		free(w->busy[i]);
-	if (w->kt)
-		nm_ktrace_close(w->kt);
-	if (w->mon)
-		mnt_unref_monitor(w->mon);
+	for (int i = 0; i < BACKOFF_MAX; i++)
+		free(w->backoff[i].mp);
 	int fds[] = { w->epfd,	w->stopfd, w->settlefd, w->rescanfd, w->hintr,
 		      w->hintw, w->uevfd,  w->kmsgfd,	w->inofd };
 

@@ -208,6 +208,15 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 
 /* --- the event ------------------------------------------------------------- */
 
+/* Seconds since the epoch with milliseconds, written as such. */
+static void put_time(struct json_object *o, const char *key, int64_t ms)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%" PRId64 ".%03d", ms / 1000, (int)(ms % 1000));
+	json_object_object_add(o, key, json_object_new_double_s((double)ms / 1000.0, text));
+}
+
 static void put_str(struct json_object *o, const char *key, const char *v)
 {
 	if (v)
@@ -230,11 +239,9 @@ static struct json_object *event_new(const char *kind, const struct nm_watch_job
 	/* The record's time of it: what a restart looks for in the log. */
 	json_object_object_add(ev, "record_time", json_object_new_int64(record_time));
 	if (j->kernel_ms > 0)
-		json_object_object_add(ev, "kernel_time",
-				       json_object_new_double((double)j->kernel_ms / 1000.0));
+		put_time(ev, "kernel_time", j->kernel_ms);
 	if (j->found_ms > 0)
-		json_object_object_add(ev, "found_time",
-				       json_object_new_double((double)j->found_ms / 1000.0));
+		put_time(ev, "found_time", j->found_ms);
 	return ev;
 }
 
@@ -771,9 +778,7 @@ int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const
 		put_str(e, "from", ev->host);
 		put_str(e, "message", msg);
 		if (ev->time_ms > 0)
-			json_object_object_add(
-				e, "kernel_time",
-				json_object_new_double((double)ev->time_ms / 1000.0));
+			put_time(e, "kernel_time", ev->time_ms);
 		put_str(v, "verdict", "FAIL");
 		put_str(chk, "check", "migration");
 		put_str(chk, "verdict", "FAIL");

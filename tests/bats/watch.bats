@@ -248,3 +248,20 @@ pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	run systemd-analyze verify --man=no "$W/bad.service"
 	assert_output --partial "bogus"
 }
+
+@test "watch: a new mount whose server does not answer is tried once a minute, not at every look" {
+	cp "$FIX/mountinfo.v4.0.before" "$W/tab/mi.new"
+	echo "60 28 0:50 / /mnt/new rw,relatime - nfs4 127.0.0.1:/x rw,vers=4.1,port=9,timeo=5,retrans=1,sec=sys,clientaddr=127.0.0.1,local_lock=none,addr=127.0.0.1" >>"$W/tab/mi.new"
+	mv "$W/tab/mi.new" "$W/tab/mountinfo"
+	daemon_start
+	wait_for 10 grep -q '/mnt/new: register: ' "$W/log" || fail "no attempt: $(cat "$W/log")"
+	for i in 1 2 3 4 5; do
+		cp "$W/tab/mountinfo" "$W/tab/mi.new"
+		mv "$W/tab/mi.new" "$W/tab/mountinfo"
+		sleep 0.3
+	done
+	run grep -c '/mnt/new: register: ' "$W/log"
+	assert_output 1
+	[ ! -e "$D/-mnt-new.state" ] || fail "a record without an answer"
+	grep -q 'tried again in a minute' "$W/log" || fail "$(cat "$W/log")"
+}

@@ -10,7 +10,10 @@ M=/mnt/m
 servers_up || finish
 watch_setup ""
 daemon_up
-mount_d 4.0 $M || finish
+mkdir -p $M
+check "mount server-a:/d (vers=4.0,migration)" \
+	mount -t nfs4 -o vers=4.0,migration,timeo=50,retrans=3 server-a:/d $M || finish
+check "nfsmigd registered it" wait_for 5 test -e "$STATE/-mnt-m.state"
 setup_done
 
 refer_d
