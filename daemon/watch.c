@@ -47,6 +47,7 @@ struct item {
 	char trigger[96];	 /* I_SCAN, I_FAILED */
 	int64_t kernel_ms;	 /* I_SCAN */
 	unsigned flags;		 /* I_SCAN */
+	unsigned long gen;	 /* I_SCAN: the settle window's trigger it carries */
 	struct item *next;
 };
 
@@ -92,6 +93,8 @@ struct nfsmigd_watch {
 	char why_not[S_N][160];
 
 	pthread_mutex_t mu;
+	pthread_mutex_t scan_mu; /* one scan at a time: a second waits, then
+				  * sees the first one's jobs as busy */
 	pthread_cond_t cv, idle;
 	struct item *head, *tail;
 	unsigned queued, running;
@@ -103,11 +106,13 @@ struct nfsmigd_watch {
 		int64_t until; /* nm_time_ms */
 	} backoff[BACKOFF_MAX];
 	unsigned long scans, jobs_done, events, failures;
+	unsigned long consumed_gen; /* a scan acted on this trigger (under mu) */
 
 	/* The settle window (loop thread only). */
 	bool settling;
 	char settle_trigger[96];
 	int settle_rank;
+	unsigned long settle_gen; /* the window's trigger (loop thread) */
 	int64_t settle_kernel_ms, settle_until, settle_end;
 	/* The last migration-failed report and LEASE_MOVED probe per server
 	 * (loop thread only). */
@@ -264,7 +269,7 @@ static void enqueue(struct nfsmigd_watch *w, struct item *it)
 /* A look at the table, told by trigger.  At most one waits: a later
  * request with a kernel trigger gives the waiting one its trigger. */
 static void want_scan(struct nfsmigd_watch *w, const char *trigger, int64_t kernel_ms,
-		      unsigned flags)
+		      unsigned flags, unsigned long gen)
 {
 	struct item *it;
 
@@ -275,6 +280,7 @@ static void want_scan(struct nfsmigd_watch *w, const char *trigger, int64_t kern
 			    strcmp(trigger, "rescan") != 0) {
 				snprintf(it->trigger, sizeof(it->trigger), "%s", trigger);
 				it->kernel_ms = kernel_ms;
+				it->gen = gen;
 			}
 		pthread_mutex_unlock(&w->mu);
 		return;
@@ -285,6 +291,7 @@ static void want_scan(struct nfsmigd_watch *w, const char *trigger, int64_t kern
 		snprintf(it->trigger, sizeof(it->trigger), "%s", trigger);
 		it->kernel_ms = kernel_ms;
 		it->flags = flags;
+		it->gen = gen;
 		w->scan_queued = true;
 		enqueue(w, it);
 	}
@@ -308,8 +315,10 @@ static void run_scan(struct nfsmigd_watch *w, struct item *s)
 	struct nm_err err = { 0 };
 	size_t n = 0;
 
+	pthread_mutex_lock(&w->scan_mu);
 	if (nm_watch_scan(&w->cfg, s->trigger, s->kernel_ms, s->flags, scan_busy, w, &jobs, &n,
 			  &err) < 0) {
+		pthread_mutex_unlock(&w->scan_mu);
 		nfsmigd_log(w->o, LOG_WARNING, "scan: %s", err.msg);
 		return;
 	}
@@ -332,9 +341,14 @@ static void run_scan(struct nfsmigd_watch *w, struct item *s)
 		}
 		it->kind = I_JOB;
 		it->job = jobs[i];
+		/* The word that told of it is used: the next one starts a
+		 * trigger of its own. */
+		if (it->job.act != NM_WATCH_RESUME && s->gen)
+			w->consumed_gen = s->gen;
 		enqueue(w, it);
 	}
 	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->scan_mu);
 	free(jobs);
 }
 
@@ -436,12 +450,23 @@ static int kev_rank(const struct nm_kev *ev)
 static void settle(struct nfsmigd_watch *w, const char *trigger, int rank, int64_t kernel_ms)
 {
 	int64_t now = nm_time_ms();
+	bool used;
 
+	pthread_mutex_lock(&w->mu);
+	used = w->consumed_gen == w->settle_gen;
+	pthread_mutex_unlock(&w->mu);
 	if (!w->settling) {
 		w->settling = true;
 		w->settle_rank = 0;
+		w->settle_gen++;
 		w->settle_end = now + NM_WATCH_SETTLE_MAX_MS;
 		settle_arm(w, NM_WATCH_SETTLE_TICK_MS);
+	} else if (used) {
+		/* The window's word was acted on (a mount registered, a move
+		 * recorded): this one is a new story. */
+		w->settle_rank = 0;
+		w->settle_gen++;
+		w->settle_end = now + NM_WATCH_SETTLE_MAX_MS;
 	}
 	if (rank > w->settle_rank) {
 		w->settle_rank = rank;
@@ -451,7 +476,7 @@ static void settle(struct nfsmigd_watch *w, const char *trigger, int rank, int64
 	w->settle_until = now + NM_WATCH_SETTLE_MS;
 	if (w->settle_until > w->settle_end)
 		w->settle_until = w->settle_end;
-	want_scan(w, w->settle_trigger, w->settle_kernel_ms, 0);
+	want_scan(w, w->settle_trigger, w->settle_kernel_ms, 0, w->settle_gen);
 }
 
 static void settle_tick(struct nfsmigd_watch *w)
@@ -467,7 +492,7 @@ static void settle_tick(struct nfsmigd_watch *w)
 		settle_arm(w, 0);
 		return;
 	}
-	want_scan(w, w->settle_trigger, w->settle_kernel_ms, 0);
+	want_scan(w, w->settle_trigger, w->settle_kernel_ms, 0, w->settle_gen);
 }
 
 /* LEASE_MOVED: the probe of the server's mounts, off the loop. */
@@ -579,7 +604,7 @@ static void on_mount_change(struct nfsmigd_watch *w)
 	}
 	if (w->inofd >= 0)
 		drain_fd(w->inofd);
-	want_scan(w, "mountinfo", 0, 0);
+	want_scan(w, "mountinfo", 0, 0, 0);
 }
 
 static void *loop(void *arg)
@@ -604,7 +629,7 @@ static void *loop(void *arg)
 				settle_tick(w);
 			else if (fd == w->rescanfd) {
 				drain_fd(w->rescanfd);
-				want_scan(w, "rescan", 0, 0);
+				want_scan(w, "rescan", 0, 0, 0);
 			} else if (w->kt && fd == nm_ktrace_fd(w->kt)) {
 				if (nm_ktrace_read(w->kt, on_kev, w, &err) < 0)
 					nfsmigd_log(w->o, LOG_WARNING, "tracefs: %s", err.msg);
@@ -767,6 +792,7 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 		w->hintw = p[1];
 	}
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->scan_mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->idle, NULL);
 	if (w->epfd < 0 || w->stopfd < 0 || w->settlefd < 0 || w->hintr < 0 ||
@@ -802,7 +828,7 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 	}
 	w->loop_started = true;
 	/* The first look: new mounts, and moves made while no daemon ran. */
-	want_scan(w, "rescan", 0, NM_WATCH_SAY_SKIPPED);
+	want_scan(w, "rescan", 0, NM_WATCH_SAY_SKIPPED, 0);
 	return w;
 fail:
 	nfsmigd_watch_stop(w);
@@ -870,6 +896,7 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w)
 	pthread_cond_destroy(&w->idle);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->scan_mu);
 	free(w);
 	return 0;
 }
