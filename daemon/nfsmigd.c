@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "dlog.h"
-#include "nm_dns.h"
 #include "server.h"
 #include "upcall.h"
 
@@ -46,10 +45,9 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	openlog("nfsmigd", LOG_PID, LOG_DAEMON);
-	if (nm_dns_init(&err) < 0) {
-		syslog(LOG_ERR, "%s", err.msg);
-		fprintf(stderr, "nfsmigd: %s\n", err.msg);
-	}
+	/* The DNS client starts where it is used (nfsmigd_serve, and the
+	 * upcall when it resolves by itself): an upcall the daemon answers
+	 * never loads it (daemon/lazydns.c). */
 	while ((c = getopt_long(argc, argv, "c:k:DFvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -66,8 +64,9 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The daemon reads its file again on SIGHUP, after daemon() took it
-	 * to /: a relative -c is made absolute now. */
-	if (realpath(config, config_abs))
+	 * to /: a relative -c is made absolute now (not for -k: an upcall
+	 * reads it once, and saves the system calls). */
+	if (!key && realpath(config, config_abs))
 		config = config_abs;
 	o.config = config;
 	o.config_given = config_given;

@@ -15,6 +15,7 @@
 #include "nm_dns.h"
 #include "nm_evlog.h"
 #include "nm_key.h"
+#include "nm_shcache.h"
 #include "nm_time.h"
 #include "nm_upcall.h"
 #include "upcall.h"
@@ -118,7 +119,9 @@ struct outcome {
 	char source[64];
 	char why[256];
 	enum nm_dns_status status;
-	bool local; /* resolved here: the record is ours to write */
+	const char *by; /* the record is ours to write: "upcall" (resolved here) or
+			 * "daemon-cache" (read from the daemon's cache); NULL:
+			 * the daemon keeps its own record */
 };
 
 static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
@@ -128,6 +131,10 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 	struct nm_upcall_result res;
 	struct nm_err err = { 0 };
 
+	/* The DNS client is started here, the first time this process needs
+	 * it (one thread): an upcall the daemon answered never loads it. */
+	if (nm_dns_init(&err) < 0)
+		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
 	if (nm_dns_resolve(&o->conf, req->name, req->want4, req->want6, budget_ms, &ans, &err) <
 	    0) {
 		ans.status = NM_DNS_SERVFAIL;
@@ -143,7 +150,7 @@ static void resolve_here(const struct nfsmigd_opts *o, const struct nm_upcall_re
 	out->len = res.len;
 	if (res.ok)
 		snprintf(out->source, sizeof(out->source), "%s", nm_dns_source_name(&ans));
-	out->local = true;
+	out->by = "upcall";
 }
 
 /* The upcall record, written once the key is settled: the kernel does not
@@ -153,14 +160,53 @@ static void record(const struct nfsmigd_opts *o, const struct nm_upcall_req *req
 {
 	struct nm_err err = { 0 };
 
-	if (!out->local)
+	if (!out->by)
 		return; /* the daemon keeps its own record */
 	nm_evlog_upcall(o->conf.state_dir, req->name, callout, out->ok ? out->payload : "",
-			out->timeout, out->ok ? "ok" : nm_dns_status_name(out->status), "upcall",
+			out->timeout, out->ok ? "ok" : nm_dns_status_name(out->status), out->by,
 			&err);
 }
 
-/* Ask the daemon, then resolve here if it is not there or went away. */
+/* The daemon's cache as it shares it: the answer it would give, without
+ * waking it.  False when the name is not there (or no daemon is). */
+static bool from_shared_cache(const struct nfsmigd_opts *o, const struct nm_upcall_req *req,
+			      struct outcome *out)
+{
+	char path[NM_CONF_PATH_MAX + sizeof(NM_SHCACHE_SUFFIX)];
+	struct nm_conf c = o->conf;
+	struct nm_dns_answer ans;
+	struct nm_upcall_result res;
+	struct nm_err err = { 0 };
+	int rc;
+
+	if (nm_shcache_path(o->conf.socket, path, sizeof(path)) < 0)
+		return false;
+	rc = nm_shcache_lookup(path, req, &c, &ans, &err);
+	if (rc <= 0) {
+		if (rc < 0 && rc != -ENOENT)
+			nfsmigd_log(o, LOG_DEBUG, "daemon's cache not read: %s", err.msg);
+		return false;
+	}
+	/* c has the daemon's prefer and TTLs: the key is the one it would
+	 * have made. */
+	nm_upcall_answer(req, &c, &ans, &res);
+	out->ok = res.ok;
+	out->status = res.status;
+	out->timeout = res.timeout;
+	out->error = res.error;
+	memcpy(out->payload, res.payload, sizeof(out->payload));
+	out->len = res.len;
+	snprintf(out->source, sizeof(out->source), "daemon");
+	if (res.ok)
+		snprintf(out->why, sizeof(out->why), "cache of %s", nm_dns_source_name(&ans));
+	else
+		snprintf(out->why, sizeof(out->why), "%s", nm_dns_status_name(res.status));
+	out->by = "daemon-cache";
+	return true;
+}
+
+/* The daemon's cache, else ask the daemon, then resolve here if it is not
+ * there or went away. */
 static void answer(const struct nfsmigd_opts *o, const char *desc, const char *callout,
 		   const struct nm_upcall_req *req, int64_t end, struct outcome *out)
 {
@@ -170,6 +216,8 @@ static void answer(const struct nfsmigd_opts *o, const char *desc, const char *c
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (from_shared_cache(o, req, out))
+		return;
 	/* The daemon gets a share of the time: alive but stuck, it must leave
 	 * us the rest to resolve by ourselves. */
 	rc = nm_ctl_ask(o->conf.socket, desc, callout, o->conf.daemon_wait_ms,

@@ -208,6 +208,15 @@ unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *
 	return t < NM_UPCALL_MIN_TIMEOUT ? NM_UPCALL_MIN_TIMEOUT : t;
 }
 
+void nm_upcall_age(struct nm_dns_answer *a, unsigned secs)
+{
+	if (a->from_hosts || a->from_nss)
+		return;
+	a->ttl = a->ttl > secs ? a->ttl - secs : 0;
+	for (size_t i = 0; i < a->naddr && i < NM_DNS_MAX_ADDRS; i++)
+		a->addr[i].ttl = a->addr[i].ttl > secs ? a->addr[i].ttl - secs : 0;
+}
+
 unsigned nm_upcall_cache_secs(const struct nm_conf *c, const struct nm_dns_answer *ans)
 {
 	unsigned t = nm_upcall_timeout(c, ans);

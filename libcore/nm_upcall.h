@@ -56,6 +56,10 @@ int nm_upcall_payload(const struct nm_upcall_req *req, const struct nm_conf *c,
  * below NM_UPCALL_MIN_TIMEOUT, whatever the configuration says. */
 unsigned nm_upcall_timeout(const struct nm_conf *c, const struct nm_dns_answer *ans);
 
+/* A cached answer, secs after it came: its TTLs count down as DNS's do
+ * (hosts and NSS answers have none of their own). */
+void nm_upcall_age(struct nm_dns_answer *a, unsigned secs);
+
 /* Seconds the daemon keeps ans in its cache: the key's timeout, but no more
  * than tempfail_ttl when a family asked got no answer in time (the next
  * request asks again rather than live on half an answer). */

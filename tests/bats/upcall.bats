@@ -800,6 +800,127 @@ default_ttl = 42"
 	assert_line "why: no such name"
 }
 
+@test "600 requests at once: the daemon answers every one (it took 512 and closed on the rest)" {
+	# A server that takes 1.5 s an answer keeps all of them waiting at
+	# once on the one query of their name.
+	local port=$((DNSPORT + 7)) d=$BATS_TEST_TMPDIR i stub
+	"$TOP/tests/helpers/dnsstub" "$port" --delay 1500 many.slow.test=192.0.2.88/300 \
+		>"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/many.conf" "127.0.0.1#$port" "deadline = 5"
+	daemon_start "$d/many.conf"
+	run python3 - "$T/nfsmigd.sock" 600 <<-'EOF'
+		import socket, sys
+		path, n = sys.argv[1], int(sys.argv[2])
+		socks = []
+		for i in range(n):
+		    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		    s.settimeout(10)
+		    s.connect(path)
+		    s.sendall(b"RESOLVE\ta:many.slow.test\t\n")
+		    socks.append(s)
+		ok = 0
+		for s in socks:
+		    buf = b""
+		    try:
+		        while not buf.endswith(b"\n"):
+		            k = s.recv(2048)
+		            if not k:
+		                break
+		            buf += k
+		    except OSError:
+		        pass
+		    ok += buf.startswith(b"OK\t") and b"\t192.0.2.88\t" in buf
+		print("answered", ok, "of", n)
+	EOF
+	kill "$stub"
+	assert_line "answered 600 of 600"
+}
+
+@test "a cached name is read from the daemon's cache: no request on its socket" {
+	daemon_start
+	local pid i
+	pid=$(cat "$T/daemon.pid")
+	[ "$(stat -c %a "$T/nfsmigd.sock.cache")" = 600 ]
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sc$$.wild.nfsmig.test
+	assert_line "source: daemon"
+	for i in 1 2 3; do
+		run kreq sc$$.wild.nfsmig.test
+		assert_line "payload=192.0.2.50"
+	done
+	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D sc$$.wild.nfsmig.test
+	assert_line "source: daemon"
+	kill -TERM "$pid"
+	for i in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	# One request on the socket (the first), none from the cache: the
+	# four others read the shared cache, and recorded it.
+	grep -q "stopping: 1 lookups, 0 from cache" "$T/daemon.err"
+	[ "$(grep -c "\"name\":\"sc$$.wild.nfsmig.test\".*\"by\":\"daemon-cache\"" \
+		"$T/state/upcalls.log")" -eq 4 ]
+	[ ! -e "$T/nfsmigd.sock.cache" ]
+}
+
+@test "the cache of a daemon that died is not read" {
+	local port=$((DNSPORT + 8)) d=$BATS_TEST_TMPDIR i stub
+	echo "dead.stub.test=192.0.2.86/300" >"$d/zone"
+	"$TOP/tests/helpers/dnsstub" "$port" --zone "$d/zone" >"$d/stub.out" 3>&- &
+	stub=$!
+	echo "$stub" >"$d/stub.pid"
+	for i in $(seq 100); do grep -q ready "$d/stub.out" && break; sleep 0.05; done
+	conf "$d/dead.conf" "127.0.0.1#$port"
+	daemon_start "$d/dead.conf"
+	run "$BUILD/daemon/nfsmigd" -c "$d/dead.conf" -D dead.stub.test
+	assert_line "payload: 192.0.2.86"
+	echo "dead.stub.test=192.0.2.87/300" >"$d/zone"
+	run "$BUILD/daemon/nfsmigd" -c "$d/dead.conf" -D dead.stub.test
+	assert_line "payload: 192.0.2.86"
+	assert_line "source: daemon"
+	kill -9 "$(cat "$T/daemon.pid")"
+	sleep 0.2
+	# Its file is still there, its answer not yet expired; no daemon
+	# holds it.
+	[ -e "$T/nfsmigd.sock.cache" ]
+	run "$BUILD/daemon/nfsmigd" -c "$d/dead.conf" -D dead.stub.test
+	kill "$stub"
+	assert_line "payload: 192.0.2.87"
+	assert_line "source: dns"
+}
+
+@test "the idle daemon is never woken; SIGHUP and SIGTERM are taken at once" {
+	daemon_start
+	local pid t0 t1 i
+	pid=$(cat "$T/daemon.pid")
+	run kreq id$$.wild.nfsmig.test
+	assert_line "payload=192.0.2.50"
+	sleep 0.5
+	switches() { cat /proc/"$pid"/task/*/status | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; }
+	local s1 s2
+	s1=$(switches)
+	sleep 2
+	s2=$(switches)
+	echo "voluntary context switches: $s1 then $s2"
+	[ "$s1" -eq "$s2" ]
+	t0=$(now_ms)
+	kill -HUP "$pid"
+	while ! grep -q "configuration reloaded" "$T/daemon.err" && (($(now_ms) - t0 < 3000)); do
+		sleep 0.01
+	done
+	t1=$(now_ms)
+	((t1 - t0 < 1000))
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 3000)); do
+		sleep 0.01
+	done
+	t1=$(now_ms)
+	((t1 - t0 < 1000))
+}
+
 @test "a client that is not root is refused by the daemon" {
 	# A directory a user can reach, so that only the daemon's SO_PEERCRED
 	# check stands between them (the socket is 0600: opened up on purpose).

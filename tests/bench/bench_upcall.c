@@ -1,7 +1,15 @@
 /* bench_upcall - time dns_resolver key requests through the kernel.
  *
- *   bench_upcall serial N NAME        N requests of NAME, each in a fresh
- *                                     session keyring (so each one upcalls)
+ *   bench_upcall serial N NAME...     N requests of each NAME, each in a
+ *                                     fresh session keyring (so each one
+ *                                     upcalls), the names taken in turn so
+ *                                     that a change of load on the machine
+ *                                     weighs on all alike; with several, a
+ *                                     line each and its ratio to the last
+ *                                     NAME's median (the baseline) and
+ *                                     their difference; "{i}"
+ *                                     in a NAME is the request's number
+ *                                     (a name no cache has seen)
  *   bench_upcall parallel N DOMAIN    N threads at once, thread i asking
  *                                     c<i>.DOMAIN
  * Prints figures; judges nothing. */
@@ -33,31 +41,71 @@ static void *one(void *arg)
 	return NULL;
 }
 
+/* name with "{i}" replaced by i. */
+static void name_for(const char *name, int i, char *buf, size_t cap)
+{
+	const char *at = strstr(name, "{i}");
+
+	if (!at)
+		snprintf(buf, cap, "%s", name);
+	else
+		snprintf(buf, cap, "%.*s%d%s", (int)(at - name), name, i, at + 3);
+}
+
+static void one_serial(const char *name, int i, int64_t *t, int *fail)
+{
+	char buf[256];
+
+	name_for(name, i, buf, sizeof(buf));
+	keyctl_join_session_keyring(NULL);
+	int64_t t0 = nm_time_us();
+	if (request_key("dns_resolver", buf, "", KEY_SPEC_SESSION_KEYRING) < 0)
+		(*fail)++;
+	*t = nm_time_us() - t0;
+}
+
+static int serial(int n, int names, char **name)
+{
+	int64_t *t = calloc((size_t)n * (size_t)names, sizeof(*t));
+	int *fail = calloc((size_t)names, sizeof(*fail));
+	double base;
+
+	if (!t || !fail)
+		return 1;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < names; k++)
+			one_serial(name[k], i, &t[(size_t)k * (size_t)n + (size_t)i], &fail[k]);
+	for (int k = 0; k < names; k++)
+		qsort(t + (size_t)k * (size_t)n, (size_t)n, sizeof(*t), cmp64);
+	base = (double)t[(size_t)(names - 1) * (size_t)n + (size_t)n / 2];
+	for (int k = 0; k < names; k++) {
+		const int64_t *tk = t + (size_t)k * (size_t)n;
+
+		if (names > 1)
+			printf("%-28s ", name[k]);
+		printf("median %.2f ms  p99 %.2f ms  (%d requests, %d failed)",
+		       (double)tk[n / 2] / 1000, (double)tk[(int)(0.99 * (n - 1))] / 1000, n,
+		       fail[k]);
+		if (names > 1)
+			printf("  %.2fx %+.2f ms", (double)tk[n / 2] / base,
+			       ((double)tk[n / 2] - base) / 1000);
+		printf("\n");
+	}
+	free(t);
+	free(fail);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int n;
 
-	if (argc != 4 || (n = atoi(argv[2])) < 1) {
-		fprintf(stderr, "usage: bench_upcall serial|parallel N NAME|DOMAIN\n");
+	if (argc < 4 || (n = atoi(argv[2])) < 1 || (strcmp(argv[1], "serial") != 0 && argc != 4)) {
+		fprintf(stderr, "usage: bench_upcall serial N NAME... | parallel N DOMAIN\n");
 		return 2;
 	}
-	if (strcmp(argv[1], "serial") == 0) {
-		int64_t *t = calloc((size_t)n, sizeof(*t));
-		int fail = 0;
-
-		for (int i = 0; i < n; i++) {
-			keyctl_join_session_keyring(NULL);
-			int64_t t0 = nm_time_us();
-			if (request_key("dns_resolver", argv[3], "", KEY_SPEC_SESSION_KEYRING) < 0)
-				fail++;
-			t[i] = nm_time_us() - t0;
-		}
-		qsort(t, (size_t)n, sizeof(*t), cmp64);
-		printf("median %.2f ms  p99 %.2f ms  (%d requests, %d failed)\n",
-		       (double)t[n / 2] / 1000, (double)t[(int)(0.99 * (n - 1))] / 1000, n, fail);
-		free(t);
-		return 0;
-	}
+	if (strcmp(argv[1], "serial") == 0)
+		return serial(n, argc - 3, argv + 3);
 	struct job *jobs = calloc((size_t)n, sizeof(*jobs));
 	pthread_t *th = calloc((size_t)n, sizeof(*th));
 	int ok = 0, started = 0;

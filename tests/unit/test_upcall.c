@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "nm_ctl.h"
 #include "nm_dns.h"
 #include "nm_evlog.h"
+#include "nm_shcache.h"
+#include "nm_time.h"
 #include "nm_upcall.h"
 #include "unit.h"
 
@@ -759,6 +762,180 @@ static void test_handler_trust(struct unit *u)
 	rmdir(dir);
 }
 
+/* A writer changing one slot all the time: a reader gets whole answers or
+ * none, never half of each. */
+struct shc_race {
+	struct nm_shcache *sc;
+	const char *name;
+	volatile int stop;
+};
+
+static void race_answer(struct nm_dns_answer *a, int which)
+{
+	memset(a, 0, sizeof(*a));
+	a->status = NM_DNS_OK;
+	a->naddr = 1;
+	a->ttl = which ? 200 : 100;
+	a->addr[0].family = AF_INET;
+	a->addr[0].ttl = a->ttl;
+	inet_pton(AF_INET, which ? "192.0.2.2" : "192.0.2.1", &a->addr[0].u.v4);
+}
+
+static void *race_writer(void *arg)
+{
+	struct shc_race *r = arg;
+	struct nm_dns_answer a[2];
+	int64_t now = nm_time_ms();
+
+	race_answer(&a[0], 0);
+	race_answer(&a[1], 1);
+	for (unsigned i = 0; !r->stop; i++)
+		nm_shcache_put(r->sc, r->name, true, false, now, now + 60000, &a[i & 1]);
+	return NULL;
+}
+
+static void test_shcache_race(struct unit *u, struct nm_shcache *sc, const char *path)
+{
+	struct shc_race r = { .sc = sc, .name = "race.example.test" };
+	struct nm_upcall_req req = { .want4 = true, .legacy = true };
+	struct nm_dns_answer got;
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	int hits = 0, torn = 0;
+	pthread_t t;
+
+	snprintf(req.name, sizeof(req.name), "%s", r.name);
+	nm_conf_defaults(&c);
+	if (pthread_create(&t, NULL, race_writer, &r) != 0) {
+		UNIT_CHECK(u, false, "shcache: no writer thread");
+		return;
+	}
+	for (int i = 0; i < 20000; i++) {
+		if (nm_shcache_lookup(path, &req, &c, &got, &err) != 1)
+			continue;
+		hits++;
+		uint32_t a = ntohl(got.addr[0].u.v4.s_addr) & 0xff;
+		/* Aged by the seconds since the put (the loop may take some):
+		 * the address and its TTLs must still be one answer's. */
+		if (got.naddr != 1 || got.ttl != got.addr[0].ttl ||
+		    !((a == 1 && got.ttl <= 100 && got.ttl >= 90) ||
+		      (a == 2 && got.ttl <= 200 && got.ttl >= 190)))
+			torn++;
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	UNIT_CHECK(u, hits > 0 && torn == 0,
+		   "shcache: read while written, whole answers only (%d read, %d torn)", hits,
+		   torn);
+}
+
+/* The daemon's cache as the upcalls read it: the answer and the daemon's
+ * shaping values; a void, expired or other slot is a miss; a file no
+ * daemon holds, one others may write or one that is not a file is not
+ * read. */
+static void test_shcache(struct unit *u)
+{
+	char dir[] = "/tmp/nm-shcache-XXXXXX", path[64], link[64];
+	struct nm_conf dc, c;
+	struct nm_upcall_req req = { .want4 = true, .legacy = true }, other;
+	struct nm_dns_answer a = { .status = NM_DNS_OK, .naddr = 1, .ttl = 300 }, got;
+	struct nm_upcall_result res;
+	struct nm_shcache *sc;
+	struct nm_err err = { 0 };
+	int64_t now = nm_time_ms();
+	int rc;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, false, "shcache: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/s.sock.cache", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	UNIT_CHECK(u,
+		   nm_shcache_path("/run/nfsmig/nfsmigd.sock", link, sizeof(link)) == 0 &&
+			   strcmp(link, "/run/nfsmig/nfsmigd.sock.cache") == 0,
+		   "shcache: SOCKET.cache");
+	snprintf(link, sizeof(link), "%s/link", dir);
+	a.addr[0].family = AF_INET;
+	a.addr[0].ttl = 300;
+	inet_pton(AF_INET, "192.0.2.7", &a.addr[0].u.v4);
+	snprintf(req.name, sizeof(req.name), "srv.example.test");
+	nm_conf_defaults(&dc);
+	dc.max_ttl = 100; /* the daemon's: the key is shaped as it would shape it */
+	nm_conf_defaults(&c);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -ENOENT, "shcache: no file, no answer (%d)", rc);
+	if (nm_shcache_create(path, &dc, &sc, &err) < 0) {
+		UNIT_CHECK(u, false, "shcache: create: %s", err.msg);
+		rmdir(dir);
+		return;
+	}
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == 0, "shcache: an empty cache misses (%d)", rc);
+	nm_shcache_put(sc, req.name, true, false, now - 10500, now + 60000, &a);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	nm_upcall_answer(&req, &c, &got, &res);
+	UNIT_CHECK(u, rc == 1 && res.ok && strcmp(res.payload, "192.0.2.7") == 0,
+		   "shcache: the answer is read back (%d)", rc);
+	UNIT_CHECK(u, rc == 1 && got.ttl == 290 && got.addr[0].ttl == 290,
+		   "shcache: its TTLs aged by the time since it came (%u)", got.ttl);
+	UNIT_CHECK(u, c.max_ttl == 100 && res.timeout == 100,
+		   "shcache: shaped with the daemon's max_ttl (%u)", res.timeout);
+	other = req;
+	other.want6 = true;
+	UNIT_CHECK(u, nm_shcache_lookup(path, &other, &c, &got, &err) == 0,
+		   "shcache: other families miss");
+	snprintf(other.name, sizeof(other.name), "srv.example.tes");
+	other.want6 = false;
+	UNIT_CHECK(u, nm_shcache_lookup(path, &other, &c, &got, &err) == 0,
+		   "shcache: another name misses");
+	nm_shcache_del(sc, other.name, true, false);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 1,
+		   "shcache: removing a name that is not there leaves the slot");
+	nm_shcache_del(sc, req.name, true, false);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+		   "shcache: a removed name misses");
+	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
+	dc.max_ttl = 50;
+	nm_shcache_clear(sc, &dc);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+		   "shcache: cleared (SIGHUP), every slot misses");
+	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
+	nm_conf_defaults(&c);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == 1 && c.max_ttl == 50, "shcache: the new shape after a clear (%u)",
+		   c.max_ttl);
+	nm_shcache_put(sc, req.name, true, false, now - 5000, nm_time_ms() - 1, &a);
+	UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+		   "shcache: an expired answer misses");
+	test_shcache_race(u, sc, path);
+	nm_shcache_put(sc, req.name, true, false, now, now + 60000, &a);
+	chmod(path, 0620);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -EPERM, "shcache: a file others may write is not read: %s", err.msg);
+	chmod(path, 0600);
+	if (symlink(path, link) == 0) {
+		rc = nm_shcache_lookup(link, &req, &c, &got, &err);
+		UNIT_CHECK(u, rc < 0, "shcache: a symbolic link is not followed (%d)", rc);
+		unlink(link);
+	}
+	nm_shcache_close(sc, false);
+	rc = nm_shcache_lookup(path, &req, &c, &got, &err);
+	UNIT_CHECK(u, rc == -ESRCH, "shcache: a file no daemon holds is not read: %s", err.msg);
+	if (nm_shcache_create(path, &dc, &sc, &err) == 0) {
+		UNIT_CHECK(u, nm_shcache_lookup(path, &req, &c, &got, &err) == 0,
+			   "shcache: a new daemon's cache starts empty");
+		nm_shcache_close(sc, true);
+	}
+	UNIT_CHECK(u, access(path, F_OK) < 0, "shcache: removed when the daemon stops");
+	mkdir(path, 0700);
+	rc = nm_shcache_create(path, &dc, &sc, &err);
+	UNIT_CHECK(u, rc < 0 && strstr(err.msg, "not a regular file"),
+		   "shcache: what is not a file is left alone: %s", err.msg);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -776,5 +953,6 @@ int main(void)
 	test_ctl_status(&u);
 	test_record(&u);
 	test_handler_trust(&u);
+	test_shcache(&u);
 	return unit_done(&u);
 }
