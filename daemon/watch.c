@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,9 +674,20 @@ static void open_sources(struct nfsmigd_watch *w)
 	const struct nm_conf *c = &w->conf;
 	struct nm_err err = { 0 };
 
+	/* The instance is the daemon's: one per socket (a daemon killed
+	 * before leaves it to the next one of that socket; daemons of other
+	 * sockets, as tests run them, have their own). */
+	char inst[32] = "nfsmigd";
+	uint32_t h = 2166136261u;
+
+	if (strcmp(c->socket, "/run/nfsmig/nfsmigd.sock") != 0) {
+		for (const char *p = c->socket; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(inst, sizeof(inst), "nfsmigd-%08x", h);
+	}
 	if (!c->watch_tracefs)
 		src_off(w, S_TRACEFS, "disabled");
-	else if (nm_ktrace_open("nfsmigd", &w->kt, &err) < 0)
+	else if (nm_ktrace_open(inst, &w->kt, &err) < 0)
 		src_off(w, S_TRACEFS, "%s", err.msg);
 	else if (watch_fd(w, nm_ktrace_fd(w->kt)) < 0)
 		src_off(w, S_TRACEFS, "epoll: %s", strerror(errno));
