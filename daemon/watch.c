@@ -434,16 +434,6 @@ static void settle_arm(struct nfsmigd_watch *w, int ms)
 	timerfd_settime(w->settlefd, 0, &its, NULL);
 }
 
-static int kev_rank(const struct nm_kev *ev)
-{
-	switch (ev->kind) {
-	case NM_KEV_MOVED: return 3;
-	case NM_KEV_STATE_MGR:
-	case NM_KEV_XPRT_REPLACE: return 2;
-	default: return 1;
-	}
-}
-
 /* A move may be under way: look at the table every tick until it settles
  * (NM_WATCH_SETTLE_MS after the last word of it, NM_WATCH_SETTLE_MAX_MS
  * at most).  The trigger is the strongest word of the window, the first
@@ -554,7 +544,7 @@ static int on_kev(const struct nm_kev *ev, void *arg)
 			    (int)(k.time_ms / 1000 % 1000), (int)(k.time_ms % 1000), k.source,
 			    k.name, k.host, k.peer, k.text);
 	switch (nm_watch_kev_judge(&k)) {
-	case NM_WATCH_KEV_SETTLE: settle(w, trigger, kev_rank(&k), k.time_ms); break;
+	case NM_WATCH_KEV_SETTLE: settle(w, trigger, nm_watch_kev_rank(&k), k.time_ms); break;
 	case NM_WATCH_KEV_FAILED: failed(w, &k, trigger); break;
 	case NM_WATCH_KEV_LEASE_MOVED:
 		/* The kernel probes the server's file systems and moves those

@@ -210,6 +210,21 @@ enum nm_watch_kev_act nm_watch_kev_judge(const struct nm_kev *ev)
 	return NM_WATCH_KEV_IGNORE;
 }
 
+int nm_watch_kev_rank(const struct nm_kev *ev)
+{
+	switch (ev->kind) {
+	case NM_KEV_MOVED:
+	case NM_KEV_LEASE_MOVED: return 3;
+	case NM_KEV_STATE_MGR:
+	case NM_KEV_XPRT_REPLACE: return 2;
+	case NM_KEV_XPRT_SWITCH:
+		/* A transport switch made: the move's own uevent; the others
+		 * (clients that come and go) are weaker words. */
+		return strncmp(ev->name, "add xprt-switches", 17) == 0 ? 2 : 1;
+	default: return 1;
+	}
+}
+
 void nm_watch_trigger(const struct nm_kev *ev, char *buf, size_t cap)
 {
 	if (strcmp(ev->source, "tracepoint") == 0 && ev->name[0])

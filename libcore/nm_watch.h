@@ -100,6 +100,11 @@ enum nm_watch_kev_act {
 
 enum nm_watch_kev_act nm_watch_kev_judge(const struct nm_kev *ev);
 
+/* How strongly ev tells of a move, for the trigger of a settle window (its
+ * strongest word, the first of that rank): 3 MOVED, 2 the state manager,
+ * a transport replaced or a transport switch added (uevent), 1 the rest. */
+int nm_watch_kev_rank(const struct nm_kev *ev);
+
 /* The event's trigger for ev: "tracepoint:NAME", "uevent", "kmsg". */
 void nm_watch_trigger(const struct nm_kev *ev, char *buf, size_t cap);
 

@@ -231,6 +231,33 @@ static void test_kev(struct unit *u)
 	}
 }
 
+static void test_rank(struct unit *u)
+{
+	static const struct {
+		enum nm_kev_kind kind;
+		const char *name;
+		int rank;
+	} rows[] = {
+		{ NM_KEV_MOVED, "nfs4_xdr_status", 3 },
+		{ NM_KEV_LEASE_MOVED, "nfs4_xdr_status", 3 },
+		{ NM_KEV_STATE_MGR, "nfs4_state_mgr", 2 },
+		{ NM_KEV_XPRT_REPLACE, "rpc_clnt_replace_xprt", 2 },
+		{ NM_KEV_XPRT_SWITCH, "add xprt-switches", 2 },
+		{ NM_KEV_XPRT_SWITCH, "remove rpc-clients", 1 },
+		{ NM_KEV_XPRT_SWITCH, "add rpc-clients", 1 },
+		{ NM_KEV_CLNT_NEW, "rpc_clnt_new", 1 },
+		{ NM_KEV_XPRT_CREATE, "xprt_create", 1 },
+	};
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_kev ev = { .kind = rows[k].kind };
+
+		snprintf(ev.name, sizeof(ev.name), "%s", rows[k].name);
+		UNIT_CHECK(u, nm_watch_kev_rank(&ev) == rows[k].rank, "rank: %s is %d",
+			   rows[k].name, rows[k].rank);
+	}
+}
+
 static void test_mounts_of(struct unit *u)
 {
 	size_t idx[8];
@@ -255,6 +282,7 @@ int main(void)
 	test_pending(&u);
 	test_apply(&u);
 	test_kev(&u);
+	test_rank(&u);
 	test_mounts_of(&u);
 	return unit_done(&u);
 }
