@@ -108,6 +108,7 @@ struct nfsmigd_watch {
 	} backoff[BACKOFF_MAX];
 	unsigned long scans, jobs_done, events, failures;
 	unsigned long consumed_gen; /* a scan acted on this trigger (under mu) */
+	int nfs4;		    /* NFSv4 mounts the last scan saw, -1: none yet (mu) */
 
 	/* The settle window (loop thread only). */
 	bool settling;
@@ -316,15 +317,19 @@ static void run_scan(struct nfsmigd_watch *w, struct item *s)
 	struct nm_err err = { 0 };
 	size_t n = 0;
 
+	int rc;
+
 	pthread_mutex_lock(&w->scan_mu);
-	if (nm_watch_scan(&w->cfg, s->trigger, s->kernel_ms, s->flags, scan_busy, w, &jobs, &n,
-			  &err) < 0) {
+	rc = nm_watch_scan(&w->cfg, s->trigger, s->kernel_ms, s->flags, scan_busy, w, &jobs, &n,
+			   &err);
+	if (rc < 0) {
 		pthread_mutex_unlock(&w->scan_mu);
 		nfsmigd_log(w->o, LOG_WARNING, "scan: %s", err.msg);
 		return;
 	}
 	pthread_mutex_lock(&w->mu);
 	w->scans++;
+	w->nfs4 = rc;
 	for (size_t i = 0; i < n; i++) {
 		struct item *it;
 
@@ -442,10 +447,16 @@ static void settle(struct nfsmigd_watch *w, const char *trigger, int rank, int64
 {
 	int64_t now = nm_time_ms();
 	bool used;
+	int nfs4;
 
 	pthread_mutex_lock(&w->mu);
 	used = w->consumed_gen == w->settle_gen;
+	nfs4 = w->nfs4;
 	pthread_mutex_unlock(&w->mu);
+	/* No NFSv4 mount, nothing to move: no window (an idle daemon is not
+	 * woken by the names it resolves); a new mount is the monitor's. */
+	if (nfs4 == 0 && !w->settling)
+		return;
 	if (!w->settling) {
 		w->settling = true;
 		w->settle_rank = 0;
@@ -785,6 +796,7 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 		return NULL;
 	w->o = o;
 	w->conf = *c;
+	w->nfs4 = -1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	w->settlefd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

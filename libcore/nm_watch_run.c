@@ -114,13 +114,14 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 {
 	struct nm_mount *list = NULL;
 	size_t nl = 0;
-	int rc;
+	int rc, nfs4 = 0;
 
 	*jobs = NULL;
 	*n = 0;
 	rc = nm_mount_list(c->mountinfo, &list, &nl, err);
 	if (rc < 0)
 		return rc;
+	rc = 0;
 	for (size_t i = 0; i < nl; i++) {
 		const struct nm_mount *m = &list[i];
 		struct nm_record rec = { 0 };
@@ -129,7 +130,10 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 		struct nm_watch_job j = { 0 };
 		struct nm_err e = { 0 };
 
-		if (m->vers != 4 || (busy && busy(m->target, arg)))
+		if (m->vers != 4)
+			continue;
+		nfs4++;
+		if (busy && busy(m->target, arg))
 			continue;
 		wr.found = nm_store_load(c->state_dir, m->target, &rec, &e);
 		wr.rec = wr.found == 0 ? &rec : NULL;
@@ -203,7 +207,7 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 		*jobs = NULL;
 		*n = 0;
 	}
-	return rc < 0 ? rc : 0;
+	return rc < 0 ? rc : nfs4;
 }
 
 /* --- the event ------------------------------------------------------------- */

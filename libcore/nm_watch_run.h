@@ -57,7 +57,8 @@ enum {
 /* One look: every NFSv4 mount against its record.  Moves are recorded
  * here (nm_watch_apply_move under the record's lock); the rest is handed
  * back as jobs (*jobs, *n) for nm_watch_job_run.  busy(mountpoint, arg)
- * (may be NULL) says a mount has a job under way: it is left alone. */
+ * (may be NULL) says a mount has a job under way: it is left alone.
+ * Returns the number of NFSv4 mounts in the table, or a negative errno. */
 int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t kernel_ms,
 		  unsigned flags, bool (*busy)(const char *mountpoint, void *arg), void *arg,
 		  struct nm_watch_job **jobs, size_t *n, struct nm_err *err);

@@ -265,3 +265,12 @@ pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	[ ! -e "$D/-mnt-new.state" ] || fail "a record without an answer"
 	grep -q 'tried again in a minute' "$W/log" || fail "$(cat "$W/log")"
 }
+
+@test "nfsmigd, which every upcall starts, maps none of the watcher's libraries; nfsmigd-daemon does" {
+	run ldd "$NFSMIGD"
+	assert_success
+	refute_output --regexp 'libtracefs|libtraceevent|libjson-c|libtirpc'
+	run ldd "$BUILD/daemon/nfsmigd-daemon"
+	assert_output --regexp 'libtracefs'
+	assert_output --regexp 'libjson-c'
+}
