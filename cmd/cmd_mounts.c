@@ -354,11 +354,10 @@ int nm_cmd_show(int argc, char **argv)
 			nm_json_str(stdout, r.moves[i].from);
 			nm_out_printf(stdout, ", \"to\": ");
 			nm_json_str(stdout, r.moves[i].to);
-			nm_out_printf(stdout, ", \"trigger\": ");
-			if (r.moves[i].trigger)
+			if (r.moves[i].trigger) { /* what told nfsmigd of it */
+				nm_out_printf(stdout, ", \"trigger\": ");
 				nm_json_str(stdout, r.moves[i].trigger);
-			else
-				nm_out_printf(stdout, "null");
+			}
 			nm_out_printf(stdout, "}");
 		}
 		nm_out_printf(stdout, "]\n}\n");

@@ -106,6 +106,10 @@ migrations() { grep -c '"event":"migration"' "$D/events.log" 2>/dev/null || true
 	run "$NFSMIG" show --mountinfo "$W/tab/mountinfo" --state-dir "$D" /mnt/m
 	assert_success
 	assert_line --regexp '^moved: +[0-9]+ 192\.0\.2\.2 -> 198\.51\.100\.2 by mountinfo$'
+	run "$NFSMIG" show -J --mountinfo "$W/tab/mountinfo" --state-dir "$D" /mnt/m
+	assert_success
+	run jq -r '.moves[0] | "\(.from) \(.to) \(.trigger)"' <<<"$output"
+	assert_output "192.0.2.2 198.51.100.2 mountinfo"
 	grep -q '^pending=' "$D/-mnt-m.state" && fail "the marker stayed"
 	wait_for 5 test -s "$W/hook.env" || fail "the hook did not run: $(cat "$W/log")"
 	run cat "$W/hook.env"
