@@ -250,8 +250,10 @@ int nm_cmd_mounts(int argc, char **argv)
 			state = "unregistered";
 		else if (rc < 0)
 			state = "corrupt";
-		else
-			state = nm_record_moved(&r, all[i].server) ? "moved" : "registered";
+		else if (nm_record_moved(&r, all[i].server))
+			state = "moved";
+		else /* a referral's submount nfsmigd registered is still one */
+			state = nm_mount_referral_parent(all, n, i) ? "referral" : "registered";
 		nm_out_set(&o.out, ln, MC_TARGET, all[i].target);
 		nm_out_set(&o.out, ln, MC_SOURCE, all[i].source);
 		nm_out_set(&o.out, ln, MC_SERVER, all[i].server);
@@ -352,6 +354,10 @@ int nm_cmd_show(int argc, char **argv)
 			nm_json_str(stdout, r.moves[i].from);
 			nm_out_printf(stdout, ", \"to\": ");
 			nm_json_str(stdout, r.moves[i].to);
+			if (r.moves[i].trigger) { /* what told nfsmigd of it */
+				nm_out_printf(stdout, ", \"trigger\": ");
+				nm_json_str(stdout, r.moves[i].trigger);
+			}
 			nm_out_printf(stdout, "}");
 		}
 		nm_out_printf(stdout, "]\n}\n");
@@ -383,8 +389,10 @@ int nm_cmd_show(int argc, char **argv)
 		if (r.nlocations == 0)
 			nm_out_printf(stdout, "locations:       (none)\n");
 		for (size_t i = 0; i < r.nmoves; i++)
-			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s\n",
-				      r.moves[i].time, r.moves[i].from, r.moves[i].to);
+			nm_out_printf(stdout, "moved:           %" PRId64 " %s -> %s%s%s\n",
+				      r.moves[i].time, r.moves[i].from, r.moves[i].to,
+				      r.moves[i].trigger ? " by " : "",
+				      r.moves[i].trigger ? r.moves[i].trigger : "");
 	}
 	nm_record_free(&r);
 	nm_mount_free(&m);

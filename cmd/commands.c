@@ -180,6 +180,23 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_fstab,
 	},
 	{
+		.name = "status",
+		.args = "[options]",
+		.summary = "is nfsmigd running, what it watches, its last event",
+		.help = "Asks nfsmigd over its control socket (STATUS; only a daemon run by\n"
+			"root or by you is believed): its pid and uptime, the sources its\n"
+			"watcher has live (tracefs, uevent, kmsg, mountinfo, upcall, rescan),\n"
+			"the names in its cache, the watcher's scans and jobs; and the last\n"
+			"event of the event log.  Exit 0 when the daemon runs, 1 when not.\n"
+			"\n"
+			"Options:\n"
+			"  -J, --json              JSON output\n"
+			"      --socket FILE       the daemon's socket (default: socket of\n"
+			"                          /etc/nfsmig.conf)\n" HELP_STATEDIR,
+		.operand = NM_ARG_NONE,
+		.run = nm_cmd_status,
+	},
+	{
 		.name = "help",
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",

@@ -2,7 +2,14 @@
  *
  *   nfsmigd [-c FILE] -k KEY              as request-key's handler (%k)
  *   nfsmigd [-c FILE] [-v] -D DESC [CALLOUT]   the same, printed, no key
- *   nfsmigd [-c FILE] [-v] [-F]           the daemon (cache, upcall record)
+ *   nfsmigd [-c FILE] [-v] [-F]           the daemon (cache, upcall record,
+ *                                         the watcher): nfsmigd-daemon
+ *
+ * The daemon is a program of its own, nfsmigd-daemon, built from this file
+ * with NFSMIGD_SERVE and the daemon's parts (server, pool, watcher):
+ * nfsmigd execs it from its own directory.  So an upcall, which starts
+ * nfsmigd for every request, never maps the watcher's libraries (libtirpc,
+ * json-c, libtracefs, libtraceevent...).
  */
 #include <getopt.h>
 #include <limits.h>
@@ -14,8 +21,31 @@
 #include <unistd.h>
 
 #include "dlog.h"
-#include "server.h"
 #include "upcall.h"
+#ifdef NFSMIGD_SERVE
+#include "server.h"
+#else
+#include <errno.h>
+#include <libgen.h>
+
+/* The daemon: nfsmigd-daemon, from the directory this program is in, with
+ * the same arguments. */
+static int exec_daemon(const struct nfsmigd_opts *o, char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		nfsmigd_log(o, LOG_ERR, "/proc/self/exe: %s", strerror(errno));
+		return 1;
+	}
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/nfsmigd-daemon", dirname(self));
+	execv(path, argv);
+	nfsmigd_log(o, LOG_ERR, "%s: %s", path, strerror(errno));
+	return 1;
+}
+#endif
 
 static void usage(FILE *f)
 {
@@ -97,5 +127,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+#ifdef NFSMIGD_SERVE
 	return nfsmigd_serve(&o);
+#else
+	return exec_daemon(&o, argv);
+#endif
 }

@@ -46,6 +46,7 @@
 #include "nm_upcall.h"
 #include "pool.h"
 #include "server.h"
+#include "watch.h"
 
 #define CACHE_SLOTS   4096 /* names kept; full, the soonest to expire makes room */
 #define CACHE_BUCKETS 8192 /* hash chains (a power of 2) */
@@ -117,6 +118,8 @@ struct server {
 	struct stat sock_self; /* our socket's file: unlinked only while it is ours */
 	struct pool pool;
 	unsigned long lookups, hits, merged, queries;
+	struct nfsmigd_watch *watch; /* the watcher, or NULL */
+	int64_t started;	     /* seconds since the epoch */
 };
 
 /* epoll's tags for the fds that are not clients. */
@@ -358,6 +361,8 @@ static void lookup(struct server *s, struct client *c)
 	struct entry *e;
 	struct query *q;
 
+	/* A mount may be moving to that server: the watcher looks. */
+	nfsmigd_watch_upcall(s->watch, c->req.name);
 	s->lookups++;
 	e = cache_find(s, &c->req);
 	if (e && e->q && e->q->generation != s->generation) {
@@ -451,6 +456,23 @@ static void pool_collect(struct server *s)
 	}
 }
 
+/* STATUS: the daemon and its watcher, for nfsmig status. */
+static void status_reply(struct server *s, struct client *c)
+{
+	struct nm_ctl_status st = { .pid = (long)getpid(), .started = s->started };
+	char out[NM_CTL_LINE_MAX];
+	int n;
+
+	nfsmigd_watch_status(s->watch, &st);
+	st.cache = s->entries;
+	st.lookups = s->lookups;
+	st.hits = s->hits;
+	n = nm_ctl_format_status(&st, out, sizeof(out));
+	if (n > 0 && send(c->fd, out, (size_t)n, MSG_NOSIGNAL) != n)
+		nfsmigd_log(s->o, LOG_INFO, "status: the asker had gone");
+	client_close(s, c);
+}
+
 static void request(struct server *s, struct client *c)
 {
 	struct nm_ctl_reply r = { 0 };
@@ -458,6 +480,10 @@ static void request(struct server *s, struct client *c)
 	char *desc, *callout;
 
 	c->conf = conf_get(s->conf);
+	if (nm_ctl_is_status(c->line)) {
+		status_reply(s, c);
+		return;
+	}
 	if (nm_ctl_parse_request(c->line, &desc, &callout) < 0) {
 		r.error = EINVAL;
 		r.timeout = c->conf->c.servfail_ttl;
@@ -766,6 +792,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	s->o = o;
+	s->started = (int64_t)time(NULL);
 	/* The DNS client, before any worker. */
 	if (nm_dns_init(&err) < 0)
 		nfsmigd_log(o, LOG_ERR, "%s", err.msg);
@@ -806,6 +833,7 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 		return 1;
 	}
 	nfsmigd_log(o, LOG_NOTICE, "listening on %s", o->conf.socket);
+	s->watch = nfsmigd_watch_start(o, &o->conf);
 	for (;;) {
 		struct epoll_event ev[64];
 		int64_t now = nm_time_ms(), wake = -1;
@@ -864,6 +892,10 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 				client_read(s, tag);
 			}
 		}
+	}
+	if (nfsmigd_watch_stop(s->watch) != 0) {
+		nfsmigd_log(o, LOG_NOTICE, "stopping: a watcher's job left to the exit");
+		_exit(0);
 	}
 	if (s->clients > 0 || !pool_stop(&s->pool, 100)) {
 		/* Workers still use s: it stays theirs until the process ends. */

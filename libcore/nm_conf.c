@@ -32,6 +32,9 @@ void nm_conf_defaults(struct nm_conf *c)
 	c->event_max_bytes = 4u << 20;
 	snprintf(c->hooks_dir, sizeof(c->hooks_dir), "/etc/nfsmig/hooks.d");
 	c->hook_timeout_ms = 10000;
+	c->watch_tracefs = c->watch_uevent = c->watch_kmsg = c->watch_mountinfo = true;
+	c->watch_upcall = c->watch_verify = true;
+	c->watch_rescan_s = 60;
 }
 
 /* "65536", "64K", "4M", "1G" (binary units) -> bytes in [min, max]. */
@@ -296,9 +299,59 @@ static int on_events(struct parse *p, const char *section, const char *name, con
 	return fail(p, "unknown key '%s' in [%s]", name, section);
 }
 
+/* [watch]: nfsmigd's watcher. */
+static int on_watch(struct parse *p, const char *name, const char *v)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} flags[] = {
+		{ "tracefs", offsetof(struct nm_conf, watch_tracefs) },
+		{ "uevent", offsetof(struct nm_conf, watch_uevent) },
+		{ "kmsg", offsetof(struct nm_conf, watch_kmsg) },
+		{ "mountinfo", offsetof(struct nm_conf, watch_mountinfo) },
+		{ "upcall", offsetof(struct nm_conf, watch_upcall) },
+		{ "verify", offsetof(struct nm_conf, watch_verify) },
+	};
+	struct nm_conf *c = p->c;
+	char *end;
+	long n;
+
+	for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+		if (strcmp(name, flags[k].key) != 0)
+			continue;
+		bool *b = (bool *)((char *)c + flags[k].off);
+
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			*b = true;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			*b = false;
+		else
+			return fail(p, "%s: '%s' is not yes or no", name, v);
+		return 1;
+	}
+	if (strcmp(name, "rescan") == 0) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!*v || *end || errno || n < 0 || n > 86400)
+			return fail(p, "rescan: '%s' is not seconds from 0 (none) to 86400", v);
+		c->watch_rescan_s = (int)n;
+		return 1;
+	}
+	if (strcmp(name, "mountinfo_path") == 0) {
+		if (path_value(v, c->watch_mountinfo_path) < 0)
+			return fail(p, "mountinfo_path: '%s' is not an absolute path", v);
+		return 1;
+	}
+	return fail(p, "unknown key '%s' in [watch]", name);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
+
+	if (strcmp(section, "watch") == 0)
+		return name ? on_watch(p, name, value) : 1;
 
 	if (strcmp(section, "events") == 0 || strcmp(section, "hooks") == 0)
 		return name ? on_events(p, section, name, value) : 1;

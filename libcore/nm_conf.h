@@ -40,6 +40,12 @@ struct nm_conf {
 	/* [hooks] */
 	char hooks_dir[NM_CONF_PATH_MAX]; /* dir = /etc/nfsmig/hooks.d */
 	int hook_timeout_ms;		  /* timeout (s, decimals allowed) of each hook */
+	/* [watch]: nfsmigd's sources, each yes|no */
+	bool watch_tracefs, watch_uevent, watch_kmsg, watch_mountinfo, watch_upcall;
+	int watch_rescan_s; /* rescan = 60: the safety net's period (s), 0: none */
+	bool watch_verify;  /* verify = yes: a moved mount is verified */
+	char watch_mountinfo_path[NM_CONF_PATH_MAX]; /* mountinfo_path (tests): a table
+						      * file instead of the kernel's */
 };
 
 void nm_conf_defaults(struct nm_conf *c);

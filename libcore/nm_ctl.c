@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,21 +88,20 @@ int nm_ctl_parse_reply(const char *line, struct nm_ctl_reply *r)
 	return 0;
 }
 
-int nm_ctl_ask(const char *path, const char *desc, const char *callout, int connect_ms,
-	       int answer_ms, struct nm_ctl_reply *r, struct nm_err *err)
+/* Connect to the daemon at path (root's or ours only), send req, read one
+ * reply line into line (newline removed). */
+static int exchange(const char *path, const char *req, int connect_ms, int answer_ms, char *line,
+		    size_t cap, struct nm_err *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char line[NM_CTL_LINE_MAX];
 	struct ucred cr = { .uid = (uid_t)-1 };
 	socklen_t crlen = sizeof(cr);
-	size_t got = 0;
-	int fd, rc, n;
+	size_t got = 0, n = strlen(req);
+	int fd, rc;
 	int64_t end;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return nm_err_set(err, -ENAMETOOLONG, "%s: socket path too long", path);
-	if (!clean(desc) || !clean(callout))
-		return nm_err_set(err, -EINVAL, "request holds a tab or newline");
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -117,8 +119,7 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 		return nm_err_set(err, -EPERM, "%s: the daemon there is not root's (uid %u)", path,
 				  (unsigned)cr.uid);
 	}
-	n = snprintf(line, sizeof(line), "RESOLVE\t%s\t%s\n", desc, callout);
-	if (n < 0 || (size_t)n >= sizeof(line) || send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+	if (send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) {
 		close(fd);
 		return nm_err_set(err, -ECONNRESET, "%s: cannot send the request", path);
 	}
@@ -135,7 +136,7 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 		}
 		if (poll(&pfd, 1, (int)left) <= 0)
 			continue;
-		k = recv(fd, line + got, sizeof(line) - 1 - got, 0);
+		k = recv(fd, line + got, cap - 1 - got, 0);
 		if (k <= 0) {
 			close(fd);
 			return nm_err_set(err, -ECONNRESET, "%s: the daemon went away", path);
@@ -144,14 +145,134 @@ int nm_ctl_ask(const char *path, const char *desc, const char *callout, int conn
 		line[got] = '\0';
 		if (strchr(line, '\n'))
 			break;
-		if (got == sizeof(line) - 1) {
+		if (got == cap - 1) {
 			close(fd);
 			return nm_err_set(err, -EBADMSG, "%s: reply too long", path);
 		}
 	}
 	close(fd);
 	line[strcspn(line, "\n")] = '\0';
+	return 0;
+}
+
+int nm_ctl_ask(const char *path, const char *desc, const char *callout, int connect_ms,
+	       int answer_ms, struct nm_ctl_reply *r, struct nm_err *err)
+{
+	char req[NM_CTL_LINE_MAX], line[NM_CTL_LINE_MAX];
+	int n, rc;
+
+	if (!clean(desc) || !clean(callout))
+		return nm_err_set(err, -EINVAL, "request holds a tab or newline");
+	n = snprintf(req, sizeof(req), "RESOLVE\t%s\t%s\n", desc, callout);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return nm_err_set(err, -ECONNRESET, "%s: cannot send the request", path);
+	rc = exchange(path, req, connect_ms, answer_ms, line, sizeof(line), err);
+	if (rc < 0)
+		return rc;
 	if (nm_ctl_parse_reply(line, r) < 0)
 		return nm_err_set(err, -EBADMSG, "%s: garbled reply", path);
+	return 0;
+}
+
+bool nm_ctl_is_status(const char *line)
+{
+	return strcmp(line, "STATUS") == 0;
+}
+
+int nm_ctl_format_status(const struct nm_ctl_status *s, char *buf, size_t cap)
+{
+	int n;
+
+	if (!s->sources[0] || strpbrk(s->sources, " \t\n"))
+		return -EINVAL;
+	n = snprintf(buf, cap,
+		     "STATUS\tpid=%ld\tstarted=%" PRId64 "\tcache=%lu\tlookups=%lu\thits=%lu"
+		     "\tsources=%s\tscans=%lu\tjobs=%lu\tfails=%lu\n",
+		     s->pid, s->started, s->cache, s->lookups, s->hits, s->sources, s->scans,
+		     s->jobs, s->fails);
+	return n < 0 || (size_t)n >= cap ? -EMSGSIZE : n;
+}
+
+static int num(const char *v, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return *end || errno || *out > max ? -1 : 0;
+}
+
+int nm_ctl_parse_status(const char *line, struct nm_ctl_status *s)
+{
+	char copy[NM_CTL_LINE_MAX], *save = NULL, *tok;
+	bool pid = false;
+
+	memset(s, 0, sizeof(*s));
+	if (strlen(line) >= sizeof(copy) || strncmp(line, "STATUS\t", 7) != 0)
+		return -EBADMSG;
+	strcpy(copy, line + 7);
+	for (tok = strtok_r(copy, "\t", &save); tok; tok = strtok_r(NULL, "\t", &save)) {
+		char *eq = strchr(tok, '=');
+		unsigned long long v;
+
+		if (!eq)
+			return -EBADMSG;
+		*eq++ = '\0';
+		if (strcmp(tok, "sources") == 0) {
+			if (!*eq || strlen(eq) >= sizeof(s->sources) || strchr(eq, ' '))
+				return -EBADMSG;
+			strcpy(s->sources, eq);
+			continue;
+		}
+		static const struct {
+			const char *key;
+			size_t off;
+		} nums[] = {
+			{ "cache", offsetof(struct nm_ctl_status, cache) },
+			{ "lookups", offsetof(struct nm_ctl_status, lookups) },
+			{ "hits", offsetof(struct nm_ctl_status, hits) },
+			{ "scans", offsetof(struct nm_ctl_status, scans) },
+			{ "jobs", offsetof(struct nm_ctl_status, jobs) },
+			{ "fails", offsetof(struct nm_ctl_status, fails) },
+		};
+		if (strcmp(tok, "pid") == 0) {
+			if (num(eq, 4194304, &v) < 0 || v == 0)
+				return -EBADMSG;
+			s->pid = (long)v;
+			pid = true;
+			continue;
+		}
+		if (strcmp(tok, "started") == 0) {
+			if (num(eq, INT64_MAX, &v) < 0)
+				return -EBADMSG;
+			s->started = (int64_t)v;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
+			if (strcmp(tok, nums[k].key) == 0) {
+				if (num(eq, ULONG_MAX, &v) < 0)
+					return -EBADMSG;
+				*(unsigned long *)((char *)s + nums[k].off) = (unsigned long)v;
+			}
+	}
+	if (!pid)
+		return -EBADMSG;
+	if (!s->sources[0])
+		strcpy(s->sources, "none");
+	return 0;
+}
+
+int nm_ctl_status(const char *path, int connect_ms, int answer_ms, struct nm_ctl_status *s,
+		  struct nm_err *err)
+{
+	char line[NM_CTL_LINE_MAX];
+	int rc = exchange(path, "STATUS\n", connect_ms, answer_ms, line, sizeof(line), err);
+
+	if (rc < 0)
+		return rc;
+	if (nm_ctl_parse_status(line, s) < 0)
+		return nm_err_set(err, -EBADMSG, "%s: garbled status", path);
 	return 0;
 }

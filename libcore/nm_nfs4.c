@@ -31,6 +31,8 @@ struct nm_nfs4 {
 	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
 	int64_t delay_until;  /* and never past this (nm_time_ms), 0: no bound */
 	nfsstat4 seq_status;  /* why the last COMPOUND's SEQUENCE failed */
+	uint32_t seq_flags;   /* the last SEQUENCE's sr_status_flags */
+	bool have_clientid40; /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -123,6 +125,8 @@ const char *nm_nfs4_op_name(nfs_opnum4 op)
 	case OP_PUTROOTFH: return "PUTROOTFH";
 	case OP_RENEW: return "RENEW";
 	case OP_SECINFO: return "SECINFO";
+	case OP_SETCLIENTID: return "SETCLIENTID";
+	case OP_SETCLIENTID_CONFIRM: return "SETCLIENTID_CONFIRM";
 	case OP_EXCHANGE_ID: return "EXCHANGE_ID";
 	case OP_CREATE_SESSION: return "CREATE_SESSION";
 	case OP_DESTROY_SESSION: return "DESTROY_SESSION";
@@ -147,6 +151,8 @@ static nfsstat4 resop_status(const nfs_resop4 *r)
 	case OP_PUTROOTFH: return r->nfs_resop4_u.opputrootfh.status;
 	case OP_RENEW: return r->nfs_resop4_u.oprenew.status;
 	case OP_SECINFO: return r->nfs_resop4_u.opsecinfo.status;
+	case OP_SETCLIENTID: return r->nfs_resop4_u.opsetclientid.status;
+	case OP_SETCLIENTID_CONFIRM: return r->nfs_resop4_u.opsetclientid_confirm.status;
 	case OP_EXCHANGE_ID: return r->nfs_resop4_u.opexchange_id.eir_status;
 	case OP_CREATE_SESSION: return r->nfs_resop4_u.opcreate_session.csr_status;
 	case OP_DESTROY_SESSION: return r->nfs_resop4_u.opdestroy_session.status;
@@ -279,6 +285,7 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 		}
 		c->slot_seq++;
+		c->seq_flags = s->nfs_resop4_u.opsequence.SEQUENCE4res_u.sr_resok4.sr_status_flags;
 	}
 	reply->status = reply->raw.status;
 	/* A COMPOUND may answer with no results at all (4.0: its first
@@ -340,23 +347,30 @@ void nm_nfs4_reply_free(struct nm_nfs4_reply *reply)
 	memset(reply, 0, sizeof(*reply));
 }
 
+/* A client owner of our own, so the server never confuses nfsmig's
+ * short-lived client with the kernel's on the same host; returns its
+ * length and sets nonce (the verifier). */
+static int client_owner(char *owner, size_t cap, uint64_t *nonce)
+{
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(nonce, sizeof(*nonce), GRND_NONBLOCK) != sizeof(*nonce))
+		*nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return snprintf(owner, cap, "nfsmig/%s/%d/%016llx", host, (int)getpid(),
+			(unsigned long long)*nonce);
+}
+
 static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct nm_err *err)
 {
 	char owner[NFS4_OPAQUE_LIMIT];
-	char host[256] = "localhost";
 	uint64_t nonce = 0;
 	nfs_argop4 op = { .argop = OP_EXCHANGE_ID };
 	EXCHANGE_ID4args *a = &op.nfs_argop4_u.opexchange_id;
 	COMPOUND4res res;
 	int rc, n;
 
-	gethostname(host, sizeof(host) - 1);
-	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
-		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	/* A client owner of our own, so the server never confuses nfsmig's
-	 * short-lived client with the kernel's on the same host. */
-	n = snprintf(owner, sizeof(owner), "nfsmig/%s/%d/%016llx", host, (int)getpid(),
-		     (unsigned long long)nonce);
+	n = client_owner(owner, sizeof(owner), &nonce);
 	memcpy(a->eia_clientowner.co_verifier, &nonce, sizeof(verifier4));
 	a->eia_clientowner.co_ownerid.co_ownerid_len = (unsigned)n;
 	a->eia_clientowner.co_ownerid.co_ownerid_val = owner;
@@ -381,6 +395,69 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 	}
 	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
 	return 0;
+}
+
+int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
+{
+	char owner[NFS4_OPAQUE_LIMIT];
+	uint64_t nonce = 0;
+	nfs_argop4 op = { .argop = OP_SETCLIENTID };
+	SETCLIENTID4args *a = &op.nfs_argop4_u.opsetclientid;
+	COMPOUND4res res;
+	SETCLIENTID4resok ok;
+	nfsstat4 st;
+	int rc;
+
+	if (c->minor != 0)
+		return nm_err_set(err, -EINVAL, "%s: SETCLIENTID is NFSv4.0's, not 4.%u's",
+				  nm_rpc_peer(c->rpc), c->minor);
+	if (c->have_clientid40) {
+		*id = c->clientid;
+		return 0;
+	}
+	a->client.id.id_len = (unsigned)client_owner(owner, sizeof(owner), &nonce);
+	a->client.id.id_val = owner;
+	memcpy(a->client.verifier, &nonce, sizeof(verifier4));
+	/* No callbacks: nfsmig holds no delegation.  An address the server
+	 * cannot call back ("0.0.0.0", port 0) says so. */
+	a->callback.cb_program = 0x40000000;
+	a->callback.cb_location.r_netid = (char *)"tcp";
+	a->callback.cb_location.r_addr = (char *)"0.0.0.0.0.0";
+	a->callback_ident = 1;
+	rc = compound_raw(c, 0, &op, 1, &res, err);
+	if (rc < 0)
+		return rc;
+	st = res.status;
+	if (st != NFS4_OK || res.resarray.resarray_len != 1) {
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+		return nm_err_set(err, st != NFS4_OK ? nm_nfs4_status_errno(st) : -EBADMSG,
+				  "%s: SETCLIENTID failed: %s", nm_rpc_peer(c->rpc),
+				  NM_NFS4_STATUS(st));
+	}
+	ok = res.resarray.resarray_val[0].nfs_resop4_u.opsetclientid.SETCLIENTID4res_u.resok4;
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	op.argop = OP_SETCLIENTID_CONFIRM;
+	op.nfs_argop4_u.opsetclientid_confirm.clientid = ok.clientid;
+	memcpy(op.nfs_argop4_u.opsetclientid_confirm.setclientid_confirm, ok.setclientid_confirm,
+	       sizeof(verifier4));
+	rc = compound_raw(c, 0, &op, 1, &res, err);
+	if (rc < 0)
+		return rc;
+	st = res.status;
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	if (st != NFS4_OK)
+		return nm_err_set(err, nm_nfs4_status_errno(st),
+				  "%s: SETCLIENTID_CONFIRM failed: %s", nm_rpc_peer(c->rpc),
+				  NM_NFS4_STATUS(st));
+	c->clientid = ok.clientid;
+	c->have_clientid40 = true;
+	*id = c->clientid;
+	return 0;
+}
+
+uint32_t nm_nfs4_seq_flags(const struct nm_nfs4 *c)
+{
+	return c->seq_flags;
 }
 
 static int create_session(struct nm_nfs4 *c, struct nm_err *err)

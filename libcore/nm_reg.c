@@ -284,8 +284,8 @@ static int replace(struct nm_record *r, const struct nm_store_update *u, void *a
 		r->moves = NULL;
 		r->nmoves = 0;
 		for (size_t i = 0; rc == 0 && i < old.nmoves; i++)
-			rc = nm_record_add_move(r, old.moves[i].time, old.moves[i].from,
-						old.moves[i].to);
+			rc = nm_record_add_move_by(r, old.moves[i].time, old.moves[i].from,
+						   old.moves[i].to, old.moves[i].trigger);
 		for (size_t i = 0; rc == 0 && i < nours; i++)
 			rc = nm_record_add_move(r, ours[i].time, ours[i].from, ours[i].to);
 		for (size_t i = 0; i < nours; i++) {

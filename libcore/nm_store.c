@@ -206,8 +206,10 @@ static char *format_record(const struct nm_record *r, size_t *len)
 	for (size_t i = 0; i < r->nmoves; i++) {
 		char *line = NULL;
 
-		if (asprintf(&line, "%" PRId64 " %s %s", r->moves[i].time, r->moves[i].from,
-			     r->moves[i].to) < 0) {
+		const char *by = r->moves[i].trigger;
+
+		if (asprintf(&line, "%" PRId64 " %s %s%s%s", r->moves[i].time, r->moves[i].from,
+			     r->moves[i].to, by ? " " : "", by ? by : "") < 0) {
 			fclose(f);
 			free(buf);
 			return NULL;
@@ -215,6 +217,8 @@ static char *format_record(const struct nm_record *r, size_t *len)
 		put_value(f, "move", line);
 		free(line);
 	}
+	if (r->pending && r->pending[0])
+		put_value(f, "pending", r->pending);
 	fputs("end\n", f); /* a record without it was cut short */
 	if (fclose(f) != 0) {
 		free(buf);
@@ -260,7 +264,7 @@ static int take_string(char **slot, const char *raw)
 
 static int parse_move(struct nm_record *r, const char *raw)
 {
-	char *v = get_value(raw), *save = NULL, *t, *from, *to;
+	char *v = get_value(raw), *save = NULL, *t, *from, *to, *by;
 	int64_t when;
 	int rc = -1;
 
@@ -269,8 +273,9 @@ static int parse_move(struct nm_record *r, const char *raw)
 	t = strtok_r(v, " ", &save);
 	from = strtok_r(NULL, " ", &save);
 	to = strtok_r(NULL, " ", &save);
+	by = to ? strtok_r(NULL, " ", &save) : NULL; /* optional: newer records */
 	if (t && from && to && !strtok_r(NULL, " ", &save) && parse_i64(t, &when) == 0)
-		rc = nm_record_add_move(r, when, from, to);
+		rc = nm_record_add_move_by(r, when, from, to, by);
 	free(v);
 	return rc;
 }
@@ -308,6 +313,7 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 		{ "export_path", offsetof(struct nm_record, export_path) },
 		{ "sec", offsetof(struct nm_record, sec) },
 		{ "probe_name", offsetof(struct nm_record, probe_name) },
+		{ "pending", offsetof(struct nm_record, pending) },
 	};
 
 	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
@@ -854,12 +860,20 @@ int nm_record_add_location(struct nm_record *r, const char *loc)
 
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to)
 {
+	return nm_record_add_move_by(r, time, from, to, NULL);
+}
+
+int nm_record_add_move_by(struct nm_record *r, int64_t time, const char *from, const char *to,
+			  const char *trigger)
+{
 	struct nm_move *m;
 
-	/* What is written must read back: a move line is "TIME FROM TO". */
-	if (!from[0] || !to[0])
+	/* What is written must read back: a move line is "TIME FROM TO
+	 * [TRIGGER]". */
+	if (!from[0] || !to[0] || (trigger && !trigger[0]))
 		return -EINVAL;
-	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n"))
+	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n") ||
+	    (trigger && strpbrk(trigger, " \n")))
 		return -E2BIG;
 	m = realloc(r->moves, (r->nmoves + 1) * sizeof(*m));
 	if (!m)
@@ -868,9 +882,11 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 	m[r->nmoves].time = time;
 	m[r->nmoves].from = strdup(from);
 	m[r->nmoves].to = strdup(to);
-	if (!m[r->nmoves].from || !m[r->nmoves].to) {
+	m[r->nmoves].trigger = trigger ? strdup(trigger) : NULL;
+	if (!m[r->nmoves].from || !m[r->nmoves].to || (trigger && !m[r->nmoves].trigger)) {
 		free(m[r->nmoves].from);
 		free(m[r->nmoves].to);
+		free(m[r->nmoves].trigger);
 		return -ENOMEM;
 	}
 	r->nmoves++;
@@ -880,9 +896,9 @@ int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, cons
 int nm_record_copy(struct nm_record *dst, const struct nm_record *src)
 {
 	char **dstrs[] = { &dst->mountpoint,  &dst->source, &dst->orig_server, &dst->cur_server,
-			   &dst->export_path, &dst->sec,    &dst->probe_name };
+			   &dst->export_path, &dst->sec,    &dst->probe_name,  &dst->pending };
 	const char *sstrs[] = { src->mountpoint,  src->source, src->orig_server, src->cur_server,
-				src->export_path, src->sec,    src->probe_name };
+				src->export_path, src->sec,    src->probe_name,	 src->pending };
 
 	*dst = *src;
 	dst->locations = NULL;
@@ -898,8 +914,8 @@ int nm_record_copy(struct nm_record *dst, const struct nm_record *src)
 		if (nm_record_add_location(dst, src->locations[i]) < 0)
 			goto fail;
 	for (size_t i = 0; i < src->nmoves; i++)
-		if (nm_record_add_move(dst, src->moves[i].time, src->moves[i].from,
-				       src->moves[i].to) < 0)
+		if (nm_record_add_move_by(dst, src->moves[i].time, src->moves[i].from,
+					  src->moves[i].to, src->moves[i].trigger) < 0)
 			goto fail;
 	return 0;
 fail:
@@ -923,12 +939,14 @@ void nm_record_free(struct nm_record *r)
 	free(r->export_path);
 	free(r->sec);
 	free(r->probe_name);
+	free(r->pending);
 	for (size_t i = 0; i < r->nlocations; i++)
 		free(r->locations[i]);
 	free(r->locations);
 	for (size_t i = 0; i < r->nmoves; i++) {
 		free(r->moves[i].from);
 		free(r->moves[i].to);
+		free(r->moves[i].trigger);
 	}
 	free(r->moves);
 	memset(r, 0, sizeof(*r));

@@ -8,7 +8,9 @@
  *   source=srv1:/export
  *   ...                      one key=value per line; values are
  *   location=srv2:/export    percent-encoded (bytes outside ! .. ~, and %)
- *   move=1795490195 srv1 srv2
+ *   move=1795490195 srv1 srv2 tracepoint:nfs4_state_mgr
+ *                            time, from, to and (optional: older records
+ *                            have three words) what told of the move
  *   end                      the last line: a record without it was cut
  *
  * Writes are atomic and durable: a temporary file in the same directory,
@@ -53,6 +55,8 @@
 struct nm_move {
 	int64_t time; /* seconds since the epoch */
 	char *from, *to;
+	char *trigger; /* what told of it ("rescan", "tracepoint:NAME"...), or
+			* NULL: not said (a record of an older version) */
 };
 
 struct nm_record {
@@ -80,6 +84,9 @@ struct nm_record {
 	size_t nlocations;
 	struct nm_move *moves;
 	size_t nmoves;
+	/* What nfsmigd has recorded but not yet reported (its event not known
+	 * to be written), as nm_watch_pending_format() writes it; NULL: none. */
+	char *pending;
 };
 
 /* The file name of a mount point's record (no directory); cap is at least
@@ -138,6 +145,9 @@ int nm_record_add_location(struct nm_record *r, const char *loc);
  * value percent-encoded, the newline). */
 size_t nm_record_location_bytes(const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
+/* The same with what told of the move (a word; NULL: not said). */
+int nm_record_add_move_by(struct nm_record *r, int64_t time, const char *from, const char *to,
+			  const char *trigger);
 
 /* Whether server (the kernel's addr= now) is another than the one at
  * registration; a record without its original server cannot tell: false. */

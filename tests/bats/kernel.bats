@@ -64,6 +64,17 @@ nmk() { ip netns exec "$NS" "$BUILD/cmd/nfsmig" "$@"; }
 	assert_line "/mnt/a server-a:/ 192.0.2.2  4.1 sys unregistered"
 }
 
+@test "mounts: a referral submount nfsmigd registered is still a referral" {
+	printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/a/r" "source=server-b:/r" \
+		"orig_server=198.51.100.2" "cur_server=198.51.100.2" "export_path=/r" "sec=sys" \
+		"vers=4" "minor=1" "registered=1795490000" "root_fh=01000100" "fsid=2:0" \
+		"fileid=2" "fh_expire_type=0" end >"$SD/-mnt-a-r.state"
+	run nmk mounts -r --mountinfo "$VM/mountinfo.referral" --state-dir "$SD"
+	rm -f "$SD/-mnt-a-r.state"
+	assert_success
+	assert_line "/mnt/a/r server-b:/r 198.51.100.2 198.51.100.2 4.1 sys referral"
+}
+
 @test "mounts: before the kernel's migration registered, after it moved" {
 	record_mnt_m 0
 	run nmk mounts -r --mountinfo "$VM/mountinfo.v4.0.before" --state-dir "$SD"

@@ -1,6 +1,7 @@
 /* fuzz_ctl: lines of the daemon's control socket, both ways: a request as
- * nfsmigd reads it, a reply as the upcall reads it.  A reply that parses
- * must format and parse again to the same thing. */
+ * nfsmigd reads it, a reply as the upcall reads it, a STATUS reply as
+ * nfsmig status reads it.  A reply that parses must format and parse again
+ * to the same thing. */
 #include "fuzz.h"
 #include "nm_ctl.h"
 
@@ -29,6 +30,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    again.timeout != r.timeout || (!r.ok && again.error != r.error) ||
 			    strcmp(again.payload, r.payload) != 0 ||
 			    strcmp(again.text, r.text) != 0)
+				abort();
+		}
+	}
+	free(line);
+
+	struct nm_ctl_status st, st2;
+
+	line = fuzz_str(data, size);
+	(void)nm_ctl_is_status(line);
+	if (nm_ctl_parse_status(line, &st) == 0) {
+		n = nm_ctl_format_status(&st, buf, sizeof(buf));
+		if (n > 0) {
+			if (buf[n - 1] == '\n')
+				buf[n - 1] = '\0';
+			if (nm_ctl_parse_status(buf, &st2) != 0 || st2.pid != st.pid ||
+			    st2.started != st.started || st2.cache != st.cache ||
+			    st2.lookups != st.lookups || st2.hits != st.hits ||
+			    st2.scans != st.scans || st2.jobs != st.jobs || st2.fails != st.fails ||
+			    strcmp(st2.sources, st.sources) != 0)
 				abort();
 		}
 	}

@@ -76,8 +76,12 @@ static int same(const struct nm_record *a, const struct nm_record *b)
 	for (size_t i = 0; i < a->nmoves; i++)
 		if (a->moves[i].time != b->moves[i].time ||
 		    strcmp(a->moves[i].from, b->moves[i].from) ||
-		    strcmp(a->moves[i].to, b->moves[i].to))
+		    strcmp(a->moves[i].to, b->moves[i].to) ||
+		    !a->moves[i].trigger != !b->moves[i].trigger ||
+		    (a->moves[i].trigger && strcmp(a->moves[i].trigger, b->moves[i].trigger)))
 			return 0;
+	if (!a->pending != !b->pending || (a->pending && strcmp(a->pending, b->pending)))
+		return 0;
 	return 1;
 }
 
@@ -859,6 +863,62 @@ static void test_full_disk(struct unit *u, const char *base)
 	rmdir(dir);
 }
 
+/* The move's trigger, a 4th word: an older record (three words) still
+ * loads, a newer one reads back, and the pending marker round-trips. */
+static void test_trigger(struct unit *u, const char *base)
+{
+	static const char OLD[] = "nfsmig-state 1\nmountpoint=/mnt/x\nsource=a:/x\n"
+				  "move=1795490300 192.0.2.11 192.0.2.12\nend\n";
+	static const char NEW[] =
+		"nfsmig-state 1\nmountpoint=/mnt/x\nsource=a:/x\n"
+		"move=1795490300 192.0.2.11 192.0.2.12\n"
+		"move=1795490400 192.0.2.12 192.0.2.13 tracepoint:nfs4_state_mgr\n"
+		"pending=migration%201795490400%20rescan\nend\n";
+	static const char FIVE[] = "nfsmig-state 1\nmountpoint=/mnt/x\n"
+				   "move=1795490300 192.0.2.11 192.0.2.12 rescan extra\nend\n";
+	struct nm_record a = { 0 }, b = { 0 }, c = { 0 };
+	struct nm_err err = { 0 };
+	char dir[300], *text = NULL, path[600], name[NM_STORE_NAME_MAX + 1] = "";
+	size_t len = 0;
+
+	snprintf(dir, sizeof(dir), "%s/trigger", base);
+	mkdir(dir, 0700);
+	nm_store_name("/mnt/x", name, sizeof(name), &err);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	UNIT_CHECK(u,
+		   nm_store_parse(OLD, strlen(OLD), &a, &err) == 0 && a.nmoves == 1 &&
+			   a.moves[0].trigger == NULL && strcmp(a.moves[0].to, "192.0.2.12") == 0,
+		   "store: a move of three words (an older record) loads, no trigger: %s", err.msg);
+	nm_record_free(&a);
+	UNIT_CHECK(u,
+		   nm_store_parse(NEW, strlen(NEW), &a, &err) == 0 && a.nmoves == 2 &&
+			   !a.moves[0].trigger &&
+			   strcmp(a.moves[1].trigger, "tracepoint:nfs4_state_mgr") == 0 &&
+			   a.pending && strcmp(a.pending, "migration 1795490400 rescan") == 0,
+		   "store: a move's 4th word is its trigger; pending is read: %s", err.msg);
+	if (nm_store_save(dir, &a, &err) == 0)
+		text = read_file(path, &len);
+	UNIT_CHECK(u,
+		   text && strstr(text, "192.0.2.13%20tracepoint:nfs4_state_mgr\n") &&
+			   strstr(text, "move=1795490300%20192.0.2.11%20192.0.2.12\n") &&
+			   strstr(text, "pending=migration%201795490400%20rescan\n") &&
+			   nm_store_load(dir, "/mnt/x", &b, &err) == 0 && same(&a, &b) &&
+			   nm_record_copy(&c, &a) == 0 && same(&a, &c),
+		   "store: triggers and pending are written, read back and copied");
+	free(text);
+	nm_record_free(&a);
+	nm_record_free(&b);
+	nm_record_free(&c);
+	UNIT_CHECK(u, nm_store_parse(FIVE, strlen(FIVE), &a, &err) == -EBADMSG,
+		   "store: a move of five words is refused");
+	UNIT_CHECK(u,
+		   nm_record_add_move_by(&a, 1, "a", "b", "") == -EINVAL &&
+			   nm_record_add_move_by(&a, 1, "a", "b", "two words") == -E2BIG &&
+			   a.nmoves == 0,
+		   "store: a trigger that would not read back is refused");
+	nm_record_free(&a);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -879,6 +939,7 @@ int main(void)
 	test_concurrent(&u, base);
 	test_too_big(&u, base);
 	test_full_disk(&u, base);
+	test_trigger(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)

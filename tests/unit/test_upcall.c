@@ -631,6 +631,59 @@ static void test_ctl(struct unit *u)
 		   "ctl: a field with a tab is never sent");
 }
 
+/* STATUS, both sides: the request, the reply formatted and read back; a
+ * reply from an older or newer daemon (keys unknown) still reads; garbage
+ * is refused. */
+static void test_ctl_status(struct unit *u)
+{
+	struct nm_ctl_status st = { .pid = 4242,
+				    .started = 1795596000,
+				    .cache = 3,
+				    .lookups = 10,
+				    .hits = 7,
+				    .scans = 99,
+				    .jobs = 2,
+				    .fails = 1 },
+			     back;
+	char line[NM_CTL_LINE_MAX];
+
+	snprintf(st.sources, sizeof(st.sources), "tracefs,uevent,rescan");
+	UNIT_CHECK(u,
+		   nm_ctl_is_status("STATUS") && !nm_ctl_is_status("STATUS\tx") &&
+			   !nm_ctl_is_status("RESOLVE\ta\tb") && !nm_ctl_is_status("status"),
+		   "ctl: STATUS is a request of its own");
+	UNIT_CHECK(u, nm_ctl_format_status(&st, line, sizeof(line)) > 0, "ctl: format a status");
+	line[strcspn(line, "\n")] = '\0';
+	UNIT_CHECK(u,
+		   nm_ctl_parse_status(line, &back) == 0 && back.pid == 4242 &&
+			   back.started == 1795596000 && back.cache == 3 && back.lookups == 10 &&
+			   back.hits == 7 && back.scans == 99 && back.jobs == 2 &&
+			   back.fails == 1 && strcmp(back.sources, "tracefs,uevent,rescan") == 0,
+		   "ctl: the status reads back: %s", line);
+	UNIT_CHECK(u,
+		   nm_ctl_parse_status("STATUS\tpid=7\tnewkey=x", &back) == 0 && back.pid == 7 &&
+			   strcmp(back.sources, "none") == 0,
+		   "ctl: a key of another version is skipped; no sources is none");
+	static const char *garbage[] = { "",
+					 "STATUS",
+					 "STATUS\t",
+					 "STATUS\tcache=3",
+					 "STATUS\tpid=0",
+					 "STATUS\tpid=-1",
+					 "STATUS\tpid=12x",
+					 "STATUS\tpid=1\tcache=-3",
+					 "STATUS\tpid=1\tsources=a b",
+					 "STATUS\tpid=1\tnovalue",
+					 "STATUS\tpid=1\thits=99999999999999999999999",
+					 "OK\t5\t192.0.2.1\tdns" };
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++)
+		UNIT_CHECK(u, nm_ctl_parse_status(garbage[i], &back) == -EBADMSG,
+			   "ctl: garbled status %zu refused", i);
+	snprintf(st.sources, sizeof(st.sources), "a b");
+	UNIT_CHECK(u, nm_ctl_format_status(&st, line, sizeof(line)) == -EINVAL,
+		   "ctl: sources with a blank are never sent");
+}
+
 /* The upcall record: a FIFO or a link in its place is refused at once (a
  * FIFO nobody reads would block the writer for ever). */
 static void test_record(struct unit *u)
@@ -1115,6 +1168,7 @@ int main(void)
 	test_cache_secs(&u);
 	test_conf(&u);
 	test_ctl(&u);
+	test_ctl_status(&u);
 	test_record(&u);
 	test_handler_trust(&u);
 	test_shcache(&u);

@@ -12,7 +12,7 @@ exports_edit server-a \
 mkdir -p $M
 check "mount server-a:/ (vers=4.1)" mount -t nfs4 -o vers=4.1,timeo=50,retrans=3 server-a:/ $M ||
 	finish
-check "nfsmig register $M" "$NM" register $M
+register_it $M
 setup_done
 
 check_out "stepping into the referral reads server-b's file" '^inside the referral$' \

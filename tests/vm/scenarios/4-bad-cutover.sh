@@ -4,6 +4,8 @@
 # refers the client there.  `nfsmig verify --to server-b` must FAIL, saying
 # why: the root file handle saved at registration is valid there (it names
 # only the export, by its fsid), but the saved handle of an entry is STALE.
+# nfsmigd, watching, records the move the kernel made (the record follows
+# the kernel) and its event carries verify's FAIL.
 . ./lib.sh
 
 M=/mnt/m
@@ -35,5 +37,13 @@ check_out "the verdict is FAIL" "^$M: FAIL" printf '%s\n' "$out"
 check_out "the reason: the saved entry's handle is not valid on the destination" \
 	"same_fs +FAIL +the handle of '[^']+' saved at registration is NFS4ERR_STALE here \\(the root's is valid" \
 	printf '%s\n' "$out"
-check "nothing is recorded as moved" bash -c "! $NM show $M | grep -q '^moved:'"
+# verify records a move only on a same file system; the watcher records
+# what the kernel did, and says it failed.
+check "a migration event came" wait_for 10 sh -c "grep -q '\"event\":\"migration\"' $STATE/events.log"
+ev=$(grep '"event":"migration"' "$STATE/events.log")
+check_out "nfsmigd's event: verify FAIL" '^FAIL$' jq -r .verify.verdict <<<"$ev"
+check_out "nfsmigd's event: same_fs FAIL, the entry's handle STALE" '^FAIL .*NFS4ERR_STALE' \
+	jq -r '.verify.checks[] | select(.check == "same_fs") | "\(.verdict) \(.reason)"' <<<"$ev"
+check_out "the record shows the kernel's move, by nfsmigd" '^moved: .* -> 198\.51\.100\.2 by ' \
+	"$NM" show $M
 finish

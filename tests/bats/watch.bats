@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# nfsmigd's watcher on the host, which has no NFS: the mount table is a file
+# ([watch] mountinfo_path, a test-only key) the tests rewrite, the records
+# are written by hand as register would leave them, the kernel's sources
+# are off.  A move in the table must give one record entry and one event
+# (the libmount monitor's stand-in: inotify on the file; or the rescan),
+# a daemon killed with a report half done must finish it once on restart,
+# nfsmig status must say what runs, and the systemd unit must verify.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helpers
+	W=$BATS_TEST_TMPDIR
+	D=$W/state
+	mkdir -p "$D" "$W/tab" "$W/hooks"
+	NFSMIG=$BUILD/cmd/nfsmig
+	NFSMIGD=$BUILD/daemon/nfsmigd
+	FIX=$TOP/tests/fixtures/vm
+	cp "$FIX/mountinfo.v4.0.before" "$W/tab/mountinfo"
+	record 192.0.2.2 >"$D/-mnt-m.state"
+	cat >"$W/hooks/10-keep" <<-EOF
+		#!/bin/sh
+		cat >>$W/hook.json
+		echo >>$W/hook.json
+		env | grep '^NFSMIG_' | sort >$W/hook.env
+	EOF
+	chmod 0755 "$W/hooks/10-keep" "$W/hooks"
+	conf ""
+}
+
+teardown() {
+	if [ -n "${DPID:-}" ]; then
+		kill -9 "$DPID" 2>/dev/null || true
+	fi
+}
+
+# record SERVER [EXTRA-LINE]: /mnt/m's record as register leaves it.
+record() {
+	printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/m" "source=server-a:/d" \
+		"orig_server=192.0.2.2" "cur_server=$1" "export_path=/d" "sec=sys" "vers=4" \
+		"minor=0" "registered=1795490000" "root_fh=01000100" "fsid=1:0" "fileid=2" \
+		"fh_expire_type=0"
+	[ -z "${2:-}" ] || printf '%s\n' "$2"
+	echo end
+}
+
+# conf [WATCH-LINES]: the daemon's configuration.
+conf() {
+	cat >"$W/conf" <<-EOF
+		[daemon]
+		socket = $W/sock
+		state_dir = $D
+		[hooks]
+		dir = $W/hooks
+		[watch]
+		tracefs = no
+		uevent = no
+		kmsg = no
+		upcall = no
+		verify = no
+		mountinfo_path = $W/tab/mountinfo
+		$1
+	EOF
+}
+
+daemon_start() {
+	"$NFSMIGD" -F -c "$W/conf" >>"$W/log" 2>&1 &
+	DPID=$!
+	wait_for 10 test -S "$W/sock"
+	wait_for 10 grep -q 'watching:' "$W/log"
+}
+
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The table moves /mnt/m to server-b (written aside and renamed, as a
+# kernel table changes at once).
+move_table() {
+	cp "$FIX/mountinfo.v4.0.after" "$W/tab/mi.new"
+	mv "$W/tab/mi.new" "$W/tab/mountinfo"
+}
+
+migrations() { grep -c '"event":"migration"' "$D/events.log" 2>/dev/null || true; }
+
+@test "watch: a move in the table is recorded once and written once, hooks run" {
+	daemon_start
+	run cat "$W/log"
+	assert_output --partial "watching: mountinfo"
+	assert_output --partial "not watching: tracefs: disabled; uevent: disabled; kmsg: disabled"
+	move_table
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	sleep 0.5
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+	run jq -r '[.trigger, .from, .to, .mountpoint, (.record_time|type)] | join(" ")' "$D/events.log"
+	assert_output "mountinfo 192.0.2.2 198.51.100.2 /mnt/m number"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+	run "$NFSMIG" show --mountinfo "$W/tab/mountinfo" --state-dir "$D" /mnt/m
+	assert_success
+	assert_line --regexp '^moved: +[0-9]+ 192\.0\.2\.2 -> 198\.51\.100\.2 by mountinfo$'
+	run "$NFSMIG" show -J --mountinfo "$W/tab/mountinfo" --state-dir "$D" /mnt/m
+	assert_success
+	run jq -r '.moves[0] | "\(.from) \(.to) \(.trigger)"' <<<"$output"
+	assert_output "192.0.2.2 198.51.100.2 mountinfo"
+	grep -q '^pending=' "$D/-mnt-m.state" && fail "the marker stayed"
+	wait_for 5 test -s "$W/hook.env" || fail "the hook did not run: $(cat "$W/log")"
+	run cat "$W/hook.env"
+	assert_line "NFSMIG_EVENT=migration"
+	assert_line "NFSMIG_MOUNTPOINT=/mnt/m"
+	assert_line "NFSMIG_FROM=192.0.2.2"
+	assert_line "NFSMIG_TO=198.51.100.2"
+	assert_line "NFSMIG_TRIGGER=mountinfo"
+	assert_line "NFSMIG_VERDICT=SKIP"
+	run jq -r .event "$W/hook.json"
+	assert_output "migration"
+}
+
+@test "watch: with the monitor off, the rescan finds the move" {
+	conf $'mountinfo = no\nrescan = 1'
+	daemon_start
+	move_table
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	sleep 1.5
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+	run jq -r .trigger "$D/events.log"
+	assert_output "rescan"
+}
+
+@test "watch: a move made while no daemon ran is found at start, once" {
+	move_table
+	daemon_start
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	daemon_start
+	sleep 1
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+	run jq -r .trigger "$D/events.log"
+	assert_output "rescan"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+}
+
+@test "watch: killed after the record, before the event: the restart writes it once, with its trigger" {
+	# What a kill -9 between the record and the event leaves.
+	move_table
+	record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 tracepoint:nfs4_xdr_status
+pending=migration 1795490100 tracepoint:nfs4_xdr_status 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
+	daemon_start
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed"
+	kill -9 "$DPID"
+	daemon_start
+	sleep 1
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+	run jq -r '"\(.trigger) \(.record_time)"' "$D/events.log"
+	assert_output "tracepoint:nfs4_xdr_status 1795490100"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+	grep -qF "finishing the migration report a restart cut short" "$W/log" || fail "$(cat "$W/log")"
+}
+
+@test "watch: killed after the event, before the marker was cleared: no second event" {
+	move_table
+	record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 rescan
+pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
+	printf '%s\n' '{"event":"migration","trigger":"rescan","mountpoint":"/mnt/m","from":"192.0.2.2","to":"198.51.100.2","record_time":1795490100,"time":1795490100.5}' >"$D/events.log"
+	daemon_start
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed: $(cat "$W/log")"
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+	grep -qF "was written before a restart" "$W/log" || fail "$(cat "$W/log")"
+	[ ! -e "$W/hook.env" ] || fail "hooks ran again"
+}
+
+@test "watch: kill -9 at once after the move, again and again: one record entry, one event" {
+	move_table
+	for i in 1 2 3 4 5; do
+		"$NFSMIGD" -F -c "$W/conf" >>"$W/log" 2>&1 &
+		DPID=$!
+		sleep "0.0$((i * 2))"
+		kill -9 "$DPID" 2>/dev/null || true
+		wait "$DPID" 2>/dev/null || true
+		rm -f "$W/sock"
+	done
+	daemon_start
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed"
+	sleep 0.5
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+}
+
+@test "watch: SIGTERM stops the daemon within a second" {
+	daemon_start
+	local t0
+	t0=$(date +%s%N)
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	# LeakSanitizer's check at exit (ASan builds) is not the daemon's.
+	[ "$ms" -lt 3000 ] || fail "took $ms ms"
+	echo "# stopped in $ms ms" >&3
+	DPID=
+}
+
+@test "status: the running daemon, its sources and the last event; -J; not running" {
+	conf "rescan = 5"
+	daemon_start
+	move_table
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log"
+	run "$NFSMIG" status --socket "$W/sock" --state-dir "$D"
+	assert_success
+	assert_line --regexp "^nfsmigd: +running \\(pid $DPID, up [0-9]+m [0-9]+s\\)\$"
+	assert_line --regexp '^sources: +mountinfo,rescan$'
+	assert_line --regexp '^cache: +0 names'
+	assert_line --regexp '^last event: .* migration /mnt/m 192\.0\.2\.2 -> 198\.51\.100\.2 trigger=mountinfo$'
+	run "$NFSMIG" status -J --socket "$W/sock" --state-dir "$D"
+	assert_success
+	run jq -r '"\(.running) \(.pid) \(.sources|join(",")) \(.last_event.event)"' <<<"$output"
+	assert_output "true $DPID mountinfo,rescan migration"
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	DPID=
+	run "$NFSMIG" status --socket "$W/sock" --state-dir "$D"
+	assert_failure 1
+	assert_line --regexp '^nfsmigd: +not running'
+}
+
+@test "unit: nfsmigd.service verifies and keeps its hardening" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	sed "s|^ExecStart=.*|ExecStart=$NFSMIGD -F|" "$BUILD/daemon/nfsmigd.service" >"$W/nfsmigd.service"
+	run systemd-analyze verify --man=no "$W/nfsmigd.service"
+	assert_success
+	assert_output ""
+	for line in "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYSLOG" "ProtectSystem=strict" \
+		"ReadWritePaths=/run/mount" "ProtectHome=yes" "PrivateTmp=yes" "NoNewPrivileges=yes" \
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" \
+		"SystemCallArchitectures=native"; do
+		grep -qxF "$line" "$W/nfsmigd.service" || fail "missing: $line"
+	done
+	# A bad value is said (the test can fail).
+	sed 's/^ProtectHome=yes/ProtectHome=bogus/' "$W/nfsmigd.service" >"$W/bad.service"
+	run systemd-analyze verify --man=no "$W/bad.service"
+	assert_output --partial "bogus"
+}
+
+@test "watch: a new mount whose server does not answer is tried once a minute, not at every look" {
+	cp "$FIX/mountinfo.v4.0.before" "$W/tab/mi.new"
+	echo "60 28 0:50 / /mnt/new rw,relatime - nfs4 127.0.0.1:/x rw,vers=4.1,port=9,timeo=5,retrans=1,sec=sys,clientaddr=127.0.0.1,local_lock=none,addr=127.0.0.1" >>"$W/tab/mi.new"
+	mv "$W/tab/mi.new" "$W/tab/mountinfo"
+	daemon_start
+	wait_for 10 grep -q '/mnt/new: register: ' "$W/log" || fail "no attempt: $(cat "$W/log")"
+	for i in 1 2 3 4 5; do
+		cp "$W/tab/mountinfo" "$W/tab/mi.new"
+		mv "$W/tab/mi.new" "$W/tab/mountinfo"
+		sleep 0.3
+	done
+	run grep -c '/mnt/new: register: ' "$W/log"
+	assert_output 1
+	[ ! -e "$D/-mnt-new.state" ] || fail "a record without an answer"
+	grep -q 'tried again in a minute' "$W/log" || fail "$(cat "$W/log")"
+}
+
+@test "nfsmigd, which every upcall starts, maps none of the watcher's libraries; nfsmigd-daemon does" {
+	run ldd "$NFSMIGD"
+	assert_success
+	refute_output --regexp 'libtracefs|libtraceevent|libjson-c|libtirpc'
+	run ldd "$BUILD/daemon/nfsmigd-daemon"
+	assert_output --regexp 'libtracefs'
+	assert_output --regexp 'libjson-c'
+}

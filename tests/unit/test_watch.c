@@ -1,0 +1,288 @@
+/* nm_watch: nfsmigd's decisions, from tables. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nm_watch.h"
+#include "unit.h"
+
+#define MNT(ID, PARENT, TARGET, SOURCE, HOST, SERVER, VERS)                                        \
+	{                                                                                          \
+		.target = TARGET, .source = SOURCE, .source_host = HOST, .server = SERVER,         \
+		.vers = VERS, .minor = 1, .id = ID, .parent_id = PARENT                            \
+	}
+
+/* The table the daemon sees: a mount of server-a, one moved to server-b,
+ * a referral submount of server-b under server-a's root, an NFSv3 mount. */
+static struct nm_mount table[] = {
+	MNT(30, 1, "/mnt/a", "server-a:/", "server-a", "192.0.2.2", 4),
+	MNT(31, 1, "/mnt/m", "server-a:/d", "server-a", "198.51.100.2", 4),
+	MNT(32, 30, "/mnt/a/r", "server-b:/r", "server-b", "198.51.100.2", 4),
+	MNT(33, 1, "/mnt/v3", "server-a:/d", "server-a", "192.0.2.2", 3),
+	MNT(34, 1, "/mnt/new", "server-a:/d", "server-a", "192.0.2.2", 4),
+	MNT(35, 30, "/mnt/a/same", "server-a:/s", "server-a", "192.0.2.2", 4),
+};
+#define NT (sizeof(table) / sizeof(table[0]))
+
+static void test_decide(struct unit *u)
+{
+	struct nm_record a = { .source = "server-a:/",
+			       .orig_server = "192.0.2.2",
+			       .cur_server = "192.0.2.2" },
+			 m_old = { .source = "server-a:/d",
+				   .orig_server = "192.0.2.2",
+				   .cur_server = "192.0.2.2" },
+			 m_done = { .source = "server-a:/d",
+				    .orig_server = "192.0.2.2",
+				    .cur_server = "198.51.100.2" },
+			 m_pend = { .source = "server-a:/d",
+				    .orig_server = "192.0.2.2",
+				    .cur_server = "198.51.100.2",
+				    .pending =
+					    "migration 1795490400 rescan 192.0.2.2 198.51.100.2" },
+			 m_other = { .source = "server-c:/x",
+				     .orig_server = "203.0.113.9",
+				     .cur_server = "203.0.113.9" },
+			 m_nocur = { .source = "server-a:/d",
+				     .orig_server = "192.0.2.2",
+				     .cur_server = "" };
+	static const struct {
+		size_t i;
+		int found;
+		const struct nm_record *rec;
+		enum nm_watch_act act;
+		const char *from, *to;
+		const char *what;
+	} rows[] = {
+		{ 0, 0, NULL, NM_WATCH_SKIP, NULL, NULL, "a mount that agrees with its record" },
+		{ 1, 0, NULL, NM_WATCH_MIGRATION, "192.0.2.2", "198.51.100.2",
+		  "addr= is not the record's current server: a migration" },
+		{ 1, 0, NULL, NM_WATCH_SKIP, NULL, NULL, "a move recorded already: nothing" },
+		{ 1, 0, NULL, NM_WATCH_RESUME, NULL, NULL, "a pending report is finished first" },
+		{ 1, 0, NULL, NM_WATCH_STALE, "server-c:/x", "server-a:/d",
+		  "a record of another source at the place: not a move" },
+		{ 1, 0, NULL, NM_WATCH_MIGRATION, "192.0.2.2", "198.51.100.2",
+		  "no current server recorded: the original is compared" },
+		{ 2, -ENOENT, NULL, NM_WATCH_REFERRAL, "192.0.2.2", "198.51.100.2",
+		  "a new submount of another server under an NFS mount: a referral" },
+		{ 5, -ENOENT, NULL, NM_WATCH_REGISTER, NULL, "192.0.2.2",
+		  "a submount of the same server: a mount, not a referral" },
+		{ 4, -ENOENT, NULL, NM_WATCH_REGISTER, NULL, "192.0.2.2",
+		  "a new mount without a record: register it" },
+		{ 3, -ENOENT, NULL, NM_WATCH_SKIP, NULL, NULL, "NFSv3: not ours" },
+		{ 1, -EBADMSG, NULL, NM_WATCH_UNREADABLE, NULL, NULL,
+		  "a corrupt record: left for register to set aside" },
+		{ 1, -ENOTUNIQ, NULL, NM_WATCH_UNREADABLE, NULL, NULL,
+		  "another mount point's record under the name: left" },
+	};
+	const struct nm_record *recs[] = { &a, &m_old, &m_done, &m_pend, &m_other, &m_nocur };
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_watch_rec r = { .found = rows[k].found };
+		struct nm_watch_step s;
+
+		if (rows[k].found == 0)
+			r.rec = recs[k < 6 ? k : 0];
+		s = nm_watch_decide(table, NT, rows[k].i, &r);
+		UNIT_CHECK(u,
+			   s.act == rows[k].act &&
+				   (rows[k].from ? s.from && strcmp(s.from, rows[k].from) == 0
+						 : !s.from) &&
+				   (rows[k].to ? s.to && strcmp(s.to, rows[k].to) == 0 : !s.to),
+			   "decide: %s (%s %s -> %s)", rows[k].what, nm_watch_act_name(s.act),
+			   s.from ? s.from : "-", s.to ? s.to : "-");
+	}
+}
+
+static void test_pending(struct unit *u)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		const char *kind, *trigger, *from, *to;
+		long long time;
+	} rows[] = {
+		{ "migration 1795490400 tracepoint:nfs4_xdr_status 192.0.2.2 198.51.100.2", 0,
+		  "migration", "tracepoint:nfs4_xdr_status", "192.0.2.2", "198.51.100.2",
+		  1795490400 },
+		{ "mount 5 mountinfo - 192.0.2.2", 0, "mount", "mountinfo", "", "192.0.2.2", 5 },
+		{ "migration 1795490400 rescan 192.0.2.2", -EINVAL, "", "", "", "", 0 },
+		{ "migration 1795490400 rescan a b c", -EINVAL, "", "", "", "", 0 },
+		{ "migration -1 rescan a b", -EINVAL, "", "", "", "", 0 },
+		{ "migration 12x rescan a b", -EINVAL, "", "", "", "", 0 },
+		{ "migration  1 rescan a b", -EINVAL, "", "", "", "", 0 },
+		{ "", -EINVAL, "", "", "", "", 0 },
+		{ "migration 99999999999999999999999 rescan a b", -EINVAL, "", "", "", "", 0 },
+	};
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_watch_pending p;
+		int rc = nm_watch_pending_parse(rows[k].text, &p);
+		char *again = NULL;
+
+		if (rows[k].rc < 0) {
+			UNIT_CHECK(u, rc == rows[k].rc, "pending: \"%s\" is refused", rows[k].text);
+			continue;
+		}
+		UNIT_CHECK(u,
+			   rc == 0 && strcmp(p.kind, rows[k].kind) == 0 &&
+				   strcmp(p.trigger, rows[k].trigger) == 0 &&
+				   strcmp(p.from, rows[k].from) == 0 &&
+				   strcmp(p.to, rows[k].to) == 0 && p.time == rows[k].time &&
+				   nm_watch_pending_format(&p, &again) == 0 &&
+				   strcmp(again, rows[k].text) == 0,
+			   "pending: \"%s\" reads and writes back", rows[k].text);
+		free(again);
+	}
+	struct nm_watch_pending bad = {
+		.kind = "migration", .time = 1, .trigger = "two words", .to = "b"
+	};
+	char *out = NULL;
+
+	UNIT_CHECK(u, nm_watch_pending_format(&bad, &out) == -E2BIG && !out,
+		   "pending: a word with a blank is not written");
+}
+
+static void test_apply(struct unit *u)
+{
+	struct nm_record r = { 0 };
+	struct nm_watch_pending p;
+	struct nm_err err = { 0 };
+
+	r.mountpoint = strdup("/mnt/m");
+	r.orig_server = strdup("192.0.2.2");
+	r.cur_server = strdup("192.0.2.2");
+	UNIT_CHECK(u,
+		   nm_watch_apply_move(&r, "198.51.100.2", "tracepoint:nfs4_xdr_status", 100, &p,
+				       &err) == 0 &&
+			   r.nmoves == 1 && strcmp(r.moves[0].from, "192.0.2.2") == 0 &&
+			   strcmp(r.moves[0].to, "198.51.100.2") == 0 &&
+			   strcmp(r.moves[0].trigger, "tracepoint:nfs4_xdr_status") == 0 &&
+			   r.moves[0].time == 100 && strcmp(r.cur_server, "198.51.100.2") == 0 &&
+			   r.pending && strcmp(p.from, "192.0.2.2") == 0,
+		   "apply: the move, its trigger, the current server and the marker (%s)",
+		   r.pending ? r.pending : "none");
+	UNIT_CHECK(u,
+		   nm_watch_apply_move(&r, "198.51.100.2", "rescan", 101, NULL, &err) == 1 &&
+			   r.nmoves == 1,
+		   "apply: a move recorded already is not recorded again (a restart's rescan)");
+	char *mark = strdup(r.pending);
+
+	UNIT_CHECK(u,
+		   nm_watch_clear_pending(&r, "migration 1 other a b") == 1 && r.pending &&
+			   nm_watch_clear_pending(&r, mark) == 0 && !r.pending,
+		   "apply: only its own marker is cleared");
+	free(mark);
+	UNIT_CHECK(u,
+		   nm_watch_apply_move(&r, "192.0.2.3", "rescan", 102, NULL, &err) == 0 &&
+			   r.nmoves == 2 && strcmp(r.moves[1].from, "198.51.100.2") == 0,
+		   "apply: the next move is from the current server");
+	UNIT_CHECK(u,
+		   nm_watch_apply_move(&r, "a b", "rescan", 103, NULL, &err) < 0 && r.nmoves == 2 &&
+			   strcmp(r.cur_server, "192.0.2.3") == 0,
+		   "apply: a server that would not read back changes nothing: %s", err.msg);
+	nm_record_free(&r);
+}
+
+static void test_kev(struct unit *u)
+{
+	static const struct {
+		enum nm_kev_kind kind;
+		const char *source, *name;
+		unsigned flags;
+		enum nm_watch_kev_act act;
+		const char *trigger;
+	} rows[] = {
+		{ NM_KEV_MOVED, "tracepoint", "nfs4_xdr_status", 0, NM_WATCH_KEV_SETTLE,
+		  "tracepoint:nfs4_xdr_status" },
+		{ NM_KEV_STATE_MGR, "tracepoint", "nfs4_state_mgr",
+		  NM_KEV_F_MOVED | NM_KEV_F_MANAGER_RUNNING, NM_WATCH_KEV_SETTLE,
+		  "tracepoint:nfs4_state_mgr" },
+		{ NM_KEV_STATE_MGR, "tracepoint", "nfs4_state_mgr", NM_KEV_F_MANAGER_RUNNING,
+		  NM_WATCH_KEV_IGNORE, "tracepoint:nfs4_state_mgr" },
+		{ NM_KEV_STATE_MGR, "tracepoint", "nfs4_state_mgr", NM_KEV_F_LEASE_MOVED,
+		  NM_WATCH_KEV_LEASE_MOVED, "tracepoint:nfs4_state_mgr" },
+		{ NM_KEV_LEASE_MOVED, "tracepoint", "nfs4_xdr_status", 0, NM_WATCH_KEV_LEASE_MOVED,
+		  "tracepoint:nfs4_xdr_status" },
+		{ NM_KEV_STATE_MGR_FAIL, "tracepoint", "nfs4_state_mgr_failed", 0,
+		  NM_WATCH_KEV_FAILED, "tracepoint:nfs4_state_mgr_failed" },
+		{ NM_KEV_MIGRATION_FAILED, "kmsg", "kmsg", 0, NM_WATCH_KEV_FAILED, "kmsg" },
+		{ NM_KEV_VOLATILE_FH, "kmsg", "kmsg", 0, NM_WATCH_KEV_FAILED, "kmsg" },
+		{ NM_KEV_XPRT_SWITCH, "uevent", "add xprt-switches", 0, NM_WATCH_KEV_SETTLE,
+		  "uevent" },
+		{ NM_KEV_CLNT_NEW, "tracepoint", "rpc_clnt_new", 0, NM_WATCH_KEV_SETTLE,
+		  "tracepoint:rpc_clnt_new" },
+		{ NM_KEV_XPRT_REPLACE, "tracepoint", "rpc_clnt_replace_xprt", 0,
+		  NM_WATCH_KEV_SETTLE, "tracepoint:rpc_clnt_replace_xprt" },
+		{ NM_KEV_NONE, "tracepoint", "", 0, NM_WATCH_KEV_IGNORE, "kernel" },
+	};
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_kev ev = { .kind = rows[k].kind, .flags = rows[k].flags };
+		char trig[96];
+
+		snprintf(ev.source, sizeof(ev.source), "%s", rows[k].source);
+		snprintf(ev.name, sizeof(ev.name), "%s", rows[k].name);
+		nm_watch_trigger(&ev, trig, sizeof(trig));
+		UNIT_CHECK(u,
+			   nm_watch_kev_judge(&ev) == rows[k].act && !strcmp(trig, rows[k].trigger),
+			   "kev: %s %s flags %#x -> %d, trigger %s", rows[k].source, rows[k].name,
+			   rows[k].flags, rows[k].act, trig);
+	}
+}
+
+static void test_rank(struct unit *u)
+{
+	static const struct {
+		enum nm_kev_kind kind;
+		const char *name;
+		int rank;
+	} rows[] = {
+		{ NM_KEV_MOVED, "nfs4_xdr_status", 3 },
+		{ NM_KEV_LEASE_MOVED, "nfs4_xdr_status", 3 },
+		{ NM_KEV_STATE_MGR, "nfs4_state_mgr", 2 },
+		{ NM_KEV_XPRT_REPLACE, "rpc_clnt_replace_xprt", 2 },
+		{ NM_KEV_XPRT_SWITCH, "add xprt-switches", 2 },
+		{ NM_KEV_XPRT_SWITCH, "remove rpc-clients", 1 },
+		{ NM_KEV_XPRT_SWITCH, "add rpc-clients", 1 },
+		{ NM_KEV_CLNT_NEW, "rpc_clnt_new", 1 },
+		{ NM_KEV_XPRT_CREATE, "xprt_create", 1 },
+	};
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_kev ev = { .kind = rows[k].kind };
+
+		snprintf(ev.name, sizeof(ev.name), "%s", rows[k].name);
+		UNIT_CHECK(u, nm_watch_kev_rank(&ev) == rows[k].rank, "rank: %s is %d",
+			   rows[k].name, rows[k].rank);
+	}
+}
+
+static void test_mounts_of(struct unit *u)
+{
+	size_t idx[8];
+	size_t n = nm_watch_mounts_of(table, NT, "SERVER-A", idx, 8);
+
+	/* /mnt/a, /mnt/m (moved away, still server-a's source), /mnt/new,
+	 * /mnt/a/same; not the NFSv3 mount. */
+	UNIT_CHECK(u, n == 4 && idx[0] == 0 && idx[1] == 1 && idx[2] == 4 && idx[3] == 5,
+		   "mounts_of: a server's mounts by its name, without regard to case (%zu)", n);
+	n = nm_watch_mounts_of(table, NT, "198.51.100.2", idx, 1);
+	UNIT_CHECK(u, n == 2 && idx[0] == 1, "mounts_of: by addr=, counted past the cap (%zu)", n);
+	UNIT_CHECK(u, nm_watch_mounts_of(table, NT, "", idx, 8) == 0,
+		   "mounts_of: no host names no mount");
+}
+
+int main(void)
+{
+	struct unit u = { 0 };
+
+	unit_start();
+	test_decide(&u);
+	test_pending(&u);
+	test_apply(&u);
+	test_kev(&u);
+	test_rank(&u);
+	test_mounts_of(&u);
+	return unit_done(&u);
+}
