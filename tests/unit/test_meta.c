@@ -549,7 +549,7 @@ static void test_move_of(struct unit *u)
 		r.locations = (char **)t[i].locs;
 		while (r.nlocations < 3 && t[i].locs[r.nlocations])
 			r.nlocations++;
-		struct nm_move mvs[1] = { { 1, (char *)t[i].move_from, (char *)t[i].addr } };
+		struct nm_move mvs[1] = { { 1, (char *)t[i].move_from, (char *)t[i].addr, NULL } };
 		r.moves = mvs;
 		r.nmoves = t[i].move_from ? 1 : 0;
 		m.target = "/mnt/data";
