@@ -38,8 +38,9 @@ static void record(struct nm_record *r)
 	r->root_fh_len = 4;
 }
 
-#define PUT_OK .putfh_answered = true, .putfh = NFS4_OK
-#define GA(st) .getattr_answered = true, .getattr = (st)
+#define PUT_OK	   .putfh_answered = true, .putfh = NFS4_OK, .getfh_answered = true, .getfh = NFS4_OK
+#define PUTFH_ONLY .putfh_answered = true, .putfh = NFS4_OK
+#define GA(st)	   .getattr_answered = true, .getattr = (st)
 
 static const struct judge_row {
 	const char *what;
@@ -136,7 +137,36 @@ static const struct judge_row {
 	  OP_PUTFH,
 	  "not answered: 192.0.2.1" },
 	{ "no result at all", { .why = NULL }, NM_LEASE_UNANSWERED, OP_PUTFH, "no PUTFH result" },
-	{ "PUTFH OK, GETATTR not answered",
+	{ "PUTFH OK, GETFH not answered",
+	  { PUTFH_ONLY },
+	  NM_LEASE_UNANSWERED,
+	  OP_GETFH,
+	  "no GETFH result" },
+	/* knfsd: GETFH is not allowed on an absent file system. */
+	{ "GETFH NFS4ERR_MOVED (knfsd's answer for a migrated file system)",
+	  { PUTFH_ONLY, .getfh_answered = true, .getfh = NFS4ERR_MOVED },
+	  NM_LEASE_MOVED,
+	  OP_GETFH,
+	  "GETFH answered NFS4ERR_MOVED" },
+	{ "GETFH NFS4ERR_STALE",
+	  { PUTFH_ONLY, .getfh_answered = true, .getfh = NFS4ERR_STALE },
+	  NM_LEASE_STALE,
+	  OP_GETFH,
+	  "GETFH answered NFS4ERR_STALE" },
+	{ "GETFH NFS4ERR_DELAY",
+	  { PUTFH_ONLY, .getfh_answered = true, .getfh = NFS4ERR_DELAY },
+	  NM_LEASE_UNANSWERED,
+	  OP_GETFH,
+	  "NFS4ERR_DELAY" },
+	/* knfsd answers GETATTR(fsid) of an absent file system NFS4_OK with
+	 * the referral fsid: never "here". */
+	{ "the referral fsid 0x8000000:0x8000000",
+	  { PUT_OK, GA(NFS4_OK), .have_fsid = true, .fsid_major = 0x8000000,
+	    .fsid_minor = 0x8000000 },
+	  NM_LEASE_OTHER,
+	  OP_GETATTR,
+	  "referral fsid" },
+	{ "PUTFH and GETFH OK, GETATTR not answered",
 	  { PUT_OK },
 	  NM_LEASE_UNANSWERED,
 	  OP_GETATTR,
@@ -183,6 +213,18 @@ int main(void)
 			UNIT_CHECK(&u,
 				   r->a.have_fsid && r->a.fsid_major == 1 && r->a.fsid_minor == 2,
 				   "judge: %s: here only with the record's fsid", r->what);
+	}
+	{
+		struct nm_lease_answer a = { PUT_OK, GA(NFS4_OK), .have_fsid = true,
+					     .fsid_major = NM_LEASE_REFERRAL_FSID,
+					     .fsid_minor = NM_LEASE_REFERRAL_FSID };
+		struct nm_lease_result out = { 0 };
+
+		rec.fsid_major = rec.fsid_minor = NM_LEASE_REFERRAL_FSID;
+		nm_lease_judge(&rec, &a, &out);
+		UNIT_CHECK(&u, out.verdict == NM_LEASE_OTHER,
+			   "judge: a record whose fsid is the referral fsid is never here (%s: %s)",
+			   nm_lease_verdict_name(out.verdict), out.reason);
 	}
 	UNIT_CHECK(&u,
 		   strcmp(nm_lease_verdict_name(NM_LEASE_MOVED), "moved") == 0 &&
