@@ -11,6 +11,17 @@
 #include "nm_fattr.h"
 #include "nm_fsloc.h"
 
+int nm_lease_kev_starts_probe(const struct nm_kev *ev)
+{
+	bool said;
+
+	if (!ev)
+		return 0;
+	said = ev->kind == NM_KEV_LEASE_MOVED ||
+	       (ev->kind == NM_KEV_STATE_MGR && (ev->flags & NM_KEV_F_LEASE_MOVED));
+	return said && (ev->host[0] || ev->peer[0]) ? 1 : 0;
+}
+
 int nm_lease_moved_said(unsigned minor, nfsstat4 renew_status, uint32_t seq_flags)
 {
 	if (minor > 0)

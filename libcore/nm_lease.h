@@ -30,6 +30,7 @@
 
 #include "nfs4_prot.h"
 #include "nm_err.h"
+#include "nm_kev.h"
 #include "nm_nfs4.h"
 #include "nm_store.h"
 
@@ -41,6 +42,13 @@
  * with LEASE_MOVED, nfs4_xdr_status NFS4ERR_LEASE_MOVED). */
 #define NM_LEASE_QUIET	    0 /* our lease answered without LEASE_MOVED */
 #define NM_LEASE_SAID_MOVED 1 /* our lease said LEASE_MOVED */
+
+/* Whether a kernel event starts the probe of its server's records (pure):
+ * nfs4_xdr_status answering NFS4ERR_LEASE_MOVED (NM_KEV_LEASE_MOVED), or
+ * nfs4_state_mgr running with the LEASE_MOVED flag.  1 with the server
+ * named (ev->host or ev->peer), 0 otherwise (nothing said, or no server
+ * to probe).  Our own lease's answer is never a reason, either way. */
+int nm_lease_kev_starts_probe(const struct nm_kev *ev);
 
 /* What an answer about the lease says (pure).  minor 0: RENEW's status;
  * 4.1+: the flags of a SEQUENCE answered NFS4_OK.  NM_LEASE_SAID_MOVED;

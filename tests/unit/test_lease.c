@@ -29,6 +29,28 @@ static const struct said_row {
 	{ "4.2 SEQ4_STATUS_LEASE_MOVED", 2, NFS4_OK, SEQ4_STATUS_LEASE_MOVED, 1 },
 };
 
+static const struct kev_row {
+	const char *what;
+	struct nm_kev ev;
+	int want;
+} kev_rows[] = {
+	{ "nfs4_xdr_status NFS4ERR_LEASE_MOVED",
+	  { .kind = NM_KEV_LEASE_MOVED, .name = "nfs4_xdr_status", .peer = "192.0.2.1" },
+	  1 },
+	{ "nfs4_state_mgr with LEASE_MOVED",
+	  { .kind = NM_KEV_STATE_MGR,
+	    .flags = NM_KEV_F_LEASE_MOVED | NM_KEV_F_MANAGER_RUNNING,
+	    .host = "server-a" },
+	  1 },
+	{ "nfs4_state_mgr with MOVED only (a migration, not a lease)",
+	  { .kind = NM_KEV_STATE_MGR, .flags = NM_KEV_F_MOVED, .host = "server-a" },
+	  0 },
+	{ "nfs4_state_mgr without flags", { .kind = NM_KEV_STATE_MGR, .host = "server-a" }, 0 },
+	{ "nfs4_xdr_status NFS4ERR_MOVED", { .kind = NM_KEV_MOVED, .peer = "192.0.2.1" }, 0 },
+	{ "LEASE_MOVED naming no server", { .kind = NM_KEV_LEASE_MOVED }, 0 },
+	{ "a uevent", { .kind = NM_KEV_XPRT_SWITCH, .flags = NM_KEV_F_LEASE_MOVED }, 0 },
+};
+
 /* The record every row is judged against: fsid 1:2, a root handle. */
 static void record(struct nm_record *r)
 {
@@ -196,6 +218,13 @@ int main(void)
 		UNIT_CHECK(&u, got == r->want, "lease said: %s (got %d, want %d)", r->what, got,
 			   r->want);
 	}
+	for (size_t i = 0; i < sizeof(kev_rows) / sizeof(kev_rows[0]); i++) {
+		int got = nm_lease_kev_starts_probe(&kev_rows[i].ev);
+
+		UNIT_CHECK(&u, got == kev_rows[i].want, "kernel event: %s (got %d, want %d)",
+			   kev_rows[i].what, got, kev_rows[i].want);
+	}
+	UNIT_CHECK(&u, nm_lease_kev_starts_probe(NULL) == 0, "kernel event: NULL");
 	record(&rec);
 	for (size_t i = 0; i < sizeof(judge_rows) / sizeof(judge_rows[0]); i++) {
 		const struct judge_row *r = &judge_rows[i];
