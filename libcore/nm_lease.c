@@ -10,6 +10,7 @@
 
 #include "nm_fattr.h"
 #include "nm_fsloc.h"
+#include "nm_time.h"
 
 int nm_lease_kev_starts_probe(const struct nm_kev *ev)
 {
@@ -80,10 +81,12 @@ int nm_lease_check(const char *server, unsigned port, int minor, const char *sec
 		   struct nm_err *err)
 {
 	struct nm_nfs4 *c;
+	int64_t until = nm_time_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int rc = open_session(server, port, minor, sec, timeout_ms, &c, err);
 
 	if (rc < 0)
 		return rc;
+	nm_nfs4_set_delay_deadline(c, until);
 	rc = nm_lease_check_on(c, err);
 	nm_nfs4_close(c);
 	return rc;
@@ -131,10 +134,14 @@ static void judge_status(struct nm_lease_result *out, nfs_opnum4 op, nfsstat4 st
 			"%s answered %s: the saved root handle is gone, moved or not", where,
 			NM_NFS4_STATUS(st));
 		break;
-	case NFS4ERR_DELAY:
-	case NFS4ERR_GRACE:
+	case NFS4ERR_DELAY: /* retried (nm_nfs4_compound) until the deadline */
 		verdict(out, NM_LEASE_UNANSWERED, op, st, "%s answered %s until the deadline",
 			where, NM_NFS4_STATUS(st));
+		break;
+	case NFS4ERR_GRACE: /* an answer, not retried: no verdict yet */
+		verdict(out, NM_LEASE_UNANSWERED, op, st,
+			"%s answered %s: the server is in its grace period, no verdict yet", where,
+			NM_NFS4_STATUS(st));
 		break;
 	default:
 		verdict(out, NM_LEASE_OTHER, op, st, "%s answered %s", where, NM_NFS4_STATUS(st));
@@ -335,8 +342,13 @@ static size_t next_moved(const struct nm_record *recs, const struct nm_lease_res
 
 /* Where the moved ones went: PUTFH + GETATTR(fs_locations) for each, as
  * many as fit per COMPOUND.  A failure is told in the reason only. */
+static bool past(int64_t until)
+{
+	return until > 0 && nm_time_ms() >= until;
+}
+
 static void fetch_locations(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
-			    struct nm_lease_result *out)
+			    struct nm_lease_result *out, int64_t until)
 {
 	static const enum nm_fattr_id ids[] = { NM_FATTR_FS_LOCATIONS };
 	uint32_t words[NM_FATTR_WORDS];
@@ -357,6 +369,13 @@ static void fetch_locations(struct nm_nfs4 *c, const struct nm_record *recs, siz
 		k = next_moved(recs, out, n, i, per, idx);
 		if (k == 0)
 			return;
+		if (past(until)) {
+			for (size_t j = i; j < n; j++)
+				if (out[j].verdict == NM_LEASE_MOVED && has_handle(&recs[j]))
+					add_reason(&out[j], " (its locations not asked: the "
+							    "probe's deadline passed)");
+			return;
+		}
 		for (size_t j = 0; j < k; j++) {
 			put_fh(&ops[2 * j], &recs[idx[j]]);
 			ops[2 * j + 1].argop = OP_GETATTR;
@@ -409,8 +428,10 @@ static void fetch_locations(struct nm_nfs4 *c, const struct nm_record *recs, siz
 	}
 }
 
-int nm_lease_probe_on(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
-		      struct nm_lease_result *out, struct nm_err *err)
+/* nm_lease_probe_on, asking nothing more once until (nm_time_ms; 0: no
+ * bound) has passed. */
+static int probe(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
+		 struct nm_lease_result *out, int64_t until, struct nm_err *err)
 {
 	static const enum nm_fattr_id ids[] = { NM_FATTR_FSID };
 	uint32_t words[NM_FATTR_WORDS];
@@ -435,6 +456,15 @@ int nm_lease_probe_on(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
 				   "the record holds no root handle to ask with");
 			i++;
 			continue;
+		}
+		if (past(until)) {
+			for (; i < n; i++)
+				unanswered(
+					&out[i], &recs[i],
+					has_handle(&recs[i])
+						? "the probe's deadline passed before it was asked"
+						: "the record holds no root handle to ask with");
+			break;
 		}
 		/* The records from i on that have a handle, as many as fit. */
 		while (i + k < n && k < per && has_handle(&recs[i + k])) {
@@ -490,9 +520,15 @@ int nm_lease_probe_on(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
 				  nm_nfs4_peer(c));
 	}
 	if (moved > 0)
-		fetch_locations(c, recs, n, out);
+		fetch_locations(c, recs, n, out, until);
 	nm_err_clear(err);
 	return moved;
+}
+
+int nm_lease_probe_on(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
+		      struct nm_lease_result *out, struct nm_err *err)
+{
+	return probe(c, recs, n, out, 0, err);
 }
 
 int nm_lease_probe(const char *server, unsigned port, int minor, const char *sec,
@@ -501,6 +537,7 @@ int nm_lease_probe(const char *server, unsigned port, int minor, const char *sec
 {
 	struct nm_nfs4 *c;
 	struct nm_err e = { 0 };
+	int64_t until = nm_time_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int rc = open_session(server, port, minor, sec, timeout_ms, &c, &e);
 
 	if (rc < 0) {
@@ -509,7 +546,10 @@ int nm_lease_probe(const char *server, unsigned port, int minor, const char *sec
 			unanswered(&out[i], &recs[i], e.msg);
 		return nm_err_set(err, rc, "%s", e.msg);
 	}
-	rc = nm_lease_probe_on(c, recs, n, out, err);
+	/* The whole probe within timeout_ms: DELAY retried no longer, and
+	 * nothing more asked once it passed. */
+	nm_nfs4_set_delay_deadline(c, until);
+	rc = probe(c, recs, n, out, timeout_ms > 0 ? until : 0, err);
 	nm_nfs4_close(c);
 	return rc;
 }

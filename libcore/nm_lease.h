@@ -65,7 +65,7 @@ int nm_lease_check_on(struct nm_nfs4 *c, struct nm_err *err);
 
 /* The same on a session of its own to server (port 0: 2049; minor 0, 1,
  * 2 or NM_NFS4_MINOR_AUTO; sec NULL or "sys"), every call within
- * timeout_ms. */
+ * timeout_ms, NFS4ERR_DELAY retried no longer than that. */
 int nm_lease_check(const char *server, unsigned port, int minor, const char *sec, int timeout_ms,
 		   struct nm_err *err);
 
@@ -127,7 +127,9 @@ const char *nm_lease_verdict_name(enum nm_lease_verdict v);
 int nm_lease_probe_on(struct nm_nfs4 *c, const struct nm_record *recs, size_t n,
 		      struct nm_lease_result *out, struct nm_err *err);
 
-/* The same on a session of its own to server (see nm_lease_check). */
+/* The same on a session of its own to server (see nm_lease_check), the
+ * whole probe within timeout_ms (its connection, NFS4ERR_DELAY retried no
+ * longer, no COMPOUND begun after it: what is left is unanswered). */
 int nm_lease_probe(const char *server, unsigned port, int minor, const char *sec,
 		   const struct nm_record *recs, size_t n, struct nm_lease_result *out,
 		   int timeout_ms, struct nm_err *err);

@@ -230,3 +230,21 @@ C=/mnt/c=01000100cc@1:3
 	assert_line "/mnt/none unanswered: not answered: the record holds no root handle to ask with"
 	assert_line --regexp '^probe failed: .*no record with a saved root handle'
 }
+
+# The whole probe within its deadline: a, moved, then b answered
+# NFS4ERR_DELAY at every try; a's locations are not asked once it passed.
+@test "a server that says NFS4ERR_DELAY: the whole probe ends within its deadline" {
+	local d=$W/v40-putfh-delay.hex
+	fake_start 20616 replay $W/v40-lease-probe-moved.hex,$W/lease-call-probe-ab.call \
+		$d $d $d $d $d $d $d $d $d $d $d $d $d $d $d $d $d $d $d $d
+	t0=$(now_ms)
+	run lp probe 192.0.2.1 20616 0 2000 "$A" "$B"
+	t=$(($(now_ms) - t0))
+	calls_ok
+	assert_success
+	assert_line --regexp '^/mnt/a moved: GETFH answered NFS4ERR_MOVED \(its locations not asked: the probe.s deadline passed\)'
+	assert_line --regexp '^/mnt/b unanswered: PUTFH of the saved root handle answered NFS4ERR_DELAY until the deadline'
+	assert_line "moved 1"
+	echo "took $t ms" >&3
+	((t < 3200))
+}

@@ -137,7 +137,7 @@ static const struct judge_row {
 	  { .putfh_answered = true, .putfh = NFS4ERR_GRACE },
 	  NM_LEASE_UNANSWERED,
 	  OP_PUTFH,
-	  "NFS4ERR_GRACE" },
+	  "NFS4ERR_GRACE: the server is in its grace period" },
 	{ "GETATTR OK without fsid",
 	  { PUT_OK, GA(NFS4_OK) },
 	  NM_LEASE_OTHER,
