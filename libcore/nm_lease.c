@@ -58,7 +58,9 @@ int nm_lease_check_on(struct nm_nfs4 *c, struct nm_err *err)
 			return rc;
 		nm_nfs4_reply_free(&r);
 	}
-	rc = nm_lease_moved_said(minor, st, nm_nfs4_seq_flags(c));
+	/* 4.1+: what every SEQUENCE said since the flags were last taken,
+	 * this one's included. */
+	rc = nm_lease_moved_said(minor, st, nm_nfs4_seq_flags_take(c));
 	if (rc < 0)
 		return nm_err_set(err, rc, "%s: RENEW answered %s: the lease says nothing",
 				  nm_nfs4_peer(c), NM_NFS4_STATUS(st));

@@ -31,7 +31,7 @@ struct nm_nfs4 {
 	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
 	int64_t delay_until;  /* and never past this (nm_time_ms), 0: no bound */
 	nfsstat4 seq_status;  /* why the last COMPOUND's SEQUENCE failed */
-	uint32_t seq_flags;   /* the last SEQUENCE's sr_status_flags */
+	uint32_t seq_flags;   /* sr_status_flags ORed since last taken */
 	bool have_clientid40; /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 };
 
@@ -285,7 +285,8 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 		}
 		c->slot_seq++;
-		c->seq_flags = s->nfs_resop4_u.opsequence.SEQUENCE4res_u.sr_resok4.sr_status_flags;
+		/* ORed: a flag one SEQUENCE said is not lost to the next. */
+		c->seq_flags |= s->nfs_resop4_u.opsequence.SEQUENCE4res_u.sr_resok4.sr_status_flags;
 	}
 	reply->status = reply->raw.status;
 	/* A COMPOUND may answer with no results at all (4.0: its first
@@ -458,6 +459,14 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 uint32_t nm_nfs4_seq_flags(const struct nm_nfs4 *c)
 {
 	return c->seq_flags;
+}
+
+uint32_t nm_nfs4_seq_flags_take(struct nm_nfs4 *c)
+{
+	uint32_t f = c->seq_flags;
+
+	c->seq_flags = 0;
+	return f;
 }
 
 static int create_session(struct nm_nfs4 *c, struct nm_err *err)

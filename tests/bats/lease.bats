@@ -248,3 +248,19 @@ C=/mnt/c=01000100cc@1:3
 	echo "took $t ms" >&3
 	((t < 3200))
 }
+
+# SEQUENCE's flags are ORed until taken: the probe's SEQUENCE said
+# LEASE_MOVED, the check's next one did not; the check after that sees
+# only its own.
+@test "NFSv4.1: LEASE_MOVED said by an earlier SEQUENCE of the session is not lost, and taken once" {
+	fake_start 20617 replay $V41_SESSION \
+		$W/v41-lease-probe-here.hex,$W/lease-call-v41-probe-b.call \
+		$W/v41-lease-sequence-none.hex,$SEQ $W/v41-lease-sequence-none.hex,$SEQ $V41_END
+	run lp probecheck 192.0.2.1 20617 1 2000 /mnt/b=01000100bb@1:1
+	calls_ok
+	assert_success
+	assert_line --index 0 "/mnt/b here: fsid 1:1 answered: still served here"
+	assert_line --index 1 "moved 0"
+	assert_line --index 2 "lease moved"
+	assert_line --index 3 "lease quiet"
+}

@@ -12,6 +12,9 @@
  *   leaseprobe watch SERVER PORT MINOR TIMEOUT_MS RECORD...
  *        on one session: the check, then the probe whatever it said (as
  *        nfsmigd does on the kernel's LEASE_MOVED: our lease is no gate)
+ *   leaseprobe probecheck SERVER PORT MINOR TIMEOUT_MS RECORD...
+ *        on one session: the probe, then the check twice (4.1: the
+ *        flags of every SEQUENCE, taken once)
  *
  * Exit status: 0 when it ran (whatever the verdicts), 1 when a session
  * could not be had, 2 on a usage error.  Test-only: never installed. */
@@ -27,8 +30,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: leaseprobe check|probe|watch SERVER PORT MINOR [TIMEOUT_MS] "
-			"[NAME=HEXHANDLE@MAJOR:MINOR...]\n");
+	fprintf(stderr,
+		"usage: leaseprobe check|probe|watch|probecheck SERVER PORT MINOR [TIMEOUT_MS] "
+		"[NAME=HEXHANDLE@MAJOR:MINOR...]\n");
 	return 2;
 }
 
@@ -172,6 +176,23 @@ int main(int argc, char **argv)
 		} else {
 			rc = do_check(c, server, port, minor, timeout_ms, &moved);
 			rc |= do_probe(c, server, port, minor, timeout_ms, recs, n);
+			nm_nfs4_close(c);
+		}
+	} else if (strcmp(mode, "probecheck") == 0) {
+		struct nm_nfs4_opts o = {
+			.rpc = { .port = port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
+			.minor = minor
+		};
+		struct nm_nfs4 *c = NULL;
+		struct nm_err err = { 0 };
+
+		if (nm_nfs4_open(server, &o, &c, &err) < 0) {
+			nm_esc_fprintf(stdout, "probe failed: %s\n", err.msg);
+			rc = 1;
+		} else {
+			rc = do_probe(c, server, port, minor, timeout_ms, recs, n);
+			rc |= do_check(c, server, port, minor, timeout_ms, &moved);
+			rc |= do_check(c, server, port, minor, timeout_ms, &moved);
 			nm_nfs4_close(c);
 		}
 	} else {
