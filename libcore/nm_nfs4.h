@@ -54,9 +54,12 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
 
 /* NFSv4.0: a client id of nfsmig's own (SETCLIENTID, then
- * SETCLIENTID_CONFIRM, the first time; no callbacks), for RENEW.  A 4.0
- * client id has no DESTROY: the server lets its lease expire.  -EINVAL on
- * a 4.1+ session (its client id is EXCHANGE_ID's). */
+ * SETCLIENTID_CONFIRM, the first time; no callbacks), for RENEW.  Its
+ * owner is "nfsmig/HOSTNAME", one per host, with a fresh verifier each
+ * time; the callback netid "tcp6" on IPv6; NFS4ERR_DELAY is asked again
+ * within the delay deadline.  A 4.0 client id has no DESTROY: the server
+ * lets its lease expire.  -EINVAL on a 4.1+ session (its client id is
+ * EXCHANGE_ID's). */
 int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err);
 
 /* sr_status_flags of every SEQUENCE the server answered NFS4_OK since

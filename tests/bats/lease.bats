@@ -16,6 +16,11 @@ setup_file() {
 	export LAB="nfsmig-t$$"
 	"$NFSLAB" ns-down "$LAB" >/dev/null 2>&1 || true
 	"$NFSLAB" ns-up "$LAB"
+	# SETCLIENTID's owner is one per host: nfsmig/HOSTNAME.
+	"$TOP/tests/helpers/lease-replies.py" setclientid-call "nfsmig/$(hostname)" tcp \
+		0.0.0.0.0.0 >"$BATS_FILE_TMPDIR/setclientid.call"
+	"$TOP/tests/helpers/lease-replies.py" setclientid-call "nfsmig/$(hostname)" tcp6 \
+		::.0.0 >"$BATS_FILE_TMPDIR/setclientid6.call"
 }
 
 teardown_file() {
@@ -42,7 +47,7 @@ lp() {
 }
 
 W=wire
-V40_CLIENT="$W/v40-lease-setclientid.hex,$W/lease-call-setclientid.call
+V40_CLIENT="$W/v40-lease-setclientid.hex,$BATS_FILE_TMPDIR/setclientid.call
 $W/v40-lease-setclientid-confirm.hex,$W/lease-call-confirm.call"
 RENEW="$W/lease-call-renew.call"
 SEQ="$W/lease-call-sequence.call"
@@ -263,4 +268,30 @@ C=/mnt/c=01000100cc@1:3
 	assert_line --index 1 "moved 0"
 	assert_line --index 2 "lease moved"
 	assert_line --index 3 "lease quiet"
+}
+
+@test "NFSv4.0: SETCLIENTID answered NFS4ERR_DELAY is asked again within the deadline" {
+	fake_start 20618 replay $W/v40-lease-setclientid-delay.hex,$BATS_FILE_TMPDIR/setclientid.call \
+		$V40_CLIENT $W/v40-lease-renew-moved.hex,$RENEW
+	run lp check 192.0.2.1 20618 0 2000
+	calls_ok
+	assert_success
+	assert_output "lease moved"
+}
+
+@test "NFSv4.0 over IPv6: SETCLIENTID's callback netid is tcp6" {
+	local out=$BATS_TEST_TMPDIR/fake.out
+	ip netns exec "$LAB" "$BUILD/tests/helpers/fakesrv" 2001:db8::1 20619 replay \
+		$W/v40-lease-setclientid.hex,$BATS_FILE_TMPDIR/setclientid6.call \
+		$W/v40-lease-setclientid-confirm.hex,$W/lease-call-confirm.call \
+		$W/v40-lease-renew-moved.hex,$RENEW >"$out" 2>&1 &
+	echo $! >>"$BATS_TEST_TMPDIR/fake.pids"
+	for ((i = 0; i < 100; i++)); do
+		grep -q ready "$out" && break
+		sleep 0.05
+	done
+	run lp check 2001:db8::1 20619 0 2000
+	calls_ok
+	assert_success
+	assert_output "lease moved"
 }

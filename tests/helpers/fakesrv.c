@@ -14,10 +14,10 @@
  *        call's; with @N send only the first N bytes of it, then close.
  *        FILE,CALL (expect mode): first check that the call's arguments
  *        (what follows its RPC header: cred and verifier skipped) are those
- *        of CALL, a text fixture of hex bytes where ".." is any byte and a
- *        last "*" anything after, "#" to the end of a line a comment; a
- *        call that differs is not answered: "fakesrv: call K differs from
- *        CALL: ..." goes to stderr and the connection is closed.
+ *        of CALL (relative to $NM_FIXTURES, or absolute), a text file of hex bytes where ".." is
+ * any byte and a last "*" anything after, "#" to the end of a line a comment; a call that differs
+ * is not answered: "fakesrv: call K differs from CALL: ..." goes to stderr and the connection is
+ * closed.
  *
  * Prints "ready" once listening; serves one connection at a time until
  * killed.  Test-only: never installed. */
@@ -134,7 +134,10 @@ static int expect_call(const char *name, const unsigned char *args, size_t len, 
 	int c, rest = 0, rc = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", name);
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", name);
 	f = fopen(path, "re");
 	if (!f) {
 		snprintf(why, cap, "cannot open %.200s", path);

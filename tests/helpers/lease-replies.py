@@ -6,10 +6,16 @@ with its saved root handle.  Run from the top of the tree:
 
     tests/helpers/lease-replies.py
 
+or, for what SETCLIENTID must send (its owner and callback netid and
+address; the verifier any), printed:
+
+    tests/helpers/lease-replies.py setclientid-call OWNER NETID ADDR
+
 It writes tests/fixtures/wire/v40-lease-*.hex and v41-lease-*.hex:
 
   v40-lease-setclientid          SETCLIENTID: NFS4_OK, a client id
   v40-lease-setclientid-confirm  SETCLIENTID_CONFIRM: NFS4_OK
+  v40-lease-setclientid-delay    SETCLIENTID: NFS4ERR_DELAY
   v40-lease-renew-moved          RENEW: NFS4ERR_LEASE_MOVED
   v40-lease-renew-ok             RENEW: NFS4_OK
   v40-lease-renew-expired        RENEW: NFS4ERR_EXPIRED (says nothing)
@@ -46,7 +52,7 @@ It also writes what the client must send, for fakesrv's expect mode
 (tests/fixtures/wire/lease-call-*.call: a COMPOUND's arguments after the
 RPC header, ".." any byte, a last "*" anything after):
 
-  lease-call-setclientid         SETCLIENTID (its owner and verifier: any)
+  (SETCLIENTID's: printed by setclientid-call, its owner being the host's)
   lease-call-confirm             SETCLIENTID_CONFIRM of the client id and
                                  verifier v40-lease-setclientid gave
   lease-call-renew               RENEW of that client id
@@ -60,6 +66,7 @@ RPC header, ".." any byte, a last "*" anything after):
   lease-call-v41-probe-ab, -b    4.1: SEQUENCE, then the probe of a and b, b
   lease-call-v41-locations-a     4.1: SEQUENCE, then fs_locations of a"""
 import struct
+import sys
 
 OUT = "tests/fixtures/wire/%s.hex"
 CALL = "tests/fixtures/wire/%s.call"
@@ -67,7 +74,7 @@ CALL = "tests/fixtures/wire/%s.call"
 OP_GETATTR, OP_GETFH, OP_PUTFH, OP_RENEW = 9, 10, 22, 30
 OP_SETCLIENTID, OP_SETCLIENTID_CONFIRM, OP_SEQUENCE = 35, 36, 53
 NFS4_OK, NFS4ERR_STALE, NFS4ERR_MOVED = 0, 70, 10019
-NFS4ERR_EXPIRED, NFS4ERR_LEASE_MOVED = 10011, 10031
+NFS4ERR_EXPIRED, NFS4ERR_LEASE_MOVED, NFS4ERR_DELAY = 10011, 10031, 10008
 FSID, RDATTR_ERROR, FS_LOCATIONS = 8, 11, 24
 SEQ4_STATUS_LEASE_MOVED = 0x80
 
@@ -139,6 +146,7 @@ def locations(server):
 replies = {
     "v40-lease-setclientid": [(OP_SETCLIENTID, NFS4_OK, u64(0x5eed0000c11e0001) + b"confirm!")],
     "v40-lease-setclientid-confirm": [(OP_SETCLIENTID_CONFIRM, NFS4_OK, b"")],
+    "v40-lease-setclientid-delay": [(OP_SETCLIENTID, NFS4ERR_DELAY, b"")],
     "v40-lease-renew-moved": [(OP_RENEW, NFS4ERR_LEASE_MOVED, b"")],
     "v40-lease-renew-ok": [(OP_RENEW, NFS4_OK, b"")],
     "v40-lease-renew-expired": [(OP_RENEW, NFS4ERR_EXPIRED, b"")],
@@ -165,6 +173,13 @@ def write(name, h, out=OUT):
     with open(out % name, "w") as f:
         f.write("".join(h[i:i + 64] + "\n" for i in range(0, len(h), 64)))
 
+
+if len(sys.argv) == 5 and sys.argv[1] == "setclientid-call":
+    owner, netid, addr = (a.encode() for a in sys.argv[2:])
+    print(opaque(b"").hex() + u32(0).hex() + u32(1).hex() + u32(OP_SETCLIENTID).hex() +
+          ".." * 8 + (opaque(owner) + u32(0x40000000) + opaque(netid) + opaque(addr) +
+                      u32(1)).hex())
+    sys.exit(0)
 
 for name, results in replies.items():
     write(name, reply(results).hex())
@@ -203,8 +218,6 @@ CLIENTID = u64(0x5eed0000c11e0001)
 FHS = {"a": FH_A, "b": FH_B, "c": FH_C}
 SEQUENCE = [u32(OP_SEQUENCE), (ANY, 16 + 4 * 4)]
 calls = {
-    # verifier, owner (opaque), callback (program, netid, addr), ident: any
-    "lease-call-setclientid": call(0, [[u32(OP_SETCLIENTID)]]) + "*",
     "lease-call-confirm": call(0, [[u32(OP_SETCLIENTID_CONFIRM), CLIENTID, b"confirm!"]]),
     "lease-call-renew": call(0, [[u32(OP_RENEW), CLIENTID]]),
     "lease-call-sequence": call(1, [SEQUENCE]),
