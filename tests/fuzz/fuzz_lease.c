@@ -3,7 +3,8 @@
  * of fuzz_stub.h: nm_nfs4, nm_rpc, libtirpc).
  *
  * Invariants: the check says 1, 0 or a negative errno; every record gets
- * a verdict with a reason; "here" only with the record's own fsid; the
+ * a verdict with a reason; "here" only with the record's own fsid, never
+ * the referral fsid; the
  * probe's count is the number of records that moved; the locations kept
  * are within what the XDR bounds allow, none NULL.
  *
@@ -75,7 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (out[i].verdict == NM_LEASE_HERE)
 				FUZZ_ASSERT(out[i].have_fsid &&
 					    out[i].fsid_major == recs[i].fsid_major &&
-					    out[i].fsid_minor == recs[i].fsid_minor);
+					    out[i].fsid_minor == recs[i].fsid_minor &&
+					    !(out[i].fsid_major == NM_LEASE_REFERRAL_FSID &&
+					      out[i].fsid_minor == NM_LEASE_REFERRAL_FSID));
 			if (recs[i].root_fh_len == 0)
 				FUZZ_ASSERT(out[i].verdict == NM_LEASE_UNANSWERED);
 			FUZZ_ASSERT(out[i].nlocations <=
