@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ struct nm_nfs4 {
 	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
 	int64_t delay_until;  /* and never past this (nm_time_ms), 0: no bound */
 	nfsstat4 seq_status;  /* why the last COMPOUND's SEQUENCE failed */
-	uint32_t seq_flags;   /* the last SEQUENCE's sr_status_flags */
+	uint32_t seq_flags;   /* sr_status_flags ORed since last taken */
 	bool have_clientid40; /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 };
 
@@ -285,7 +286,8 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 					  nm_rpc_peer(c->rpc), NM_NFS4_STATUS(st));
 		}
 		c->slot_seq++;
-		c->seq_flags = s->nfs_resop4_u.opsequence.SEQUENCE4res_u.sr_resok4.sr_status_flags;
+		/* ORed: a flag one SEQUENCE said is not lost to the next. */
+		c->seq_flags |= s->nfs_resop4_u.opsequence.SEQUENCE4res_u.sr_resok4.sr_status_flags;
 	}
 	reply->status = reply->raw.status;
 	/* A COMPOUND may answer with no results at all (4.0: its first
@@ -397,14 +399,38 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 	return 0;
 }
 
+/* A COMPOUND of op alone, without SEQUENCE (4.0's SETCLIENTID and
+ * SETCLIENTID_CONFIRM), asked again while the server says NFS4ERR_DELAY,
+ * as nm_nfs4_compound does: within delay_ms and the delay deadline. */
+static int raw_delayed(struct nm_nfs4 *c, nfs_argop4 *op, COMPOUND4res *res, struct nm_err *err)
+{
+	int64_t end = nm_time_ms() + c->delay_ms;
+	int64_t pause = NM_NFS4_DELAY_FIRST_MS;
+
+	if (c->delay_until > 0 && c->delay_until < end)
+		end = c->delay_until;
+	for (;;) {
+		int rc = compound_raw(c, 0, op, 1, res, err);
+		int64_t left = end - nm_time_ms();
+
+		if (rc < 0 || res->status != NFS4ERR_DELAY || left <= 0)
+			return rc;
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, res);
+		nm_time_sleep_ms(pause < left ? pause : left);
+		pause = pause * 2 < NM_NFS4_DELAY_MAX_MS ? pause * 2 : NM_NFS4_DELAY_MAX_MS;
+	}
+}
+
 int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 {
 	char owner[NFS4_OPAQUE_LIMIT];
+	char host[256] = "localhost";
 	uint64_t nonce = 0;
 	nfs_argop4 op = { .argop = OP_SETCLIENTID };
 	SETCLIENTID4args *a = &op.nfs_argop4_u.opsetclientid;
 	COMPOUND4res res;
 	SETCLIENTID4resok ok;
+	bool v6 = nm_rpc_family(c->rpc) == AF_INET6;
 	nfsstat4 st;
 	int rc;
 
@@ -415,16 +441,24 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 		*id = c->clientid;
 		return 0;
 	}
-	a->client.id.id_len = (unsigned)client_owner(owner, sizeof(owner), &nonce);
+	/* One owner per host, so the server keeps one client record of
+	 * nfsmig's however often it asks (never the kernel's: its owner is
+	 * "Linux NFSv4.0 ..."); a fresh verifier each time, which tells the
+	 * server any state of an earlier one may go (nfsmig holds none). */
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	a->client.id.id_len = (unsigned)snprintf(owner, sizeof(owner), "nfsmig/%s", host);
 	a->client.id.id_val = owner;
 	memcpy(a->client.verifier, &nonce, sizeof(verifier4));
 	/* No callbacks: nfsmig holds no delegation.  An address the server
-	 * cannot call back ("0.0.0.0", port 0) says so. */
+	 * cannot call back (the any-address, port 0) says so, in the
+	 * connection's family. */
 	a->callback.cb_program = 0x40000000;
-	a->callback.cb_location.r_netid = (char *)"tcp";
-	a->callback.cb_location.r_addr = (char *)"0.0.0.0.0.0";
+	a->callback.cb_location.r_netid = (char *)(v6 ? "tcp6" : "tcp");
+	a->callback.cb_location.r_addr = (char *)(v6 ? "::.0.0" : "0.0.0.0.0.0");
 	a->callback_ident = 1;
-	rc = compound_raw(c, 0, &op, 1, &res, err);
+	rc = raw_delayed(c, &op, &res, err);
 	if (rc < 0)
 		return rc;
 	st = res.status;
@@ -440,7 +474,7 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 	op.nfs_argop4_u.opsetclientid_confirm.clientid = ok.clientid;
 	memcpy(op.nfs_argop4_u.opsetclientid_confirm.setclientid_confirm, ok.setclientid_confirm,
 	       sizeof(verifier4));
-	rc = compound_raw(c, 0, &op, 1, &res, err);
+	rc = raw_delayed(c, &op, &res, err);
 	if (rc < 0)
 		return rc;
 	st = res.status;
@@ -458,6 +492,14 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 uint32_t nm_nfs4_seq_flags(const struct nm_nfs4 *c)
 {
 	return c->seq_flags;
+}
+
+uint32_t nm_nfs4_seq_flags_take(struct nm_nfs4 *c)
+{
+	uint32_t f = c->seq_flags;
+
+	c->seq_flags = 0;
+	return f;
 }
 
 static int create_session(struct nm_nfs4 *c, struct nm_err *err)

@@ -54,14 +54,21 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
 
 /* NFSv4.0: a client id of nfsmig's own (SETCLIENTID, then
- * SETCLIENTID_CONFIRM, the first time; no callbacks), for RENEW.  A 4.0
- * client id has no DESTROY: the server lets its lease expire.  -EINVAL on
- * a 4.1+ session (its client id is EXCHANGE_ID's). */
+ * SETCLIENTID_CONFIRM, the first time; no callbacks), for RENEW.  Its
+ * owner is "nfsmig/HOSTNAME", one per host, with a fresh verifier each
+ * time; the callback netid "tcp6" on IPv6; NFS4ERR_DELAY is asked again
+ * within the delay deadline.  A 4.0 client id has no DESTROY: the server
+ * lets its lease expire.  -EINVAL on a 4.1+ session (its client id is
+ * EXCHANGE_ID's). */
 int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err);
 
-/* sr_status_flags of the last SEQUENCE the server answered NFS4_OK
- * (4.1+; SEQ4_STATUS_LEASE_MOVED...); 0 before any, and in 4.0. */
+/* sr_status_flags of every SEQUENCE the server answered NFS4_OK since
+ * they were last taken, ORed (4.1+; SEQ4_STATUS_LEASE_MOVED...); 0 before
+ * any, and in 4.0. */
 uint32_t nm_nfs4_seq_flags(const struct nm_nfs4 *c);
+
+/* The same, and cleared: the next reads only what later SEQUENCEs say. */
+uint32_t nm_nfs4_seq_flags_take(struct nm_nfs4 *c);
 
 /* DESTROY_SESSION + DESTROY_CLIENTID for 4.1+; the connection stays open
  * (for counting its RPCs) until nm_nfs4_close. */

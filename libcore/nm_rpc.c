@@ -243,6 +243,11 @@ const char *nm_rpc_peer(const struct nm_rpc *rpc)
 	return rpc->peer;
 }
 
+int nm_rpc_family(const struct nm_rpc *rpc)
+{
+	return rpc->addr.ss_family;
+}
+
 const char *nm_rpc_note(const struct nm_rpc *rpc)
 {
 	return rpc->peer + rpc->note_at;

@@ -41,6 +41,9 @@ int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args,
 /* "192.0.2.1 port 2049" style text for messages. */
 const char *nm_rpc_peer(const struct nm_rpc *rpc);
 
+/* The peer's address family: AF_INET or AF_INET6. */
+int nm_rpc_family(const struct nm_rpc *rpc);
+
 /* "" or, when no reserved port could be had as root, why: " (from
  * unprivileged port N: ...)"; nm_rpc_peer's text ends with it. */
 const char *nm_rpc_note(const struct nm_rpc *rpc);

@@ -12,10 +12,17 @@
  *        answer the k-th RPC call of a connection with the reply record in
  *        hex fixture FILE (relative to $NM_FIXTURES), its xid set to the
  *        call's; with @N send only the first N bytes of it, then close.
+ *        FILE,CALL (expect mode): first check that the call's arguments
+ *        (what follows its RPC header: cred and verifier skipped) are those
+ *        of CALL (relative to $NM_FIXTURES, or absolute), a text file of hex bytes where ".." is
+ * any byte and a last "*" anything after, "#" to the end of a line a comment; a call that differs
+ * is not answered: "fakesrv: call K differs from CALL: ..." goes to stderr and the connection is
+ * closed.
  *
  * Prints "ready" once listening; serves one connection at a time until
  * killed.  Test-only: never installed. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -44,8 +51,9 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* Read one RPC record (all fragments); returns its xid or -1. */
-static int64_t read_call(int fd)
+/* Read one RPC record (all fragments); returns its xid or -1.  With
+ * keep, the record is left in *keep (malloc'd) and its length in *klen. */
+static int64_t read_call_keep(int fd, unsigned char **keep, size_t *klen)
 {
 	unsigned char hdr[4], *rec = NULL;
 	size_t total = 0;
@@ -73,9 +81,112 @@ static int64_t read_call(int fd)
 	if (total >= 4)
 		xid = (int64_t)((uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 |
 				(uint32_t)rec[2] << 8 | rec[3]);
+	if (keep && xid >= 0) {
+		*keep = rec;
+		*klen = total;
+		return xid;
+	}
 out:
 	free(rec);
 	return xid;
+}
+
+static int64_t read_call(int fd)
+{
+	return read_call_keep(fd, NULL, NULL);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Where a call's arguments start: after xid, CALL, rpcvers, prog, vers,
+ * proc, then the credential and the verifier (flavor, opaque each). */
+static int call_args(const unsigned char *rec, size_t len, size_t *off)
+{
+	size_t o = 24;
+
+	for (int i = 0; i < 2; i++) {
+		uint32_t n;
+
+		if (len < o + 8)
+			return -1;
+		n = get32(rec + o + 4);
+		if (n > len)
+			return -1;
+		o += 8 + ((n + 3) & ~3u);
+	}
+	if (o > len)
+		return -1;
+	*off = o;
+	return 0;
+}
+
+/* Compare args with the expectation in fixture name; 0 when they match,
+ * else -1 with why. */
+static int expect_call(const char *name, const unsigned char *args, size_t len, char *why,
+		       size_t cap)
+{
+	const char *dir = getenv("NM_FIXTURES");
+	char path[4096];
+	size_t k = 0;
+	int c, rest = 0, rc = 0;
+	FILE *f;
+
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", name);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(why, cap, "cannot open %.200s", path);
+		return -1;
+	}
+	while ((c = fgetc(f)) != EOF) {
+		char pair[3] = { 0 };
+		unsigned v;
+
+		if (isspace(c))
+			continue;
+		if (c == '#') {
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (c == '*') {
+			rest = 1;
+			break;
+		}
+		pair[0] = (char)c;
+		c = fgetc(f);
+		pair[1] = (char)(c == EOF ? 0 : c);
+		if (k >= len) {
+			snprintf(why, cap, "the call ends at byte %zu, %s expected", k, pair);
+			rc = -1;
+			break;
+		}
+		if (strcmp(pair, "..") != 0) {
+			if (sscanf(pair, "%2x", &v) != 1 || !isxdigit((unsigned char)pair[1])) {
+				snprintf(why, cap, "bad expectation '%s'", pair);
+				rc = -1;
+				break;
+			}
+			if (args[k] != v) {
+				snprintf(why, cap, "byte %zu is %02x, %02x expected", k, args[k],
+					 v);
+				rc = -1;
+				break;
+			}
+		}
+		k++;
+	}
+	fclose(f);
+	if (rc == 0 && !rest && k != len) {
+		snprintf(why, cap, "%zu bytes of arguments, %zu expected", len, k);
+		rc = -1;
+	}
+	return rc;
 }
 
 static void write_all(int fd, const void *buf, size_t len)
@@ -94,16 +205,34 @@ static void write_all(int fd, const void *buf, size_t len)
 static void serve_replay(int fd, int nfiles, char **files)
 {
 	for (int k = 0; k < nfiles; k++) {
-		char name[1024];
-		char *at;
+		char name[1024], why[256];
+		char *at, *expect;
 		long cut = -1;
-		size_t len;
-		unsigned char *buf;
-		int64_t xid = read_call(fd);
+		size_t len, clen = 0, off;
+		unsigned char *buf, *call = NULL;
+		int64_t xid = read_call_keep(fd, &call, &clen);
 
 		if (xid < 0)
 			return;
 		snprintf(name, sizeof(name), "%s", files[k]);
+		expect = strchr(name, ',');
+		if (expect) {
+			*expect++ = '\0';
+			if (call_args(call, clen, &off) < 0) {
+				snprintf(why, sizeof(why), "no RPC call header");
+			} else if (expect_call(expect, call + off, clen - off, why, sizeof(why)) ==
+				   0) {
+				expect = NULL;
+			}
+			if (expect) {
+				fprintf(stderr, "fakesrv: call %d differs from %s: %s\n", k + 1,
+					expect, why);
+				fflush(stderr);
+				free(call);
+				return;
+			}
+		}
+		free(call);
 		at = strchr(name, '@');
 		if (at) {
 			*at = '\0';

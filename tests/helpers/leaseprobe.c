@@ -2,14 +2,19 @@
  * tests (tests/bats/lease.bats drives it against fakesrv's replays).
  *
  *   leaseprobe check SERVER PORT MINOR [TIMEOUT_MS]
- *        prints "lease moved", "lease not moved" or "lease unanswered: why"
+ *        prints "lease moved", "lease quiet" (our own lease only: never
+ *        "nothing moved") or "lease unanswered: why"
  *   leaseprobe probe SERVER PORT MINOR TIMEOUT_MS NAME=HEXHANDLE@MAJOR:MINOR...
  *        probes each record (NAME: its mount point; its saved root handle
  *        in hex; its fsid) and prints "NAME VERDICT: reason" per record,
  *        then "  location SERVER:/PATH" for each location the server gave,
  *        and "moved N"
  *   leaseprobe watch SERVER PORT MINOR TIMEOUT_MS RECORD...
- *        on one session: the check, then the probe when the lease moved
+ *        on one session: the check, then the probe whatever it said (as
+ *        nfsmigd does on the kernel's LEASE_MOVED: our lease is no gate)
+ *   leaseprobe probecheck SERVER PORT MINOR TIMEOUT_MS RECORD...
+ *        on one session: the probe, then the check twice (4.1: the
+ *        flags of every SEQUENCE, taken once)
  *
  * Exit status: 0 when it ran (whatever the verdicts), 1 when a session
  * could not be had, 2 on a usage error.  Test-only: never installed. */
@@ -25,8 +30,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: leaseprobe check|probe|watch SERVER PORT MINOR [TIMEOUT_MS] "
-			"[NAME=HEXHANDLE@MAJOR:MINOR...]\n");
+	fprintf(stderr,
+		"usage: leaseprobe check|probe|watch|probecheck SERVER PORT MINOR [TIMEOUT_MS] "
+		"[NAME=HEXHANDLE@MAJOR:MINOR...]\n");
 	return 2;
 }
 
@@ -87,7 +93,7 @@ static int do_check(struct nm_nfs4 *c, const char *server, unsigned port, int mi
 		nm_esc_fprintf(stdout, "%s\n", err.msg);
 		return 1;
 	}
-	printf("lease %s\n", rc ? "moved" : "not moved");
+	printf("lease %s\n", rc == NM_LEASE_SAID_MOVED ? "moved" : "quiet");
 	return 0;
 }
 
@@ -162,16 +168,31 @@ int main(int argc, char **argv)
 		struct nm_nfs4 *c = NULL;
 		struct nm_err err = { 0 };
 
-		/* The probe only when the lease said so. */
+		/* The probe whatever our lease said: LEASE_MOVED reaches the
+		 * leases holding state, the kernel's, not ours. */
 		if (nm_nfs4_open(server, &o, &c, &err) < 0) {
 			nm_esc_fprintf(stdout, "lease unanswered: %s\n", err.msg);
 			rc = 1;
 		} else {
 			rc = do_check(c, server, port, minor, timeout_ms, &moved);
-			if (rc == 0 && moved)
-				rc = do_probe(c, server, port, minor, timeout_ms, recs, n);
-			else if (rc == 0)
-				printf("no probe\n");
+			rc |= do_probe(c, server, port, minor, timeout_ms, recs, n);
+			nm_nfs4_close(c);
+		}
+	} else if (strcmp(mode, "probecheck") == 0) {
+		struct nm_nfs4_opts o = {
+			.rpc = { .port = port, .connect_ms = timeout_ms, .call_ms = timeout_ms },
+			.minor = minor
+		};
+		struct nm_nfs4 *c = NULL;
+		struct nm_err err = { 0 };
+
+		if (nm_nfs4_open(server, &o, &c, &err) < 0) {
+			nm_esc_fprintf(stdout, "probe failed: %s\n", err.msg);
+			rc = 1;
+		} else {
+			rc = do_probe(c, server, port, minor, timeout_ms, recs, n);
+			rc |= do_check(c, server, port, minor, timeout_ms, &moved);
+			rc |= do_check(c, server, port, minor, timeout_ms, &moved);
 			nm_nfs4_close(c);
 		}
 	} else {

@@ -29,6 +29,28 @@ static const struct said_row {
 	{ "4.2 SEQ4_STATUS_LEASE_MOVED", 2, NFS4_OK, SEQ4_STATUS_LEASE_MOVED, 1 },
 };
 
+static const struct kev_row {
+	const char *what;
+	struct nm_kev ev;
+	int want;
+} kev_rows[] = {
+	{ "nfs4_xdr_status NFS4ERR_LEASE_MOVED",
+	  { .kind = NM_KEV_LEASE_MOVED, .name = "nfs4_xdr_status", .peer = "192.0.2.1" },
+	  1 },
+	{ "nfs4_state_mgr with LEASE_MOVED",
+	  { .kind = NM_KEV_STATE_MGR,
+	    .flags = NM_KEV_F_LEASE_MOVED | NM_KEV_F_MANAGER_RUNNING,
+	    .host = "server-a" },
+	  1 },
+	{ "nfs4_state_mgr with MOVED only (a migration, not a lease)",
+	  { .kind = NM_KEV_STATE_MGR, .flags = NM_KEV_F_MOVED, .host = "server-a" },
+	  0 },
+	{ "nfs4_state_mgr without flags", { .kind = NM_KEV_STATE_MGR, .host = "server-a" }, 0 },
+	{ "nfs4_xdr_status NFS4ERR_MOVED", { .kind = NM_KEV_MOVED, .peer = "192.0.2.1" }, 0 },
+	{ "LEASE_MOVED naming no server", { .kind = NM_KEV_LEASE_MOVED }, 0 },
+	{ "a uevent", { .kind = NM_KEV_XPRT_SWITCH, .flags = NM_KEV_F_LEASE_MOVED }, 0 },
+};
+
 /* The record every row is judged against: fsid 1:2, a root handle. */
 static void record(struct nm_record *r)
 {
@@ -38,8 +60,9 @@ static void record(struct nm_record *r)
 	r->root_fh_len = 4;
 }
 
-#define PUT_OK .putfh_answered = true, .putfh = NFS4_OK
-#define GA(st) .getattr_answered = true, .getattr = (st)
+#define PUT_OK	   .putfh_answered = true, .putfh = NFS4_OK, .getfh_answered = true, .getfh = NFS4_OK
+#define PUTFH_ONLY .putfh_answered = true, .putfh = NFS4_OK
+#define GA(st)	   .getattr_answered = true, .getattr = (st)
 
 static const struct judge_row {
 	const char *what;
@@ -114,7 +137,7 @@ static const struct judge_row {
 	  { .putfh_answered = true, .putfh = NFS4ERR_GRACE },
 	  NM_LEASE_UNANSWERED,
 	  OP_PUTFH,
-	  "NFS4ERR_GRACE" },
+	  "NFS4ERR_GRACE: the server is in its grace period" },
 	{ "GETATTR OK without fsid",
 	  { PUT_OK, GA(NFS4_OK) },
 	  NM_LEASE_OTHER,
@@ -136,7 +159,36 @@ static const struct judge_row {
 	  OP_PUTFH,
 	  "not answered: 192.0.2.1" },
 	{ "no result at all", { .why = NULL }, NM_LEASE_UNANSWERED, OP_PUTFH, "no PUTFH result" },
-	{ "PUTFH OK, GETATTR not answered",
+	{ "PUTFH OK, GETFH not answered",
+	  { PUTFH_ONLY },
+	  NM_LEASE_UNANSWERED,
+	  OP_GETFH,
+	  "no GETFH result" },
+	/* knfsd: GETFH is not allowed on an absent file system. */
+	{ "GETFH NFS4ERR_MOVED (knfsd's answer for a migrated file system)",
+	  { PUTFH_ONLY, .getfh_answered = true, .getfh = NFS4ERR_MOVED },
+	  NM_LEASE_MOVED,
+	  OP_GETFH,
+	  "GETFH answered NFS4ERR_MOVED" },
+	{ "GETFH NFS4ERR_STALE",
+	  { PUTFH_ONLY, .getfh_answered = true, .getfh = NFS4ERR_STALE },
+	  NM_LEASE_STALE,
+	  OP_GETFH,
+	  "GETFH answered NFS4ERR_STALE" },
+	{ "GETFH NFS4ERR_DELAY",
+	  { PUTFH_ONLY, .getfh_answered = true, .getfh = NFS4ERR_DELAY },
+	  NM_LEASE_UNANSWERED,
+	  OP_GETFH,
+	  "NFS4ERR_DELAY" },
+	/* knfsd answers GETATTR(fsid) of an absent file system NFS4_OK with
+	 * the referral fsid: never "here". */
+	{ "the referral fsid 0x8000000:0x8000000",
+	  { PUT_OK, GA(NFS4_OK), .have_fsid = true, .fsid_major = 0x8000000,
+	    .fsid_minor = 0x8000000 },
+	  NM_LEASE_OTHER,
+	  OP_GETATTR,
+	  "referral fsid" },
+	{ "PUTFH and GETFH OK, GETATTR not answered",
 	  { PUT_OK },
 	  NM_LEASE_UNANSWERED,
 	  OP_GETATTR,
@@ -166,6 +218,13 @@ int main(void)
 		UNIT_CHECK(&u, got == r->want, "lease said: %s (got %d, want %d)", r->what, got,
 			   r->want);
 	}
+	for (size_t i = 0; i < sizeof(kev_rows) / sizeof(kev_rows[0]); i++) {
+		int got = nm_lease_kev_starts_probe(&kev_rows[i].ev);
+
+		UNIT_CHECK(&u, got == kev_rows[i].want, "kernel event: %s (got %d, want %d)",
+			   kev_rows[i].what, got, kev_rows[i].want);
+	}
+	UNIT_CHECK(&u, nm_lease_kev_starts_probe(NULL) == 0, "kernel event: NULL");
 	record(&rec);
 	for (size_t i = 0; i < sizeof(judge_rows) / sizeof(judge_rows[0]); i++) {
 		const struct judge_row *r = &judge_rows[i];
@@ -183,6 +242,18 @@ int main(void)
 			UNIT_CHECK(&u,
 				   r->a.have_fsid && r->a.fsid_major == 1 && r->a.fsid_minor == 2,
 				   "judge: %s: here only with the record's fsid", r->what);
+	}
+	{
+		struct nm_lease_answer a = { PUT_OK, GA(NFS4_OK), .have_fsid = true,
+					     .fsid_major = NM_LEASE_REFERRAL_FSID,
+					     .fsid_minor = NM_LEASE_REFERRAL_FSID };
+		struct nm_lease_result out = { 0 };
+
+		rec.fsid_major = rec.fsid_minor = NM_LEASE_REFERRAL_FSID;
+		nm_lease_judge(&rec, &a, &out);
+		UNIT_CHECK(&u, out.verdict == NM_LEASE_OTHER,
+			   "judge: a record whose fsid is the referral fsid is never here (%s: %s)",
+			   nm_lease_verdict_name(out.verdict), out.reason);
 	}
 	UNIT_CHECK(&u,
 		   strcmp(nm_lease_verdict_name(NM_LEASE_MOVED), "moved") == 0 &&

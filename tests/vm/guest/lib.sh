@@ -258,3 +258,17 @@ setup_done() {
 		exit 0
 	fi
 }
+
+# lease_probe MOUNTPOINT SERVER MINOR: nm_lease's probe of SERVER (the
+# build tree's tests/helpers/leaseprobe, built by nfsvm) with the root
+# handle and fsid nfsmig's record of MOUNTPOINT saved; prints its lines.
+lease_probe() {
+	local build rec fh fsid
+	build=$(sed -n "s/^NFSMIG_BUILD='\(.*\)'\$/\1/p" /nfsvm/job)
+	rec=$(grep -lx "mountpoint=$1" "$STATE"/* 2>/dev/null | head -n 1)
+	[ -x "$build/tests/helpers/leaseprobe" ] || { echo "no $build/tests/helpers/leaseprobe"; return 1; }
+	[ -n "$rec" ] || { echo "no record of $1 in $STATE"; return 1; }
+	fh=$(sed -n 's/^root_fh=//p' "$rec")
+	fsid=$(sed -n 's/^fsid=//p' "$rec")
+	"$build/tests/helpers/leaseprobe" probe "$2" 2049 "$3" 5000 "$1=$fh@$fsid"
+}

@@ -43,6 +43,13 @@ check_out "nfsmigd answered the dns_resolver upcall for server-b" \
 	'"name":"server-b".*198\.51\.100\.2' upcalls_log
 check_out "nfsmig locations $M names server-b" 'server-b|198\.51\.100\.2' "$NM" locations $M
 check_out "nfsmig verify: OK" "^$M: OK" "$NM" verify $M
+# LEASE_MOVED's probe (nm_lease) asks server-a with the saved root handle:
+# knfsd answers GETFH of the migrated file system NFS4ERR_MOVED (its
+# GETATTR of fsid would answer NFS4_OK with the referral fsid).
+check_out "the lease probe of server-a's saved root handle: moved, to server-b" \
+	"^$M moved: GETFH answered NFS4ERR_MOVED" lease_probe $M 192.0.2.2 "${VERS#4.}"
+check_out "the lease probe asks the moved one's fs_locations: server-b:/d" \
+	'^  location server-b:/d$' lease_probe $M 192.0.2.2 "${VERS#4.}"
 check_out "nfsmig mounts shows the move" 'server-b|198\.51\.100\.2' "$NM" mounts
 save "mountinfo.v$VERS.after" /proc/self/mountinfo
 save "mountstats.v$VERS.after" /proc/self/mountstats
