@@ -333,9 +333,14 @@ static int seek_cb(struct json_object *ev, void *arg)
 	struct seek *s = arg;
 	struct json_object *k, *t;
 
-	if (json_object_object_get_ex(ev, "event", &k) &&
-	    json_object_object_get_ex(ev, "record_time", &t) &&
-	    strcmp(json_object_get_string(k), s->kind) == 0 && json_object_get_int64(t) == s->t) {
+	if (!json_object_object_get_ex(ev, "event", &k) ||
+	    !json_object_object_get_ex(ev, "record_time", &t) || json_object_get_int64(t) != s->t)
+		return 0;
+	/* A move's report may have become its failure's (report_move):
+	 * the marker says "migration", the event "migration-failed". */
+	if (strcmp(json_object_get_string(k), s->kind) == 0 ||
+	    (strcmp(s->kind, "migration") == 0 &&
+	     strcmp(json_object_get_string(k), "migration-failed") == 0)) {
 		s->found = true;
 		return 1;
 	}

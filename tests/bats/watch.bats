@@ -278,3 +278,19 @@ pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	assert_output --regexp 'libtracefs'
 	assert_output --regexp 'libjson-c'
 }
+
+@test "watch: killed after a failed migration's event, before the marker was cleared: no second event, no hook" {
+	# report_move wrote the move's report as "migration-failed"; the
+	# marker still says "migration".
+	move_table
+	record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 kmsg
+pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
+	printf '%s\n' '{"event":"migration-failed","trigger":"kmsg","mountpoint":"/mnt/m","from":"192.0.2.2","to":"198.51.100.2","record_time":1795490100,"time":1795490100.5}' >"$D/events.log"
+	daemon_start
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed: $(cat "$W/log")"
+	sleep 0.5
+	run wc -l <"$D/events.log"
+	assert_output 1
+	grep -qF "was written before a restart" "$W/log" || fail "$(cat "$W/log")"
+	[ ! -e "$W/hook.env" ] || fail "hooks ran again"
+}
