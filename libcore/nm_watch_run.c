@@ -280,7 +280,9 @@ static void hook_log(const char *line, void *arg)
 {
 	const struct nm_watch_cfg *c = arg;
 
-	say(c, LOG_INFO, "hook %s", line);
+	/* The hooks' output is what an administrator asked to see: logged
+	 * without -v (LOG_INFO is only -v's). */
+	say(c, LOG_NOTICE, "hook %s", line);
 }
 
 /* The event written, then its hooks. */
@@ -313,11 +315,24 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 	json = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct nm_err he = { 0 };
-	int ran = nm_hook_run_all(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log, (void *)c,
-				  &he);
+	struct nm_hook_result res[NM_HOOK_MAX];
+	int ran = nm_hook_run_all_res(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log,
+				      (void *)c, res, NM_HOOK_MAX, &he);
 
 	if (ran < 0)
 		say(c, LOG_WARNING, "hooks: %s", he.msg);
+	for (int i = 0; i < ran && i < NM_HOOK_MAX; i++) {
+		if (res[i].timed_out)
+			say(c, LOG_WARNING, "hook %s failed: killed at its time limit of %d ms",
+			    res[i].name,
+			    c->hook_timeout_ms > 0 ? c->hook_timeout_ms : NM_HOOK_TIMEOUT_MS);
+		else if (res[i].status < 0)
+			say(c, LOG_WARNING, "hook %s failed: not run or its status lost",
+			    res[i].name);
+		else if (res[i].status != 0)
+			say(c, LOG_WARNING, "hook %s failed: exit status %d", res[i].name,
+			    res[i].status);
+	}
 	return 0;
 }
 

@@ -294,3 +294,14 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	grep -qF "was written before a restart" "$W/log" || fail "$(cat "$W/log")"
 	[ ! -e "$W/hook.env" ] || fail "hooks ran again"
 }
+
+@test "watch: without -v the hooks' output and their failures are in the daemon's log" {
+	printf '%s\n' '#!/bin/sh' 'echo "said by the hook"' >"$W/hooks/20-say"
+	printf '%s\n' '#!/bin/sh' 'exit 3' >"$W/hooks/30-fail"
+	chmod 0755 "$W/hooks/20-say" "$W/hooks/30-fail"
+	daemon_start
+	move_table
+	wait_for 5 grep -q '30-fail' "$W/log" || fail "no hook in the log: $(cat "$W/log")"
+	wait_for 5 grep -q 'hook 30-fail failed: exit status 3' "$W/log" || fail "$(cat "$W/log")"
+	grep -q 'hook 20-say: said by the hook' "$W/log" || fail "$(cat "$W/log")"
+}
