@@ -242,13 +242,13 @@ pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	assert_success
 	assert_output ""
 	for line in "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SYSLOG" "ProtectSystem=strict" \
-		"ReadWritePaths=/run/mount" "ProtectHome=yes" "PrivateTmp=yes" "NoNewPrivileges=yes" \
+		"ReadWritePaths=-/run/mount" "ProtectHome=read-only" "NoNewPrivileges=yes" \
 		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" \
 		"SystemCallArchitectures=native"; do
 		grep -qxF "$line" "$W/nfsmigd.service" || fail "missing: $line"
 	done
 	# A bad value is said (the test can fail).
-	sed 's/^ProtectHome=yes/ProtectHome=bogus/' "$W/nfsmigd.service" >"$W/bad.service"
+	sed 's/^ProtectHome=read-only/ProtectHome=bogus/' "$W/nfsmigd.service" >"$W/bad.service"
 	run systemd-analyze verify --man=no "$W/bad.service"
 	assert_output --partial "bogus"
 }
@@ -304,4 +304,15 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	wait_for 5 grep -q '30-fail' "$W/log" || fail "no hook in the log: $(cat "$W/log")"
 	wait_for 5 grep -q 'hook 30-fail failed: exit status 3' "$W/log" || fail "$(cat "$W/log")"
 	grep -q 'hook 20-say: said by the hook' "$W/log" || fail "$(cat "$W/log")"
+}
+
+@test "unit: NFS mounts under /home, /root and /tmp stay visible; /run/mount is made by tmpfiles.d, installed" {
+	U=$BUILD/daemon/nfsmigd.service
+	! grep -E '^(PrivateTmp=yes|ProtectHome=(yes|tmpfs)|MemoryDenyWriteExecute=yes)' "$U" ||
+		fail "hides mounts or stops hooks' runtimes"
+	grep -qxF "ReadWritePaths=-/run/mount" "$U" || fail "a missing /run/mount stops the unit"
+	make -s -C "$BUILD" install-dist_tmpfilesDATA DESTDIR="$W/root" prefix=/usr >/dev/null
+	run cat "$W/root/usr/lib/tmpfiles.d/nfsmig.conf"
+	assert_success
+	assert_line "d /run/mount 0755 root root -"
 }
