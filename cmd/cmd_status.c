@@ -1,4 +1,5 @@
 /* nfsmig status [-J]: is nfsmigd running, what it watches, its last event. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json.h>
@@ -14,6 +15,10 @@
 #include "nm_json.h"
 #include "opts.h"
 #include "output.h"
+
+/* The daemon could not be asked (its socket is root's): neither running
+ * nor not running. */
+#define STATUS_EXIT_UNKNOWN 4
 
 static int keep_last(struct json_object *ev, void *arg)
 {
@@ -61,8 +66,8 @@ int nm_cmd_status(int argc, char **argv)
 	struct json_object *last = NULL;
 	char state_dir[NM_CONF_PATH_MAX] = "", sock[NM_CONF_PATH_MAX] = "", up[64] = "",
 	     when[64] = "-";
-	bool json = false, running;
-	int c;
+	bool json = false, running, denied;
+	int c, rc;
 
 	optind = 0;
 	opterr = 0;
@@ -86,7 +91,9 @@ int nm_cmd_status(int argc, char **argv)
 		snprintf(state_dir, sizeof(state_dir), "%s", conf.state_dir);
 	if (!sock[0])
 		snprintf(sock, sizeof(sock), "%s", conf.socket);
-	running = nm_ctl_status(sock, 1000, 2000, &st, &err) == 0;
+	rc = nm_ctl_status(sock, 1000, 2000, &st, &err);
+	running = rc == 0;
+	denied = rc == -EACCES || rc == -EPERM;
 	if (running)
 		uptime((int64_t)time(NULL) - st.started, up, sizeof(up));
 	if (nm_event_read(state_dir, NULL, keep_last, &last, NULL) >= 0 && last) {
@@ -98,7 +105,10 @@ int nm_cmd_status(int argc, char **argv)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
 	if (json) {
-		nm_out_printf(stdout, "{\n   \"running\": %s", running ? "true" : "false");
+		nm_out_printf(stdout, "{\n   \"running\": %s",
+			      running  ? "true"
+			      : denied ? "null"
+				       : "false");
 		if (running) {
 			nm_out_printf(stdout,
 				      ",\n   \"pid\": %ld,\n   \"started\": %" PRId64
@@ -143,6 +153,12 @@ int nm_cmd_status(int argc, char **argv)
 				stdout,
 				"watcher:     %lu scans, %lu jobs, %lu failed migrations seen\n",
 				st.scans, st.jobs, st.fails);
+		} else if (denied) {
+			nm_out_printf(
+				stdout,
+				"nfsmigd:     unknown: cannot ask the daemon (permission: %s; "
+				"run as root)\n",
+				err.msg);
 		} else {
 			nm_out_printf(stdout, "nfsmigd:     not running (%s)\n", err.msg);
 		}
@@ -163,5 +179,5 @@ int nm_cmd_status(int argc, char **argv)
 		}
 	}
 	json_object_put(last);
-	return running ? NM_EXIT_OK : NM_EXIT_FAIL;
+	return running ? NM_EXIT_OK : denied ? STATUS_EXIT_UNKNOWN : NM_EXIT_FAIL;
 }

@@ -316,3 +316,18 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	assert_success
 	assert_line "d /run/mount 0755 root root -"
 }
+
+@test "status: as a user the daemon cannot be asked: said, exit 4, not 'not running'" {
+	daemon_start
+	chmod 0755 "$W" "$BATS_TEST_TMPDIR" "$(dirname "$BATS_TEST_TMPDIR")" 2>/dev/null || true
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$NFSMIG" status --socket "$W/sock" --state-dir "$D"
+	assert_failure 4
+	assert_line --regexp '^nfsmigd: +unknown: cannot ask the daemon \(permission'
+	refute_output --partial "not running"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$NFSMIG" status -J --socket "$W/sock" --state-dir "$D"
+	assert_failure 4
+	run jq -r .running <<<"$output"
+	assert_output null
+}
