@@ -809,11 +809,20 @@ int nfsmigd_serve(const struct nfsmigd_opts *o)
 	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (pool_init(&s->pool) < 0) {
 		nfsmigd_log(o, LOG_ERR, "eventfd: %s", strerror(errno));
+		if (s->spare >= 0)
+			close(s->spare);
+		server_free(s);
 		return 1;
 	}
 	s->lfd = listen_on(o, &s->sock_self);
-	if (s->lfd < 0)
+	if (s->lfd < 0) {
+		/* Another daemon's socket, or none to be had: nothing started. */
+		pool_destroy(&s->pool);
+		if (s->spare >= 0)
+			close(s->spare);
+		server_free(s);
 		return 1;
+	}
 	/* The upcalls read cached answers there without waking us; without
 	 * it they ask on the socket. */
 	if (nm_shcache_path(o->conf.socket, shared, sizeof(shared)) < 0 ||

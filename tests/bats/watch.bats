@@ -331,3 +331,13 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	run jq -r .running <<<"$output"
 	assert_output null
 }
+
+@test "nfsmigd: a second daemon on the socket is refused and frees what it took" {
+	daemon_start
+	# Under the sanitizers (scripts/build --enable-sanitizers) a leak
+	# fails the exit (LeakSanitizer's report and status 23).
+	ASAN_OPTIONS=detect_leaks=1 run "$NFSMIGD" -F -c "$W/conf"
+	assert_failure 1
+	refute_output --partial "LeakSanitizer"
+	kill -0 "$DPID" || fail "the first daemon is gone"
+}
