@@ -411,3 +411,121 @@ int nm_utab_forget(const char *mountpoint, struct nm_err *err)
 				  strerror(-rc));
 	return 0;
 }
+
+int nm_utab_stale(const char *text, size_t len, const char *const *mounted, size_t nmounted,
+		  char ***targets, size_t *n, struct nm_err *err)
+{
+	char **out = NULL;
+	size_t cnt = 0, pos = 0, off, vl;
+
+	*targets = NULL;
+	*n = 0;
+	while (pos < len) {
+		size_t end = pos;
+		char *t = NULL, *opts = NULL, *v = NULL;
+		size_t vlen = 0;
+		bool ours = false, live = false, seen = false;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		if (utab_token(text + pos, end - pos, "TARGET", &off, &vl))
+			t = unmangled(text + pos + off, vl);
+		if (t && utab_token(text + pos, end - pos, "OPTS", &off, &vl)) {
+			opts = unmangled(text + pos + off, vl);
+			ours = opts &&
+			       (mnt_optstr_get_option(opts, NM_UTAB_OPT_SERVER, &v, &vlen) == 0 ||
+				mnt_optstr_get_option(opts, NM_UTAB_OPT_FROM, &v, &vlen) == 0);
+		}
+		for (size_t i = 0; ours && i < nmounted && !live; i++)
+			live = mounted[i] && strcmp(mounted[i], t) == 0;
+		for (size_t i = 0; ours && i < cnt && !seen; i++)
+			seen = strcmp(out[i], t) == 0;
+		if (ours && !live && !seen) {
+			char **grown = realloc(out, (cnt + 1) * sizeof(*out));
+
+			if (!grown) {
+				free(t);
+				free(opts);
+				nm_utab_targets_free(out, cnt);
+				return nm_err_set(err, -ENOMEM, "out of memory");
+			}
+			out = grown;
+			out[cnt++] = t;
+			t = NULL;
+		}
+		free(t);
+		free(opts);
+		pos = end < len ? end + 1 : end;
+	}
+	*targets = out;
+	*n = cnt;
+	return 0;
+}
+
+void nm_utab_targets_free(char **targets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(targets[i]);
+	free(targets);
+}
+
+int nm_utab_sweep(struct nm_err *err)
+{
+	struct nm_afile f = { 0 };
+	struct libmnt_table *tb = NULL;
+	struct libmnt_iter *it = NULL;
+	struct libmnt_fs *fs;
+	const char **mounted = NULL;
+	char **stale = NULL;
+	size_t nm = 0, ns = 0;
+	int rc, gone = 0;
+
+	if (libmount_writes_mtab())
+		return 0; /* no utab: nm_mtab's */
+	rc = nm_afile_read(utab_path(), NM_UTAB_MAX_BYTES, &f, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (!memmem(f.text, f.len, NM_UTAB_PREFIX, strlen(NM_UTAB_PREFIX))) {
+		nm_afile_free(&f);
+		return 0; /* nothing of ours: the common case, no table read */
+	}
+	tb = mnt_new_table();
+	it = mnt_new_iter(MNT_ITER_FORWARD);
+	if (!tb || !it) {
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+	if (rc) {
+		rc = nm_err_set(err, rc < 0 && rc > -4096 ? rc : -EIO,
+				"cannot read the mount table");
+		goto out;
+	}
+	mounted = calloc((size_t)mnt_table_get_nents(tb) + 1, sizeof(*mounted));
+	if (!mounted) {
+		rc = nm_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	while (mnt_table_next_fs(tb, it, &fs) == 0 && nm < (size_t)mnt_table_get_nents(tb))
+		mounted[nm++] = mnt_fs_get_target(fs);
+	rc = nm_utab_stale(f.text, f.len, mounted, nm, &stale, &ns, err);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < ns; i++) {
+		struct nm_err e = { 0 };
+
+		/* Checked again there: mounted meanwhile is -EBUSY, left. */
+		if (nm_utab_forget(stale[i], &e) == 0)
+			gone++;
+	}
+	rc = gone;
+out:
+	nm_utab_targets_free(stale, ns);
+	free(mounted);
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	nm_afile_free(&f);
+	return rc;
+}

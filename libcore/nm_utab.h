@@ -43,6 +43,24 @@ int nm_utab_set_moved(const char *mountpoint, const char *server, const char *fr
  * mount's). */
 int nm_utab_forget(const char *mountpoint, struct nm_err *err);
 
+/* Pure: the targets of utab's text (len bytes) that carry an x-nfsmig.*
+ * user option and are not in mounted[0..nmounted) (every mount point of
+ * the live table, unmangled): entries an unmount without libmount left
+ * behind (a referral's submount expired, umount -l of a child, umount2(2)).
+ * Each target once, into *targets (a new array of new strings, *n of
+ * them; nm_utab_targets_free).  Lines that are not utab's (no TARGET=)
+ * are skipped. */
+int nm_utab_stale(const char *text, size_t len, const char *const *mounted, size_t nmounted,
+		  char ***targets, size_t *n, struct nm_err *err);
+void nm_utab_targets_free(char **targets, size_t n);
+
+/* Every stale entry of nfsmig's (nm_utab_stale against the live table)
+ * forgotten with nm_utab_forget, which checks again that nothing is
+ * mounted there (never an entry of a mounted file system).  Returns how
+ * many were removed, or a negative errno (the utab or the table could
+ * not be read; no utab is 0). */
+int nm_utab_sweep(struct nm_err *err);
+
 /* Pure: the user options old (a comma-separated list as libmount keeps it,
  * NULL or "" for none) with every x-nfsmig.* option removed and
  * x-nfsmig.server=server (and x-nfsmig.from=from when not NULL or "")

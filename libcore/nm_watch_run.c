@@ -202,6 +202,22 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			break;
 	}
 	nm_mount_list_free(list, nl);
+	/* The table changed (or the first look, or the safety net): utab
+	 * entries of ours whose mount went without libmount (a referral's
+	 * submount expired, umount -l) are removed, never one still mounted. */
+	if (rc >= 0 && c->utab && !c->mountinfo &&
+	    (strcmp(trigger, "mountinfo") == 0 || strcmp(trigger, "rescan") == 0)) {
+		struct nm_err ue = { 0 };
+		int gone = nm_utab_sweep(&ue);
+
+		if (gone < 0)
+			say(c, LOG_WARNING, "utab: stale entries not removed: %s", ue.msg);
+		else if (gone > 0)
+			say(c, LOG_NOTICE,
+			    "utab: %d entr%s of unmounted file systems removed "
+			    "(x-nfsmig.server=)",
+			    gone, gone == 1 ? "y" : "ies");
+	}
 	if (rc < 0) {
 		nm_watch_jobs_free(*jobs, *n);
 		*jobs = NULL;

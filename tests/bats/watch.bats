@@ -341,3 +341,28 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	refute_output --partial "LeakSanitizer"
 	kill -0 "$DPID" || fail "the first daemon is gone"
 }
+
+@test "watch: utab entries of file systems unmounted without libmount are removed at a look, not those mounted" {
+	# A private mount namespace (its own /run/mount) without a network:
+	# the real table, where the daemon registers nothing it cannot ask.
+	mkdir -p "$W/m1" "$W/m2"
+	sed -i '/^mountinfo_path =/d' "$W/conf"
+	run unshare -m -n --propagation private sh -euc '
+		mount -t tmpfs tmpfs /run/mount
+		mount -t tmpfs srv1:/x "$2/m1"
+		mount -t tmpfs srv1:/y "$2/m2"
+		"$1" "$2/m1" srv2.nfsmig.test
+		"$1" "$2/m2" srv2.nfsmig.test
+		umount --no-mtab "$2/m1"
+		"$3" -F -c "$2/conf" >"$2/log" 2>&1 &
+		pid=$!
+		i=0
+		until grep -q "utab: 1 entry" "$2/log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+		kill $pid
+		wait $pid || true
+		echo "utab: [$(cat /run/mount/utab)]"' sh \
+		"$BUILD/tests/helpers/utabset" "$W" "$NFSMIGD"
+	assert_success
+	assert_line "utab: [SRC=srv1:/y TARGET=$W/m2 ROOT=/ OPTS=x-nfsmig.server=srv2.nfsmig.test]"
+	grep -q "utab: 1 entry of unmounted file systems removed" "$W/log" || fail "$(cat "$W/log")"
+}

@@ -96,6 +96,49 @@ static void test_utab_text(struct unit *u)
 	}
 }
 
+/* Which of utab's entries are stale: ours (x-nfsmig.*) and not mounted. */
+static void test_utab_stale(struct unit *u)
+{
+	static const char *const mounted[] = { "/", "/mnt/live", "/mnt/sp ace" };
+	static const struct {
+		const char *text, *want; /* want: the targets, each ended by ";" */
+	} t[] = {
+		/* a mounted entry of ours kept; another's (no x-nfsmig) kept */
+		{ "SRC=a:/x TARGET=/mnt/live ROOT=/ OPTS=x-nfsmig.server=b\n"
+		  "SRC=c TARGET=/mnt/gone ROOT=/ OPTS=x-other=1\n",
+		  "" },
+		/* an expired referral's submount; x-nfsmig.from alone is ours too;
+		 * one target once */
+		{ "SRC=a:/x TARGET=/mnt/live/ref ROOT=/ OPTS=x-nfsmig.server=b\n"
+		  "SRC=a TARGET=/mnt/old ROOT=/ OPTS=x-k,x-nfsmig.from=a\n"
+		  "SRC=a:/x TARGET=/mnt/live/ref ROOT=/ OPTS=x-nfsmig.server=c",
+		  "/mnt/live/ref;/mnt/old;" },
+		/* targets compared unmangled; a name that only begins like one kept */
+		{ "SRC=a TARGET=/mnt/sp\\040ace ROOT=/ OPTS=x-nfsmig.server=b\n"
+		  "SRC=a TARGET=/mnt/sp\\040ace2 ROOT=/ OPTS=x-nfsmig.server=b\n"
+		  "SRC=a TARGET=/mnt/live2 ROOT=/ OPTS=x-nfsmig.serverx=b\n",
+		  "/mnt/sp ace2;" },
+		/* not utab's lines; empty */
+		{ "garbage without fields\nOPTS=x-nfsmig.server=b\n", "" },
+		{ "", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_err err = { 0 };
+		char **got = NULL, all[512] = "";
+		size_t n = 0;
+		int rc = nm_utab_stale(t[i].text, strlen(t[i].text), mounted, 3, &got, &n, &err);
+
+		for (size_t k = 0; rc == 0 && k < n; k++) {
+			strncat(all, got[k], sizeof(all) - strlen(all) - 2);
+			strcat(all, ";");
+		}
+		UNIT_CHECK(u, rc == 0 && strcmp(all, t[i].want) == 0, "utab stale %zu: [%s]", i,
+			   rc == 0 ? all : err.msg);
+		nm_utab_targets_free(got, n);
+	}
+}
+
 static void test_mtab_text(struct unit *u)
 {
 	static const struct {
@@ -990,6 +1033,7 @@ int main(void)
 	}
 	test_utab_merge(&u);
 	test_utab_text(&u);
+	test_utab_stale(&u);
 	test_mtab_text(&u);
 	test_mtab_file(&u, base);
 	test_fstab_pure(&u);
