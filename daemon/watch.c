@@ -1,5 +1,6 @@
 /* nfsmigd's watcher: the epoll loop, its sources, and the workers. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <libmount.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "nm_kmsg.h"
+#include "nm_kmsg_posfile.h"
 #include "nm_ktrace.h"
 #include "nm_time.h"
 #include "nm_uevent.h"
@@ -89,6 +91,8 @@ struct nfsmigd_watch {
 	int epfd, stopfd, hintr, hintw, settlefd, rescanfd, inofd;
 	struct nm_ktrace *kt;
 	int uevfd, kmsgfd;
+	struct nm_kmsg_pos kpos; /* the kernel log's, saved in the state dir */
+	bool kpos_warned;
 	struct libmnt_monitor *mon;
 	bool live[S_N];
 	char why_not[S_N][160];
@@ -609,6 +613,8 @@ static void on_mount_change(struct nfsmigd_watch *w)
 	want_scan(w, "mountinfo", 0, 0, 0);
 }
 
+static void kmsg_read(struct nfsmigd_watch *w);
+
 static void *loop(void *arg)
 {
 	struct nfsmigd_watch *w = arg;
@@ -639,8 +645,7 @@ static void *loop(void *arg)
 				if (nm_uevent_read(w->uevfd, on_kev, w, &err) < 0)
 					nfsmigd_log(w->o, LOG_WARNING, "uevent: %s", err.msg);
 			} else if (fd == w->kmsgfd) {
-				if (nm_kmsg_read(w->kmsgfd, on_kev, w, &err) < 0)
-					nfsmigd_log(w->o, LOG_WARNING, "kmsg: %s", err.msg);
+				kmsg_read(w);
 			} else if ((w->mon && fd == mnt_monitor_get_fd(w->mon)) || fd == w->inofd) {
 				on_mount_change(w);
 			}
@@ -656,6 +661,69 @@ static int watch_fd(struct nfsmigd_watch *w, int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int kmsg_skip(const struct nm_kev *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	return 0;
+}
+
+/* /dev/kmsg where the last run stopped (this boot's position in the state
+ * dir): what the kernel logged while no daemon ran is read now.  Without
+ * one, from the end: the log read through once, only to know where it is
+ * (so that the position is saved from the start). */
+static int kmsg_open(struct nfsmigd_watch *w, struct nm_err *err)
+{
+	struct nm_err e = { 0 };
+	int rc = nm_kmsg_pos_load(w->conf.state_dir, &w->kpos, &e), fd;
+
+	if (rc == 0) {
+		fd = nm_kmsg_open_at(&w->kpos, err);
+		if (fd >= 0)
+			nfsmigd_log(w->o, LOG_NOTICE,
+				    "kmsg: read after record %" PRIu64
+				    " (where the last run stopped)",
+				    w->kpos.seq);
+		return fd;
+	}
+	if (rc < 0)
+		nfsmigd_log(w->o, LOG_WARNING, "kmsg: %s: read from the end", e.msg);
+	w->kpos = (struct nm_kmsg_pos){ .have = 1, .seq = 0 };
+	fd = nm_kmsg_open_at(&w->kpos, err);
+	if (fd < 0)
+		return fd;
+	if (nm_kmsg_read_at(fd, &w->kpos, kmsg_skip, NULL, &e) < 0)
+		nfsmigd_log(w->o, LOG_WARNING, "kmsg: %s", e.msg);
+	w->kpos.lost = 0;
+	if (nm_kmsg_pos_save(w->conf.state_dir, &w->kpos, &e) < 0) {
+		nfsmigd_log(w->o, LOG_WARNING, "kmsg: position not saved: %s", e.msg);
+		w->kpos_warned = true;
+	}
+	return fd;
+}
+
+static void kmsg_read(struct nfsmigd_watch *w)
+{
+	struct nm_err err = { 0 };
+	uint64_t seq = w->kpos.seq;
+	unsigned long lost = w->kpos.lost;
+
+	if (nm_kmsg_read_at(w->kmsgfd, &w->kpos, on_kev, w, &err) < 0)
+		nfsmigd_log(w->o, LOG_WARNING, "kmsg: %s", err.msg);
+	if (w->kpos.lost > lost)
+		nfsmigd_log(w->o, LOG_WARNING, "kmsg: %lu records the kernel dropped before read",
+			    w->kpos.lost - lost);
+	if (w->kpos.seq == seq)
+		return;
+	if (nm_kmsg_pos_save(w->conf.state_dir, &w->kpos, &err) < 0) {
+		if (!w->kpos_warned)
+			nfsmigd_log(w->o, LOG_WARNING, "kmsg: position not saved: %s", err.msg);
+		w->kpos_warned = true;
+	} else {
+		w->kpos_warned = false;
+	}
 }
 
 static void src_off(struct nfsmigd_watch *w, enum src s, const char *fmt, ...)
@@ -708,7 +776,7 @@ static void open_sources(struct nfsmigd_watch *w)
 	w->kmsgfd = -1;
 	if (!c->watch_kmsg)
 		src_off(w, S_KMSG, "disabled");
-	else if ((w->kmsgfd = nm_kmsg_open(&err)) < 0)
+	else if ((w->kmsgfd = kmsg_open(w, &err)) < 0)
 		src_off(w, S_KMSG, "%s", err.msg);
 	else if (watch_fd(w, w->kmsgfd) < 0)
 		src_off(w, S_KMSG, "epoll: %s", strerror(errno));

@@ -366,3 +366,35 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	assert_line "utab: [SRC=srv1:/y TARGET=$W/m2 ROOT=/ OPTS=x-nfsmig.server=srv2.nfsmig.test]"
 	grep -q "utab: 1 entry of unmounted file systems removed" "$W/log" || fail "$(cat "$W/log")"
 }
+
+@test "watch: the kernel log's position is kept in the state dir; a restart reads what was logged meanwhile; a corrupt one: from the end" {
+	[ -r /dev/kmsg ] || skip "no /dev/kmsg"
+	sed -i 's/^kmsg = no/kmsg = yes/' "$W/conf"
+	daemon_start
+	wait_for 5 test -s "$D/kmsg.pos" || fail "no position: $(cat "$W/log")"
+	run cat "$D/kmsg.pos"
+	assert_line --index 0 "nfsmig-kmsg 1"
+	assert_line --index 1 "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
+	assert_line --regexp '^seq=[0-9]+$'
+	before=$(sed -n 's/^seq=//p' "$D/kmsg.pos")
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	rm -f "$W/sock"
+	# Logged while no daemon ran (a process's line: read, never taken for
+	# the kernel's).
+	echo "nfsmig watch.bats: logged while the daemon was down" >/dev/kmsg
+	daemon_start
+	grep -q "kmsg: read after record $before (where the last run stopped)" "$W/log" ||
+		fail "$(cat "$W/log")"
+	wait_for 5 sh -c "[ \$(sed -n 's/^seq=//p' '$D/kmsg.pos') -gt $before ]" ||
+		fail "not read: $(cat "$D/kmsg.pos")"
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	rm -f "$W/sock"
+	printf 'nfsmig-kmsg 1\nboot_id=x\nseq=zz\n' >"$D/kmsg.pos"
+	daemon_start
+	grep -q "kmsg: .*kmsg.pos: not a position nfsmigd wrote: read from the end" "$W/log" ||
+		fail "$(cat "$W/log")"
+	run sed -n 2p "$D/kmsg.pos"
+	assert_output "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
+}

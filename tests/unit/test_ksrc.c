@@ -21,6 +21,7 @@
 #include "ksrc_fmt.h"
 #include "nm_kev.h"
 #include "nm_kmsg.h"
+#include "nm_kmsg_posfile.h"
 #include "nm_ktrace.h"
 #include "nm_target.h"
 #include "nm_uevent.h"
@@ -169,6 +170,60 @@ static void test_kmsg_pos(void)
 		   nm_kmsg_pos_take(&pos, 99) == 0 && nm_kmsg_pos_take(&pos, 100) == 0 &&
 			   nm_kmsg_pos_take(&pos, 103) == 1 && pos.lost == 2 && pos.seq == 103,
 		   "kmsg pos: saved at 100: 99 and 100 skipped, 103 read, 2 lost");
+}
+
+/* The position file's text: this boot's read back, another boot's and a
+ * corrupt one dropped. */
+static void test_kmsg_posfile(void)
+{
+	static const char *boot = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t seq;
+	} t[] = {
+		{ "nfsmig-kmsg 1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\nseq=4711\n", 0,
+		  4711 },
+		{ "nfsmig-kmsg 1\nboot_id=ffffffff-4f50-6172-8394-a5b6c7d8e9f0\nseq=4711\n", 1, 0 },
+		{ "nfsmig-kmsg 1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\nseq=-1\n", -EBADMSG,
+		  0 },
+		{ "nfsmig-kmsg 1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\nseq=47x\n",
+		  -EBADMSG, 0 },
+		{ "nfsmig-kmsg 1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\nseq=4711", -EBADMSG,
+		  0 }, /* torn */
+		{ "nfsmig-kmsg 1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\nseq=1\nx=2\n",
+		  -EBADMSG, 0 },
+		{ "nfsmig-kmsg 1\nboot_id=../x\nseq=1\n", -EBADMSG, 0 },
+		{ "nfsmig-kmsg 1\nseq=1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\n", -EBADMSG,
+		  0 },
+		{ "nfsmig-kmsg 1\nboot_id=0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\n"
+		  "seq=99999999999999999999999\n",
+		  -EBADMSG, 0 },
+		{ "garbage", -EBADMSG, 0 },
+		{ "", -EBADMSG, 0 },
+	};
+	struct nm_kmsg_pos pos = { .seq = 4711, .have = 1 }, back;
+	char buf[256];
+	int n;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = nm_kmsg_pos_parse(t[i].text, strlen(t[i].text), boot, &back);
+
+		UNIT_CHECK(&u,
+			   rc == t[i].rc && back.have == (rc == 0) &&
+				   (rc != 0 || back.seq == t[i].seq),
+			   "kmsg position file %zu: %d", i, rc);
+	}
+	n = nm_kmsg_pos_format(&pos, boot, buf, sizeof(buf));
+	UNIT_CHECK(&u,
+		   n > 0 && nm_kmsg_pos_parse(buf, (size_t)n, boot, &back) == 0 && back.seq == 4711,
+		   "kmsg position file: written, read back");
+	pos.have = 0;
+	UNIT_CHECK(&u, nm_kmsg_pos_format(&pos, boot, buf, sizeof(buf)) == -EINVAL,
+		   "kmsg position file: no position, nothing written");
+	pos.have = 1;
+	UNIT_CHECK(&u, nm_kmsg_pos_format(&pos, "a\nb", buf, sizeof(buf)) == -EINVAL,
+		   "kmsg position file: a boot id of two lines refused");
 }
 
 /* --- peers ----------------------------------------------------------------- */
@@ -1407,6 +1462,7 @@ int main(void)
 	unit_start();
 	test_kmsg();
 	test_kmsg_pos();
+	test_kmsg_posfile();
 	test_peer();
 	test_uevent();
 	UNIT_CHECK(&u, nm_ktrace_fmt_new(&f, NULL) == 0, "ktrace: formats");
