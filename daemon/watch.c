@@ -90,6 +90,9 @@ struct nfsmigd_watch {
 	bool loop_started;
 	int epfd, stopfd, hintr, hintw, settlefd, rescanfd, inofd;
 	struct nm_ktrace *kt;
+	char kt_inst[32];
+	bool kt_none; /* tracefs without our events (no module yet): tried again */
+	bool kt_warned;
 	int uevfd, kmsgfd;
 	struct nm_kmsg_pos kpos; /* the kernel log's, saved in the state dir */
 	bool kpos_warned;
@@ -598,6 +601,45 @@ static void on_hint(struct nfsmigd_watch *w)
 	}
 }
 
+/* The trace events a module brings (nfsv4.ko with the first NFSv4 mount;
+ * the unit's ProtectKernelModules keeps the daemon from loading it): tried
+ * again when the mount table changes and at the rescan.  A stat of each
+ * missing event: cheap. */
+static int watch_fd(struct nfsmigd_watch *w, int fd);
+
+static void ktrace_retry(struct nfsmigd_watch *w)
+{
+	struct nm_err err = { 0 };
+	int n;
+
+	if (w->kt && nm_ktrace_missing(w->kt)[0]) {
+		n = nm_ktrace_retry_missing(w->kt, &err);
+		if (n > 0)
+			nfsmigd_log(w->o, LOG_NOTICE, "tracefs: now watching %s%s%s",
+				    nm_ktrace_enabled(w->kt),
+				    nm_ktrace_missing(w->kt)[0] ? "; still missing: " : "",
+				    nm_ktrace_missing(w->kt));
+		else if (n < 0 && !w->kt_warned)
+			nfsmigd_log(w->o, LOG_WARNING, "%s", err.msg);
+		w->kt_warned = n < 0;
+	} else if (w->kt_none) {
+		if (nm_ktrace_open(w->kt_inst, &w->kt, &err) < 0)
+			return;
+		if (watch_fd(w, nm_ktrace_fd(w->kt)) < 0) {
+			nfsmigd_log(w->o, LOG_WARNING, "tracefs: epoll: %s", strerror(errno));
+			nm_ktrace_close(w->kt);
+			w->kt = NULL;
+			return;
+		}
+		w->kt_none = false;
+		w->live[S_TRACEFS] = true;
+		nfsmigd_log(w->o, LOG_NOTICE, "tracefs: now watching %s%s%s",
+			    nm_ktrace_enabled(w->kt),
+			    nm_ktrace_missing(w->kt)[0] ? "; still missing: " : "",
+			    nm_ktrace_missing(w->kt));
+	}
+}
+
 static void on_mount_change(struct nfsmigd_watch *w)
 {
 	if (w->mon) {
@@ -610,6 +652,7 @@ static void on_mount_change(struct nfsmigd_watch *w)
 	}
 	if (w->inofd >= 0)
 		drain_fd(w->inofd);
+	ktrace_retry(w);
 	want_scan(w, "mountinfo", 0, 0, 0);
 }
 
@@ -637,6 +680,7 @@ static void *loop(void *arg)
 				settle_tick(w);
 			else if (fd == w->rescanfd) {
 				drain_fd(w->rescanfd);
+				ktrace_retry(w);
 				want_scan(w, "rescan", 0, 0, 0);
 			} else if (w->kt && fd == nm_ktrace_fd(w->kt)) {
 				if (nm_ktrace_read(w->kt, on_kev, w, &err) < 0)
@@ -754,9 +798,13 @@ static void open_sources(struct nfsmigd_watch *w)
 			h = (h ^ (unsigned char)*p) * 16777619u;
 		snprintf(inst, sizeof(inst), "nfsmigd-%08x", h);
 	}
+	snprintf(w->kt_inst, sizeof(w->kt_inst), "%s", inst);
 	if (!c->watch_tracefs)
 		src_off(w, S_TRACEFS, "disabled");
-	else if (nm_ktrace_open(inst, &w->kt, &err) < 0)
+	else if ((w->kt_none = nm_ktrace_open(inst, &w->kt, &err) == -ENOENT &&
+			       strstr(err.msg, "none of the events")))
+		src_off(w, S_TRACEFS, "%s (tried again when the mount table changes)", err.msg);
+	else if (!w->kt)
 		src_off(w, S_TRACEFS, "%s", err.msg);
 	else if (watch_fd(w, nm_ktrace_fd(w->kt)) < 0)
 		src_off(w, S_TRACEFS, "epoll: %s", strerror(errno));

@@ -854,6 +854,58 @@ static int lock_instance(struct nm_ktrace *t, const char *instance, struct nm_er
 	return 0;
 }
 
+/* ev ("system/name") enabled in the instance: 1, and named in enabled;
+ * 0 when this kernel has no such event (now); a negative errno with err
+ * when it cannot be enabled. */
+static int enable_one(struct nm_ktrace *t, const char *ev, struct nm_err *err)
+{
+	const char *slash = strchr(ev, '/');
+	char sys[32];
+	int r;
+
+	if (!slash || (size_t)(slash - ev) >= sizeof(sys))
+		return 0;
+	snprintf(sys, sizeof(sys), "%.*s", (int)(slash - ev), ev);
+	if (!tracefs_event_file_exists(t->inst, sys, slash + 1, "enable"))
+		return 0;
+	r = load_format(t, ev, err);
+	if (r < 0)
+		return r;
+	if (strcmp(ev, "nfs4/nfs4_xdr_status") == 0)
+		filter_xdr_status(t);
+	errno = 0;
+	if (tracefs_event_enable(t->inst, sys, slash + 1) != 0) {
+		int e = errno ? -errno : -EIO;
+
+		return nm_err_set(err, e, "tracefs: cannot enable %s: %s%s", ev, strerror(-e),
+				  why(e));
+	}
+	add_word(t->enabled, sizeof(t->enabled), ev);
+	return 1;
+}
+
+int nm_ktrace_retry_missing(struct nm_ktrace *t, struct nm_err *err)
+{
+	char was[sizeof(t->missing)], *save = NULL;
+	int n = 0, r = 0;
+
+	if (!t || !t->missing[0])
+		return 0;
+	snprintf(was, sizeof(was), "%s", t->missing);
+	t->missing[0] = '\0';
+	for (char *ev = strtok_r(was, " ", &save); ev; ev = strtok_r(NULL, " ", &save)) {
+		int e = r < 0 ? 0 : enable_one(t, ev, err);
+
+		if (e < 0)
+			r = e; /* said once; this one and the rest stay missing */
+		if (e == 1)
+			n++;
+		else
+			add_word(t->missing, sizeof(t->missing), ev);
+	}
+	return r < 0 ? r : n;
+}
+
 int nm_ktrace_open_events(const char *instance, const char *const *events, struct nm_ktrace **tp,
 			  struct nm_err *err)
 {
@@ -909,30 +961,11 @@ int nm_ktrace_open_events(const char *instance, const char *const *events, struc
 	if (tracefs_file_exists(t->inst, "buffer_percent"))
 		(void)tracefs_instance_file_write(t->inst, "buffer_percent", "0");
 	for (size_t i = 0; events[i]; i++) {
-		const char *ev = events[i], *slash = strchr(ev, '/');
-		char sys[32];
-
-		if (!slash || (size_t)(slash - ev) >= sizeof(sys))
-			continue;
-		snprintf(sys, sizeof(sys), "%.*s", (int)(slash - ev), ev);
-		if (!tracefs_event_file_exists(t->inst, sys, slash + 1, "enable")) {
-			add_word(t->missing, sizeof(t->missing), ev);
-			continue;
-		}
-		r = load_format(t, ev, err);
+		r = enable_one(t, events[i], err);
 		if (r < 0)
 			goto fail;
-		if (strcmp(ev, "nfs4/nfs4_xdr_status") == 0)
-			filter_xdr_status(t);
-		errno = 0;
-		if (tracefs_event_enable(t->inst, sys, slash + 1) != 0) {
-			int e = errno ? -errno : -EIO;
-
-			r = nm_err_set(err, e, "tracefs: cannot enable %s: %s%s", ev, strerror(-e),
-				       why(e));
-			goto fail;
-		}
-		add_word(t->enabled, sizeof(t->enabled), ev);
+		if (r == 0)
+			add_word(t->missing, sizeof(t->missing), events[i]);
 	}
 	if (!t->enabled[0]) {
 		r = nm_err_set(err, -ENOENT, "tracefs: this kernel has none of the events (%s)%s",

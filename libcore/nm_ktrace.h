@@ -53,6 +53,14 @@ int nm_ktrace_read(struct nm_ktrace *t, int (*cb)(const struct nm_kev *, void *)
 /* The events asked for that this kernel does not have, space-separated
  * ("" when none). */
 const char *nm_ktrace_missing(const struct nm_ktrace *t);
+/* The missing events tried again (a module loaded since: nfsv4.ko comes
+ * with the first NFSv4 mount, and a sandboxed daemon may not load it):
+ * those the kernel has now are enabled in the instance and move from
+ * nm_ktrace_missing() to nm_ktrace_enabled().  A stat of each missing
+ * event's directory: cheap, for each change of the mount table.  Returns
+ * how many were enabled (0: none, or none missing), or a negative errno
+ * with err (what was enabled before it stays so). */
+int nm_ktrace_retry_missing(struct nm_ktrace *t, struct nm_err *err);
 /* The formats the reader decodes with (a test adds one of its own:
  * another event taken for one of ours). */
 struct nm_ktrace_fmt *nm_ktrace_formats(struct nm_ktrace *t);

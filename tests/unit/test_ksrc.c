@@ -1087,6 +1087,70 @@ static void live_ktrace(void)
 	}
 }
 
+static int tracefs_append(const char *file, const char *line)
+{
+	int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? write(fd, line, strlen(line)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(line) ? 0 : -1;
+}
+
+/* An event the kernel gets after the open (as nfsv4.ko's when the first
+ * NFSv4 mount loads it): a uprobe of our own made afterwards stands for
+ * it.  Tried again, it moves from missing to enabled, once. */
+static void live_ktrace_retry(void)
+{
+	static const char uprobes[] = "/sys/kernel/tracing/uprobe_events";
+	char name[64], ev[64], def[200], undef[80];
+	const char *events[] = { "syscalls/sys_enter_getppid", ev, "nosuch/nfsmig_never", NULL };
+	struct nm_ktrace *t = NULL;
+	struct nm_err err = { 0 };
+	int r;
+
+	if (access(uprobes, W_OK) != 0) {
+		printf("ok %d - # SKIP ktrace retry: no uprobe_events here\n", ++u.n);
+		return;
+	}
+	snprintf(name, sizeof(name), "nfsmig-test-retry-%d", (int)getpid());
+	snprintf(ev, sizeof(ev), "nfsmig_t%d/later", (int)getpid());
+	snprintf(def, sizeof(def), "p:%s /bin/true:0x1000\n", ev);
+	snprintf(undef, sizeof(undef), "-:%s\n", ev);
+	r = nm_ktrace_open_events(name, events, &t, &err);
+	UNIT_CHECK(&u, r == 0 && strstr(nm_ktrace_missing(t), ev),
+		   "ktrace retry: an event not there yet is missing (%s)", r ? err.msg : "");
+	if (r != 0)
+		return;
+	r = nm_ktrace_retry_missing(t, &err);
+	UNIT_CHECK(&u,
+		   r == 0 && strstr(nm_ktrace_missing(t), ev) &&
+			   strcmp(nm_ktrace_enabled(t), "syscalls/sys_enter_getppid") == 0,
+		   "ktrace retry: still not there: nothing changes (%d)", r);
+	if (tracefs_append(uprobes, def) != 0) {
+		printf("ok %d - # SKIP ktrace retry: no uprobe made (%s)\n", ++u.n,
+		       strerror(errno));
+		nm_ktrace_close(t);
+		return;
+	}
+	r = nm_ktrace_retry_missing(t, &err);
+	UNIT_CHECK(&u,
+		   r == 1 && strstr(nm_ktrace_enabled(t), ev) &&
+			   !strstr(nm_ktrace_missing(t), ev) &&
+			   strcmp(nm_ktrace_missing(t), "nosuch/nfsmig_never") == 0,
+		   "ktrace retry: the event made since is enabled, the other still missing (%d: "
+		   "enabled %s; missing %s)",
+		   r, nm_ktrace_enabled(t), nm_ktrace_missing(t));
+	r = nm_ktrace_retry_missing(t, &err);
+	UNIT_CHECK(&u,
+		   r == 0 && strstr(nm_ktrace_enabled(t), ev) ==
+				     strrchr(nm_ktrace_enabled(t), ' ') + 1,
+		   "ktrace retry: again: nothing new, enabled once (%d)", r);
+	nm_ktrace_close(t);
+	UNIT_CHECK(&u, tracefs_append(uprobes, undef) == 0,
+		   "ktrace retry: the uprobe removed after close");
+}
+
 /* sys_enter_getppid's record taken for rpc_clnt_replace_xprt (client_id
  * at its __syscall_nr): a record of ours that a host without NFS makes. */
 static int as_ours(struct nm_ktrace *t)
@@ -1488,6 +1552,7 @@ int main(void)
 		live_ktrace();
 		live_ktrace_time();
 		live_ktrace_takeover();
+		live_ktrace_retry();
 		live_kmsg();
 		live_uevent();
 	} else {
