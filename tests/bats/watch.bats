@@ -33,6 +33,10 @@ teardown() {
 	if [ -n "${DPID:-}" ]; then
 		kill -9 "$DPID" 2>/dev/null || true
 	fi
+	if [ -n "${WLAB:-}" ]; then
+		fake_stop
+		"$NFSLAB" ns-down "$WLAB" >/dev/null 2>&1 || true
+	fi
 }
 
 # record SERVER [EXTRA-LINE]: /mnt/m's record as register leaves it.
@@ -397,4 +401,35 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 		fail "$(cat "$W/log")"
 	run sed -n 2p "$D/kmsg.pos"
 	assert_output "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
+}
+
+# LEASE_MOVED (no server of the lab sends it): the daemon's answer,
+# nm_watch_lease, against fakesrv replaying a server where /mnt/a's file
+# system moved and /mnt/b's is still here (the replies and calls of
+# lease.bats: the probe's COMPOUNDs exactly as the client must send them).
+@test "watch: LEASE_MOVED: the registered mounts of that server probed by their root handles; one lease-moved event for the one that moved" {
+	WLAB="nfsmig-w$$"
+	LAB=$WLAB
+	"$NFSLAB" ns-down "$WLAB" >/dev/null 2>&1 || true
+	"$NFSLAB" ns-up "$WLAB"
+	W2=wire
+	fake_start 20620 replay $W2/v40-lease-probe-moved.hex,$W2/lease-call-probe-ab.call \
+		$W2/v40-lease-probe-here.hex,$W2/lease-call-probe-b.call \
+		$W2/v40-lease-locations-one.hex,$W2/lease-call-locations-a.call
+	rm -f "$D"/*.state
+	local i=0
+	for m in a b; do
+		i=$((i + 1))
+		printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/$m" "source=192.0.2.1:/$m" \
+			"orig_server=192.0.2.1" "cur_server=192.0.2.1" "export_path=/$m" "sec=sys" \
+			"vers=4" "minor=0" "registered=1795490000" "root_fh=01000100$m$m" \
+			"fsid=1:1" "fileid=2" "fh_expire_type=0" end >"$D/-mnt-$m.state"
+		echo "6$i 28 0:5$i / /mnt/$m rw,relatime - nfs4 192.0.2.1:/$m rw,vers=4.0,port=20620,timeo=5,retrans=1,sec=sys,clientaddr=192.0.2.254,local_lock=none,addr=192.0.2.1"
+	done >"$W/tab/lease"
+	run ip netns exec "$WLAB" "$BUILD/tests/helpers/watchlease" "$W/tab/lease" "$D" 192.0.2.1
+	! grep 'differs' "$BATS_TEST_TMPDIR/fake.out" || fail "$(cat "$BATS_TEST_TMPDIR/fake.out")"
+	assert_success
+	assert_line "moved 1"
+	run jq -r '"\(.event) \(.mountpoint) \(.from) \(.trigger)"' "$D/events.log"
+	assert_output "lease-moved /mnt/a 192.0.2.1 tracepoint:nfs4_state_mgr"
 }
