@@ -872,25 +872,38 @@ int nm_record_add_move_by(struct nm_record *r, int64_t time, const char *from, c
 	 * [TRIGGER]". */
 	if (!from[0] || !to[0] || (trigger && !trigger[0]))
 		return -EINVAL;
-	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n") ||
-	    (trigger && strpbrk(trigger, " \n")))
+	if (strpbrk(from, " \n") || strpbrk(to, " \n") || (trigger && strpbrk(trigger, " \n")))
 		return -E2BIG;
+	struct nm_move add = {
+		.time = time,
+		.from = strdup(from),
+		.to = strdup(to),
+		.trigger = trigger ? strdup(trigger) : NULL,
+	};
+
+	if (!add.from || !add.to || (trigger && !add.trigger))
+		goto nomem;
+	/* A full history keeps the last moves: the oldest goes (the server
+	 * at registration is orig_server's, not the first move's). */
+	if (r->nmoves >= NM_STORE_MAX_LIST) {
+		free(r->moves[0].from);
+		free(r->moves[0].to);
+		free(r->moves[0].trigger);
+		memmove(r->moves, r->moves + 1, (r->nmoves - 1) * sizeof(*r->moves));
+		r->moves[r->nmoves - 1] = add;
+		return 0;
+	}
 	m = realloc(r->moves, (r->nmoves + 1) * sizeof(*m));
 	if (!m)
-		return -ENOMEM;
+		goto nomem;
 	r->moves = m;
-	m[r->nmoves].time = time;
-	m[r->nmoves].from = strdup(from);
-	m[r->nmoves].to = strdup(to);
-	m[r->nmoves].trigger = trigger ? strdup(trigger) : NULL;
-	if (!m[r->nmoves].from || !m[r->nmoves].to || (trigger && !m[r->nmoves].trigger)) {
-		free(m[r->nmoves].from);
-		free(m[r->nmoves].to);
-		free(m[r->nmoves].trigger);
-		return -ENOMEM;
-	}
-	r->nmoves++;
+	m[r->nmoves++] = add;
 	return 0;
+nomem:
+	free(add.from);
+	free(add.to);
+	free(add.trigger);
+	return -ENOMEM;
 }
 
 int nm_record_copy(struct nm_record *dst, const struct nm_record *src)

@@ -37,7 +37,7 @@
 #define NM_STORE_VERSION     1
 #define NM_STORE_DEFAULT_DIR "/var/lib/nfsmig"
 #define NM_STORE_MAX_BYTES   (256 * 1024) /* a record larger is corrupt */
-#define NM_STORE_MAX_LIST    256	  /* locations, moves */
+#define NM_STORE_MAX_LIST    256	  /* locations; moves: the last ones kept */
 /* The most of a record its locations may take (as written, encoded): the
  * rest of the record has room left, so a record that keeps its locations
  * within it saves.  nm_record_location_bytes() says what one takes. */
@@ -145,7 +145,8 @@ int nm_record_add_location(struct nm_record *r, const char *loc);
  * value percent-encoded, the newline). */
 size_t nm_record_location_bytes(const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
-/* The same with what told of the move (a word; NULL: not said). */
+/* The same with what told of the move (a word; NULL: not said).  A record
+ * keeps the last NM_STORE_MAX_LIST moves: past them the oldest is dropped. */
 int nm_record_add_move_by(struct nm_record *r, int64_t time, const char *from, const char *to,
 			  const char *trigger);
 

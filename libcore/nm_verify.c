@@ -184,7 +184,7 @@ static int record_move(struct nm_record *r, const struct nm_store_update *u, voi
 	cur = strdup(to);
 	if (!x->from || !cur || nm_record_add_move(r, x->when, from, to) < 0) {
 		free(cur);
-		return nm_err_set(err, -E2BIG, "history full or out of memory");
+		return nm_err_set(err, -E2BIG, "a bad server name or out of memory");
 	}
 	free(r->cur_server); /* from may point here: last */
 	r->cur_server = cur;

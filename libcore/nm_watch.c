@@ -167,7 +167,7 @@ int nm_watch_apply_move(struct nm_record *r, const char *to, const char *trigger
 		free(marker);
 		return nm_err_set(err, rc, "%s: the move %s -> %s cannot be recorded (%s)",
 				  r->mountpoint ? r->mountpoint : "?", from, to,
-				  rc == -E2BIG ? "history full" : "bad name");
+				  rc == -ENOMEM ? "out of memory" : "bad name");
 	}
 	if (p)
 		*p = mark;

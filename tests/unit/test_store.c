@@ -919,6 +919,49 @@ static void test_trigger(struct unit *u, const char *base)
 	nm_record_free(&a);
 }
 
+/* A record keeps its last NM_STORE_MAX_LIST moves: the oldest one goes
+ * when another comes (a mount moved back and forth for years), the
+ * registration's server stays, and the record still saves and loads. */
+static void test_moves_full(struct unit *u, const char *base)
+{
+	struct nm_record a = { 0 }, b = { 0 };
+	struct nm_err err = { 0 };
+	char dir[300], from[32], to[32];
+	int bad = 0;
+
+	snprintf(dir, sizeof(dir), "%s/full", base);
+	mkdir(dir, 0700);
+	a.mountpoint = strdup("/mnt/full");
+	a.orig_server = strdup("192.0.2.1");
+	a.cur_server = strdup("192.0.2.1");
+	a.source = strdup("192.0.2.1:/full");
+	a.export_path = strdup("/full");
+	a.sec = strdup("sys");
+	for (int k = 0; k < NM_STORE_MAX_LIST + 10; k++) {
+		snprintf(from, sizeof(from), "s%d", k);
+		snprintf(to, sizeof(to), "s%d", k + 1);
+		bad += nm_record_add_move_by(&a, 1000 + k, from, to, "rescan") != 0;
+	}
+	UNIT_CHECK(u,
+		   bad == 0 && a.nmoves == NM_STORE_MAX_LIST && a.moves[0].time == 1010 &&
+			   strcmp(a.moves[0].from, "s10") == 0 &&
+			   a.moves[NM_STORE_MAX_LIST - 1].time == 1000 + NM_STORE_MAX_LIST + 9 &&
+			   strcmp(a.moves[NM_STORE_MAX_LIST - 1].to, "s266") == 0 &&
+			   strcmp(a.orig_server, "192.0.2.1") == 0,
+		   "store: past %d moves the oldest goes (%d refused, %zu kept, the first of %s)",
+		   NM_STORE_MAX_LIST, bad, a.nmoves, a.nmoves ? a.moves[0].from : "none");
+	UNIT_CHECK(u,
+		   nm_record_add_move_by(&a, 1, "a b", "c", NULL) == -E2BIG &&
+			   a.nmoves == NM_STORE_MAX_LIST && strcmp(a.moves[0].from, "s10") == 0,
+		   "store: a full history refusing a bad move drops nothing");
+	UNIT_CHECK(u,
+		   nm_store_save(dir, &a, &err) == 0 &&
+			   nm_store_load(dir, "/mnt/full", &b, &err) == 0 && same(&a, &b),
+		   "store: a full history saves and loads: %s", err.msg);
+	nm_record_free(&a);
+	nm_record_free(&b);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -940,6 +983,7 @@ int main(void)
 	test_too_big(&u, base);
 	test_full_disk(&u, base);
 	test_trigger(&u, base);
+	test_moves_full(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
