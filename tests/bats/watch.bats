@@ -278,3 +278,25 @@ pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	assert_output --regexp 'libtracefs'
 	assert_output --regexp 'libjson-c'
 }
+
+@test "watch: a move nfsmig verify recorded first is reported by the daemon once, trigger verify" {
+	# What nfsmig verify leaves when it records the move before the
+	# daemon sees it: the move, the current server and the marker.
+	move_table
+	record 198.51.100.2 "move=1795490200 192.0.2.2 198.51.100.2 verify
+pending=migration 1795490200 verify 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
+	daemon_start
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed"
+	wait_for 5 test -s "$W/hook.env" || fail "the hook did not run: $(cat "$W/log")"
+	run jq -r '"\(.trigger) \(.from) \(.to) \(.record_time)"' "$D/events.log"
+	assert_output "verify 192.0.2.2 198.51.100.2 1795490200"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+	grep -qx "NFSMIG_TRIGGER=verify" "$W/hook.env" || fail "$(cat "$W/hook.env")"
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	daemon_start
+	sleep 1
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_verify.h"
 #include "nm_watch.h"
 #include "unit.h"
 
@@ -184,6 +185,55 @@ static void test_apply(struct unit *u)
 	nm_record_free(&r);
 }
 
+/* nfsmig verify records a move the way the daemon does: with trigger
+ * "verify" and the daemon's marker, so that nfsmigd reports it once (its
+ * event, hooks, utab, fstab); a record with a report pending is left. */
+static void test_verify_move(struct unit *u)
+{
+	struct nm_record seen = { .registered = 7, .cur_server = "192.0.2.2" }, r = { 0 };
+	struct nm_watch_pending p;
+	struct nm_err err = { 0 };
+	char *from = NULL;
+	int rc;
+
+	r.mountpoint = strdup("/mnt/m");
+	r.orig_server = strdup("192.0.2.2");
+	r.cur_server = strdup("192.0.2.2");
+	r.registered = 7;
+	rc = nm_verify_record_move(&r, &seen, "198.51.100.2", 200, &from, &err);
+	UNIT_CHECK(u,
+		   rc == NM_VERIFY_MOVE_SAVED && from && strcmp(from, "192.0.2.2") == 0 &&
+			   r.nmoves == 1 && r.moves[0].trigger &&
+			   strcmp(r.moves[0].trigger, "verify") == 0 &&
+			   strcmp(r.cur_server, "198.51.100.2") == 0 && r.pending &&
+			   nm_watch_pending_parse(r.pending, &p) == 0 &&
+			   strcmp(p.kind, "migration") == 0 && strcmp(p.trigger, "verify") == 0 &&
+			   p.time == 200 && strcmp(p.from, "192.0.2.2") == 0 &&
+			   strcmp(p.to, "198.51.100.2") == 0,
+		   "verify's move: recorded with trigger verify and the daemon's marker (%d, %s)",
+		   rc, r.pending ? r.pending : "no marker");
+	free(from);
+	from = NULL;
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "198.51.100.2", 201, &from, &err) ==
+				   NM_VERIFY_MOVE_ALREADY &&
+			   r.nmoves == 1 && !from,
+		   "verify's move: recorded already, nothing changes");
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", 202, &from, &err) ==
+				   NM_VERIFY_MOVE_PENDING &&
+			   r.nmoves == 1 && strcmp(r.cur_server, "198.51.100.2") == 0 &&
+			   p.time == 200 && !from,
+		   "verify's move: a report nfsmigd has pending is left to it");
+	seen.registered = 8;
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
+				   NM_VERIFY_MOVE_CHANGED &&
+			   r.nmoves == 1,
+		   "verify's move: a record registered again meanwhile is not changed");
+	nm_record_free(&r);
+}
+
 static void test_kev(struct unit *u)
 {
 	static const struct {
@@ -281,6 +331,7 @@ int main(void)
 	test_decide(&u);
 	test_pending(&u);
 	test_apply(&u);
+	test_verify_move(&u);
 	test_kev(&u);
 	test_rank(&u);
 	test_mounts_of(&u);
