@@ -201,6 +201,8 @@ static char *format_record(const struct nm_record *r, size_t *len)
 			fprintf(f, "%02x", r->probe_fh[i]);
 		fprintf(f, "\nprobe_fileid=%" PRIu64 "\n", r->probe_fileid);
 	}
+	if (r->mount_id && r->mount_id[0])
+		put_value(f, "mount_id", r->mount_id);
 	for (size_t i = 0; i < r->nlocations; i++)
 		put_value(f, "location", r->locations[i]);
 	for (size_t i = 0; i < r->nmoves; i++) {
@@ -314,6 +316,7 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 		{ "sec", offsetof(struct nm_record, sec) },
 		{ "probe_name", offsetof(struct nm_record, probe_name) },
 		{ "pending", offsetof(struct nm_record, pending) },
+		{ "mount_id", offsetof(struct nm_record, mount_id) },
 	};
 
 	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
@@ -908,10 +911,12 @@ nomem:
 
 int nm_record_copy(struct nm_record *dst, const struct nm_record *src)
 {
-	char **dstrs[] = { &dst->mountpoint,  &dst->source, &dst->orig_server, &dst->cur_server,
-			   &dst->export_path, &dst->sec,    &dst->probe_name,  &dst->pending };
-	const char *sstrs[] = { src->mountpoint,  src->source, src->orig_server, src->cur_server,
-				src->export_path, src->sec,    src->probe_name,	 src->pending };
+	char **dstrs[] = { &dst->mountpoint, &dst->source,	&dst->orig_server,
+			   &dst->cur_server, &dst->export_path, &dst->sec,
+			   &dst->probe_name, &dst->pending,	&dst->mount_id };
+	const char *sstrs[] = { src->mountpoint, src->source,	   src->orig_server,
+				src->cur_server, src->export_path, src->sec,
+				src->probe_name, src->pending,	   src->mount_id };
 
 	*dst = *src;
 	dst->locations = NULL;
@@ -953,6 +958,7 @@ void nm_record_free(struct nm_record *r)
 	free(r->sec);
 	free(r->probe_name);
 	free(r->pending);
+	free(r->mount_id);
 	for (size_t i = 0; i < r->nlocations; i++)
 		free(r->locations[i]);
 	free(r->locations);

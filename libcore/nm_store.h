@@ -8,6 +8,7 @@
  *   source=srv1:/export
  *   ...                      one key=value per line; values are
  *   location=srv2:/export    percent-encoded (bytes outside ! .. ~, and %)
+ *   mount_id=BOOT 50 0:42    which mount of the mount point (optional)
  *   move=1795490195 srv1 srv2 tracepoint:nfs4_state_mgr
  *                            time, from, to and (optional: older records
  *                            have three words) what told of the move
@@ -87,6 +88,11 @@ struct nm_record {
 	/* What nfsmigd has recorded but not yet reported (its event not known
 	 * to be written), as nm_watch_pending_format() writes it; NULL: none. */
 	char *pending;
+	/* Which mount of the mount point the record is of: "BOOT_ID MOUNT_ID
+	 * MAJOR:MINOR" (the boot, mountinfo's mount ID and device), saved at
+	 * registration and with each move nfsmigd records; another one is a
+	 * new mount there, not a move.  NULL: not known (an older record). */
+	char *mount_id;
 };
 
 /* The file name of a mount point's record (no directory); cap is at least

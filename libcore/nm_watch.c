@@ -43,6 +43,16 @@ struct nm_watch_step nm_watch_decide(const struct nm_mount *list, size_t n, size
 		return s;
 	}
 	cur = rec->cur_server && rec->cur_server[0] ? rec->cur_server : rec->orig_server;
+	/* Another mount of this mount point than the record's (unmounted and
+	 * mounted again, from fstab's server maybe; a reboot): a new mount,
+	 * whatever its server.  A record of an older version does not say. */
+	if (rec->mount_id && rec->mount_id[0] && r->mount_id && r->mount_id[0] &&
+	    strcmp(rec->mount_id, r->mount_id) != 0) {
+		s.act = NM_WATCH_REMOUNT;
+		s.from = cur && cur[0] ? cur : NULL;
+		s.to = m->server;
+		return s;
+	}
 	if (!cur || !cur[0] || strcmp(cur, m->server) == 0)
 		return s;
 	s.act = NM_WATCH_MIGRATION;
@@ -61,6 +71,7 @@ const char *nm_watch_act_name(enum nm_watch_act a)
 		[NM_WATCH_RESUME] = "resume",
 		[NM_WATCH_STALE] = "stale",
 		[NM_WATCH_UNREADABLE] = "unreadable",
+		[NM_WATCH_REMOUNT] = "remount",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";

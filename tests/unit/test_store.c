@@ -82,6 +82,8 @@ static int same(const struct nm_record *a, const struct nm_record *b)
 			return 0;
 	if (!a->pending != !b->pending || (a->pending && strcmp(a->pending, b->pending)))
 		return 0;
+	if (!a->mount_id != !b->mount_id || (a->mount_id && strcmp(a->mount_id, b->mount_id)))
+		return 0;
 	return 1;
 }
 
@@ -873,7 +875,8 @@ static void test_trigger(struct unit *u, const char *base)
 		"nfsmig-state 1\nmountpoint=/mnt/x\nsource=a:/x\n"
 		"move=1795490300 192.0.2.11 192.0.2.12\n"
 		"move=1795490400 192.0.2.12 192.0.2.13 tracepoint:nfs4_state_mgr\n"
-		"pending=migration%201795490400%20rescan\nend\n";
+		"pending=migration%201795490400%20rescan\n"
+		"mount_id=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0%2050%200:42\nend\n";
 	static const char FIVE[] = "nfsmig-state 1\nmountpoint=/mnt/x\n"
 				   "move=1795490300 192.0.2.11 192.0.2.12 rescan extra\nend\n";
 	struct nm_record a = { 0 }, b = { 0 }, c = { 0 };
@@ -894,14 +897,19 @@ static void test_trigger(struct unit *u, const char *base)
 		   nm_store_parse(NEW, strlen(NEW), &a, &err) == 0 && a.nmoves == 2 &&
 			   !a.moves[0].trigger &&
 			   strcmp(a.moves[1].trigger, "tracepoint:nfs4_state_mgr") == 0 &&
-			   a.pending && strcmp(a.pending, "migration 1795490400 rescan") == 0,
-		   "store: a move's 4th word is its trigger; pending is read: %s", err.msg);
+			   a.pending && strcmp(a.pending, "migration 1795490400 rescan") == 0 &&
+			   a.mount_id &&
+			   strcmp(a.mount_id, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 50 0:42") == 0,
+		   "store: a move's 4th word is its trigger; pending and mount_id are read: %s",
+		   err.msg);
 	if (nm_store_save(dir, &a, &err) == 0)
 		text = read_file(path, &len);
 	UNIT_CHECK(u,
 		   text && strstr(text, "192.0.2.13%20tracepoint:nfs4_state_mgr\n") &&
 			   strstr(text, "move=1795490300%20192.0.2.11%20192.0.2.12\n") &&
 			   strstr(text, "pending=migration%201795490400%20rescan\n") &&
+			   strstr(text,
+				  "mount_id=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0%2050%200:42\n") &&
 			   nm_store_load(dir, "/mnt/x", &b, &err) == 0 && same(&a, &b) &&
 			   nm_record_copy(&c, &a) == 0 && same(&a, &c),
 		   "store: triggers and pending are written, read back and copied");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_reg.h"
 #include "nm_verify.h"
 #include "nm_watch.h"
 #include "unit.h"
@@ -93,6 +94,86 @@ static void test_decide(struct unit *u)
 			   "decide: %s (%s %s -> %s)", rows[k].what, nm_watch_act_name(s.act),
 			   s.from ? s.from : "-", s.to ? s.to : "-");
 	}
+}
+
+/* Which mount of the mount point: a record saying another one than the
+ * table's is a new mount there (a remount, a reboot), never a move; a
+ * record of an older version (no mount_id) is judged as before. */
+static void test_decide_remount(struct unit *u)
+{
+#define B1 "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+#define B2 "11111111-2222-3333-4444-555555555555"
+	static const struct {
+		const char *rec_id, *cur, *pending, *source;
+		const char *now_id;
+		enum nm_watch_act act;
+		const char *from, *to;
+		const char *what;
+	} rows[] = {
+		{ B1 " 31 0:42", "198.51.100.2", NULL, "server-a:/d", B1 " 40 0:45",
+		  NM_WATCH_REMOUNT, "198.51.100.2", "198.51.100.2",
+		  "another mount ID, the same server: a new mount, registered again" },
+		{ B1 " 31 0:42", "192.0.2.9", NULL, "server-a:/d", B1 " 40 0:45", NM_WATCH_REMOUNT,
+		  "192.0.2.9", "198.51.100.2",
+		  "remounted from another server (fstab's old one): a mount, not a migration" },
+		{ B1 " 31 0:42", "192.0.2.9", NULL, "server-a:/d", B2 " 31 0:42", NM_WATCH_REMOUNT,
+		  "192.0.2.9", "198.51.100.2", "the same mount ID after a reboot: a new mount" },
+		{ B1 " 31 0:42", "192.0.2.2", NULL, "server-a:/d", B1 " 31 0:42",
+		  NM_WATCH_MIGRATION, "192.0.2.2", "198.51.100.2",
+		  "the same mount, addr= changed: a migration" },
+		{ B1 " 31 0:42", "198.51.100.2", NULL, "server-a:/d", B1 " 31 0:42", NM_WATCH_SKIP,
+		  NULL, NULL, "the same mount, the same server: nothing" },
+		{ NULL, "192.0.2.2", NULL, "server-a:/d", B1 " 31 0:42", NM_WATCH_MIGRATION,
+		  "192.0.2.2", "198.51.100.2", "a record of an older version: judged as before" },
+		{ B1 " 31 0:42", "192.0.2.2", NULL, "server-a:/d", NULL, NM_WATCH_MIGRATION,
+		  "192.0.2.2", "198.51.100.2", "the mount's identity not known: judged as before" },
+		{ B1 " 31 0:42", "192.0.2.2", "migration 5 rescan 192.0.2.1 192.0.2.2",
+		  "server-a:/d", B1 " 40 0:45", NM_WATCH_RESUME, NULL, NULL,
+		  "a report pending is finished before the new mount is registered" },
+		{ B1 " 31 0:42", "203.0.113.9", NULL, "server-c:/x", B1 " 40 0:45", NM_WATCH_STALE,
+		  "server-c:/x", "server-a:/d", "another export's record: stale, as before" },
+	};
+#undef B1
+#undef B2
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_record rec = { .source = (char *)rows[k].source,
+					 .orig_server = "192.0.2.2",
+					 .cur_server = (char *)rows[k].cur,
+					 .pending = (char *)rows[k].pending,
+					 .mount_id = (char *)rows[k].rec_id };
+		struct nm_watch_rec r = { .found = 0, .rec = &rec, .mount_id = rows[k].now_id };
+		struct nm_watch_step s = nm_watch_decide(table, NT, 1, &r);
+
+		UNIT_CHECK(u,
+			   s.act == rows[k].act &&
+				   (rows[k].from ? s.from && strcmp(s.from, rows[k].from) == 0
+						 : !s.from) &&
+				   (rows[k].to ? s.to && strcmp(s.to, rows[k].to) == 0 : !s.to),
+			   "decide: %s (%s %s -> %s)", rows[k].what, nm_watch_act_name(s.act),
+			   s.from ? s.from : "-", s.to ? s.to : "-");
+	}
+}
+
+/* A mount's identity, from mountinfo's fields and the boot's ID. */
+static void test_mount_id(struct unit *u)
+{
+	struct nm_mount m = { .id = 50, .dev_major = 0, .dev_minor = 42 }, none = { 0 };
+	char buf[128], tiny[8];
+
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", buf, sizeof(buf)) == 0 &&
+			   strcmp(buf, "0f1e2d3c-4b5a 50 0:42") == 0,
+		   "mount_id: boot, mount ID, device (%s)", buf);
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&none, "0f1e2d3c-4b5a", buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, "", buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, NULL, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, "a b", buf, sizeof(buf)) == -ENOENT && !buf[0],
+		   "mount_id: without a mount ID or a boot ID, not known");
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", tiny, sizeof(tiny)) == -E2BIG && !tiny[0],
+		   "mount_id: a buffer too small is an error, not a cut identity");
 }
 
 static void test_pending(struct unit *u)
@@ -329,6 +410,8 @@ int main(void)
 
 	unit_start();
 	test_decide(&u);
+	test_decide_remount(&u);
+	test_mount_id(&u);
 	test_pending(&u);
 	test_apply(&u);
 	test_verify_move(&u);
