@@ -170,9 +170,15 @@ int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, con
 	if (r->cur_server && strcmp(r->cur_server, to) == 0)
 		return NM_VERIFY_MOVE_ALREADY;
 	/* nfsmigd is reporting an earlier move or mount: its marker stays;
-	 * once it is done, the daemon finds this move itself. */
-	if (r->pending && r->pending[0])
-		return NM_VERIFY_MOVE_PENDING;
+	 * once it is done, the daemon finds this move itself.  A marker of
+	 * verify's own (no daemon ran to report that move) gives way to the
+	 * newer move: a daemon that starts reports the last one. */
+	if (r->pending && r->pending[0]) {
+		struct nm_watch_pending p;
+
+		if (nm_watch_pending_parse(r->pending, &p) < 0 || strcmp(p.trigger, "verify") != 0)
+			return NM_VERIFY_MOVE_PENDING;
+	}
 	was = r->cur_server && r->cur_server[0]	    ? r->cur_server
 	      : r->orig_server && r->orig_server[0] ? r->orig_server
 						    : "unknown";

@@ -91,7 +91,8 @@ int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify
  * and fstab report).  Returns NM_VERIFY_MOVE_SAVED (r changed: save it;
  * *from, malloc'd, the server it moved from), _ALREADY (r has it), _CHANGED
  * (registered again since: not the record verify checked), _PENDING
- * (nfsmigd has a report of this mount to finish: the move is left to it),
+ * (nfsmigd has a report of this mount to finish: the move is left to it;
+ * a marker of verify's own, not reported yet, is replaced),
  * or a negative errno. */
 enum {
 	NM_VERIFY_MOVE_SAVED = 0,

@@ -301,16 +301,29 @@ static void test_verify_move(struct unit *u)
 			   r.nmoves == 1 && !from,
 		   "verify's move: recorded already, nothing changes");
 	UNIT_CHECK(u,
-		   nm_verify_record_move(&r, &seen, "203.0.113.5", 202, &from, &err) ==
+		   nm_verify_record_move(&r, &seen, "192.0.2.7", 202, &from, &err) ==
+				   NM_VERIFY_MOVE_SAVED &&
+			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && from &&
+			   strcmp(from, "198.51.100.2") == 0 && r.pending &&
+			   strcmp(r.pending, "migration 202 verify 198.51.100.2 192.0.2.7") == 0,
+		   "verify's move: its own marker, not reported (no daemon), gives way to the "
+		   "next move (%s)",
+		   r.pending ? r.pending : "no marker");
+	free(from);
+	from = NULL;
+	free(r.pending);
+	r.pending = strdup("migration 150 rescan 192.0.2.2 198.51.100.2");
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
 				   NM_VERIFY_MOVE_PENDING &&
-			   r.nmoves == 1 && strcmp(r.cur_server, "198.51.100.2") == 0 &&
-			   p.time == 200 && !from,
+			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && !from &&
+			   strcmp(r.pending, "migration 150 rescan 192.0.2.2 198.51.100.2") == 0,
 		   "verify's move: a report nfsmigd has pending is left to it");
 	seen.registered = 8;
 	UNIT_CHECK(u,
 		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
 				   NM_VERIFY_MOVE_CHANGED &&
-			   r.nmoves == 1,
+			   r.nmoves == 2,
 		   "verify's move: a record registered again meanwhile is not changed");
 	nm_record_free(&r);
 }
