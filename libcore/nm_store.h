@@ -8,7 +8,7 @@
  *   source=srv1:/export
  *   ...                      one key=value per line; values are
  *   location=srv2:/export    percent-encoded (bytes outside ! .. ~, and %)
- *   mount_id=BOOT 50 0:42    which mount of the mount point (optional)
+ *   mount_id=BOOT 50 0:42 T  which mount of the mount point (optional)
  *   move=1795490195 srv1 srv2 tracepoint:nfs4_state_mgr
  *                            time, from, to and (optional: older records
  *                            have three words) what told of the move
@@ -89,7 +89,8 @@ struct nm_record {
 	 * to be written), as nm_watch_pending_format() writes it; NULL: none. */
 	char *pending;
 	/* Which mount of the mount point the record is of: "BOOT_ID MOUNT_ID
-	 * MAJOR:MINOR" (the boot, mountinfo's mount ID and device), saved at
+	 * MAJOR:MINOR [MOUNTED]" (nm_reg_mount_id: the boot, mountinfo's mount
+	 * ID and device, when it was mounted), saved at
 	 * registration and with each move nfsmigd records; another one is a
 	 * new mount there, not a move.  NULL: not known (an older record). */
 	char *mount_id;

@@ -72,6 +72,13 @@ struct nm_watch_step nm_watch_decide(const struct nm_mount *list, size_t n, size
 
 const char *nm_watch_act_name(enum nm_watch_act a);
 
+/* Are two mount identities (nm_reg_mount_id) the same mount?  The boot,
+ * mount ID and device must agree, and the times the mount was made, when
+ * both say one, within NM_WATCH_MOUNTED_SLACK seconds (mountstats' age is
+ * whole seconds).  One that cannot be read is taken for the same. */
+#define NM_WATCH_MOUNTED_SLACK 2
+bool nm_watch_same_mount(const char *a, const char *b);
+
 /* The marker: "KIND TIME TRIGGER FROM TO", words (FROM "-" when none). */
 struct nm_watch_pending {
 	char kind[24];	  /* the event: "migration", "mount", "referral" */

@@ -14,6 +14,7 @@
 #include "nm_fstab.h"
 #include "nm_hook.h"
 #include "nm_lease.h"
+#include "nm_mstats.h"
 #include "nm_mtab.h"
 #include "nm_reg.h"
 #include "nm_store.h"
@@ -126,6 +127,8 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 	size_t nl = 0;
 	int rc, nfs4 = 0;
 	char boot[64];
+	struct nm_mstats ms = { 0 };
+	bool have_ms = false;
 
 	*jobs = NULL;
 	*n = 0;
@@ -150,7 +153,15 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			continue;
 		wr.found = nm_store_load(c->state_dir, m->target, &rec, &e);
 		wr.rec = wr.found == 0 ? &rec : NULL;
-		wr.mount_id = nm_reg_mount_id(m, boot, mid, sizeof(mid)) == 0 ? mid : NULL;
+		/* When it was mounted (mountstats, read once a scan, when a
+		 * record says which mount it is of). */
+		if (wr.found == 0 && rec.mount_id && !have_ms)
+			have_ms = nm_mstats_read(NULL, &ms, NULL) == 0;
+		wr.mount_id =
+			nm_reg_mount_id(m, boot, have_ms ? nm_reg_mounted_at(&ms, m->target) : -1,
+					mid, sizeof(mid)) == 0
+				? mid
+				: NULL;
 		s = nm_watch_decide(list, nl, i, &wr);
 		switch (s.act) {
 		case NM_WATCH_SKIP: break;
@@ -227,6 +238,8 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			break;
 	}
 	nm_mount_list_free(list, nl);
+	if (have_ms)
+		nm_mstats_free(&ms);
 	if (rc < 0) {
 		nm_watch_jobs_free(*jobs, *n);
 		*jobs = NULL;

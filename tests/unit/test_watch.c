@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_mstats.h"
 #include "nm_reg.h"
 #include "nm_verify.h"
 #include "nm_watch.h"
@@ -130,6 +131,12 @@ static void test_decide_remount(struct unit *u)
 		{ B1 " 31 0:42", "192.0.2.2", "migration 5 rescan 192.0.2.1 192.0.2.2",
 		  "server-a:/d", B1 " 40 0:45", NM_WATCH_RESUME, NULL, NULL,
 		  "a report pending is finished before the new mount is registered" },
+		{ B1 " 31 0:42 500", "192.0.2.9", NULL, "server-a:/d", B1 " 31 0:42 900",
+		  NM_WATCH_REMOUNT, "192.0.2.9", "198.51.100.2",
+		  "the kernel's same mount ID and device, mounted later: a new mount" },
+		{ B1 " 31 0:42 500", "192.0.2.2", NULL, "server-a:/d", B1 " 31 0:42 501",
+		  NM_WATCH_MIGRATION, "192.0.2.2", "198.51.100.2",
+		  "the same mount (its age read a second apart): a migration" },
 		{ B1 " 31 0:42", "203.0.113.9", NULL, "server-c:/x", B1 " 40 0:45", NM_WATCH_STALE,
 		  "server-c:/x", "server-a:/d", "another export's record: stale, as before" },
 	};
@@ -162,18 +169,60 @@ static void test_mount_id(struct unit *u)
 	char buf[128], tiny[8];
 
 	UNIT_CHECK(u,
-		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", buf, sizeof(buf)) == 0 &&
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", -1, buf, sizeof(buf)) == 0 &&
 			   strcmp(buf, "0f1e2d3c-4b5a 50 0:42") == 0,
 		   "mount_id: boot, mount ID, device (%s)", buf);
 	UNIT_CHECK(u,
-		   nm_reg_mount_id(&none, "0f1e2d3c-4b5a", buf, sizeof(buf)) == -ENOENT &&
-			   nm_reg_mount_id(&m, "", buf, sizeof(buf)) == -ENOENT &&
-			   nm_reg_mount_id(&m, NULL, buf, sizeof(buf)) == -ENOENT &&
-			   nm_reg_mount_id(&m, "a b", buf, sizeof(buf)) == -ENOENT && !buf[0],
+		   nm_reg_mount_id(&none, "0f1e2d3c-4b5a", 5, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, "", 5, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, NULL, 5, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, "a b", 5, buf, sizeof(buf)) == -ENOENT && !buf[0],
 		   "mount_id: without a mount ID or a boot ID, not known");
 	UNIT_CHECK(u,
-		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", tiny, sizeof(tiny)) == -E2BIG && !tiny[0],
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", 5, tiny, sizeof(tiny)) == -E2BIG &&
+			   !tiny[0],
 		   "mount_id: a buffer too small is an error, not a cut identity");
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", 1234, buf, sizeof(buf)) == 0 &&
+			   strcmp(buf, "0f1e2d3c-4b5a 50 0:42 1234") == 0,
+		   "mount_id: with when it was mounted (%s)", buf);
+
+	/* The kernel (6.1) gives a remount the mount ID and device of the
+	 * mount it replaces: only the time it was made tells them apart. */
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} rows[] = {
+		{ "B 50 0:42 100", "B 50 0:42 100", true },
+		{ "B 50 0:42 100", "B 50 0:42 102", true },
+		{ "B 50 0:42 100", "B 50 0:42 103", false },
+		{ "B 50 0:42 100", "B 50 0:42", true },
+		{ "B 50 0:42", "B 51 0:42", false },
+		{ "B 50 0:42", "B 50 0:43", false },
+		{ "B 50 0:42 100", "C 50 0:42 100", false },
+		{ "garbage", "B 50 0:42", true },
+		{ "B 50 0:42 100 x", "B 51 0:42", true },
+	};
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		UNIT_CHECK(u, nm_watch_same_mount(rows[k].a, rows[k].b) == rows[k].same,
+			   "same_mount: \"%s\" and \"%s\": %s", rows[k].a, rows[k].b,
+			   rows[k].same ? "the same" : "another");
+
+	static const char MS[] =
+		"device server-a:/d mounted on /mnt/m with fstype nfs4 statvers=1.1\n"
+		"\topts:\trw,vers=4.0\n\tage:\t1234\n\tcaps:\tcaps=0x3ffdf\n"
+		"device server-b:/r mounted on /mnt/r with fstype nfs4 statvers=1.1\n"
+		"\tage:\tx12\n";
+	struct nm_mstats ms = { 0 };
+	struct nm_err err = { 0 };
+
+	UNIT_CHECK(u,
+		   nm_mstats_parse(MS, sizeof(MS) - 1, &ms, &err) == 0 && ms.n == 2 &&
+			   ms.m[0].age == 1234 && ms.m[1].age == -1 &&
+			   nm_reg_mounted_at(&ms, "/mnt/r") == -1 &&
+			   nm_reg_mounted_at(&ms, "/mnt/none") == -1,
+		   "mountstats: a mount's age is read; a bad one is not said");
+	nm_mstats_free(&ms);
 }
 
 static void test_pending(struct unit *u)
