@@ -212,9 +212,8 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			goto job;
 		case NM_WATCH_REMOUNT:
 			say(c, LOG_NOTICE,
-			    "%s: mounted again (from %s; the record is of an earlier mount, on "
-			    "%s): "
-			    "registering it again, its moves kept",
+			    "%s: mounted again (from %s; the record is of an earlier mount, "
+			    "on %s): registering it again, its moves kept",
 			    m->target, s.to, s.from ? s.from : "?");
 			j.again = true;
 			/* fall through */
