@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "nm_mpath.h"
@@ -243,6 +244,10 @@ static int locate(struct libmnt_table *tb, const char *file, const char *path, c
 		nm_mount_free(out);
 		goto out;
 	}
+	out->id = mnt_fs_get_id(fs);
+	out->parent_id = mnt_fs_get_parent_id(fs);
+	out->dev_major = major(mnt_fs_get_devno(fs));
+	out->dev_minor = minor(mnt_fs_get_devno(fs));
 	*server_path = server_path_of(out, abs);
 	if (!*server_path) {
 		nm_mount_free(out);
@@ -437,6 +442,8 @@ int nm_mount_list(const char *mountinfo, struct nm_mount **out, size_t *n, struc
 			continue;
 		m.id = mnt_fs_get_id(fs);
 		m.parent_id = mnt_fs_get_parent_id(fs);
+		m.dev_major = major(mnt_fs_get_devno(fs));
+		m.dev_minor = minor(mnt_fs_get_devno(fs));
 		if (*n == cap) {
 			struct nm_mount *g = realloc(*out, (cap ? cap * 2 : 16) * sizeof(*g));
 

@@ -23,7 +23,8 @@ struct nm_mount {
 	unsigned port;	   /* port= or 0 (2049) */
 	int vers;	   /* major version: 4, 3, or 0 when the table does not say */
 	int minor;	   /* minor version, -1 when the table does not say */
-	int id, parent_id; /* mountinfo's mount IDs (nm_mount_list only, else 0) */
+	int id, parent_id; /* mountinfo's mount IDs (0 when not from mountinfo) */
+	unsigned dev_major, dev_minor; /* mountinfo's st_dev of the mount */
 };
 
 /*

@@ -90,7 +90,8 @@ static int device_line(const char *p, const char *end, struct nm_mstats *s, bool
 			rc = -ENOMEM;
 		} else {
 			s->m = m;
-			s->m[s->n++] = (struct nm_mstats_mount){ .device = dev, .target = dir };
+			s->m[s->n++] =
+				(struct nm_mstats_mount){ .device = dev, .target = dir, .age = -1 };
 			dev = dir = NULL;
 			*keep = true;
 		}
@@ -162,6 +163,19 @@ int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct 
 			in_ops = false;
 		} else if (in_mount && memmem(p, (size_t)(le - p), "per-op statistics", 17)) {
 			in_ops = true;
+		} else if (in_mount && !in_ops && (size_t)(le - p) > 5 && p[0] == '\t' &&
+			   memcmp(p + 1, "age:", 4) == 0) {
+			char num[24];
+			size_t k = 0;
+			const char *q = p + 5;
+
+			while (q < le && (*q == '\t' || *q == ' '))
+				q++;
+			while (q < le && k + 1 < sizeof(num) && *q >= '0' && *q <= '9')
+				num[k++] = *q++;
+			num[k] = '\0';
+			if (k > 0 && k < 19 && q == le)
+				s.m[s.n - 1].age = strtoll(num, NULL, 10);
 		} else if (in_mount && in_ops) {
 			rc = op_line(p, le, &s.m[s.n - 1]);
 		}

@@ -36,6 +36,9 @@ struct nm_mstats_mount {
 	struct nm_mstats_op *ops;
 	size_t nops;
 	size_t nlines; /* per-op lines seen, kept or not */
+	int64_t age;   /* "age:": seconds since the NFS mount was made (a
+			* migration keeps it, a remount starts it again); -1
+			* when not said */
 };
 
 struct nm_mstats {

@@ -1,12 +1,17 @@
 #include "nm_reg.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nm_mpath.h"
+#include "nm_mstats.h"
 #include "nm_nfs4.h"
 #include "nm_path.h"
 #include "nm_served.h"
@@ -164,6 +169,63 @@ static void take_probe(struct nm_nfs4 *c, const struct nm_mount *m, int timeout_
 	nm_mpath_entries_free(d, nd);
 }
 
+int nm_reg_mount_id(const struct nm_mount *m, const char *boot_id, int64_t mounted, char *buf,
+		    size_t cap)
+{
+	char at[32] = "";
+	int n;
+
+	if (cap)
+		buf[0] = '\0';
+	if (m->id <= 0 || !boot_id || !boot_id[0] || strpbrk(boot_id, " \n"))
+		return -ENOENT;
+	if (mounted >= 0)
+		snprintf(at, sizeof(at), " %" PRId64, mounted);
+	n = snprintf(buf, cap, "%s %d %u:%u%s", boot_id, m->id, m->dev_major, m->dev_minor, at);
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap)
+			buf[0] = '\0';
+		return -E2BIG;
+	}
+	return 0;
+}
+
+int64_t nm_reg_mounted_at(const struct nm_mstats *s, const char *target)
+{
+	const struct nm_mstats_mount *mm = s ? nm_mstats_find(s, target) : NULL;
+	struct timespec ts;
+
+	if (!mm || mm->age < 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0 || ts.tv_sec < mm->age)
+		return -1;
+	return (int64_t)ts.tv_sec - mm->age;
+}
+
+void nm_reg_boot_id(char *buf, size_t cap)
+{
+	int fd = open(NM_REG_BOOT_ID_PATH, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = -1;
+
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	/* A boot ID is a UUID: anything else is not one. */
+	for (char *p = buf; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != '-') {
+			buf[0] = '\0';
+			return;
+		}
+}
+
 int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, struct nm_record *rec,
 		 unsigned *dropped, struct nm_err *no_probe, struct nm_err *err)
 {
@@ -201,6 +263,23 @@ int nm_reg_query(const char *dir, const struct nm_mount *m, int timeout_ms, stru
 	}
 	if (rc == 0)
 		take_probe(c, m, timeout_ms, path, rec, no_probe);
+	if (rc == 0) {
+		/* Which mount this is: a later one there is a new mount. */
+		char boot[64], id[128];
+		struct nm_mstats ms = { 0 };
+		int64_t at = -1;
+
+		nm_reg_boot_id(boot, sizeof(boot));
+		if (nm_mstats_read(NULL, &ms, NULL) == 0) {
+			at = nm_reg_mounted_at(&ms, m->target);
+			nm_mstats_free(&ms);
+		}
+		if (nm_reg_mount_id(m, boot, at, id, sizeof(id)) == 0 &&
+		    !(rec->mount_id = strdup(id)))
+			rc = nm_err_set(err, -ENOMEM, "out of memory");
+		if (rc < 0)
+			nm_record_free(rec);
+	}
 	nm_nfs4_close(c);
 	free(path);
 	return rc;

@@ -19,6 +19,23 @@
  * NULL when out of memory. */
 char *nm_reg_root_path(const struct nm_mount *m);
 
+/* Which mount of its mount point m is (a record's mount_id): "BOOT_ID
+ * MOUNT_ID MAJOR:MINOR [MOUNTED]", from the boot's ID, mountinfo's fields
+ * and when the NFS mount was made (seconds of CLOCK_MONOTONIC, from
+ * mountstats' age; mounted < 0: not known, left out): the kernel gives a
+ * remount the mount ID and device of the mount it replaces, so only the
+ * time tells them apart in one boot.  No stat of the mount.  -ENOENT when
+ * not known (no mount ID, no boot ID), -E2BIG when buf is too small. */
+int nm_reg_mount_id(const struct nm_mount *m, const char *boot_id, int64_t mounted, char *buf,
+		    size_t cap);
+/* When target's NFS mount was made (seconds of CLOCK_MONOTONIC), from
+ * mountstats s (its last entry for target); -1 when not said. */
+struct nm_mstats;
+int64_t nm_reg_mounted_at(const struct nm_mstats *s, const char *target);
+/* The boot's ID (/proc/sys/kernel/random/boot_id), or "" when unknown. */
+#define NM_REG_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+void nm_reg_boot_id(char *buf, size_t cap);
+
 /* A record from the mount and its server's answer for path (the root's
  * handle, fsid, fileid, fh_expire_type and fs_locations), minor the
  * session's minor version, now the registration time.  rec is zeroed

@@ -201,6 +201,8 @@ static char *format_record(const struct nm_record *r, size_t *len)
 			fprintf(f, "%02x", r->probe_fh[i]);
 		fprintf(f, "\nprobe_fileid=%" PRIu64 "\n", r->probe_fileid);
 	}
+	if (r->mount_id && r->mount_id[0])
+		put_value(f, "mount_id", r->mount_id);
 	for (size_t i = 0; i < r->nlocations; i++)
 		put_value(f, "location", r->locations[i]);
 	for (size_t i = 0; i < r->nmoves; i++) {
@@ -314,6 +316,7 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 		{ "sec", offsetof(struct nm_record, sec) },
 		{ "probe_name", offsetof(struct nm_record, probe_name) },
 		{ "pending", offsetof(struct nm_record, pending) },
+		{ "mount_id", offsetof(struct nm_record, mount_id) },
 	};
 
 	for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
@@ -872,33 +875,48 @@ int nm_record_add_move_by(struct nm_record *r, int64_t time, const char *from, c
 	 * [TRIGGER]". */
 	if (!from[0] || !to[0] || (trigger && !trigger[0]))
 		return -EINVAL;
-	if (r->nmoves == NM_STORE_MAX_LIST || strpbrk(from, " \n") || strpbrk(to, " \n") ||
-	    (trigger && strpbrk(trigger, " \n")))
+	if (strpbrk(from, " \n") || strpbrk(to, " \n") || (trigger && strpbrk(trigger, " \n")))
 		return -E2BIG;
+	struct nm_move add = {
+		.time = time,
+		.from = strdup(from),
+		.to = strdup(to),
+		.trigger = trigger ? strdup(trigger) : NULL,
+	};
+
+	if (!add.from || !add.to || (trigger && !add.trigger))
+		goto nomem;
+	/* A full history keeps the last moves: the oldest goes (the server
+	 * at registration is orig_server's, not the first move's). */
+	if (r->nmoves >= NM_STORE_MAX_LIST) {
+		free(r->moves[0].from);
+		free(r->moves[0].to);
+		free(r->moves[0].trigger);
+		memmove(r->moves, r->moves + 1, (r->nmoves - 1) * sizeof(*r->moves));
+		r->moves[r->nmoves - 1] = add;
+		return 0;
+	}
 	m = realloc(r->moves, (r->nmoves + 1) * sizeof(*m));
 	if (!m)
-		return -ENOMEM;
+		goto nomem;
 	r->moves = m;
-	m[r->nmoves].time = time;
-	m[r->nmoves].from = strdup(from);
-	m[r->nmoves].to = strdup(to);
-	m[r->nmoves].trigger = trigger ? strdup(trigger) : NULL;
-	if (!m[r->nmoves].from || !m[r->nmoves].to || (trigger && !m[r->nmoves].trigger)) {
-		free(m[r->nmoves].from);
-		free(m[r->nmoves].to);
-		free(m[r->nmoves].trigger);
-		return -ENOMEM;
-	}
-	r->nmoves++;
+	m[r->nmoves++] = add;
 	return 0;
+nomem:
+	free(add.from);
+	free(add.to);
+	free(add.trigger);
+	return -ENOMEM;
 }
 
 int nm_record_copy(struct nm_record *dst, const struct nm_record *src)
 {
-	char **dstrs[] = { &dst->mountpoint,  &dst->source, &dst->orig_server, &dst->cur_server,
-			   &dst->export_path, &dst->sec,    &dst->probe_name,  &dst->pending };
-	const char *sstrs[] = { src->mountpoint,  src->source, src->orig_server, src->cur_server,
-				src->export_path, src->sec,    src->probe_name,	 src->pending };
+	char **dstrs[] = { &dst->mountpoint, &dst->source,	&dst->orig_server,
+			   &dst->cur_server, &dst->export_path, &dst->sec,
+			   &dst->probe_name, &dst->pending,	&dst->mount_id };
+	const char *sstrs[] = { src->mountpoint, src->source,	   src->orig_server,
+				src->cur_server, src->export_path, src->sec,
+				src->probe_name, src->pending,	   src->mount_id };
 
 	*dst = *src;
 	dst->locations = NULL;
@@ -940,6 +958,7 @@ void nm_record_free(struct nm_record *r)
 	free(r->sec);
 	free(r->probe_name);
 	free(r->pending);
+	free(r->mount_id);
 	for (size_t i = 0; i < r->nlocations; i++)
 		free(r->locations[i]);
 	free(r->locations);

@@ -8,6 +8,7 @@
  *   source=srv1:/export
  *   ...                      one key=value per line; values are
  *   location=srv2:/export    percent-encoded (bytes outside ! .. ~, and %)
+ *   mount_id=BOOT 50 0:42 T  which mount of the mount point (optional)
  *   move=1795490195 srv1 srv2 tracepoint:nfs4_state_mgr
  *                            time, from, to and (optional: older records
  *                            have three words) what told of the move
@@ -37,7 +38,7 @@
 #define NM_STORE_VERSION     1
 #define NM_STORE_DEFAULT_DIR "/var/lib/nfsmig"
 #define NM_STORE_MAX_BYTES   (256 * 1024) /* a record larger is corrupt */
-#define NM_STORE_MAX_LIST    256	  /* locations, moves */
+#define NM_STORE_MAX_LIST    256	  /* locations; moves: the last ones kept */
 /* The most of a record its locations may take (as written, encoded): the
  * rest of the record has room left, so a record that keeps its locations
  * within it saves.  nm_record_location_bytes() says what one takes. */
@@ -87,6 +88,12 @@ struct nm_record {
 	/* What nfsmigd has recorded but not yet reported (its event not known
 	 * to be written), as nm_watch_pending_format() writes it; NULL: none. */
 	char *pending;
+	/* Which mount of the mount point the record is of: "BOOT_ID MOUNT_ID
+	 * MAJOR:MINOR [MOUNTED]" (nm_reg_mount_id: the boot, mountinfo's mount
+	 * ID and device, when it was mounted), saved at
+	 * registration and with each move nfsmigd records; another one is a
+	 * new mount there, not a move.  NULL: not known (an older record). */
+	char *mount_id;
 };
 
 /* The file name of a mount point's record (no directory); cap is at least
@@ -145,7 +152,8 @@ int nm_record_add_location(struct nm_record *r, const char *loc);
  * value percent-encoded, the newline). */
 size_t nm_record_location_bytes(const char *loc);
 int nm_record_add_move(struct nm_record *r, int64_t time, const char *from, const char *to);
-/* The same with what told of the move (a word; NULL: not said). */
+/* The same with what told of the move (a word; NULL: not said).  A record
+ * keeps the last NM_STORE_MAX_LIST moves: past them the oldest is dropped. */
 int nm_record_add_move_by(struct nm_record *r, int64_t time, const char *from, const char *to,
 			  const char *trigger);
 

@@ -16,6 +16,7 @@
 #include "nm_verify_batch.h"
 #include "nm_verify_judge.h"
 #include "nm_time.h"
+#include "nm_watch.h"
 
 const char *nm_verdict_name(enum nm_verdict v)
 {
@@ -151,10 +152,49 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 /* What record_move found under the lock. */
 struct move_arg {
 	const struct nm_verify_item *it;
-	enum { MOVE_NONE, MOVE_SAVED, MOVE_ALREADY, MOVE_CHANGED } how;
-	char *from; /* MOVE_SAVED: the record's server the move is from */
+	int how;    /* NM_VERIFY_MOVE_* */
+	char *from; /* NM_VERIFY_MOVE_SAVED: the record's server the move is from */
 	int64_t when;
 };
+
+int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, const char *to,
+			  int64_t now, char **from, struct nm_err *err)
+{
+	const char *was;
+	int rc;
+
+	*from = NULL;
+	if (r->registered != seen->registered || r->root_fh_len != seen->root_fh_len ||
+	    memcmp(r->root_fh, seen->root_fh, r->root_fh_len) != 0)
+		return NM_VERIFY_MOVE_CHANGED;
+	if (r->cur_server && strcmp(r->cur_server, to) == 0)
+		return NM_VERIFY_MOVE_ALREADY;
+	/* nfsmigd is reporting an earlier move or mount: its marker stays;
+	 * once it is done, the daemon finds this move itself.  A marker of
+	 * verify's own (no daemon ran to report that move) gives way to the
+	 * newer move: a daemon that starts reports the last one. */
+	if (r->pending && r->pending[0]) {
+		struct nm_watch_pending p;
+
+		if (nm_watch_pending_parse(r->pending, &p) < 0 || strcmp(p.trigger, "verify") != 0)
+			return NM_VERIFY_MOVE_PENDING;
+	}
+	was = r->cur_server && r->cur_server[0]	    ? r->cur_server
+	      : r->orig_server && r->orig_server[0] ? r->orig_server
+						    : "unknown";
+	*from = strdup(was);
+	if (!*from)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	/* As the daemon records one: the move, the current server and the
+	 * marker of the report still to make. */
+	rc = nm_watch_apply_move(r, to, "verify", now, NULL, err);
+	if (rc != 0) {
+		free(*from);
+		*from = NULL;
+		return rc < 0 ? rc : NM_VERIFY_MOVE_ALREADY;
+	}
+	return NM_VERIFY_MOVE_SAVED;
+}
 
 /* Under the record's lock: the move, added to the record as stored now (a
  * writer since verify read it is kept).  A record registered again since
@@ -164,32 +204,15 @@ static int record_move(struct nm_record *r, const struct nm_store_update *u, voi
 		       struct nm_err *err)
 {
 	struct move_arg *x = arg;
-	const struct nm_record *seen = &x->it->rec;
-	const char *to = x->it->m.server, *from;
-	char *cur;
+	int rc;
 
 	(void)u;
-	if (r->registered != seen->registered || r->root_fh_len != seen->root_fh_len ||
-	    memcmp(r->root_fh, seen->root_fh, r->root_fh_len) != 0) {
-		x->how = MOVE_CHANGED;
-		return 1;
-	}
-	if (strcmp(r->cur_server, to) == 0) {
-		x->how = MOVE_ALREADY;
-		return 1;
-	}
-	from = r->cur_server[0] ? r->cur_server : r->orig_server[0] ? r->orig_server : "unknown";
 	x->when = (int64_t)time(NULL);
-	x->from = strdup(from);
-	cur = strdup(to);
-	if (!x->from || !cur || nm_record_add_move(r, x->when, from, to) < 0) {
-		free(cur);
-		return nm_err_set(err, -E2BIG, "history full or out of memory");
-	}
-	free(r->cur_server); /* from may point here: last */
-	r->cur_server = cur;
-	x->how = MOVE_SAVED;
-	return 0;
+	rc = nm_verify_record_move(r, &x->it->rec, x->it->m.server, x->when, &x->from, err);
+	if (rc < 0)
+		return rc;
+	x->how = rc;
+	return rc == NM_VERIFY_MOVE_SAVED ? 0 : 1;
 }
 
 static void check_record(struct nm_verify_item *it, const struct nm_verify_opts *o)
@@ -221,25 +244,31 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 				      : "");
 		return;
 	}
-	struct move_arg x = { .it = it };
+	struct move_arg x = { .it = it, .how = -1 };
 	int rc = nm_store_update(o->state_dir, it->m.target, NULL, record_move, &x, &err);
 
 	if (rc < 0) {
 		nm_verify_set(c, NM_V_WARN, "cannot record the move: %s", err.msg);
-	} else if (x.how == MOVE_CHANGED) {
+	} else if (x.how == NM_VERIFY_MOVE_CHANGED) {
 		nm_verify_set(
 			c, NM_V_WARN,
 			"record changed, not recorded: %s was registered again while verify ran "
 			"(the kernel says %s)",
 			it->m.target, it->m.server);
-	} else if (x.how == MOVE_ALREADY) {
+	} else if (x.how == NM_VERIFY_MOVE_PENDING) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the record says %s, the kernel %s (not recorded: nfsmigd has a "
+			      "report of this mount to finish, then records the move)",
+			      it->rec.cur_server, it->m.server);
+	} else if (x.how == NM_VERIFY_MOVE_ALREADY) {
 		nm_verify_set(c, NM_V_OK, "the move to %s is recorded already (by another writer)",
 			      it->m.server);
-	} else if (x.how == MOVE_SAVED) {
+	} else if (x.how == NM_VERIFY_MOVE_SAVED) {
 		/* Saved: verify's copy follows the record. */
 		char *cur = strdup(it->m.server);
 
-		if (cur && nm_record_add_move(&it->rec, x.when, x.from, it->m.server) == 0) {
+		if (cur &&
+		    nm_record_add_move_by(&it->rec, x.when, x.from, it->m.server, "verify") == 0) {
 			free(it->rec.cur_server);
 			it->rec.cur_server = cur;
 			cur = NULL;

@@ -84,6 +84,25 @@ struct nm_verify_stats {
 int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify_opts *o,
 		  struct nm_verify_stats *stats, struct nm_err *err);
 
+/* Check 7's record update, under the record's lock (r as stored now, seen
+ * as verify read it): the move of seen's mount to `to` at now, recorded
+ * with trigger "verify" and nfsmigd's pending marker (a `migration` to
+ * report: the daemon finishes it at its next scan, its event, hooks, utab
+ * and fstab report).  Returns NM_VERIFY_MOVE_SAVED (r changed: save it;
+ * *from, malloc'd, the server it moved from), _ALREADY (r has it), _CHANGED
+ * (registered again since: not the record verify checked), _PENDING
+ * (nfsmigd has a report of this mount to finish: the move is left to it;
+ * a marker of verify's own, not reported yet, is replaced),
+ * or a negative errno. */
+enum {
+	NM_VERIFY_MOVE_SAVED = 0,
+	NM_VERIFY_MOVE_ALREADY,
+	NM_VERIFY_MOVE_CHANGED,
+	NM_VERIFY_MOVE_PENDING,
+};
+int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, const char *to,
+			  int64_t now, char **from, struct nm_err *err);
+
 const char *nm_verdict_name(enum nm_verdict v);
 const char *nm_check_name(int check);
 

@@ -43,12 +43,48 @@ struct nm_watch_step nm_watch_decide(const struct nm_mount *list, size_t n, size
 		return s;
 	}
 	cur = rec->cur_server && rec->cur_server[0] ? rec->cur_server : rec->orig_server;
+	/* Another mount of this mount point than the record's (unmounted and
+	 * mounted again, from fstab's server maybe; a reboot): a new mount,
+	 * whatever its server.  A record of an older version does not say. */
+	if (rec->mount_id && rec->mount_id[0] && r->mount_id && r->mount_id[0] &&
+	    !nm_watch_same_mount(rec->mount_id, r->mount_id)) {
+		s.act = NM_WATCH_REMOUNT;
+		s.from = cur && cur[0] ? cur : NULL;
+		s.to = m->server;
+		return s;
+	}
 	if (!cur || !cur[0] || strcmp(cur, m->server) == 0)
 		return s;
 	s.act = NM_WATCH_MIGRATION;
 	s.from = cur;
 	s.to = m->server;
 	return s;
+}
+
+struct ident {
+	char boot[64], dev[32];
+	long long id, at; /* at -1: not said */
+};
+
+static bool ident_parse(const char *s, struct ident *x)
+{
+	char extra[2];
+	int n;
+
+	x->at = -1;
+	n = sscanf(s, "%63s %lld %31s %lld %1s", x->boot, &x->id, x->dev, &x->at, extra);
+	return n == 3 || (n == 4 && x->at >= 0);
+}
+
+bool nm_watch_same_mount(const char *a, const char *b)
+{
+	struct ident x, y;
+
+	if (!ident_parse(a, &x) || !ident_parse(b, &y))
+		return true;
+	if (strcmp(x.boot, y.boot) != 0 || x.id != y.id || strcmp(x.dev, y.dev) != 0)
+		return false;
+	return x.at < 0 || y.at < 0 || llabs(x.at - y.at) <= NM_WATCH_MOUNTED_SLACK;
 }
 
 const char *nm_watch_act_name(enum nm_watch_act a)
@@ -61,6 +97,7 @@ const char *nm_watch_act_name(enum nm_watch_act a)
 		[NM_WATCH_RESUME] = "resume",
 		[NM_WATCH_STALE] = "stale",
 		[NM_WATCH_UNREADABLE] = "unreadable",
+		[NM_WATCH_REMOUNT] = "remount",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
@@ -167,7 +204,7 @@ int nm_watch_apply_move(struct nm_record *r, const char *to, const char *trigger
 		free(marker);
 		return nm_err_set(err, rc, "%s: the move %s -> %s cannot be recorded (%s)",
 				  r->mountpoint ? r->mountpoint : "?", from, to,
-				  rc == -E2BIG ? "history full" : "bad name");
+				  rc == -ENOMEM ? "out of memory" : "bad name");
 	}
 	if (p)
 		*p = mark;

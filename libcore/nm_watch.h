@@ -4,7 +4,8 @@
  * The decisions are pure functions, tested from tables (test_watch):
  *   nm_watch_decide      one mount and what its record says -> register it,
  *                        a referral, a migration to record, a report to
- *                        finish (pending), or nothing
+ *                        finish (pending), a new mount of a registered
+ *                        mount point to register again, or nothing
  *   nm_watch_apply_move  the move added to the record under its lock, once
  *                        (a record whose current server is the kernel's
  *                        already has it)
@@ -45,6 +46,9 @@ enum nm_watch_act {
 	NM_WATCH_RESUME,     /* the record has a report to finish (pending) */
 	NM_WATCH_STALE,	     /* a record of another source at this mount point */
 	NM_WATCH_UNREADABLE, /* a corrupt record, or another mount point's */
+	NM_WATCH_REMOUNT,    /* another mount of the mount point than the record's
+			      * (unmounted and mounted again, a reboot): register
+			      * it again, the history kept; not a move */
 };
 
 /* What the daemon found of one mount's record: found is 0 (rec set),
@@ -52,6 +56,8 @@ enum nm_watch_act {
 struct nm_watch_rec {
 	int found;
 	const struct nm_record *rec;
+	const char *mount_id; /* the mount's identity now (nm_reg_mount_id), NULL:
+			       * not known */
 };
 
 struct nm_watch_step {
@@ -65,6 +71,13 @@ struct nm_watch_step nm_watch_decide(const struct nm_mount *list, size_t n, size
 				     const struct nm_watch_rec *r);
 
 const char *nm_watch_act_name(enum nm_watch_act a);
+
+/* Are two mount identities (nm_reg_mount_id) the same mount?  The boot,
+ * mount ID and device must agree, and the times the mount was made, when
+ * both say one, within NM_WATCH_MOUNTED_SLACK seconds (mountstats' age is
+ * whole seconds).  One that cannot be read is taken for the same. */
+#define NM_WATCH_MOUNTED_SLACK 2
+bool nm_watch_same_mount(const char *a, const char *b);
 
 /* The marker: "KIND TIME TRIGGER FROM TO", words (FROM "-" when none). */
 struct nm_watch_pending {

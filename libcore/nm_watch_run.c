@@ -14,6 +14,7 @@
 #include "nm_fstab.h"
 #include "nm_hook.h"
 #include "nm_lease.h"
+#include "nm_mstats.h"
 #include "nm_mtab.h"
 #include "nm_reg.h"
 #include "nm_store.h"
@@ -76,6 +77,7 @@ static int mount_copy(struct nm_mount *dst, const struct nm_mount *src)
 
 struct apply_arg {
 	const char *to, *trigger;
+	const char *mount_id; /* the mount's identity, NULL: not known */
 	int64_t now;
 	struct nm_watch_pending p;
 	bool saved;
@@ -94,6 +96,15 @@ static int apply_cb(struct nm_record *r, const struct nm_store_update *u, void *
 		return 1; /* a report to finish first: the next scan resumes it */
 	rc = nm_watch_apply_move(r, a->to, a->trigger, a->now, &a->p, err);
 	a->saved = rc == 0;
+	if (rc == 0 && a->mount_id) {
+		/* The mount that moved: a later one there is not this one. */
+		char *id = strdup(a->mount_id);
+
+		if (id) {
+			free(r->mount_id);
+			r->mount_id = id;
+		}
+	}
 	return rc;
 }
 
@@ -115,9 +126,13 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 	struct nm_mount *list = NULL;
 	size_t nl = 0;
 	int rc, nfs4 = 0;
+	char boot[64];
+	struct nm_mstats ms = { 0 };
+	bool have_ms = false;
 
 	*jobs = NULL;
 	*n = 0;
+	nm_reg_boot_id(boot, sizeof(boot));
 	rc = nm_mount_list(c->mountinfo, &list, &nl, err);
 	if (rc < 0)
 		return rc;
@@ -129,6 +144,7 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 		struct nm_watch_step s;
 		struct nm_watch_job j = { 0 };
 		struct nm_err e = { 0 };
+		char mid[128];
 
 		if (m->vers != 4)
 			continue;
@@ -137,6 +153,15 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			continue;
 		wr.found = nm_store_load(c->state_dir, m->target, &rec, &e);
 		wr.rec = wr.found == 0 ? &rec : NULL;
+		/* When it was mounted (mountstats, read once a scan, when a
+		 * record says which mount it is of). */
+		if (wr.found == 0 && rec.mount_id && !have_ms)
+			have_ms = nm_mstats_read(NULL, &ms, NULL) == 0;
+		wr.mount_id =
+			nm_reg_mount_id(m, boot, have_ms ? nm_reg_mounted_at(&ms, m->target) : -1,
+					mid, sizeof(mid)) == 0
+				? mid
+				: NULL;
 		s = nm_watch_decide(list, nl, i, &wr);
 		switch (s.act) {
 		case NM_WATCH_SKIP: break;
@@ -152,7 +177,10 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 				say(c, LOG_WARNING, "%s: %s: left as it is", m->target, e.msg);
 			break;
 		case NM_WATCH_MIGRATION: {
-			struct apply_arg a = { .to = s.to, .trigger = trigger, .now = time(NULL) };
+			struct apply_arg a = { .to = s.to,
+					       .trigger = trigger,
+					       .mount_id = wr.mount_id,
+					       .now = time(NULL) };
 			struct nm_err ue = { 0 };
 
 			if (nm_store_update(c->state_dir, m->target, NULL, apply_cb, &a, &ue) < 0) {
@@ -182,9 +210,16 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			j.act = NM_WATCH_RESUME;
 			j.marker = strdup(rec.pending);
 			goto job;
+		case NM_WATCH_REMOUNT:
+			say(c, LOG_NOTICE,
+			    "%s: mounted again (from %s; the record is of an earlier mount, "
+			    "on %s): registering it again, its moves kept",
+			    m->target, s.to, s.from ? s.from : "?");
+			j.again = true;
+			/* fall through */
 		case NM_WATCH_REGISTER:
 		case NM_WATCH_REFERRAL:
-			j.act = s.act;
+			j.act = s.act == NM_WATCH_REMOUNT ? NM_WATCH_REGISTER : s.act;
 			j.from = dup0(s.from);
 			j.to = dup0(s.to);
 		job:
@@ -218,6 +253,8 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 			    "(x-nfsmig.server=)",
 			    gone, gone == 1 ? "y" : "ies");
 	}
+	if (have_ms)
+		nm_mstats_free(&ms);
 	if (rc < 0) {
 		nm_watch_jobs_free(*jobs, *n);
 		*jobs = NULL;
@@ -643,8 +680,8 @@ static int report_new(const struct nm_watch_cfg *c, const struct nm_watch_job *j
 			 "%.200s: a referral to %.120s (a submount the kernel made), registered",
 			 j->m.target, p->to);
 	else
-		snprintf(msg, sizeof(msg), "%.200s: mounted from %.120s, registered", j->m.target,
-			 p->to);
+		snprintf(msg, sizeof(msg), "%.200s: mounted %sfrom %.120s, registered%s",
+			 j->m.target, j->again ? "again " : "", p->to, j->again ? " again" : "");
 	put_str(ev, "message", msg);
 	rc = emit(c, ev, err);
 	if (rc == 0)
@@ -708,7 +745,9 @@ static int register_new(const struct nm_watch_cfg *c, struct nm_watch_job *j, st
 	unsigned dropped = 0;
 	int rc;
 
-	rc = nm_reg_check(c->state_dir, &j->m, false, err);
+	/* A new mount of a registered mount point replaces the record (as
+	 * register --force: the moves stay). */
+	rc = nm_reg_check(c->state_dir, &j->m, j->again, err);
 	if (rc == -EEXIST)
 		return 0; /* registered meanwhile (nfsmig register) */
 	if (rc < 0)
@@ -718,12 +757,14 @@ static int register_new(const struct nm_watch_cfg *c, struct nm_watch_job *j, st
 		return rc;
 	snprintf(p.kind, sizeof(p.kind), "%s", j->act == NM_WATCH_REFERRAL ? "referral" : "mount");
 	snprintf(p.trigger, sizeof(p.trigger), "%s", j->trigger);
-	snprintf(p.from, sizeof(p.from), "%s", j->from ? j->from : "");
+	/* A mount's event names no server it came from (a remount's record
+	 * had one: said in the log). */
+	snprintf(p.from, sizeof(p.from), "%s", j->from && !j->again ? j->from : "");
 	snprintf(p.to, sizeof(p.to), "%s", j->to ? j->to : j->m.server);
 	rec.registered = p.time;
 	rc = nm_watch_pending_format(&p, &rec.pending);
 	if (rc == 0)
-		rc = nm_reg_save(c->state_dir, &rec, false, &u, err);
+		rc = nm_reg_save(c->state_dir, &rec, j->again, &u, err);
 	if (rc == -EEXIST) {
 		nm_record_free(&rec);
 		return 0;

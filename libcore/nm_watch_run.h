@@ -47,6 +47,8 @@ struct nm_watch_job {
 	int64_t kernel_ms; /* when the kernel told of it (ms since the epoch), 0: no one */
 	int64_t found_ms;  /* MIGRATION: when the table showed it (ms since the epoch) */
 	char *marker;	   /* MIGRATION, RESUME: the record's pending marker */
+	bool again;	   /* REGISTER: a new mount of a registered mount point
+			    * (NM_WATCH_REMOUNT): registered again, history kept */
 };
 
 /* Scan flags. */

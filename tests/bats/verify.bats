@@ -84,7 +84,10 @@ nmv() {
 	assert_line --regexp '^  record +OK +recorded the move 192\.0\.2\.12 -> 192\.0\.2\.15$'
 	assert_line "1 mount: 1 OK, 0 WARN, 0 FAIL"
 	run nmv show "$mp"
-	assert_line --regexp '^moved: +[0-9]+ 192\.0\.2\.12 -> 192\.0\.2\.15$'
+	assert_line --regexp '^moved: +[0-9]+ 192\.0\.2\.12 -> 192\.0\.2\.15 by verify$'
+	# Left for nfsmigd to report (its event, hooks, utab, fstab).
+	grep -qE '^pending=migration%20[0-9]+%20verify%20192\.0\.2\.12%20192\.0\.2\.15$' "$SD"/*.state ||
+		fail "no marker: $(cat "$SD"/*.state)"
 	run nmv verify "$mp"
 	assert_success
 	assert_line --regexp '^  record +OK +agrees with the kernel'

@@ -433,3 +433,52 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	run jq -r '"\(.event) \(.mountpoint) \(.from) \(.trigger)"' "$D/events.log"
 	assert_output "lease-moved /mnt/a 192.0.2.1 tracepoint:nfs4_state_mgr"
 }
+
+@test "watch: a move nfsmig verify recorded first is reported by the daemon once, trigger verify" {
+	# What nfsmig verify leaves when it records the move before the
+	# daemon sees it: the move, the current server and the marker.
+	move_table
+	record 198.51.100.2 "move=1795490200 192.0.2.2 198.51.100.2 verify
+pending=migration 1795490200 verify 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
+	daemon_start
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed"
+	wait_for 5 test -s "$W/hook.env" || fail "the hook did not run: $(cat "$W/log")"
+	run jq -r '"\(.trigger) \(.from) \(.to) \(.record_time)"' "$D/events.log"
+	assert_output "verify 192.0.2.2 198.51.100.2 1795490200"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+	grep -qx "NFSMIG_TRIGGER=verify" "$W/hook.env" || fail "$(cat "$W/hook.env")"
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	daemon_start
+	sleep 1
+	[ "$(migrations)" = 1 ] || fail "$(cat "$D/events.log")"
+}
+
+@test "watch: the same mount moved is a migration; a new mount of the mount point is not" {
+	local boot
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	# Registered as the table's mount 50 (device 0:42) of this boot.
+	record 192.0.2.2 "mount_id=$boot 50 0:42" >"$D/-mnt-m.state"
+	daemon_start
+	move_table
+	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
+	wait_for 5 sh -c "! grep -q '^pending=' '$D/-mnt-m.state'" || fail "the marker stayed"
+	grep -qxF "mount_id=$boot%2050%200:42" "$D/-mnt-m.state" || fail "$(cat "$D/-mnt-m.state")"
+	# Unmounted and mounted again from fstab's old server: mount 61,
+	# device 0:52 (the server does not answer here: registering fails).
+	sed 's|^50 28 0:42 / /mnt/m .*|61 28 0:52 / /mnt/m rw,relatime - nfs4 server-a:/d rw,vers=4.0,port=9,timeo=5,retrans=1,sec=sys,clientaddr=127.0.0.1,local_lock=none,addr=127.0.0.1|' \
+		"$FIX/mountinfo.v4.0.after" >"$W/tab/mi.new"
+	grep -q '^61 28 0:52 ' "$W/tab/mi.new" || fail "the table was not rewritten"
+	mv "$W/tab/mi.new" "$W/tab/mountinfo"
+	wait_for 10 grep -q '/mnt/m: register: ' "$W/log" || fail "not registered again: $(cat "$W/log")"
+	sleep 0.5
+	grep -qF "/mnt/m: mounted again (from 127.0.0.1; the record is of an earlier mount, on 198.51.100.2)" "$W/log" ||
+		fail "$(cat "$W/log")"
+	[ "$(migrations)" = 1 ] || fail "a remount reported as a migration: $(cat "$D/events.log")"
+	run grep -c '^move=' "$D/-mnt-m.state"
+	assert_output 1
+	grep -q "moved from 198.51.100.2 to 127.0.0.1" "$W/log" && fail "$(cat "$W/log")"
+	true
+}

@@ -82,6 +82,8 @@ static int same(const struct nm_record *a, const struct nm_record *b)
 			return 0;
 	if (!a->pending != !b->pending || (a->pending && strcmp(a->pending, b->pending)))
 		return 0;
+	if (!a->mount_id != !b->mount_id || (a->mount_id && strcmp(a->mount_id, b->mount_id)))
+		return 0;
 	return 1;
 }
 
@@ -873,7 +875,8 @@ static void test_trigger(struct unit *u, const char *base)
 		"nfsmig-state 1\nmountpoint=/mnt/x\nsource=a:/x\n"
 		"move=1795490300 192.0.2.11 192.0.2.12\n"
 		"move=1795490400 192.0.2.12 192.0.2.13 tracepoint:nfs4_state_mgr\n"
-		"pending=migration%201795490400%20rescan\nend\n";
+		"pending=migration%201795490400%20rescan\n"
+		"mount_id=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0%2050%200:42\nend\n";
 	static const char FIVE[] = "nfsmig-state 1\nmountpoint=/mnt/x\n"
 				   "move=1795490300 192.0.2.11 192.0.2.12 rescan extra\nend\n";
 	struct nm_record a = { 0 }, b = { 0 }, c = { 0 };
@@ -894,14 +897,19 @@ static void test_trigger(struct unit *u, const char *base)
 		   nm_store_parse(NEW, strlen(NEW), &a, &err) == 0 && a.nmoves == 2 &&
 			   !a.moves[0].trigger &&
 			   strcmp(a.moves[1].trigger, "tracepoint:nfs4_state_mgr") == 0 &&
-			   a.pending && strcmp(a.pending, "migration 1795490400 rescan") == 0,
-		   "store: a move's 4th word is its trigger; pending is read: %s", err.msg);
+			   a.pending && strcmp(a.pending, "migration 1795490400 rescan") == 0 &&
+			   a.mount_id &&
+			   strcmp(a.mount_id, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 50 0:42") == 0,
+		   "store: a move's 4th word is its trigger; pending and mount_id are read: %s",
+		   err.msg);
 	if (nm_store_save(dir, &a, &err) == 0)
 		text = read_file(path, &len);
 	UNIT_CHECK(u,
 		   text && strstr(text, "192.0.2.13%20tracepoint:nfs4_state_mgr\n") &&
 			   strstr(text, "move=1795490300%20192.0.2.11%20192.0.2.12\n") &&
 			   strstr(text, "pending=migration%201795490400%20rescan\n") &&
+			   strstr(text,
+				  "mount_id=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0%2050%200:42\n") &&
 			   nm_store_load(dir, "/mnt/x", &b, &err) == 0 && same(&a, &b) &&
 			   nm_record_copy(&c, &a) == 0 && same(&a, &c),
 		   "store: triggers and pending are written, read back and copied");
@@ -917,6 +925,49 @@ static void test_trigger(struct unit *u, const char *base)
 			   a.nmoves == 0,
 		   "store: a trigger that would not read back is refused");
 	nm_record_free(&a);
+}
+
+/* A record keeps its last NM_STORE_MAX_LIST moves: the oldest one goes
+ * when another comes (a mount moved back and forth for years), the
+ * registration's server stays, and the record still saves and loads. */
+static void test_moves_full(struct unit *u, const char *base)
+{
+	struct nm_record a = { 0 }, b = { 0 };
+	struct nm_err err = { 0 };
+	char dir[300], from[32], to[32];
+	int bad = 0;
+
+	snprintf(dir, sizeof(dir), "%s/full", base);
+	mkdir(dir, 0700);
+	a.mountpoint = strdup("/mnt/full");
+	a.orig_server = strdup("192.0.2.1");
+	a.cur_server = strdup("192.0.2.1");
+	a.source = strdup("192.0.2.1:/full");
+	a.export_path = strdup("/full");
+	a.sec = strdup("sys");
+	for (int k = 0; k < NM_STORE_MAX_LIST + 10; k++) {
+		snprintf(from, sizeof(from), "s%d", k);
+		snprintf(to, sizeof(to), "s%d", k + 1);
+		bad += nm_record_add_move_by(&a, 1000 + k, from, to, "rescan") != 0;
+	}
+	UNIT_CHECK(u,
+		   bad == 0 && a.nmoves == NM_STORE_MAX_LIST && a.moves[0].time == 1010 &&
+			   strcmp(a.moves[0].from, "s10") == 0 &&
+			   a.moves[NM_STORE_MAX_LIST - 1].time == 1000 + NM_STORE_MAX_LIST + 9 &&
+			   strcmp(a.moves[NM_STORE_MAX_LIST - 1].to, "s266") == 0 &&
+			   strcmp(a.orig_server, "192.0.2.1") == 0,
+		   "store: past %d moves the oldest goes (%d refused, %zu kept, the first of %s)",
+		   NM_STORE_MAX_LIST, bad, a.nmoves, a.nmoves ? a.moves[0].from : "none");
+	UNIT_CHECK(u,
+		   nm_record_add_move_by(&a, 1, "a b", "c", NULL) == -E2BIG &&
+			   a.nmoves == NM_STORE_MAX_LIST && strcmp(a.moves[0].from, "s10") == 0,
+		   "store: a full history refusing a bad move drops nothing");
+	UNIT_CHECK(u,
+		   nm_store_save(dir, &a, &err) == 0 &&
+			   nm_store_load(dir, "/mnt/full", &b, &err) == 0 && same(&a, &b),
+		   "store: a full history saves and loads: %s", err.msg);
+	nm_record_free(&a);
+	nm_record_free(&b);
 }
 
 int main(void)
@@ -940,6 +991,7 @@ int main(void)
 	test_too_big(&u, base);
 	test_full_disk(&u, base);
 	test_trigger(&u, base);
+	test_moves_full(&u, base);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_mstats.h"
+#include "nm_reg.h"
+#include "nm_verify.h"
 #include "nm_watch.h"
 #include "unit.h"
 
@@ -94,6 +97,134 @@ static void test_decide(struct unit *u)
 	}
 }
 
+/* Which mount of the mount point: a record saying another one than the
+ * table's is a new mount there (a remount, a reboot), never a move; a
+ * record of an older version (no mount_id) is judged as before. */
+static void test_decide_remount(struct unit *u)
+{
+#define B1 "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+#define B2 "11111111-2222-3333-4444-555555555555"
+	static const struct {
+		const char *rec_id, *cur, *pending, *source;
+		const char *now_id;
+		enum nm_watch_act act;
+		const char *from, *to;
+		const char *what;
+	} rows[] = {
+		{ B1 " 31 0:42", "198.51.100.2", NULL, "server-a:/d", B1 " 40 0:45",
+		  NM_WATCH_REMOUNT, "198.51.100.2", "198.51.100.2",
+		  "another mount ID, the same server: a new mount, registered again" },
+		{ B1 " 31 0:42", "192.0.2.9", NULL, "server-a:/d", B1 " 40 0:45", NM_WATCH_REMOUNT,
+		  "192.0.2.9", "198.51.100.2",
+		  "remounted from another server (fstab's old one): a mount, not a migration" },
+		{ B1 " 31 0:42", "192.0.2.9", NULL, "server-a:/d", B2 " 31 0:42", NM_WATCH_REMOUNT,
+		  "192.0.2.9", "198.51.100.2", "the same mount ID after a reboot: a new mount" },
+		{ B1 " 31 0:42", "192.0.2.2", NULL, "server-a:/d", B1 " 31 0:42",
+		  NM_WATCH_MIGRATION, "192.0.2.2", "198.51.100.2",
+		  "the same mount, addr= changed: a migration" },
+		{ B1 " 31 0:42", "198.51.100.2", NULL, "server-a:/d", B1 " 31 0:42", NM_WATCH_SKIP,
+		  NULL, NULL, "the same mount, the same server: nothing" },
+		{ NULL, "192.0.2.2", NULL, "server-a:/d", B1 " 31 0:42", NM_WATCH_MIGRATION,
+		  "192.0.2.2", "198.51.100.2", "a record of an older version: judged as before" },
+		{ B1 " 31 0:42", "192.0.2.2", NULL, "server-a:/d", NULL, NM_WATCH_MIGRATION,
+		  "192.0.2.2", "198.51.100.2", "the mount's identity not known: judged as before" },
+		{ B1 " 31 0:42", "192.0.2.2", "migration 5 rescan 192.0.2.1 192.0.2.2",
+		  "server-a:/d", B1 " 40 0:45", NM_WATCH_RESUME, NULL, NULL,
+		  "a report pending is finished before the new mount is registered" },
+		{ B1 " 31 0:42 500", "192.0.2.9", NULL, "server-a:/d", B1 " 31 0:42 900",
+		  NM_WATCH_REMOUNT, "192.0.2.9", "198.51.100.2",
+		  "the kernel's same mount ID and device, mounted later: a new mount" },
+		{ B1 " 31 0:42 500", "192.0.2.2", NULL, "server-a:/d", B1 " 31 0:42 501",
+		  NM_WATCH_MIGRATION, "192.0.2.2", "198.51.100.2",
+		  "the same mount (its age read a second apart): a migration" },
+		{ B1 " 31 0:42", "203.0.113.9", NULL, "server-c:/x", B1 " 40 0:45", NM_WATCH_STALE,
+		  "server-c:/x", "server-a:/d", "another export's record: stale, as before" },
+	};
+#undef B1
+#undef B2
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		struct nm_record rec = { .source = (char *)rows[k].source,
+					 .orig_server = "192.0.2.2",
+					 .cur_server = (char *)rows[k].cur,
+					 .pending = (char *)rows[k].pending,
+					 .mount_id = (char *)rows[k].rec_id };
+		struct nm_watch_rec r = { .found = 0, .rec = &rec, .mount_id = rows[k].now_id };
+		struct nm_watch_step s = nm_watch_decide(table, NT, 1, &r);
+
+		UNIT_CHECK(u,
+			   s.act == rows[k].act &&
+				   (rows[k].from ? s.from && strcmp(s.from, rows[k].from) == 0
+						 : !s.from) &&
+				   (rows[k].to ? s.to && strcmp(s.to, rows[k].to) == 0 : !s.to),
+			   "decide: %s (%s %s -> %s)", rows[k].what, nm_watch_act_name(s.act),
+			   s.from ? s.from : "-", s.to ? s.to : "-");
+	}
+}
+
+/* A mount's identity, from mountinfo's fields and the boot's ID. */
+static void test_mount_id(struct unit *u)
+{
+	struct nm_mount m = { .id = 50, .dev_major = 0, .dev_minor = 42 }, none = { 0 };
+	char buf[128], tiny[8];
+
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", -1, buf, sizeof(buf)) == 0 &&
+			   strcmp(buf, "0f1e2d3c-4b5a 50 0:42") == 0,
+		   "mount_id: boot, mount ID, device (%s)", buf);
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&none, "0f1e2d3c-4b5a", 5, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, "", 5, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, NULL, 5, buf, sizeof(buf)) == -ENOENT &&
+			   nm_reg_mount_id(&m, "a b", 5, buf, sizeof(buf)) == -ENOENT && !buf[0],
+		   "mount_id: without a mount ID or a boot ID, not known");
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", 5, tiny, sizeof(tiny)) == -E2BIG &&
+			   !tiny[0],
+		   "mount_id: a buffer too small is an error, not a cut identity");
+	UNIT_CHECK(u,
+		   nm_reg_mount_id(&m, "0f1e2d3c-4b5a", 1234, buf, sizeof(buf)) == 0 &&
+			   strcmp(buf, "0f1e2d3c-4b5a 50 0:42 1234") == 0,
+		   "mount_id: with when it was mounted (%s)", buf);
+
+	/* The kernel (6.1) gives a remount the mount ID and device of the
+	 * mount it replaces: only the time it was made tells them apart. */
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} rows[] = {
+		{ "B 50 0:42 100", "B 50 0:42 100", true },
+		{ "B 50 0:42 100", "B 50 0:42 102", true },
+		{ "B 50 0:42 100", "B 50 0:42 103", false },
+		{ "B 50 0:42 100", "B 50 0:42", true },
+		{ "B 50 0:42", "B 51 0:42", false },
+		{ "B 50 0:42", "B 50 0:43", false },
+		{ "B 50 0:42 100", "C 50 0:42 100", false },
+		{ "garbage", "B 50 0:42", true },
+		{ "B 50 0:42 100 x", "B 51 0:42", true },
+	};
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		UNIT_CHECK(u, nm_watch_same_mount(rows[k].a, rows[k].b) == rows[k].same,
+			   "same_mount: \"%s\" and \"%s\": %s", rows[k].a, rows[k].b,
+			   rows[k].same ? "the same" : "another");
+
+	static const char MS[] =
+		"device server-a:/d mounted on /mnt/m with fstype nfs4 statvers=1.1\n"
+		"\topts:\trw,vers=4.0\n\tage:\t1234\n\tcaps:\tcaps=0x3ffdf\n"
+		"device server-b:/r mounted on /mnt/r with fstype nfs4 statvers=1.1\n"
+		"\tage:\tx12\n";
+	struct nm_mstats ms = { 0 };
+	struct nm_err err = { 0 };
+
+	UNIT_CHECK(u,
+		   nm_mstats_parse(MS, sizeof(MS) - 1, &ms, &err) == 0 && ms.n == 2 &&
+			   ms.m[0].age == 1234 && ms.m[1].age == -1 &&
+			   nm_reg_mounted_at(&ms, "/mnt/r") == -1 &&
+			   nm_reg_mounted_at(&ms, "/mnt/none") == -1,
+		   "mountstats: a mount's age is read; a bad one is not said");
+	nm_mstats_free(&ms);
+}
+
 static void test_pending(struct unit *u)
 {
 	static const struct {
@@ -181,6 +312,68 @@ static void test_apply(struct unit *u)
 		   nm_watch_apply_move(&r, "a b", "rescan", 103, NULL, &err) < 0 && r.nmoves == 2 &&
 			   strcmp(r.cur_server, "192.0.2.3") == 0,
 		   "apply: a server that would not read back changes nothing: %s", err.msg);
+	nm_record_free(&r);
+}
+
+/* nfsmig verify records a move the way the daemon does: with trigger
+ * "verify" and the daemon's marker, so that nfsmigd reports it once (its
+ * event, hooks, utab, fstab); a record with a report pending is left. */
+static void test_verify_move(struct unit *u)
+{
+	struct nm_record seen = { .registered = 7, .cur_server = "192.0.2.2" }, r = { 0 };
+	struct nm_watch_pending p;
+	struct nm_err err = { 0 };
+	char *from = NULL;
+	int rc;
+
+	r.mountpoint = strdup("/mnt/m");
+	r.orig_server = strdup("192.0.2.2");
+	r.cur_server = strdup("192.0.2.2");
+	r.registered = 7;
+	rc = nm_verify_record_move(&r, &seen, "198.51.100.2", 200, &from, &err);
+	UNIT_CHECK(u,
+		   rc == NM_VERIFY_MOVE_SAVED && from && strcmp(from, "192.0.2.2") == 0 &&
+			   r.nmoves == 1 && r.moves[0].trigger &&
+			   strcmp(r.moves[0].trigger, "verify") == 0 &&
+			   strcmp(r.cur_server, "198.51.100.2") == 0 && r.pending &&
+			   nm_watch_pending_parse(r.pending, &p) == 0 &&
+			   strcmp(p.kind, "migration") == 0 && strcmp(p.trigger, "verify") == 0 &&
+			   p.time == 200 && strcmp(p.from, "192.0.2.2") == 0 &&
+			   strcmp(p.to, "198.51.100.2") == 0,
+		   "verify's move: recorded with trigger verify and the daemon's marker (%d, %s)",
+		   rc, r.pending ? r.pending : "no marker");
+	free(from);
+	from = NULL;
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "198.51.100.2", 201, &from, &err) ==
+				   NM_VERIFY_MOVE_ALREADY &&
+			   r.nmoves == 1 && !from,
+		   "verify's move: recorded already, nothing changes");
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "192.0.2.7", 202, &from, &err) ==
+				   NM_VERIFY_MOVE_SAVED &&
+			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && from &&
+			   strcmp(from, "198.51.100.2") == 0 && r.pending &&
+			   strcmp(r.pending, "migration 202 verify 198.51.100.2 192.0.2.7") == 0,
+		   "verify's move: its own marker, not reported (no daemon), gives way to the "
+		   "next move (%s)",
+		   r.pending ? r.pending : "no marker");
+	free(from);
+	from = NULL;
+	free(r.pending);
+	r.pending = strdup("migration 150 rescan 192.0.2.2 198.51.100.2");
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
+				   NM_VERIFY_MOVE_PENDING &&
+			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && !from &&
+			   strcmp(r.pending, "migration 150 rescan 192.0.2.2 198.51.100.2") == 0,
+		   "verify's move: a report nfsmigd has pending is left to it");
+	seen.registered = 8;
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
+				   NM_VERIFY_MOVE_CHANGED &&
+			   r.nmoves == 2,
+		   "verify's move: a record registered again meanwhile is not changed");
 	nm_record_free(&r);
 }
 
@@ -279,8 +472,11 @@ int main(void)
 
 	unit_start();
 	test_decide(&u);
+	test_decide_remount(&u);
+	test_mount_id(&u);
 	test_pending(&u);
 	test_apply(&u);
+	test_verify_move(&u);
 	test_kev(&u);
 	test_rank(&u);
 	test_mounts_of(&u);
