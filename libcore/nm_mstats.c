@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Operations that use a stateid or clientid the client already holds.  OPEN
@@ -150,7 +151,7 @@ static int op_line(const char *p, const char *end, struct nm_mstats_mount *m)
 int nm_mstats_parse(const char *text, size_t len, struct nm_mstats *out, struct nm_err *err)
 {
 	const char *p = text, *end = text + len;
-	struct nm_mstats s = { 0 };
+	struct nm_mstats s = { .read_mono = -1 };
 	bool in_mount = false, in_ops = false;
 	int rc = 0;
 
@@ -247,8 +248,13 @@ int nm_mstats_read(const char *path, struct nm_mstats *out, struct nm_err *err)
 
 	if (rc < 0)
 		return rc;
+	struct timespec ts;
+	int64_t now = clock_gettime(CLOCK_MONOTONIC, &ts) == 0 ? (int64_t)ts.tv_sec : -1;
+
 	rc = nm_mstats_parse(buf, len, out, err);
 	free(buf);
+	if (rc == 0)
+		out->read_mono = now;
 	return rc;
 }
 

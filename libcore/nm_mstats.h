@@ -44,6 +44,10 @@ struct nm_mstats_mount {
 struct nm_mstats {
 	struct nm_mstats_mount *m;
 	size_t n;
+	/* CLOCK_MONOTONIC seconds when nm_mstats_read read the file, -1 for a
+	 * parsed text: a mount's "age:" counts back from the moment it was
+	 * read, not from whenever it is looked at. */
+	int64_t read_mono;
 };
 
 /* Parse a mountstats text of len bytes; only NFS mounts are kept. */

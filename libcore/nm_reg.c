@@ -194,10 +194,19 @@ int64_t nm_reg_mounted_at(const struct nm_mstats *s, const char *target)
 {
 	const struct nm_mstats_mount *mm = s ? nm_mstats_find(s, target) : NULL;
 	struct timespec ts;
+	int64_t now;
 
-	if (!mm || mm->age < 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0 || ts.tv_sec < mm->age)
+	if (!mm || mm->age < 0)
 		return -1;
-	return (int64_t)ts.tv_sec - mm->age;
+	/* The clock when the file was read: the time a scan takes after
+	 * (records loaded, saved and synced) is not counted as age. */
+	if (s->read_mono >= 0)
+		now = s->read_mono;
+	else if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		now = (int64_t)ts.tv_sec;
+	else
+		return -1;
+	return now < mm->age ? -1 : now - mm->age;
 }
 
 void nm_reg_boot_id(char *buf, size_t cap)

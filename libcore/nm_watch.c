@@ -82,7 +82,10 @@ bool nm_watch_same_mount(const char *a, const char *b)
 
 	if (!ident_parse(a, &x) || !ident_parse(b, &y))
 		return true;
-	if (strcmp(x.boot, y.boot) != 0 || x.id != y.id || strcmp(x.dev, y.dev) != 0)
+	/* The mount ID is not compared: each mount namespace numbers its
+	 * mounts (the service's own namespace, a shell's), while the device and
+	 * the time the NFS mount was made belong to the mount itself. */
+	if (strcmp(x.boot, y.boot) != 0 || strcmp(x.dev, y.dev) != 0)
 		return false;
 	return x.at < 0 || y.at < 0 || llabs(x.at - y.at) <= NM_WATCH_MOUNTED_SLACK;
 }

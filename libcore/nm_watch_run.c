@@ -155,7 +155,7 @@ int nm_watch_scan(const struct nm_watch_cfg *c, const char *trigger, int64_t ker
 		wr.rec = wr.found == 0 ? &rec : NULL;
 		/* When it was mounted (mountstats, read once a scan, when a
 		 * record says which mount it is of). */
-		if (wr.found == 0 && rec.mount_id && !have_ms)
+		if (wr.found == 0 && !have_ms)
 			have_ms = nm_mstats_read(NULL, &ms, NULL) == 0;
 		wr.mount_id =
 			nm_reg_mount_id(m, boot, have_ms ? nm_reg_mounted_at(&ms, m->target) : -1,

@@ -197,7 +197,10 @@ static void test_mount_id(struct unit *u)
 		{ "B 50 0:42 100", "B 50 0:42 102", true },
 		{ "B 50 0:42 100", "B 50 0:42 103", false },
 		{ "B 50 0:42 100", "B 50 0:42", true },
-		{ "B 50 0:42", "B 51 0:42", false },
+		/* Another mount namespace's ID of the same mount (the service's
+		 * own namespace against a shell's register). */
+		{ "B 50 0:42", "B 51 0:42", true },
+		{ "B 50 0:42 100", "B 77 0:42 101", true },
 		{ "B 50 0:42", "B 50 0:43", false },
 		{ "B 50 0:42 100", "C 50 0:42 100", false },
 		{ "garbage", "B 50 0:42", true },
@@ -222,6 +225,12 @@ static void test_mount_id(struct unit *u)
 			   nm_reg_mounted_at(&ms, "/mnt/r") == -1 &&
 			   nm_reg_mounted_at(&ms, "/mnt/none") == -1,
 		   "mountstats: a mount's age is read; a bad one is not said");
+	/* Counted back from when the file was read, however long the scan
+	 * took after it. */
+	ms.read_mono = 5000;
+	UNIT_CHECK(u, ms.n == 2 && nm_reg_mounted_at(&ms, "/mnt/m") == 5000 - 1234,
+		   "mountstats: the mount time counts back from the read (%lld)",
+		   (long long)nm_reg_mounted_at(&ms, "/mnt/m"));
 	nm_mstats_free(&ms);
 }
 
