@@ -10,6 +10,7 @@
 #include "nm_fsloc.h"
 #include "nm_mstats.h"
 #include "nm_nfs4.h"
+#include "nm_reg.h"
 #include "nm_rpc.h"
 #include "nm_served.h"
 #include "nm_target.h"
@@ -152,13 +153,14 @@ static void check_source(struct nm_verify_item *it, const struct nm_verify_opts 
 /* What record_move found under the lock. */
 struct move_arg {
 	const struct nm_verify_item *it;
-	int how;    /* NM_VERIFY_MOVE_* */
-	char *from; /* NM_VERIFY_MOVE_SAVED: the record's server the move is from */
+	const char *mount_id; /* the mount's identity now, NULL: not known */
+	int how;	      /* NM_VERIFY_MOVE_* */
+	char *from;	      /* NM_VERIFY_MOVE_SAVED: the record's server the move is from */
 	int64_t when;
 };
 
 int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, const char *to,
-			  int64_t now, char **from, struct nm_err *err)
+			  const char *mount_id, int64_t now, char **from, struct nm_err *err)
 {
 	const char *was;
 	int rc;
@@ -169,6 +171,12 @@ int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, con
 		return NM_VERIFY_MOVE_CHANGED;
 	if (r->cur_server && strcmp(r->cur_server, to) == 0)
 		return NM_VERIFY_MOVE_ALREADY;
+	/* The record is of another mount of this mount point (remounted, from
+	 * the old server maybe, after a failed move): the server it names is
+	 * not a move of this mount. */
+	if (r->mount_id && r->mount_id[0] && mount_id && mount_id[0] &&
+	    !nm_watch_same_mount(r->mount_id, mount_id))
+		return NM_VERIFY_MOVE_REMOUNTED;
 	/* nfsmigd is reporting an earlier move or mount: its marker stays;
 	 * once it is done, the daemon finds this move itself.  A marker of
 	 * verify's own (no daemon ran to report that move) gives way to the
@@ -208,7 +216,8 @@ static int record_move(struct nm_record *r, const struct nm_store_update *u, voi
 
 	(void)u;
 	x->when = (int64_t)time(NULL);
-	rc = nm_verify_record_move(r, &x->it->rec, x->it->m.server, x->when, &x->from, err);
+	rc = nm_verify_record_move(r, &x->it->rec, x->it->m.server, x->mount_id, x->when, &x->from,
+				   err);
 	if (rc < 0)
 		return rc;
 	x->how = rc;
@@ -245,6 +254,17 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 		return;
 	}
 	struct move_arg x = { .it = it, .how = -1 };
+	struct nm_mstats ms;
+	char boot[64], mid[128];
+	bool have_ms = nm_mstats_read(NULL, &ms, NULL) == 0;
+
+	/* Which mount this is now, as nfsmigd's scan tells it. */
+	nm_reg_boot_id(boot, sizeof(boot));
+	if (nm_reg_mount_id(&it->m, boot, have_ms ? nm_reg_mounted_at(&ms, it->m.target) : -1, mid,
+			    sizeof(mid)) == 0)
+		x.mount_id = mid;
+	if (have_ms)
+		nm_mstats_free(&ms);
 	int rc = nm_store_update(o->state_dir, it->m.target, NULL, record_move, &x, &err);
 
 	if (rc < 0) {
@@ -255,6 +275,11 @@ static void check_record(struct nm_verify_item *it, const struct nm_verify_opts 
 			"record changed, not recorded: %s was registered again while verify ran "
 			"(the kernel says %s)",
 			it->m.target, it->m.server);
+	} else if (x.how == NM_VERIFY_MOVE_REMOUNTED) {
+		nm_verify_set(c, NM_V_WARN,
+			      "the record says %s, the kernel %s: not a move, %s was mounted "
+			      "again since it was registered: nfsmig register --force %s",
+			      it->rec.cur_server, it->m.server, it->m.target, it->m.target);
 	} else if (x.how == NM_VERIFY_MOVE_PENDING) {
 		nm_verify_set(c, NM_V_WARN,
 			      "the record says %s, the kernel %s (not recorded: nfsmigd has a "

@@ -92,16 +92,19 @@ int nm_verify_run(struct nm_verify_item *items, size_t n, const struct nm_verify
  * *from, malloc'd, the server it moved from), _ALREADY (r has it), _CHANGED
  * (registered again since: not the record verify checked), _PENDING
  * (nfsmigd has a report of this mount to finish: the move is left to it;
- * a marker of verify's own, not reported yet, is replaced),
- * or a negative errno. */
+ * a marker of verify's own, not reported yet, is replaced), _REMOUNTED
+ * (the record is of another mount of the mount point than mount_id, the
+ * mount's identity now (nm_reg_mount_id, NULL: not known): nothing
+ * recorded, register --force), or a negative errno. */
 enum {
 	NM_VERIFY_MOVE_SAVED = 0,
 	NM_VERIFY_MOVE_ALREADY,
 	NM_VERIFY_MOVE_CHANGED,
 	NM_VERIFY_MOVE_PENDING,
+	NM_VERIFY_MOVE_REMOUNTED,
 };
 int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, const char *to,
-			  int64_t now, char **from, struct nm_err *err);
+			  const char *mount_id, int64_t now, char **from, struct nm_err *err);
 
 const char *nm_verdict_name(enum nm_verdict v);
 const char *nm_check_name(int check);

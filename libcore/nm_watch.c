@@ -38,19 +38,22 @@ struct nm_watch_step nm_watch_decide(const struct nm_mount *list, size_t n, size
 		s.to = m->source;
 		return s;
 	}
-	if (rec->pending && rec->pending[0]) {
-		s.act = NM_WATCH_RESUME;
-		return s;
-	}
 	cur = rec->cur_server && rec->cur_server[0] ? rec->cur_server : rec->orig_server;
 	/* Another mount of this mount point than the record's (unmounted and
 	 * mounted again, from fstab's server maybe; a reboot): a new mount,
-	 * whatever its server.  A record of an older version does not say. */
+	 * whatever its server.  A record of an older version does not say.
+	 * Judged before a pending report: whoever records a move (the daemon,
+	 * verify) does so only for the record's own mount, so a marker in the
+	 * record of another mount is not this mount's to finish. */
 	if (rec->mount_id && rec->mount_id[0] && r->mount_id && r->mount_id[0] &&
 	    !nm_watch_same_mount(rec->mount_id, r->mount_id)) {
 		s.act = NM_WATCH_REMOUNT;
 		s.from = cur && cur[0] ? cur : NULL;
 		s.to = m->server;
+		return s;
+	}
+	if (rec->pending && rec->pending[0]) {
+		s.act = NM_WATCH_RESUME;
 		return s;
 	}
 	if (!cur || !cur[0] || strcmp(cur, m->server) == 0)

@@ -129,8 +129,12 @@ static void test_decide_remount(struct unit *u)
 		{ B1 " 31 0:42", "192.0.2.2", NULL, "server-a:/d", NULL, NM_WATCH_MIGRATION,
 		  "192.0.2.2", "198.51.100.2", "the mount's identity not known: judged as before" },
 		{ B1 " 31 0:42", "192.0.2.2", "migration 5 rescan 192.0.2.1 192.0.2.2",
-		  "server-a:/d", B1 " 40 0:45", NM_WATCH_RESUME, NULL, NULL,
-		  "a report pending is finished before the new mount is registered" },
+		  "server-a:/d", B1 " 40 0:45", NM_WATCH_REMOUNT, "192.0.2.2", "198.51.100.2",
+		  "a marker in the record of another mount: the new mount is registered "
+		  "(remounted after a move verify recorded)" },
+		{ B1 " 31 0:42", "192.0.2.2", "migration 5 rescan 192.0.2.1 192.0.2.2",
+		  "server-a:/d", B1 " 40 0:42", NM_WATCH_RESUME, NULL, NULL,
+		  "the same mount (another namespace's mount ID): its pending report finished" },
 		{ B1 " 31 0:42 500", "192.0.2.9", NULL, "server-a:/d", B1 " 31 0:42 900",
 		  NM_WATCH_REMOUNT, "192.0.2.9", "198.51.100.2",
 		  "the kernel's same mount ID and device, mounted later: a new mount" },
@@ -329,6 +333,7 @@ static void test_apply(struct unit *u)
  * event, hooks, utab, fstab); a record with a report pending is left. */
 static void test_verify_move(struct unit *u)
 {
+#define B1 "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 	struct nm_record seen = { .registered = 7, .cur_server = "192.0.2.2" }, r = { 0 };
 	struct nm_watch_pending p;
 	struct nm_err err = { 0 };
@@ -339,7 +344,7 @@ static void test_verify_move(struct unit *u)
 	r.orig_server = strdup("192.0.2.2");
 	r.cur_server = strdup("192.0.2.2");
 	r.registered = 7;
-	rc = nm_verify_record_move(&r, &seen, "198.51.100.2", 200, &from, &err);
+	rc = nm_verify_record_move(&r, &seen, "198.51.100.2", NULL, 200, &from, &err);
 	UNIT_CHECK(u,
 		   rc == NM_VERIFY_MOVE_SAVED && from && strcmp(from, "192.0.2.2") == 0 &&
 			   r.nmoves == 1 && r.moves[0].trigger &&
@@ -354,12 +359,12 @@ static void test_verify_move(struct unit *u)
 	free(from);
 	from = NULL;
 	UNIT_CHECK(u,
-		   nm_verify_record_move(&r, &seen, "198.51.100.2", 201, &from, &err) ==
+		   nm_verify_record_move(&r, &seen, "198.51.100.2", NULL, 201, &from, &err) ==
 				   NM_VERIFY_MOVE_ALREADY &&
 			   r.nmoves == 1 && !from,
 		   "verify's move: recorded already, nothing changes");
 	UNIT_CHECK(u,
-		   nm_verify_record_move(&r, &seen, "192.0.2.7", 202, &from, &err) ==
+		   nm_verify_record_move(&r, &seen, "192.0.2.7", NULL, 202, &from, &err) ==
 				   NM_VERIFY_MOVE_SAVED &&
 			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && from &&
 			   strcmp(from, "198.51.100.2") == 0 && r.pending &&
@@ -372,18 +377,36 @@ static void test_verify_move(struct unit *u)
 	free(r.pending);
 	r.pending = strdup("migration 150 rescan 192.0.2.2 198.51.100.2");
 	UNIT_CHECK(u,
-		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", NULL, 203, &from, &err) ==
 				   NM_VERIFY_MOVE_PENDING &&
 			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && !from &&
 			   strcmp(r.pending, "migration 150 rescan 192.0.2.2 198.51.100.2") == 0,
 		   "verify's move: a report nfsmigd has pending is left to it");
+	free(r.pending);
+	r.pending = NULL;
+	r.mount_id = strdup(B1 " 31 0:42 500");
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", B1 " 31 0:42 900", 203, &from,
+					 &err) == NM_VERIFY_MOVE_REMOUNTED &&
+			   r.nmoves == 2 && strcmp(r.cur_server, "192.0.2.7") == 0 && !from &&
+			   !r.pending,
+		   "verify's move: mounted again since registered (remounted from the old "
+		   "server after a move): nothing recorded, no marker");
+	UNIT_CHECK(u,
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", B1 " 77 0:42 501", 204, &from,
+					 &err) == NM_VERIFY_MOVE_SAVED &&
+			   r.nmoves == 3 && from,
+		   "verify's move: the same mount (another namespace's mount ID): recorded");
+	free(from);
+	from = NULL;
 	seen.registered = 8;
 	UNIT_CHECK(u,
-		   nm_verify_record_move(&r, &seen, "203.0.113.5", 203, &from, &err) ==
+		   nm_verify_record_move(&r, &seen, "203.0.113.5", NULL, 203, &from, &err) ==
 				   NM_VERIFY_MOVE_CHANGED &&
-			   r.nmoves == 2,
+			   r.nmoves == 3,
 		   "verify's move: a record registered again meanwhile is not changed");
 	nm_record_free(&r);
+#undef B1
 }
 
 static void test_kev(struct unit *u)
