@@ -93,7 +93,10 @@ int nm_cmd_status(int argc, char **argv)
 		snprintf(sock, sizeof(sock), "%s", conf.socket);
 	rc = nm_ctl_status(sock, 1000, 2000, &st, &err);
 	running = rc == 0;
-	denied = rc == -EACCES || rc == -EPERM;
+	/* -EACCES: the socket's permissions keep us out (not root); -EPERM is
+	 * nm_ctl's "the listener is not root's daemon": said, not a
+	 * permission of ours. */
+	denied = rc == -EACCES;
 	if (running)
 		uptime((int64_t)time(NULL) - st.started, up, sizeof(up));
 	if (nm_event_read(state_dir, NULL, keep_last, &last, NULL) >= 0 && last) {
@@ -159,6 +162,11 @@ int nm_cmd_status(int argc, char **argv)
 				"nfsmigd:     unknown: cannot ask the daemon (permission: %s; "
 				"run as root)\n",
 				err.msg);
+		} else if (rc == -EPERM) {
+			nm_out_printf(stdout,
+				      "nfsmigd:     not asked: another user's program listens on "
+				      "the socket (%s)\n",
+				      err.msg);
 		} else {
 			nm_out_printf(stdout, "nfsmigd:     not running (%s)\n", err.msg);
 		}

@@ -336,6 +336,24 @@ pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	assert_output null
 }
 
+@test "status: a socket another user listens on is not the daemon: said, exit 1, not 'permission'" {
+	F=$(mktemp -d /tmp/nfsmig-foreign.XXXXXX)
+	chown nobody "$F"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(8); time.sleep(30)' "$F/sock" 3>&- &
+	FPID=$!
+	wait_for 5 test -S "$F/sock" || fail "no listener"
+	run "$NFSMIG" status --socket "$F/sock" --state-dir "$D"
+	kill "$FPID" 2>/dev/null || true
+	wait "$FPID" 2>/dev/null || true
+	rm -rf "$F"
+	assert_failure 1
+	assert_line --regexp "^nfsmigd: +not asked: another user's program listens"
+	refute_output --partial "permission"
+}
+
 @test "nfsmigd: a second daemon on the socket is refused and frees what it took" {
 	daemon_start
 	# Under the sanitizers (scripts/build --enable-sanitizers) a leak
