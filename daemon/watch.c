@@ -532,7 +532,9 @@ static void failed(struct nfsmigd_watch *w, const struct nm_kev *ev, const char 
 	snprintf(w->fails[slot].host, sizeof(w->fails[slot].host), "%s", ev->host);
 	snprintf(w->fails[slot].why, sizeof(w->fails[slot].why), "%s",
 		 ev->text[0] ? ev->text : ev->name);
-	w->fails[slot].at = now_real_ms();
+	/* When the kernel said it (a record replayed from kmsg after a
+	 * restart is old), not when it was read. */
+	w->fails[slot].at = ev->time_ms > 0 ? ev->time_ms : now_real_ms();
 	pthread_mutex_unlock(&w->mu);
 	if (!first_word(w->failed, 16, ev->host))
 		return;

@@ -93,6 +93,18 @@ bool nm_watch_same_mount(const char *a, const char *b)
 	return x.at < 0 || y.at < 0 || llabs(x.at - y.at) <= NM_WATCH_MOUNTED_SLACK;
 }
 
+bool nm_watch_mounted_after(int64_t mounted, int64_t fail_ms, int64_t now_ms, int64_t now_mono_ms)
+{
+	int64_t fail_mono_ms;
+
+	if (mounted < 0 || fail_ms <= 0 || now_ms <= 0 || now_mono_ms < 0)
+		return false;
+	/* The failure on the monotonic clock (the wall clock may have been
+	 * set since: both clocks read together now). */
+	fail_mono_ms = now_mono_ms - (now_ms - fail_ms);
+	return mounted * 1000 > fail_mono_ms + NM_WATCH_MOUNTED_SLACK * 1000;
+}
+
 const char *nm_watch_act_name(enum nm_watch_act a)
 {
 	static const char *const names[] = {

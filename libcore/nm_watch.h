@@ -79,6 +79,13 @@ const char *nm_watch_act_name(enum nm_watch_act a);
 #define NM_WATCH_MOUNTED_SLACK 2
 bool nm_watch_same_mount(const char *a, const char *b);
 
+/* Was a mount made (mounted, seconds of CLOCK_MONOTONIC, nm_reg_mounted_at;
+ * < 0: not known) after a failure the kernel logged at fail_ms
+ * (CLOCK_REALTIME ms; <= 0: not known)?  now_ms and now_mono_ms are the two
+ * clocks read together.  Such a mount is a remount since: the failure is
+ * not its.  Within NM_WATCH_MOUNTED_SLACK seconds it is not after. */
+bool nm_watch_mounted_after(int64_t mounted, int64_t fail_ms, int64_t now_ms, int64_t now_mono_ms);
+
 /* The marker: "KIND TIME TRIGGER FROM TO", words (FROM "-" when none). */
 struct nm_watch_pending {
 	char kind[24];	  /* the event: "migration", "mount", "referral" */

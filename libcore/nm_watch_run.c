@@ -834,8 +834,27 @@ int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const
 	if (k == 0)
 		say(c, LOG_WARNING, "a migration of server %s failed (%s), but no mount names it",
 		    ev->host, ev->text);
+	/* When each mount was made: one made after the failure (a failure
+	 * replayed from kmsg after a restart, the mount remounted since) is
+	 * not the failed one. */
+	struct nm_mstats ms;
+	struct timespec rt, mono;
+	bool have_ms = k > 0 && ev->time_ms > 0 && clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
+		       clock_gettime(CLOCK_MONOTONIC, &mono) == 0 &&
+		       nm_mstats_read(NULL, &ms, NULL) == 0;
+
 	for (size_t i = 0; i < k && i < 64; i++) {
 		const struct nm_mount *m = &list[idx[i]];
+
+		if (have_ms &&
+		    nm_watch_mounted_after(nm_reg_mounted_at(&ms, m->target), ev->time_ms,
+					   (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000,
+					   (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000)) {
+			say(c, LOG_INFO,
+			    "%s: mounted after the failed migration of %s: not the failed mount",
+			    m->target, ev->host);
+			continue;
+		}
 
 		if (c->claim_failed && !c->claim_failed(c->fail_arg, m->target, false)) {
 			say(c, LOG_INFO, "%s: its failed migration is reported with its move",
@@ -873,6 +892,8 @@ int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const
 		if (rc < 0)
 			break;
 	}
+	if (have_ms)
+		nm_mstats_free(&ms);
 	nm_mount_list_free(list, nl);
 	return rc < 0 ? rc : (int)k;
 }

@@ -166,6 +166,30 @@ static void test_decide_remount(struct unit *u)
 	}
 }
 
+/* A failure replayed from kmsg is not of a mount made after it. */
+static void test_mounted_after(struct unit *u)
+{
+	/* Now: wall clock 1,000,000 s, monotonic 5,000 s; the failure at
+	 * wall 999,900 s, that is monotonic 4,900 s. */
+	static const struct {
+		int64_t mounted, fail_ms;
+		bool after;
+		const char *what;
+	} rows[] = {
+		{ 4950, 999900000, true, "mounted 50 s after the failure: a remount since" },
+		{ 4800, 999900000, false, "mounted before the failure: the failed mount" },
+		{ 4901, 999900000, false, "within the slack (age in whole seconds): not after" },
+		{ -1, 999900000, false, "when it was mounted is not known: not after" },
+		{ 4950, 0, false, "when the kernel said it is not known: not after" },
+	};
+
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		UNIT_CHECK(u,
+			   nm_watch_mounted_after(rows[k].mounted, rows[k].fail_ms, 1000000000,
+						  5000000) == rows[k].after,
+			   "mounted after a failure: %s", rows[k].what);
+}
+
 /* A mount's identity, from mountinfo's fields and the boot's ID. */
 static void test_mount_id(struct unit *u)
 {
@@ -506,6 +530,7 @@ int main(void)
 	test_decide(&u);
 	test_decide_remount(&u);
 	test_mount_id(&u);
+	test_mounted_after(&u);
 	test_pending(&u);
 	test_apply(&u);
 	test_verify_move(&u);
