@@ -36,6 +36,7 @@
 #define BACKOFF_MS  60000 /* a mount that could not be registered is tried again after */
 #define FAILED_WIN  30000 /* one migration-failed report per server in this many ms */
 #define FAILED_WAIT 1500  /* a failure's report waits for the move's */
+#define KHELD_MAX   32	  /* kmsg failures queued whose record holds the position */
 
 enum src { S_TRACEFS, S_UEVENT, S_KMSG, S_MOUNTINFO, S_UPCALL, S_RESCAN, S_N };
 static const char *const src_name[S_N] = { "tracefs",	"uevent", "kmsg",
@@ -48,6 +49,7 @@ struct item {
 	struct nm_watch_job job; /* I_JOB */
 	struct nm_kev kev;	 /* I_FAILED */
 	char trigger[96];	 /* I_SCAN, I_FAILED */
+	bool held;		 /* I_FAILED: its kmsg record holds the saved position */
 	int64_t kernel_ms;	 /* I_SCAN */
 	unsigned flags;		 /* I_SCAN */
 	unsigned long gen;	 /* I_SCAN: the settle window's trigger it carries */
@@ -94,8 +96,18 @@ struct nfsmigd_watch {
 	bool kt_none; /* tracefs without our events (no module yet): tried again */
 	bool kt_warned;
 	int uevfd, kmsgfd;
-	struct nm_kmsg_pos kpos; /* the kernel log's, saved in the state dir */
-	bool kpos_warned;
+	struct nm_kmsg_pos kpos; /* the kernel log's, read (loop thread) */
+	/* What may be saved (under mu): the position read, and the records of
+	 * failures not reported yet, which a restart must read again. */
+	uint64_t kread;
+	int kread_have;
+	bool kdirty; /* a record the watcher acts on read since the last save */
+	uint64_t kheld[KHELD_MAX];
+	unsigned nkheld, kheld_over;
+	pthread_mutex_t kpos_mu; /* one save at a time (loop, workers) */
+	uint64_t ksaved;
+	int ksaved_have;
+	bool kpos_warned; /* under kpos_mu */
 	struct libmnt_monitor *mon;
 	bool live[S_N];
 	char why_not[S_N][160];
@@ -365,6 +377,65 @@ static void run_scan(struct nfsmigd_watch *w, struct item *s)
 	free(jobs);
 }
 
+/* Under mu: a failure from kmsg queued, its record held until reported. */
+static void kheld_add(struct nfsmigd_watch *w, struct item *it)
+{
+	if (strcmp(it->kev.source, "kmsg") != 0 || it->kev.seq == 0)
+		return;
+	it->held = true;
+	if (w->nkheld < KHELD_MAX)
+		w->kheld[w->nkheld++] = it->kev.seq;
+	else
+		w->kheld_over++;
+}
+
+static void kheld_del(struct nfsmigd_watch *w, struct item *it)
+{
+	pthread_mutex_lock(&w->mu);
+	for (unsigned i = 0; i < w->nkheld; i++)
+		if (w->kheld[i] == it->kev.seq) {
+			w->kheld[i] = w->kheld[--w->nkheld];
+			it->held = false;
+			break;
+		}
+	if (it->held && w->kheld_over)
+		w->kheld_over--;
+	it->held = false;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The kernel log's position saved: up to the oldest failure not reported
+ * yet (a kill -9 before its report reads it again), synced, and only when
+ * it moved. */
+static void kpos_save(struct nfsmigd_watch *w)
+{
+	struct nm_kmsg_pos p = { 0 };
+	struct nm_err err = { 0 };
+	bool over;
+
+	pthread_mutex_lock(&w->kpos_mu);
+	pthread_mutex_lock(&w->mu);
+	over = w->kheld_over > 0;
+	p.have = w->kread_have;
+	p.seq = nm_watch_kmsg_safe(w->kread, w->kheld, w->nkheld);
+	w->kdirty = false;
+	pthread_mutex_unlock(&w->mu);
+	if (over || !p.have || (w->ksaved_have && p.seq <= w->ksaved)) {
+		pthread_mutex_unlock(&w->kpos_mu);
+		return;
+	}
+	if (nm_kmsg_pos_save(w->conf.state_dir, &p, &err) < 0) {
+		if (!w->kpos_warned)
+			nfsmigd_log(w->o, LOG_WARNING, "kmsg: position not saved: %s", err.msg);
+		w->kpos_warned = true;
+	} else {
+		w->kpos_warned = false;
+		w->ksaved = p.seq;
+		w->ksaved_have = 1;
+	}
+	pthread_mutex_unlock(&w->kpos_mu);
+}
+
 static void *worker(void *arg)
 {
 	struct nfsmigd_watch *w = arg;
@@ -413,6 +484,11 @@ static void *worker(void *arg)
 			nm_time_sleep_ms(FAILED_WAIT);
 			if (nm_watch_failed(&w->cfg, &it->kev, it->trigger, &err) < 0)
 				nfsmigd_log(w->o, LOG_WARNING, "migration-failed: %s", err.msg);
+			/* Reported: its record no longer holds the position. */
+			if (it->held) {
+				kheld_del(w, it);
+				kpos_save(w);
+			}
 			break;
 		case I_LEASE:
 			if (nm_watch_lease(&w->cfg, &it->kev, it->trigger, &err) < 0)
@@ -546,6 +622,7 @@ static void failed(struct nfsmigd_watch *w, const struct nm_kev *ev, const char 
 	snprintf(it->trigger, sizeof(it->trigger), "%s", trigger);
 	pthread_mutex_lock(&w->mu);
 	w->failures++;
+	kheld_add(w, it);
 	enqueue(w, it);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -563,7 +640,14 @@ static int on_kev(const struct nm_kev *ev, void *arg)
 		nfsmigd_log(w->o, LOG_DEBUG, "kernel (%03d.%03d): %s %s host=%s peer=%s %s",
 			    (int)(k.time_ms / 1000 % 1000), (int)(k.time_ms % 1000), k.source,
 			    k.name, k.host, k.peer, k.text);
-	switch (nm_watch_kev_judge(&k)) {
+	enum nm_watch_kev_act act = nm_watch_kev_judge(&k);
+
+	if (act != NM_WATCH_KEV_IGNORE && strcmp(k.source, "kmsg") == 0) {
+		pthread_mutex_lock(&w->mu);
+		w->kdirty = true;
+		pthread_mutex_unlock(&w->mu);
+	}
+	switch (act) {
 	case NM_WATCH_KEV_SETTLE: settle(w, trigger, nm_watch_kev_rank(&k), k.time_ms); break;
 	case NM_WATCH_KEV_FAILED: failed(w, &k, trigger); break;
 	case NM_WATCH_KEV_LEASE_MOVED:
@@ -578,6 +662,13 @@ static int on_kev(const struct nm_kev *ev, void *arg)
 	case NM_WATCH_KEV_IGNORE: break;
 	}
 	return 0;
+}
+
+/* Before the loop and the workers: the position read and saved so far. */
+static void kpos_start(struct nfsmigd_watch *w)
+{
+	w->kread = w->ksaved = w->kpos.seq;
+	w->kread_have = w->ksaved_have = w->kpos.have;
 }
 
 /* --- the loop ------------------------------------------------------------------ */
@@ -727,6 +818,7 @@ static int kmsg_open(struct nfsmigd_watch *w, struct nm_err *err)
 
 	if (rc == 0) {
 		fd = nm_kmsg_open_at(&w->kpos, err);
+		kpos_start(w);
 		if (fd >= 0)
 			nfsmigd_log(w->o, LOG_NOTICE,
 				    "kmsg: read after record %" PRIu64
@@ -747,29 +839,30 @@ static int kmsg_open(struct nfsmigd_watch *w, struct nm_err *err)
 		nfsmigd_log(w->o, LOG_WARNING, "kmsg: position not saved: %s", e.msg);
 		w->kpos_warned = true;
 	}
+	kpos_start(w);
 	return fd;
 }
 
 static void kmsg_read(struct nfsmigd_watch *w)
 {
 	struct nm_err err = { 0 };
-	uint64_t seq = w->kpos.seq;
 	unsigned long lost = w->kpos.lost;
+	bool dirty;
 
 	if (nm_kmsg_read_at(w->kmsgfd, &w->kpos, on_kev, w, &err) < 0)
 		nfsmigd_log(w->o, LOG_WARNING, "kmsg: %s", err.msg);
 	if (w->kpos.lost > lost)
 		nfsmigd_log(w->o, LOG_WARNING, "kmsg: %lu records the kernel dropped before read",
 			    w->kpos.lost - lost);
-	if (w->kpos.seq == seq)
-		return;
-	if (nm_kmsg_pos_save(w->conf.state_dir, &w->kpos, &err) < 0) {
-		if (!w->kpos_warned)
-			nfsmigd_log(w->o, LOG_WARNING, "kmsg: position not saved: %s", err.msg);
-		w->kpos_warned = true;
-	} else {
-		w->kpos_warned = false;
-	}
+	pthread_mutex_lock(&w->mu);
+	w->kread = w->kpos.seq;
+	w->kread_have = w->kpos.have;
+	dirty = w->kdirty;
+	pthread_mutex_unlock(&w->mu);
+	/* Another kernel message moves nothing worth a write: a restart reads
+	 * it again and skips it. */
+	if (dirty)
+		kpos_save(w);
 }
 
 static void src_off(struct nfsmigd_watch *w, enum src s, const char *fmt, ...)
@@ -924,6 +1017,7 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 		w->hintw = p[1];
 	}
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->kpos_mu, NULL);
 	pthread_mutex_init(&w->scan_mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->idle, NULL);
@@ -1028,6 +1122,7 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w)
 	pthread_cond_destroy(&w->idle);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->kpos_mu);
 	pthread_mutex_destroy(&w->scan_mu);
 	free(w);
 	return 0;

@@ -161,6 +161,14 @@ int nm_kmsg_pos_save(const char *state_dir, const struct nm_kmsg_pos *pos, struc
 		unlink(tmp);
 		return nm_err_set(err, rc, "%s: %s", tmp, strerror(-rc));
 	}
+	/* On disk before it replaces the old position: a crash leaves one of
+	 * the two whole. */
+	if (fsync(fd) != 0) {
+		rc = -errno;
+		close(fd);
+		unlink(tmp);
+		return nm_err_set(err, rc, "%s: %s", tmp, strerror(-rc));
+	}
 	close(fd);
 	if (rename(tmp, path) != 0) {
 		rc = -errno;

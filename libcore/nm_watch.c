@@ -93,6 +93,16 @@ bool nm_watch_same_mount(const char *a, const char *b)
 	return x.at < 0 || y.at < 0 || llabs(x.at - y.at) <= NM_WATCH_MOUNTED_SLACK;
 }
 
+uint64_t nm_watch_kmsg_safe(uint64_t read_seq, const uint64_t *held, size_t n)
+{
+	uint64_t safe = read_seq;
+
+	for (size_t i = 0; i < n; i++)
+		if (held[i] > 0 && held[i] - 1 < safe)
+			safe = held[i] - 1;
+	return safe;
+}
+
 bool nm_watch_mounted_after(int64_t mounted, int64_t fail_ms, int64_t now_ms, int64_t now_mono_ms)
 {
 	int64_t fail_mono_ms;

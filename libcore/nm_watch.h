@@ -79,6 +79,11 @@ const char *nm_watch_act_name(enum nm_watch_act a);
 #define NM_WATCH_MOUNTED_SLACK 2
 bool nm_watch_same_mount(const char *a, const char *b);
 
+/* The kernel log's position that may be saved: the last record read, or
+ * just before the oldest of the n records held (failures read but not
+ * reported yet: a restart reads them again). */
+uint64_t nm_watch_kmsg_safe(uint64_t read_seq, const uint64_t *held, size_t n);
+
 /* Was a mount made (mounted, seconds of CLOCK_MONOTONIC, nm_reg_mounted_at;
  * < 0: not known) after a failure the kernel logged at fail_ms
  * (CLOCK_REALTIME ms; <= 0: not known)?  now_ms and now_mono_ms are the two

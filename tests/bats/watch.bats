@@ -413,8 +413,11 @@ s.bind(sys.argv[1]); s.listen(8); time.sleep(30)' "$F/sock" 3>&- &
 	daemon_start
 	grep -q "kmsg: read after record $before (where the last run stopped)" "$W/log" ||
 		fail "$(cat "$W/log")"
-	wait_for 5 sh -c "[ \$(sed -n 's/^seq=//p' '$D/kmsg.pos') -gt $before ]" ||
-		fail "not read: $(cat "$D/kmsg.pos")"
+	# A message the watcher does not act on is not worth a write: the
+	# position saved stays (a restart reads it again and skips it).
+	sleep 1
+	run sed -n 's/^seq=//p' "$D/kmsg.pos"
+	assert_output "$before"
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null || true
 	rm -f "$W/sock"

@@ -166,6 +166,20 @@ static void test_decide_remount(struct unit *u)
 	}
 }
 
+/* The kernel log's position saved never passes a failure not reported. */
+static void test_kmsg_safe(struct unit *u)
+{
+	const uint64_t held[] = { 120, 105, 130 };
+
+	UNIT_CHECK(u, nm_watch_kmsg_safe(140, NULL, 0) == 140,
+		   "kmsg safe: nothing held, the last record read");
+	UNIT_CHECK(u, nm_watch_kmsg_safe(140, held, 3) == 104,
+		   "kmsg safe: just before the oldest failure not reported");
+	UNIT_CHECK(u, nm_watch_kmsg_safe(140, held, 1) == 119, "kmsg safe: one failure held");
+	UNIT_CHECK(u, nm_watch_kmsg_safe(100, held, 3) == 100,
+		   "kmsg safe: never past what was read");
+}
+
 /* A failure replayed from kmsg is not of a mount made after it. */
 static void test_mounted_after(struct unit *u)
 {
@@ -531,6 +545,7 @@ int main(void)
 	test_decide_remount(&u);
 	test_mount_id(&u);
 	test_mounted_after(&u);
+	test_kmsg_safe(&u);
 	test_pending(&u);
 	test_apply(&u);
 	test_verify_move(&u);
