@@ -15,6 +15,7 @@
 #include "nm_nfs4.h"
 #include "nm_path.h"
 #include "nm_served.h"
+#include "nm_watch.h"
 
 char *nm_reg_root_path(const struct nm_mount *m)
 {
@@ -389,6 +390,16 @@ static int replace(struct nm_record *r, const struct nm_store_update *u, void *a
 	if (rc == 0 && u->found == 0 && old.source && r->source &&
 	    strcmp(old.source, r->source) == 0)
 		rc = keep_origin(r, &old);
+	/* A report still to make of this very mount (a move verify recorded
+	 * while the daemon was registering it again): the marker stays, so
+	 * that the move is reported once.  One of another mount of the mount
+	 * point is not this mount's: dropped. */
+	if (rc == 0 && u->found == 0 && old.pending && old.pending[0] && !r->pending &&
+	    old.mount_id && old.mount_id[0] && r->mount_id && r->mount_id[0] &&
+	    nm_watch_same_mount(old.mount_id, r->mount_id)) {
+		r->pending = old.pending;
+		old.pending = NULL;
+	}
 	nm_record_free(&old);
 	if (rc < 0)
 		return nm_err_set(err, rc, "%s: %s", x->rec->mountpoint,

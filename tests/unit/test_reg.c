@@ -188,6 +188,30 @@ static void test_save(struct unit *u, const char *dir)
 		   b.nmoves);
 	nm_record_free(&b);
 
+	/* A report pending (verify recorded a move between the daemon's scan
+	 * and its save): kept for the same mount, not for another one. */
+	for (int same = 1; same >= 0; same--) {
+		nm_store_load(dir, "/mnt/a", &b, &err);
+		free(b.pending);
+		free(b.mount_id);
+		b.pending = strdup("migration 2100 verify 10.0.0.2 10.0.0.3");
+		b.mount_id = strdup("0f1e2d3c 50 0:42 300");
+		nm_store_save(dir, &b, &err);
+		nm_record_free(&b);
+		free(again.mount_id);
+		again.mount_id = strdup(same ? "0f1e2d3c 77 0:42 301" : "0f1e2d3c 50 0:42 900");
+		UNIT_CHECK(u,
+			   nm_reg_save(dir, &again, true, &up, &err) == 0 &&
+				   nm_store_load(dir, "/mnt/a", &b, &err) == 0 &&
+				   (same ? b.pending && strcmp(b.pending, "migration 2100 verify "
+									  "10.0.0.2 10.0.0.3") == 0
+					 : !b.pending),
+			   "reg: registered again, a pending report %s (%s)",
+			   same ? "of the same mount is kept" : "of another mount is dropped",
+			   b.pending ? b.pending : "none");
+		nm_record_free(&b);
+	}
+
 	/* A corrupt record: set aside, said, and kept. */
 	nm_store_name("/mnt/a", name, sizeof(name), &err);
 	snprintf(file, sizeof(file), "%s/%s", dir, name);
