@@ -474,7 +474,12 @@ const struct nm_mount *nm_mount_referral_parent(const struct nm_mount *list, siz
 		return NULL;
 	for (size_t j = 0; j < n; j++)
 		if (j != i && list[j].id == list[i].parent_id && list[j].vers == 4)
-			return strcmp(list[j].server, list[i].server) ? &list[j] : NULL;
+			/* One mounted over another at the same mount point
+			 * is no submount of it. */
+			return strcmp(list[j].server, list[i].server) &&
+					       strcmp(list[j].target, list[i].target)
+				       ? &list[j]
+				       : NULL;
 	return NULL;
 }
 

@@ -19,6 +19,14 @@ struct nm_watch_step nm_watch_decide(const struct nm_mount *list, size_t n, size
 
 	if (m->vers != 4 || !m->server || !m->server[0])
 		return s;
+	/* Another NFS mount on top of this one at the same mount point: the
+	 * mount point's record is the visible one's (mountstats names the
+	 * last); the covered one is left, or each scan would register the
+	 * two in turn. */
+	for (size_t j = 0; j < n; j++)
+		if (j != i && m->id > 0 && list[j].parent_id == m->id && list[j].vers == 4 &&
+		    list[j].target && m->target && strcmp(list[j].target, m->target) == 0)
+			return s;
 	if (r->found == -ENOENT) {
 		parent = nm_mount_referral_parent(list, n, i);
 		s.act = parent ? NM_WATCH_REFERRAL : NM_WATCH_REGISTER;

@@ -166,6 +166,37 @@ static void test_decide_remount(struct unit *u)
 	}
 }
 
+/* Two NFS mounts stacked at one mount point: only the visible (top) one
+ * is judged; the covered one is skipped, whatever its record says. */
+static void test_decide_stacked(struct unit *u)
+{
+	struct nm_mount st[] = {
+		MNT(40, 1, "/mnt/s", "server-a:/d", "server-a", "192.0.2.2", 4),
+		MNT(41, 40, "/mnt/s", "server-b:/e", "server-b", "198.51.100.2", 4),
+	};
+	struct nm_record top = { .source = "server-b:/e",
+				 .orig_server = "198.51.100.2",
+				 .cur_server = "198.51.100.2" };
+	struct nm_watch_rec r = { .found = 0, .rec = &top };
+	struct nm_watch_step s = nm_watch_decide(st, 2, 0, &r);
+
+	UNIT_CHECK(u, s.act == NM_WATCH_SKIP,
+		   "decide: a mount covered by another NFS mount at its mount point is "
+		   "skipped (%s)",
+		   nm_watch_act_name(s.act));
+	s = nm_watch_decide(st, 2, 1, &r);
+	UNIT_CHECK(u, s.act == NM_WATCH_SKIP, "decide: the top one agrees with its record (%s)",
+		   nm_watch_act_name(s.act));
+	r.found = -ENOENT;
+	s = nm_watch_decide(st, 2, 0, &r);
+	UNIT_CHECK(u, s.act == NM_WATCH_SKIP,
+		   "decide: a covered mount is not registered either (%s)",
+		   nm_watch_act_name(s.act));
+	s = nm_watch_decide(st, 2, 1, &r);
+	UNIT_CHECK(u, s.act == NM_WATCH_REGISTER, "decide: the top one is registered (%s)",
+		   nm_watch_act_name(s.act));
+}
+
 /* The kernel log's position saved never passes a failure not reported. */
 static void test_kmsg_safe(struct unit *u)
 {
@@ -546,6 +577,7 @@ int main(void)
 	test_mount_id(&u);
 	test_mounted_after(&u);
 	test_kmsg_safe(&u);
+	test_decide_stacked(&u);
 	test_pending(&u);
 	test_apply(&u);
 	test_verify_move(&u);
