@@ -879,6 +879,18 @@ int nm_watch_failed(const struct nm_watch_cfg *c, const struct nm_kev *ev, const
 		put_str(e, "message", msg);
 		if (ev->time_ms > 0)
 			put_time(e, "kernel_time", ev->time_ms);
+		/* The record's move not reported yet (a kill before its job):
+		 * this event is its report, found by a restart's seek. */
+		struct nm_record rec = { 0 };
+		struct nm_watch_pending pm;
+
+		if (nm_store_load(c->state_dir, m->target, &rec, NULL) == 0) {
+			if (rec.pending && nm_watch_pending_parse(rec.pending, &pm) == 0 &&
+			    strcmp(pm.kind, "migration") == 0)
+				json_object_object_add(e, "record_time",
+						       json_object_new_int64(pm.time));
+			nm_record_free(&rec);
+		}
 		put_str(v, "verdict", "FAIL");
 		put_str(chk, "check", "migration");
 		put_str(chk, "verdict", "FAIL");

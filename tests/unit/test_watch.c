@@ -1,12 +1,16 @@
 /* nm_watch: nfsmigd's decisions, from tables. */
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nm_event.h"
 #include "nm_mstats.h"
 #include "nm_reg.h"
 #include "nm_verify.h"
 #include "nm_watch.h"
+#include "nm_watch_run.h"
 #include "unit.h"
 
 #define MNT(ID, PARENT, TARGET, SOURCE, HOST, SERVER, VERS)                                        \
@@ -195,6 +199,61 @@ static void test_decide_stacked(struct unit *u)
 	s = nm_watch_decide(st, 2, 1, &r);
 	UNIT_CHECK(u, s.act == NM_WATCH_REGISTER, "decide: the top one is registered (%s)",
 		   nm_watch_act_name(s.act));
+}
+
+static int last_record_time(struct json_object *ev, void *arg)
+{
+	struct json_object *t;
+
+	*(int64_t *)arg =
+		json_object_object_get_ex(ev, "record_time", &t) ? json_object_get_int64(t) : -1;
+	return 0;
+}
+
+/* A failure reported while the record's move is not reported yet (its job
+ * not run, a kill -9 next): the event carries the marker's record_time,
+ * which a restart's seek finds, so the move is not reported again. */
+static void test_failed_record_time(struct unit *u)
+{
+	char dir[] = "/tmp/nfsmig-wfail-XXXXXX", mi[64], cmd[96];
+	struct nm_record r = { 0 };
+	struct nm_kev ev = { 0 };
+	struct nm_err err = { 0 };
+	int64_t t = -2;
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, 0, "failed: mkdtemp");
+		return;
+	}
+	snprintf(mi, sizeof(mi), "%s/mountinfo", dir);
+	f = fopen(mi, "w");
+	if (f) {
+		fprintf(f, "40 1 0:40 / /mnt/f rw - nfs4 srv1:/export rw,vers=4.1,"
+			   "clientaddr=192.0.2.1,addr=192.0.2.11\n");
+		fclose(f);
+	}
+	r.mountpoint = "/mnt/f";
+	r.source = "srv1:/export";
+	r.orig_server = "192.0.2.5";
+	r.cur_server = "192.0.2.11";
+	r.registered = 100;
+	r.pending = "migration 4242 rescan 192.0.2.5 192.0.2.11";
+	struct nm_watch_cfg c = { .state_dir = dir, .mountinfo = mi, .hooks_dir = dir };
+
+	snprintf(ev.source, sizeof(ev.source), "kmsg");
+	snprintf(ev.host, sizeof(ev.host), "192.0.2.11");
+	snprintf(ev.text, sizeof(ev.text), "migration recovery failed");
+	UNIT_CHECK(u,
+		   nm_store_save(dir, &r, &err) == 0 &&
+			   nm_watch_failed(&c, &ev, "kmsg", &err) == 1 &&
+			   nm_event_read(dir, NULL, last_record_time, &t, &err) >= 0 && t == 4242,
+		   "failed: the event of a mount with a move not reported carries its "
+		   "record_time (%lld, %s)",
+		   (long long)t, err.msg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 /* The kernel log's position saved never passes a failure not reported. */
@@ -578,6 +637,7 @@ int main(void)
 	test_mounted_after(&u);
 	test_kmsg_safe(&u);
 	test_decide_stacked(&u);
+	test_failed_record_time(&u);
 	test_pending(&u);
 	test_apply(&u);
 	test_verify_move(&u);
