@@ -147,6 +147,11 @@ static const struct {
 	  NM_REH_STATE_UNANSWERED,
 	  3,
 	  "no verdict" },
+	{ "the source refused to hold the file",
+	  { .held_answered = true },
+	  NM_REH_STATE_UNANSWERED,
+	  1,
+	  "no verdict: the source refused" },
 	{ "the wait not answered (dead server)",
 	  { .held = true, .held_answered = true },
 	  NM_REH_STATE_UNANSWERED,
@@ -212,6 +217,9 @@ int main(void)
 		   "[IPv6]:/PATH/FILE parsed");
 	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/", &f, &err) == -EINVAL, "no file name: refused");
 	UNIT_CHECK(&u, nm_reh_file_spec("nothing", &f, &err) == -EINVAL, "not a spec: refused");
+	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/../f", &f, &err) == -EINVAL, ".. refused");
+	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/./f", &f, &err) == -EINVAL, ". refused");
+	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/..f", &f, &err) == 0, "..f is a name");
 	{
 		struct nm_reh_result *r = calloc(1, sizeof(*r));
 
