@@ -1521,6 +1521,20 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 			ci->file_systems = cl->fs;
 			ci->destination = cl->dest;
 		}
+		if (cl->c) {
+			bool v41 = nm_nfs4_minor(cl->c) > 0;
+
+			for (size_t i = 0; i < r->nfiles; i++)
+				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
+					step(e, &e->fs[i], "disconnect", NM_REH_INFO,
+					     v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
+					     "%s: %s", cl->host,
+					     v41 ? "session and client ID destroyed"
+						 : "connection closed (a 4.0 client ID has no "
+						   "DESTROY: its lease expires)");
+					break;
+				}
+		}
 		nm_nfs4_close(cl->c);
 		cl->c = NULL;
 	}
