@@ -528,9 +528,14 @@ static void release(struct engine *e, struct reh_fs *s)
 		nm_nfs4_reply_free(&rep);
 	}
 	if (s->locked && nm_nfs4_minor(s->cl->c) == 0) {
+		/* After a transparent move the source's client ID is the one. */
+		clientid4 id = nm_nfs4_clientid(s->cl->c);
+
 		ops[0].argop = OP_RELEASE_LOCKOWNER;
-		owner_of(&ops[0], &ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner,
-			 nm_nfs4_clientid(s->cl->c), s->lowner);
+		if (!id && s->src && s->src->c)
+			id = nm_nfs4_clientid(s->src->c);
+		owner_of(&ops[0], &ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id,
+			 s->lowner);
 		if (call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
 			nm_nfs4_reply_free(&rep);
 	}
@@ -773,8 +778,9 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 				continue;
 			}
 			step(e, s, "lease-moved", NM_REH_OK, rpcs,
-			     "%s answered NFS4ERR_LEASE_MOVED: probing each file system held",
-			     nm_nfs4_minor(cl->c) ? "SEQUENCE (SEQ4_STATUS_LEASE_MOVED)" : "RENEW");
+			     "%s: probing each file system held with its saved root handle",
+			     nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
+						  : "RENEW answered NFS4ERR_LEASE_MOVED");
 		} else {
 			rc = probe(e, s, s->fh, s->fhlen, "the held file", err);
 			if (rc < 0)
