@@ -63,6 +63,19 @@ static void print_waiting(void *arg, const struct nm_reh_file *files, size_t n)
 	fflush(stdout);
 }
 
+static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t held)
+{
+	const struct ui *ui = arg;
+
+	if (ui->json)
+		return;
+	nm_out_printf(stdout,
+		      "+%" PRId64 ".%03" PRId64 " wait: %zu file%s still held, the lease renewed "
+		      "(%u polls)\n",
+		      time_ms / 1000, time_ms % 1000, held, held == 1 ? "" : "s", polls);
+	fflush(stdout);
+}
+
 /* SERVER:/PATH/FILE, or MOUNT/FILE: the mount's server and export. */
 static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, struct nm_err *err)
 {
@@ -339,6 +352,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 	o.stop = &stop_flag;
 	o.step = print_step;
 	o.waiting = print_waiting;
+	o.progress = print_progress;
 	o.arg = &ui;
 	stop_flag = 0;
 	memset(&sa, 0, sizeof(sa));

@@ -814,6 +814,12 @@ static void sleep_interval(struct engine *e, int64_t until)
 static void wait_move(struct engine *e)
 {
 	int64_t until = nm_time_ms() + (e->o->now ? 0 : e->o->wait_ms);
+	/* Progress every 10 polls, at least 1 s and at most 10 s apart. */
+	int64_t period = e->o->interval_ms * 10 < 1000	  ? 1000
+			 : e->o->interval_ms * 10 > 10000 ? 10000
+							  : e->o->interval_ms * 10;
+	int64_t next_progress = nm_time_ms() + period;
+	unsigned polls = 0;
 	bool first = true;
 
 	for (;;) {
@@ -853,8 +859,17 @@ static void wait_move(struct engine *e)
 				pending = true;
 			}
 		}
+		polls++;
 		if (!pending || stopped(e) || e->o->now)
 			return;
+		if (e->o->progress && nm_time_ms() >= next_progress) {
+			size_t held = 0;
+
+			for (size_t i = 0; i < e->r->nfiles; i++)
+				held += e->fs[i].f->ans.held && !e->fs[i].done;
+			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held);
+			next_progress = nm_time_ms() + period;
+		}
 		if (first && e->o->waiting)
 			e->o->waiting(e->o->arg, e->r->files, e->r->nfiles);
 		first = false;
