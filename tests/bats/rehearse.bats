@@ -52,6 +52,19 @@ setup() {
 	assert_line "verdict 192.0.2.12:/export/data/file: not moved: state kept on the source"
 }
 
+@test "MOUNT/FILE: the mount's server (addr=), export and version" {
+	local mi=$BATS_TEST_TMPDIR/mountinfo
+	cat >"$mi" <<MI
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+41 22 0:41 / /mnt/data rw,relatime shared:21 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+MI
+	run nm rehearse --now --mountinfo "$mi" /mnt/data/file
+	assert_success
+	assert_line --regexp '^\+[0-9.]+ connect: 192\.0\.2\.12:2049: NFSv4\.1,'
+	assert_line --regexp '^\+[0-9.]+ lookup: /export/data: root handle saved'
+	assert_line "verdict /mnt/data/file: not moved: state kept on the source"
+}
+
 @test "two names of one server, NFSv4.1: one client for both files" {
 	run nm rehearse --vers 4.1 --wait 0.3 --interval 100 -J 192.0.2.12:/export/data/file \
 		--file srv2.nfsmig.test:/export/data/file
