@@ -110,6 +110,13 @@ MI
 	[ "$status" -eq 2 ]
 }
 
+@test "a file the source does not have: no verdict, exit 1 (answered, not unanswered)" {
+	run nm rehearse --now --vers 4.1 192.0.2.11:/export/data/nosuchfile
+	[ "$status" -eq 1 ]
+	assert_line --regexp '^\+[0-9.]+ open: OPEN of nosuchfile answered NFS4ERR_NOENT \[SEQUENCE,PUTFH,OPEN,GETFH\]$'
+	assert_line "verdict 192.0.2.11:/export/data/nosuchfile: no verdict: the source refused to hold the file"
+}
+
 @test "a dead server: exit 3 within the deadline, not a hang" {
 	local t0
 	t0=$(now_ms)
