@@ -1250,6 +1250,45 @@ static int reresolve(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	return 0;
 }
 
+/* The file's own handle again: its directory by path, then LOOKUP. */
+static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+{
+	nfs_argop4 ops[3];
+	struct nm_nfs4_reply rep;
+	struct nm_err err = { 0 };
+	char rpcs[64];
+	const char *op;
+	nfsstat4 st;
+	int rc = reresolve(e, s, cl);
+
+	if (rc < 0)
+		return rc;
+	memset(ops, 0, sizeof(ops));
+	op_putfh(&ops[0], s->root, s->rootlen);
+	ops[1].argop = OP_LOOKUP;
+	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(s->name);
+	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = s->name;
+	ops[2].argop = OP_GETFH;
+	rc = call(e, cl, ops, 3, &rep, rpcs, sizeof(rpcs), &err);
+	if (rc < 0) {
+		step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		return rc;
+	}
+	st = failed_op(&rep, &op);
+	if (st == NFS4_OK && rep.nops == 3) {
+		nfs_fh4 *fh = &rep.ops[2].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
+
+		if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
+			memcpy(s->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
+			s->fhlen = fh->nfs_fh4_len;
+		}
+	}
+	nm_nfs4_reply_free(&rep);
+	step(e, s, "lookup", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s: %s", s->name,
+	     st == NFS4_OK ? "its handle there" : NM_NFS4_STATUS(st));
+	return st == NFS4_OK ? 0 : -ENOENT;
+}
+
 /* Step 8 when the state did not come along: reclaim, else re-open. */
 static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 {
@@ -1376,9 +1415,8 @@ static void read_again(struct engine *e, struct reh_fs *s, struct reh_client *cl
 	int rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 
 	if ((rc == 0 && (st == NFS4ERR_FHEXPIRED || st == NFS4ERR_STALE)) &&
-	    reresolve(e, s, cl) == 0) {
-		/* The directory found again; the file's handle by OPEN's GETFH
-		 * is what the recovery used. */
+	    refind_file(e, s, cl) == 0) {
+		/* Volatile handles: the file found again by path. */
 		rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc < 0) {
