@@ -47,7 +47,8 @@ struct reh_fs {
 	stateid4 open_sid, lock_sid;
 	seqid4 open_seqid, lock_seqid;
 	bool opened, locked, moved, done;
-	unsigned minor; /* the source's NFSv4 minor version */
+	unsigned minor;	  /* the source's NFSv4 minor version */
+	uint32_t lease_s; /* the source's lease_time, 0: not said */
 	int64_t last_proof_ms;
 	char moved_how[160];
 };
@@ -559,7 +560,7 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 	nfs_argop4 ops[MAX_COMPONENTS + 4];
 	char buf[1024];
 	uint32_t words[NM_FATTR_WORDS];
-	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE };
+	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE, NM_FATTR_LEASE_TIME };
 	struct nm_nfs4_reply rep;
 	unsigned n;
 	int rc;
@@ -571,7 +572,7 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 		return -E2BIG;
 	ops[n++].argop = OP_GETFH;
 	ops[n].argop = OP_GETATTR;
-	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 1);
+	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 2);
 	n++;
 	rc = call(e, cl, ops, n, &rep, rpcs, cap, err);
 	if (rc < 0)
@@ -595,6 +596,8 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 				     .nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
 			    &fa, &ignored) == 0) {
 			s->fh_expire_type = fa.fh_expire_type;
+			if (nm_fattr_has(&fa, NM_FATTR_LEASE_TIME) && fa.lease_time > 0)
+				s->lease_s = fa.lease_time;
 			nm_fattr_free(&fa);
 		}
 	}
@@ -664,8 +667,8 @@ static void hold(struct engine *e, struct reh_fs *s)
 		return;
 	}
 	step(e, s, "lookup", NM_REH_OK, rpcs,
-	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x)", s->dir, s->rootlen,
-	     s->fh_expire_type);
+	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x, lease %u s)", s->dir,
+	     s->rootlen, s->fh_expire_type, s->lease_s);
 	{
 		nfs_argop4 ops[3];
 
@@ -810,7 +813,15 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 
 static void sleep_interval(struct engine *e, int64_t until)
 {
-	int64_t end = nm_time_ms() + e->o->interval_ms;
+	int64_t period = e->o->interval_ms;
+	int64_t end;
+
+	/* The lease is kept alive: never longer than a third of the
+	 * shortest lease_time of a held file's server. */
+	for (size_t i = 0; i < e->r->nfiles; i++)
+		if (e->fs[i].lease_s && period > (int64_t)e->fs[i].lease_s * 1000 / 3)
+			period = (int64_t)e->fs[i].lease_s * 1000 / 3;
+	end = nm_time_ms() + period;
 
 	if (end > until)
 		end = until;
