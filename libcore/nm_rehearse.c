@@ -36,6 +36,7 @@ struct reh_fs {
 	struct nm_reh_file *f;
 	struct reh_client *cl; /* where the state is now */
 	struct reh_client *src;
+	struct reh_client *dst;		 /* the destination, once the state was tested */
 	unsigned char root[NFS4_FHSIZE]; /* saved root handle: the file's directory */
 	unsigned rootlen;
 	unsigned char fh[NFS4_FHSIZE];
@@ -1300,7 +1301,8 @@ static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl
 	return st == NFS4_OK ? 0 : -ENOENT;
 }
 
-/* Step 8 when the state did not come along: reclaim, else re-open. */
+/* Step 8 when the state did not come along: reclaim (the re-open, if it
+ * is needed, comes after every file system's reclaim: reopen). */
 static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 {
 	struct nm_reh_file *f = s->f;
@@ -1360,10 +1362,19 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 		     NM_NFS4_STATUS(st),
 		     st == NFS4ERR_NO_GRACE ? ": the destination is not in its grace period" : "");
 	}
-	if (nm_nfs4_minor(cl->c) > 0 && client_ready(e, s, cl, &err) < 0)
-		return;
-	if (f->ans.reclaim_ok)
-		return;
+}
+
+/* Step 8's last resort, once every reclaim on the destination is in and
+ * (4.1+) RECLAIM_COMPLETE said: re-OPEN by name and re-LOCK. */
+static void reopen(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+{
+	struct nm_reh_file *f = s->f;
+	struct nm_err err = { 0 };
+	char rpcs[192];
+	nfsstat4 st = NFS4_OK;
+	nfs_argop4 ops[MAX_COMPONENTS + 6];
+	int rc;
+
 	if (s->opened)
 		release(e, s);
 	/* Re-OPEN by name and re-LOCK. */
@@ -1503,15 +1514,25 @@ static void follow(struct engine *e, struct reh_fs *s)
 	test_state(e, s, cl);
 	if (!f->ans.tsm_answered || stopped(e))
 		return;
-	if (f->ans.tsm) {
+	s->dst = cl;
+	if (f->ans.tsm)
 		s->cl = cl;
-		if (nm_nfs4_minor(cl->c) > 0)
-			client_ready(e, s, cl, &(struct nm_err){ 0 });
-	} else {
+	else
 		recover(e, s, cl);
-	}
+}
+
+/* After every reclaim: the re-open where the reclaim failed, and the READ
+ * on the destination (step 9). */
+static void finish(struct engine *e, struct reh_fs *s)
+{
+	struct nm_reh_answers *a = &s->f->ans;
+
+	if (!s->dst || stopped(e))
+		return;
+	if (!a->tsm && a->reclaim_answered && !a->reclaim_ok)
+		reopen(e, s, s->dst);
 	if (s->opened && !stopped(e))
-		read_again(e, s, cl);
+		read_again(e, s, s->dst);
 }
 
 /* Kind NONE: does the held stateid still read on the source? */
@@ -1588,6 +1609,19 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		else if (s->f->ans.held && !s->done && !stopped(e))
 			check_kept(e, s);
 	}
+	/* 4.1+: RECLAIM_COMPLETE on each destination once every file system
+	 * moving there had its reclaim (one client for them all). */
+	for (size_t k = 0; k < e->ncl && !stopped(e); k++)
+		for (size_t i = 0; i < r->nfiles; i++)
+			if (e->fs[i].dst == &e->cl[k] && e->cl[k].c &&
+			    nm_nfs4_minor(e->cl[k].c) > 0) {
+				struct nm_err ignored = { 0 }; /* its step says */
+
+				client_ready(e, &e->fs[i], &e->cl[k], &ignored);
+				break;
+			}
+	for (size_t i = 0; i < r->nfiles && !stopped(e); i++)
+		finish(e, &e->fs[i]);
 	r->interrupted = stopped(e);
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)
