@@ -1367,7 +1367,12 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	}
 	f->ans.reclaim_answered = true;
 	if (rc == 1) {
-		rc = do_lock(e, s, cl, true, &st, rpcs, sizeof(rpcs), &err);
+		char lrpcs[64];
+		size_t used = strlen(rpcs);
+
+		rc = do_lock(e, s, cl, true, &st, lrpcs, sizeof(lrpcs), &err);
+		/* The step names both COMPOUNDs: the OPEN's, then the LOCK's. */
+		snprintf(rpcs + used, sizeof(rpcs) - used, ";%s", lrpcs);
 		if (rc < 0) {
 			f->ans.reclaim_answered = false;
 			step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
