@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "nm_conf.h"
 #include "nm_dns.h"
+#include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_rehearse.h"
 #include "opts.h"
@@ -107,9 +108,16 @@ static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file 
 	return 0;
 }
 
+/* A string from the wire as JSON: valid UTF-8 (nm_json_utf8), and the
+ * whole text written by nm_json_text (C1, bidi and format characters as
+ * \u escapes), so nothing raw reaches a terminal or a JSON reader. */
 static struct json_object *jstr(const char *s)
 {
-	return json_object_new_string(s ? s : "");
+	char *u = nm_json_utf8(s ? s : "");
+	struct json_object *o = json_object_new_string(u ? u : "");
+
+	free(u);
+	return o;
 }
 
 static void print_json(const struct nm_reh_result *r)
@@ -182,9 +190,9 @@ static void print_json(const struct nm_reh_result *r)
 	json_object_object_add(top, "files", files);
 	json_object_object_add(top, "clients", clients);
 	json_object_object_add(top, "interrupted", json_object_new_boolean(r->interrupted));
-	fputs(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE),
-	      stdout);
+	nm_json_text(stdout,
+		     json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	fputc('\n', stdout);
 	json_object_put(top);
 }

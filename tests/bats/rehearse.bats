@@ -7,6 +7,13 @@
 setup_file() {
 	load helpers
 	lab_up
+	# A hostile server's location names (as untrusted.bats's).
+	local ex=$BATS_FILE_TMPDIR/ex
+	mkdir -p "$ex"
+	"$NFSLAB" referral "$ex/subst" '$(touch /tmp/nfsmig-rehearse-ran):/export/a'
+	"$NFSLAB" referral "$ex/esc" "$(printf '\033[31mred\033[0m:/export/\033[32mgreen\302\233\377')"
+	"$NFSLAB" server "$LAB" evil 192.0.2.31
+	"$NFSLAB" start "$LAB" evil 2049 "$ex" /export
 }
 
 teardown_file() {
@@ -38,6 +45,21 @@ setup() {
 	run jq -r '.files[0] | [.kind, .state, .verdict, .destination, .locations[0].server,
 		.locations[0].path, (.steps | map(.step) | join(","))] | join("|")' <<<"$output"
 	assert_output --regexp '^referral\|referral\|referral, no state\|192\.0\.2\.12\|192\.0\.2\.12\|/export/data\|connect,reclaim-complete,moved,fs_locations,resolve,connect,secinfo,.*read,release,disconnect,disconnect$'
+}
+
+@test "a hostile referral: names and paths shown escaped, never resolved or run, JSON valid" {
+	rm -f /tmp/nfsmig-rehearse-ran
+	run nm rehearse --now --vers 4.1 192.0.2.31:/export/esc/f
+	[ "$status" -eq 3 ]
+	assert_line --regexp '^\+[0-9.]+ resolve: location 1: .* is not a host name or address$'
+	! grep -q $'\033' <<<"$output"
+	! grep -q $'\302\233' <<<"$output"
+	run nm rehearse --now --vers 4.0 -J 192.0.2.31:/export/subst/f --file 192.0.2.31:/export/esc/f
+	[ "$status" -eq 3 ]
+	! grep -q $'\033' <<<"$output"
+	jq -e '.files | length == 2' <<<"$output" >/dev/null
+	python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' <<<"$output"
+	[ ! -e /tmp/nfsmig-rehearse-ran ]
 }
 
 @test "a file on a server that does not move: held, kept, released" {
