@@ -42,8 +42,10 @@ static void print_step(void *arg, const struct nm_reh_file *f, const struct nm_r
 		      s->time_ms % 1000, s->step);
 	if (ui->nfiles > 1)
 		nm_out_printf(stdout, "%s: ", f->spec);
-	nm_out_printf(stdout, "%s%s%s%s%s\n", s->message,
-		      s->status == NM_REH_UNANSWERED ? " (not answered)" : "",
+	/* Names from the wire are in it escaped already (nm_fsloc_server):
+	 * shown as they are, anything raw escaped, nothing escaped twice. */
+	nm_out_stored(stdout, s->message);
+	nm_out_printf(stdout, "%s%s%s%s\n", s->status == NM_REH_UNANSWERED ? " (not answered)" : "",
 		      s->rpcs[0] ? " [" : "", s->rpcs, s->rpcs[0] ? "]" : "");
 	fflush(stdout);
 }

@@ -7,13 +7,12 @@
 setup_file() {
 	load helpers
 	lab_up
-	# A hostile server's location names (as untrusted.bats's).
-	local ex=$BATS_FILE_TMPDIR/ex
-	mkdir -p "$ex"
-	"$NFSLAB" referral "$ex/subst" '$(touch /tmp/nfsmig-rehearse-ran):/export/a'
-	"$NFSLAB" referral "$ex/esc" "$(printf '\033[31mred\033[0m:/export/\033[32mgreen\302\233\377')"
-	"$NFSLAB" server "$LAB" evil 192.0.2.31
-	"$NFSLAB" start "$LAB" evil 2049 "$ex" /export
+	# A hostile server's location names (as untrusted.bats's), on srv1:
+	# Ganesha finds a new referral at its first LOOKUP.
+	local tree=${NFSLAB_RUN:-/run/nfsmig-lab}/$LAB/tree/srv1
+	"$NFSLAB" referral "$tree/hostile-subst" '$(touch /tmp/nfsmig-rehearse-ran):/export/a'
+	"$NFSLAB" referral "$tree/hostile-esc" \
+		"$(printf '\033[31mred\033[0m:/export/\033[32mgreen\302\233\377')"
 }
 
 teardown_file() {
@@ -49,12 +48,15 @@ setup() {
 
 @test "a hostile referral: names and paths shown escaped, never resolved or run, JSON valid" {
 	rm -f /tmp/nfsmig-rehearse-ran
-	run nm rehearse --now --vers 4.1 192.0.2.31:/export/esc/f
+	run nm rehearse --now --vers 4.1 192.0.2.11:/export/hostile-esc/f
 	[ "$status" -eq 3 ]
 	assert_line --regexp '^\+[0-9.]+ resolve: location 1: .* is not a host name or address$'
+	# Escaped once at ingest, shown as it is: never \x5cx1b.
+	assert_line --partial "'\\x1b\\x5b31mred\\x1b\\x5b0m' is not a host name"
+	refute_output --partial 'x5cx1b'
 	! grep -q $'\033' <<<"$output"
 	! grep -q $'\302\233' <<<"$output"
-	run nm rehearse --now --vers 4.0 -J 192.0.2.31:/export/subst/f --file 192.0.2.31:/export/esc/f
+	run nm rehearse --now --vers 4.0 -J 192.0.2.11:/export/hostile-subst/f --file 192.0.2.11:/export/hostile-esc/f
 	[ "$status" -eq 3 ]
 	! grep -q $'\033' <<<"$output"
 	jq -e '.files | length == 2' <<<"$output" >/dev/null
