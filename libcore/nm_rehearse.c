@@ -949,41 +949,34 @@ static int get_locations(struct engine *e, struct reh_fs *s, char *rest, size_t 
 	int rc;
 
 	memset(ops, 0, sizeof(ops));
-	if (nm_nfs4_minor(s->src->c) == 0) {
-		ops[n].argop = OP_RENEW;
-		ops[n++].nfs_argop4_u.oprenew.clientid = nm_nfs4_clientid(s->src->c);
-	}
 	op_putfh(&ops[n++], s->fh, s->fhlen);
 	ops[n].argop = OP_GETATTR;
 	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 1);
 	n++;
+	/* 4.0: RENEW of the client ID after the GETATTR, in the same
+	 * COMPOUND (RFC 7931, as Linux's nfs4_proc_get_locations): the
+	 * server sees the client ask, and its LEASE_MOVED ends there. */
+	if (nm_nfs4_minor(s->src->c) == 0) {
+		ops[n].argop = OP_RENEW;
+		ops[n++].nfs_argop4_u.oprenew.clientid = nm_nfs4_clientid(s->src->c);
+	}
 	rc = call(e, s->src, ops, n, &rep, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
 		step(e, s, "fs_locations", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return rc;
 	}
-	/* RENEW answering LEASE_MOVED stops the COMPOUND: ask without it. */
-	if (n == 3 && res_status(&rep, 0, &st) && st != NFS4_OK) {
-		nm_nfs4_reply_free(&rep);
-		step(e, s, "renew", NM_REH_INFO, "RENEW", "RENEW answered %s", NM_NFS4_STATUS(st));
-		memmove(&ops[0], &ops[1], 2 * sizeof(ops[0]));
-		n = 2;
-		rc = call(e, s->src, ops, n, &rep, rpcs, sizeof(rpcs), &err);
-		if (rc < 0) {
-			step(e, s, "fs_locations", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
-			return rc;
-		}
-	}
-	st = failed_op(&rep, &op);
-	if (st != NFS4_OK || rep.nops < n) {
+	if (!res_status(&rep, 1, &st) || st != NFS4_OK) {
+		st = failed_op(&rep, &op); /* PUTFH's or GETATTR's */
 		step(e, s, "fs_locations", NM_REH_FAILED, rpcs, "%s answered %s", op,
 		     NM_NFS4_STATUS(st));
 		nm_nfs4_reply_free(&rep);
 		return 0;
 	}
-	rc = nm_fattr_decode(
-		&rep.ops[n - 1].nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes, &fa,
-		&err);
+	if (n == 3 && res_status(&rep, 2, &st) && st != NFS4_OK)
+		step(e, s, "renew", NM_REH_INFO, "", "RENEW with it answered %s",
+		     NM_NFS4_STATUS(st));
+	rc = nm_fattr_decode(&rep.ops[1].nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
+			     &fa, &err);
 	nm_nfs4_reply_free(&rep);
 	if (rc < 0 || !nm_fattr_has(&fa, NM_FATTR_FS_LOCATIONS)) {
 		step(e, s, "fs_locations", NM_REH_FAILED, rpcs, "%s",
