@@ -118,6 +118,19 @@ int nm_nfs4_status_errno(nfsstat4 st)
 const char *nm_nfs4_op_name(nfs_opnum4 op)
 {
 	switch (op) {
+	case OP_CLOSE: return "CLOSE";
+	case OP_DELEGRETURN: return "DELEGRETURN";
+	case OP_LOCK: return "LOCK";
+	case OP_LOCKT: return "LOCKT";
+	case OP_LOCKU: return "LOCKU";
+	case OP_OPEN: return "OPEN";
+	case OP_OPEN_CONFIRM: return "OPEN_CONFIRM";
+	case OP_READ: return "READ";
+	case OP_RESTOREFH: return "RESTOREFH";
+	case OP_SAVEFH: return "SAVEFH";
+	case OP_RELEASE_LOCKOWNER: return "RELEASE_LOCKOWNER";
+	case OP_FREE_STATEID: return "FREE_STATEID";
+	case OP_TEST_STATEID: return "TEST_STATEID";
 	case OP_GETATTR: return "GETATTR";
 	case OP_GETFH: return "GETFH";
 	case OP_LOOKUP: return "LOOKUP";
@@ -144,6 +157,19 @@ const char *nm_nfs4_op_name(nfs_opnum4 op)
 static nfsstat4 resop_status(const nfs_resop4 *r)
 {
 	switch (r->resop) {
+	case OP_CLOSE: return r->nfs_resop4_u.opclose.status;
+	case OP_DELEGRETURN: return r->nfs_resop4_u.opdelegreturn.status;
+	case OP_LOCK: return r->nfs_resop4_u.oplock.status;
+	case OP_LOCKT: return r->nfs_resop4_u.oplockt.status;
+	case OP_LOCKU: return r->nfs_resop4_u.oplocku.status;
+	case OP_OPEN: return r->nfs_resop4_u.opopen.status;
+	case OP_OPEN_CONFIRM: return r->nfs_resop4_u.opopen_confirm.status;
+	case OP_READ: return r->nfs_resop4_u.opread.status;
+	case OP_RESTOREFH: return r->nfs_resop4_u.oprestorefh.status;
+	case OP_SAVEFH: return r->nfs_resop4_u.opsavefh.status;
+	case OP_RELEASE_LOCKOWNER: return r->nfs_resop4_u.oprelease_lockowner.status;
+	case OP_FREE_STATEID: return r->nfs_resop4_u.opfree_stateid.status;
+	case OP_TEST_STATEID: return r->nfs_resop4_u.optest_stateid.tsr_status;
 	case OP_GETATTR: return r->nfs_resop4_u.opgetattr.status;
 	case OP_GETFH: return r->nfs_resop4_u.opgetfh.status;
 	case OP_LOOKUP: return r->nfs_resop4_u.oplookup.status;
