@@ -44,7 +44,7 @@
  *   reopen     no state, no grace: old client IDs NFS4ERR_STALE_CLIENTID, old
  *              stateids NFS4ERR_STALE_STATEID (4.1: NFS4ERR_BAD_STATEID),
  *              reclaims NFS4ERR_NO_GRACE; OPEN by name works
- *   fhexpired  as tsm, but its file handles are volatile: the source's
+ *   fhexpired  as reopen, and its file handles are volatile: the source's
  *              handles of the file system answer NFS4ERR_FHEXPIRED (at
  *              PUTFH) and fh_expire_type says FH4_VOLATILE_ANY; a LOOKUP from
  *              PUTROOTFH gives the new ones
@@ -414,10 +414,12 @@ static void do_move(void)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (g_src.t.c[i].used && client_has_state(&g_src, g_src.t.c[i].id))
 				g_src.t.c[i].lease_moved = true;
-	if (g_mode == AT_TSM || g_mode == AT_FHEXPIRED) {
+	if (g_mode == AT_TSM) {
 		g_dst.t = g_src.t;
-		for (int i = 0; i < MAX_CLIENTS; i++)
+		for (int i = 0; i < MAX_CLIENTS; i++) {
 			g_dst.t.c[i].lease_moved = false;
+			g_dst.t.c[i].reclaim_done = false; /* a new server to it */
+		}
 	}
 	if (g_mode == AT_CONFLICT) {
 		struct client *c = client_new(&g_dst);
@@ -460,7 +462,6 @@ struct ctx {
 	unsigned minor;
 	int cur, saved;	   /* node, -1: none */
 	struct client *sc; /* 4.1: the session's client */
-	bool fsloc_asked;  /* GETATTR(fs_locations) of the moved fs here */
 	void *mem[NM_XDR_MAX_OPS * 2];
 	unsigned nmem;
 	const nfs_argop4 *ops;
@@ -646,11 +647,8 @@ static nfsstat4 do_getattr(struct ctx *c, const GETATTR4args *a, struct result *
 			return NFS4ERR_MOVED;
 		for (unsigned w = 0; w < 3; w++)
 			mask[w] &= absent_ok[w];
-		if (want(bm, 24)) {
-			c->fsloc_asked = true;
-			if (c->sc)
-				c->sc->lease_moved = false;
-		}
+		if (want(bm, 24) && c->sc)
+			c->sc->lease_moved = false;
 	}
 	buf = cmem(c, cap);
 	if (!buf)
@@ -863,6 +861,16 @@ static nfsstat4 do_setclientid_confirm(struct ctx *c, const SETCLIENTID_CONFIRM4
 	return NFS4_OK;
 }
 
+/* Does this COMPOUND ask GETATTR(fs_locations)? */
+static bool asks_fsloc(const struct ctx *c)
+{
+	for (unsigned i = 0; i < c->nops; i++)
+		if (c->ops[i].argop == OP_GETATTR &&
+		    want(&c->ops[i].nfs_argop4_u.opgetattr.attr_request, 24))
+			return true;
+	return false;
+}
+
 static nfsstat4 do_renew(struct ctx *c, uint64_t id)
 {
 	struct client *cl = client_by_id(c->srv, id);
@@ -870,9 +878,12 @@ static nfsstat4 do_renew(struct ctx *c, uint64_t id)
 	if (!cl || !cl->confirmed)
 		return NFS4ERR_STALE_CLIENTID;
 	if (cl->lease_moved) {
-		if (!c->fsloc_asked)
+		/* A RENEW in the COMPOUND that asks for the locations names
+		 * the client doing the recovery (RFC 7931; Linux puts it after
+		 * the GETATTR): it is answered, and the condition ends. */
+		if (!asks_fsloc(c))
 			return NFS4ERR_LEASE_MOVED;
-		cl->lease_moved = false; /* RFC 7931 5.4: the client is recovering */
+		cl->lease_moved = false;
 	}
 	return NFS4_OK;
 }
@@ -1008,13 +1019,7 @@ static nfsstat4 do_sequence(struct ctx *c, const SEQUENCE4args *a, struct result
 	 * COMPOUND that asks for them is answered without it. */
 	ok->sr_status_flags = 0;
 	if (c->sc && c->sc->lease_moved) {
-		bool asks = false;
-
-		for (unsigned i = 0; i < c->nops; i++)
-			if (c->ops[i].argop == OP_GETATTR &&
-			    want(&c->ops[i].nfs_argop4_u.opgetattr.attr_request, 24))
-				asks = true;
-		if (!asks)
+		if (!asks_fsloc(c))
 			ok->sr_status_flags |= SEQ4_STATUS_LEASE_MOVED;
 	}
 	res->full = true;
