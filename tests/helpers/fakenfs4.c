@@ -1292,6 +1292,7 @@ static nfsstat4 do_lock(struct ctx *c, const LOCK4args *a, struct result *res)
 
 		if (other >= 0) {
 			rc = NFS4ERR_DENIED;
+			res->r.nfs_resop4_u.oplock.status = rc;
 			fill_denied(s, other, k, &res->r.nfs_resop4_u.oplock.LOCK4res_u.denied);
 			res->full = true;
 		}
@@ -1338,6 +1339,7 @@ static nfsstat4 do_lockt(struct ctx *c, const LOCKT4args *a, struct result *res)
 	other = lock_conflict(c->srv, c->cur, lo, &r, &k);
 	if (other < 0)
 		return NFS4_OK;
+	res->r.nfs_resop4_u.oplockt.status = NFS4ERR_DENIED;
 	fill_denied(c->srv, other, k, &res->r.nfs_resop4_u.oplockt.LOCKT4res_u.denied);
 	res->full = true;
 	return NFS4ERR_DENIED;
@@ -1871,6 +1873,22 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 		else
 			ll += (size_t)snprintf(log + ll, sizeof(log) - ll, " %s=%u",
 					       op_name(res[i].op), (unsigned)res[i].st);
+		if (res[i].op == OP_TEST_STATEID && res[i].full) {
+			const TEST_STATEID4resok *t =
+				&res[i].r.nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4;
+
+			for (unsigned k = 0;
+			     k < t->tsr_status_codes.tsr_status_codes_len && ll < sizeof(log) - 64;
+			     k++) {
+				const char *ks =
+					status_name(t->tsr_status_codes.tsr_status_codes_val[k]);
+
+				ll += (size_t)snprintf(log + ll, sizeof(log) - ll, "%s%s",
+						       k ? "," : "(", ks ? ks : "?");
+			}
+			if (t->tsr_status_codes.tsr_status_codes_len)
+				ll += (size_t)snprintf(log + ll, sizeof(log) - ll, ")");
+		}
 	}
 	if (nres == 0)
 		snprintf(log + ll, sizeof(log) - ll, " status=%u", (unsigned)status);
