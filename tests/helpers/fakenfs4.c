@@ -2065,7 +2065,7 @@ static int listen_on(const char *arg, struct server *s)
 
 	if (parse_addr(arg, &ss, &sl, s->addr) < 0) {
 		fprintf(stderr, "fakenfs4: bad address '%s' (ADDR:PORT or [V6]:PORT)\n", arg);
-		return -1;
+		return -2;
 	}
 	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -2169,7 +2169,7 @@ int main(int argc, char **argv)
 					     "fhexpired", "conflict", "lost" };
 	static struct conn conns[MAX_CONNS];
 	const char *src = NULL, *dst = NULL, *files[MAX_NODES];
-	int nfiles = 0, opt;
+	int nfiles = 0, opt, lrc;
 	struct sigaction sa = { 0 };
 	sigset_t block, empty;
 
@@ -2230,8 +2230,8 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	sigemptyset(&empty);
-	if (listen_on(src, &g_src) < 0 || listen_on(dst, &g_dst) < 0)
-		return 1;
+	if ((lrc = listen_on(src, &g_src)) < 0 || (lrc = listen_on(dst, &g_dst)) < 0)
+		return lrc == -2 ? 2 : 1;
 	for (int i = 0; i < MAX_CONNS; i++)
 		conns[i].fd = -1;
 	printf("ready\n");
