@@ -173,6 +173,73 @@ jfile() {
 	assert_failure 2
 }
 
+# raw_calls MINOR: COMPOUNDs fakenfs4 must refuse, each on a connection of
+# its own; prints per call "STATUS RESOP:STATUS..." or "closed".
+raw_calls() {
+	ip netns exec "$FNS" python3 - "$1" <<'EOF'
+import socket, struct, sys
+minor = int(sys.argv[1])
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def call(args, mark=None, cred=u32(0, 0)):
+    s = socket.create_connection(("127.0.0.2", 20490), timeout=5)
+    body = u32(7, 0, 2, 100003, 4, 1) + cred + u32(0, 0) + args
+    s.sendall(u32(mark if mark is not None else 0x80000000 | len(body)) + body)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk: break
+            data += chunk
+            if len(data) >= 4 and len(data) - 4 >= (struct.unpack(">I", data[:4])[0] & 0x7fffffff): break
+    except socket.timeout:
+        return "timeout"
+    s.close()
+    if not data: return "closed"
+    w = struct.unpack(">%dI" % ((len(data) - 4) // 4), data[4:4 + (len(data) - 4) // 4 * 4])
+    # xid REPLY ACCEPTED verf(0,0) SUCCESS status tag(0) nres (op status)...
+    if w[2] != 0: return "denied %d %d" % (w[3], w[4])
+    if w[5] != 0: return "not accepted %d" % w[5]
+    out = [str(w[6])]
+    for i in range(w[8]):  # results of these calls are an op and a status
+        out.append("%d:%d" % (w[9 + 2 * i], w[10 + 2 * i]))
+    return " ".join(out)
+def compound(m, ops): return u32(0, m, len(ops)) + b"".join(ops)
+print(call(compound(minor, [u32(3, 0, 0)])))                 # ACCESS: not spoken
+print(call(compound(minor, [u32(99)])))                      # no such operation
+print(call(compound(minor, [u32(24)])))                      # PUTROOTFH (4.1: no SEQUENCE)
+print(call(compound(1 - minor, [u32(24)])))                  # the other minor version
+print(call(compound(minor, [u32(24)] * 129)))                # too many operations
+print(call(compound(minor, [u32(24), u32(15, 2000) + b"a" * 2000])))  # LOOKUP past its bound
+print(call(b"", mark=0xffffffff))                            # a 2 GiB record
+print(call(compound(minor, [u32(24)]), cred=u32(1, 500) + b"\0" * 500))  # a credential too long
+print(call(compound(minor, [u32(24)]), cred=u32(6, 0)))      # RPCSEC_GSS
+EOF
+}
+
+@test "fakenfs4: what it does not speak, and lengths past their bounds" {
+	fk_start 0
+	run raw_calls 0
+	assert_success
+	# ACCESS NOTSUPP; 99 OP_ILLEGAL; PUTROOTFH OK; MINOR_VERS_MISMATCH with
+	# no result; RESOURCE for 129 operations; BADXDR for the LOOKUP (the
+	# PUTROOTFH before it answered); the huge record and the long
+	# credential close the connection; RPCSEC_GSS denied (AUTH_ERROR,
+	# AUTH_BADCRED).
+	assert_output "$(printf '%s\n' '10004 3:10004' '10044 10044:10044' '0 24:0' '10021' \
+		'10018' '10036 24:0 15:10036' closed closed 'denied 1 1')"
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	fk_start 1
+	run raw_calls 1
+	assert_success
+	assert_output "$(printf '%s\n' '10004 3:10004' '10044 10044:10044' '10071 24:10071' '10021' \
+		'10070' '10071 24:10071' closed closed 'denied 1 1')"
+	# It still serves.
+	run ip netns exec "$FNS" "$BUILD/cmd/nfsmig" locations --no-reach -t 5 127.0.0.2:20490:/d/f
+	assert_success
+	assert_output --partial "no other locations"
+}
+
 @test "rehearse: transparent state migration, NFSv4.1 (-J): TEST_STATEID of the old stateids" {
 	rehearse_move 1 "--at-move tsm" -J
 	[ "$REH_RC" -eq 0 ]

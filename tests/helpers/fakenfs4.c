@@ -72,6 +72,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "nfs4_prot.h"
@@ -2172,6 +2173,7 @@ int main(int argc, char **argv)
 	int nfiles = 0, opt, lrc;
 	struct sigaction sa = { 0 };
 	sigset_t block, empty;
+	struct timeval sndto = { .tv_sec = 5 };
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -2276,6 +2278,9 @@ int main(int argc, char **argv)
 					close(fd);
 					continue;
 				}
+				/* A client that never reads its replies stalls no one
+				 * for long. */
+				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sndto, sizeof(sndto));
 				conns[i].fd = fd;
 				conns[i].srv = s;
 				conns[i].inlen = 0;
