@@ -63,8 +63,22 @@ static void print_waiting(void *arg, const struct nm_reh_file *files, size_t n)
 	fflush(stdout);
 }
 
+static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t held)
+{
+	const struct ui *ui = arg;
+
+	if (ui->json)
+		return;
+	nm_out_printf(stdout,
+		      "+%" PRId64 ".%03" PRId64 " wait: %zu file%s still held, the lease renewed "
+		      "(%u polls)\n",
+		      time_ms / 1000, time_ms % 1000, held, held == 1 ? "" : "s", polls);
+	fflush(stdout);
+}
+
 /* SERVER:/PATH/FILE, or MOUNT/FILE: the mount's server and export. */
-static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, struct nm_err *err)
+static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file *f, unsigned *port,
+		     int *minor, struct nm_err *err)
 {
 	struct nm_mount m;
 	char *spath = NULL;
@@ -74,7 +88,8 @@ static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, str
 		return 0;
 	if (arg[0] != '/' && arg[0] != '.')
 		return -EINVAL;
-	rc = nm_mount_find(NULL, arg, &m, &spath, err);
+	nm_err_clear(err);
+	rc = nm_mount_find(mountinfo, arg, &m, &spath, err);
 	if (rc < 0)
 		return rc;
 	memset(f, 0, sizeof(*f));
@@ -83,6 +98,8 @@ static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, str
 	snprintf(f->path, sizeof(f->path), "%s", spath ? spath : "");
 	if (m.port && !*port)
 		*port = m.port;
+	if (*minor == -1 && m.minor >= 0)
+		*minor = m.minor; /* the mount's version, as its clients speak */
 	free(spath);
 	nm_mount_free(&m);
 	if (!strrchr(f->path, '/') || !strrchr(f->path, '/')[1])
@@ -201,6 +218,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "mountinfo", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -215,6 +233,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 	struct nm_reh_result *r;
 	struct sigaction sa, old_int, old_term;
 	unsigned port = 0;
+	const char *mountinfo = NULL;
 	int c, rc;
 	char *end;
 
@@ -288,6 +307,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 				return NM_EXIT_USAGE;
 			break;
 		case 'J': ui.json = true; break;
+		case 'M': mountinfo = optarg; break;
 		case 'h': nm_command_usage(nm_command_find("rehearse"), 0); return NM_EXIT_OK;
 		default: nm_opt_bad(argv); return NM_EXIT_USAGE;
 		}
@@ -309,7 +329,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 			free(r);
 			return NM_EXIT_USAGE;
 		}
-		rc = file_spec(spec, &r->files[r->nfiles], &port, &err);
+		rc = file_spec(spec, mountinfo, &r->files[r->nfiles], &port, &o.minor, &err);
 		if (rc < 0) {
 			if (err.msg[0])
 				nm_out_printf(stderr, "nfsmig: rehearse: %s\n", err.msg);
@@ -339,6 +359,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 	o.stop = &stop_flag;
 	o.step = print_step;
 	o.waiting = print_waiting;
+	o.progress = print_progress;
 	o.arg = &ui;
 	stop_flag = 0;
 	memset(&sa, 0, sizeof(sa));

@@ -170,9 +170,8 @@ static unsigned op_lookup_path(nfs_argop4 *ops, unsigned cap, char *path, struct
 	return n;
 }
 
-static void owner_of(nfs_argop4 *op, state_owner4 *o, clientid4 id, char *name)
+static void owner_of(state_owner4 *o, clientid4 id, char *name)
 {
-	(void)op;
 	o->clientid = id;
 	o->owner.owner_len = (unsigned)strlen(name);
 	o->owner.owner_val = name;
@@ -232,6 +231,14 @@ int nm_reh_file_spec(const char *spec, struct nm_reh_file *f, struct nm_err *err
 	return 0;
 }
 
+/* An error that says the server did not answer (not that it said no). */
+static bool unanswered_rc(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -ECONNREFUSED || rc == -ECONNRESET ||
+	       rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -EPIPE || rc == -EBADMSG ||
+	       rc == -EPROTO || rc == -EIO;
+}
+
 /* A client of host, shared by every file system that uses it. */
 static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const char *host,
 				     bool dest, struct nm_err *err)
@@ -269,21 +276,14 @@ static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const c
 	no.verifier = e->verifier;
 	rc = nm_nfs4_open(host, &no, &cl->c, err);
 	if (rc < 0) {
-		step(e, s, "connect", NM_REH_UNANSWERED, dest ? "" : "", "%s: %s", host, err->msg);
+		step(e, s, "connect", unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
+		     "%s: %s", host, err->msg);
 		return NULL;
 	}
 	cl->fs = 1;
 	step(e, s, "connect", NM_REH_OK, nm_nfs4_minor(cl->c) ? "EXCHANGE_ID,CREATE_SESSION" : "",
 	     "%s: NFSv4.%u, client owner %s", nm_nfs4_peer(cl->c), nm_nfs4_minor(cl->c), e->owner);
 	return cl;
-}
-
-/* An error that says the server did not answer (not that it said no). */
-static bool unanswered_rc(int rc)
-{
-	return rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -ECONNREFUSED || rc == -ECONNRESET ||
-	       rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -EPIPE || rc == -EBADMSG ||
-	       rc == -EPROTO || rc == -EIO;
 }
 
 /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM; 4.1+: RECLAIM_COMPLETE (after
@@ -340,7 +340,7 @@ static int do_open(struct engine *e, struct reh_fs *s, struct reh_client *cl, nf
 	a->share_access =
 		OPEN4_SHARE_ACCESS_READ | (minor > 0 ? OPEN4_SHARE_ACCESS_WANT_NO_DELEG : 0);
 	a->share_deny = OPEN4_SHARE_DENY_NONE;
-	owner_of(&ops[n], &a->owner, nm_nfs4_clientid(cl->c), s->oowner);
+	owner_of(&a->owner, nm_nfs4_clientid(cl->c), s->oowner);
 	a->openhow.opentype = OPEN4_NOCREATE;
 	a->claim.claim = claim;
 	if (claim == CLAIM_NULL) {
@@ -433,7 +433,7 @@ static int do_lock(struct engine *e, struct reh_fs *s, struct reh_client *cl, bo
 	ol->open_seqid = s->open_seqid;
 	ol->open_stateid = s->open_sid;
 	ol->lock_seqid = 0;
-	owner_of(&ops[1], &ol->lock_owner, nm_nfs4_clientid(cl->c), s->lowner);
+	owner_of(&ol->lock_owner, nm_nfs4_clientid(cl->c), s->lowner);
 	rc = call(e, cl, ops, 2, &rep, rpcs, cap, err);
 	if (rc < 0)
 		return rc;
@@ -528,9 +528,13 @@ static void release(struct engine *e, struct reh_fs *s)
 		nm_nfs4_reply_free(&rep);
 	}
 	if (s->locked && nm_nfs4_minor(s->cl->c) == 0) {
+		/* After a transparent move the source's client ID is the one. */
+		clientid4 id = nm_nfs4_clientid(s->cl->c);
+
 		ops[0].argop = OP_RELEASE_LOCKOWNER;
-		owner_of(&ops[0], &ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner,
-			 nm_nfs4_clientid(s->cl->c), s->lowner);
+		if (!id && s->src && s->src->c)
+			id = nm_nfs4_clientid(s->src->c);
+		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id, s->lowner);
 		if (call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
 			nm_nfs4_reply_free(&rep);
 	}
@@ -629,8 +633,12 @@ static void hold(struct engine *e, struct reh_fs *s)
 			     nm_dns_source_name(&a));
 		s->src = client_get(e, s, addr, false, &err);
 	}
-	if (!s->src)
+	if (!s->src) {
+		/* A server that answered no (a version it does not speak) did
+		 * answer. */
+		s->f->ans.held_answered = err.code < 0 && !unanswered_rc(err.code);
 		return;
+	}
 	s->cl = s->src;
 	s->minor = nm_nfs4_minor(s->src->c);
 	if (client_ready(e, s, s->src, &err) < 0)
@@ -667,8 +675,11 @@ static void hold(struct engine *e, struct reh_fs *s)
 	}
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
-		step(e, s, "open", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		if (rc < 0)
+			step(e, s, "open", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		else
+			step(e, s, "open", NM_REH_FAILED, rpcs, "OPEN of %s answered %s", s->name,
+			     NM_NFS4_STATUS(st));
 		if (rc == 0 && st == NFS4ERR_MOVED) {
 			s->f->ans.kind = NM_REH_KIND_REFERRAL;
 			step(e, s, "moved", NM_REH_OK, rpcs,
@@ -681,16 +692,22 @@ static void hold(struct engine *e, struct reh_fs *s)
 	rc = do_lock(e, s, s->src, false, &st, rpcs, sizeof(rpcs), &err);
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
-		step(e, s, "lock", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		if (rc < 0)
+			step(e, s, "lock", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		else
+			step(e, s, "lock", NM_REH_FAILED, rpcs, "LOCK of %s answered %s", s->name,
+			     NM_NFS4_STATUS(st));
 		return;
 	}
 	step(e, s, "lock", NM_REH_OK, rpcs, "read lock on bytes 0-%u", NM_REH_BLOCK - 1);
 	rc = do_read(e, s, s->src, &s->f->sum_src, &s->f->len_src, &st, rpcs, sizeof(rpcs), &err);
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
-		step(e, s, "read", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		if (rc < 0)
+			step(e, s, "read", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		else
+			step(e, s, "read", NM_REH_FAILED, rpcs, "READ of %s answered %s", s->name,
+			     NM_NFS4_STATUS(st));
 		return;
 	}
 	step(e, s, "read", NM_REH_OK, rpcs, "%u bytes, checksum %016" PRIx64, s->f->len_src,
@@ -773,8 +790,9 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 				continue;
 			}
 			step(e, s, "lease-moved", NM_REH_OK, rpcs,
-			     "%s answered NFS4ERR_LEASE_MOVED: probing each file system held",
-			     nm_nfs4_minor(cl->c) ? "SEQUENCE (SEQ4_STATUS_LEASE_MOVED)" : "RENEW");
+			     "%s: probing each file system held with its saved root handle",
+			     nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
+						  : "RENEW answered NFS4ERR_LEASE_MOVED");
 		} else {
 			rc = probe(e, s, s->fh, s->fhlen, "the held file", err);
 			if (rc < 0)
@@ -808,6 +826,12 @@ static void sleep_interval(struct engine *e, int64_t until)
 static void wait_move(struct engine *e)
 {
 	int64_t until = nm_time_ms() + (e->o->now ? 0 : e->o->wait_ms);
+	/* Progress every 10 polls, at least 1 s and at most 10 s apart. */
+	int64_t period = e->o->interval_ms * 10 < 1000	  ? 1000
+			 : e->o->interval_ms * 10 > 10000 ? 10000
+							  : e->o->interval_ms * 10;
+	int64_t next_progress = nm_time_ms() + period;
+	unsigned polls = 0;
 	bool first = true;
 
 	for (;;) {
@@ -847,8 +871,17 @@ static void wait_move(struct engine *e)
 				pending = true;
 			}
 		}
+		polls++;
 		if (!pending || stopped(e) || e->o->now)
 			return;
+		if (e->o->progress && nm_time_ms() >= next_progress) {
+			size_t held = 0;
+
+			for (size_t i = 0; i < e->r->nfiles; i++)
+				held += e->fs[i].f->ans.held && !e->fs[i].done;
+			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held);
+			next_progress = nm_time_ms() + period;
+		}
 		if (first && e->o->waiting)
 			e->o->waiting(e->o->arg, e->r->files, e->r->nfiles);
 		first = false;
@@ -1520,6 +1553,20 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 			ci->minor = nm_nfs4_minor(cl->c);
 			ci->file_systems = cl->fs;
 			ci->destination = cl->dest;
+		}
+		if (cl->c) {
+			bool v41 = nm_nfs4_minor(cl->c) > 0;
+
+			for (size_t i = 0; i < r->nfiles; i++)
+				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
+					step(e, &e->fs[i], "disconnect", NM_REH_INFO,
+					     v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
+					     "%s: %s", cl->host,
+					     v41 ? "session and client ID destroyed"
+						 : "connection closed (a 4.0 client ID has no "
+						   "DESTROY: its lease expires)");
+					break;
+				}
 		}
 		nm_nfs4_close(cl->c);
 		cl->c = NULL;

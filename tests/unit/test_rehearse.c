@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "nm_nfs4.h"
 #include "nm_rehearse.h"
 #include "unit.h"
 
@@ -208,6 +209,12 @@ int main(void)
 			   strstr(v0.kernel, "STALE_STATEID") && strstr(v1.kernel, "BAD_STATEID"),
 			   "the kernel line follows the minor version (VM facts)");
 	}
+	UNIT_CHECK(&u,
+		   strcmp(nm_nfs4_status_name(NFS4ERR_NO_GRACE), "NFS4ERR_NO_GRACE") == 0 &&
+			   strcmp(nm_nfs4_status_name(NFS4ERR_DENIED), "NFS4ERR_DENIED") == 0 &&
+			   strcmp(nm_nfs4_status_name(NFS4ERR_RECLAIM_BAD),
+				  "NFS4ERR_RECLAIM_BAD") == 0,
+		   "the client state's statuses have names (a step's message)");
 	UNIT_CHECK(&u,
 		   nm_reh_file_spec("srv:/d/f", &f, &err) == 0 && strcmp(f.server, "srv") == 0 &&
 			   strcmp(f.path, "/d/f") == 0,
