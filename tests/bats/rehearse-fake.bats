@@ -293,6 +293,38 @@ EOF
 	done
 }
 
+# two_files MINOR: after two_files_move, f and g were reclaimed in the
+# destination's grace through one client ID made there (4.1: one session).
+two_files() {
+	local m=$1
+	[ "$(jq -r '[.files[] | "\(.file) \(.state) \(.read_same)"] | join(",")' "$T/reh.out")" = \
+		"127.0.0.2:/d/f reclaim true,127.0.0.2:/d/g reclaim true" ]
+	[ "$REH_RC" -eq 0 ]
+	[ "$(jq -r '[.clients[] | select(.destination) | .server] | join(",")' "$T/reh.out")" = 127.0.0.3 ]
+	[ "$(grep -cE "^fakenfs4 dst 4\.$m: (SETCLIENTID|EXCHANGE_ID)=OK$" "$T/fk.err")" -eq 1 ]
+	[ "$(grep -cE "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK LOCK=OK$" "$T/fk.err")" -eq 2 ]
+}
+
+two_files_move() {
+	CONTENT="f's bytes"
+	rehearse_move "$1" "--at-move reclaim --file g=g's-other-bytes" --file 127.0.0.2:/d/g -J
+}
+
+@test "rehearse: two files reclaimed through one destination client, NFSv4.0" {
+	two_files_move 0
+	two_files 0
+}
+
+# RFC 8881 18.51.3: after RECLAIM_COMPLETE (rca_one_fs FALSE) a client may
+# reclaim nothing more (NFS4ERR_NO_GRACE; knfsd does the same), so a client
+# shared by several file systems sends it once all of them are reclaimed.
+@test "rehearse: two files reclaimed through one destination client, NFSv4.1 (RECLAIM_COMPLETE after both)" {
+	two_files_move 1
+	run grep -E "^fakenfs4 dst 4\.1: .*(RECLAIM_COMPLETE|OPEN)=" "$T/fk.err"
+	refute_line --regexp "OPEN=NO_GRACE"
+	two_files 1
+}
+
 @test "rehearse: LEASE_MOVED on NFSv4.0 RENEW, then the probe with the saved root handle" {
 	rehearse_move 0 "--at-move reopen --signal lease-moved"
 	[ "$REH_RC" -eq 1 ]
