@@ -101,8 +101,8 @@ reh_wait() {
 
 # rehearse_move MINOR 'FAKENFS4 ARGS' REHEARSE ARGS...: the whole exchange.
 # The text output says when it waits; -J does not, so then the server's
-# log says it: the READ on the source is the last of what rehearse holds
-# before it waits (a move any time after it is found by the wait).
+# log says it: the wait's first RENEW (4.0) or SEQUENCE alone (4.1) comes
+# once every file is held.
 rehearse_move() {
 	local minor=$1 fargs=$2 a json=false
 	shift 2
@@ -113,7 +113,7 @@ rehearse_move() {
 		[ "$a" != -J ] || json=true
 	done
 	if $json; then
-		until_line "^fakenfs4 src 4\.$minor: (SEQUENCE=OK )?PUTFH=OK READ=OK$" "$T/fk.err"
+		until_line "^fakenfs4 src 4\.$minor: (RENEW|SEQUENCE)=OK$" "$T/fk.err"
 	else
 		until_line '^waiting for the move: ' "$T/reh.out"
 	fi
