@@ -366,6 +366,20 @@ two_files_move() {
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
 }
 
+# The state moved but the handles did not (fh_expire_type volatile, RFC
+# 7931's FH4_VOL_MIGRATION case): the old stateids READ on the handle found
+# again by path.
+@test "rehearse: transparent state migration with volatile handles: READ on the file found again by its path" {
+	rehearse_move 1 "--at-move tsm --volatile-fh" -J
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK"
+	[ "$(jfile .state)" = transparent ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$REH_RC" -eq 0 ]
+}
+
 @test "rehearse: a lock taken by another owner during recovery, NFSv4.0" {
 	rehearse_move 0 "--at-move conflict" -J
 	[ "$REH_RC" -eq 1 ]

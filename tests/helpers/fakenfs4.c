@@ -3,7 +3,7 @@
  *
  *   fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /d
  *            --file NAME=CONTENT... [--at-move MODE] [--signal moved|lease-moved]
- *            [--referral] [--lease SECONDS]
+ *            [--referral] [--volatile-fh] [--lease SECONDS]
  *
  * One process, two TCP listeners: the source and the destination, two
  * servers of one export (--export, its files flat in it).  ONC RPC over TCP
@@ -48,6 +48,8 @@
  *              handles of the file system answer NFS4ERR_FHEXPIRED (at
  *              PUTFH) and fh_expire_type says FH4_VOLATILE_ANY; a LOOKUP from
  *              PUTROOTFH gives the new ones
+ *              (--volatile-fh gives any mode such handles: tsm with them is
+ *              state that moved while its handles did not)
  *   conflict   as reopen, and another owner holds a write lock on every file
  *              (LOCK and LOCKT answer NFS4ERR_DENIED naming it)
  *   lost       as reopen, and the files are gone (LOOKUP and OPEN
@@ -179,7 +181,7 @@ struct conn {
 /* Options and the world. */
 static unsigned g_minor;
 static enum mode g_mode = AT_REOPEN;
-static bool g_lease_signal, g_referral, g_moved;
+static bool g_lease_signal, g_referral, g_moved, g_volatile;
 static unsigned g_lease = 30;
 static struct node g_nodes[MAX_NODES];
 static int g_nnodes, g_export;
@@ -215,7 +217,7 @@ static bool node_gone(const struct server *s, int n)
 
 static unsigned char fh_gen(const struct server *s, int n)
 {
-	return s->dst && g_moved && g_mode == AT_FHEXPIRED && in_fs(n) ? 'b' : 'a';
+	return s->dst && g_moved && g_volatile && in_fs(n) ? 'b' : 'a';
 }
 
 static void make_fh(const struct server *s, int n, unsigned char fh[8])
@@ -675,8 +677,7 @@ static nfsstat4 do_getattr(struct ctx *c, const GETATTR4args *a, struct result *
 			ok = xdr_uint32_t(&x, &u32);
 			break;
 		case 2:
-			u32 = c->srv->dst && g_mode == AT_FHEXPIRED ? FH4_VOLATILE_ANY
-								    : FH4_PERSISTENT;
+			u32 = c->srv->dst && g_volatile ? FH4_VOLATILE_ANY : FH4_PERSISTENT;
 			ok = xdr_uint32_t(&x, &u32);
 			break;
 		case 3:
@@ -2164,6 +2165,7 @@ int main(int argc, char **argv)
 		{ "signal", required_argument, NULL, 'g' },
 		{ "referral", no_argument, NULL, 'r' },
 		{ "lease", required_argument, NULL, 'l' },
+		{ "volatile-fh", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tsm",	  "reclaim",  "reopen",
@@ -2199,6 +2201,7 @@ int main(int argc, char **argv)
 			if (i == sizeof(modes) / sizeof(modes[0]))
 				return usage(), 2;
 			g_mode = (enum mode)i;
+			g_volatile = g_volatile || g_mode == AT_FHEXPIRED;
 			break;
 		}
 		case 'g':
@@ -2208,6 +2211,7 @@ int main(int argc, char **argv)
 				return usage(), 2;
 			break;
 		case 'r': g_referral = true; break;
+		case 'v': g_volatile = true; break;
 		case 'l':
 			g_lease = (unsigned)atoi(optarg);
 			if (g_lease < 1 || g_lease > 3600)
