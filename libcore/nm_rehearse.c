@@ -36,6 +36,7 @@ struct reh_fs {
 	struct nm_reh_file *f;
 	struct reh_client *cl; /* where the state is now */
 	struct reh_client *src;
+	struct reh_client *dst;		 /* the destination, once the state was tested */
 	unsigned char root[NFS4_FHSIZE]; /* saved root handle: the file's directory */
 	unsigned rootlen;
 	unsigned char fh[NFS4_FHSIZE];
@@ -47,7 +48,8 @@ struct reh_fs {
 	stateid4 open_sid, lock_sid;
 	seqid4 open_seqid, lock_seqid;
 	bool opened, locked, moved, done;
-	unsigned minor; /* the source's NFSv4 minor version */
+	unsigned minor;	  /* the source's NFSv4 minor version */
+	uint32_t lease_s; /* the source's lease_time, 0: not said */
 	int64_t last_proof_ms;
 	char moved_how[160];
 };
@@ -559,7 +561,7 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 	nfs_argop4 ops[MAX_COMPONENTS + 4];
 	char buf[1024];
 	uint32_t words[NM_FATTR_WORDS];
-	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE };
+	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE, NM_FATTR_LEASE_TIME };
 	struct nm_nfs4_reply rep;
 	unsigned n;
 	int rc;
@@ -571,7 +573,7 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 		return -E2BIG;
 	ops[n++].argop = OP_GETFH;
 	ops[n].argop = OP_GETATTR;
-	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 1);
+	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 2);
 	n++;
 	rc = call(e, cl, ops, n, &rep, rpcs, cap, err);
 	if (rc < 0)
@@ -595,6 +597,8 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 				     .nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
 			    &fa, &ignored) == 0) {
 			s->fh_expire_type = fa.fh_expire_type;
+			if (nm_fattr_has(&fa, NM_FATTR_LEASE_TIME) && fa.lease_time > 0)
+				s->lease_s = fa.lease_time;
 			nm_fattr_free(&fa);
 		}
 	}
@@ -664,8 +668,8 @@ static void hold(struct engine *e, struct reh_fs *s)
 		return;
 	}
 	step(e, s, "lookup", NM_REH_OK, rpcs,
-	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x)", s->dir, s->rootlen,
-	     s->fh_expire_type);
+	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x, lease %u s)", s->dir,
+	     s->rootlen, s->fh_expire_type, s->lease_s);
 	{
 		nfs_argop4 ops[3];
 
@@ -810,7 +814,15 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 
 static void sleep_interval(struct engine *e, int64_t until)
 {
-	int64_t end = nm_time_ms() + e->o->interval_ms;
+	int64_t period = e->o->interval_ms;
+	int64_t end;
+
+	/* The lease is kept alive: never longer than a third of the
+	 * shortest lease_time of a held file's server. */
+	for (size_t i = 0; i < e->r->nfiles; i++)
+		if (e->fs[i].lease_s && period > (int64_t)e->fs[i].lease_s * 1000 / 3)
+			period = (int64_t)e->fs[i].lease_s * 1000 / 3;
+	end = nm_time_ms() + period;
 
 	if (end > until)
 		end = until;
@@ -1250,7 +1262,47 @@ static int reresolve(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	return 0;
 }
 
-/* Step 8 when the state did not come along: reclaim, else re-open. */
+/* The file's own handle again: its directory by path, then LOOKUP. */
+static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+{
+	nfs_argop4 ops[3];
+	struct nm_nfs4_reply rep;
+	struct nm_err err = { 0 };
+	char rpcs[64];
+	const char *op;
+	nfsstat4 st;
+	int rc = reresolve(e, s, cl);
+
+	if (rc < 0)
+		return rc;
+	memset(ops, 0, sizeof(ops));
+	op_putfh(&ops[0], s->root, s->rootlen);
+	ops[1].argop = OP_LOOKUP;
+	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(s->name);
+	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = s->name;
+	ops[2].argop = OP_GETFH;
+	rc = call(e, cl, ops, 3, &rep, rpcs, sizeof(rpcs), &err);
+	if (rc < 0) {
+		step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		return rc;
+	}
+	st = failed_op(&rep, &op);
+	if (st == NFS4_OK && rep.nops == 3) {
+		nfs_fh4 *fh = &rep.ops[2].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
+
+		if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
+			memcpy(s->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
+			s->fhlen = fh->nfs_fh4_len;
+		}
+	}
+	nm_nfs4_reply_free(&rep);
+	step(e, s, "lookup", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s: %s", s->name,
+	     st == NFS4_OK ? "its handle there" : NM_NFS4_STATUS(st));
+	return st == NFS4_OK ? 0 : -ENOENT;
+}
+
+/* Step 8 when the state did not come along: reclaim (the re-open, if it
+ * is needed, comes after every file system's reclaim: reopen). */
 static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 {
 	struct nm_reh_file *f = s->f;
@@ -1310,10 +1362,19 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 		     NM_NFS4_STATUS(st),
 		     st == NFS4ERR_NO_GRACE ? ": the destination is not in its grace period" : "");
 	}
-	if (nm_nfs4_minor(cl->c) > 0 && client_ready(e, s, cl, &err) < 0)
-		return;
-	if (f->ans.reclaim_ok)
-		return;
+}
+
+/* Step 8's last resort, once every reclaim on the destination is in and
+ * (4.1+) RECLAIM_COMPLETE said: re-OPEN by name and re-LOCK. */
+static void reopen(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+{
+	struct nm_reh_file *f = s->f;
+	struct nm_err err = { 0 };
+	char rpcs[192];
+	nfsstat4 st = NFS4_OK;
+	nfs_argop4 ops[MAX_COMPONENTS + 6];
+	int rc;
+
 	if (s->opened)
 		release(e, s);
 	/* Re-OPEN by name and re-LOCK. */
@@ -1376,9 +1437,8 @@ static void read_again(struct engine *e, struct reh_fs *s, struct reh_client *cl
 	int rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 
 	if ((rc == 0 && (st == NFS4ERR_FHEXPIRED || st == NFS4ERR_STALE)) &&
-	    reresolve(e, s, cl) == 0) {
-		/* The directory found again; the file's handle by OPEN's GETFH
-		 * is what the recovery used. */
+	    refind_file(e, s, cl) == 0) {
+		/* Volatile handles: the file found again by path. */
 		rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc < 0) {
@@ -1454,15 +1514,25 @@ static void follow(struct engine *e, struct reh_fs *s)
 	test_state(e, s, cl);
 	if (!f->ans.tsm_answered || stopped(e))
 		return;
-	if (f->ans.tsm) {
+	s->dst = cl;
+	if (f->ans.tsm)
 		s->cl = cl;
-		if (nm_nfs4_minor(cl->c) > 0)
-			client_ready(e, s, cl, &(struct nm_err){ 0 });
-	} else {
+	else
 		recover(e, s, cl);
-	}
+}
+
+/* After every reclaim: the re-open where the reclaim failed, and the READ
+ * on the destination (step 9). */
+static void finish(struct engine *e, struct reh_fs *s)
+{
+	struct nm_reh_answers *a = &s->f->ans;
+
+	if (!s->dst || stopped(e))
+		return;
+	if (!a->tsm && a->reclaim_answered && !a->reclaim_ok)
+		reopen(e, s, s->dst);
 	if (s->opened && !stopped(e))
-		read_again(e, s, cl);
+		read_again(e, s, s->dst);
 }
 
 /* Kind NONE: does the held stateid still read on the source? */
@@ -1539,6 +1609,19 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		else if (s->f->ans.held && !s->done && !stopped(e))
 			check_kept(e, s);
 	}
+	/* 4.1+: RECLAIM_COMPLETE on each destination once every file system
+	 * moving there had its reclaim (one client for them all). */
+	for (size_t k = 0; k < e->ncl && !stopped(e); k++)
+		for (size_t i = 0; i < r->nfiles; i++)
+			if (e->fs[i].dst == &e->cl[k] && e->cl[k].c &&
+			    nm_nfs4_minor(e->cl[k].c) > 0) {
+				struct nm_err ignored = { 0 }; /* its step says */
+
+				client_ready(e, &e->fs[i], &e->cl[k], &ignored);
+				break;
+			}
+	for (size_t i = 0; i < r->nfiles && !stopped(e); i++)
+		finish(e, &e->fs[i]);
 	r->interrupted = stopped(e);
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)

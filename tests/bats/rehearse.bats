@@ -61,7 +61,7 @@ MI
 	run nm rehearse --now --mountinfo "$mi" /mnt/data/file
 	assert_success
 	assert_line --regexp '^\+[0-9.]+ connect: 192\.0\.2\.12:2049: NFSv4\.1,'
-	assert_line --regexp '^\+[0-9.]+ lookup: /export/data: root handle saved'
+	assert_line --regexp '^\+[0-9.]+ lookup: /export/data: root handle saved \([0-9]+ bytes, fh_expire_type 0x[0-9a-f]+, lease [1-9][0-9]* s\)'
 	assert_line "verdict /mnt/data/file: not moved: state kept on the source"
 }
 
