@@ -241,6 +241,37 @@ static bool unanswered_rc(int rc)
 	       rc == -EPROTO || rc == -EIO;
 }
 
+/* name to one address, as nfsmigd resolves it (nm_dns: the hosts file,
+ * then DNS or NSS as nfsmig.conf says), within the deadline; or through
+ * the caller's hook.  1 when name was an address already, 0 resolved
+ * (how says from where), -ENOENT no such name (an answer), another
+ * negative errno when not answered. */
+static int resolve_name(struct engine *e, const char *name, char *addr, size_t cap, char *how,
+			size_t howcap, struct nm_err *err)
+{
+	struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
+	int rc;
+
+	if (e->o->resolve) {
+		snprintf(how, howcap, "given");
+		return e->o->resolve(e->o->arg, name, addr, cap, err);
+	}
+	rc = nm_dns_resolve(e->o->conf, name, true, true, e->o->timeout_ms, &a, err);
+	if (rc < 0)
+		return rc == -ENOENT ? -EAGAIN : rc;
+	if (a.status != NM_DNS_OK || a.naddr == 0)
+		return nm_err_set(err,
+				  a.status == NM_DNS_NXDOMAIN || a.status == NM_DNS_NODATA ||
+						  a.status == NM_DNS_OK
+					  ? -ENOENT
+					  : -EAGAIN,
+				  "%s", a.why[0] ? a.why : nm_dns_status_name(a.status));
+	nm_dns_addr_str(&a.addr[0], addr, cap);
+	snprintf(how, howcap, "%s, %zu address%s", nm_dns_source_name(&a), a.naddr,
+		 a.naddr == 1 ? "" : "es");
+	return a.numeric ? 1 : 0;
+}
+
 /* A client of host, shared by every file system that uses it. */
 static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const char *host,
 				     bool dest, struct nm_err *err)
@@ -276,7 +307,8 @@ static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const c
 	no.sec = e->o->sec;
 	no.owner = e->owner;
 	no.verifier = e->verifier;
-	rc = nm_nfs4_open(host, &no, &cl->c, err);
+	rc = e->o->open_client ? e->o->open_client(e->o->arg, host, &no, &cl->c, err)
+			       : nm_nfs4_open(host, &no, &cl->c, err);
 	if (rc < 0) {
 		step(e, s, "connect", unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
 		     "%s: %s", host, err->msg);
@@ -618,23 +650,18 @@ static void hold(struct engine *e, struct reh_fs *s)
 	{
 		/* Through the resolver nfsmigd uses; the client is the
 		 * address's, so two names of one server share it. */
-		struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
-		char addr[INET6_ADDRSTRLEN + 2] = "";
+		char addr[INET6_ADDRSTRLEN + 2] = "", how[64];
 
-		if (nm_dns_resolve(e->o->conf, s->f->server, true, true, e->o->timeout_ms, &a,
-				   &err) < 0 ||
-		    a.status != NM_DNS_OK || a.naddr == 0) {
-			s->f->ans.held_answered = a.status == NM_DNS_NXDOMAIN;
-			step(e, s, "resolve",
-			     a.status == NM_DNS_NXDOMAIN ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
-			     "%s: %s", s->f->server,
-			     err.msg[0] ? err.msg : nm_dns_status_name(a.status));
+		rc = resolve_name(e, s->f->server, addr, sizeof(addr), how, sizeof(how), &err);
+		if (rc < 0) {
+			s->f->ans.held_answered = rc == -ENOENT;
+			step(e, s, "resolve", rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
+			     "%s: %s", s->f->server, err.msg);
 			return;
 		}
-		nm_dns_addr_str(&a.addr[0], addr, sizeof(addr));
-		if (!a.numeric)
+		if (rc == 0)
 			step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", s->f->server, addr,
-			     nm_dns_source_name(&a));
+			     how);
 		s->src = client_get(e, s, addr, false, &err);
 	}
 	if (!s->src) {
@@ -884,7 +911,7 @@ static void wait_move(struct engine *e)
 			}
 		}
 		polls++;
-		if (!pending || stopped(e) || e->o->now)
+		if (!pending || stopped(e) || e->o->now || (e->o->polls && polls >= e->o->polls))
 			return;
 		if (e->o->progress && nm_time_ms() >= next_progress) {
 			size_t held = 0;
@@ -1057,10 +1084,10 @@ static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, con
 	struct nm_reh_file *f = s->f;
 
 	for (unsigned i = 0; i < f->nlocs && !stopped(e); i++) {
-		struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
 		struct nm_err err = { 0 };
-		char addr[INET6_ADDRSTRLEN + 2] = "";
+		char addr[INET6_ADDRSTRLEN + 2] = "", how[64];
 		struct reh_client *cl;
+		int rc;
 
 		if (!nm_target_host_name_ok(f->locs[i].server)) {
 			step(e, s, "resolve", NM_REH_FAILED, "",
@@ -1068,19 +1095,13 @@ static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, con
 			     f->locs[i].server);
 			continue;
 		}
-		if (nm_dns_resolve(e->o->conf, f->locs[i].server, true, true, e->o->timeout_ms, &a,
-				   &err) < 0 ||
-		    a.status != NM_DNS_OK || a.naddr == 0) {
-			step(e, s, "resolve",
-			     a.status == NM_DNS_TEMPFAIL ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
-			     "%s: %s", f->locs[i].server,
-			     err.msg[0] ? err.msg : nm_dns_status_name(a.status));
+		rc = resolve_name(e, f->locs[i].server, addr, sizeof(addr), how, sizeof(how), &err);
+		if (rc < 0) {
+			step(e, s, "resolve", rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
+			     "%s: %s", f->locs[i].server, err.msg);
 			continue;
 		}
-		nm_dns_addr_str(&a.addr[0], addr, sizeof(addr));
-		step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s, %zu address%s)",
-		     f->locs[i].server, addr, nm_dns_source_name(&a), a.naddr,
-		     a.naddr == 1 ? "" : "es");
+		step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", f->locs[i].server, addr, how);
 		cl = client_get(e, s, addr, true, &err);
 		if (!cl)
 			continue;
@@ -1346,7 +1367,12 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	}
 	f->ans.reclaim_answered = true;
 	if (rc == 1) {
-		rc = do_lock(e, s, cl, true, &st, rpcs, sizeof(rpcs), &err);
+		char lrpcs[64];
+		size_t used = strlen(rpcs);
+
+		rc = do_lock(e, s, cl, true, &st, lrpcs, sizeof(lrpcs), &err);
+		/* The step names both COMPOUNDs: the OPEN's, then the LOCK's. */
+		snprintf(rpcs + used, sizeof(rpcs) - used, ";%s", lrpcs);
 		if (rc < 0) {
 			f->ans.reclaim_answered = false;
 			step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
