@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "nm_esc.h"
+#include "nm_mount.h"
+#include "nm_store.h"
 #include "nm_verify.h"
 
 bool nm_prom_metric_name_ok(const char *name)
@@ -65,6 +67,22 @@ char *nm_prom_label_value(const char *s)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void nm_prom_mount_of(const struct nm_mount *m, const struct nm_record *rec, int verdict,
+		      struct nm_prom_mount *pm)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->mountpoint = m->target;
+	pm->source = m->source;
+	pm->server = m->server ? m->server : "";
+	pm->verdict = verdict;
+	if (!rec)
+		return;
+	pm->registered_server = rec->orig_server;
+	pm->moved = nm_record_moved(rec, pm->server);
+	if (rec->nmoves)
+		pm->last_move = rec->moves[rec->nmoves - 1].time;
 }
 
 /* --- the document ------------------------------------------------------------- */

@@ -64,6 +64,14 @@ struct nm_prom_doc {
 	unsigned long long migrations_failed, hook_failures, scans;
 };
 
+struct nm_mount;
+struct nm_record;
+/* A mount's gauges from its table entry and its record (rec NULL: not
+ * registered: not moved, no registered server), and its last verdict (-1:
+ * not verified).  pm borrows the strings of m and rec. */
+void nm_prom_mount_of(const struct nm_mount *m, const struct nm_record *rec, int verdict,
+		      struct nm_prom_mount *pm);
+
 /* Is name a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)? */
 bool nm_prom_metric_name_ok(const char *name);
 /* A valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting "__")? */
