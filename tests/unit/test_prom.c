@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nm_conf.h"
 #include "nm_prom.h"
 #include "nm_verify.h"
 #include "unit.h"
@@ -266,6 +267,50 @@ static void writing(struct unit *u)
 	rmdir(dir);
 }
 
+/* nfsmig.conf's [metrics] textfile: the default, a path, empty (none),
+ * not a path. */
+static void conf(struct unit *u)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		const char *path;
+	} t[] = {
+		{ "", 0, NM_PROM_DEFAULT_PATH },
+		{ "[metrics]\ntextfile = /srv/m/n.prom\n", 0, "/srv/m/n.prom" },
+		{ "[metrics]\ntextfile =\n", 0, "" },
+		{ "[metrics]\ntextfile = rel.prom\n", -EINVAL, NULL },
+		{ "[metrics]\nfile = /x\n", -EINVAL, NULL },
+	};
+	char dir[] = "/tmp/test_prom_conf.XXXXXX", path[256];
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, 0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/nfsmig.conf", dir);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_conf c;
+		struct nm_err err = { 0 };
+		FILE *f = fopen(path, "we");
+		int rc;
+
+		if (f) {
+			fputs(t[i].text, f);
+			fclose(f);
+		}
+		nm_conf_defaults(&c);
+		rc = nm_conf_load(&c, path, false, &err);
+		UNIT_CHECK(u,
+			   rc == t[i].rc &&
+				   (!t[i].path || strcmp(c.metrics_textfile, t[i].path) == 0),
+			   "conf %zu: [metrics] textfile -> %d '%s' %s", i, rc, c.metrics_textfile,
+			   err.msg);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -275,5 +320,6 @@ int main(void)
 	labels(&u);
 	document(&u);
 	writing(&u);
+	conf(&u);
 	return unit_done(&u);
 }
