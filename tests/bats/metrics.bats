@@ -28,6 +28,7 @@ teardown() {
 	fi
 	if [ -n "${DPID:-}" ]; then
 		kill -9 "$DPID" 2>/dev/null || true
+		wait "$DPID" 2>/dev/null || true
 	fi
 	if [ -n "${LAB:-}" ]; then
 		lab_down
@@ -187,6 +188,13 @@ daemon_conf() {
 	ne_start
 	scrape
 	grep -qxF 'nfsmig_moves_total{kind="migration"} 1' "$T/scrape" || fail "$(grep nfsmig "$T/scrape")"
+	# Every metric the example alerts use is one nfsmigd serves (the
+	# verdict's: verify's, test 1).
+	local name
+	for name in $(grep -o 'nfsmig_[a-z_]*' "$TOP/contrib/prometheus/nfsmig.rules.yml" | sort -u); do
+		[ "$name" = nfsmig_mount_verify_state ] && continue
+		grep -q "^# TYPE $name " "$T/scrape" || fail "the rules use $name: not served"
+	done
 	kill "$DPID"
 	wait "$DPID" || true
 	DPID=
@@ -231,4 +239,15 @@ scans_at_least() {
 	run grep -c metrics "$T/log2"
 	assert_output 0
 	[ -z "$(ls -A "$T/missing")" ] || fail "written though disabled"
+}
+
+@test "metrics: the example alert rules check, and their tests pass" {
+	local dir=$TOP/contrib/prometheus
+	run promtool check rules "$dir/nfsmig.rules.yml"
+	assert_success
+	assert_output --partial "SUCCESS: 4 rules found"
+	# promtool test rules reads the rule file next to the test file.
+	cd "$dir"
+	run promtool test rules nfsmig.rules.test.yml
+	assert_success
 }
