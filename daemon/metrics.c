@@ -16,8 +16,9 @@
 
 /* The labels counted, each always written (0 until it happens). */
 static const char *const upcall_results[] = { "ok", "cache", "negative", "late" };
-static const char *const move_kinds[] = { "migration", "referral", "lease-moved",
-					  "transport-move" };
+/* The moves the daemon reports; a transport-move is nfsmig migrate's own
+ * event (the record has it: the mount's gauges show it). */
+static const char *const move_kinds[] = { "migration", "referral", "lease-moved" };
 #define N_UP (sizeof(upcall_results) / sizeof(upcall_results[0]))
 #define N_MV (sizeof(move_kinds) / sizeof(move_kinds[0]))
 

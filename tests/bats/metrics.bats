@@ -251,3 +251,11 @@ scans_at_least() {
 	run promtool test rules nfsmig.rules.test.yml
 	assert_success
 }
+
+@test "metrics: the unit lets nfsmigd write the default textfile's directory" {
+	local dir
+	dir=$(sed -n 's|^#define NM_PROM_DEFAULT_PATH "\(.*\)/[^/]*"$|\1|p' "$TOP/libcore/nm_prom.h")
+	[ -n "$dir" ] || fail "no default path in nm_prom.h"
+	grep -qxF "ReadWritePaths=-$dir" "$TOP/daemon/nfsmigd.service.in" ||
+		fail "ProtectSystem=strict would keep nfsmigd from writing $dir"
+}
