@@ -4,7 +4,8 @@
 # its textfile collector, scraped with curl, and promtool (from the
 # prometheus package) linting what it serves.  nfsmig verify --prometheus
 # runs against the lab's Ganesha servers (srv2 the source, srv5 the same
-# export: a good cutover; 192.0.2.14 has no server: FAIL); nfsmigd writes
+# export: a good cutover; 192.0.2.14 has no server: FAIL), and nfsmigd
+# in the lab verifies the same moves and writes their verdicts; nfsmigd writes
 # its file after a scan and after an event, with the mount table a file as
 # in watch.bats.  A hostile mount point (a quote, a backslash, a newline)
 # must come out escaped and parse.
@@ -75,7 +76,7 @@ scrape() {
 	[ "$status" -eq 0 ] && [ -z "$output" ] || fail "promtool: $output"
 }
 
-@test "metrics: verify --prometheus against Ganesha: gauges per mount, served by node_exporter, linted clean" {
+@test "metrics: nfsmigd verifying moves and verify --prometheus against Ganesha: verdicts per mount, served by node_exporter, linted clean" {
 	lab_up
 	"$NFSLAB" server "$LAB" srv5 192.0.2.15
 	"$NFSLAB" start "$LAB" srv5 2049 "/run/nfsmig-lab/$LAB/tree/srv2"
@@ -85,18 +86,50 @@ scrape() {
 	# Two mounts of srv2's export: /mnt/dest and one whose name is hostile
 	# (mountinfo's octal escapes: \134 a backslash, \012 a newline).
 	mi() {
-		cat >"$MI" <<-MI
+		cat >"$MI.new" <<-MI
 			22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
 			41 22 0:41 / /mnt/dest rw,relatime shared:21 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=$1
 			42 22 0:42 / /mnt/q"x\\134y\\012z rw,relatime shared:22 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=$2
 		MI
+		mv "$MI.new" "$MI"
 	}
 	mi 192.0.2.12 192.0.2.12
 	nm register --mountinfo "$MI" --state-dir "$SD" /mnt/dest
 	nm register --mountinfo "$MI" --state-dir "$SD" "$bad"
+	# nfsmigd in the lab's client namespace, verifying the moves it sees:
+	# its file (a directory of its own) gets each mount's verdict.
+	mkdir -p "$T/daemon" "$T/hooks"
+	cat >"$T/conf" <<-EOF
+		[daemon]
+		socket = $T/sock
+		state_dir = $SD
+		[hooks]
+		dir = $T/hooks
+		[watch]
+		tracefs = no
+		uevent = no
+		kmsg = no
+		upcall = no
+		mountinfo_path = $MI
+		[metrics]
+		textfile = $T/daemon/nfsmig.prom
+	EOF
+	ip netns exec "$LAB" "$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log" 2>&1 &
+	DPID=$!
+	wait_for 10 test -s "$T/daemon/nfsmig.prom" || fail "no file: $(cat "$T/log")"
+	grep -q verify_state "$T/daemon/nfsmig.prom" && fail "a verdict before any verify"
 	# The cutover: /mnt/dest on srv5 (good), the other on a host with no
-	# server (FAIL).
+	# server (FAIL); the table replaced at once, as the kernel's changes.
 	mi 192.0.2.15 192.0.2.14
+	local df=$T/daemon/nfsmig.prom
+	wait_for 20 grep -q 'nfsmig_mount_verify_state{mountpoint="/mnt/q.*state="FAIL"} 1' "$df" ||
+		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
+	wait_for 20 grep -q 'nfsmig_mount_verify_state{mountpoint="/mnt/dest".*state="OK"} 1' "$df" ||
+		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
+	grep -qxF 'nfsmig_moves_total{kind="migration"} 2' "$df" || fail "$(cat "$df")"
+	kill "$DPID"
+	wait "$DPID" || true
+	DPID=
 	run nm verify --mountinfo "$MI" --state-dir "$SD" --prometheus "$TF/nfsmig.prom"
 	assert_failure 1
 	assert_line "/mnt/dest: OK"
