@@ -1,6 +1,7 @@
 /* nm_prom - metrics in the Prometheus text format (see nm_prom.h). */
 #include "nm_prom.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nm_esc.h"
@@ -268,6 +270,49 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* Is name one of our temporaries of base: "." BASE "." and 12 lowercase
+ * hex digits? */
+static bool our_temp(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+
+	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 || name[1 + bl] != '.')
+		return false;
+	name += 2 + bl;
+	for (int i = 0; i < 12; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return name[12] == '\0';
+}
+
+/* The temporaries a writer killed before its rename left: ours by their
+ * exact name, regular files of our user, untouched for a minute. */
+static void sweep_temps(int dirfd, const char *base)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *dp;
+
+	if (fd < 0)
+		return;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dp))) {
+		struct stat st;
+
+		if (!our_temp(de->d_name, base) ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_mtime > now - 60)
+			continue;
+		unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(dp);
+}
+
 int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err *err)
 {
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
@@ -287,6 +332,7 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	sweep_temps(dirfd, base);
 	for (int tries = 0; fd < 0 && tries < 32; tries++) {
 		unsigned char r[6];
 

@@ -25,7 +25,9 @@
  * same directory (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0644),
  * written, fsync'd, renamed over the file, the directory fsync'd.  A
  * failed write (a full disk) removes the temporary and leaves the old
- * file as it was. */
+ * file as it was.  A temporary a writer killed before its rename left
+ * (".NAME." and 12 hex digits, ours, a minute old) is removed by the next
+ * write. */
 #ifndef NM_PROM_H
 #define NM_PROM_H
 

@@ -2,11 +2,13 @@
  * replaced atomically, and kept whole when a write fails. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nm_conf.h"
@@ -258,6 +260,36 @@ static void writing(struct unit *u)
 	rc = nm_prom_write(sub, "c 3\n", 4, &err);
 	UNIT_CHECK(u, rc < 0 && count_files(dir) == 2, "a directory is not replaced: %s", err.msg);
 	rmdir(sub);
+
+	/* A writer killed before its rename: its temporary, a minute old, is
+	 * swept; a fresh one (a writer at work) and other names are kept. */
+	{
+		static const struct {
+			const char *name;
+			bool old, swept;
+		} t[] = {
+			{ ".nfsmig.prom.0123456789ab", true, true },
+			{ ".nfsmig.prom.0123456789ac", false, false },
+			{ ".nfsmig.prom.0123456789", true, false },
+			{ ".other.prom.0123456789ab", true, false },
+		};
+		struct timespec ts[2] = { { .tv_sec = time(NULL) - 120 },
+					  { .tv_sec = time(NULL) - 120 } };
+
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			snprintf(sub, sizeof(sub), "%s/%s", dir, t[i].name);
+			close(open(sub, O_WRONLY | O_CREAT, 0600));
+			if (t[i].old)
+				utimensat(AT_FDCWD, sub, ts, 0);
+		}
+		rc = nm_prom_write(path, "d 4\n", 4, &err);
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			snprintf(sub, sizeof(sub), "%s/%s", dir, t[i].name);
+			UNIT_CHECK(u, rc == 0 && (access(sub, F_OK) != 0) == t[i].swept, "%s %s",
+				   t[i].name, t[i].swept ? "swept" : "kept");
+			unlink(sub);
+		}
+	}
 
 	snprintf(sub, sizeof(sub), "%s/missing/nfsmig.prom", dir);
 	rc = nm_prom_write(sub, "c 3\n", 4, &err);
