@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "nm_conf.h"
@@ -223,6 +224,12 @@ int nm_cmd_verify(int argc, char **argv)
 		fprintf(stderr, "nfsmig: %u destination server%s, %u RPCs to them\n", stats.servers,
 			stats.servers == 1 ? "" : "s", stats.rpcs);
 	ret = counts[NM_V_FAIL] ? NM_EXIT_FAIL : counts[NM_V_WARN] ? NM_EXIT_WARN : NM_EXIT_OK;
+	/* The verdict in each record: nfsmigd's metrics show the last one. */
+	for (size_t i = 0; vo.update_record && i < n; i++)
+		if (nm_verify_record_verdict(vo.state_dir, &items[i], (int64_t)time(NULL), &err) <
+		    0)
+			nm_out_printf(stderr, "nfsmig: %s: the verdict not recorded: %s\n",
+				      items[i].m.target, err.msg);
 	if (prom && write_prom(prom, items, n) < 0)
 		ret = NM_EXIT_FAIL;
 	for (size_t i = 0; i < n; i++)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "nm_mount.h"
 #include "nm_prom.h"
@@ -22,9 +23,11 @@ static const char *const move_kinds[] = { "migration", "referral", "lease-moved"
 #define N_UP (sizeof(upcall_results) / sizeof(upcall_results[0]))
 #define N_MV (sizeof(move_kinds) / sizeof(move_kinds[0]))
 
+/* The verdict of the daemon's own verify of a mount's move, and when. */
 struct verdict_of {
 	char *mp;
 	int v;
+	int64_t at;
 };
 
 struct nfsmigd_metrics {
@@ -134,8 +137,10 @@ void nfsmigd_metrics_event(void *arg, const char *kind, const char *mountpoint, 
 				free(mp);
 			}
 		}
-		if (e)
+		if (e) {
 			e->v = v;
+			e->at = (int64_t)time(NULL);
+		}
 	}
 	pthread_mutex_unlock(&m->mu);
 }
@@ -198,10 +203,15 @@ void nfsmigd_metrics_write(struct nfsmigd_metrics *m)
 		n++;
 	}
 	pthread_mutex_lock(&m->mu);
+	/* The last verdict: the record's (nfsmig verify), or the daemon's
+	 * own verify of a move when that is newer. */
 	for (size_t i = 0; i < n; i++) {
 		struct verdict_of *v = verdict_find(m, pm[i].mountpoint);
 
-		pm[i].verdict = v ? v->v : -1;
+		if (v && v->at >= recs[i].verify_time)
+			pm[i].verdict = v->v;
+		else if (recs[i].verify_time > 0)
+			pm[i].verdict = verdict_num(recs[i].verify_verdict);
 	}
 	for (size_t i = 0; i < N_UP; i++)
 		up[i] = (struct nm_prom_count){ upcall_results[i], m->up[i] };

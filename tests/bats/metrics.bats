@@ -142,6 +142,9 @@ scrape() {
 	grep -qxF "nfsmig_mount_verify_state{$hostile,state=\"FAIL\"} 1" "$f" || fail "$(cat "$f")"
 	grep -qE "^nfsmig_mount_last_move_timestamp_seconds\{$dest\} [0-9]{10}$" "$f" ||
 		fail "verify recorded the move: its time: $(cat "$f")"
+	# Each verdict kept in its record, for nfsmigd's metrics.
+	grep -qE '^verify=[0-9]{10} OK$' "$SD/-mnt-dest.state" || fail "$(cat "$SD/-mnt-dest.state")"
+	grep -qE '^verify=[0-9]{10} FAIL$' "$SD"/-mnt-q*.state || fail "$(cat "$SD"/-mnt-q*.state)"
 	# No counter in verify's file: they are nfsmigd's.
 	grep -q '_total' "$f" && fail "counters in verify's file: $(cat "$f")"
 	# Nothing but the file itself in the directory (no temporary left).
@@ -163,12 +166,15 @@ scrape() {
 	assert_output ""
 }
 
-# watch.bats's record of /mnt/m, registered on 192.0.2.2.
+# record SERVER [EXTRA-LINE]: watch.bats's record of /mnt/m, registered on
+# 192.0.2.2.
 record() {
 	printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/m" "source=server-a:/d" \
 		"orig_server=192.0.2.2" "cur_server=$1" "export_path=/d" "sec=sys" "vers=4" \
 		"minor=0" "registered=1795490000" "root_fh=01000100" "fsid=1:0" "fileid=2" \
-		"fh_expire_type=0" end
+		"fh_expire_type=0"
+	[ -z "${2:-}" ] || printf '%s\n' "$2"
+	echo end
 }
 
 daemon_conf() {
@@ -194,7 +200,8 @@ daemon_conf() {
 	local FIX=$TOP/tests/fixtures/vm f=$TF/nfsmig.prom
 	mkdir -p "$T/state" "$T/tab" "$T/hooks"
 	cp "$FIX/mountinfo.v4.0.before" "$T/tab/mountinfo"
-	record 192.0.2.2 >"$T/state/-mnt-m.state"
+	# nfsmig verify's last verdict, as it leaves it in the record.
+	record 192.0.2.2 "verify=1795490300 FAIL" >"$T/state/-mnt-m.state"
 	# A hook that fails: counted.
 	printf '#!/bin/sh\nexit 3\n' >"$T/hooks/10-fail"
 	chmod 0755 "$T/hooks/10-fail" "$T/hooks"
@@ -205,6 +212,7 @@ daemon_conf() {
 	wait_for 10 test -s "$f" || fail "no file after the first scan: $(cat "$T/log")"
 	local m='mountpoint="/mnt/m",source="server-a:/d",server="192.0.2.2",registered_server="192.0.2.2"'
 	grep -qxF "nfsmig_mount_moved{$m} 0" "$f" || fail "$(cat "$f")"
+	grep -qxF "nfsmig_mount_verify_state{$m,state=\"FAIL\"} 1" "$f" || fail "$(cat "$f")"
 	grep -qxF 'nfsmig_moves_total{kind="migration"} 0' "$f" || fail "$(cat "$f")"
 	grep -qxF 'nfsmig_upcalls_total{result="ok"} 0' "$f" || fail "$(cat "$f")"
 	grep -qE '^nfsmig_scans_total [1-9][0-9]*$' "$f" || fail "$(cat "$f")"

@@ -13,6 +13,7 @@
 
 #include "nm_conf.h"
 #include "nm_prom.h"
+#include "nm_store.h"
 #include "nm_verify.h"
 #include "unit.h"
 
@@ -343,6 +344,72 @@ static void conf(struct unit *u)
 	rmdir(dir);
 }
 
+/* A record's last verdict (verify=TIME VERDICT): read, written back, a
+ * verdict of a newer version skipped, a bad time refused. */
+static void record_verdict(struct unit *u)
+{
+	static const char head[] = "nfsmig-state 1\nmountpoint=/mnt/m\nsource=s:/d\n";
+	static const struct {
+		const char *line;
+		int rc;
+		int64_t time;
+		const char *verdict;
+	} t[] = {
+		{ "verify=1795490300 FAIL", 0, 1795490300, "FAIL" },
+		{ "verify=1795490300 OK", 0, 1795490300, "OK" },
+		{ "verify=1795490300 MAYBE", 0, 0, "" },
+		{ "verify=soon OK", -EBADMSG, 0, "" },
+		{ "verify=1795490300", -EBADMSG, 0, "" },
+		{ "verify=0 OK", -EBADMSG, 0, "" },
+	};
+	char dir[] = "/tmp/test_prom_rec.XXXXXX";
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nm_record r;
+		struct nm_err err = { 0 };
+		char text[256];
+		int rc;
+
+		snprintf(text, sizeof(text), "%s%s\nend\n", head, t[i].line);
+		rc = nm_store_parse(text, strlen(text), &r, &err);
+		UNIT_CHECK(u,
+			   rc == t[i].rc && (rc || (r.verify_time == t[i].time &&
+						    strcmp(r.verify_verdict, t[i].verdict) == 0)),
+			   "record '%s' -> %d %s", t[i].line, rc, err.msg);
+		if (rc == 0)
+			nm_record_free(&r);
+	}
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, 0, "mkdtemp");
+		return;
+	}
+	{
+		struct nm_record r = { 0 }, back;
+		struct nm_err err = { 0 };
+		char path[300];
+		int rc;
+
+		r.mountpoint = "/mnt/m";
+		r.source = "s:/d";
+		r.minor = 0;
+		r.verify_time = 1795490300;
+		snprintf(r.verify_verdict, sizeof(r.verify_verdict), "WARN");
+		rc = nm_store_save(dir, &r, &err);
+		rc = rc ? rc : nm_store_load(dir, "/mnt/m", &back, &err);
+		UNIT_CHECK(u,
+			   rc == 0 && back.verify_time == 1795490300 &&
+				   strcmp(back.verify_verdict, "WARN") == 0,
+			   "the verdict saved and read back (%s)", err.msg);
+		if (rc == 0)
+			nm_record_free(&back);
+		snprintf(path, sizeof(path), "%s/-mnt-m.state", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/.-mnt-m.state.lock", dir);
+		unlink(path);
+		rmdir(dir);
+	}
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -353,5 +420,6 @@ int main(void)
 	document(&u);
 	writing(&u);
 	conf(&u);
+	record_verdict(&u);
 	return unit_done(&u);
 }
