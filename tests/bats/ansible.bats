@@ -85,8 +85,8 @@ playbook() {
 	run playbook -e nfsmig_phase=after
 	assert_failure 2
 	assert_output --partial '"nfsmig verify: 2 clients: 1 OK, 0 WARN, 1 FAIL"'
-	assert_output --partial '"client-ok: OK (1 mounts)"'
-	assert_output --partial '"client-fail: FAIL (1 mounts): /mnt/data"'
+	assert_output --partial '"client-ok: OK (1 mount)"'
+	assert_output --partial '"client-fail: FAIL (1 mount): /mnt/data"'
 	assert_output --partial 'nfsmig verify: FAIL /mnt/data'
 	assert_output --regexp 'client-ok +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 	assert_output --regexp 'client-fail +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=1'
