@@ -286,7 +286,7 @@ scans_at_least() {
 	local dir=$TOP/contrib/prometheus
 	run promtool check rules "$dir/nfsmig.rules.yml"
 	assert_success
-	assert_output --partial "SUCCESS: 4 rules found"
+	assert_output --partial "SUCCESS: 5 rules found"
 	# promtool test rules reads the rule file next to the test file.
 	cd "$dir"
 	run promtool test rules nfsmig.rules.test.yml
