@@ -3,15 +3,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "nm_conf.h"
 #include "nm_mount.h"
+#include "nm_prom.h"
 #include "nm_verify.h"
 #include "opts.h"
 #include "output.h"
 
 enum { VC_TARGET, VC_VERDICT, VC_CHECK0 };
+
+/* --prometheus FILE: each mount's gauges, as nfsmigd writes them. */
+static int write_prom(const char *path, const struct nm_verify_item *items, size_t n)
+{
+	struct nm_prom_mount *pm = calloc(n ? n : 1, sizeof(*pm));
+	struct nm_prom_doc d = { .mounts = pm, .nmounts = n };
+	struct nm_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!pm) {
+		fprintf(stderr, "nfsmig: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		nm_prom_mount_of(&items[i].m, items[i].have_rec ? &items[i].rec : NULL,
+				 (int)items[i].verdict, &pm[i]);
+	rc = nm_prom_format(&d, &text, &len, &err);
+	if (rc == 0)
+		rc = nm_prom_write(path, text, len, &err);
+	if (rc < 0)
+		nm_out_printf(stderr, "nfsmig: --prometheus: %s\n", err.msg);
+	free(text);
+	free(pm);
+	return rc;
+}
 
 int nm_cmd_verify(int argc, char **argv)
 {
@@ -22,7 +51,8 @@ int nm_cmd_verify(int argc, char **argv)
 		OPT_SOURCE,
 		OPT_NOUPDATE,
 		OPT_INTERVAL,
-		OPT_MOUNTSTATS
+		OPT_MOUNTSTATS,
+		OPT_PROMETHEUS
 	};
 	static const struct option longopts[] = {
 		{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },
@@ -32,6 +62,7 @@ int nm_cmd_verify(int argc, char **argv)
 		{ "no-update", no_argument, NULL, OPT_NOUPDATE },
 		{ "state-interval", required_argument, NULL, OPT_INTERVAL },
 		{ "mountstats", required_argument, NULL, OPT_MOUNTSTATS },
+		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 		{ "json", no_argument, NULL, 'J' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -45,7 +76,7 @@ int nm_cmd_verify(int argc, char **argv)
 	struct nm_verify_item *items = NULL;
 	struct nm_err err = { 0 };
 	char state_dir[NM_CONF_PATH_MAX];
-	const char *mountinfo = NULL;
+	const char *mountinfo = NULL, *prom = NULL;
 	size_t n = 0, counts[4] = { 0 };
 	bool json = false, verbose = false;
 	int c, ret;
@@ -76,6 +107,13 @@ int nm_cmd_verify(int argc, char **argv)
 				vo.mountstats_after = optarg;
 			else
 				vo.mountstats_before = optarg;
+			break;
+		case OPT_PROMETHEUS:
+			if (!*optarg) {
+				fprintf(stderr, "nfsmig: --prometheus: an empty file name\n");
+				return NM_EXIT_USAGE;
+			}
+			prom = optarg;
 			break;
 		case 'J': json = true; break;
 		case 'v': verbose = true; break;
@@ -129,8 +167,10 @@ int nm_cmd_verify(int argc, char **argv)
 	}
 	if (n == 0) {
 		printf("no NFSv4 mount to verify\n");
+		fflush(stdout);
+		ret = prom && write_prom(prom, items, 0) < 0 ? NM_EXIT_FAIL : NM_EXIT_OK;
 		free(items);
-		return NM_EXIT_OK;
+		return ret;
 	}
 	if (nm_verify_run(items, n, &vo, &stats, &err) < 0) {
 		nm_out_printf(stderr, "nfsmig: verify: %s\n", err.msg);
@@ -184,6 +224,14 @@ int nm_cmd_verify(int argc, char **argv)
 		fprintf(stderr, "nfsmig: %u destination server%s, %u RPCs to them\n", stats.servers,
 			stats.servers == 1 ? "" : "s", stats.rpcs);
 	ret = counts[NM_V_FAIL] ? NM_EXIT_FAIL : counts[NM_V_WARN] ? NM_EXIT_WARN : NM_EXIT_OK;
+	/* The verdict in each record: nfsmigd's metrics show the last one. */
+	for (size_t i = 0; vo.update_record && i < n; i++)
+		if (nm_verify_record_verdict(vo.state_dir, &items[i], (int64_t)time(NULL), &err) <
+		    0)
+			nm_out_printf(stderr, "nfsmig: %s: the verdict not recorded: %s\n",
+				      items[i].m.target, err.msg);
+	if (prom && write_prom(prom, items, n) < 0)
+		ret = NM_EXIT_FAIL;
 	for (size_t i = 0; i < n; i++)
 		nm_verify_item_free(&items[i]);
 	free(items);

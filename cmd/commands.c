@@ -117,6 +117,8 @@ const struct nm_command nm_commands[] = {
 			"      --mountstats FILE   read the samples from FILE instead of\n"
 			"                          /proc/self/mountstats (given twice: the\n"
 			"                          first and the second sample)\n"
+			"      --prometheus FILE   also write each mount's gauges to FILE in\n"
+			"                          the Prometheus text format (atomically)\n"
 			"  -J, --json              JSON output\n"
 			"  -t, --timeout SECONDS   deadline for connecting and for each reply\n"
 			"  -v, --verbose           say how many servers and RPCs it "

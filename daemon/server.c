@@ -321,6 +321,10 @@ static void client_reply(struct server *s, struct client *c, const struct nm_ctl
 	bool sent = n > 0 && send(c->fd, out, (size_t)n, MSG_NOSIGNAL) == n;
 
 	if (record) {
+		nfsmigd_watch_upcall_result(s->watch, !sent    ? "late"
+						      : !r->ok ? "negative"
+						      : cached ? "cache"
+							       : "ok");
 		if (!sent)
 			nfsmigd_log(s->o, LOG_INFO, "%s: answered late, the upcall had gone",
 				    c->req.name);

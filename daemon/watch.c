@@ -27,6 +27,7 @@
 #include "nm_uevent.h"
 #include "nm_watch.h"
 #include "nm_watch_run.h"
+#include "metrics.h"
 #include "watch.h"
 
 #define WORKERS	    3
@@ -87,6 +88,7 @@ struct nfsmigd_watch {
 	const struct nfsmigd_opts *o;
 	struct nm_conf conf;
 	struct nm_watch_cfg cfg;
+	struct nfsmigd_metrics *metrics; /* written after every scan and event */
 	pthread_t loop, workers[WORKERS];
 	int nworkers;
 	bool loop_started;
@@ -375,6 +377,8 @@ static void run_scan(struct nfsmigd_watch *w, struct item *s)
 	pthread_mutex_unlock(&w->mu);
 	pthread_mutex_unlock(&w->scan_mu);
 	free(jobs);
+	nfsmigd_metrics_scan(w->metrics);
+	nfsmigd_metrics_write(w->metrics);
 }
 
 /* Under mu: a failure from kmsg queued, its record held until reported. */
@@ -503,6 +507,9 @@ static void *worker(void *arg)
 		w->running--;
 		pthread_cond_broadcast(&w->idle);
 		pthread_mutex_unlock(&w->mu);
+		/* An event may have been written: the metrics say it. */
+		if (it->kind != I_SCAN)
+			nfsmigd_metrics_write(w->metrics);
 		if (it->kind == I_JOB)
 			nm_watch_job_free(&it->job);
 		free(it);
@@ -1027,6 +1034,11 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 		nfsmigd_log(o, LOG_ERR, "watcher: %s", strerror(errno));
 		goto fail;
 	}
+	w->metrics = nfsmigd_metrics_new(
+		o, w->conf.metrics_textfile, w->conf.state_dir,
+		w->conf.watch_mountinfo_path[0] ? w->conf.watch_mountinfo_path : NULL);
+	if (!w->metrics)
+		nfsmigd_log(o, LOG_WARNING, "metrics: out of memory: none written");
 	w->cfg = (struct nm_watch_cfg){
 		.state_dir = w->conf.state_dir,
 		.mountinfo = w->conf.watch_mountinfo_path[0] ? w->conf.watch_mountinfo_path : NULL,
@@ -1041,6 +1053,8 @@ struct nfsmigd_watch *nfsmigd_watch_start(const struct nfsmigd_opts *o, const st
 		.failed_since = cfg_failed_since,
 		.claim_failed = cfg_claim_failed,
 		.fail_arg = w,
+		.emitted = w->metrics ? nfsmigd_metrics_event : NULL,
+		.emit_arg = w->metrics,
 	};
 	open_sources(w);
 	say_sources(w);
@@ -1113,6 +1127,7 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w)
 		free(w->busy[i]);
 	for (int i = 0; i < BACKOFF_MAX; i++)
 		free(w->backoff[i].mp);
+	nfsmigd_metrics_free(w->metrics);
 	int fds[] = { w->epfd,	w->stopfd, w->settlefd, w->rescanfd, w->hintr,
 		      w->hintw, w->uevfd,  w->kmsgfd,	w->inofd };
 
@@ -1138,6 +1153,12 @@ void nfsmigd_watch_upcall(struct nfsmigd_watch *w, const char *name)
 	/* One message of PIPE_BUF or less: written whole or not at all. */
 	if (write(w->hintw, msg, sizeof(msg)) < 0)
 		return; /* full: a move is being watched for already */
+}
+
+void nfsmigd_watch_upcall_result(struct nfsmigd_watch *w, const char *result)
+{
+	if (w)
+		nfsmigd_metrics_upcall(w->metrics, result);
 }
 
 void nfsmigd_watch_status(struct nfsmigd_watch *w, struct nm_ctl_status *st)

@@ -24,6 +24,10 @@ int nfsmigd_watch_stop(struct nfsmigd_watch *w);
  * Never blocks. */
 void nfsmigd_watch_upcall(struct nfsmigd_watch *w, const char *name);
 
+/* The daemon answered an upcall with result ("ok", "cache", "negative",
+ * "late"): counted for the metrics.  Never blocks on a disk. */
+void nfsmigd_watch_upcall_result(struct nfsmigd_watch *w, const char *result);
+
 /* The watcher's part of the STATUS reply: live sources, scans, jobs,
  * failed migrations (w NULL: sources "none"). */
 void nfsmigd_watch_status(struct nfsmigd_watch *w, struct nm_ctl_status *st);

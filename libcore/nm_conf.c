@@ -1,4 +1,5 @@
 #include "nm_conf.h"
+#include "nm_prom.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +36,7 @@ void nm_conf_defaults(struct nm_conf *c)
 	c->watch_tracefs = c->watch_uevent = c->watch_kmsg = c->watch_mountinfo = true;
 	c->watch_upcall = c->watch_verify = true;
 	c->watch_rescan_s = 60;
+	snprintf(c->metrics_textfile, sizeof(c->metrics_textfile), "%s", NM_PROM_DEFAULT_PATH);
 }
 
 /* "65536", "64K", "4M", "1G" (binary units) -> bytes in [min, max]. */
@@ -346,9 +348,28 @@ static int on_watch(struct parse *p, const char *name, const char *v)
 	return fail(p, "unknown key '%s' in [watch]", name);
 }
 
+/* [metrics]: the file nfsmigd writes for node_exporter. */
+static int on_metrics(struct parse *p, const char *name, const char *v)
+{
+	if (strcmp(name, "textfile") == 0) {
+		if (!*v) {
+			p->c->metrics_textfile[0] = '\0'; /* none */
+			return 1;
+		}
+		if (path_value(v, p->c->metrics_textfile) < 0)
+			return fail(p, "textfile: '%s' is not an absolute path (or empty: none)",
+				    v);
+		return 1;
+	}
+	return fail(p, "unknown key '%s' in [metrics]", name);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
+
+	if (strcmp(section, "metrics") == 0)
+		return name ? on_metrics(p, name, value) : 1;
 
 	if (strcmp(section, "watch") == 0)
 		return name ? on_watch(p, name, value) : 1;

@@ -46,6 +46,9 @@ struct nm_conf {
 	bool watch_verify;  /* verify = yes: a moved mount is verified */
 	char watch_mountinfo_path[NM_CONF_PATH_MAX]; /* mountinfo_path (tests): a table
 						      * file instead of the kernel's */
+	/* [metrics] */
+	char metrics_textfile[NM_CONF_PATH_MAX]; /* textfile = NM_PROM_DEFAULT_PATH: nfsmigd's
+						  * Prometheus file; "": none */
 };
 
 void nm_conf_defaults(struct nm_conf *c);

@@ -219,6 +219,8 @@ static char *format_record(const struct nm_record *r, size_t *len)
 		put_value(f, "move", line);
 		free(line);
 	}
+	if (r->verify_time > 0 && r->verify_verdict[0])
+		fprintf(f, "verify=%" PRId64 " %s\n", r->verify_time, r->verify_verdict);
 	if (r->pending && r->pending[0])
 		put_value(f, "pending", r->pending);
 	fputs("end\n", f); /* a record without it was cut short */
@@ -299,6 +301,27 @@ static int parse_fh(const char *val, unsigned char *fh, unsigned *len)
 	return 0;
 }
 
+/* "TIME VERDICT": a verdict this version does not know is skipped (a
+ * newer writer's), a time that is not one is an error. */
+static int parse_verify(struct nm_record *r, char *val)
+{
+	static const char *const known[] = { "OK", "WARN", "FAIL", "SKIP" };
+	char *sp = strchr(val, ' ');
+
+	if (!sp)
+		return -1;
+	*sp = '\0';
+	if (parse_i64(val, &r->verify_time) < 0 || r->verify_time <= 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(sp + 1, known[i]) == 0) {
+			snprintf(r->verify_verdict, sizeof(r->verify_verdict), "%s", known[i]);
+			return 0;
+		}
+	r->verify_time = 0;
+	return 0;
+}
+
 static int parse_line(struct nm_record *r, char *key, char *val)
 {
 	uint64_t u;
@@ -364,6 +387,8 @@ static int parse_line(struct nm_record *r, char *key, char *val)
 	}
 	if (strcmp(key, "move") == 0)
 		return parse_move(r, val);
+	if (strcmp(key, "verify") == 0)
+		return parse_verify(r, val);
 	return 0; /* a key of a newer version: skipped */
 }
 

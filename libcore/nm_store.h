@@ -12,6 +12,7 @@
  *   move=1795490195 srv1 srv2 tracepoint:nfs4_state_mgr
  *                            time, from, to and (optional: older records
  *                            have three words) what told of the move
+ *   verify=1795490300 OK     nfsmig verify's last verdict (optional)
  *   end                      the last line: a record without it was cut
  *
  * Writes are atomic and durable: a temporary file in the same directory,
@@ -94,6 +95,11 @@ struct nm_record {
 	 * registration and with each move nfsmigd records; another one is a
 	 * new mount there, not a move.  NULL: not known (an older record). */
 	char *mount_id;
+	/* The last verdict nfsmig verify gave the mount (verify=TIME VERDICT):
+	 * when (seconds since the epoch; 0: never) and "OK", "WARN", "FAIL"
+	 * or "SKIP" (nm_verdict_name). */
+	int64_t verify_time;
+	char verify_verdict[8];
 };
 
 /* The file name of a mount point's record (no directory); cap is at least

@@ -204,6 +204,38 @@ int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, con
 	return NM_VERIFY_MOVE_SAVED;
 }
 
+struct verdict_arg {
+	const struct nm_verify_item *it;
+	int64_t now;
+};
+
+static int save_verdict(struct nm_record *r, const struct nm_store_update *u, void *arg,
+			struct nm_err *err)
+{
+	const struct verdict_arg *x = arg;
+	const struct nm_record *seen = &x->it->rec;
+
+	(void)u;
+	(void)err;
+	if (r->registered != seen->registered || r->root_fh_len != seen->root_fh_len ||
+	    memcmp(r->root_fh, seen->root_fh, r->root_fh_len) != 0)
+		return 1; /* registered again: not the record verify judged */
+	r->verify_time = x->now;
+	snprintf(r->verify_verdict, sizeof(r->verify_verdict), "%s",
+		 nm_verdict_name(x->it->verdict));
+	return 0;
+}
+
+int nm_verify_record_verdict(const char *state_dir, const struct nm_verify_item *it, int64_t now,
+			     struct nm_err *err)
+{
+	struct verdict_arg x = { it, now };
+
+	if (!it->have_rec)
+		return 0;
+	return nm_store_update(state_dir, it->m.target, NULL, save_verdict, &x, err);
+}
+
 /* Under the record's lock: the move, added to the record as stored now (a
  * writer since verify read it is kept).  A record registered again since
  * verify read it (register --force: another time or root handle) is not

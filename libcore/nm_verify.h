@@ -106,6 +106,12 @@ enum {
 int nm_verify_record_move(struct nm_record *r, const struct nm_record *seen, const char *to,
 			  const char *mount_id, int64_t now, char **from, struct nm_err *err);
 
+/* it's verdict saved in its record (verify=NOW VERDICT) under the record's
+ * lock, for nfsmigd's metrics; nothing without a record read, or in one
+ * registered again since verify read it.  0 or a negative errno. */
+int nm_verify_record_verdict(const char *state_dir, const struct nm_verify_item *it, int64_t now,
+			     struct nm_err *err);
+
 const char *nm_verdict_name(enum nm_verdict v);
 const char *nm_check_name(int check);
 

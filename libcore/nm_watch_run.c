@@ -372,9 +372,12 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 	int ran = nm_hook_run_all_res(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log,
 				      (void *)c, res, NM_HOOK_MAX, &he);
 
+	unsigned failures = ran < 0 ? 1 : 0;
+
 	if (ran < 0)
 		say(c, LOG_WARNING, "hooks: %s", he.msg);
 	for (int i = 0; i < ran && i < NM_HOOK_MAX; i++) {
+		failures += res[i].timed_out || res[i].status != 0;
 		if (res[i].timed_out)
 			say(c, LOG_WARNING, "hook %s failed: killed at its time limit of %d ms",
 			    res[i].name,
@@ -385,6 +388,18 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 		else if (res[i].status != 0)
 			say(c, LOG_WARNING, "hook %s failed: exit status %d", res[i].name,
 			    res[i].status);
+	}
+	if (c->emitted) {
+		struct json_object *v;
+		const char *verdict =
+			json_object_object_get_ex(ev, "verify", &v) ? verdict_of(ev) : NULL;
+
+		c->emitted(
+			c->emit_arg,
+			json_object_object_get_ex(ev, "event", &x) ? json_object_get_string(x) : "",
+			json_object_object_get_ex(ev, "mountpoint", &x) ? json_object_get_string(x)
+									: "",
+			verdict, failures);
 	}
 	return 0;
 }

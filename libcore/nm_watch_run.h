@@ -37,6 +37,12 @@ struct nm_watch_cfg {
 	bool (*failed_since)(void *arg, const char *host, int64_t since_ms, char *why, size_t cap);
 	bool (*claim_failed)(void *arg, const char *mountpoint, bool by_move);
 	void *fail_arg;
+	/* From the daemon (NULL: none): an event was written (kind, its
+	 * mount point, its verify verdict or NULL when not verified) and its
+	 * hooks ran, hook_failures of them failing (for the metrics). */
+	void (*emitted)(void *arg, const char *kind, const char *mountpoint, const char *verdict,
+			unsigned hook_failures);
+	void *emit_arg;
 };
 
 struct nm_watch_job {

@@ -10,9 +10,10 @@
 # Every request runs in a fresh session keyring, so no key from an earlier
 # request answers it.  Everything is removed in teardown_file.
 
-# conf FILE NAMESERVER [EXTRA-LINES]: a test configuration.
+# conf FILE NAMESERVER [EXTRA-LINES]: a test configuration (no metrics
+# file: the host's node_exporter directory is not the tests').
 conf() {
-	printf '[resolver]\nnameservers = %s\nhosts = %s\nresolv_conf = %s\ndeadline = 2\n%s\n[daemon]\nsocket = %s\nstate_dir = %s\n' \
+	printf '[resolver]\nnameservers = %s\nhosts = %s\nresolv_conf = %s\ndeadline = 2\n%s\n[daemon]\nsocket = %s\nstate_dir = %s\n[metrics]\ntextfile =\n' \
 		"$2" "$T/hosts" "$T/resolv.conf" "${3:-}" "$T/nfsmigd.sock" "$T/state" >"$1"
 }
 
@@ -333,7 +334,7 @@ max_ttl = 10"
 	# c-ares must give that one server the whole budget, not a third of it.
 	local d=$BATS_TEST_TMPDIR
 	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
-	printf '[resolver]\nhosts = %s\nresolv_conf = %s\n[daemon]\nsocket = %s\nstate_dir = %s\n' \
+	printf '[resolver]\nhosts = %s\nresolv_conf = %s\n[daemon]\nsocket = %s\nstate_dir = %s\n[metrics]\ntextfile =\n' \
 		"$T/hosts" "$d/resolv.conf" "$d/ns.sock" "$d/state" >"$d/ns.conf"
 	run unshare -n bash -c '
 		d=$1 top=$2 build=$3
@@ -548,12 +549,26 @@ default_ttl = 42"
 }
 
 @test "with the daemon: answered by it, then from its cache" {
-	daemon_start
+	local m=$BATS_TEST_TMPDIR/nfsmig.prom
+	# The counts are written at the next look: a rescan every second (a
+	# host without NFSv4 mounts opens no window for an upcall).
+	sed "s|^textfile =\$|textfile = $m|" "$T/good.conf" >"$BATS_TEST_TMPDIR/m.conf"
+	printf '[watch]\nrescan = 1\n' >>"$BATS_TEST_TMPDIR/m.conf"
+	daemon_start "$BATS_TEST_TMPDIR/m.conf"
 	[ "$(stat -c %a "$T/nfsmigd.sock")" = 600 ]
 	run kreq wd$$.wild.nfsmig.test
 	assert_line "payload=192.0.2.50"
 	run kreq wd$$.wild.nfsmig.test
 	assert_line "payload=192.0.2.50"
+	# Counted in the metrics (written at the look an upcall makes).
+	# The daemon answered the first one; the second came from SOCKET.cache
+	# without waking it (not the daemon's to count).
+	for i in $(seq 60); do
+		grep -qxF 'nfsmig_upcalls_total{result="ok"} 1' "$m" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -qxF 'nfsmig_upcalls_total{result="ok"} 1' "$m" || fail "$(cat "$m")"
+	grep -qxF 'nfsmig_upcalls_total{result="negative"} 0' "$m" || fail "$(cat "$m")"
 	grep -q "\"name\":\"wd$$.wild.nfsmig.test\".*\"by\":\"daemon\"" "$T/state/upcalls.log"
 	grep -q "\"name\":\"wd$$.wild.nfsmig.test\".*\"by\":\"daemon-cache\"" "$T/state/upcalls.log"
 	run "$BUILD/daemon/nfsmigd" -c "$T/good.conf" -D wd$$.wild.nfsmig.test

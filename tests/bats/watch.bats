@@ -57,6 +57,8 @@ conf() {
 		state_dir = $D
 		[hooks]
 		dir = $W/hooks
+		[metrics]
+		textfile =
 		[watch]
 		tracefs = no
 		uevent = no

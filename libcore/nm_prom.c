@@ -1,0 +1,376 @@
+/* nm_prom - metrics in the Prometheus text format (see nm_prom.h). */
+#include "nm_prom.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nm_esc.h"
+#include "nm_mount.h"
+#include "nm_store.h"
+#include "nm_verify.h"
+
+bool nm_prom_metric_name_ok(const char *name)
+{
+	if (!name || !*name || (*name >= '0' && *name <= '9'))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == ':'))
+			return false;
+	return true;
+}
+
+bool nm_prom_label_name_ok(const char *name)
+{
+	if (!name || strchr(name, ':') || strncmp(name, "__", 2) == 0)
+		return false;
+	return nm_prom_metric_name_ok(name);
+}
+
+char *nm_prom_label_value(const char *s)
+{
+	size_t len = s ? strlen(s) : 0, o = 0;
+	/* At worst every byte becomes "\\xNN" (5 bytes). */
+	char *out = malloc(len * 5 + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t k;
+
+		if (*p == '\\' || *p == '"') {
+			out[o++] = '\\';
+			out[o++] = (char)*p;
+			i++;
+		} else if (*p == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+			i++;
+		} else if ((k = nm_esc_plain_len(p, len - i, 0)) > 0) {
+			memcpy(out + o, p, k);
+			o += k;
+			i += k;
+		} else {
+			/* The text \xNN, its backslash escaped. */
+			o += (size_t)sprintf(out + o, "\\\\x%02x", *p);
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void nm_prom_mount_of(const struct nm_mount *m, const struct nm_record *rec, int verdict,
+		      struct nm_prom_mount *pm)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->mountpoint = m->target;
+	pm->source = m->source;
+	pm->server = m->server ? m->server : "";
+	pm->verdict = verdict;
+	if (!rec)
+		return;
+	pm->registered_server = rec->orig_server;
+	pm->moved = nm_record_moved(rec, pm->server);
+	if (rec->nmoves)
+		pm->last_move = rec->moves[rec->nmoves - 1].time;
+}
+
+/* --- the document ------------------------------------------------------------- */
+
+struct fam {
+	const char *name, *type, *help;
+};
+
+static const struct fam F_MOVED = { "nfsmig_mount_moved", "gauge",
+				    "Whether the server the kernel uses for the mount is not the "
+				    "one at registration (1) or is (0)." },
+			F_LAST = { "nfsmig_mount_last_move_timestamp_seconds", "gauge",
+				   "When the mount's last recorded move happened, seconds since "
+				   "the epoch." },
+			F_VERIFY = { "nfsmig_mount_verify_state", "gauge",
+				     "The mount's last verify verdict: 1 for the state it is in, "
+				     "0 for the others." },
+			F_UPCALLS = { "nfsmig_upcalls_total", "counter",
+				      "Upcalls nfsmigd answered, by result." },
+			F_MOVES = { "nfsmig_moves_total", "counter",
+				    "Moves nfsmigd reported, by kind." },
+			F_FAILED = { "nfsmig_migrations_failed_total", "counter",
+				     "Mounts whose migration failed, as the kernel told nfsmigd." },
+			F_HOOKS = { "nfsmig_hook_failures_total", "counter",
+				    "Hooks that failed, timed out or could not be run." },
+			F_SCANS = { "nfsmig_scans_total", "counter",
+				    "Looks nfsmigd took at the mount table." };
+
+static const char *const mount_labels[] = { "mountpoint", "source", "server", "registered_server" };
+
+struct out {
+	FILE *f;
+	int rc;
+	struct nm_err *err;
+};
+
+static void header(struct out *o, const struct fam *fm)
+{
+	if (o->rc)
+		return;
+	if (!nm_prom_metric_name_ok(fm->name)) {
+		o->rc = nm_err_set(o->err, -EINVAL, "'%s' is not a metric name", fm->name);
+		return;
+	}
+	fprintf(o->f, "# HELP %s %s\n# TYPE %s %s\n", fm->name, fm->help, fm->name, fm->type);
+}
+
+/* One sample: n label pairs (names[i], values[i]), then value. */
+static void sample(struct out *o, const char *name, const char *const *names,
+		   const char *const *values, size_t n, const char *value)
+{
+	if (o->rc)
+		return;
+	fputs(name, o->f);
+	for (size_t i = 0; i < n; i++) {
+		char *v;
+
+		if (!nm_prom_label_name_ok(names[i])) {
+			o->rc = nm_err_set(o->err, -EINVAL, "'%s' is not a label name", names[i]);
+			return;
+		}
+		v = nm_prom_label_value(values[i]);
+		if (!v) {
+			o->rc = nm_err_set(o->err, -ENOMEM, "out of memory");
+			return;
+		}
+		fprintf(o->f, "%s%s=\"%s\"", i ? "," : "{", names[i], v);
+		free(v);
+	}
+	fprintf(o->f, "%s %s\n", n ? "}" : "", value);
+}
+
+static void mount_sample(struct out *o, const struct fam *fm, const struct nm_prom_mount *m,
+			 const char *extra_name, const char *extra_value, const char *value)
+{
+	const char *names[5], *values[5];
+	size_t n = 4;
+
+	memcpy(names, mount_labels, sizeof(mount_labels));
+	values[0] = m->mountpoint;
+	values[1] = m->source;
+	values[2] = m->server;
+	values[3] = m->registered_server;
+	if (extra_name) {
+		names[n] = extra_name;
+		values[n++] = extra_value;
+	}
+	sample(o, fm->name, names, values, n, value);
+}
+
+static void counts(struct out *o, const struct fam *fm, const char *label,
+		   const struct nm_prom_count *c, size_t n)
+{
+	header(o, fm);
+	for (size_t i = 0; i < n; i++) {
+		char v[32];
+
+		snprintf(v, sizeof(v), "%llu", c[i].n);
+		sample(o, fm->name, &label, &c[i].label, 1, v);
+	}
+}
+
+static void count(struct out *o, const struct fam *fm, unsigned long long n)
+{
+	char v[32];
+
+	header(o, fm);
+	snprintf(v, sizeof(v), "%llu", n);
+	sample(o, fm->name, NULL, NULL, 0, v);
+}
+
+int nm_prom_format(const struct nm_prom_doc *d, char **out, size_t *len, struct nm_err *err)
+{
+	static const int states[] = { NM_V_OK, NM_V_WARN, NM_V_FAIL, NM_V_SKIP };
+	struct out o = { .err = err };
+	bool any_moved = false, any_verified = false;
+
+	*out = NULL;
+	*len = 0;
+	o.f = open_memstream(out, len);
+	if (!o.f)
+		return nm_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < d->nmounts; i++) {
+		any_moved |= d->mounts[i].last_move > 0;
+		any_verified |= d->mounts[i].verdict >= 0;
+	}
+	if (d->nmounts)
+		header(&o, &F_MOVED);
+	for (size_t i = 0; i < d->nmounts; i++)
+		mount_sample(&o, &F_MOVED, &d->mounts[i], NULL, NULL,
+			     d->mounts[i].moved ? "1" : "0");
+	if (any_moved)
+		header(&o, &F_LAST);
+	for (size_t i = 0; i < d->nmounts; i++) {
+		char v[32];
+
+		if (d->mounts[i].last_move <= 0)
+			continue;
+		snprintf(v, sizeof(v), "%" PRId64, d->mounts[i].last_move);
+		mount_sample(&o, &F_LAST, &d->mounts[i], NULL, NULL, v);
+	}
+	if (any_verified)
+		header(&o, &F_VERIFY);
+	for (size_t i = 0; i < d->nmounts; i++) {
+		if (d->mounts[i].verdict < 0)
+			continue;
+		for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+			mount_sample(&o, &F_VERIFY, &d->mounts[i], "state",
+				     nm_verdict_name((enum nm_verdict)states[k]),
+				     d->mounts[i].verdict == states[k] ? "1" : "0");
+	}
+	if (d->counters) {
+		counts(&o, &F_UPCALLS, "result", d->upcalls, d->nupcalls);
+		counts(&o, &F_MOVES, "kind", d->moves, d->nmoves);
+		count(&o, &F_FAILED, d->migrations_failed);
+		count(&o, &F_HOOKS, d->hook_failures);
+		count(&o, &F_SCANS, d->scans);
+	}
+	if (fclose(o.f) != 0 && !o.rc)
+		o.rc = nm_err_set(err, -ENOMEM, "out of memory");
+	if (o.rc) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return o.rc;
+}
+
+/* --- the file ----------------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Is name one of our temporaries of base: "." BASE "." and 12 lowercase
+ * hex digits? */
+static bool our_temp(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+
+	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 || name[1 + bl] != '.')
+		return false;
+	name += 2 + bl;
+	for (int i = 0; i < 12; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return name[12] == '\0';
+}
+
+/* The temporaries a writer killed before its rename left: ours by their
+ * exact name, regular files of our user, untouched for a minute. */
+static void sweep_temps(int dirfd, const char *base)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *dp;
+
+	if (fd < 0)
+		return;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dp))) {
+		struct stat st;
+
+		if (!our_temp(de->d_name, base) ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_mtime > now - 60)
+			continue;
+		unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(dp);
+}
+
+int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err *err)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	int dirfd, fd = -1, rc = 0;
+
+	if (!*base || strlen(base) > NAME_MAX - 24)
+		return nm_err_set(err, -EINVAL, "%s: not a file name", path);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return nm_err_set(err, -ENAMETOOLONG, "%s: name too long", path);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	sweep_temps(dirfd, base);
+	for (int tries = 0; fd < 0 && tries < 32; tries++) {
+		unsigned char r[6];
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			rc = -EIO;
+			break;
+		}
+		snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x", base, r[0], r[1], r[2],
+			 r[3], r[4], r[5]);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+	}
+	if (fd < 0) {
+		rc = nm_err_set(err, rc ? rc : -EEXIST, "%s: cannot create a temporary file: %s",
+				dir, strerror(rc ? -rc : EEXIST));
+		close(dirfd);
+		return rc;
+	}
+	/* The mode as asked, whatever the umask: node_exporter reads it. */
+	rc = write_all(fd, text, len);
+	if (!rc && fchmod(fd, 0644) != 0)
+		rc = -errno;
+	if (!rc && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && !rc)
+		rc = -errno;
+	if (!rc && renameat(dirfd, tmp, dirfd, base) != 0)
+		rc = -errno;
+	if (rc) {
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+		return nm_err_set(err, rc, "%s: not written (the old file is kept): %s", path,
+				  strerror(-rc));
+	}
+	fsync(dirfd); /* the rename durable; a failure here loses no metric */
+	close(dirfd);
+	return 0;
+}
