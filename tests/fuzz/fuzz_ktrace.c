@@ -27,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	tep_set_loglevel(TEP_LOG_NONE);
 	for (int i = 0; i < 2; i++) {
 		char *hp;
-		size_t hl;
+		size_t hl = 0;
 
 		snprintf(path, sizeof(path), "%s/trace/%s/header_page", fx ? fx : "tests/fixtures",
 			 kernels[i]);

@@ -1008,6 +1008,48 @@ static void test_conf(struct unit *u)
 		   "conf: a bound below 64K refused: %s", err.msg);
 }
 
+/* The /etc/nfsmig.conf the package ships, every key uncommented: each
+ * example parses. */
+static void test_shipped_conf(struct unit *u)
+{
+	const char *fx = getenv("NM_FIXTURES");
+	char src[512], path[256], line[512];
+	struct nm_conf c;
+	struct nm_err err = { 0 };
+	FILE *in, *out;
+	int keys = 0, rc;
+	size_t n;
+
+	snprintf(src, sizeof(src), "%s/../../debian/conf/nfsmig.conf", fx ? fx : "tests/fixtures");
+	snprintf(path, sizeof(path), "%s/shipped.conf", top);
+	in = fopen(src, "re");
+	out = fopen(path, "we");
+	UNIT_CHECK(u, in && out, "shipped conf: %s opened", src);
+	if (!in || !out) {
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		return;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		/* "# key = value": a key, shown commented. */
+		n = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz_");
+		if (strncmp(line, "# ", 2) == 0 && n > 0 && strncmp(line + 2 + n, " = ", 3) == 0) {
+			fputs(line + 2, out);
+			keys++;
+		} else {
+			fputs(line, out);
+		}
+	}
+	fclose(in);
+	fclose(out);
+	nm_conf_defaults(&c);
+	rc = nm_conf_load(&c, path, false, &err);
+	UNIT_CHECK(u, keys >= 20 && rc == 0, "shipped conf: its %d keys uncommented parse (%s)",
+		   keys, err.msg);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -1030,6 +1072,7 @@ int main(void)
 	test_follow_rewritten(&u);
 	test_lock_wait(&u);
 	test_conf(&u);
+	test_shipped_conf(&u);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
 	if (system(cmd) != 0)
 		return 1;

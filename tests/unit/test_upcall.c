@@ -713,8 +713,9 @@ static void test_record(struct unit *u)
 	UNIT_CHECK(u, rc < 0 && strstr(err.msg, "upcalls.log"), "record: a FIFO is refused: %s",
 		   err.msg);
 	unlink(path);
-	symlink("/dev/null", path);
-	rc = nm_evlog_upcall(dir, "n", "", "", 5, "ok", "upcall", &err);
+	rc = symlink("/dev/null", path) == 0
+		     ? nm_evlog_upcall(dir, "n", "", "", 5, "ok", "upcall", &err)
+		     : 0; /* no link made: the check below fails */
 	UNIT_CHECK(u, rc < 0, "record: a symbolic link is refused: %s", err.msg);
 	unlink(path);
 	rmdir(dir);

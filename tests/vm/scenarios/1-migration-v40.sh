@@ -3,7 +3,22 @@
 # server-a's export of /srv/d gets refer=/d@server-b, so knfsd answers
 # NFS4ERR_MOVED; the kernel asks fs_locations, resolves server-b through the
 # dns_resolver upcall (answered by nfsmigd) and moves the mount.
+#
+# With NFSMIG_DEB (scripts/test-all always gives it: the .deb scripts/package
+# built) the VM gets no `make install`: the package is installed with dpkg -i
+# on the VM's overlay (package.sh: what it installs, no nfsmigd started or
+# enabled), the move runs against the installed /usr/sbin/nfsmigd through the
+# package's /etc/request-key.d/nfsmig.conf, and the package is removed and
+# purged at the end.  Run by hand without it: `make install`, the package's
+# checks SKIP.  (Scenario 2 runs this file with VERS=4.1: never the package.)
+# nfsvm: package
 . ./lib.sh
+if [ "${NFSVM_PACKAGE:-0}" = 1 ]; then
+	. ./package.sh
+	pkg_install
+elif grep -q '^# nfsvm: package' "$NFSVM_SCENARIO" 2>/dev/null; then
+	echo "SKIP - package checks: no NFSMIG_DEB"
+fi
 
 VERS=${VERS:-4.0}
 export EXPORT_OPTS=${EXPORT_OPTS-,insecure}
@@ -11,6 +26,8 @@ M=/mnt/m
 
 servers_up || finish
 daemon_up
+[ "${NFSVM_PACKAGE:-0}" = 1 ] &&
+	check "the installed nfsmigd-daemon serves the socket" test -S /run/nfsmig/nfsmigd.sock
 mount_d "$VERS" $M || finish
 check_out "the record holds a root entry's handle too" '^entry handle: +[a-z]+ \(fileid [0-9]+\) [0-9a-f]+$' \
 	"$NM" show $M
@@ -57,4 +74,5 @@ save "mountstats.v$VERS.after" /proc/self/mountstats
 "$NM" verify $M 2>&1 | show
 "$NM" mounts 2>&1 | show
 upcalls_log | show
+[ "${NFSVM_PACKAGE:-0}" = 1 ] && pkg_remove $M
 finish
