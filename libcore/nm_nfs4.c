@@ -27,13 +27,15 @@ struct nm_nfs4 {
 	bool have_session;
 	clientid4 clientid;
 	sessionid4 sessionid;
-	sequenceid4 slot_seq; /* next SEQUENCE id of slot 0 */
-	unsigned max_ops;     /* SEQUENCE included */
-	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
-	int64_t delay_until;  /* and never past this (nm_time_ms), 0: no bound */
-	nfsstat4 seq_status;  /* why the last COMPOUND's SEQUENCE failed */
-	uint32_t seq_flags;   /* sr_status_flags ORed since last taken */
-	bool have_clientid40; /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
+	sequenceid4 slot_seq;	       /* next SEQUENCE id of slot 0 */
+	unsigned max_ops;	       /* SEQUENCE included */
+	int delay_ms;		       /* how long NFS4ERR_DELAY is retried, in all */
+	int64_t delay_until;	       /* and never past this (nm_time_ms), 0: no bound */
+	nfsstat4 seq_status;	       /* why the last COMPOUND's SEQUENCE failed */
+	uint32_t seq_flags;	       /* sr_status_flags ORed since last taken */
+	bool have_clientid40;	       /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
+	char owner[NM_NFS4_OWNER_MAX]; /* "" or the caller's client owner */
+	uint64_t verifier;	       /* its verifier */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -118,6 +120,19 @@ int nm_nfs4_status_errno(nfsstat4 st)
 const char *nm_nfs4_op_name(nfs_opnum4 op)
 {
 	switch (op) {
+	case OP_CLOSE: return "CLOSE";
+	case OP_DELEGRETURN: return "DELEGRETURN";
+	case OP_LOCK: return "LOCK";
+	case OP_LOCKT: return "LOCKT";
+	case OP_LOCKU: return "LOCKU";
+	case OP_OPEN: return "OPEN";
+	case OP_OPEN_CONFIRM: return "OPEN_CONFIRM";
+	case OP_READ: return "READ";
+	case OP_RESTOREFH: return "RESTOREFH";
+	case OP_SAVEFH: return "SAVEFH";
+	case OP_RELEASE_LOCKOWNER: return "RELEASE_LOCKOWNER";
+	case OP_FREE_STATEID: return "FREE_STATEID";
+	case OP_TEST_STATEID: return "TEST_STATEID";
 	case OP_GETATTR: return "GETATTR";
 	case OP_GETFH: return "GETFH";
 	case OP_LOOKUP: return "LOOKUP";
@@ -144,6 +159,19 @@ const char *nm_nfs4_op_name(nfs_opnum4 op)
 static nfsstat4 resop_status(const nfs_resop4 *r)
 {
 	switch (r->resop) {
+	case OP_CLOSE: return r->nfs_resop4_u.opclose.status;
+	case OP_DELEGRETURN: return r->nfs_resop4_u.opdelegreturn.status;
+	case OP_LOCK: return r->nfs_resop4_u.oplock.status;
+	case OP_LOCKT: return r->nfs_resop4_u.oplockt.status;
+	case OP_LOCKU: return r->nfs_resop4_u.oplocku.status;
+	case OP_OPEN: return r->nfs_resop4_u.opopen.status;
+	case OP_OPEN_CONFIRM: return r->nfs_resop4_u.opopen_confirm.status;
+	case OP_READ: return r->nfs_resop4_u.opread.status;
+	case OP_RESTOREFH: return r->nfs_resop4_u.oprestorefh.status;
+	case OP_SAVEFH: return r->nfs_resop4_u.opsavefh.status;
+	case OP_RELEASE_LOCKOWNER: return r->nfs_resop4_u.oprelease_lockowner.status;
+	case OP_FREE_STATEID: return r->nfs_resop4_u.opfree_stateid.status;
+	case OP_TEST_STATEID: return r->nfs_resop4_u.optest_stateid.tsr_status;
 	case OP_GETATTR: return r->nfs_resop4_u.opgetattr.status;
 	case OP_GETFH: return r->nfs_resop4_u.opgetfh.status;
 	case OP_LOOKUP: return r->nfs_resop4_u.oplookup.status;
@@ -372,7 +400,12 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 	COMPOUND4res res;
 	int rc, n;
 
-	n = client_owner(owner, sizeof(owner), &nonce);
+	if (c->owner[0]) {
+		n = snprintf(owner, sizeof(owner), "%s", c->owner);
+		nonce = c->verifier;
+	} else {
+		n = client_owner(owner, sizeof(owner), &nonce);
+	}
 	memcpy(a->eia_clientowner.co_verifier, &nonce, sizeof(verifier4));
 	a->eia_clientowner.co_ownerid.co_ownerid_len = (unsigned)n;
 	a->eia_clientowner.co_ownerid.co_ownerid_val = owner;
@@ -449,6 +482,10 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
 		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	a->client.id.id_len = (unsigned)snprintf(owner, sizeof(owner), "nfsmig/%s", host);
+	if (c->owner[0]) {
+		a->client.id.id_len = (unsigned)snprintf(owner, sizeof(owner), "%s", c->owner);
+		nonce = c->verifier;
+	}
 	a->client.id.id_val = owner;
 	memcpy(a->client.verifier, &nonce, sizeof(verifier4));
 	/* No callbacks: nfsmig holds no delegation.  An address the server
@@ -639,6 +676,9 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 	}
 	c->rpc = rpc;
 	c->delay_ms = opts->rpc.call_ms;
+	if (opts->owner)
+		snprintf(c->owner, sizeof(c->owner), "%s", opts->owner);
+	c->verifier = opts->verifier;
 	if (opts->minor != NM_NFS4_MINOR_AUTO) {
 		rc = setup_minor(c, (unsigned)opts->minor, &mismatch, err);
 	} else {
@@ -683,6 +723,11 @@ void nm_nfs4_close(struct nm_nfs4 *c)
 	nm_nfs4_shutdown(c);
 	nm_rpc_close(c->rpc);
 	free(c);
+}
+
+clientid4 nm_nfs4_clientid(const struct nm_nfs4 *c)
+{
+	return c->have_clientid || c->have_clientid40 ? c->clientid : 0;
 }
 
 unsigned nm_nfs4_minor(const struct nm_nfs4 *c)
