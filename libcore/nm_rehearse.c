@@ -189,6 +189,18 @@ static uint64_t checksum(const char *p, unsigned n)
 	return h;
 }
 
+/* Whether path has a "." or ".." component. */
+static bool dotted(const char *path)
+{
+	for (const char *p = path; (p = strchr(p, '/')); p++) {
+		size_t n = strcspn(p + 1, "/");
+
+		if ((n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+			return true;
+	}
+	return false;
+}
+
 int nm_reh_file_spec(const char *spec, struct nm_reh_file *f, struct nm_err *err)
 {
 	struct nm_target t;
@@ -206,6 +218,11 @@ int nm_reh_file_spec(const char *spec, struct nm_reh_file *f, struct nm_err *err
 	    strlen(t.host) >= sizeof(f->server)) {
 		nm_target_free(&t);
 		return nm_err_set(err, -EINVAL, "'%s' does not name a file: SERVER:/PATH/FILE",
+				  spec);
+	}
+	if (dotted(t.path)) {
+		nm_target_free(&t);
+		return nm_err_set(err, -EINVAL, "'%s': a path without . or .. components, please",
 				  spec);
 	}
 	snprintf(f->spec, sizeof(f->spec), "%s", spec);
@@ -261,6 +278,14 @@ static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const c
 	return cl;
 }
 
+/* An error that says the server did not answer (not that it said no). */
+static bool unanswered_rc(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -ECONNREFUSED || rc == -ECONNRESET ||
+	       rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -EPIPE || rc == -EBADMSG ||
+	       rc == -EPROTO || rc == -EIO;
+}
+
 /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM; 4.1+: RECLAIM_COMPLETE (after
  * the reclaims, if any). */
 static int client_ready(struct engine *e, struct reh_fs *s, struct reh_client *cl,
@@ -271,7 +296,10 @@ static int client_ready(struct engine *e, struct reh_fs *s, struct reh_client *c
 
 	if (nm_nfs4_minor(cl->c) == 0) {
 		rc = nm_nfs4_clientid40(cl->c, &id, err);
-		step(e, s, "clientid", rc < 0 ? NM_REH_UNANSWERED : NM_REH_OK,
+		if (rc < 0 && !unanswered_rc(rc))
+			s->f->ans.held_answered = true;
+		step(e, s, "clientid",
+		     rc < 0 ? (unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED) : NM_REH_OK,
 		     "SETCLIENTID,SETCLIENTID_CONFIRM", "%s",
 		     rc < 0 ? err->msg : "client ID confirmed");
 		return rc;
@@ -500,9 +528,14 @@ static void release(struct engine *e, struct reh_fs *s)
 		nm_nfs4_reply_free(&rep);
 	}
 	if (s->locked && nm_nfs4_minor(s->cl->c) == 0) {
+		/* After a transparent move the source's client ID is the one. */
+		clientid4 id = nm_nfs4_clientid(s->cl->c);
+
 		ops[0].argop = OP_RELEASE_LOCKOWNER;
-		owner_of(&ops[0], &ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner,
-			 nm_nfs4_clientid(s->cl->c), s->lowner);
+		if (!id && s->src && s->src->c)
+			id = nm_nfs4_clientid(s->src->c);
+		owner_of(&ops[0], &ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id,
+			 s->lowner);
 		if (call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
 			nm_nfs4_reply_free(&rep);
 	}
@@ -579,7 +612,28 @@ static void hold(struct engine *e, struct reh_fs *s)
 	nfsstat4 st;
 	int rc;
 
-	s->src = client_get(e, s, s->f->server, false, &err);
+	{
+		/* Through the resolver nfsmigd uses; the client is the
+		 * address's, so two names of one server share it. */
+		struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
+		char addr[INET6_ADDRSTRLEN + 2] = "";
+
+		if (nm_dns_resolve(e->o->conf, s->f->server, true, true, e->o->timeout_ms, &a,
+				   &err) < 0 ||
+		    a.status != NM_DNS_OK || a.naddr == 0) {
+			s->f->ans.held_answered = a.status == NM_DNS_NXDOMAIN;
+			step(e, s, "resolve",
+			     a.status == NM_DNS_NXDOMAIN ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
+			     "%s: %s", s->f->server,
+			     err.msg[0] ? err.msg : nm_dns_status_name(a.status));
+			return;
+		}
+		nm_dns_addr_str(&a.addr[0], addr, sizeof(addr));
+		if (!a.numeric)
+			step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", s->f->server, addr,
+			     nm_dns_source_name(&a));
+		s->src = client_get(e, s, addr, false, &err);
+	}
 	if (!s->src)
 		return;
 	s->cl = s->src;
@@ -702,7 +756,9 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 		lease_moved = rep.status == NFS4ERR_LEASE_MOVED;
 		nm_nfs4_reply_free(&rep);
 	} else {
-		rc = call(e, cl, NULL, 0, &rep, rpcs, sizeof(rpcs), err);
+		nfs_argop4 none = { .argop = OP_RENEW }; /* not sent: SEQUENCE alone */
+
+		rc = call(e, cl, &none, 0, &rep, rpcs, sizeof(rpcs), err);
 		if (rc < 0)
 			return rc;
 		nm_nfs4_reply_free(&rep);
@@ -722,8 +778,9 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 				continue;
 			}
 			step(e, s, "lease-moved", NM_REH_OK, rpcs,
-			     "%s answered NFS4ERR_LEASE_MOVED: probing each file system held",
-			     nm_nfs4_minor(cl->c) ? "SEQUENCE (SEQ4_STATUS_LEASE_MOVED)" : "RENEW");
+			     "%s: probing each file system held with its saved root handle",
+			     nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
+						  : "RENEW answered NFS4ERR_LEASE_MOVED");
 		} else {
 			rc = probe(e, s, s->fh, s->fhlen, "the held file", err);
 			if (rc < 0)
@@ -757,6 +814,12 @@ static void sleep_interval(struct engine *e, int64_t until)
 static void wait_move(struct engine *e)
 {
 	int64_t until = nm_time_ms() + (e->o->now ? 0 : e->o->wait_ms);
+	/* Progress every 10 polls, at least 1 s and at most 10 s apart. */
+	int64_t period = e->o->interval_ms * 10 < 1000	  ? 1000
+			 : e->o->interval_ms * 10 > 10000 ? 10000
+							  : e->o->interval_ms * 10;
+	int64_t next_progress = nm_time_ms() + period;
+	unsigned polls = 0;
 	bool first = true;
 
 	for (;;) {
@@ -796,8 +859,17 @@ static void wait_move(struct engine *e)
 				pending = true;
 			}
 		}
+		polls++;
 		if (!pending || stopped(e) || e->o->now)
 			return;
+		if (e->o->progress && nm_time_ms() >= next_progress) {
+			size_t held = 0;
+
+			for (size_t i = 0; i < e->r->nfiles; i++)
+				held += e->fs[i].f->ans.held && !e->fs[i].done;
+			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held);
+			next_progress = nm_time_ms() + period;
+		}
 		if (first && e->o->waiting)
 			e->o->waiting(e->o->arg, e->r->files, e->r->nfiles);
 		first = false;
@@ -961,7 +1033,7 @@ static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, con
 	struct nm_reh_file *f = s->f;
 
 	for (unsigned i = 0; i < f->nlocs && !stopped(e); i++) {
-		struct nm_dns_answer a;
+		struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
 		struct nm_err err = { 0 };
 		char addr[INET6_ADDRSTRLEN + 2] = "";
 		struct reh_client *cl;
@@ -1469,6 +1541,20 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 			ci->minor = nm_nfs4_minor(cl->c);
 			ci->file_systems = cl->fs;
 			ci->destination = cl->dest;
+		}
+		if (cl->c) {
+			bool v41 = nm_nfs4_minor(cl->c) > 0;
+
+			for (size_t i = 0; i < r->nfiles; i++)
+				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
+					step(e, &e->fs[i], "disconnect", NM_REH_INFO,
+					     v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
+					     "%s: %s", cl->host,
+					     v41 ? "session and client ID destroyed"
+						 : "connection closed (a 4.0 client ID has no "
+						   "DESTROY: its lease expires)");
+					break;
+				}
 		}
 		nm_nfs4_close(cl->c);
 		cl->c = NULL;

@@ -155,6 +155,9 @@ struct nm_reh_opts {
 	volatile sig_atomic_t *stop; /* set by a signal: let go and end */
 	/* Called once the files are held, before waiting (may be NULL). */
 	void (*waiting)(void *arg, const struct nm_reh_file *files, size_t n);
+	/* Called every 10 polls while waiting, 1 to 10 s apart (may be
+	 * NULL): polls made, files still held. */
+	void (*progress)(void *arg, int64_t time_ms, unsigned polls, size_t held);
 	/* Called as each step is recorded (may be NULL). */
 	void (*step)(void *arg, const struct nm_reh_file *f, const struct nm_reh_step *s);
 	void *arg;

@@ -102,7 +102,19 @@ void nm_reh_judge(const struct nm_reh_answers *a, unsigned minor, struct nm_reh_
 {
 	memset(v, 0, sizeof(*v));
 	switch (a->kind) {
-	case NM_REH_KIND_UNKNOWN: unanswered(v, minor, "the wait for the move"); return;
+	case NM_REH_KIND_UNKNOWN:
+		if (a->held_answered && !a->held) {
+			/* Answered, and refused: nothing to rehearse with. */
+			set(v, NM_REH_STATE_UNANSWERED, 1, minor,
+			    "no verdict: the source refused to hold the file");
+			snprintf(v->kernel, sizeof(v->kernel),
+				 "unknown: nothing was held to see what it would do");
+			return;
+		}
+		unanswered(v, minor,
+			   a->held_answered ? "the wait for the move"
+					    : "the source (OPEN, LOCK and READ)");
+		return;
 	case NM_REH_KIND_REFERRAL:
 		if (!a->locations) {
 			unanswered(v, minor, "fs_locations");

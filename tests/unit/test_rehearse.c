@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "nm_nfs4.h"
 #include "nm_rehearse.h"
 #include "unit.h"
 
@@ -147,6 +148,11 @@ static const struct {
 	  NM_REH_STATE_UNANSWERED,
 	  3,
 	  "no verdict" },
+	{ "the source refused to hold the file",
+	  { .held_answered = true },
+	  NM_REH_STATE_UNANSWERED,
+	  1,
+	  "no verdict: the source refused" },
 	{ "the wait not answered (dead server)",
 	  { .held = true, .held_answered = true },
 	  NM_REH_STATE_UNANSWERED,
@@ -204,6 +210,12 @@ int main(void)
 			   "the kernel line follows the minor version (VM facts)");
 	}
 	UNIT_CHECK(&u,
+		   strcmp(nm_nfs4_status_name(NFS4ERR_NO_GRACE), "NFS4ERR_NO_GRACE") == 0 &&
+			   strcmp(nm_nfs4_status_name(NFS4ERR_DENIED), "NFS4ERR_DENIED") == 0 &&
+			   strcmp(nm_nfs4_status_name(NFS4ERR_RECLAIM_BAD),
+				  "NFS4ERR_RECLAIM_BAD") == 0,
+		   "the client state's statuses have names (a step's message)");
+	UNIT_CHECK(&u,
 		   nm_reh_file_spec("srv:/d/f", &f, &err) == 0 && strcmp(f.server, "srv") == 0 &&
 			   strcmp(f.path, "/d/f") == 0,
 		   "SERVER:/PATH/FILE parsed");
@@ -212,6 +224,9 @@ int main(void)
 		   "[IPv6]:/PATH/FILE parsed");
 	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/", &f, &err) == -EINVAL, "no file name: refused");
 	UNIT_CHECK(&u, nm_reh_file_spec("nothing", &f, &err) == -EINVAL, "not a spec: refused");
+	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/../f", &f, &err) == -EINVAL, ".. refused");
+	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/./f", &f, &err) == -EINVAL, ". refused");
+	UNIT_CHECK(&u, nm_reh_file_spec("srv:/d/..f", &f, &err) == 0, "..f is a name");
 	{
 		struct nm_reh_result *r = calloc(1, sizeof(*r));
 
