@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "nm_conf.h"
 #include "nm_dns.h"
+#include "nm_json.h"
 #include "nm_mount.h"
 #include "nm_rehearse.h"
 #include "opts.h"
@@ -41,8 +42,10 @@ static void print_step(void *arg, const struct nm_reh_file *f, const struct nm_r
 		      s->time_ms % 1000, s->step);
 	if (ui->nfiles > 1)
 		nm_out_printf(stdout, "%s: ", f->spec);
-	nm_out_printf(stdout, "%s%s%s%s%s\n", s->message,
-		      s->status == NM_REH_UNANSWERED ? " (not answered)" : "",
+	/* Names from the wire are in it escaped already (nm_fsloc_server):
+	 * shown as they are, anything raw escaped, nothing escaped twice. */
+	nm_out_stored(stdout, s->message);
+	nm_out_printf(stdout, "%s%s%s%s\n", s->status == NM_REH_UNANSWERED ? " (not answered)" : "",
 		      s->rpcs[0] ? " [" : "", s->rpcs, s->rpcs[0] ? "]" : "");
 	fflush(stdout);
 }
@@ -77,7 +80,8 @@ static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t he
 }
 
 /* SERVER:/PATH/FILE, or MOUNT/FILE: the mount's server and export. */
-static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, struct nm_err *err)
+static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file *f, unsigned *port,
+		     int *minor, struct nm_err *err)
 {
 	struct nm_mount m;
 	char *spath = NULL;
@@ -87,7 +91,8 @@ static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, str
 		return 0;
 	if (arg[0] != '/' && arg[0] != '.')
 		return -EINVAL;
-	rc = nm_mount_find(NULL, arg, &m, &spath, err);
+	nm_err_clear(err);
+	rc = nm_mount_find(mountinfo, arg, &m, &spath, err);
 	if (rc < 0)
 		return rc;
 	memset(f, 0, sizeof(*f));
@@ -96,6 +101,8 @@ static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, str
 	snprintf(f->path, sizeof(f->path), "%s", spath ? spath : "");
 	if (m.port && !*port)
 		*port = m.port;
+	if (*minor == -1 && m.minor >= 0)
+		*minor = m.minor; /* the mount's version, as its clients speak */
 	free(spath);
 	nm_mount_free(&m);
 	if (!strrchr(f->path, '/') || !strrchr(f->path, '/')[1])
@@ -103,9 +110,16 @@ static int file_spec(const char *arg, struct nm_reh_file *f, unsigned *port, str
 	return 0;
 }
 
+/* A string from the wire as JSON: valid UTF-8 (nm_json_utf8), and the
+ * whole text written by nm_json_text (C1, bidi and format characters as
+ * \u escapes), so nothing raw reaches a terminal or a JSON reader. */
 static struct json_object *jstr(const char *s)
 {
-	return json_object_new_string(s ? s : "");
+	char *u = nm_json_utf8(s ? s : "");
+	struct json_object *o = json_object_new_string(u ? u : "");
+
+	free(u);
+	return o;
 }
 
 static void print_json(const struct nm_reh_result *r)
@@ -178,9 +192,9 @@ static void print_json(const struct nm_reh_result *r)
 	json_object_object_add(top, "files", files);
 	json_object_object_add(top, "clients", clients);
 	json_object_object_add(top, "interrupted", json_object_new_boolean(r->interrupted));
-	fputs(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE),
-	      stdout);
+	nm_json_text(stdout,
+		     json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	fputc('\n', stdout);
 	json_object_put(top);
 }
@@ -214,6 +228,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "mountinfo", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -228,6 +243,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 	struct nm_reh_result *r;
 	struct sigaction sa, old_int, old_term;
 	unsigned port = 0;
+	const char *mountinfo = NULL;
 	int c, rc;
 	char *end;
 
@@ -301,6 +317,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 				return NM_EXIT_USAGE;
 			break;
 		case 'J': ui.json = true; break;
+		case 'M': mountinfo = optarg; break;
 		case 'h': nm_command_usage(nm_command_find("rehearse"), 0); return NM_EXIT_OK;
 		default: nm_opt_bad(argv); return NM_EXIT_USAGE;
 		}
@@ -322,7 +339,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 			free(r);
 			return NM_EXIT_USAGE;
 		}
-		rc = file_spec(spec, &r->files[r->nfiles], &port, &err);
+		rc = file_spec(spec, mountinfo, &r->files[r->nfiles], &port, &o.minor, &err);
 		if (rc < 0) {
 			if (err.msg[0])
 				nm_out_printf(stderr, "nfsmig: rehearse: %s\n", err.msg);

@@ -210,7 +210,7 @@ const struct nm_command nm_commands[] = {
 			"else re-OPEN and re-LOCK (and for how long the lock was unprotected),\n"
 			"the READ again; every step with its time and RPCs, then a verdict per\n"
 			"file and what the Linux client will do in that case.\n"
-			"MOUNT/FILE takes the mount's server, export and port.\n"
+			"MOUNT/FILE takes the mount's server (addr=), export, port and version.\n"
 			"Exit 0 when every file's state moved transparently, was reclaimed or\n"
 			"was kept; 1 when re-opened, taken in the gap, lost or read differently;\n"
 			"2 usage; 3 when a step was not answered; 130 after Ctrl-C (CLOSE,\n"
@@ -226,7 +226,7 @@ const struct nm_command nm_commands[] = {
 			"      --interval MS       how often to ask while waiting (default 1000)\n"
 			"      --wait SECONDS      how long to wait for the move (default 3600)\n"
 			"  -t, --timeout SECONDS   deadline of each call (default 10)\n"
-			"  -J, --json              JSON output\n",
+			"  -J, --json              JSON output\n" HELP_MOUNTINFO,
 		.operand = NM_ARG_TARGET,
 		.run = nm_cmd_rehearse,
 	},

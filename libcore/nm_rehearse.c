@@ -36,6 +36,7 @@ struct reh_fs {
 	struct nm_reh_file *f;
 	struct reh_client *cl; /* where the state is now */
 	struct reh_client *src;
+	struct reh_client *dst;		 /* the destination, once the state was tested */
 	unsigned char root[NFS4_FHSIZE]; /* saved root handle: the file's directory */
 	unsigned rootlen;
 	unsigned char fh[NFS4_FHSIZE];
@@ -47,7 +48,8 @@ struct reh_fs {
 	stateid4 open_sid, lock_sid;
 	seqid4 open_seqid, lock_seqid;
 	bool opened, locked, moved, done;
-	unsigned minor; /* the source's NFSv4 minor version */
+	unsigned minor;	  /* the source's NFSv4 minor version */
+	uint32_t lease_s; /* the source's lease_time, 0: not said */
 	int64_t last_proof_ms;
 	char moved_how[160];
 };
@@ -170,9 +172,8 @@ static unsigned op_lookup_path(nfs_argop4 *ops, unsigned cap, char *path, struct
 	return n;
 }
 
-static void owner_of(nfs_argop4 *op, state_owner4 *o, clientid4 id, char *name)
+static void owner_of(state_owner4 *o, clientid4 id, char *name)
 {
-	(void)op;
 	o->clientid = id;
 	o->owner.owner_len = (unsigned)strlen(name);
 	o->owner.owner_val = name;
@@ -232,6 +233,45 @@ int nm_reh_file_spec(const char *spec, struct nm_reh_file *f, struct nm_err *err
 	return 0;
 }
 
+/* An error that says the server did not answer (not that it said no). */
+static bool unanswered_rc(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -ECONNREFUSED || rc == -ECONNRESET ||
+	       rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -EPIPE || rc == -EBADMSG ||
+	       rc == -EPROTO || rc == -EIO;
+}
+
+/* name to one address, as nfsmigd resolves it (nm_dns: the hosts file,
+ * then DNS or NSS as nfsmig.conf says), within the deadline; or through
+ * the caller's hook.  1 when name was an address already, 0 resolved
+ * (how says from where), -ENOENT no such name (an answer), another
+ * negative errno when not answered. */
+static int resolve_name(struct engine *e, const char *name, char *addr, size_t cap, char *how,
+			size_t howcap, struct nm_err *err)
+{
+	struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
+	int rc;
+
+	if (e->o->resolve) {
+		snprintf(how, howcap, "given");
+		return e->o->resolve(e->o->arg, name, addr, cap, err);
+	}
+	rc = nm_dns_resolve(e->o->conf, name, true, true, e->o->timeout_ms, &a, err);
+	if (rc < 0)
+		return rc == -ENOENT ? -EAGAIN : rc;
+	if (a.status != NM_DNS_OK || a.naddr == 0)
+		return nm_err_set(err,
+				  a.status == NM_DNS_NXDOMAIN || a.status == NM_DNS_NODATA ||
+						  a.status == NM_DNS_OK
+					  ? -ENOENT
+					  : -EAGAIN,
+				  "%s", a.why[0] ? a.why : nm_dns_status_name(a.status));
+	nm_dns_addr_str(&a.addr[0], addr, cap);
+	snprintf(how, howcap, "%s, %zu address%s", nm_dns_source_name(&a), a.naddr,
+		 a.naddr == 1 ? "" : "es");
+	return a.numeric ? 1 : 0;
+}
+
 /* A client of host, shared by every file system that uses it. */
 static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const char *host,
 				     bool dest, struct nm_err *err)
@@ -267,23 +307,17 @@ static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const c
 	no.sec = e->o->sec;
 	no.owner = e->owner;
 	no.verifier = e->verifier;
-	rc = nm_nfs4_open(host, &no, &cl->c, err);
+	rc = e->o->open_client ? e->o->open_client(e->o->arg, host, &no, &cl->c, err)
+			       : nm_nfs4_open(host, &no, &cl->c, err);
 	if (rc < 0) {
-		step(e, s, "connect", NM_REH_UNANSWERED, dest ? "" : "", "%s: %s", host, err->msg);
+		step(e, s, "connect", unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
+		     "%s: %s", host, err->msg);
 		return NULL;
 	}
 	cl->fs = 1;
 	step(e, s, "connect", NM_REH_OK, nm_nfs4_minor(cl->c) ? "EXCHANGE_ID,CREATE_SESSION" : "",
 	     "%s: NFSv4.%u, client owner %s", nm_nfs4_peer(cl->c), nm_nfs4_minor(cl->c), e->owner);
 	return cl;
-}
-
-/* An error that says the server did not answer (not that it said no). */
-static bool unanswered_rc(int rc)
-{
-	return rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -ECONNREFUSED || rc == -ECONNRESET ||
-	       rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -EPIPE || rc == -EBADMSG ||
-	       rc == -EPROTO || rc == -EIO;
 }
 
 /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM; 4.1+: RECLAIM_COMPLETE (after
@@ -340,7 +374,7 @@ static int do_open(struct engine *e, struct reh_fs *s, struct reh_client *cl, nf
 	a->share_access =
 		OPEN4_SHARE_ACCESS_READ | (minor > 0 ? OPEN4_SHARE_ACCESS_WANT_NO_DELEG : 0);
 	a->share_deny = OPEN4_SHARE_DENY_NONE;
-	owner_of(&ops[n], &a->owner, nm_nfs4_clientid(cl->c), s->oowner);
+	owner_of(&a->owner, nm_nfs4_clientid(cl->c), s->oowner);
 	a->openhow.opentype = OPEN4_NOCREATE;
 	a->claim.claim = claim;
 	if (claim == CLAIM_NULL) {
@@ -433,7 +467,7 @@ static int do_lock(struct engine *e, struct reh_fs *s, struct reh_client *cl, bo
 	ol->open_seqid = s->open_seqid;
 	ol->open_stateid = s->open_sid;
 	ol->lock_seqid = 0;
-	owner_of(&ops[1], &ol->lock_owner, nm_nfs4_clientid(cl->c), s->lowner);
+	owner_of(&ol->lock_owner, nm_nfs4_clientid(cl->c), s->lowner);
 	rc = call(e, cl, ops, 2, &rep, rpcs, cap, err);
 	if (rc < 0)
 		return rc;
@@ -534,8 +568,7 @@ static void release(struct engine *e, struct reh_fs *s)
 		ops[0].argop = OP_RELEASE_LOCKOWNER;
 		if (!id && s->src && s->src->c)
 			id = nm_nfs4_clientid(s->src->c);
-		owner_of(&ops[0], &ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id,
-			 s->lowner);
+		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id, s->lowner);
 		if (call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
 			nm_nfs4_reply_free(&rep);
 	}
@@ -560,7 +593,7 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 	nfs_argop4 ops[MAX_COMPONENTS + 4];
 	char buf[1024];
 	uint32_t words[NM_FATTR_WORDS];
-	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE };
+	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE, NM_FATTR_LEASE_TIME };
 	struct nm_nfs4_reply rep;
 	unsigned n;
 	int rc;
@@ -572,7 +605,7 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 		return -E2BIG;
 	ops[n++].argop = OP_GETFH;
 	ops[n].argop = OP_GETATTR;
-	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 1);
+	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 2);
 	n++;
 	rc = call(e, cl, ops, n, &rep, rpcs, cap, err);
 	if (rc < 0)
@@ -596,6 +629,8 @@ static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, c
 				     .nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
 			    &fa, &ignored) == 0) {
 			s->fh_expire_type = fa.fh_expire_type;
+			if (nm_fattr_has(&fa, NM_FATTR_LEASE_TIME) && fa.lease_time > 0)
+				s->lease_s = fa.lease_time;
 			nm_fattr_free(&fa);
 		}
 	}
@@ -615,27 +650,26 @@ static void hold(struct engine *e, struct reh_fs *s)
 	{
 		/* Through the resolver nfsmigd uses; the client is the
 		 * address's, so two names of one server share it. */
-		struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
-		char addr[INET6_ADDRSTRLEN + 2] = "";
+		char addr[INET6_ADDRSTRLEN + 2] = "", how[64];
 
-		if (nm_dns_resolve(e->o->conf, s->f->server, true, true, e->o->timeout_ms, &a,
-				   &err) < 0 ||
-		    a.status != NM_DNS_OK || a.naddr == 0) {
-			s->f->ans.held_answered = a.status == NM_DNS_NXDOMAIN;
-			step(e, s, "resolve",
-			     a.status == NM_DNS_NXDOMAIN ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
-			     "%s: %s", s->f->server,
-			     err.msg[0] ? err.msg : nm_dns_status_name(a.status));
+		rc = resolve_name(e, s->f->server, addr, sizeof(addr), how, sizeof(how), &err);
+		if (rc < 0) {
+			s->f->ans.held_answered = rc == -ENOENT;
+			step(e, s, "resolve", rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
+			     "%s: %s", s->f->server, err.msg);
 			return;
 		}
-		nm_dns_addr_str(&a.addr[0], addr, sizeof(addr));
-		if (!a.numeric)
+		if (rc == 0)
 			step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", s->f->server, addr,
-			     nm_dns_source_name(&a));
+			     how);
 		s->src = client_get(e, s, addr, false, &err);
 	}
-	if (!s->src)
+	if (!s->src) {
+		/* A server that answered no (a version it does not speak) did
+		 * answer. */
+		s->f->ans.held_answered = err.code < 0 && !unanswered_rc(err.code);
 		return;
+	}
 	s->cl = s->src;
 	s->minor = nm_nfs4_minor(s->src->c);
 	if (client_ready(e, s, s->src, &err) < 0)
@@ -661,8 +695,8 @@ static void hold(struct engine *e, struct reh_fs *s)
 		return;
 	}
 	step(e, s, "lookup", NM_REH_OK, rpcs,
-	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x)", s->dir, s->rootlen,
-	     s->fh_expire_type);
+	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x, lease %u s)", s->dir,
+	     s->rootlen, s->fh_expire_type, s->lease_s);
 	{
 		nfs_argop4 ops[3];
 
@@ -672,8 +706,11 @@ static void hold(struct engine *e, struct reh_fs *s)
 	}
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
-		step(e, s, "open", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		if (rc < 0)
+			step(e, s, "open", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		else
+			step(e, s, "open", NM_REH_FAILED, rpcs, "OPEN of %s answered %s", s->name,
+			     NM_NFS4_STATUS(st));
 		if (rc == 0 && st == NFS4ERR_MOVED) {
 			s->f->ans.kind = NM_REH_KIND_REFERRAL;
 			step(e, s, "moved", NM_REH_OK, rpcs,
@@ -686,16 +723,22 @@ static void hold(struct engine *e, struct reh_fs *s)
 	rc = do_lock(e, s, s->src, false, &st, rpcs, sizeof(rpcs), &err);
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
-		step(e, s, "lock", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		if (rc < 0)
+			step(e, s, "lock", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		else
+			step(e, s, "lock", NM_REH_FAILED, rpcs, "LOCK of %s answered %s", s->name,
+			     NM_NFS4_STATUS(st));
 		return;
 	}
 	step(e, s, "lock", NM_REH_OK, rpcs, "read lock on bytes 0-%u", NM_REH_BLOCK - 1);
 	rc = do_read(e, s, s->src, &s->f->sum_src, &s->f->len_src, &st, rpcs, sizeof(rpcs), &err);
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
-		step(e, s, "read", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		if (rc < 0)
+			step(e, s, "read", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		else
+			step(e, s, "read", NM_REH_FAILED, rpcs, "READ of %s answered %s", s->name,
+			     NM_NFS4_STATUS(st));
 		return;
 	}
 	step(e, s, "read", NM_REH_OK, rpcs, "%u bytes, checksum %016" PRIx64, s->f->len_src,
@@ -798,7 +841,15 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 
 static void sleep_interval(struct engine *e, int64_t until)
 {
-	int64_t end = nm_time_ms() + e->o->interval_ms;
+	int64_t period = e->o->interval_ms;
+	int64_t end;
+
+	/* The lease is kept alive: never longer than a third of the
+	 * shortest lease_time of a held file's server. */
+	for (size_t i = 0; i < e->r->nfiles; i++)
+		if (e->fs[i].lease_s && period > (int64_t)e->fs[i].lease_s * 1000 / 3)
+			period = (int64_t)e->fs[i].lease_s * 1000 / 3;
+	end = nm_time_ms() + period;
 
 	if (end > until)
 		end = until;
@@ -860,7 +911,7 @@ static void wait_move(struct engine *e)
 			}
 		}
 		polls++;
-		if (!pending || stopped(e) || e->o->now)
+		if (!pending || stopped(e) || e->o->now || (e->o->polls && polls >= e->o->polls))
 			return;
 		if (e->o->progress && nm_time_ms() >= next_progress) {
 			size_t held = 0;
@@ -1033,10 +1084,10 @@ static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, con
 	struct nm_reh_file *f = s->f;
 
 	for (unsigned i = 0; i < f->nlocs && !stopped(e); i++) {
-		struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
 		struct nm_err err = { 0 };
-		char addr[INET6_ADDRSTRLEN + 2] = "";
+		char addr[INET6_ADDRSTRLEN + 2] = "", how[64];
 		struct reh_client *cl;
+		int rc;
 
 		if (!nm_target_host_name_ok(f->locs[i].server)) {
 			step(e, s, "resolve", NM_REH_FAILED, "",
@@ -1044,19 +1095,13 @@ static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, con
 			     f->locs[i].server);
 			continue;
 		}
-		if (nm_dns_resolve(e->o->conf, f->locs[i].server, true, true, e->o->timeout_ms, &a,
-				   &err) < 0 ||
-		    a.status != NM_DNS_OK || a.naddr == 0) {
-			step(e, s, "resolve",
-			     a.status == NM_DNS_TEMPFAIL ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
-			     "%s: %s", f->locs[i].server,
-			     err.msg[0] ? err.msg : nm_dns_status_name(a.status));
+		rc = resolve_name(e, f->locs[i].server, addr, sizeof(addr), how, sizeof(how), &err);
+		if (rc < 0) {
+			step(e, s, "resolve", rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
+			     "%s: %s", f->locs[i].server, err.msg);
 			continue;
 		}
-		nm_dns_addr_str(&a.addr[0], addr, sizeof(addr));
-		step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s, %zu address%s)",
-		     f->locs[i].server, addr, nm_dns_source_name(&a), a.naddr,
-		     a.naddr == 1 ? "" : "es");
+		step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", f->locs[i].server, addr, how);
 		cl = client_get(e, s, addr, true, &err);
 		if (!cl)
 			continue;
@@ -1238,7 +1283,47 @@ static int reresolve(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	return 0;
 }
 
-/* Step 8 when the state did not come along: reclaim, else re-open. */
+/* The file's own handle again: its directory by path, then LOOKUP. */
+static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+{
+	nfs_argop4 ops[3];
+	struct nm_nfs4_reply rep;
+	struct nm_err err = { 0 };
+	char rpcs[64];
+	const char *op;
+	nfsstat4 st;
+	int rc = reresolve(e, s, cl);
+
+	if (rc < 0)
+		return rc;
+	memset(ops, 0, sizeof(ops));
+	op_putfh(&ops[0], s->root, s->rootlen);
+	ops[1].argop = OP_LOOKUP;
+	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(s->name);
+	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = s->name;
+	ops[2].argop = OP_GETFH;
+	rc = call(e, cl, ops, 3, &rep, rpcs, sizeof(rpcs), &err);
+	if (rc < 0) {
+		step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		return rc;
+	}
+	st = failed_op(&rep, &op);
+	if (st == NFS4_OK && rep.nops == 3) {
+		nfs_fh4 *fh = &rep.ops[2].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
+
+		if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
+			memcpy(s->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
+			s->fhlen = fh->nfs_fh4_len;
+		}
+	}
+	nm_nfs4_reply_free(&rep);
+	step(e, s, "lookup", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s: %s", s->name,
+	     st == NFS4_OK ? "its handle there" : NM_NFS4_STATUS(st));
+	return st == NFS4_OK ? 0 : -ENOENT;
+}
+
+/* Step 8 when the state did not come along: reclaim (the re-open, if it
+ * is needed, comes after every file system's reclaim: reopen). */
 static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 {
 	struct nm_reh_file *f = s->f;
@@ -1282,7 +1367,12 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	}
 	f->ans.reclaim_answered = true;
 	if (rc == 1) {
-		rc = do_lock(e, s, cl, true, &st, rpcs, sizeof(rpcs), &err);
+		char lrpcs[64];
+		size_t used = strlen(rpcs);
+
+		rc = do_lock(e, s, cl, true, &st, lrpcs, sizeof(lrpcs), &err);
+		/* The step names both COMPOUNDs: the OPEN's, then the LOCK's. */
+		snprintf(rpcs + used, sizeof(rpcs) - used, ";%s", lrpcs);
 		if (rc < 0) {
 			f->ans.reclaim_answered = false;
 			step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
@@ -1298,10 +1388,19 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 		     NM_NFS4_STATUS(st),
 		     st == NFS4ERR_NO_GRACE ? ": the destination is not in its grace period" : "");
 	}
-	if (nm_nfs4_minor(cl->c) > 0 && client_ready(e, s, cl, &err) < 0)
-		return;
-	if (f->ans.reclaim_ok)
-		return;
+}
+
+/* Step 8's last resort, once every reclaim on the destination is in and
+ * (4.1+) RECLAIM_COMPLETE said: re-OPEN by name and re-LOCK. */
+static void reopen(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+{
+	struct nm_reh_file *f = s->f;
+	struct nm_err err = { 0 };
+	char rpcs[192];
+	nfsstat4 st = NFS4_OK;
+	nfs_argop4 ops[MAX_COMPONENTS + 6];
+	int rc;
+
 	if (s->opened)
 		release(e, s);
 	/* Re-OPEN by name and re-LOCK. */
@@ -1364,9 +1463,8 @@ static void read_again(struct engine *e, struct reh_fs *s, struct reh_client *cl
 	int rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 
 	if ((rc == 0 && (st == NFS4ERR_FHEXPIRED || st == NFS4ERR_STALE)) &&
-	    reresolve(e, s, cl) == 0) {
-		/* The directory found again; the file's handle by OPEN's GETFH
-		 * is what the recovery used. */
+	    refind_file(e, s, cl) == 0) {
+		/* Volatile handles: the file found again by path. */
 		rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc < 0) {
@@ -1442,15 +1540,25 @@ static void follow(struct engine *e, struct reh_fs *s)
 	test_state(e, s, cl);
 	if (!f->ans.tsm_answered || stopped(e))
 		return;
-	if (f->ans.tsm) {
+	s->dst = cl;
+	if (f->ans.tsm)
 		s->cl = cl;
-		if (nm_nfs4_minor(cl->c) > 0)
-			client_ready(e, s, cl, &(struct nm_err){ 0 });
-	} else {
+	else
 		recover(e, s, cl);
-	}
+}
+
+/* After every reclaim: the re-open where the reclaim failed, and the READ
+ * on the destination (step 9). */
+static void finish(struct engine *e, struct reh_fs *s)
+{
+	struct nm_reh_answers *a = &s->f->ans;
+
+	if (!s->dst || stopped(e))
+		return;
+	if (!a->tsm && a->reclaim_answered && !a->reclaim_ok)
+		reopen(e, s, s->dst);
 	if (s->opened && !stopped(e))
-		read_again(e, s, cl);
+		read_again(e, s, s->dst);
 }
 
 /* Kind NONE: does the held stateid still read on the source? */
@@ -1527,6 +1635,19 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		else if (s->f->ans.held && !s->done && !stopped(e))
 			check_kept(e, s);
 	}
+	/* 4.1+: RECLAIM_COMPLETE on each destination once every file system
+	 * moving there had its reclaim (one client for them all). */
+	for (size_t k = 0; k < e->ncl && !stopped(e); k++)
+		for (size_t i = 0; i < r->nfiles; i++)
+			if (e->fs[i].dst == &e->cl[k] && e->cl[k].c &&
+			    nm_nfs4_minor(e->cl[k].c) > 0) {
+				struct nm_err ignored = { 0 }; /* its step says */
+
+				client_ready(e, &e->fs[i], &e->cl[k], &ignored);
+				break;
+			}
+	for (size_t i = 0; i < r->nfiles && !stopped(e); i++)
+		finish(e, &e->fs[i]);
 	r->interrupted = stopped(e);
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)

@@ -30,6 +30,7 @@
 
 #include "nm_conf.h"
 #include "nm_err.h"
+#include "nm_nfs4.h"
 
 #define NM_REH_MAX_FILES   16
 #define NM_REH_MAX_STEPS   40
@@ -151,6 +152,7 @@ struct nm_reh_opts {
 	int wait_ms;		     /* how long to wait for the move */
 	int timeout_ms;		     /* deadline of each call */
 	bool now;		     /* the move has happened: one probe, no waiting */
+	unsigned polls;		     /* tests: at most this many rounds of the wait (0: no limit) */
 	const struct nm_conf *conf;  /* the resolver's settings */
 	volatile sig_atomic_t *stop; /* set by a signal: let go and end */
 	/* Called once the files are held, before waiting (may be NULL). */
@@ -161,6 +163,12 @@ struct nm_reh_opts {
 	/* Called as each step is recorded (may be NULL). */
 	void (*step)(void *arg, const struct nm_reh_file *f, const struct nm_reh_step *s);
 	void *arg;
+	/* Tests and the fuzzing harness: how a client is opened (NULL:
+	 * nm_nfs4_open) and a server name resolved to one address (NULL:
+	 * nm_dns_resolve with conf). */
+	int (*open_client)(void *arg, const char *host, const struct nm_nfs4_opts *no,
+			   struct nm_nfs4 **c, struct nm_err *err);
+	int (*resolve)(void *arg, const char *name, char *addr, size_t cap, struct nm_err *err);
 };
 
 struct nm_reh_result {

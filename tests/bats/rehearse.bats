@@ -7,6 +7,12 @@
 setup_file() {
 	load helpers
 	lab_up
+	# A hostile server's location names (as untrusted.bats's), on srv1:
+	# Ganesha finds a new referral at its first LOOKUP.
+	local tree=${NFSLAB_RUN:-/run/nfsmig-lab}/$LAB/tree/srv1
+	"$NFSLAB" referral "$tree/hostile-subst" '$(touch /tmp/nfsmig-rehearse-ran):/export/a'
+	"$NFSLAB" referral "$tree/hostile-esc" \
+		"$(printf '\033[31mred\033[0m:/export/\033[32mgreen\302\233\377')"
 }
 
 teardown_file() {
@@ -40,6 +46,24 @@ setup() {
 	assert_output --regexp '^referral\|referral\|referral, no state\|192\.0\.2\.12\|192\.0\.2\.12\|/export/data\|connect,reclaim-complete,moved,fs_locations,resolve,connect,secinfo,.*read,release,disconnect,disconnect$'
 }
 
+@test "a hostile referral: names and paths shown escaped, never resolved or run, JSON valid" {
+	rm -f /tmp/nfsmig-rehearse-ran
+	run nm rehearse --now --vers 4.1 192.0.2.11:/export/hostile-esc/f
+	[ "$status" -eq 3 ]
+	assert_line --regexp '^\+[0-9.]+ resolve: location 1: .* is not a host name or address$'
+	# Escaped once at ingest, shown as it is: never \x5cx1b.
+	assert_line --partial "'\\x1b\\x5b31mred\\x1b\\x5b0m' is not a host name"
+	refute_output --partial 'x5cx1b'
+	! grep -q $'\033' <<<"$output"
+	! grep -q $'\302\233' <<<"$output"
+	run nm rehearse --now --vers 4.0 -J 192.0.2.11:/export/hostile-subst/f --file 192.0.2.11:/export/hostile-esc/f
+	[ "$status" -eq 3 ]
+	! grep -q $'\033' <<<"$output"
+	jq -e '.files | length == 2' <<<"$output" >/dev/null
+	python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))' <<<"$output"
+	[ ! -e /tmp/nfsmig-rehearse-ran ]
+}
+
 @test "a file on a server that does not move: held, kept, released" {
 	run nm rehearse --vers 4.0 --wait 1.5 --interval 100 192.0.2.12:/export/data/file
 	assert_success
@@ -50,6 +74,19 @@ setup() {
 	assert_line --regexp '^waiting for the move: holding OPEN\+LOCK on 1 file'
 	assert_line --regexp '^\+[0-9.]+ release: let go: NFS4_OK on 192\.0\.2\.12 \[PUTFH,LOCKU,CLOSE\]$'
 	assert_line "verdict 192.0.2.12:/export/data/file: not moved: state kept on the source"
+}
+
+@test "MOUNT/FILE: the mount's server (addr=), export and version" {
+	local mi=$BATS_TEST_TMPDIR/mountinfo
+	cat >"$mi" <<MI
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+41 22 0:41 / /mnt/data rw,relatime shared:21 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+MI
+	run nm rehearse --now --mountinfo "$mi" /mnt/data/file
+	assert_success
+	assert_line --regexp '^\+[0-9.]+ connect: 192\.0\.2\.12:2049: NFSv4\.1,'
+	assert_line --regexp '^\+[0-9.]+ lookup: /export/data: root handle saved \([0-9]+ bytes, fh_expire_type 0x[0-9a-f]+, lease [1-9][0-9]* s\)'
+	assert_line "verdict /mnt/data/file: not moved: state kept on the source"
 }
 
 @test "two names of one server, NFSv4.1: one client for both files" {
@@ -95,6 +132,13 @@ setup() {
 	[ "$status" -eq 2 ]
 	run nm rehearse --bogus 192.0.2.12:/export/data/file
 	[ "$status" -eq 2 ]
+}
+
+@test "a file the source does not have: no verdict, exit 1 (answered, not unanswered)" {
+	run nm rehearse --now --vers 4.1 192.0.2.11:/export/data/nosuchfile
+	[ "$status" -eq 1 ]
+	assert_line --regexp '^\+[0-9.]+ open: OPEN of nosuchfile answered NFS4ERR_NOENT \[SEQUENCE,PUTFH,OPEN,GETFH\]$'
+	assert_line "verdict 192.0.2.11:/export/data/nosuchfile: no verdict: the source refused to hold the file"
 }
 
 @test "a dead server: exit 3 within the deadline, not a hang" {

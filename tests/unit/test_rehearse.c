@@ -8,6 +8,79 @@
 #include "nm_rehearse.h"
 #include "unit.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int fuzz_rehearse_run(const uint8_t *data, size_t size, struct nm_reh_result *out);
+
+/* Replies captured from tests/helpers/fakenfs4 through a proxy (source
+ * and destination in call order), replayed by fuzz_rehearse's stub: the
+ * whole engine, offline, for each way a move can go. */
+static const struct {
+	const char *input;
+	enum nm_reh_state state[2];
+	size_t nfiles;
+	int code;
+} replays[] = {
+	{ "v41-tsm", { NM_REH_STATE_TRANSPARENT }, 1, 0 },
+	{ "v40-lease-moved-tsm", { NM_REH_STATE_TRANSPARENT }, 1, 0 },
+	{ "v40-reclaim", { NM_REH_STATE_RECLAIM }, 1, 0 },
+	{ "v41-reclaim-two", { NM_REH_STATE_RECLAIM, NM_REH_STATE_RECLAIM }, 2, 0 },
+	{ "v40-reopen", { NM_REH_STATE_REOPEN }, 1, 1 },
+	{ "v41-fhexpired", { NM_REH_STATE_REOPEN }, 1, 1 },
+	{ "v41-lease-moved", { NM_REH_STATE_REOPEN }, 1, 1 },
+	{ "v41-conflict", { NM_REH_STATE_CONFLICT }, 1, 1 },
+	{ "v40-conflict-two", { NM_REH_STATE_CONFLICT, NM_REH_STATE_CONFLICT }, 2, 1 },
+	{ "v40-lost", { NM_REH_STATE_LOST }, 1, 1 },
+};
+
+static int read_all(const char *path, unsigned char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = malloc(1 << 20);
+	size_t n;
+
+	if (!f || !buf) {
+		if (f)
+			fclose(f);
+		free(buf);
+		return -1;
+	}
+	n = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+static void test_replays(struct unit *u)
+{
+	const char *fx = getenv("NM_FIXTURES");
+	struct nm_reh_result *r = calloc(1, sizeof(*r));
+
+	LLVMFuzzerInitialize(NULL, NULL);
+	for (size_t i = 0; i < sizeof(replays) / sizeof(replays[0]); i++) {
+		char path[4096];
+		unsigned char *data = NULL;
+		size_t len = 0;
+		bool same = true;
+
+		snprintf(path, sizeof(path), "%s/../fuzz/regress/rehearse/%s",
+			 fx ? fx : "tests/fixtures", replays[i].input);
+		if (read_all(path, &data, &len) < 0) {
+			UNIT_CHECK(u, false, "replay %s: cannot read %s", replays[i].input, path);
+			continue;
+		}
+		fuzz_rehearse_run(data, len, r);
+		free(data);
+		same = r->nfiles == replays[i].nfiles && nm_reh_exit_code(r) == replays[i].code;
+		for (size_t k = 0; same && k < r->nfiles; k++)
+			same = r->files[k].verdict.state == replays[i].state[k];
+		UNIT_CHECK(u, same, "replay %s: %s (exit %d)", replays[i].input,
+			   r->nfiles ? r->files[0].verdict.verdict : "no file",
+			   nm_reh_exit_code(r));
+	}
+	free(r);
+}
+
 /* Answers of a migration held, located, connected, flavor checked. */
 #define MIGR                                                                                       \
 	.held = true, .held_answered = true, .kind = NM_REH_KIND_MIGRATION, .locations = true,     \
@@ -240,5 +313,6 @@ int main(void)
 		UNIT_CHECK(&u, nm_reh_exit_code(r) == 130, "exit: 130 when interrupted");
 		free(r);
 	}
+	test_replays(&u);
 	return unit_done(&u);
 }
