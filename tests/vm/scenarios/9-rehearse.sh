@@ -15,7 +15,8 @@
 # server-b's operation counters that the recovery and the READ reached it.
 . ./lib.sh
 
-export EXPORT_OPTS=,insecure SRV_MORE=e
+# knfsd's exports as they come (secure: nfsmig binds a reserved port).
+export EXPORT_OPTS= SRV_MORE=e
 # A rehearsal waits until every file it holds moved or --wait ran out
 # (counted from when it holds them all): /e never moves, so each waits
 # WAIT_S in all.  The move comes 2-6 s after the first one holds (on a
