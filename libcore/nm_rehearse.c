@@ -15,66 +15,17 @@
 #include "nm_fattr.h"
 #include "nm_fsloc.h"
 #include "nm_nfs4.h"
+#include "nm_rehearse_int.h"
 #include "nm_target.h"
 #include "nm_time.h"
 
-#define MAX_COMPONENTS	32
-#define AUTH_SYS_FLAVOR 1
-
-/* One client: a connection, its client ID and (4.1+) session. */
-struct reh_client {
-	char host[300];
-	struct nm_nfs4 *c;
-	bool dest;
-	bool reclaim_complete;
-	unsigned fs;
-};
-
-/* The state of one file (its file system's, as the kernel should keep
- * it: per file system, not per client). */
-struct reh_fs {
-	struct nm_reh_file *f;
-	struct reh_client *cl; /* where the state is now */
-	struct reh_client *src;
-	struct reh_client *dst;		 /* the destination, once the state was tested */
-	unsigned char root[NFS4_FHSIZE]; /* saved root handle: the file's directory */
-	unsigned rootlen;
-	unsigned char fh[NFS4_FHSIZE];
-	unsigned fhlen;
-	uint32_t fh_expire_type;
-	char dir[1024];
-	char name[256];
-	char oowner[64], lowner[64];
-	stateid4 open_sid, lock_sid;
-	seqid4 open_seqid, lock_seqid;
-	bool opened, locked, moved, done;
-	unsigned minor;	  /* the source's NFSv4 minor version */
-	uint32_t lease_s; /* the source's lease_time, 0: not said */
-	int64_t last_proof_ms;
-	char moved_how[160];
-};
-
-struct engine {
-	const struct nm_reh_opts *o;
-	struct nm_reh_result *r;
-	int64_t t0;
-	char owner[96];
-	uint64_t verifier;
-	struct reh_client cl[NM_REH_MAX_CLIENTS];
-	size_t ncl;
-	struct reh_fs fs[NM_REH_MAX_FILES];
-};
-
-static bool stopped(const struct engine *e)
+bool nm_reh_stopped(const struct nm_reh_engine *e)
 {
 	return e->o->stop && *e->o->stop;
 }
 
-static void step(struct engine *e, struct reh_fs *s, const char *name, enum nm_reh_status st,
-		 const char *rpcs, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void step(struct engine *e, struct reh_fs *s, const char *name, enum nm_reh_status st,
-		 const char *rpcs, const char *fmt, ...)
+void nm_reh_step(struct nm_reh_engine *e, struct nm_reh_fs *s, const char *name,
+		 enum nm_reh_status st, const char *rpcs, const char *fmt, ...)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_reh_step *p;
@@ -94,100 +45,6 @@ static void step(struct engine *e, struct reh_fs *s, const char *name, enum nm_r
 	va_end(ap);
 	if (e->o->step)
 		e->o->step(e->o->arg, f, p);
-}
-
-/* "SEQUENCE,PUTFH,OPEN" of what was sent. */
-static void rpc_names(const struct reh_client *cl, const nfs_argop4 *ops, unsigned n, char *buf,
-		      size_t cap)
-{
-	size_t len = 0;
-
-	buf[0] = 0;
-	if (cl->c && nm_nfs4_minor(cl->c) > 0)
-		len = (size_t)snprintf(buf, cap, "SEQUENCE");
-	for (unsigned i = 0; i < n && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? "," : "",
-					nm_nfs4_op_name(ops[i].argop));
-}
-
-/* One COMPOUND within the deadline; names what was sent into rpcs. */
-static int call(struct engine *e, struct reh_client *cl, nfs_argop4 *ops, unsigned n,
-		struct nm_nfs4_reply *rep, char *rpcs, size_t cap, struct nm_err *err)
-{
-	rpc_names(cl, ops, n, rpcs, cap);
-	if (!cl->c)
-		return nm_err_set(err, -ENOTCONN, "%s: not connected", cl->host);
-	nm_nfs4_set_delay_deadline(cl->c, nm_time_ms() + e->o->timeout_ms);
-	return nm_nfs4_compound(cl->c, ops, n, rep, err);
-}
-
-/* The status of the i-th result; false when the COMPOUND stopped before. */
-static bool res_status(const struct nm_nfs4_reply *rep, unsigned i, nfsstat4 *st)
-{
-	if (i >= rep->nops)
-		return false;
-	*st = nm_nfs4_resop_status(&rep->ops[i]);
-	return true;
-}
-
-/* The first failing status of a reply, and which operation. */
-static nfsstat4 failed_op(const struct nm_nfs4_reply *rep, const char **op)
-{
-	*op = "";
-	for (unsigned i = 0; i < rep->nops; i++) {
-		nfsstat4 st = nm_nfs4_resop_status(&rep->ops[i]);
-
-		if (st != NFS4_OK) {
-			*op = nm_nfs4_op_name(rep->ops[i].resop);
-			return st;
-		}
-	}
-	return rep->status;
-}
-
-static void op_putfh(nfs_argop4 *op, unsigned char *fh, unsigned len)
-{
-	op->argop = OP_PUTFH;
-	op->nfs_argop4_u.opputfh.object.nfs_fh4_len = len;
-	op->nfs_argop4_u.opputfh.object.nfs_fh4_val = (char *)fh;
-}
-
-/* PUTROOTFH + LOOKUP of each component of path; returns the ops used. */
-static unsigned op_lookup_path(nfs_argop4 *ops, unsigned cap, char *path, struct nm_err *err)
-{
-	unsigned n = 0;
-	char *save = NULL;
-
-	ops[n++].argop = OP_PUTROOTFH;
-	for (char *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (n + 4 >= cap) {
-			nm_err_set(err, -E2BIG, "too many path components");
-			return 0;
-		}
-		ops[n].argop = OP_LOOKUP;
-		ops[n].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(c);
-		ops[n].nfs_argop4_u.oplookup.objname.utf8str_cs_val = c;
-		n++;
-	}
-	return n;
-}
-
-static void owner_of(state_owner4 *o, clientid4 id, char *name)
-{
-	o->clientid = id;
-	o->owner.owner_len = (unsigned)strlen(name);
-	o->owner.owner_val = name;
-}
-
-static uint64_t checksum(const char *p, unsigned n)
-{
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	for (unsigned i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
 }
 
 /* Whether path has a "." or ".." component. */
@@ -233,350 +90,8 @@ int nm_reh_file_spec(const char *spec, struct nm_reh_file *f, struct nm_err *err
 	return 0;
 }
 
-/* An error that says the server did not answer (not that it said no). */
-static bool unanswered_rc(int rc)
-{
-	return rc == -ETIMEDOUT || rc == -ENOTCONN || rc == -ECONNREFUSED || rc == -ECONNRESET ||
-	       rc == -EHOSTUNREACH || rc == -ENETUNREACH || rc == -EPIPE || rc == -EBADMSG ||
-	       rc == -EPROTO || rc == -EIO;
-}
-
-/* name to one address, as nfsmigd resolves it (nm_dns: the hosts file,
- * then DNS or NSS as nfsmig.conf says), within the deadline; or through
- * the caller's hook.  1 when name was an address already, 0 resolved
- * (how says from where), -ENOENT no such name (an answer), another
- * negative errno when not answered. */
-static int resolve_name(struct engine *e, const char *name, char *addr, size_t cap, char *how,
-			size_t howcap, struct nm_err *err)
-{
-	struct nm_dns_answer a = { .status = NM_DNS_TEMPFAIL };
-	int rc;
-
-	if (e->o->resolve) {
-		snprintf(how, howcap, "given");
-		return e->o->resolve(e->o->arg, name, addr, cap, err);
-	}
-	rc = nm_dns_resolve(e->o->conf, name, true, true, e->o->timeout_ms, &a, err);
-	if (rc < 0)
-		return rc == -ENOENT ? -EAGAIN : rc;
-	if (a.status != NM_DNS_OK || a.naddr == 0)
-		return nm_err_set(err,
-				  a.status == NM_DNS_NXDOMAIN || a.status == NM_DNS_NODATA ||
-						  a.status == NM_DNS_OK
-					  ? -ENOENT
-					  : -EAGAIN,
-				  "%s", a.why[0] ? a.why : nm_dns_status_name(a.status));
-	nm_dns_addr_str(&a.addr[0], addr, cap);
-	snprintf(how, howcap, "%s, %zu address%s", nm_dns_source_name(&a), a.naddr,
-		 a.naddr == 1 ? "" : "es");
-	return a.numeric ? 1 : 0;
-}
-
-/* A client of host, shared by every file system that uses it. */
-static struct reh_client *client_get(struct engine *e, struct reh_fs *s, const char *host,
-				     bool dest, struct nm_err *err)
-{
-	struct nm_nfs4_opts no = { 0 };
-	struct reh_client *cl;
-	int rc;
-
-	for (size_t i = 0; i < e->ncl; i++)
-		if (e->cl[i].dest == dest && strcmp(e->cl[i].host, host) == 0) {
-			if (!e->cl[i].c) {
-				nm_err_set(err, -ENOTCONN, "%s: not answering", host);
-				return NULL;
-			}
-			e->cl[i].fs++;
-			step(e, s, "connect", NM_REH_OK, "",
-			     "%s: the client already there (shared by %u file systems)",
-			     nm_nfs4_peer(e->cl[i].c), e->cl[i].fs);
-			return &e->cl[i];
-		}
-	if (e->ncl >= NM_REH_MAX_CLIENTS) {
-		nm_err_set(err, -E2BIG, "too many servers");
-		return NULL;
-	}
-	cl = &e->cl[e->ncl++];
-	memset(cl, 0, sizeof(*cl));
-	snprintf(cl->host, sizeof(cl->host), "%s", host);
-	cl->dest = dest;
-	no.rpc.port = e->o->port;
-	no.rpc.connect_ms = e->o->timeout_ms;
-	no.rpc.call_ms = e->o->timeout_ms;
-	no.minor = e->o->minor;
-	no.sec = e->o->sec;
-	no.owner = e->owner;
-	no.verifier = e->verifier;
-	rc = e->o->open_client ? e->o->open_client(e->o->arg, host, &no, &cl->c, err)
-			       : nm_nfs4_open(host, &no, &cl->c, err);
-	if (rc < 0) {
-		step(e, s, "connect", unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
-		     "%s: %s", host, err->msg);
-		return NULL;
-	}
-	cl->fs = 1;
-	step(e, s, "connect", NM_REH_OK, nm_nfs4_minor(cl->c) ? "EXCHANGE_ID,CREATE_SESSION" : "",
-	     "%s: NFSv4.%u, client owner %s", nm_nfs4_peer(cl->c), nm_nfs4_minor(cl->c), e->owner);
-	return cl;
-}
-
-/* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM; 4.1+: RECLAIM_COMPLETE (after
- * the reclaims, if any). */
-static int client_ready(struct engine *e, struct reh_fs *s, struct reh_client *cl,
-			struct nm_err *err)
-{
-	clientid4 id;
-	int rc;
-
-	if (nm_nfs4_minor(cl->c) == 0) {
-		rc = nm_nfs4_clientid40(cl->c, &id, err);
-		if (rc < 0 && !unanswered_rc(rc))
-			s->f->ans.held_answered = true;
-		step(e, s, "clientid",
-		     rc < 0 ? (unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED) : NM_REH_OK,
-		     "SETCLIENTID,SETCLIENTID_CONFIRM", "%s",
-		     rc < 0 ? err->msg : "client ID confirmed");
-		return rc;
-	}
-	if (!cl->reclaim_complete) {
-		nfs_argop4 op = { .argop = OP_RECLAIM_COMPLETE };
-		struct nm_nfs4_reply rep;
-		char rpcs[64];
-
-		op.nfs_argop4_u.opreclaim_complete.rca_one_fs = FALSE;
-		rc = call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), err);
-		if (rc < 0) {
-			step(e, s, "reclaim-complete", NM_REH_UNANSWERED, rpcs, "%s", err->msg);
-			return rc;
-		}
-		step(e, s, "reclaim-complete", NM_REH_OK, rpcs, "%s", NM_NFS4_STATUS(rep.status));
-		nm_nfs4_reply_free(&rep);
-		cl->reclaim_complete = true;
-	}
-	return 0;
-}
-
-/* OPEN (claim, on the current handle or by name in the directory of ops
- * already there), OPEN_CONFIRM when asked.  Returns 1 opened, 0 answered
- * no (*st says), <0 not answered. */
-static int do_open(struct engine *e, struct reh_fs *s, struct reh_client *cl, nfs_argop4 *ops,
-		   unsigned n, open_claim_type4 claim, nfsstat4 *st, char *rpcs, size_t cap,
-		   struct nm_err *err)
-{
-	struct nm_nfs4_reply rep;
-	OPEN4args *a = &ops[n].nfs_argop4_u.opopen;
-	unsigned minor = nm_nfs4_minor(cl->c);
-	int rc;
-
-	memset(&ops[n], 0, sizeof(ops[n]));
-	ops[n].argop = OP_OPEN;
-	a->seqid = s->open_seqid;
-	a->share_access =
-		OPEN4_SHARE_ACCESS_READ | (minor > 0 ? OPEN4_SHARE_ACCESS_WANT_NO_DELEG : 0);
-	a->share_deny = OPEN4_SHARE_DENY_NONE;
-	owner_of(&a->owner, nm_nfs4_clientid(cl->c), s->oowner);
-	a->openhow.opentype = OPEN4_NOCREATE;
-	a->claim.claim = claim;
-	if (claim == CLAIM_NULL) {
-		a->claim.open_claim4_u.file.utf8str_cs_len = (unsigned)strlen(s->name);
-		a->claim.open_claim4_u.file.utf8str_cs_val = s->name;
-	} else {
-		a->claim.open_claim4_u.delegate_type = OPEN_DELEGATE_NONE;
-	}
-	ops[n + 1].argop = OP_GETFH;
-	rc = call(e, cl, ops, n + 2, &rep, rpcs, cap, err);
-	if (rc < 0)
-		return rc;
-	if (!res_status(&rep, n, st)) {
-		const char *op;
-
-		*st = failed_op(&rep, &op);
-		nm_nfs4_reply_free(&rep);
-		return 0;
-	}
-	if (*st != NFS4_OK) {
-		s->open_seqid++;
-		nm_nfs4_reply_free(&rep);
-		return 0;
-	}
-	s->open_seqid++;
-	{
-		OPEN4resok *ok = &rep.ops[n].nfs_resop4_u.opopen.OPEN4res_u.resok4;
-		bool confirm = ok->rflags & OPEN4_RESULT_CONFIRM;
-
-		s->open_sid = ok->stateid;
-		if (rep.nops > n + 1 && nm_nfs4_resop_status(&rep.ops[n + 1]) == NFS4_OK) {
-			nfs_fh4 *fh =
-				&rep.ops[n + 1].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
-
-			if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
-				memcpy(s->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
-				s->fhlen = fh->nfs_fh4_len;
-			}
-		}
-		nm_nfs4_reply_free(&rep);
-		if (confirm && minor == 0) {
-			nfs_argop4 c[2];
-			char more[64];
-
-			op_putfh(&c[0], s->fh, s->fhlen);
-			c[1].argop = OP_OPEN_CONFIRM;
-			c[1].nfs_argop4_u.opopen_confirm.open_stateid = s->open_sid;
-			c[1].nfs_argop4_u.opopen_confirm.seqid = s->open_seqid;
-			rc = call(e, cl, c, 2, &rep, more, sizeof(more), err);
-			if (rc < 0)
-				return rc;
-			s->open_seqid++;
-			if (!res_status(&rep, 1, st) || *st != NFS4_OK) {
-				if (!res_status(&rep, 1, st))
-					*st = rep.status;
-				nm_nfs4_reply_free(&rep);
-				return 0;
-			}
-			s->open_sid = rep.ops[1]
-					      .nfs_resop4_u.opopen_confirm.OPEN_CONFIRM4res_u.resok4
-					      .open_stateid;
-			nm_nfs4_reply_free(&rep);
-			strncat(rpcs, ";PUTFH,OPEN_CONFIRM", cap - strlen(rpcs) - 1);
-		}
-	}
-	s->opened = true;
-	s->cl = cl;
-	return 1;
-}
-
-/* LOCK a read range with a new lock owner.  1 locked, 0 answered no
- * (*st; NFS4ERR_DENIED: another owner holds it), <0 not answered. */
-static int do_lock(struct engine *e, struct reh_fs *s, struct reh_client *cl, bool reclaim,
-		   nfsstat4 *st, char *rpcs, size_t cap, struct nm_err *err)
-{
-	nfs_argop4 ops[2];
-	LOCK4args *a = &ops[1].nfs_argop4_u.oplock;
-	open_to_lock_owner4 *ol = &a->locker.locker4_u.open_owner;
-	struct nm_nfs4_reply rep;
-	int rc;
-
-	memset(ops, 0, sizeof(ops));
-	op_putfh(&ops[0], s->fh, s->fhlen);
-	ops[1].argop = OP_LOCK;
-	a->locktype = READ_LT;
-	a->reclaim = reclaim;
-	a->offset = 0;
-	a->length = NM_REH_BLOCK;
-	a->locker.new_lock_owner = TRUE;
-	ol->open_seqid = s->open_seqid;
-	ol->open_stateid = s->open_sid;
-	ol->lock_seqid = 0;
-	owner_of(&ol->lock_owner, nm_nfs4_clientid(cl->c), s->lowner);
-	rc = call(e, cl, ops, 2, &rep, rpcs, cap, err);
-	if (rc < 0)
-		return rc;
-	if (!res_status(&rep, 1, st)) {
-		*st = rep.status;
-		nm_nfs4_reply_free(&rep);
-		return 0;
-	}
-	s->open_seqid++;
-	if (*st == NFS4_OK) {
-		s->lock_sid = rep.ops[1].nfs_resop4_u.oplock.LOCK4res_u.resok4.lock_stateid;
-		s->lock_seqid = 1;
-		s->locked = true;
-	}
-	nm_nfs4_reply_free(&rep);
-	return *st == NFS4_OK ? 1 : 0;
-}
-
-/* READ the first block with the open stateid.  1 read (*sum, *len), 0
- * answered no (*st), <0 not answered. */
-static int do_read(struct engine *e, struct reh_fs *s, struct reh_client *cl, uint64_t *sum,
-		   unsigned *len, nfsstat4 *st, char *rpcs, size_t cap, struct nm_err *err)
-{
-	nfs_argop4 ops[2];
-	struct nm_nfs4_reply rep;
-	int rc;
-
-	memset(ops, 0, sizeof(ops));
-	op_putfh(&ops[0], s->fh, s->fhlen);
-	ops[1].argop = OP_READ;
-	ops[1].nfs_argop4_u.opread.stateid = s->locked ? s->lock_sid : s->open_sid;
-	ops[1].nfs_argop4_u.opread.offset = 0;
-	ops[1].nfs_argop4_u.opread.count = NM_REH_BLOCK;
-	rc = call(e, cl, ops, 2, &rep, rpcs, cap, err);
-	if (rc < 0)
-		return rc;
-	if (!res_status(&rep, 1, st)) {
-		*st = rep.status;
-		nm_nfs4_reply_free(&rep);
-		return 0;
-	}
-	if (*st == NFS4_OK) {
-		READ4resok *ok = &rep.ops[1].nfs_resop4_u.opread.READ4res_u.resok4;
-
-		*sum = checksum(ok->data.data_val, ok->data.data_len);
-		*len = ok->data.data_len;
-	}
-	nm_nfs4_reply_free(&rep);
-	return *st == NFS4_OK ? 1 : 0;
-}
-
-/* Let go of what s holds where it holds it: LOCKU, CLOSE, and 4.0's
- * RELEASE_LOCKOWNER.  Answers are not waited for past the deadline. */
-static void release(struct engine *e, struct reh_fs *s)
-{
-	struct nm_nfs4_reply rep;
-	struct nm_err err = { 0 };
-	nfs_argop4 ops[4];
-	char rpcs[128];
-	unsigned n = 0;
-	int rc;
-
-	if (!s->cl || !s->cl->c || (!s->opened && !s->locked))
-		return;
-	memset(ops, 0, sizeof(ops));
-	op_putfh(&ops[n++], s->fh, s->fhlen);
-	if (s->locked) {
-		LOCKU4args *u = &ops[n].nfs_argop4_u.oplocku;
-
-		ops[n++].argop = OP_LOCKU;
-		u->locktype = READ_LT;
-		u->seqid = s->lock_seqid;
-		u->lock_stateid = s->lock_sid;
-		u->offset = 0;
-		u->length = NM_REH_BLOCK;
-	}
-	if (s->opened) {
-		ops[n].argop = OP_CLOSE;
-		ops[n].nfs_argop4_u.opclose.seqid = s->open_seqid;
-		ops[n++].nfs_argop4_u.opclose.open_stateid = s->open_sid;
-	}
-	rc = call(e, s->cl, ops, n, &rep, rpcs, sizeof(rpcs), &err);
-	if (rc < 0) {
-		step(e, s, "release", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
-	} else {
-		const char *op;
-		nfsstat4 st = failed_op(&rep, &op);
-
-		step(e, s, "release", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs,
-		     "%s%s%s on %s", st == NFS4_OK ? "let go: " : op,
-		     st == NFS4_OK ? "" : " answered ", NM_NFS4_STATUS(st), s->cl->host);
-		nm_nfs4_reply_free(&rep);
-	}
-	if (s->locked && nm_nfs4_minor(s->cl->c) == 0) {
-		/* After a transparent move the source's client ID is the one. */
-		clientid4 id = nm_nfs4_clientid(s->cl->c);
-
-		ops[0].argop = OP_RELEASE_LOCKOWNER;
-		if (!id && s->src && s->src->c)
-			id = nm_nfs4_clientid(s->src->c);
-		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id, s->lowner);
-		if (call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
-			nm_nfs4_reply_free(&rep);
-	}
-	s->opened = s->locked = false;
-}
-
 /* Split f->path into dir and name. */
-static void split_path(struct reh_fs *s)
+static void split_path(struct nm_reh_fs *s)
 {
 	const char *p = s->f->path;
 	const char *slash = strrchr(p, '/');
@@ -585,61 +100,8 @@ static void split_path(struct reh_fs *s)
 	snprintf(s->name, sizeof(s->name), "%s", slash + 1);
 }
 
-/* Walk dir on cl: PUTROOTFH, LOOKUP..., GETFH, GETATTR(fh_expire_type).
- * 1 found (s->root), 0 answered no (*st, *op), <0 not answered. */
-static int walk_dir(struct engine *e, struct reh_fs *s, struct reh_client *cl, const char *dir,
-		    nfsstat4 *st, const char **opname, char *rpcs, size_t cap, struct nm_err *err)
-{
-	nfs_argop4 ops[MAX_COMPONENTS + 4];
-	char buf[1024];
-	uint32_t words[NM_FATTR_WORDS];
-	enum nm_fattr_id ids[] = { NM_FATTR_FH_EXPIRE_TYPE, NM_FATTR_LEASE_TIME };
-	struct nm_nfs4_reply rep;
-	unsigned n;
-	int rc;
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	memset(ops, 0, sizeof(ops));
-	n = op_lookup_path(ops, MAX_COMPONENTS + 4, buf, err);
-	if (n == 0)
-		return -E2BIG;
-	ops[n++].argop = OP_GETFH;
-	ops[n].argop = OP_GETATTR;
-	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 2);
-	n++;
-	rc = call(e, cl, ops, n, &rep, rpcs, cap, err);
-	if (rc < 0)
-		return rc;
-	*st = failed_op(&rep, opname);
-	if (*st != NFS4_OK || rep.nops < n) {
-		nm_nfs4_reply_free(&rep);
-		return 0;
-	}
-	{
-		nfs_fh4 *fh = &rep.ops[n - 2].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
-		struct nm_fattr fa;
-		struct nm_err ignored = { 0 };
-
-		if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
-			memcpy(s->root, fh->nfs_fh4_val, fh->nfs_fh4_len);
-			s->rootlen = fh->nfs_fh4_len;
-		}
-		if (nm_fattr_decode(
-			    &rep.ops[n - 1]
-				     .nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
-			    &fa, &ignored) == 0) {
-			s->fh_expire_type = fa.fh_expire_type;
-			if (nm_fattr_has(&fa, NM_FATTR_LEASE_TIME) && fa.lease_time > 0)
-				s->lease_s = fa.lease_time;
-			nm_fattr_free(&fa);
-		}
-	}
-	nm_nfs4_reply_free(&rep);
-	return 1;
-}
-
 /* Step 1 for one file: walk, OPEN, LOCK, READ on the source. */
-static void hold(struct engine *e, struct reh_fs *s)
+static void hold(struct nm_reh_engine *e, struct nm_reh_fs *s)
 {
 	struct nm_err err = { 0 };
 	char rpcs[192];
@@ -652,97 +114,101 @@ static void hold(struct engine *e, struct reh_fs *s)
 		 * address's, so two names of one server share it. */
 		char addr[INET6_ADDRSTRLEN + 2] = "", how[64];
 
-		rc = resolve_name(e, s->f->server, addr, sizeof(addr), how, sizeof(how), &err);
+		rc = nm_reh_resolve_name(e, s->f->server, addr, sizeof(addr), how, sizeof(how),
+					 &err);
 		if (rc < 0) {
 			s->f->ans.held_answered = rc == -ENOENT;
-			step(e, s, "resolve", rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
-			     "%s: %s", s->f->server, err.msg);
+			nm_reh_step(e, s, "resolve",
+				    rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "", "%s: %s",
+				    s->f->server, err.msg);
 			return;
 		}
 		if (rc == 0)
-			step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", s->f->server, addr,
-			     how);
-		s->src = client_get(e, s, addr, false, &err);
+			nm_reh_step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", s->f->server,
+				    addr, how);
+		s->src = nm_reh_client_get(e, s, addr, false, &err);
 	}
 	if (!s->src) {
 		/* A server that answered no (a version it does not speak) did
 		 * answer. */
-		s->f->ans.held_answered = err.code < 0 && !unanswered_rc(err.code);
+		s->f->ans.held_answered = err.code < 0 && !nm_reh_unanswered_rc(err.code);
 		return;
 	}
 	s->cl = s->src;
 	s->minor = nm_nfs4_minor(s->src->c);
-	if (client_ready(e, s, s->src, &err) < 0)
+	if (nm_reh_client_ready(e, s, s->src, &err) < 0)
 		return;
-	rc = walk_dir(e, s, s->src, s->dir, &st, &op, rpcs, sizeof(rpcs), &err);
+	rc = nm_reh_walk_dir(e, s, s->src, s->dir, &st, &op, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
-		step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	if (rc == 0) {
 		if (st == NFS4ERR_MOVED) {
 			s->f->ans.kind = NM_REH_KIND_REFERRAL;
 			s->f->ans.held_answered = true;
-			step(e, s, "moved", NM_REH_OK, rpcs,
-			     "%s answered NFS4ERR_MOVED on the way to %s: a referral, nothing "
-			     "held",
-			     op, s->dir);
+			nm_reh_step(
+				e, s, "moved", NM_REH_OK, rpcs,
+				"%s answered NFS4ERR_MOVED on the way to %s: a referral, nothing "
+				"held",
+				op, s->dir);
 			return;
 		}
 		s->f->ans.held_answered = true;
-		step(e, s, "lookup", NM_REH_FAILED, rpcs, "%s answered %s for %s", op,
-		     NM_NFS4_STATUS(st), s->dir);
+		nm_reh_step(e, s, "lookup", NM_REH_FAILED, rpcs, "%s answered %s for %s", op,
+			    NM_NFS4_STATUS(st), s->dir);
 		return;
 	}
-	step(e, s, "lookup", NM_REH_OK, rpcs,
-	     "%s: root handle saved (%u bytes, fh_expire_type 0x%x, lease %u s)", s->dir,
-	     s->rootlen, s->fh_expire_type, s->lease_s);
+	nm_reh_step(e, s, "lookup", NM_REH_OK, rpcs,
+		    "%s: root handle saved (%u bytes, fh_expire_type 0x%x, lease %u s)", s->dir,
+		    s->rootlen, s->fh_expire_type, s->lease_s);
 	{
 		nfs_argop4 ops[3];
 
 		memset(ops, 0, sizeof(ops));
-		op_putfh(&ops[0], s->root, s->rootlen);
-		rc = do_open(e, s, s->src, ops, 1, CLAIM_NULL, &st, rpcs, sizeof(rpcs), &err);
+		nm_reh_op_putfh(&ops[0], s->root, s->rootlen);
+		rc = nm_reh_open(e, s, s->src, ops, 1, CLAIM_NULL, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
 		if (rc < 0)
-			step(e, s, "open", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+			nm_reh_step(e, s, "open", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		else
-			step(e, s, "open", NM_REH_FAILED, rpcs, "OPEN of %s answered %s", s->name,
-			     NM_NFS4_STATUS(st));
+			nm_reh_step(e, s, "open", NM_REH_FAILED, rpcs, "OPEN of %s answered %s",
+				    s->name, NM_NFS4_STATUS(st));
 		if (rc == 0 && st == NFS4ERR_MOVED) {
 			s->f->ans.kind = NM_REH_KIND_REFERRAL;
-			step(e, s, "moved", NM_REH_OK, rpcs,
-			     "OPEN answered NFS4ERR_MOVED: nothing held");
+			nm_reh_step(e, s, "moved", NM_REH_OK, rpcs,
+				    "OPEN answered NFS4ERR_MOVED: nothing held");
 		}
 		return;
 	}
-	step(e, s, "open", NM_REH_OK, rpcs, "%s opened for reading, stateid seqid %u", s->name,
-	     s->open_sid.seqid);
-	rc = do_lock(e, s, s->src, false, &st, rpcs, sizeof(rpcs), &err);
+	nm_reh_step(e, s, "open", NM_REH_OK, rpcs, "%s opened for reading, stateid seqid %u",
+		    s->name, s->open_sid.seqid);
+	rc = nm_reh_lock(e, s, s->src, false, &st, rpcs, sizeof(rpcs), &err);
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
 		if (rc < 0)
-			step(e, s, "lock", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+			nm_reh_step(e, s, "lock", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		else
-			step(e, s, "lock", NM_REH_FAILED, rpcs, "LOCK of %s answered %s", s->name,
-			     NM_NFS4_STATUS(st));
+			nm_reh_step(e, s, "lock", NM_REH_FAILED, rpcs, "LOCK of %s answered %s",
+				    s->name, NM_NFS4_STATUS(st));
 		return;
 	}
-	step(e, s, "lock", NM_REH_OK, rpcs, "read lock on bytes 0-%u", NM_REH_BLOCK - 1);
-	rc = do_read(e, s, s->src, &s->f->sum_src, &s->f->len_src, &st, rpcs, sizeof(rpcs), &err);
+	nm_reh_step(e, s, "lock", NM_REH_OK, rpcs, "read lock on bytes 0-%u", NM_REH_BLOCK - 1);
+	rc = nm_reh_read(e, s, s->src, &s->f->sum_src, &s->f->len_src, &st, rpcs, sizeof(rpcs),
+			 &err);
 	if (rc <= 0) {
 		s->f->ans.held_answered = rc == 0;
 		if (rc < 0)
-			step(e, s, "read", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+			nm_reh_step(e, s, "read", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		else
-			step(e, s, "read", NM_REH_FAILED, rpcs, "READ of %s answered %s", s->name,
-			     NM_NFS4_STATUS(st));
+			nm_reh_step(e, s, "read", NM_REH_FAILED, rpcs, "READ of %s answered %s",
+				    s->name, NM_NFS4_STATUS(st));
 		return;
 	}
-	step(e, s, "read", NM_REH_OK, rpcs, "%u bytes, checksum %016" PRIx64, s->f->len_src,
-	     s->f->sum_src);
+	nm_reh_step(e, s, "read", NM_REH_OK, rpcs, "%u bytes, checksum %016" PRIx64, s->f->len_src,
+		    s->f->sum_src);
 	s->f->ans.held_answered = true;
 	s->f->ans.held = true;
 	s->last_proof_ms = nm_time_ms();
@@ -750,7 +216,7 @@ static void hold(struct engine *e, struct reh_fs *s)
 
 /* PUTFH(handle) + GETFH: NFS4ERR_MOVED says the file system moved.  1
  * moved, 0 still here, <0 not answered. */
-static int probe(struct engine *e, struct reh_fs *s, unsigned char *fh, unsigned len,
+static int probe(struct nm_reh_engine *e, struct nm_reh_fs *s, unsigned char *fh, unsigned len,
 		 const char *what, struct nm_err *err)
 {
 	nfs_argop4 ops[2];
@@ -761,12 +227,12 @@ static int probe(struct engine *e, struct reh_fs *s, unsigned char *fh, unsigned
 	int rc;
 
 	memset(ops, 0, sizeof(ops));
-	op_putfh(&ops[0], fh, len);
+	nm_reh_op_putfh(&ops[0], fh, len);
 	ops[1].argop = OP_GETFH;
-	rc = call(e, s->src, ops, 2, &rep, rpcs, sizeof(rpcs), err);
+	rc = nm_reh_call(e, s->src, ops, 2, &rep, rpcs, sizeof(rpcs), err);
 	if (rc < 0)
 		return rc;
-	st = failed_op(&rep, &op);
+	st = nm_reh_failed_op(&rep, &op);
 	nm_nfs4_reply_free(&rep);
 	if (st == NFS4ERR_MOVED) {
 		snprintf(s->moved_how, sizeof(s->moved_how), "%s of %s answered NFS4ERR_MOVED", op,
@@ -782,7 +248,7 @@ static int probe(struct engine *e, struct reh_fs *s, unsigned char *fh, unsigned
 /* One round of the wait on the source client cl: the lease (4.0 RENEW;
  * 4.1 SEQUENCE's flags), and each held file.  Returns how many moved, <0
  * when the server did not answer. */
-static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *err)
+static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct nm_err *err)
 {
 	bool lease_moved = false;
 	int moved = 0, rc;
@@ -793,7 +259,7 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 		nfs_argop4 op = { .argop = OP_RENEW };
 
 		op.nfs_argop4_u.oprenew.clientid = nm_nfs4_clientid(cl->c);
-		rc = call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), err);
+		rc = nm_reh_call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), err);
 		if (rc < 0)
 			return rc;
 		lease_moved = rep.status == NFS4ERR_LEASE_MOVED;
@@ -801,14 +267,14 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 	} else {
 		nfs_argop4 none = { .argop = OP_RENEW }; /* not sent: SEQUENCE alone */
 
-		rc = call(e, cl, &none, 0, &rep, rpcs, sizeof(rpcs), err);
+		rc = nm_reh_call(e, cl, &none, 0, &rep, rpcs, sizeof(rpcs), err);
 		if (rc < 0)
 			return rc;
 		nm_nfs4_reply_free(&rep);
 		lease_moved = nm_nfs4_seq_flags_take(cl->c) & SEQ4_STATUS_LEASE_MOVED;
 	}
 	for (size_t i = 0; i < e->r->nfiles; i++) {
-		struct reh_fs *s = &e->fs[i];
+		struct nm_reh_fs *s = &e->fs[i];
 
 		if (s->src != cl || !s->f->ans.held || s->moved)
 			continue;
@@ -816,14 +282,14 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 			/* Probe with the saved root handle (the seed's way). */
 			rc = probe(e, s, s->root, s->rootlen, "the saved root handle", err);
 			if (rc < 0) {
-				step(e, s, "probe", NM_REH_UNANSWERED, "PUTFH,GETFH", "%s",
-				     err->msg);
+				nm_reh_step(e, s, "probe", NM_REH_UNANSWERED, "PUTFH,GETFH", "%s",
+					    err->msg);
 				continue;
 			}
-			step(e, s, "lease-moved", NM_REH_OK, rpcs,
-			     "%s: probing each file system held with its saved root handle",
-			     nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
-						  : "RENEW answered NFS4ERR_LEASE_MOVED");
+			nm_reh_step(e, s, "lease-moved", NM_REH_OK, rpcs,
+				    "%s: probing each file system held with its saved root handle",
+				    nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
+							 : "RENEW answered NFS4ERR_LEASE_MOVED");
 		} else {
 			rc = probe(e, s, s->fh, s->fhlen, "the held file", err);
 			if (rc < 0)
@@ -839,7 +305,7 @@ static int poll_client(struct engine *e, struct reh_client *cl, struct nm_err *e
 	return moved;
 }
 
-static void sleep_interval(struct engine *e, int64_t until)
+static void sleep_interval(struct nm_reh_engine *e, int64_t until)
 {
 	int64_t period = e->o->interval_ms;
 	int64_t end;
@@ -853,7 +319,7 @@ static void sleep_interval(struct engine *e, int64_t until)
 
 	if (end > until)
 		end = until;
-	while (!stopped(e) && nm_time_ms() < end) {
+	while (!nm_reh_stopped(e) && nm_time_ms() < end) {
 		int64_t left = end - nm_time_ms();
 
 		nm_time_sleep_ms(left < 100 ? left : 100);
@@ -862,7 +328,7 @@ static void sleep_interval(struct engine *e, int64_t until)
 
 /* Steps 2 and 3: wait until every held file moved, the wait ends, or a
  * signal. */
-static void wait_move(struct engine *e)
+static void wait_move(struct nm_reh_engine *e)
 {
 	int64_t until = nm_time_ms() + (e->o->now ? 0 : e->o->wait_ms);
 	/* Progress every 10 polls, at least 1 s and at most 10 s apart. */
@@ -877,7 +343,7 @@ static void wait_move(struct engine *e)
 		bool pending = false;
 
 		for (size_t k = 0; k < e->ncl; k++) {
-			struct reh_client *cl = &e->cl[k];
+			struct nm_reh_conn *cl = &e->cl[k];
 			struct nm_err err = { 0 };
 			int rc;
 
@@ -885,25 +351,26 @@ static void wait_move(struct engine *e)
 				continue;
 			rc = poll_client(e, cl, &err);
 			for (size_t i = 0; i < e->r->nfiles; i++) {
-				struct reh_fs *s = &e->fs[i];
+				struct nm_reh_fs *s = &e->fs[i];
 
 				if (s->src != cl || !s->f->ans.held || s->done)
 					continue;
 				if (rc < 0) {
-					step(e, s, "wait", NM_REH_UNANSWERED,
-					     nm_nfs4_minor(cl->c) ? "SEQUENCE,PUTFH,GETFH"
-								  : "RENEW,PUTFH,GETFH",
-					     "%s", err.msg);
+					nm_reh_step(e, s, "wait", NM_REH_UNANSWERED,
+						    nm_nfs4_minor(cl->c) ? "SEQUENCE,PUTFH,GETFH"
+									 : "RENEW,PUTFH,GETFH",
+						    "%s", err.msg);
 					s->done = true;
 					continue;
 				}
 				if (s->moved) {
 					s->f->ans.kind = NM_REH_KIND_MIGRATION;
-					step(e, s, "moved", NM_REH_OK,
-					     nm_nfs4_minor(cl->c) ? "SEQUENCE,PUTFH,GETFH"
-								  : "RENEW,PUTFH,GETFH",
-					     "%s: state was held, so a migration (not a referral)",
-					     s->moved_how);
+					nm_reh_step(e, s, "moved", NM_REH_OK,
+						    nm_nfs4_minor(cl->c) ? "SEQUENCE,PUTFH,GETFH"
+									 : "RENEW,PUTFH,GETFH",
+						    "%s: state was held, so a migration (not a "
+						    "referral)",
+						    s->moved_how);
 					s->done = true;
 					continue;
 				}
@@ -911,7 +378,8 @@ static void wait_move(struct engine *e)
 			}
 		}
 		polls++;
-		if (!pending || stopped(e) || e->o->now || (e->o->polls && polls >= e->o->polls))
+		if (!pending || nm_reh_stopped(e) || e->o->now ||
+		    (e->o->polls && polls >= e->o->polls))
 			return;
 		if (e->o->progress && nm_time_ms() >= next_progress) {
 			size_t held = 0;
@@ -933,7 +401,7 @@ static void wait_move(struct engine *e)
 /* Step 5: fs_locations of the moved file system (4.0: RENEW of the
  * client ID in the same COMPOUND), into f->locs; fs_root's rest gives the
  * file's path there. */
-static int get_locations(struct engine *e, struct reh_fs *s, char *rest, size_t restcap)
+static int get_locations(struct nm_reh_engine *e, struct nm_reh_fs *s, char *rest, size_t restcap)
 {
 	struct nm_reh_file *f = s->f;
 	nfs_argop4 ops[3];
@@ -949,45 +417,38 @@ static int get_locations(struct engine *e, struct reh_fs *s, char *rest, size_t 
 	int rc;
 
 	memset(ops, 0, sizeof(ops));
+	nm_reh_op_putfh(&ops[n++], s->fh, s->fhlen);
+	ops[n].argop = OP_GETATTR;
+	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 1);
+	n++;
+	/* 4.0: RENEW of the client ID after the GETATTR, in the same
+	 * COMPOUND (RFC 7931, as Linux's nfs4_proc_get_locations): the
+	 * server sees the client ask, and its LEASE_MOVED ends there. */
 	if (nm_nfs4_minor(s->src->c) == 0) {
 		ops[n].argop = OP_RENEW;
 		ops[n++].nfs_argop4_u.oprenew.clientid = nm_nfs4_clientid(s->src->c);
 	}
-	op_putfh(&ops[n++], s->fh, s->fhlen);
-	ops[n].argop = OP_GETATTR;
-	nm_fattr_mask(&ops[n].nfs_argop4_u.opgetattr.attr_request, words, ids, 1);
-	n++;
-	rc = call(e, s->src, ops, n, &rep, rpcs, sizeof(rpcs), &err);
+	rc = nm_reh_call(e, s->src, ops, n, &rep, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
-		step(e, s, "fs_locations", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "fs_locations", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return rc;
 	}
-	/* RENEW answering LEASE_MOVED stops the COMPOUND: ask without it. */
-	if (n == 3 && res_status(&rep, 0, &st) && st != NFS4_OK) {
-		nm_nfs4_reply_free(&rep);
-		step(e, s, "renew", NM_REH_INFO, "RENEW", "RENEW answered %s", NM_NFS4_STATUS(st));
-		memmove(&ops[0], &ops[1], 2 * sizeof(ops[0]));
-		n = 2;
-		rc = call(e, s->src, ops, n, &rep, rpcs, sizeof(rpcs), &err);
-		if (rc < 0) {
-			step(e, s, "fs_locations", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
-			return rc;
-		}
-	}
-	st = failed_op(&rep, &op);
-	if (st != NFS4_OK || rep.nops < n) {
-		step(e, s, "fs_locations", NM_REH_FAILED, rpcs, "%s answered %s", op,
-		     NM_NFS4_STATUS(st));
+	if (!nm_reh_res_status(&rep, 1, &st) || st != NFS4_OK) {
+		st = nm_reh_failed_op(&rep, &op); /* PUTFH's or GETATTR's */
+		nm_reh_step(e, s, "fs_locations", NM_REH_FAILED, rpcs, "%s answered %s", op,
+			    NM_NFS4_STATUS(st));
 		nm_nfs4_reply_free(&rep);
 		return 0;
 	}
-	rc = nm_fattr_decode(
-		&rep.ops[n - 1].nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes, &fa,
-		&err);
+	if (n == 3 && nm_reh_res_status(&rep, 2, &st) && st != NFS4_OK)
+		nm_reh_step(e, s, "renew", NM_REH_INFO, "", "RENEW with it answered %s",
+			    NM_NFS4_STATUS(st));
+	rc = nm_fattr_decode(&rep.ops[1].nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
+			     &fa, &err);
 	nm_nfs4_reply_free(&rep);
 	if (rc < 0 || !nm_fattr_has(&fa, NM_FATTR_FS_LOCATIONS)) {
-		step(e, s, "fs_locations", NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : "no fs_locations in the answer");
+		nm_reh_step(e, s, "fs_locations", NM_REH_FAILED, rpcs, "%s",
+			    rc < 0 ? err.msg : "no fs_locations in the answer");
 		if (rc == 0)
 			nm_fattr_free(&fa);
 		return 0;
@@ -1036,14 +497,16 @@ static int get_locations(struct engine *e, struct reh_fs *s, char *rest, size_t 
 		for (unsigned i = 0; i < f->nlocs; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s:%s",
 				 i ? ", " : "", f->locs[i].server, f->locs[i].path);
-		step(e, s, "fs_locations", f->nlocs ? NM_REH_OK : NM_REH_FAILED, rpcs,
-		     "fs_root %s; %s", root[0] ? root : "/", f->nlocs ? list : "no locations");
+		nm_reh_step(e, s, "fs_locations", f->nlocs ? NM_REH_OK : NM_REH_FAILED, rpcs,
+			    "fs_root %s; %s", root[0] ? root : "/",
+			    f->nlocs ? list : "no locations");
 	}
 	return f->nlocs > 0;
 }
 
 /* Referral: the locations through nm_fsloc_query (path-based). */
-static int referral_locations(struct engine *e, struct reh_fs *s, char *rest, size_t restcap)
+static int referral_locations(struct nm_reh_engine *e, struct nm_reh_fs *s, char *rest,
+			      size_t restcap)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_fsloc_result q;
@@ -1054,9 +517,9 @@ static int referral_locations(struct engine *e, struct reh_fs *s, char *rest, si
 	nm_nfs4_set_delay_deadline(s->src->c, nm_time_ms() + e->o->timeout_ms);
 	rc = nm_fsloc_query(s->src->c, f->path, &q, &err);
 	if (rc < 0) {
-		step(e, s, "fs_locations",
-		     rc == -ETIMEDOUT || rc == -ENOTCONN ? NM_REH_UNANSWERED : NM_REH_FAILED,
-		     "PUTROOTFH,LOOKUP,GETATTR", "%s", err.msg);
+		nm_reh_step(e, s, "fs_locations",
+			    rc == -ETIMEDOUT || rc == -ENOTCONN ? NM_REH_UNANSWERED : NM_REH_FAILED,
+			    "PUTROOTFH,LOOKUP,GETATTR", "%s", err.msg);
 		return rc == -ETIMEDOUT || rc == -ENOTCONN ? rc : 0;
 	}
 	snprintf(rest, restcap, "%s%s", q.rest[0] && q.rest[0] != '/' ? "/" : "", q.rest);
@@ -1071,38 +534,43 @@ static int referral_locations(struct engine *e, struct reh_fs *s, char *rest, si
 			f->nlocs++;
 		}
 	f->ans.locations = f->nlocs > 0;
-	step(e, s, "fs_locations", f->nlocs ? NM_REH_OK : NM_REH_FAILED, "PUTROOTFH,LOOKUP,GETATTR",
-	     "%s is absent (a referral); %s", q.fs_path, f->nlocs ? list : "no locations");
+	nm_reh_step(e, s, "fs_locations", f->nlocs ? NM_REH_OK : NM_REH_FAILED,
+		    "PUTROOTFH,LOOKUP,GETATTR", "%s is absent (a referral); %s", q.fs_path,
+		    f->nlocs ? list : "no locations");
 	nm_fsloc_result_free(&q);
 	return f->nlocs > 0;
 }
 
 /* Steps 6 and 7: resolve each location through nm_dns, connect (one
  * client per destination server), check the flavor. */
-static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, const char *rest)
+static struct nm_reh_conn *walk_locations(struct nm_reh_engine *e, struct nm_reh_fs *s,
+					  const char *rest)
 {
 	struct nm_reh_file *f = s->f;
 
-	for (unsigned i = 0; i < f->nlocs && !stopped(e); i++) {
+	for (unsigned i = 0; i < f->nlocs && !nm_reh_stopped(e); i++) {
 		struct nm_err err = { 0 };
 		char addr[INET6_ADDRSTRLEN + 2] = "", how[64];
-		struct reh_client *cl;
+		struct nm_reh_conn *cl;
 		int rc;
 
 		if (!nm_target_host_name_ok(f->locs[i].server)) {
-			step(e, s, "resolve", NM_REH_FAILED, "",
-			     "location %u: '%s' is not a host name or address", i + 1,
-			     f->locs[i].server);
+			nm_reh_step(e, s, "resolve", NM_REH_FAILED, "",
+				    "location %u: '%s' is not a host name or address", i + 1,
+				    f->locs[i].server);
 			continue;
 		}
-		rc = resolve_name(e, f->locs[i].server, addr, sizeof(addr), how, sizeof(how), &err);
+		rc = nm_reh_resolve_name(e, f->locs[i].server, addr, sizeof(addr), how, sizeof(how),
+					 &err);
 		if (rc < 0) {
-			step(e, s, "resolve", rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "",
-			     "%s: %s", f->locs[i].server, err.msg);
+			nm_reh_step(e, s, "resolve",
+				    rc == -ENOENT ? NM_REH_FAILED : NM_REH_UNANSWERED, "", "%s: %s",
+				    f->locs[i].server, err.msg);
 			continue;
 		}
-		step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", f->locs[i].server, addr, how);
-		cl = client_get(e, s, addr, true, &err);
+		nm_reh_step(e, s, "resolve", NM_REH_OK, "", "%s: %s (%s)", f->locs[i].server, addr,
+			    how);
+		cl = nm_reh_client_get(e, s, addr, true, &err);
 		if (!cl)
 			continue;
 		f->ans.dest_connected = true;
@@ -1116,10 +584,10 @@ static struct reh_client *walk_locations(struct engine *e, struct reh_fs *s, con
 
 /* SECINFO_NO_NAME (4.1+) or SECINFO (4.0) of the file's directory there:
  * does the destination offer AUTH_SYS (the only flavor nfsmig speaks)? */
-static void check_flavor(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static void check_flavor(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	struct nm_reh_file *f = s->f;
-	nfs_argop4 ops[MAX_COMPONENTS + 4];
+	nfs_argop4 ops[NM_REH_MAX_COMPONENTS + 4];
 	struct nm_nfs4_reply rep;
 	struct nm_err err = { 0 };
 	char rpcs[192], dir[1024], *slash, *name;
@@ -1135,9 +603,9 @@ static void check_flavor(struct engine *e, struct reh_fs *s, struct reh_client *
 	if (slash)
 		*slash = 0;
 	memset(ops, 0, sizeof(ops));
-	n = op_lookup_path(ops, MAX_COMPONENTS + 2, dir, &err);
+	n = nm_reh_op_lookup_path(ops, NM_REH_MAX_COMPONENTS + 2, dir, &err);
 	if (n == 0) {
-		step(e, s, "secinfo", NM_REH_FAILED, "", "%s", err.msg);
+		nm_reh_step(e, s, "secinfo", NM_REH_FAILED, "", "%s", err.msg);
 		f->ans.flavor_answered = true;
 		return;
 	}
@@ -1149,25 +617,25 @@ static void check_flavor(struct engine *e, struct reh_fs *s, struct reh_client *
 		ops[n].nfs_argop4_u.opsecinfo.name.utf8str_cs_len = (unsigned)strlen(name);
 		ops[n++].nfs_argop4_u.opsecinfo.name.utf8str_cs_val = name;
 	}
-	rc = call(e, cl, ops, n, &rep, rpcs, sizeof(rpcs), &err);
+	rc = nm_reh_call(e, cl, ops, n, &rep, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
-		step(e, s, "secinfo", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "secinfo", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	f->ans.flavor_answered = true;
-	st = failed_op(&rep, &op);
+	st = nm_reh_failed_op(&rep, &op);
 	if (st == NFS4ERR_NOTSUPP || st == NFS4ERR_OP_ILLEGAL) {
 		/* No SECINFO there: the flavor the connection uses answered. */
 		f->ans.flavor_ok = true;
-		step(e, s, "secinfo", NM_REH_OK, rpcs,
-		     "%s answered %s: sys, the flavor in use, answers there", op,
-		     NM_NFS4_STATUS(st));
+		nm_reh_step(e, s, "secinfo", NM_REH_OK, rpcs,
+			    "%s answered %s: sys, the flavor in use, answers there", op,
+			    NM_NFS4_STATUS(st));
 		nm_nfs4_reply_free(&rep);
 		return;
 	}
 	if (st != NFS4_OK || rep.nops < n) {
-		step(e, s, "secinfo", NM_REH_FAILED, rpcs, "%s answered %s", op,
-		     NM_NFS4_STATUS(st));
+		nm_reh_step(e, s, "secinfo", NM_REH_FAILED, rpcs, "%s answered %s", op,
+			    NM_NFS4_STATUS(st));
 		nm_nfs4_reply_free(&rep);
 		return;
 	}
@@ -1179,25 +647,25 @@ static void check_flavor(struct engine *e, struct reh_fs *s, struct reh_client *
 		for (unsigned i = 0; i < res->SECINFO4res_u.resok4.SECINFO4resok_len; i++) {
 			unsigned fl = res->SECINFO4res_u.resok4.SECINFO4resok_val[i].flavor;
 
-			if (fl == AUTH_SYS_FLAVOR)
+			if (fl == NM_REH_AUTH_SYS)
 				f->ans.flavor_ok = true;
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 i ? "," : "",
-				 fl == AUTH_SYS_FLAVOR ? "sys"
+				 fl == NM_REH_AUTH_SYS ? "sys"
 				 : fl == 6	       ? "krb5"
 				 : fl == 0	       ? "none"
 						       : "other");
 		}
-		step(e, s, "secinfo", f->ans.flavor_ok ? NM_REH_OK : NM_REH_FAILED, rpcs,
-		     "offers %s: %s", list[0] ? list : "nothing",
-		     f->ans.flavor_ok ? "sys, the flavor in use, is there"
-				      : "not sys, the flavor in use");
+		nm_reh_step(e, s, "secinfo", f->ans.flavor_ok ? NM_REH_OK : NM_REH_FAILED, rpcs,
+			    "offers %s: %s", list[0] ? list : "nothing",
+			    f->ans.flavor_ok ? "sys, the flavor in use, is there"
+					     : "not sys, the flavor in use");
 	}
 	nm_nfs4_reply_free(&rep);
 }
 
 /* Step 8's first question: did the state come along? */
-static void test_state(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static void test_state(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_nfs4_reply rep;
@@ -1209,17 +677,17 @@ static void test_state(struct engine *e, struct reh_fs *s, struct reh_client *cl
 		nfs_argop4 op = { .argop = OP_RENEW };
 
 		op.nfs_argop4_u.oprenew.clientid = nm_nfs4_clientid(s->src->c);
-		rc = call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), &err);
+		rc = nm_reh_call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), &err);
 		if (rc < 0) {
-			step(e, s, "state", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+			nm_reh_step(e, s, "state", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 			return;
 		}
 		f->ans.tsm_answered = true;
 		f->ans.tsm = rep.status == NFS4_OK;
-		step(e, s, "state", NM_REH_INFO, rpcs,
-		     "RENEW of the source's client ID %016" PRIx64 " answered %s: %s",
-		     (uint64_t)nm_nfs4_clientid(s->src->c), NM_NFS4_STATUS(rep.status),
-		     f->ans.tsm ? "the state came along" : "the state did not come along");
+		nm_reh_step(e, s, "state", NM_REH_INFO, rpcs,
+			    "RENEW of the source's client ID %016" PRIx64 " answered %s: %s",
+			    (uint64_t)nm_nfs4_clientid(s->src->c), NM_NFS4_STATUS(rep.status),
+			    f->ans.tsm ? "the state came along" : "the state did not come along");
 		nm_nfs4_reply_free(&rep);
 		return;
 	}
@@ -1231,15 +699,15 @@ static void test_state(struct engine *e, struct reh_fs *s, struct reh_client *cl
 
 		op.nfs_argop4_u.optest_stateid.ts_stateids.ts_stateids_len = s->locked ? 2 : 1;
 		op.nfs_argop4_u.optest_stateid.ts_stateids.ts_stateids_val = ids;
-		rc = call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), &err);
+		rc = nm_reh_call(e, cl, &op, 1, &rep, rpcs, sizeof(rpcs), &err);
 		if (rc < 0) {
-			step(e, s, "state", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+			nm_reh_step(e, s, "state", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 			return;
 		}
 		f->ans.tsm_answered = true;
 		if (rep.status != NFS4_OK || rep.nops < 1) {
-			step(e, s, "state", NM_REH_INFO, rpcs, "TEST_STATEID answered %s",
-			     NM_NFS4_STATUS(rep.status));
+			nm_reh_step(e, s, "state", NM_REH_INFO, rpcs, "TEST_STATEID answered %s",
+				    NM_NFS4_STATUS(rep.status));
 			nm_nfs4_reply_free(&rep);
 			return;
 		}
@@ -1250,18 +718,18 @@ static void test_state(struct engine *e, struct reh_fs *s, struct reh_client *cl
 			if (ok->tsr_status_codes.tsr_status_codes_val[i] != NFS4_OK)
 				all = false;
 		f->ans.tsm = all;
-		step(e, s, "state", NM_REH_INFO, rpcs,
-		     "TEST_STATEID of the open and lock stateids: %s%s%s",
-		     ok->tsr_status_codes.tsr_status_codes_len
-			     ? NM_NFS4_STATUS(ok->tsr_status_codes.tsr_status_codes_val[0])
-			     : "no answer",
-		     all ? ": the state came along" : ": the state did not come along", "");
+		nm_reh_step(e, s, "state", NM_REH_INFO, rpcs,
+			    "TEST_STATEID of the open and lock stateids: %s%s%s",
+			    ok->tsr_status_codes.tsr_status_codes_len
+				    ? NM_NFS4_STATUS(ok->tsr_status_codes.tsr_status_codes_val[0])
+				    : "no answer",
+			    all ? ": the state came along" : ": the state did not come along", "");
 		nm_nfs4_reply_free(&rep);
 	}
 }
 
 /* FHEXPIRED or volatile handles: find the file again by its path there. */
-static int reresolve(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static int reresolve(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	char dir[1024], *slash, rpcs[192];
 	const char *op;
@@ -1273,18 +741,19 @@ static int reresolve(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
-	rc = walk_dir(e, s, cl, dir, &st, &op, rpcs, sizeof(rpcs), &err);
+	rc = nm_reh_walk_dir(e, s, cl, dir, &st, &op, rpcs, sizeof(rpcs), &err);
 	if (rc <= 0) {
-		step(e, s, "lookup", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
-		     rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+		nm_reh_step(e, s, "lookup", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs, "%s",
+			    rc < 0 ? err.msg : NM_NFS4_STATUS(st));
 		return rc < 0 ? rc : -ENOENT;
 	}
-	step(e, s, "lookup", NM_REH_OK, rpcs, "%s found again by path on the destination", dir);
+	nm_reh_step(e, s, "lookup", NM_REH_OK, rpcs, "%s found again by path on the destination",
+		    dir);
 	return 0;
 }
 
 /* The file's own handle again: its directory by path, then LOOKUP. */
-static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static int refind_file(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	nfs_argop4 ops[3];
 	struct nm_nfs4_reply rep;
@@ -1297,17 +766,17 @@ static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl
 	if (rc < 0)
 		return rc;
 	memset(ops, 0, sizeof(ops));
-	op_putfh(&ops[0], s->root, s->rootlen);
+	nm_reh_op_putfh(&ops[0], s->root, s->rootlen);
 	ops[1].argop = OP_LOOKUP;
 	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(s->name);
 	ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = s->name;
 	ops[2].argop = OP_GETFH;
-	rc = call(e, cl, ops, 3, &rep, rpcs, sizeof(rpcs), &err);
+	rc = nm_reh_call(e, cl, ops, 3, &rep, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
-		step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "lookup", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return rc;
 	}
-	st = failed_op(&rep, &op);
+	st = nm_reh_failed_op(&rep, &op);
 	if (st == NFS4_OK && rep.nops == 3) {
 		nfs_fh4 *fh = &rep.ops[2].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
 
@@ -1317,52 +786,52 @@ static int refind_file(struct engine *e, struct reh_fs *s, struct reh_client *cl
 		}
 	}
 	nm_nfs4_reply_free(&rep);
-	step(e, s, "lookup", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s: %s", s->name,
-	     st == NFS4_OK ? "its handle there" : NM_NFS4_STATUS(st));
+	nm_reh_step(e, s, "lookup", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s: %s",
+		    s->name, st == NFS4_OK ? "its handle there" : NM_NFS4_STATUS(st));
 	return st == NFS4_OK ? 0 : -ENOENT;
 }
 
 /* Step 8 when the state did not come along: reclaim (the re-open, if it
  * is needed, comes after every file system's reclaim: reopen). */
-static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static void recover(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_err err = { 0 };
 	char rpcs[192];
 	nfsstat4 st = NFS4_OK;
-	nfs_argop4 ops[MAX_COMPONENTS + 6];
+	nfs_argop4 ops[NM_REH_MAX_COMPONENTS + 6];
 	int rc;
 
 	s->opened = s->locked = false;
 	s->open_seqid = s->lock_seqid = 0;
 	snprintf(s->oowner + strlen(s->oowner), sizeof(s->oowner) - strlen(s->oowner), "+d");
 	snprintf(s->lowner + strlen(s->lowner), sizeof(s->lowner) - strlen(s->lowner), "+d");
-	if (nm_nfs4_minor(cl->c) == 0 && client_ready(e, s, cl, &err) < 0)
+	if (nm_nfs4_minor(cl->c) == 0 && nm_reh_client_ready(e, s, cl, &err) < 0)
 		return;
 	/* Reclaim: OPEN(CLAIM_PREVIOUS) on the handle, LOCK(reclaim). */
 	f->ans.reclaim_tried = true;
 	memset(ops, 0, sizeof(ops));
-	op_putfh(&ops[0], s->fh, s->fhlen);
-	rc = do_open(e, s, cl, ops, 1, CLAIM_PREVIOUS, &st, rpcs, sizeof(rpcs), &err);
+	nm_reh_op_putfh(&ops[0], s->fh, s->fhlen);
+	rc = nm_reh_open(e, s, cl, ops, 1, CLAIM_PREVIOUS, &st, rpcs, sizeof(rpcs), &err);
 	if (rc == 0 &&
 	    (st == NFS4ERR_FHEXPIRED || st == NFS4ERR_STALE || st == NFS4ERR_BADHANDLE)) {
-		step(e, s, "reclaim", NM_REH_FAILED, rpcs,
-		     "OPEN(CLAIM_PREVIOUS) answered %s: the handle does not hold there "
-		     "(fh_expire_type 0x%x)",
-		     NM_NFS4_STATUS(st), s->fh_expire_type);
+		nm_reh_step(e, s, "reclaim", NM_REH_FAILED, rpcs,
+			    "OPEN(CLAIM_PREVIOUS) answered %s: the handle does not hold there "
+			    "(fh_expire_type 0x%x)",
+			    NM_NFS4_STATUS(st), s->fh_expire_type);
 		if (reresolve(e, s, cl) < 0) {
 			f->ans.reclaim_answered = true;
 			return;
 		}
 		memset(ops, 0, sizeof(ops));
-		op_putfh(&ops[0], s->root, s->rootlen);
+		nm_reh_op_putfh(&ops[0], s->root, s->rootlen);
 		ops[1].argop = OP_LOOKUP;
 		ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(s->name);
 		ops[1].nfs_argop4_u.oplookup.objname.utf8str_cs_val = s->name;
-		rc = do_open(e, s, cl, ops, 2, CLAIM_PREVIOUS, &st, rpcs, sizeof(rpcs), &err);
+		rc = nm_reh_open(e, s, cl, ops, 2, CLAIM_PREVIOUS, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc < 0) {
-		step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	f->ans.reclaim_answered = true;
@@ -1370,39 +839,40 @@ static void recover(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 		char lrpcs[64];
 		size_t used = strlen(rpcs);
 
-		rc = do_lock(e, s, cl, true, &st, lrpcs, sizeof(lrpcs), &err);
+		rc = nm_reh_lock(e, s, cl, true, &st, lrpcs, sizeof(lrpcs), &err);
 		/* The step names both COMPOUNDs: the OPEN's, then the LOCK's. */
 		snprintf(rpcs + used, sizeof(rpcs) - used, ";%s", lrpcs);
 		if (rc < 0) {
 			f->ans.reclaim_answered = false;
-			step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+			nm_reh_step(e, s, "reclaim", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 			return;
 		}
 		f->ans.reclaim_ok = rc == 1;
-		step(e, s, "reclaim", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs,
-		     rc == 1 ? "OPEN and LOCK reclaimed in the destination's grace period"
-			     : "OPEN reclaimed, LOCK(reclaim) answered %s",
-		     NM_NFS4_STATUS(st));
+		nm_reh_step(e, s, "reclaim", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs,
+			    rc == 1 ? "OPEN and LOCK reclaimed in the destination's grace period"
+				    : "OPEN reclaimed, LOCK(reclaim) answered %s",
+			    NM_NFS4_STATUS(st));
 	} else {
-		step(e, s, "reclaim", NM_REH_FAILED, rpcs, "OPEN(CLAIM_PREVIOUS) answered %s%s",
-		     NM_NFS4_STATUS(st),
-		     st == NFS4ERR_NO_GRACE ? ": the destination is not in its grace period" : "");
+		nm_reh_step(e, s, "reclaim", NM_REH_FAILED, rpcs,
+			    "OPEN(CLAIM_PREVIOUS) answered %s%s", NM_NFS4_STATUS(st),
+			    st == NFS4ERR_NO_GRACE ? ": the destination is not in its grace period"
+						   : "");
 	}
 }
 
 /* Step 8's last resort, once every reclaim on the destination is in and
  * (4.1+) RECLAIM_COMPLETE said: re-OPEN by name and re-LOCK. */
-static void reopen(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static void reopen(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_err err = { 0 };
 	char rpcs[192];
 	nfsstat4 st = NFS4_OK;
-	nfs_argop4 ops[MAX_COMPONENTS + 6];
+	nfs_argop4 ops[NM_REH_MAX_COMPONENTS + 6];
 	int rc;
 
 	if (s->opened)
-		release(e, s);
+		nm_reh_release(e, s);
 	/* Re-OPEN by name and re-LOCK. */
 	f->ans.reopen_tried = true;
 	{
@@ -1414,61 +884,62 @@ static void reopen(struct engine *e, struct reh_fs *s, struct reh_client *cl)
 		if (slash)
 			*slash = 0;
 		memset(ops, 0, sizeof(ops));
-		n = op_lookup_path(ops, MAX_COMPONENTS + 2, dir, &err);
+		n = nm_reh_op_lookup_path(ops, NM_REH_MAX_COMPONENTS + 2, dir, &err);
 		if (n == 0) {
 			f->ans.reopen_answered = true;
-			step(e, s, "reopen", NM_REH_FAILED, "", "%s", err.msg);
+			nm_reh_step(e, s, "reopen", NM_REH_FAILED, "", "%s", err.msg);
 			return;
 		}
-		rc = do_open(e, s, cl, ops, n, CLAIM_NULL, &st, rpcs, sizeof(rpcs), &err);
+		rc = nm_reh_open(e, s, cl, ops, n, CLAIM_NULL, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc < 0) {
-		step(e, s, "reopen", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "reopen", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	f->ans.reopen_answered = true;
 	f->ans.reopen_ok = rc == 1;
-	step(e, s, "reopen", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs,
-	     "OPEN(CLAIM_NULL) of %s: %s", f->dest_path, NM_NFS4_STATUS(rc == 1 ? NFS4_OK : st));
+	nm_reh_step(e, s, "reopen", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs,
+		    "OPEN(CLAIM_NULL) of %s: %s", f->dest_path,
+		    NM_NFS4_STATUS(rc == 1 ? NFS4_OK : st));
 	if (rc != 1)
 		return;
-	rc = do_lock(e, s, cl, false, &st, rpcs, sizeof(rpcs), &err);
+	rc = nm_reh_lock(e, s, cl, false, &st, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
-		step(e, s, "relock", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "relock", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	f->ans.relock_answered = true;
 	f->ans.relock_ok = rc == 1;
 	f->ans.relock_denied = rc == 0 && st == NFS4ERR_DENIED;
 	f->ans.lock_gap_ms = nm_time_ms() - s->last_proof_ms;
-	step(e, s, "relock", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s",
-	     rc == 1 ? "read lock taken again"
-	     : f->ans.relock_denied
-		     ? "LOCK answered NFS4ERR_DENIED: another owner took the lock in the gap"
-		     : NM_NFS4_STATUS(st));
+	nm_reh_step(e, s, "relock", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s",
+		    rc == 1 ? "read lock taken again"
+		    : f->ans.relock_denied
+			    ? "LOCK answered NFS4ERR_DENIED: another owner took the lock in the gap"
+			    : NM_NFS4_STATUS(st));
 	if (rc == 1)
-		step(e, s, "gap", NM_REH_INFO, "",
-		     "the lock was unprotected for %lld ms (last proof on the source to the "
-		     "new lock)",
-		     (long long)f->ans.lock_gap_ms);
+		nm_reh_step(e, s, "gap", NM_REH_INFO, "",
+			    "the lock was unprotected for %lld ms (last proof on the source to the "
+			    "new lock)",
+			    (long long)f->ans.lock_gap_ms);
 }
 
 /* Step 9: the READ on the destination. */
-static void read_again(struct engine *e, struct reh_fs *s, struct reh_client *cl)
+static void read_again(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_err err = { 0 };
 	char rpcs[96];
 	nfsstat4 st = NFS4_OK;
-	int rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
+	int rc = nm_reh_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 
 	if ((rc == 0 && (st == NFS4ERR_FHEXPIRED || st == NFS4ERR_STALE)) &&
 	    refind_file(e, s, cl) == 0) {
 		/* Volatile handles: the file found again by path. */
-		rc = do_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
+		rc = nm_reh_read(e, s, cl, &f->sum_dst, &f->len_dst, &st, rpcs, sizeof(rpcs), &err);
 	}
 	if (rc < 0) {
-		step(e, s, "read", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "read", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	f->ans.read_answered = true;
@@ -1476,21 +947,23 @@ static void read_again(struct engine *e, struct reh_fs *s, struct reh_client *cl
 	f->ans.read_same =
 		rc == 1 && f->ans.held && f->sum_dst == f->sum_src && f->len_dst == f->len_src;
 	if (rc == 1)
-		step(e, s, "read", f->ans.read_same || !f->ans.held ? NM_REH_OK : NM_REH_FAILED,
-		     rpcs, "%u bytes on %s, checksum %016" PRIx64 "%s", f->len_dst, cl->host,
-		     f->sum_dst,
-		     !f->ans.held	? ""
-		     : f->ans.read_same ? ": the same"
-					: ": differs");
+		nm_reh_step(e, s, "read",
+			    f->ans.read_same || !f->ans.held ? NM_REH_OK : NM_REH_FAILED, rpcs,
+			    "%u bytes on %s, checksum %016" PRIx64 "%s", f->len_dst, cl->host,
+			    f->sum_dst,
+			    !f->ans.held       ? ""
+			    : f->ans.read_same ? ": the same"
+					       : ": differs");
 	else
-		step(e, s, "read", NM_REH_FAILED, rpcs, "READ answered %s", NM_NFS4_STATUS(st));
+		nm_reh_step(e, s, "read", NM_REH_FAILED, rpcs, "READ answered %s",
+			    NM_NFS4_STATUS(st));
 }
 
 /* Steps 4 to 9 for a file whose file system moved (or a referral). */
-static void follow(struct engine *e, struct reh_fs *s)
+static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 {
 	struct nm_reh_file *f = s->f;
-	struct reh_client *cl;
+	struct nm_reh_conn *cl;
 	char rest[1024];
 	int rc;
 
@@ -1498,47 +971,47 @@ static void follow(struct engine *e, struct reh_fs *s)
 		rc = referral_locations(e, s, rest, sizeof(rest));
 	else
 		rc = get_locations(e, s, rest, sizeof(rest));
-	if (rc <= 0 || stopped(e))
+	if (rc <= 0 || nm_reh_stopped(e))
 		return;
 	cl = walk_locations(e, s, rest);
 	if (!cl)
 		return;
 	check_flavor(e, s, cl);
-	if (!f->ans.flavor_ok || stopped(e))
+	if (!f->ans.flavor_ok || nm_reh_stopped(e))
 		return;
 	if (f->ans.kind == NM_REH_KIND_REFERRAL) {
 		/* Walk to the destination: open it there and read. */
 		struct nm_err err = { 0 };
 		char rpcs[192], dir[1024], *slash;
-		nfs_argop4 ops[MAX_COMPONENTS + 6];
+		nfs_argop4 ops[NM_REH_MAX_COMPONENTS + 6];
 		nfsstat4 st;
 		unsigned n;
 
-		if (client_ready(e, s, cl, &err) < 0)
+		if (nm_reh_client_ready(e, s, cl, &err) < 0)
 			return;
 		snprintf(dir, sizeof(dir), "%s", f->dest_path);
 		slash = strrchr(dir, '/');
 		if (slash)
 			*slash = 0;
 		memset(ops, 0, sizeof(ops));
-		n = op_lookup_path(ops, MAX_COMPONENTS + 2, dir, &err);
+		n = nm_reh_op_lookup_path(ops, NM_REH_MAX_COMPONENTS + 2, dir, &err);
 		if (n == 0)
 			return;
-		rc = do_open(e, s, cl, ops, n, CLAIM_NULL, &st, rpcs, sizeof(rpcs), &err);
+		rc = nm_reh_open(e, s, cl, ops, n, CLAIM_NULL, &st, rpcs, sizeof(rpcs), &err);
 		if (rc != 1) {
 			if (rc == 0)
 				f->ans.read_answered = true;
-			step(e, s, "open", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs,
-			     "%s: %s", f->dest_path, rc < 0 ? err.msg : NM_NFS4_STATUS(st));
+			nm_reh_step(e, s, "open", rc < 0 ? NM_REH_UNANSWERED : NM_REH_FAILED, rpcs,
+				    "%s: %s", f->dest_path, rc < 0 ? err.msg : NM_NFS4_STATUS(st));
 			return;
 		}
-		step(e, s, "open", NM_REH_OK, rpcs, "%s opened for reading on %s", f->dest_path,
-		     cl->host);
+		nm_reh_step(e, s, "open", NM_REH_OK, rpcs, "%s opened for reading on %s",
+			    f->dest_path, cl->host);
 		read_again(e, s, cl);
 		return;
 	}
 	test_state(e, s, cl);
-	if (!f->ans.tsm_answered || stopped(e))
+	if (!f->ans.tsm_answered || nm_reh_stopped(e))
 		return;
 	s->dst = cl;
 	if (f->ans.tsm)
@@ -1549,20 +1022,20 @@ static void follow(struct engine *e, struct reh_fs *s)
 
 /* After every reclaim: the re-open where the reclaim failed, and the READ
  * on the destination (step 9). */
-static void finish(struct engine *e, struct reh_fs *s)
+static void finish(struct nm_reh_engine *e, struct nm_reh_fs *s)
 {
 	struct nm_reh_answers *a = &s->f->ans;
 
-	if (!s->dst || stopped(e))
+	if (!s->dst || nm_reh_stopped(e))
 		return;
 	if (!a->tsm && a->reclaim_answered && !a->reclaim_ok)
 		reopen(e, s, s->dst);
-	if (s->opened && !stopped(e))
+	if (s->opened && !nm_reh_stopped(e))
 		read_again(e, s, s->dst);
 }
 
 /* Kind NONE: does the held stateid still read on the source? */
-static void check_kept(struct engine *e, struct reh_fs *s)
+static void check_kept(struct nm_reh_engine *e, struct nm_reh_fs *s)
 {
 	struct nm_reh_file *f = s->f;
 	struct nm_err err = { 0 };
@@ -1570,24 +1043,24 @@ static void check_kept(struct engine *e, struct reh_fs *s)
 	nfsstat4 st = NFS4_OK;
 	uint64_t sum = 0;
 	unsigned len = 0;
-	int rc = do_read(e, s, s->src, &sum, &len, &st, rpcs, sizeof(rpcs), &err);
+	int rc = nm_reh_read(e, s, s->src, &sum, &len, &st, rpcs, sizeof(rpcs), &err);
 
 	f->ans.kind = NM_REH_KIND_NONE;
 	if (rc < 0) {
-		step(e, s, "kept", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		nm_reh_step(e, s, "kept", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
 		return;
 	}
 	f->ans.still_answered = true;
 	f->ans.still_held = rc == 1;
-	step(e, s, "kept", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs,
-	     rc == 1 ? "nothing moved: the held stateid still reads on %s"
-		     : "nothing moved, but READ with the held stateid answered %s",
-	     rc == 1 ? s->src->host : NM_NFS4_STATUS(st));
+	nm_reh_step(e, s, "kept", rc == 1 ? NM_REH_OK : NM_REH_FAILED, rpcs,
+		    rc == 1 ? "nothing moved: the held stateid still reads on %s"
+			    : "nothing moved, but READ with the held stateid answered %s",
+		    rc == 1 ? s->src->host : NM_NFS4_STATUS(st));
 }
 
 int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_err *err)
 {
-	struct engine *e;
+	struct nm_reh_engine *e;
 	char host[64] = "localhost";
 
 	if (r->nfiles == 0 || r->nfiles > NM_REH_MAX_FILES)
@@ -1610,7 +1083,7 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 	r->nclients = 0;
 	r->interrupted = false;
 	for (size_t i = 0; i < r->nfiles; i++) {
-		struct reh_fs *s = &e->fs[i];
+		struct nm_reh_fs *s = &e->fs[i];
 
 		s->f = &r->files[i];
 		s->f->nsteps = 0;
@@ -1620,40 +1093,40 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		snprintf(s->lowner, sizeof(s->lowner), "lock/%zu", i);
 	}
 	/* Step 1. */
-	for (size_t i = 0; i < r->nfiles && !stopped(e); i++)
+	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++)
 		hold(e, &e->fs[i]);
 	/* Steps 2, 3. */
-	if (!stopped(e))
+	if (!nm_reh_stopped(e))
 		wait_move(e);
 	/* Steps 4-9. */
-	for (size_t i = 0; i < r->nfiles && !stopped(e); i++) {
-		struct reh_fs *s = &e->fs[i];
+	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++) {
+		struct nm_reh_fs *s = &e->fs[i];
 
 		if (s->f->ans.kind == NM_REH_KIND_REFERRAL ||
 		    (s->f->ans.kind == NM_REH_KIND_MIGRATION && s->moved))
 			follow(e, s);
-		else if (s->f->ans.held && !s->done && !stopped(e))
+		else if (s->f->ans.held && !s->done && !nm_reh_stopped(e))
 			check_kept(e, s);
 	}
 	/* 4.1+: RECLAIM_COMPLETE on each destination once every file system
 	 * moving there had its reclaim (one client for them all). */
-	for (size_t k = 0; k < e->ncl && !stopped(e); k++)
+	for (size_t k = 0; k < e->ncl && !nm_reh_stopped(e); k++)
 		for (size_t i = 0; i < r->nfiles; i++)
 			if (e->fs[i].dst == &e->cl[k] && e->cl[k].c &&
 			    nm_nfs4_minor(e->cl[k].c) > 0) {
 				struct nm_err ignored = { 0 }; /* its step says */
 
-				client_ready(e, &e->fs[i], &e->cl[k], &ignored);
+				nm_reh_client_ready(e, &e->fs[i], &e->cl[k], &ignored);
 				break;
 			}
-	for (size_t i = 0; i < r->nfiles && !stopped(e); i++)
+	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++)
 		finish(e, &e->fs[i]);
-	r->interrupted = stopped(e);
+	r->interrupted = nm_reh_stopped(e);
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)
-		release(e, &e->fs[i]);
+		nm_reh_release(e, &e->fs[i]);
 	for (size_t k = 0; k < e->ncl; k++) {
-		struct reh_client *cl = &e->cl[k];
+		struct nm_reh_conn *cl = &e->cl[k];
 
 		if (cl->c && r->nclients < NM_REH_MAX_CLIENTS) {
 			struct nm_reh_client_info *ci = &r->clients[r->nclients++];
@@ -1668,12 +1141,13 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 
 			for (size_t i = 0; i < r->nfiles; i++)
 				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
-					step(e, &e->fs[i], "disconnect", NM_REH_INFO,
-					     v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
-					     "%s: %s", cl->host,
-					     v41 ? "session and client ID destroyed"
-						 : "connection closed (a 4.0 client ID has no "
-						   "DESTROY: its lease expires)");
+					nm_reh_step(
+						e, &e->fs[i], "disconnect", NM_REH_INFO,
+						v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
+						"%s: %s", cl->host,
+						v41 ? "session and client ID destroyed"
+						    : "connection closed (a 4.0 client ID has no "
+						      "DESTROY: its lease expires)");
 					break;
 				}
 		}
