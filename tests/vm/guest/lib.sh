@@ -83,11 +83,13 @@ save() { cp "$2" "$SAVE/$1"; }
 # The shared tree both servers export: /srv, and /srv/d and /srv/r as file
 # systems of their own (a subdirectory of /srv would stay in /srv's export,
 # and a refer= on /srv/d would never be seen by a client of /srv/d).
+# SRV_MORE="e ...": more file systems like /srv/r, exported after it (fsid
+# 3, 4, ...), each with a "file" naming it.
 srv_tree() {
 	local f
 	mkdir -p /srv
 	mountpoint -q /srv || mount -t tmpfs -o size=8m,mode=0755 srv /srv
-	for f in d r; do
+	for f in d r ${SRV_MORE:-}; do
 		mkdir -p /srv/$f
 		mountpoint -q /srv/$f || mount -t tmpfs -o size=32m,mode=0755 "srv-$f" /srv/$f
 	done
@@ -95,6 +97,7 @@ srv_tree() {
 	echo "hello from /srv/d" >/srv/d/file
 	seq 1 20000 >/srv/d/numbers
 	echo "inside the referral" >/srv/r/file
+	for f in ${SRV_MORE:-}; do echo "inside /srv/$f" >/srv/$f/file; done
 }
 
 # server_up NAME CLIENT-CIDR ADDR...: knfsd NAME in namespaces of its own.
@@ -155,6 +158,11 @@ exports_default() {
 	echo "/srv *(rw,no_root_squash,no_subtree_check,fsid=0,crossmnt${EXPORT_OPTS:-})"
 	echo "/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1${EXPORT_OPTS:-})"
 	echo "/srv/r *(rw,no_root_squash,no_subtree_check,fsid=2${EXPORT_OPTS:-})"
+	local f id=3
+	for f in ${SRV_MORE:-}; do
+		echo "/srv/$f *(rw,no_root_squash,no_subtree_check,fsid=$id${EXPORT_OPTS:-})"
+		id=$((id + 1))
+	done
 }
 
 # exports_edit NAME SED-SCRIPT: change NAME's exports in place (the file is

@@ -1,0 +1,185 @@
+#!/bin/bash
+# Scenario 9: `nfsmig rehearse` against knfsd, NFSv4.0 and NFSv4.1 at once
+# (one boot: four rehearsals, each its own client).  Each holds OPEN and a
+# read LOCK on three file systems of server-a (/d, /r and a third, /e)
+# while the scenario adds refer= to /d and /r together (one re-export), as
+# an administrator moving two file systems to server-b would.  knfsd
+# carries no state to server-b, so for /d and /r each rehearsal must report
+# MOVED, a migration (not a referral), the locations naming server-b, the
+# state lost and recovered by re-open (locks unprotected for N ms), and the
+# READ on server-b with the checksum it read on server-a; both file systems
+# through ONE client of server-b ("clients": file_systems 2).  /e did not
+# move: its state stays on the source.  Per minor version one rehearsal
+# prints text and one -J, so both outputs are checked.  server-a's
+# /proc/fs/nfsd/clients shows the state held before the move, and
+# server-b's operation counters that the recovery and the READ reached it.
+. ./lib.sh
+
+# knfsd's exports as they come (secure: nfsmig binds a reserved port).
+export EXPORT_OPTS= SRV_MORE=e
+# A rehearsal waits until every file it holds moved or --wait ran out
+# (counted from when it holds them all): /e never moves, so each waits
+# WAIT_S in all.  The move comes 2-12 s after the first one holds (2 on
+# an idle host, 12 at a load of 10 on 2 cores); the rest is margin.
+WAIT_S=30
+
+servers_up || finish
+setup_done
+
+# FILES: the three files, /d's the first (a file of many blocks).
+FILES=(server-a:/d/numbers server-a:/r/file server-a:/e/file)
+args=(--wait $WAIT_S --interval 500 --timeout 10 --file "${FILES[1]}" --file "${FILES[2]}")
+# rehearse KEY ARGS...: a rehearsal in the background, its exit status in
+# $RUN/KEY.rc when it ends (124: it outlived its deadline).
+rehearse() {
+	local k=$1
+	shift
+	(
+		timeout -k 5 $((WAIT_S + 60)) "$NM" rehearse "$@" >"$RUN/$k" 2>"$RUN/$k.err"
+		echo $? >"$RUN/$k.rc"
+	) &
+}
+for v in 4.0 4.1; do
+	rehearse text.$v "${args[@]}" --vers $v "${FILES[0]}"
+	rehearse json.$v "${args[@]}" --vers $v -J "${FILES[0]}"
+done
+
+# server-a's view of its clients' state: "open N lock M" over all clients.
+held_on_a() {
+	srv server-a sh -c 'cat /proc/fs/nfsd/clients/*/states 2>/dev/null' |
+		awk '/type: open/ {o++} /type: lock/ {l++} END {printf "open %d lock %d\n", o, l}'
+}
+all_waiting() {
+	local o l
+	grep -q '^waiting for the move:' "$RUN/text.4.0" &&
+		grep -q '^waiting for the move:' "$RUN/text.4.1" &&
+		read -r _ o _ l < <(held_on_a) && [ "$o" -ge 12 ] && [ "$l" -ge 12 ]
+}
+# until all wait, or one ended before the move
+ready_or_ended() {
+	all_waiting || ls "$RUN"/*.rc >/dev/null 2>&1
+}
+wait_for 60 ready_or_ended
+if ! check "four rehearsals wait for the move, each holding OPEN and LOCK on /d, /r and /e of server-a" \
+	all_waiting; then
+	note "server-a holds: $(held_on_a)"
+	for f in "$RUN"/text.4.? "$RUN"/json.4.?; do
+		echo "$f (exit $(cat "$f.rc" 2>/dev/null || echo "none yet")):"
+		cat "$f" "$f.err"
+	done | show
+	finish
+fi
+srv server-a sh -c 'for c in /proc/fs/nfsd/clients/*; do grep -h "^name:" $c/info; done' | show
+grep -h '^+' "$RUN/text.4.0" | show
+
+# nfsd's operation counters of server-b (its network namespace's own):
+# OPEN (18), LOCK (12), READ (25).
+b_ops() {
+	srv server-b cat /proc/net/rpc/nfsd | awk '/^proc4ops / {print "OPEN " $21 " LOCK " $15 " READ " $28}'
+}
+note "server-b before the move: $(b_ops)"
+
+# The move: /d and /r at once.
+t_move=$(date +%s)
+exports_edit server-a "
+	s|^/srv/d .*|/srv/d *(rw,no_root_squash,no_subtree_check,fsid=1$EXPORT_OPTS,refer=/d@server-b)|
+	s|^/srv/r .*|/srv/r *(rw,no_root_squash,no_subtree_check,fsid=2$EXPORT_OPTS,refer=/r@server-b)|"
+
+# Once the text rehearsals saw both moves (they wait on for /e), server-a
+# still holds the four rehearsals' OPEN and LOCK on /e: its superblock
+# (major:minor in hex) in /proc/fs/nfsd/clients/*/states.
+both_moved() {
+	[ "$(grep -c '^+[0-9.]* moved: ' "$RUN/text.4.0")" = 2 ] &&
+		[ "$(grep -c '^+[0-9.]* moved: ' "$RUN/text.4.1")" = 2 ]
+}
+e_dev=$(mountpoint -d /srv/e)
+e_sb=$(printf '%02x:%02x' "${e_dev%:*}" "${e_dev#*:}")
+held_e() {
+	srv server-a sh -c 'cat /proc/fs/nfsd/clients/*/states 2>/dev/null' | grep -F "superblock: \"$e_sb:" |
+		awk '/type: open/ {o++} /type: lock/ {l++} END {printf "open %d lock %d\n", o, l}'
+}
+if wait_for 20 both_moved && ! ls "$RUN"/*.rc >/dev/null 2>&1; then
+	check_out "after the move server-a still holds the OPEN and LOCK of the four on /e" \
+		'^open 4 lock 4$' held_e
+else
+	fail "the text rehearsals saw /d and /r move, still holding /e"
+	grep -h '^+' "$RUN/text.4.0" "$RUN/text.4.1" | show
+fi
+
+declare -A rc
+for k in text.4.0 json.4.0 text.4.1 json.4.1; do
+	wait_for $((WAIT_S + 70)) test -s "$RUN/$k.rc"
+	rc[$k]=$(cat "$RUN/$k.rc" 2>/dev/null || echo none)
+done
+note "the rehearsals ended $(($(date +%s) - t_move)) s after the move (--wait $WAIT_S)"
+note "server-b after the move: $(b_ops)"
+check_out "server-b served OPEN, LOCK and READ of the recoveries" \
+	'^OPEN ([89]|[1-9][0-9]+) LOCK ([89]|[1-9][0-9]+) READ ([89]|[1-9][0-9]+)$' b_ops
+
+# text_checks MINOR: the text output of the rehearsal of MINOR.
+text_checks() {
+	local v=$1 t=$RUN/text.$1
+	show <"$t"
+	show <"$t.err"
+	check_out "$v: rehearse exits 1 (state re-opened)" '^1$' echo "${rc[text.$v]}"
+	check_out "$v: every step has its time" '^\+[0-9]+\.[0-9]{3} ' cat "$t"
+	check_out "$v: /d and /r answered MOVED: a migration, not a referral" '^2$' \
+		grep -cE '^\+[0-9.]+ moved: .*NFS4ERR_MOVED.*a migration \(not a referral\)' "$t"
+	check_out "$v: the locations name server-b:/d" '^\+[0-9.]+ .*server-b:/d\b' cat "$t"
+	check_out "$v: the locations name server-b:/r" '^\+[0-9.]+ .*server-b:/r\b' cat "$t"
+	check_out "$v: /d and /r: the state was lost on the way" '^2$' \
+		grep -cE '^\+[0-9.]+ state: .*(state lost|state did not come along)' "$t"
+	check_out "$v: /d recovered by re-open" \
+		"^verdict ${FILES[0]}: state recovered by re-open: locks were unprotected for [0-9]+ ms\$" cat "$t"
+	check_out "$v: /r recovered by re-open" \
+		"^verdict ${FILES[1]}: state recovered by re-open: locks were unprotected for [0-9]+ ms\$" cat "$t"
+	check_out "$v: /e not moved" "^verdict ${FILES[2]}: not moved: state kept on the source\$" cat "$t"
+	check_out "$v: what the kernel will do, for each file" '^3$' grep -c '^kernel: ' "$t"
+	check_out "$v: /d's READ on server-b: same checksum" "^read ${FILES[0]}: same checksum\$" cat "$t"
+	check_out "$v: /r's READ on server-b: same checksum" "^read ${FILES[1]}: same checksum\$" cat "$t"
+}
+
+# json_checks MINOR: the -J output of the rehearsal of MINOR.
+json_checks() {
+	local v=$1 j=$RUN/json.$1 minor=${1#4.} i fs
+	jq -c '(.files[] | {file, kind, locations, destination, state, lock_gap_ms, read_same, verdict}), .clients' \
+		"$j" 2>&1 | show
+	show <"$j.err"
+	check_out "$v -J: rehearse exits 1 (state re-opened)" '^1$' echo "${rc[json.$v]}"
+	check_out "$v -J: three files" '^3$' jq '.files | length' "$j"
+	for i in 0 1; do
+		fs=${FILES[i]#server-a:} fs=${fs%/*}
+		check_out "$v -J $fs: a migration" '^"migration"$' jq ".files[$i].kind" "$j"
+		check_out "$v -J $fs: the locations: server-b:$fs" '^true$' \
+			jq ".files[$i].locations | any(.server == \"server-b\" and .path == \"$fs\")" "$j"
+		check_out "$v -J $fs: the destination is server-b" '^"(server-b|198\.51\.100\.2)"$' \
+			jq ".files[$i].destination" "$j"
+		check_out "$v -J $fs: MOVED in its steps" '^true$' \
+			jq "[.files[$i].steps[] | tostring] | any(test(\"MOVED\"))" "$j"
+		check_out "$v -J $fs: state lost on the way" '^true$' \
+			jq "[.files[$i].steps[] | select(.step == \"state\") | .message] |
+				any(test(\"state lost|state did not come along\"))" "$j"
+		check_out "$v -J $fs: state re-opened" '^"reopen"$' jq ".files[$i].state" "$j"
+		check_out "$v -J $fs: the lock's gap in ms" '^[0-9]+$' jq ".files[$i].lock_gap_ms" "$j"
+		check_out "$v -J $fs: the verdict" '^"state recovered by re-open: locks were unprotected for [0-9]+ ms"$' \
+			jq ".files[$i].verdict" "$j"
+		check_out "$v -J $fs: same checksum on server-b" '^true$' jq ".files[$i].read_same" "$j"
+		note "$v $fs: $(jq -r "[.files[$i].steps[] | select(.step == \"state\") | .message] | join(\"; \")" "$j")"
+		# The facts of the gap (the rehearsal's own; a NOTE, not a check):
+		# from MOVED to the lock taken again on server-b.
+		note "$v $fs: $(jq -r ".files[$i] | ([.steps[] | select(.step == \"moved\")][0].time_ms) as \$m |
+			([.steps[] | select(.step == \"relock\")][0].time_ms) as \$l |
+			\"MOVED at \\(\$m) ms, the lock again at \\(\$l) ms (\\(\$l - \$m) ms later), gap \\(.lock_gap_ms) ms\"" "$j" 2>&1)"
+	done
+	check_out "$v -J /e: not moved" '^"none" "kept" "not moved: state kept on the source"$' \
+		jq -r '.files[2] | "\(.kind|tojson) \(.state|tojson) \(.verdict|tojson)"' "$j"
+	check_out "$v -J: one client of server-b, NFSv4.$minor, for both file systems" "^1 $minor 2\$" \
+		jq -r '[.clients[] | select(.server == "server-b" or .server == "198.51.100.2")] |
+			"\(length) \(.[0].minor) \(.[0].file_systems)"' "$j"
+}
+
+for v in 4.0 4.1; do
+	text_checks $v
+	json_checks $v
+done
+finish
