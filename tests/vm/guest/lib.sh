@@ -125,10 +125,11 @@ server_up() {
 		mount -t rpc_pipefs rpc_pipefs "$d/pipefs"
 		nfsdcld -F -p "$d/pipefs" >"$d/nfsdcld.log" 2>&1 &
 		cld=$!
-		# knfsd asks nfsdcld whether to keep a grace period: it must be
-		# listening on its pipe first, or knfsd waits out the grace.
+		# knfsd asks nfsdcld whether to keep a grace period: nfsdcld must
+		# be watching pipefs for the pipe knfsd makes at its start (its
+		# inotify descriptor), or knfsd waits out the grace.
 		for i in $(seq 50); do
-			ls -l /proc/$cld/fd 2>/dev/null | grep -q 'nfsd/cld$' && break
+			ls -l /proc/$cld/fd 2>/dev/null | grep -qE "anon_inode:inotify|nfsd/cld\$" && break
 			sleep 0.1
 		done
 		exportfs -ra
