@@ -72,6 +72,27 @@ wait_for() {
 	return 1
 }
 
+# setup_wait SECONDS CMD...: wait_for for the set-up (servers, daemon), by
+# the clock: CMD every 0.1 s until it succeeds or SECONDS have passed.  The
+# pause is a read with a timeout on a pipe no one writes, not a sleep
+# process: under TCG starting one costs the VM's one CPU about as much as
+# the pause, taken from the servers being waited for.
+setup_wait() {
+	local end=$((SECONDS + $1)) fd rc=1
+	shift
+	exec {fd}<> <(:)
+	while :; do
+		if "$@" >/dev/null 2>&1 {fd}<&-; then
+			rc=0
+			break
+		fi
+		((SECONDS < end)) || break
+		read -r -t 0.1 -u "$fd" _
+	done
+	exec {fd}<&-
+	return "$rc"
+}
+
 finish() {
 	[ "$fails" = 0 ]
 	exit $?
@@ -100,8 +121,15 @@ srv_tree() {
 	for f in ${SRV_MORE:-}; do echo "inside /srv/$f" >/srv/$f/file; done
 }
 
-# server_up NAME CLIENT-CIDR ADDR...: knfsd NAME in namespaces of its own.
+# server_up NAME CLIENT-CIDR ADDR...: knfsd NAME in namespaces of its own
+# (server_start, then server_ready: servers_up starts both, then waits).
 server_up() {
+	server_start "$@" && server_ready "$1"
+}
+
+# server_start NAME CLIENT-CIDR ADDR...: the namespaces and the link of
+# server NAME, its knfsd starting in the background.
+server_start() {
 	local name=$1 ccidr=$2 d=$RUN/$1 a
 	shift 2
 	mkdir -p "$d/pipefs"
@@ -128,10 +156,11 @@ server_up() {
 		mount -t rpc_pipefs rpc_pipefs "$d/pipefs"
 		nfsdcld -F -p "$d/pipefs" >"$d/nfsdcld.log" 2>&1 &
 		cld=$!
-		# knfsd asks nfsdcld whether to keep a grace period: it must be
-		# listening on its pipe first, or knfsd waits out the grace.
+		# knfsd asks nfsdcld whether to keep a grace period: nfsdcld must
+		# be watching pipefs for the pipe knfsd makes at its start (its
+		# inotify descriptor), or knfsd waits out the grace.
 		for i in $(seq 50); do
-			ls -l /proc/$cld/fd 2>/dev/null | grep -q 'nfsd/cld$' && break
+			ls -l /proc/$cld/fd 2>/dev/null | grep -qE "anon_inode:inotify|nfsd/cld\$" && break
 			sleep 0.1
 		done
 		exportfs -ra
@@ -140,8 +169,13 @@ server_up() {
 		echo $$ >"$d/pid"
 		exec sleep infinity
 	' nfsvm-server "$d" "$name" >"$d/setup.log" 2>&1 &
-	if ! wait_for 20 test -s "$d/pid"; then
-		fail "server $name did not start"
+}
+
+# server_ready NAME: wait until server NAME's knfsd runs.
+server_ready() {
+	local d=$RUN/$1
+	if ! setup_wait 60 test -s "$d/pid"; then
+		fail "server $1 did not start"
 		show <"$d/setup.log"
 		return 1
 	fi
@@ -194,8 +228,10 @@ hosts_add() { echo "$1 $2" >>/etc/hosts; }
 # The standard pair of servers.
 servers_up() {
 	srv_tree
-	server_up server-a 192.0.2.1/24 192.0.2.2 192.0.2.3 || return 1
-	server_up server-b 198.51.100.1/24 198.51.100.2 || return 1
+	server_start server-a 192.0.2.1/24 192.0.2.2 192.0.2.3 || return 1
+	server_start server-b 198.51.100.1/24 198.51.100.2 || return 1
+	server_ready server-a || return 1
+	server_ready server-b || return 1
 	hosts_add 192.0.2.2 server-a
 	hosts_add 198.51.100.2 server-b
 }
@@ -237,7 +273,7 @@ daemon_up() {
 	mkdir -p "$STATE"
 	"$NMD" -F ${NMD_OPTS:-} >"$RUN/nfsmigd.log" 2>&1 &
 	echo $! >"$RUN/nfsmigd.pid"
-	wait_for 10 test -S /run/nfsmig/nfsmigd.sock || true
+	setup_wait 30 test -S /run/nfsmig/nfsmigd.sock || true
 }
 
 # watch_setup LINES: /etc/nfsmig.conf with LINES in its [watch] section (one
