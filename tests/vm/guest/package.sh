@@ -6,9 +6,10 @@
 
 NM=/usr/sbin/nfsmig
 NMD=/usr/sbin/nfsmigd
-# A stub systemctl first in PATH: it logs every call and asks the real one
-# only whether a unit is enabled (SYSTEMD_OFFLINE: from /etc, as no systemd
-# runs).
+# A stub systemctl first in PATH: it logs every call and passes to the real
+# one only what works on the files in /etc with no systemd running
+# (SYSTEMD_OFFLINE): whether a unit is enabled, and --root's preset or
+# enable (deb-systemd-helper's), so that what the package enables shows.
 SYSTEMCTL_LOG=$RUN/systemctl.log
 
 # pkg_clean_host: the VM runs on the host's userland (a disposable overlay):
@@ -37,7 +38,7 @@ pkg_systemd_stub() {
 		echo "\$*" >>$SYSTEMCTL_LOG
 		for a; do
 			case \$a in
-			is-enabled) SYSTEMD_OFFLINE=1 exec /bin/systemctl "\$@" ;;
+			--root=* | is-enabled) SYSTEMD_OFFLINE=1 exec /bin/systemctl "\$@" ;;
 			is-active) exit 3 ;;
 			esac
 		done
@@ -77,7 +78,7 @@ pkg_install() {
 	check "the maintainer scripts asked systemctl (/run/systemd/system there) whether nfsmigd is enabled" \
 		bash -c "grep -q 'daemon-reload' $SYSTEMCTL_LOG && grep -q 'is-enabled.* nfsmigd.service' $SYSTEMCTL_LOG"
 	check "installing neither started nor enabled nfsmigd (systemctl's calls)" \
-		bash -c "! grep -E '(^| )(start|restart|enable|reenable)( .*)? nfsmigd' $SYSTEMCTL_LOG"
+		bash -c "! grep -E '(^| )(start|restart|enable|reenable|preset)( .*)? nfsmigd' $SYSTEMCTL_LOG"
 	cat "$SYSTEMCTL_LOG" | show
 	check "installing started no nfsmigd" bash -c '! pgrep -x "nfsmigd|nfsmigd-daemon"'
 	check "the unit's ExecStart is the installed nfsmigd" grep -qx 'ExecStart=/usr/sbin/nfsmigd -F' \
