@@ -13,8 +13,6 @@
 #include "nm_store.h"
 #include "nm_verify.h"
 
-#define VERDICTS_MAX 4096 /* mounts whose verdict is kept */
-
 /* The labels counted, each always written (0 until it happens). */
 static const char *const upcall_results[] = { "ok", "cache", "negative", "late" };
 /* The moves the daemon reports; a transport-move is nfsmig migrate's own
@@ -23,21 +21,12 @@ static const char *const move_kinds[] = { "migration", "referral", "lease-moved"
 #define N_UP (sizeof(upcall_results) / sizeof(upcall_results[0]))
 #define N_MV (sizeof(move_kinds) / sizeof(move_kinds[0]))
 
-/* The verdict of the daemon's own verify of a mount's move, and when. */
-struct verdict_of {
-	char *mp;
-	int v;
-	int64_t at;
-};
-
 struct nfsmigd_metrics {
 	const struct nfsmigd_opts *o;
 	char *path, *state_dir, *mountinfo;
-	pthread_mutex_t mu;	  /* the counters and verdicts */
+	pthread_mutex_t mu;	  /* the counters */
 	pthread_mutex_t write_mu; /* one write at a time */
 	unsigned long long up[N_UP], mv[N_MV], failed, hooks, scans;
-	struct verdict_of *verdicts;
-	size_t nverdicts;
 	bool said_missing, failing; /* under write_mu */
 };
 
@@ -98,21 +87,14 @@ static int verdict_num(const char *s)
 	return -1;
 }
 
-/* Under mu. */
-static struct verdict_of *verdict_find(struct nfsmigd_metrics *m, const char *mp)
-{
-	for (size_t i = 0; i < m->nverdicts; i++)
-		if (strcmp(m->verdicts[i].mp, mp) == 0)
-			return &m->verdicts[i];
-	return NULL;
-}
-
 void nfsmigd_metrics_event(void *arg, const char *kind, const char *mountpoint, const char *verdict,
 			   unsigned hook_failures)
 {
 	struct nfsmigd_metrics *m = arg;
-	int v = verdict_num(verdict);
 
+	/* The verdict is in the mount's record (nm_watch_run keeps it). */
+	(void)mountpoint;
+	(void)verdict;
 	if (!m)
 		return;
 	bump(m, move_kinds, m->mv, N_MV, kind);
@@ -120,28 +102,6 @@ void nfsmigd_metrics_event(void *arg, const char *kind, const char *mountpoint, 
 	if (strcmp(kind, "migration-failed") == 0)
 		m->failed++;
 	m->hooks += hook_failures;
-	if (v >= 0 && mountpoint[0]) {
-		struct verdict_of *e = verdict_find(m, mountpoint);
-
-		if (!e && m->nverdicts < VERDICTS_MAX) {
-			struct verdict_of *grown =
-				realloc(m->verdicts, (m->nverdicts + 1) * sizeof(*grown));
-			char *mp = strdup(mountpoint);
-
-			if (grown)
-				m->verdicts = grown;
-			if (grown && mp) {
-				e = &m->verdicts[m->nverdicts++];
-				e->mp = mp;
-			} else {
-				free(mp);
-			}
-		}
-		if (e) {
-			e->v = v;
-			e->at = (int64_t)time(NULL);
-		}
-	}
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -202,17 +162,13 @@ void nfsmigd_metrics_write(struct nfsmigd_metrics *m)
 		nm_prom_mount_of(&all[i], &recs[n], -1, &pm[n]);
 		n++;
 	}
-	pthread_mutex_lock(&m->mu);
-	/* The last verdict: the record's (nfsmig verify), or the daemon's
-	 * own verify of a move when that is newer. */
-	for (size_t i = 0; i < n; i++) {
-		struct verdict_of *v = verdict_find(m, pm[i].mountpoint);
-
-		if (v && v->at >= recs[i].verify_time)
-			pm[i].verdict = v->v;
-		else if (recs[i].verify_time > 0)
+	/* The last verdict, nfsmig verify's or the daemon's own verify of a
+	 * move, as the record keeps it; one older than the record's
+	 * registration judged an earlier mount. */
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].verify_time > 0 && recs[i].verify_time >= recs[i].registered)
 			pm[i].verdict = verdict_num(recs[i].verify_verdict);
-	}
+	pthread_mutex_lock(&m->mu);
 	for (size_t i = 0; i < N_UP; i++)
 		up[i] = (struct nm_prom_count){ upcall_results[i], m->up[i] };
 	for (size_t i = 0; i < N_MV; i++)
@@ -252,9 +208,6 @@ void nfsmigd_metrics_free(struct nfsmigd_metrics *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->nverdicts; i++)
-		free(m->verdicts[i].mp);
-	free(m->verdicts);
 	free(m->path);
 	free(m->state_dir);
 	free(m->mountinfo);

@@ -1,5 +1,5 @@
 /* nfsmigd's metrics: its counters since it started and each mount's last
- * verdict, written for node_exporter's textfile collector (nm_prom) after
+ * verdict (from its record), written for node_exporter's textfile collector (nm_prom) after
  * every event and scan.  Thread-safe: the workers and the server call in. */
 #ifndef NFSMIGD_METRICS_H
 #define NFSMIGD_METRICS_H

@@ -90,12 +90,14 @@ scrape() {
 			22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
 			41 22 0:41 / /mnt/dest rw,relatime shared:21 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=$1
 			42 22 0:42 / /mnt/q"x\\134y\\012z rw,relatime shared:22 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=$2
+			${3:-43 22 0:43} / /mnt/r rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=${4:-$2}
 		MI
 		mv "$MI.new" "$MI"
 	}
 	mi 192.0.2.12 192.0.2.12
 	nm register --mountinfo "$MI" --state-dir "$SD" /mnt/dest
 	nm register --mountinfo "$MI" --state-dir "$SD" "$bad"
+	nm register --mountinfo "$MI" --state-dir "$SD" /mnt/r
 	# nfsmigd in the lab's client namespace, verifying the moves it sees:
 	# its file (a directory of its own) gets each mount's verdict.
 	mkdir -p "$T/daemon" "$T/hooks"
@@ -126,7 +128,19 @@ scrape() {
 		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
 	wait_for 20 grep -q 'nfsmig_mount_verify_state{mountpoint="/mnt/dest".*state="OK"} 1' "$df" ||
 		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
-	grep -qxF 'nfsmig_moves_total{kind="migration"} 2' "$df" || fail "$(cat "$df")"
+	grep -qxF 'nfsmig_moves_total{kind="migration"} 3' "$df" || fail "$(cat "$df")"
+	wait_for 20 grep -q 'nfsmig_mount_verify_state{mountpoint="/mnt/r".*state="FAIL"} 1' "$df" ||
+		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
+	# The daemon's verdict is in the record, not the daemon's memory.
+	grep -qE '^verify=[0-9]{10} FAIL$' "$SD/-mnt-r.state" || fail "$(cat "$SD/-mnt-r.state")"
+	# /mnt/r mounted again (another mount, from srv5): a new record, the
+	# old mount's FAIL is not this one's.
+	mi 192.0.2.15 192.0.2.14 "44 22 0:44" 192.0.2.15
+	wait_for 20 grep -q '/mnt/r: mounted again from 192.0.2.15, registered again' "$T/log" ||
+		fail "not registered again: $(cat "$T/log")"
+	r_verdict() { grep 'mountpoint="/mnt/r"' "$df" | grep -q verify_state; }
+	wait_for 10 eval '! r_verdict' || fail "the earlier mount's verdict: $(cat "$df")"
+	grep -q '^verify=' "$SD/-mnt-r.state" && fail "$(cat "$SD/-mnt-r.state")"
 	kill "$DPID"
 	wait "$DPID" || true
 	DPID=
