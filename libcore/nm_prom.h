@@ -21,8 +21,10 @@
  * the text \xNN, so the file is always valid UTF-8.  Metric and label
  * names are checked: a bad one is -EINVAL, never written.
  *
- * nm_prom_write puts the text in place atomically: a temporary file in the
- * same directory (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0644),
+ * nm_prom_write puts the text in place atomically: its directory opened
+ * following no symbolic link on the way (ELOOP) and refused (EPERM) unless
+ * owned by root or the caller and writable by no group or other; a
+ * temporary file in it (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0644),
  * written, fsync'd, renamed over the file, the directory fsync'd.  A
  * failed write (a full disk) removes the temporary and leaves the old
  * file as it was.  A temporary a writer killed before its rename left
@@ -89,7 +91,7 @@ char *nm_prom_label_value(const char *s);
 int nm_prom_format(const struct nm_prom_doc *d, char **out, size_t *len, struct nm_err *err);
 
 /* Replace path (absolute or relative) with text as above.  -ENOENT when
- * its directory does not exist. */
+ * its directory does not exist; -ELOOP, -EPERM: refused as above. */
 int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err *err);
 
 #endif
