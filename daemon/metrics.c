@@ -18,6 +18,8 @@ static const char *const upcall_results[] = { "ok", "cache", "negative", "late" 
 /* The moves the daemon reports; a transport-move is nfsmig migrate's own
  * event (the record has it: the mount's gauges show it). */
 static const char *const move_kinds[] = { "migration", "referral", "lease-moved" };
+#define DEBOUNCE_MS 200
+
 #define N_UP (sizeof(upcall_results) / sizeof(upcall_results[0]))
 #define N_MV (sizeof(move_kinds) / sizeof(move_kinds[0]))
 
@@ -26,9 +28,61 @@ struct nfsmigd_metrics {
 	char *path, *state_dir, *mountinfo;
 	pthread_mutex_t mu;	  /* the counters */
 	pthread_mutex_t write_mu; /* one write at a time */
+	/* The writer: a change marks the file dirty; one thread writes it
+	 * DEBOUNCE_MS later, every change meanwhile in that one write. */
+	pthread_mutex_t dirty_mu;
+	pthread_cond_t dirty_cv;
+	pthread_t writer;
+	bool dirty, stop, writing; /* under dirty_mu; writing: the thread runs */
 	unsigned long long up[N_UP], mv[N_MV], failed, hooks, scans;
 	bool said_missing, failing; /* under write_mu */
 };
+
+static void write_now(struct nfsmigd_metrics *m);
+
+/* The one writer: waits for a change, lets more come for DEBOUNCE_MS,
+ * writes once.  At stop, a change not written yet is written. */
+static void *writer_main(void *arg)
+{
+	struct nfsmigd_metrics *m = arg;
+
+	pthread_mutex_lock(&m->dirty_mu);
+	for (;;) {
+		while (!m->dirty && !m->stop)
+			pthread_cond_wait(&m->dirty_cv, &m->dirty_mu);
+		if (!m->dirty)
+			break;
+		if (!m->stop) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += DEBOUNCE_MS * 1000000L;
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			while (!m->stop &&
+			       pthread_cond_timedwait(&m->dirty_cv, &m->dirty_mu, &until) == 0)
+				;
+		}
+		m->dirty = false;
+		pthread_mutex_unlock(&m->dirty_mu);
+		write_now(m);
+		pthread_mutex_lock(&m->dirty_mu);
+	}
+	pthread_mutex_unlock(&m->dirty_mu);
+	return NULL;
+}
+
+void nfsmigd_metrics_changed(struct nfsmigd_metrics *m)
+{
+	if (!m || !m->writing)
+		return;
+	pthread_mutex_lock(&m->dirty_mu);
+	if (!m->dirty) {
+		m->dirty = true;
+		pthread_cond_signal(&m->dirty_cv);
+	}
+	pthread_mutex_unlock(&m->dirty_mu);
+}
 
 struct nfsmigd_metrics *nfsmigd_metrics_new(const struct nfsmigd_opts *o, const char *path,
 					    const char *state_dir, const char *mountinfo)
@@ -40,12 +94,26 @@ struct nfsmigd_metrics *nfsmigd_metrics_new(const struct nfsmigd_opts *o, const 
 	m->o = o;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_mutex_init(&m->write_mu, NULL);
+	pthread_mutex_init(&m->dirty_mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&m->dirty_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	m->path = strdup(path);
 	m->state_dir = strdup(state_dir);
 	m->mountinfo = mountinfo ? strdup(mountinfo) : NULL;
 	if (!m->path || !m->state_dir || (mountinfo && !m->mountinfo)) {
 		nfsmigd_metrics_free(m);
 		return NULL;
+	}
+	if (m->path[0]) {
+		m->writing = pthread_create(&m->writer, NULL, writer_main, m) == 0;
+		if (!m->writing)
+			nfsmigd_log(o, LOG_WARNING, "metrics: no writer thread: none written");
 	}
 	return m;
 }
@@ -121,7 +189,7 @@ static void fail(struct nfsmigd_metrics *m, int rc, const char *msg)
 	m->failing = true;
 }
 
-void nfsmigd_metrics_write(struct nfsmigd_metrics *m)
+static void write_now(struct nfsmigd_metrics *m)
 {
 	struct nm_prom_count up[N_UP], mv[N_MV];
 	struct nm_prom_doc d = { .counters = true };
@@ -208,10 +276,19 @@ void nfsmigd_metrics_free(struct nfsmigd_metrics *m)
 {
 	if (!m)
 		return;
+	if (m->writing) {
+		pthread_mutex_lock(&m->dirty_mu);
+		m->stop = true;
+		pthread_cond_signal(&m->dirty_cv);
+		pthread_mutex_unlock(&m->dirty_mu);
+		pthread_join(m->writer, NULL);
+	}
 	free(m->path);
 	free(m->state_dir);
 	free(m->mountinfo);
 	pthread_mutex_destroy(&m->mu);
 	pthread_mutex_destroy(&m->write_mu);
+	pthread_mutex_destroy(&m->dirty_mu);
+	pthread_cond_destroy(&m->dirty_cv);
 	free(m);
 }

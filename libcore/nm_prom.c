@@ -402,8 +402,6 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 	rc = write_all(fd, text, len);
 	if (!rc && fchmod(fd, 0644) != 0)
 		rc = -errno;
-	if (!rc && fsync(fd) != 0)
-		rc = -errno;
 	if (close(fd) != 0 && !rc)
 		rc = -errno;
 	if (!rc && renameat(dirfd, tmp, dirfd, base) != 0)
@@ -414,7 +412,9 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 		return nm_err_set(err, rc, "%s: not written (the old file is kept): %s", path,
 				  strerror(-rc));
 	}
-	fsync(dirfd); /* the rename durable; a failure here loses no metric */
+	/* No fsync of the file or the directory: the rename is atomic (a
+	 * reader sees the old file or the new, whole), and nfsmigd writes
+	 * it again every minute; a crash loses at most a minute-old copy. */
 	close(dirfd);
 	return 0;
 }

@@ -25,7 +25,8 @@
  * following no symbolic link on the way (ELOOP) and refused (EPERM) unless
  * owned by root or the caller and writable by no group or other; a
  * temporary file in it (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0644),
- * written, fsync'd, renamed over the file, the directory fsync'd.  A
+ * written, renamed over the file (no fsync: a reader sees the old file
+ * or the new one, and the writer writes it again soon).  A
  * failed write (a full disk) removes the temporary and leaves the old
  * file as it was.  A temporary a writer killed before its rename left
  * (".NAME." and 12 hex digits, ours, a minute old) is removed by the next
