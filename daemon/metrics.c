@@ -16,8 +16,9 @@
 /* The labels counted, each always written (0 until it happens). */
 static const char *const upcall_results[] = { "ok", "cache", "negative", "late" };
 /* The moves the daemon reports; a transport-move is nfsmig migrate's own
- * event (the record has it: the mount's gauges show it). */
-static const char *const move_kinds[] = { "migration", "referral", "lease-moved" };
+ * event (the record has it: the mount's gauges show it).  A lease-moved
+ * event announces a migration reported again as one: counted apart. */
+static const char *const move_kinds[] = { "migration", "referral" };
 #define DEBOUNCE_MS 200
 
 #define N_UP (sizeof(upcall_results) / sizeof(upcall_results[0]))
@@ -34,7 +35,7 @@ struct nfsmigd_metrics {
 	pthread_cond_t dirty_cv;
 	pthread_t writer;
 	bool dirty, stop, writing; /* under dirty_mu; writing: the thread runs */
-	unsigned long long up[N_UP], mv[N_MV], failed, hooks, scans;
+	unsigned long long up[N_UP], mv[N_MV], lease, failed, hooks, scans;
 	bool said_missing, failing; /* under write_mu */
 };
 
@@ -169,6 +170,8 @@ void nfsmigd_metrics_event(void *arg, const char *kind, const char *mountpoint, 
 	pthread_mutex_lock(&m->mu);
 	if (strcmp(kind, "migration-failed") == 0)
 		m->failed++;
+	if (strcmp(kind, "lease-moved") == 0)
+		m->lease++;
 	m->hooks += hook_failures;
 	pthread_mutex_unlock(&m->mu);
 }
@@ -241,6 +244,7 @@ static void write_now(struct nfsmigd_metrics *m)
 		up[i] = (struct nm_prom_count){ upcall_results[i], m->up[i] };
 	for (size_t i = 0; i < N_MV; i++)
 		mv[i] = (struct nm_prom_count){ move_kinds[i], m->mv[i] };
+	d.lease_moved = m->lease;
 	d.migrations_failed = m->failed;
 	d.hook_failures = m->hooks;
 	d.scans = m->scans;

@@ -106,6 +106,9 @@ static const struct fam F_MOVED = { "nfsmig_mount_moved", "gauge",
 				      "Upcalls nfsmigd answered, by result." },
 			F_MOVES = { "nfsmig_moves_total", "counter",
 				    "Moves nfsmigd reported, by kind." },
+			F_LEASE = { "nfsmig_lease_moved_total", "counter",
+				    "LEASE_MOVED reports nfsmigd saw (the migrations they announce "
+				    "are counted in nfsmig_moves_total)." },
 			F_FAILED = { "nfsmig_migrations_failed_total", "counter",
 				     "Mounts whose migration failed, as the kernel told nfsmigd." },
 			F_HOOKS = { "nfsmig_hook_failures_total", "counter",
@@ -239,6 +242,7 @@ int nm_prom_format(const struct nm_prom_doc *d, char **out, size_t *len, struct 
 	if (d->counters) {
 		counts(&o, &F_UPCALLS, "result", d->upcalls, d->nupcalls);
 		counts(&o, &F_MOVES, "kind", d->moves, d->nmoves);
+		count(&o, &F_LEASE, d->lease_moved);
 		count(&o, &F_FAILED, d->migrations_failed);
 		count(&o, &F_HOOKS, d->hook_failures);
 		count(&o, &F_SCANS, d->scans);

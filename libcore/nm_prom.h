@@ -12,6 +12,7 @@
  *                                               verdict, 0 for the others
  *   counters (nfsmigd's, since it started; absent from verify's file):
  *     nfsmig_upcalls_total{result=...}, nfsmig_moves_total{kind=...},
+ *     nfsmig_lease_moved_total,
  *     nfsmig_migrations_failed_total, nfsmig_hook_failures_total,
  *     nfsmig_scans_total
  *
@@ -66,7 +67,7 @@ struct nm_prom_doc {
 	size_t nupcalls;
 	const struct nm_prom_count *moves; /* label: the kind */
 	size_t nmoves;
-	unsigned long long migrations_failed, hook_failures, scans;
+	unsigned long long lease_moved, migrations_failed, hook_failures, scans;
 };
 
 struct nm_mount;

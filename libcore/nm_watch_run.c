@@ -407,10 +407,12 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct nm_err he = { 0 };
 	struct nm_hook_result res[NM_HOOK_MAX];
+	unsigned not_run = 0;
 	int ran = nm_hook_run_all_res(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log,
-				      (void *)c, res, NM_HOOK_MAX, &he);
+				      (void *)c, res, NM_HOOK_MAX, &not_run, &he);
 
-	unsigned failures = ran < 0 ? 1 : 0;
+	/* A hook refused or beyond NM_HOOK_MAX failed as much as one that ran. */
+	unsigned failures = ran < 0 ? 1 : not_run;
 
 	if (ran < 0)
 		say(c, LOG_WARNING, "hooks: %s", he.msg);

@@ -216,9 +216,12 @@ daemon_conf() {
 	cp "$FIX/mountinfo.v4.0.before" "$T/tab/mountinfo"
 	# nfsmig verify's last verdict, as it leaves it in the record.
 	record 192.0.2.2 "verify=1795490300 FAIL" >"$T/state/-mnt-m.state"
-	# A hook that fails: counted.
+	# A hook that fails, and one refused (writable by its group): both
+	# counted.
 	printf '#!/bin/sh\nexit 3\n' >"$T/hooks/10-fail"
+	printf '#!/bin/sh\nexit 0\n' >"$T/hooks/20-refused"
 	chmod 0755 "$T/hooks/10-fail" "$T/hooks"
+	chmod 0775 "$T/hooks/20-refused"
 	daemon_conf "$f"
 	"$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log" 2>&1 &
 	DPID=$!
@@ -234,7 +237,7 @@ daemon_conf() {
 	cp "$FIX/mountinfo.v4.0.after" "$T/tab/mi.new"
 	mv "$T/tab/mi.new" "$T/tab/mountinfo"
 	local moved='mountpoint="/mnt/m",source="server-a:/d",server="198.51.100.2",registered_server="192.0.2.2"'
-	wait_for 10 grep -qxF 'nfsmig_hook_failures_total 1' "$f" ||
+	wait_for 10 grep -qxF 'nfsmig_hook_failures_total 2' "$f" ||
 		fail "no event in the file: $(cat "$f"; cat "$T/log")"
 	grep -qxF "nfsmig_mount_moved{$moved} 1" "$f" || fail "$(cat "$f")"
 	grep -qxF 'nfsmig_moves_total{kind="migration"} 1' "$f" || fail "$(cat "$f")"
@@ -284,16 +287,32 @@ scans_at_least() {
 	kill "$DPID"
 	wait "$DPID" || true
 	DPID=
-	# Empty: disabled, nothing written.
+	# Empty: disabled, nothing written, not even to the default file.  The
+	# daemon runs in a mount namespace of its own where the default
+	# directory is $T/default: without the key the file appears there
+	# (the check can fail), with it empty nothing does.
+	local def=/var/lib/prometheus/node-exporter
+	[ -d "$def" ] || return 0
+	mkdir "$T/default"
 	daemon_conf ""
-	rm -rf "$T/missing"
-	mkdir "$T/missing"
-	"$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log2" 2>&1 &
+	sed -i 's/^\[watch\]$/[watch]\nrescan = 1/' "$T/conf"
+	sed '/^textfile = /d' "$T/conf" >"$T/conf.default"
+	in_ns() {
+		exec unshare -m --propagation private sh -c \
+			'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$T/default" "$def" "$@"
+	}
+	in_ns "$BUILD/daemon/nfsmigd" -F -c "$T/conf.default" >>"$T/log2" 2>&1 &
 	DPID=$!
-	wait_for 10 grep -q 'watching:' "$T/log2" || fail "$(cat "$T/log2")"
-	run grep -c metrics "$T/log2"
+	wait_for 10 test -s "$T/default/nfsmig.prom" || fail "no default file: $(cat "$T/log2")"
+	kill "$DPID"
+	wait "$DPID" || true
+	rm "$T/default/nfsmig.prom"
+	in_ns "$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log3" 2>&1 &
+	DPID=$!
+	wait_for 10 scans_at_least 3 || fail "$(cat "$T/log3")"
+	run grep -c metrics "$T/log3"
 	assert_output 0
-	[ -z "$(ls -A "$T/missing")" ] || fail "written though disabled"
+	[ -z "$(ls -A "$T/default")" ] || fail "written though disabled: $(ls -A "$T/default")"
 }
 
 @test "metrics: the example alert rules check, and their tests pass" {

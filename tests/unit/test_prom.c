@@ -110,6 +110,10 @@ static const char *const doc_counters_text =
 	"# HELP nfsmig_moves_total Moves nfsmigd reported, by kind.\n"
 	"# TYPE nfsmig_moves_total counter\n"
 	"nfsmig_moves_total{kind=\"migration\"} 2\n"
+	"# HELP nfsmig_lease_moved_total LEASE_MOVED reports nfsmigd saw (the migrations they "
+	"announce are counted in nfsmig_moves_total).\n"
+	"# TYPE nfsmig_lease_moved_total counter\n"
+	"nfsmig_lease_moved_total 4\n"
 	"# HELP nfsmig_migrations_failed_total Mounts whose migration failed, as the kernel told "
 	"nfsmigd.\n"
 	"# TYPE nfsmig_migrations_failed_total counter\n"
@@ -148,6 +152,7 @@ static void document(struct unit *u)
 	d.moves = mv;
 	d.nmoves = 1;
 	d.migrations_failed = 1;
+	d.lease_moved = 4;
 	d.hook_failures = 3;
 	d.scans = 12345678901ULL;
 	rc = nm_prom_format(&d, &text, &len, &err);
