@@ -13,33 +13,77 @@
 #include "nm_store.h"
 #include "nm_verify.h"
 
-#define VERDICTS_MAX 4096 /* mounts whose verdict is kept */
-
 /* The labels counted, each always written (0 until it happens). */
 static const char *const upcall_results[] = { "ok", "cache", "negative", "late" };
 /* The moves the daemon reports; a transport-move is nfsmig migrate's own
- * event (the record has it: the mount's gauges show it). */
-static const char *const move_kinds[] = { "migration", "referral", "lease-moved" };
+ * event (the record has it: the mount's gauges show it).  A lease-moved
+ * event announces a migration reported again as one: counted apart. */
+static const char *const move_kinds[] = { "migration", "referral" };
+#define DEBOUNCE_MS 200
+
 #define N_UP (sizeof(upcall_results) / sizeof(upcall_results[0]))
 #define N_MV (sizeof(move_kinds) / sizeof(move_kinds[0]))
-
-/* The verdict of the daemon's own verify of a mount's move, and when. */
-struct verdict_of {
-	char *mp;
-	int v;
-	int64_t at;
-};
 
 struct nfsmigd_metrics {
 	const struct nfsmigd_opts *o;
 	char *path, *state_dir, *mountinfo;
-	pthread_mutex_t mu;	  /* the counters and verdicts */
+	pthread_mutex_t mu;	  /* the counters */
 	pthread_mutex_t write_mu; /* one write at a time */
-	unsigned long long up[N_UP], mv[N_MV], failed, hooks, scans;
-	struct verdict_of *verdicts;
-	size_t nverdicts;
+	/* The writer: a change marks the file dirty; one thread writes it
+	 * DEBOUNCE_MS later, every change meanwhile in that one write. */
+	pthread_mutex_t dirty_mu;
+	pthread_cond_t dirty_cv;
+	pthread_t writer;
+	bool dirty, stop, writing; /* under dirty_mu; writing: the thread runs */
+	unsigned long long up[N_UP], mv[N_MV], lease, failed, hooks, scans;
 	bool said_missing, failing; /* under write_mu */
 };
+
+static void write_now(struct nfsmigd_metrics *m);
+
+/* The one writer: waits for a change, lets more come for DEBOUNCE_MS,
+ * writes once.  At stop, a change not written yet is written. */
+static void *writer_main(void *arg)
+{
+	struct nfsmigd_metrics *m = arg;
+
+	pthread_mutex_lock(&m->dirty_mu);
+	for (;;) {
+		while (!m->dirty && !m->stop)
+			pthread_cond_wait(&m->dirty_cv, &m->dirty_mu);
+		if (!m->dirty)
+			break;
+		if (!m->stop) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += DEBOUNCE_MS * 1000000L;
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			while (!m->stop &&
+			       pthread_cond_timedwait(&m->dirty_cv, &m->dirty_mu, &until) == 0)
+				;
+		}
+		m->dirty = false;
+		pthread_mutex_unlock(&m->dirty_mu);
+		write_now(m);
+		pthread_mutex_lock(&m->dirty_mu);
+	}
+	pthread_mutex_unlock(&m->dirty_mu);
+	return NULL;
+}
+
+void nfsmigd_metrics_changed(struct nfsmigd_metrics *m)
+{
+	if (!m || !m->writing)
+		return;
+	pthread_mutex_lock(&m->dirty_mu);
+	if (!m->dirty) {
+		m->dirty = true;
+		pthread_cond_signal(&m->dirty_cv);
+	}
+	pthread_mutex_unlock(&m->dirty_mu);
+}
 
 struct nfsmigd_metrics *nfsmigd_metrics_new(const struct nfsmigd_opts *o, const char *path,
 					    const char *state_dir, const char *mountinfo)
@@ -51,12 +95,26 @@ struct nfsmigd_metrics *nfsmigd_metrics_new(const struct nfsmigd_opts *o, const 
 	m->o = o;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_mutex_init(&m->write_mu, NULL);
+	pthread_mutex_init(&m->dirty_mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&m->dirty_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	m->path = strdup(path);
 	m->state_dir = strdup(state_dir);
 	m->mountinfo = mountinfo ? strdup(mountinfo) : NULL;
 	if (!m->path || !m->state_dir || (mountinfo && !m->mountinfo)) {
 		nfsmigd_metrics_free(m);
 		return NULL;
+	}
+	if (m->path[0]) {
+		m->writing = pthread_create(&m->writer, NULL, writer_main, m) == 0;
+		if (!m->writing)
+			nfsmigd_log(o, LOG_WARNING, "metrics: no writer thread: none written");
 	}
 	return m;
 }
@@ -98,50 +156,23 @@ static int verdict_num(const char *s)
 	return -1;
 }
 
-/* Under mu. */
-static struct verdict_of *verdict_find(struct nfsmigd_metrics *m, const char *mp)
-{
-	for (size_t i = 0; i < m->nverdicts; i++)
-		if (strcmp(m->verdicts[i].mp, mp) == 0)
-			return &m->verdicts[i];
-	return NULL;
-}
-
 void nfsmigd_metrics_event(void *arg, const char *kind, const char *mountpoint, const char *verdict,
 			   unsigned hook_failures)
 {
 	struct nfsmigd_metrics *m = arg;
-	int v = verdict_num(verdict);
 
+	/* The verdict is in the mount's record (nm_watch_run keeps it). */
+	(void)mountpoint;
+	(void)verdict;
 	if (!m)
 		return;
 	bump(m, move_kinds, m->mv, N_MV, kind);
 	pthread_mutex_lock(&m->mu);
 	if (strcmp(kind, "migration-failed") == 0)
 		m->failed++;
+	if (strcmp(kind, "lease-moved") == 0)
+		m->lease++;
 	m->hooks += hook_failures;
-	if (v >= 0 && mountpoint[0]) {
-		struct verdict_of *e = verdict_find(m, mountpoint);
-
-		if (!e && m->nverdicts < VERDICTS_MAX) {
-			struct verdict_of *grown =
-				realloc(m->verdicts, (m->nverdicts + 1) * sizeof(*grown));
-			char *mp = strdup(mountpoint);
-
-			if (grown)
-				m->verdicts = grown;
-			if (grown && mp) {
-				e = &m->verdicts[m->nverdicts++];
-				e->mp = mp;
-			} else {
-				free(mp);
-			}
-		}
-		if (e) {
-			e->v = v;
-			e->at = (int64_t)time(NULL);
-		}
-	}
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -161,7 +192,7 @@ static void fail(struct nfsmigd_metrics *m, int rc, const char *msg)
 	m->failing = true;
 }
 
-void nfsmigd_metrics_write(struct nfsmigd_metrics *m)
+static void write_now(struct nfsmigd_metrics *m)
 {
 	struct nm_prom_count up[N_UP], mv[N_MV];
 	struct nm_prom_doc d = { .counters = true };
@@ -202,21 +233,18 @@ void nfsmigd_metrics_write(struct nfsmigd_metrics *m)
 		nm_prom_mount_of(&all[i], &recs[n], -1, &pm[n]);
 		n++;
 	}
-	pthread_mutex_lock(&m->mu);
-	/* The last verdict: the record's (nfsmig verify), or the daemon's
-	 * own verify of a move when that is newer. */
-	for (size_t i = 0; i < n; i++) {
-		struct verdict_of *v = verdict_find(m, pm[i].mountpoint);
-
-		if (v && v->at >= recs[i].verify_time)
-			pm[i].verdict = v->v;
-		else if (recs[i].verify_time > 0)
+	/* The last verdict, nfsmig verify's or the daemon's own verify of a
+	 * move, as the record keeps it; one older than the record's
+	 * registration judged an earlier mount. */
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].verify_time > 0 && recs[i].verify_time >= recs[i].registered)
 			pm[i].verdict = verdict_num(recs[i].verify_verdict);
-	}
+	pthread_mutex_lock(&m->mu);
 	for (size_t i = 0; i < N_UP; i++)
 		up[i] = (struct nm_prom_count){ upcall_results[i], m->up[i] };
 	for (size_t i = 0; i < N_MV; i++)
 		mv[i] = (struct nm_prom_count){ move_kinds[i], m->mv[i] };
+	d.lease_moved = m->lease;
 	d.migrations_failed = m->failed;
 	d.hook_failures = m->hooks;
 	d.scans = m->scans;
@@ -252,13 +280,19 @@ void nfsmigd_metrics_free(struct nfsmigd_metrics *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->nverdicts; i++)
-		free(m->verdicts[i].mp);
-	free(m->verdicts);
+	if (m->writing) {
+		pthread_mutex_lock(&m->dirty_mu);
+		m->stop = true;
+		pthread_cond_signal(&m->dirty_cv);
+		pthread_mutex_unlock(&m->dirty_mu);
+		pthread_join(m->writer, NULL);
+	}
 	free(m->path);
 	free(m->state_dir);
 	free(m->mountinfo);
 	pthread_mutex_destroy(&m->mu);
 	pthread_mutex_destroy(&m->write_mu);
+	pthread_mutex_destroy(&m->dirty_mu);
+	pthread_cond_destroy(&m->dirty_cv);
 	free(m);
 }

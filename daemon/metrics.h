@@ -1,5 +1,5 @@
 /* nfsmigd's metrics: its counters since it started and each mount's last
- * verdict, written for node_exporter's textfile collector (nm_prom) after
+ * verdict (from its record), written for node_exporter's textfile collector (nm_prom) after
  * every event and scan.  Thread-safe: the workers and the server call in. */
 #ifndef NFSMIGD_METRICS_H
 #define NFSMIGD_METRICS_H
@@ -20,10 +20,12 @@ void nfsmigd_metrics_event(void *m, const char *kind, const char *mountpoint, co
 			   unsigned hook_failures);
 void nfsmigd_metrics_scan(struct nfsmigd_metrics *m);
 
-/* The file written now: every NFSv4 mount of the table with a record, and
- * the counters.  A missing directory is said once; a failure when it
- * starts and when it ends. */
-void nfsmigd_metrics_write(struct nfsmigd_metrics *m);
+/* Something changed (a scan, an event): the file is written by the one
+ * writer thread 200 ms later, every change meanwhile in that write (every
+ * NFSv4 mount of the table with a record, and the counters).  A missing
+ * directory is said once; a failure when it starts and when it ends.
+ * nfsmigd_metrics_free writes a change not written yet. */
+void nfsmigd_metrics_changed(struct nfsmigd_metrics *m);
 
 void nfsmigd_metrics_free(struct nfsmigd_metrics *m);
 

@@ -378,7 +378,7 @@ static void run_scan(struct nfsmigd_watch *w, struct item *s)
 	pthread_mutex_unlock(&w->scan_mu);
 	free(jobs);
 	nfsmigd_metrics_scan(w->metrics);
-	nfsmigd_metrics_write(w->metrics);
+	nfsmigd_metrics_changed(w->metrics);
 }
 
 /* Under mu: a failure from kmsg queued, its record held until reported. */
@@ -509,7 +509,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		/* An event may have been written: the metrics say it. */
 		if (it->kind != I_SCAN)
-			nfsmigd_metrics_write(w->metrics);
+			nfsmigd_metrics_changed(w->metrics);
 		if (it->kind == I_JOB)
 			nm_watch_job_free(&it->job);
 		free(it);

@@ -584,7 +584,7 @@ static int runnable(int dfd, const char *name, const struct hook_log *l)
 
 static int run_all(const char *hooks_dir, const char *json, const char *const *env, int env_escaped,
 		   int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
-		   struct nm_hook_result *res, size_t max, struct nm_err *err)
+		   struct nm_hook_result *res, size_t max, unsigned *not_run, struct nm_err *err)
 {
 	const struct hook_log l = { .log = log, .arg = arg };
 	const char *dir = hooks_dir ? hooks_dir : NM_HOOK_DIR;
@@ -628,12 +628,24 @@ static int run_all(const char *hooks_dir, const char *json, const char *const *e
 
 		int hfd = runnable(dfd, names[i], &l);
 
+		if (hfd == -2 && not_run)
+			(*not_run)++; /* refused: said why */
 		if (hfd < 0)
 			continue;
 		if (ran == NM_HOOK_MAX) {
 			say(&l, "hooks: at most %d run for an event: %s and after not run",
 			    NM_HOOK_MAX, names[i]);
 			close(hfd);
+			/* Each one left that would have run is not run. */
+			for (size_t k = i; not_run && k < n; k++) {
+				const struct hook_log quiet = { 0 };
+				int fd = runnable(dfd, names[k], &quiet);
+
+				if (fd >= 0 || fd == -2)
+					(*not_run)++;
+				if (fd >= 0)
+					close(fd);
+			}
 			break;
 		}
 		snprintf(r.name, sizeof(r.name), "%s", names[i]);
@@ -658,15 +670,18 @@ out:
 
 int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *const *env,
 			int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
-			struct nm_hook_result *res, size_t max, struct nm_err *err)
+			struct nm_hook_result *res, size_t max, unsigned *not_run,
+			struct nm_err *err)
 {
-	return run_all(hooks_dir, json, env, 0, timeout_ms, log, arg, res, max, err);
+	if (not_run)
+		*not_run = 0;
+	return run_all(hooks_dir, json, env, 0, timeout_ms, log, arg, res, max, not_run, err);
 }
 
 int nm_hook_run_all(const char *hooks_dir, const char *json, const char *const *env, int timeout_ms,
 		    void (*log)(const char *line, void *arg), void *arg, struct nm_err *err)
 {
-	return nm_hook_run_all_res(hooks_dir, json, env, timeout_ms, log, arg, NULL, 0, err);
+	return nm_hook_run_all_res(hooks_dir, json, env, timeout_ms, log, arg, NULL, 0, NULL, err);
 }
 
 /* --- one event ------------------------------------------------------------ */
@@ -726,7 +741,7 @@ int nm_hook_run_event(const char *hooks_dir, struct json_object *ev, int timeout
 	    json_object_object_get_ex(v, "verdict", &v) && (env[n] = env_of("VERIFY", v)))
 		n++;
 	rc = run_all(hooks_dir, line, (const char *const *)env, 1, timeout_ms, log, arg, res,
-		     NM_HOOK_MAX, err);
+		     NM_HOOK_MAX, NULL, err);
 	if (rc > 0) {
 		arr = json_object_new_array();
 		for (int i = 0; arr && i < rc && i < NM_HOOK_MAX; i++) {

@@ -74,10 +74,13 @@ int nm_hook_run_all(const char *hooks_dir, const char *json, const char *const *
 		    void (*log)(const char *line, void *arg), void *arg, struct nm_err *err);
 
 /* The same, and each hook's result into res[0..max) (as many as ran, the
- * return value, capped at max). */
+ * return value, capped at max), and into *not_run (NULL: not counted) the
+ * hooks that should have run and did not: refused (a symbolic link, not
+ * root's, writable by others) or beyond NM_HOOK_MAX. */
 int nm_hook_run_all_res(const char *hooks_dir, const char *json, const char *const *env,
 			int timeout_ms, void (*log)(const char *line, void *arg), void *arg,
-			struct nm_hook_result *res, size_t max, struct nm_err *err);
+			struct nm_hook_result *res, size_t max, unsigned *not_run,
+			struct nm_err *err);
 
 struct json_object;
 

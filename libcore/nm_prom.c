@@ -106,6 +106,9 @@ static const struct fam F_MOVED = { "nfsmig_mount_moved", "gauge",
 				      "Upcalls nfsmigd answered, by result." },
 			F_MOVES = { "nfsmig_moves_total", "counter",
 				    "Moves nfsmigd reported, by kind." },
+			F_LEASE = { "nfsmig_lease_moved_total", "counter",
+				    "LEASE_MOVED reports nfsmigd saw (the migrations they announce "
+				    "are counted in nfsmig_moves_total)." },
 			F_FAILED = { "nfsmig_migrations_failed_total", "counter",
 				     "Mounts whose migration failed, as the kernel told nfsmigd." },
 			F_HOOKS = { "nfsmig_hook_failures_total", "counter",
@@ -239,6 +242,7 @@ int nm_prom_format(const struct nm_prom_doc *d, char **out, size_t *len, struct 
 	if (d->counters) {
 		counts(&o, &F_UPCALLS, "result", d->upcalls, d->nupcalls);
 		counts(&o, &F_MOVES, "kind", d->moves, d->nmoves);
+		count(&o, &F_LEASE, d->lease_moved);
 		count(&o, &F_FAILED, d->migrations_failed);
 		count(&o, &F_HOOKS, d->hook_failures);
 		count(&o, &F_SCANS, d->scans);
@@ -313,6 +317,50 @@ static void sweep_temps(int dirfd, const char *base)
 	closedir(dp);
 }
 
+/* dir opened without following a symbolic link in any component (a
+ * directory on the way may be another user's: /var/lib/prometheus is
+ * prometheus'), then refused unless it is root's or ours and writable by
+ * no group or other (as the hooks' directory).  An fd, or -errno with err. */
+static int open_dir(const char *dir, struct nm_err *err)
+{
+	char buf[PATH_MAX], *save = NULL;
+	int fd = open(dir[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		struct stat l;
+
+		/* O_DIRECTORY|O_NOFOLLOW on a link: ENOTDIR (or ELOOP). */
+		if (next < 0 && e == ENOTDIR && fstatat(fd, c, &l, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(l.st_mode))
+			e = ELOOP;
+		close(fd);
+		if (next < 0)
+			return nm_err_set(err, -e, "%s: %s", dir,
+					  e == ELOOP ? "a symbolic link on the way: refused"
+						     : strerror(e));
+		fd = next;
+	}
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+
+		close(fd);
+		return nm_err_set(err, -e, "%s: %s", dir, strerror(e));
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		close(fd);
+		return nm_err_set(err, -EPERM, "%s: refused: %s", dir,
+				  st.st_mode & 022 ? "writable by group or others"
+						   : "not owned by root or by us");
+	}
+	return fd;
+}
+
 int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err *err)
 {
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
@@ -329,9 +377,9 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 		return nm_err_set(err, -ENAMETOOLONG, "%s: name too long", path);
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open_dir(dir, err);
 	if (dirfd < 0)
-		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+		return dirfd;
 	sweep_temps(dirfd, base);
 	for (int tries = 0; fd < 0 && tries < 32; tries++) {
 		unsigned char r[6];
@@ -358,8 +406,6 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 	rc = write_all(fd, text, len);
 	if (!rc && fchmod(fd, 0644) != 0)
 		rc = -errno;
-	if (!rc && fsync(fd) != 0)
-		rc = -errno;
 	if (close(fd) != 0 && !rc)
 		rc = -errno;
 	if (!rc && renameat(dirfd, tmp, dirfd, base) != 0)
@@ -370,7 +416,9 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 		return nm_err_set(err, rc, "%s: not written (the old file is kept): %s", path,
 				  strerror(-rc));
 	}
-	fsync(dirfd); /* the rename durable; a failure here loses no metric */
+	/* No fsync of the file or the directory: the rename is atomic (a
+	 * reader sees the old file or the new, whole), and nfsmigd writes
+	 * it again every minute; a crash loses at most a minute-old copy. */
 	close(dirfd);
 	return 0;
 }

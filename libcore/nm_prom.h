@@ -12,6 +12,7 @@
  *                                               verdict, 0 for the others
  *   counters (nfsmigd's, since it started; absent from verify's file):
  *     nfsmig_upcalls_total{result=...}, nfsmig_moves_total{kind=...},
+ *     nfsmig_lease_moved_total,
  *     nfsmig_migrations_failed_total, nfsmig_hook_failures_total,
  *     nfsmig_scans_total
  *
@@ -21,9 +22,12 @@
  * the text \xNN, so the file is always valid UTF-8.  Metric and label
  * names are checked: a bad one is -EINVAL, never written.
  *
- * nm_prom_write puts the text in place atomically: a temporary file in the
- * same directory (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0644),
- * written, fsync'd, renamed over the file, the directory fsync'd.  A
+ * nm_prom_write puts the text in place atomically: its directory opened
+ * following no symbolic link on the way (ELOOP) and refused (EPERM) unless
+ * owned by root or the caller and writable by no group or other; a
+ * temporary file in it (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0644),
+ * written, renamed over the file (no fsync: a reader sees the old file
+ * or the new one, and the writer writes it again soon).  A
  * failed write (a full disk) removes the temporary and leaves the old
  * file as it was.  A temporary a writer killed before its rename left
  * (".NAME." and 12 hex digits, ours, a minute old) is removed by the next
@@ -63,7 +67,7 @@ struct nm_prom_doc {
 	size_t nupcalls;
 	const struct nm_prom_count *moves; /* label: the kind */
 	size_t nmoves;
-	unsigned long long migrations_failed, hook_failures, scans;
+	unsigned long long lease_moved, migrations_failed, hook_failures, scans;
 };
 
 struct nm_mount;
@@ -89,7 +93,7 @@ char *nm_prom_label_value(const char *s);
 int nm_prom_format(const struct nm_prom_doc *d, char **out, size_t *len, struct nm_err *err);
 
 /* Replace path (absolute or relative) with text as above.  -ENOENT when
- * its directory does not exist. */
+ * its directory does not exist; -ELOOP, -EPERM: refused as above. */
 int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err *err);
 
 #endif

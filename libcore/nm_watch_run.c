@@ -339,6 +339,44 @@ static void hook_log(const char *line, void *arg)
 }
 
 /* The event written, then its hooks. */
+/* The daemon's verdict of a move, kept in the mount's record as nfsmig
+ * verify keeps its own (verify=TIME VERDICT): the metrics read it there,
+ * after a restart too, and a remount's new record has none. */
+struct keep_verdict {
+	const char *verdict;
+	int64_t now;
+};
+
+static int keep_verdict_cb(struct nm_record *r, const struct nm_store_update *u, void *arg,
+			   struct nm_err *err)
+{
+	const struct keep_verdict *k = arg;
+
+	(void)u;
+	(void)err;
+	if (r->registered > k->now)
+		return 1; /* registered again since: not the mount judged */
+	r->verify_time = k->now;
+	snprintf(r->verify_verdict, sizeof(r->verify_verdict), "%s", k->verdict);
+	return 0;
+}
+
+static void keep_verdict(const struct nm_watch_cfg *c, const char *mountpoint, const char *verdict)
+{
+	static const char *const known[] = { "OK", "WARN", "FAIL", "SKIP" };
+	struct keep_verdict k = { NULL, (int64_t)time(NULL) };
+	struct nm_err e = { 0 };
+
+	for (size_t i = 0; verdict && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(verdict, known[i]) == 0)
+			k.verdict = known[i];
+	if (!k.verdict || !mountpoint || !mountpoint[0])
+		return;
+	if (nm_store_update(c->state_dir, mountpoint, NULL, keep_verdict_cb, &k, &e) < 0)
+		say(c, LOG_WARNING, "%s: its verdict is not kept in its record: %s", mountpoint,
+		    e.msg);
+}
+
 static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_err *err)
 {
 	char e_event[64], e_mp[4200], e_from[300], e_to[300], e_trig[128], e_verdict[32];
@@ -369,10 +407,12 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct nm_err he = { 0 };
 	struct nm_hook_result res[NM_HOOK_MAX];
+	unsigned not_run = 0;
 	int ran = nm_hook_run_all_res(c->hooks_dir, json, env, c->hook_timeout_ms, hook_log,
-				      (void *)c, res, NM_HOOK_MAX, &he);
+				      (void *)c, res, NM_HOOK_MAX, &not_run, &he);
 
-	unsigned failures = ran < 0 ? 1 : 0;
+	/* A hook refused or beyond NM_HOOK_MAX failed as much as one that ran. */
+	unsigned failures = ran < 0 ? 1 : not_run;
 
 	if (ran < 0)
 		say(c, LOG_WARNING, "hooks: %s", he.msg);
@@ -389,10 +429,16 @@ static int emit(const struct nm_watch_cfg *c, struct json_object *ev, struct nm_
 			say(c, LOG_WARNING, "hook %s failed: exit status %d", res[i].name,
 			    res[i].status);
 	}
+	struct json_object *v;
+	const char *verdict = json_object_object_get_ex(ev, "verify", &v) ? verdict_of(ev) : NULL;
+
+	if (verdict)
+		keep_verdict(c,
+			     json_object_object_get_ex(ev, "mountpoint", &x)
+				     ? json_object_get_string(x)
+				     : NULL,
+			     verdict);
 	if (c->emitted) {
-		struct json_object *v;
-		const char *verdict =
-			json_object_object_get_ex(ev, "verify", &v) ? verdict_of(ev) : NULL;
 
 		c->emitted(
 			c->emit_arg,

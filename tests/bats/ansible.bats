@@ -3,8 +3,11 @@
 # local hosts (ansible_connection=local), each with its own saved mount
 # table and state directory: both register their mount of the lab's srv2
 # before the cutover; after it, client-ok's mount is on srv5 (the same
-# export: OK) and client-fail's on 192.0.2.14 (no server: FAIL).  The FAIL
-# host fails, the other does not, and the one summary says so.
+# export: OK) and client-fail's on 192.0.2.14 (no server: FAIL), and
+# client-gone cannot be reached (ssh to a closed port).  The FAIL host
+# fails, the other does not, and the one summary says so, the unreachable
+# host counted as not verified.  No nfsmig_become: Ansible runs as root
+# here and there is no sudo (a fresh Debian).
 
 bats_require_minimum_version 1.5.0
 
@@ -47,7 +50,6 @@ setup() {
 		[nfs_clients:vars]
 		ansible_connection=local
 		ansible_python_interpreter=/usr/bin/python3
-		nfsmig_become=false
 		nfsmig_command=$T/nfsmig
 		nfsmig_timeout=5
 	EOF
@@ -66,7 +68,7 @@ playbook() {
 }
 
 @test "ansible: register before, verify after: the FAIL host fails, one summary says so" {
-	run playbook -e nfsmig_phase=before
+	run playbook -e nfsmig_phase=before -e '{"nfsmig_mounts": ["/mnt/data"]}'
 	assert_success
 	assert_output --regexp 'client-ok +: ok=[0-9]+ +changed=1 +unreachable=0 +failed=0'
 	assert_output --regexp 'client-fail +: ok=[0-9]+ +changed=1 +unreachable=0 +failed=0'
@@ -74,24 +76,28 @@ playbook() {
 		grep -q '^orig_server=192.0.2.12$' "$T/$h/state/-mnt-data.state" ||
 			fail "$h not registered: $(ls "$T/$h/state")"
 	done
-	# Registered already: nothing changes the second time.
-	run playbook -e nfsmig_phase=before
-	assert_success
-	assert_output --regexp 'client-ok +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 
-	# The cutover.
+	# The cutover; a third client that cannot be reached.
 	table client-ok 192.0.2.15
 	table client-fail 192.0.2.14
-	run playbook -e nfsmig_phase=after
-	assert_failure 2
-	assert_output --partial '"nfsmig verify: 2 clients: 1 OK, 0 WARN, 1 FAIL"'
+	# and one whose nfsmig cannot be run (Ansible's message says why).
+	sed -i "/^client-fail /a client-gone ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=1\\nclient-nonfsmig nfsmig_command=$T/no-such-nfsmig" \
+		"$T/inventory"
+	# nfsmig_mounts as a string (one mount point); a list is what
+	# register ran with.
+	run playbook -e nfsmig_phase=after -e nfsmig_mounts=/mnt/data
+	assert_failure
+	assert_output --partial '"nfsmig verify: 4 clients: 1 OK, 0 WARN, 2 FAIL, 1 not verified"'
 	assert_output --partial '"client-ok: OK (1 mount)"'
 	assert_output --partial '"client-fail: FAIL (1 mount): /mnt/data"'
+	assert_output --partial '"client-gone: not verified (unreachable)"'
+	assert_output --regexp '"client-nonfsmig: FAIL \(0 mounts\): [^"]*No such file or directory'
 	assert_output --partial 'nfsmig verify: FAIL /mnt/data'
 	assert_output --regexp 'client-ok +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0'
 	assert_output --regexp 'client-fail +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=1'
+	assert_output --regexp 'client-gone +: ok=0 +changed=0 +unreachable=1 +failed=0'
 	# The summary once, not per host.
-	[ "$(grep -c '"nfsmig verify: 2 clients' <<<"$output")" = 1 ] || fail "$output"
+	[ "$(grep -c '"nfsmig verify: 4 clients' <<<"$output")" = 1 ] || fail "$output"
 }
 
 @test "ansible: no phase given: refused, nothing run" {

@@ -90,12 +90,14 @@ scrape() {
 			22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
 			41 22 0:41 / /mnt/dest rw,relatime shared:21 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=$1
 			42 22 0:42 / /mnt/q"x\\134y\\012z rw,relatime shared:22 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=$2
+			${3:-43 22 0:43} / /mnt/r rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export rw,vers=4.2,sec=sys,clientaddr=192.0.2.1,addr=${4:-$2}
 		MI
 		mv "$MI.new" "$MI"
 	}
 	mi 192.0.2.12 192.0.2.12
 	nm register --mountinfo "$MI" --state-dir "$SD" /mnt/dest
 	nm register --mountinfo "$MI" --state-dir "$SD" "$bad"
+	nm register --mountinfo "$MI" --state-dir "$SD" /mnt/r
 	# nfsmigd in the lab's client namespace, verifying the moves it sees:
 	# its file (a directory of its own) gets each mount's verdict.
 	mkdir -p "$T/daemon" "$T/hooks"
@@ -126,7 +128,19 @@ scrape() {
 		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
 	wait_for 20 grep -q 'nfsmig_mount_verify_state{mountpoint="/mnt/dest".*state="OK"} 1' "$df" ||
 		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
-	grep -qxF 'nfsmig_moves_total{kind="migration"} 2' "$df" || fail "$(cat "$df")"
+	grep -qxF 'nfsmig_moves_total{kind="migration"} 3' "$df" || fail "$(cat "$df")"
+	wait_for 20 grep -q 'nfsmig_mount_verify_state{mountpoint="/mnt/r".*state="FAIL"} 1' "$df" ||
+		fail "no verdict in nfsmigd's file: $(cat "$df" "$T/log")"
+	# The daemon's verdict is in the record, not the daemon's memory.
+	grep -qE '^verify=[0-9]{10} FAIL$' "$SD/-mnt-r.state" || fail "$(cat "$SD/-mnt-r.state")"
+	# /mnt/r mounted again (another mount, from srv5): a new record, the
+	# old mount's FAIL is not this one's.
+	mi 192.0.2.15 192.0.2.14 "44 22 0:44" 192.0.2.15
+	wait_for 20 grep -q '/mnt/r: mounted again from 192.0.2.15, registered again' "$T/log" ||
+		fail "not registered again: $(cat "$T/log")"
+	r_verdict() { grep 'mountpoint="/mnt/r"' "$df" | grep -q verify_state; }
+	wait_for 10 eval '! r_verdict' || fail "the earlier mount's verdict: $(cat "$df")"
+	grep -q '^verify=' "$SD/-mnt-r.state" && fail "$(cat "$SD/-mnt-r.state")"
 	kill "$DPID"
 	wait "$DPID" || true
 	DPID=
@@ -202,9 +216,12 @@ daemon_conf() {
 	cp "$FIX/mountinfo.v4.0.before" "$T/tab/mountinfo"
 	# nfsmig verify's last verdict, as it leaves it in the record.
 	record 192.0.2.2 "verify=1795490300 FAIL" >"$T/state/-mnt-m.state"
-	# A hook that fails: counted.
+	# A hook that fails, and one refused (writable by its group): both
+	# counted.
 	printf '#!/bin/sh\nexit 3\n' >"$T/hooks/10-fail"
+	printf '#!/bin/sh\nexit 0\n' >"$T/hooks/20-refused"
 	chmod 0755 "$T/hooks/10-fail" "$T/hooks"
+	chmod 0775 "$T/hooks/20-refused"
 	daemon_conf "$f"
 	"$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log" 2>&1 &
 	DPID=$!
@@ -220,7 +237,7 @@ daemon_conf() {
 	cp "$FIX/mountinfo.v4.0.after" "$T/tab/mi.new"
 	mv "$T/tab/mi.new" "$T/tab/mountinfo"
 	local moved='mountpoint="/mnt/m",source="server-a:/d",server="198.51.100.2",registered_server="192.0.2.2"'
-	wait_for 10 grep -qxF 'nfsmig_hook_failures_total 1' "$f" ||
+	wait_for 10 grep -qxF 'nfsmig_hook_failures_total 2' "$f" ||
 		fail "no event in the file: $(cat "$f"; cat "$T/log")"
 	grep -qxF "nfsmig_mount_moved{$moved} 1" "$f" || fail "$(cat "$f")"
 	grep -qxF 'nfsmig_moves_total{kind="migration"} 1' "$f" || fail "$(cat "$f")"
@@ -270,16 +287,32 @@ scans_at_least() {
 	kill "$DPID"
 	wait "$DPID" || true
 	DPID=
-	# Empty: disabled, nothing written.
+	# Empty: disabled, nothing written, not even to the default file.  The
+	# daemon runs in a mount namespace of its own where the default
+	# directory is $T/default: without the key the file appears there
+	# (the check can fail), with it empty nothing does.
+	local def=/var/lib/prometheus/node-exporter
+	[ -d "$def" ] || return 0
+	mkdir "$T/default"
 	daemon_conf ""
-	rm -rf "$T/missing"
-	mkdir "$T/missing"
-	"$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log2" 2>&1 &
+	sed -i 's/^\[watch\]$/[watch]\nrescan = 1/' "$T/conf"
+	sed '/^textfile = /d' "$T/conf" >"$T/conf.default"
+	in_ns() {
+		exec unshare -m --propagation private sh -c \
+			'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$T/default" "$def" "$@"
+	}
+	in_ns "$BUILD/daemon/nfsmigd" -F -c "$T/conf.default" >>"$T/log2" 2>&1 &
 	DPID=$!
-	wait_for 10 grep -q 'watching:' "$T/log2" || fail "$(cat "$T/log2")"
-	run grep -c metrics "$T/log2"
+	wait_for 10 test -s "$T/default/nfsmig.prom" || fail "no default file: $(cat "$T/log2")"
+	kill "$DPID"
+	wait "$DPID" || true
+	rm "$T/default/nfsmig.prom"
+	in_ns "$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log3" 2>&1 &
+	DPID=$!
+	wait_for 10 scans_at_least 3 || fail "$(cat "$T/log3")"
+	run grep -c metrics "$T/log3"
 	assert_output 0
-	[ -z "$(ls -A "$T/missing")" ] || fail "written though disabled"
+	[ -z "$(ls -A "$T/default")" ] || fail "written though disabled: $(ls -A "$T/default")"
 }
 
 @test "metrics: the example alert rules check, and their tests pass" {

@@ -69,7 +69,7 @@ static int run(const char *dir, const char *json, const char *const *env, int ti
 	       struct logged *l, struct nm_hook_result *res, size_t max, struct nm_err *err)
 {
 	memset(l, 0, sizeof(*l));
-	return nm_hook_run_all_res(dir, json, env, timeout_ms, keep, l, res, max, err);
+	return nm_hook_run_all_res(dir, json, env, timeout_ms, keep, l, res, max, NULL, err);
 }
 
 static void test_names(struct unit *u)
@@ -159,6 +159,14 @@ static void test_order_and_skips(struct unit *u)
 		   access(in_top("marks/25-groupwritable"), F_OK) != 0 &&
 			   strstr(l->text, "25-groupwritable: not run: writable by group"),
 		   "order: a group-writable hook is not run, and the log says why");
+	{
+		unsigned not_run = 99;
+
+		memset(l, 0, sizeof(*l));
+		rc = nm_hook_run_all_res(dir, "{}", NULL, 5000, keep, l, res, 16, &not_run, &err);
+		UNIT_CHECK(u, rc == 3 && not_run == (geteuid() == 0 ? 1u : 0u),
+			   "order: the refused hook counted as not run (%d, %u)", rc, not_run);
+	}
 	free(l);
 }
 

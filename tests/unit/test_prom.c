@@ -110,6 +110,10 @@ static const char *const doc_counters_text =
 	"# HELP nfsmig_moves_total Moves nfsmigd reported, by kind.\n"
 	"# TYPE nfsmig_moves_total counter\n"
 	"nfsmig_moves_total{kind=\"migration\"} 2\n"
+	"# HELP nfsmig_lease_moved_total LEASE_MOVED reports nfsmigd saw (the migrations they "
+	"announce are counted in nfsmig_moves_total).\n"
+	"# TYPE nfsmig_lease_moved_total counter\n"
+	"nfsmig_lease_moved_total 4\n"
 	"# HELP nfsmig_migrations_failed_total Mounts whose migration failed, as the kernel told "
 	"nfsmigd.\n"
 	"# TYPE nfsmig_migrations_failed_total counter\n"
@@ -148,6 +152,7 @@ static void document(struct unit *u)
 	d.moves = mv;
 	d.nmoves = 1;
 	d.migrations_failed = 1;
+	d.lease_moved = 4;
 	d.hook_failures = 3;
 	d.scans = 12345678901ULL;
 	rc = nm_prom_format(&d, &text, &len, &err);
@@ -296,6 +301,52 @@ static void writing(struct unit *u)
 	snprintf(sub, sizeof(sub), "%s/missing/nfsmig.prom", dir);
 	rc = nm_prom_write(sub, "c 3\n", 4, &err);
 	UNIT_CHECK(u, rc == -ENOENT, "a missing directory: -ENOENT (%s)", err.msg);
+
+	/* A symbolic link at the file's name: replaced by a regular file,
+	 * its target untouched. */
+	{
+		char target[200], link[200], real[200];
+
+		snprintf(target, sizeof(target), "%s/target", dir);
+		close(open(target, O_WRONLY | O_CREAT, 0600));
+		unlink(path);
+		rc = symlink(target, path);
+		rc = rc == 0 ? nm_prom_write(path, "e 5\n", 4, &err) : -errno;
+		s = slurp(target);
+		UNIT_CHECK(u, rc == 0 && s && !*s, "a symbolic link's target untouched (%s)",
+			   err.msg);
+		UNIT_CHECK(u, lstat(path, &st) == 0 && S_ISREG(st.st_mode),
+			   "the link replaced by a regular file");
+		unlink(target);
+
+		/* A symbolic link to a directory on the way: refused, nothing
+		 * written through it (/var/lib/prometheus is prometheus'). */
+		snprintf(real, sizeof(real), "%s/real", dir);
+		snprintf(link, sizeof(link), "%s/link", dir);
+		mkdir(real, 0755);
+		rc = symlink(real, link);
+		snprintf(sub, sizeof(sub), "%s/nfsmig.prom", link);
+		rc = rc == 0 ? nm_prom_write(sub, "f 6\n", 4, &err) : 0;
+		snprintf(sub, sizeof(sub), "%s/nfsmig.prom", real);
+		UNIT_CHECK(u, rc == -ELOOP && access(sub, F_OK) != 0,
+			   "a symlinked directory refused: %d %s", rc, err.msg);
+		unlink(link);
+
+		/* A directory others may write: refused. */
+		chmod(real, 0777);
+		rc = nm_prom_write(sub, "f 6\n", 4, &err);
+		UNIT_CHECK(u, rc == -EPERM && access(sub, F_OK) != 0,
+			   "a directory writable by others refused: %s", err.msg);
+		/* One another user owns (as root only). */
+		if (geteuid() == 0) {
+			chmod(real, 0755);
+			rc = chown(real, 65534, 65534);
+			rc = rc == 0 ? nm_prom_write(sub, "f 6\n", 4, &err) : 0;
+			UNIT_CHECK(u, rc == -EPERM && access(sub, F_OK) != 0,
+				   "a directory another user owns refused: %s", err.msg);
+		}
+		rmdir(real);
+	}
 
 	unlink(path);
 	rmdir(dir);
