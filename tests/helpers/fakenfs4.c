@@ -215,6 +215,7 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 	for (unsigned i = 0; i < nops; i++) {
 		struct result *r = &res[nres++];
 
+		r->note = NULL;
 		if (i == ndec) {
 			r->op = bad_op;
 			r->st = bad_st;
@@ -241,6 +242,8 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 		else
 			ll += (size_t)snprintf(log + ll, sizeof(log) - ll, " %s=%u",
 					       fk_op_name(res[i].op), (unsigned)res[i].st);
+		if (res[i].note)
+			ll += (size_t)snprintf(log + ll, sizeof(log) - ll, "(%s)", res[i].note);
 		if (res[i].op == OP_TEST_STATEID && res[i].full) {
 			const TEST_STATEID4resok *t =
 				&res[i].r.nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4;

@@ -68,6 +68,7 @@ struct range {
 
 struct state {
 	bool used, lock;
+	uint64_t clientid; /* the client it was given to */
 	unsigned char other[NFS4_OTHER_SIZE];
 	uint32_t seqid;
 	int owner, node, open; /* open: a lock state's open state */
@@ -111,7 +112,8 @@ struct conn {
 struct result {
 	nfs_opnum4 op;
 	nfsstat4 st;
-	bool full; /* r holds the whole result; else op and st only */
+	bool full;	  /* r holds the whole result; else op and st only */
+	const char *note; /* for the log: OP=STATUS(note) */
 	nfs_resop4 r;
 };
 

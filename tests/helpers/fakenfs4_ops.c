@@ -58,12 +58,47 @@ static void bump_seqid(struct ctx *c, struct owner *o, uint32_t seqid, nfsstat4 
 	}
 }
 
-/* A stateid of this server: its index in *out (-1 for a special one when
- * special is allowed). */
-static nfsstat4 find_state(struct ctx *c, const stateid4 *sid, int want /* 0 open, 1 lock, 2 any */,
-			   bool special, int node, int *out)
+/* The open owner a state stands on (a lock state's through its open
+ * state); -1 when none (the conflict's lock). */
+static int open_owner_of(const struct server *s, const struct state *st)
+{
+	if (!st->lock)
+		return st->owner;
+	if (st->open >= 0 && s->t.s[st->open].used)
+		return s->t.s[st->open].owner;
+	return -1;
+}
+
+/* Does the stateid belong to the client presenting it?  4.1: the session's
+ * client (BAD_STATEID otherwise); 4.0: a confirmed client this server knows
+ * (STALE_STATEID), whose open owner was confirmed (BAD_STATEID; RFC 7530
+ * 16.18.5: only OPEN_CONFIRM may use the stateid before), unconf allowing
+ * that one. */
+static nfsstat4 state_client_ok(struct ctx *c, const struct state *st, bool unconf)
 {
 	struct server *s = c->srv;
+	struct client *cl;
+	int oo;
+
+	if (c->minor > 0)
+		return c->sc && c->sc->id == st->clientid ? NFS4_OK : NFS4ERR_BAD_STATEID;
+	cl = fk_client_by_id(s, st->clientid);
+	if (!cl || !cl->confirmed)
+		return NFS4ERR_STALE_STATEID;
+	oo = open_owner_of(s, st);
+	if (!unconf && oo >= 0 && !s->t.o[oo].confirmed)
+		return NFS4ERR_BAD_STATEID;
+	return NFS4_OK;
+}
+
+/* A stateid of this server: its index in *out (-1 for a special one when
+ * special is allowed). */
+static nfsstat4 find_state(struct ctx *c, const stateid4 *sid,
+			   int want /* 0 open, 1 lock, 2 any, 3 open unconfirmed */, bool special,
+			   int node, int *out)
+{
+	struct server *s = c->srv;
+	nfsstat4 rc;
 
 	*out = -1;
 	if ((fk_other_is(sid, 0) && sid->seqid == 0) ||
@@ -74,10 +109,13 @@ static nfsstat4 find_state(struct ctx *c, const stateid4 *sid, int want /* 0 ope
 
 		if (!st->used || memcmp(st->other, sid->other, NFS4_OTHER_SIZE) != 0)
 			continue;
-		if ((want == 0 && st->lock) || (want == 1 && !st->lock))
+		if (((want == 0 || want == 3) && st->lock) || (want == 1 && !st->lock))
 			return NFS4ERR_BAD_STATEID;
 		if (node >= 0 && st->node != node)
 			return NFS4ERR_BAD_STATEID;
+		rc = state_client_ok(c, st, want == 3);
+		if (rc != NFS4_OK)
+			return rc;
 		if (!(c->minor > 0 && sid->seqid == 0)) {
 			if (sid->seqid < st->seqid)
 				return NFS4ERR_OLD_STATEID;
@@ -554,12 +592,12 @@ static nfsstat4 do_sequence(struct ctx *c, const SEQUENCE4args *a, struct result
 	ok->sr_slotid = 0;
 	ok->sr_highest_slotid = 0;
 	ok->sr_target_highest_slotid = 0;
-	/* The flag stays until the client has asked for the locations: a
-	 * COMPOUND that asks for them is answered without it. */
+	/* The flag is on every SEQUENCE until the client has asked for the
+	 * locations (do_getattr ends it; RFC 8881 18.46.3). */
 	ok->sr_status_flags = 0;
 	if (c->sc && c->sc->lease_moved) {
-		if (!asks_fsloc(c))
-			ok->sr_status_flags |= SEQ4_STATUS_LEASE_MOVED;
+		ok->sr_status_flags |= SEQ4_STATUS_LEASE_MOVED;
+		res->note = "LEASE_MOVED";
 	}
 	res->full = true;
 	return NFS4_OK;
@@ -708,7 +746,7 @@ static nfsstat4 do_open_confirm(struct ctx *c, const OPEN_CONFIRM4args *a, struc
 
 	if (rc != NFS4_OK)
 		return rc;
-	rc = find_state(c, &a->open_stateid, 0, false, c->cur, &st);
+	rc = find_state(c, &a->open_stateid, 3, false, c->cur, &st);
 	if (rc != NFS4_OK)
 		return rc;
 	ow = &c->srv->t.o[c->srv->t.s[st].owner];
@@ -738,6 +776,7 @@ static nfsstat4 do_close(struct ctx *c, const CLOSE4args *a, struct result *res)
 	rc = find_state(c, &a->open_stateid, 0, false, c->cur, &st);
 	if (rc != NFS4_OK)
 		return rc;
+	res->note = "open";
 	ow = &s->t.o[s->t.s[st].owner];
 	rc = check_seqid(c, ow, a->seqid);
 	for (int i = 0; rc == NFS4_OK && i < MAX_STATES; i++)
@@ -793,6 +832,8 @@ static nfsstat4 do_lock(struct ctx *c, const LOCK4args *a, struct result *res)
 		rc = find_state(c, &n->open_stateid, 0, false, c->cur, &ost);
 		if (rc != NFS4_OK)
 			return rc;
+		if (c->minor == 0 && n->lock_owner.clientid != s->t.s[ost].clientid)
+			return NFS4ERR_BAD_STATEID; /* another client's open */
 		seq_owner = &s->t.o[s->t.s[ost].owner];
 		seqid = n->open_seqid;
 		rc = check_seqid(c, seq_owner, seqid);
@@ -902,6 +943,7 @@ static nfsstat4 do_locku(struct ctx *c, const LOCKU4args *a, struct result *res)
 	rc = find_state(c, &a->lock_stateid, 1, false, c->cur, &i);
 	if (rc != NFS4_OK)
 		return rc;
+	res->note = "lock";
 	st = &s->t.s[i];
 	ow = &s->t.o[st->owner];
 	rc = check_seqid(c, ow, a->seqid);
@@ -935,6 +977,7 @@ static nfsstat4 do_read(struct ctx *c, const READ4args *a, struct result *res)
 	rc = find_state(c, &a->stateid, 2, true, c->cur, &st);
 	if (rc != NFS4_OK)
 		return rc;
+	res->note = st < 0 ? "special" : c->srv->t.s[st].lock ? "lock" : "open";
 	off = a->offset < f->len ? (size_t)a->offset : f->len;
 	n = f->len - off;
 	if (n > a->count)

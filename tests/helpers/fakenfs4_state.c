@@ -163,6 +163,7 @@ int fk_state_new(struct server *s, bool lock, int owner, int node, int open)
 		st->owner = owner;
 		st->node = node;
 		st->open = open;
+		st->clientid = s->t.o[owner].clientid;
 		st->seqid = 1;
 		st->other[0] = s->boot;
 		for (int k = 0; k < 8; k++)
