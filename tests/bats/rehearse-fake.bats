@@ -240,6 +240,68 @@ EOF
 	assert_output --partial "no other locations"
 }
 
+# tsm_clients: a 4.1 client of its own (owner "A") OPENs f on the source,
+# the file system moves (tsm), then TEST_STATEID of that open stateid on
+# the destination through a session of owner "A" (the same client, which
+# the destination knows) and one of owner "B" (another client); prints the
+# two statuses.
+tsm_clients() {
+	ip netns exec "$FNS" python3 - "$FK" "$T/fk.out" <<'EOF'
+import os, signal, socket, struct, sys, time
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def u64(v): return struct.pack(">Q", v)
+def opaque(b): return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+class Conn:
+    def __init__(self, addr):
+        self.s = socket.create_connection((addr, 20490), timeout=5)
+        self.xid = 1
+    def compound(self, ops):
+        body = u32(self.xid, 0, 2, 100003, 4, 1, 0, 0, 0, 0) + u32(0, 1, len(ops)) + b"".join(ops)
+        self.xid += 1
+        self.s.sendall(u32(0x80000000 | len(body)) + body)
+        data = b""
+        while len(data) < 4 or len(data) - 4 < (struct.unpack(">I", data[:4])[0] & 0x7fffffff):
+            chunk = self.s.recv(65536)
+            if not chunk: raise SystemExit("closed")
+            data += chunk
+        return data[4 + 4 * 9:]  # xid REPLY ACCEPTED verf(0,0) SUCCESS status tag(0) nres
+def session(c, owner):
+    r = c.compound([u32(42) + b"verf0001" + opaque(owner) + u32(0, 0, 0)])
+    clid, seq = struct.unpack(">QI", r[8:20])
+    r = c.compound([u32(43) + u64(clid) + u32(seq, 0) + u32(0, 65536, 65536, 4096, 8, 1, 0) * 2
+                    + u32(0x40000000, 1, 0)])
+    if struct.unpack(">I", r[4:8])[0] != 0: raise SystemExit("CREATE_SESSION failed")
+    return clid, r[8:24]
+def seq(sid, n): return u32(53) + sid + u32(n, 0, 0, 0)
+src = Conn("127.0.0.2")
+clid, sid = session(src, b"A")
+r = src.compound([seq(sid, 1), u32(24), u32(15) + opaque(b"d"),
+                  u32(18, 0, 1, 0) + u64(clid) + opaque(b"o1") + u32(0, 0) + opaque(b"f")])
+# SEQUENCE(op status sessionid seq slot hi target flags) PUTROOTFH LOOKUP OPEN
+r = r[4 * 11:][8 * 2:]
+if struct.unpack(">II", r[:8]) != (18, 0): raise SystemExit("OPEN failed")
+stateid = r[8:24]
+os.kill(int(sys.argv[1]), signal.SIGUSR1)
+for _ in range(100):
+    if "moved" in open(sys.argv[2]).read(): break
+    time.sleep(0.05)
+for owner in (b"A", b"B"):
+    dst = Conn("127.0.0.3")
+    clid, sid = session(dst, owner)
+    r = dst.compound([seq(sid, 1), u32(55, 1) + stateid])[4 * 11:]
+    op, st, n, code = struct.unpack(">IIII", r[:16])
+    print(owner.decode(), op, st, n, code)
+EOF
+}
+
+@test "fakenfs4: after a tsm move the old stateid is the old client's on the destination, BAD_STATEID for another" {
+	fk_start 1 --at-move tsm
+	run tsm_clients
+	assert_success
+	# TEST_STATEID (55) OK, one status: 0 for A, 10025 (BAD_STATEID) for B.
+	assert_output "$(printf '%s\n' 'A 55 0 1 0' 'B 55 0 1 10025')"
+}
+
 @test "rehearse: transparent state migration, NFSv4.1 (-J): TEST_STATEID of the old stateids" {
 	rehearse_move 1 "--at-move tsm" -J
 	[ "$REH_RC" -eq 0 ]
