@@ -240,13 +240,13 @@ EOF
 	assert_output --partial "no other locations"
 }
 
-# tsm_clients: a 4.1 client of its own (owner "A") OPENs f on the source,
-# the file system moves (tsm), then TEST_STATEID of that open stateid on
-# the destination through a session of owner "A" (the same client, which
-# the destination knows) and one of owner "B" (another client); prints the
-# two statuses.
-tsm_clients() {
-	ip netns exec "$FNS" python3 - "$FK" "$T/fk.out" <<'EOF'
+# raw41 tsm|reclaim: a 4.1 client of its own (owner "A") OPENs f on the
+# source, the file system moves, then on the destination through a session
+# of owner "A" (the same client) and one of owner "B" (another client):
+# tsm: TEST_STATEID of that open stateid; reclaim: OPEN(CLAIM_PREVIOUS) of
+# f.  Prints per owner the last operation's number and status.
+raw41() {
+	ip netns exec "$FNS" python3 - "$FK" "$T/fk.out" "$1" <<'EOF'
 import os, signal, socket, struct, sys, time
 def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
 def u64(v): return struct.pack(">Q", v)
@@ -272,13 +272,15 @@ def session(c, owner):
                     + u32(0x40000000, 1, 0)])
     if struct.unpack(">I", r[4:8])[0] != 0: raise SystemExit("CREATE_SESSION failed")
     return clid, r[8:24]
-def seq(sid, n): return u32(53) + sid + u32(n, 0, 0, 0)
+def seq(sid): return u32(53) + sid + u32(1, 0, 0, 0)
+def open_args(clid, claim): return u32(18, 0, 1, 0) + u64(clid) + opaque(b"o1") + u32(0) + claim
 src = Conn("127.0.0.2")
 clid, sid = session(src, b"A")
-r = src.compound([seq(sid, 1), u32(24), u32(15) + opaque(b"d"),
-                  u32(18, 0, 1, 0) + u64(clid) + opaque(b"o1") + u32(0, 0) + opaque(b"f")])
-# SEQUENCE(op status sessionid seq slot hi target flags) PUTROOTFH LOOKUP OPEN
-r = r[4 * 11:][8 * 2:]
+r = src.compound([seq(sid), u32(24), u32(15) + opaque(b"d"), u32(32), u32(15) + opaque(b"f"),
+                  u32(10), u32(31), open_args(clid, u32(0) + opaque(b"f"))])
+# SEQUENCE (11 words) PUTROOTFH LOOKUP SAVEFH LOOKUP (2 each) GETFH RESTOREFH OPEN
+r = r[4 * 19:]
+fh, r = r[12:20], r[20 + 8:]
 if struct.unpack(">II", r[:8]) != (18, 0): raise SystemExit("OPEN failed")
 stateid = r[8:24]
 os.kill(int(sys.argv[1]), signal.SIGUSR1)
@@ -288,18 +290,32 @@ for _ in range(100):
 for owner in (b"A", b"B"):
     dst = Conn("127.0.0.3")
     clid, sid = session(dst, owner)
-    r = dst.compound([seq(sid, 1), u32(55, 1) + stateid])[4 * 11:]
-    op, st, n, code = struct.unpack(">IIII", r[:16])
-    print(owner.decode(), op, st, n, code)
+    if sys.argv[3] == "tsm":
+        r = dst.compound([seq(sid), u32(55, 1) + stateid])[4 * 11:]
+        op, st, n, code = struct.unpack(">IIII", r[:16])
+        print(owner.decode(), op, st, n, code)
+    else:
+        r = dst.compound([seq(sid), u32(22) + opaque(fh), open_args(clid, u32(1, 0))])[4 * 13:]
+        print(owner.decode(), *struct.unpack(">II", r[:8]))
 EOF
 }
 
 @test "fakenfs4: after a tsm move the old stateid is the old client's on the destination, BAD_STATEID for another" {
 	fk_start 1 --at-move tsm
-	run tsm_clients
+	run raw41 tsm
 	assert_success
 	# TEST_STATEID (55) OK, one status: 0 for A, 10025 (BAD_STATEID) for B.
 	assert_output "$(printf '%s\n' 'A 55 0 1 0' 'B 55 0 1 10025')"
+}
+
+@test "fakenfs4: in the destination's grace only the source's client reclaims what it held, RECLAIM_BAD for another" {
+	fk_start 1 --at-move reclaim
+	run raw41 reclaim
+	assert_success
+	# OPEN (18) CLAIM_PREVIOUS: OK for A, 10034 (RECLAIM_BAD) for B.
+	assert_output "$(printf '%s\n' 'A 18 0' 'B 18 10034')"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK OPEN=RECLAIM_BAD"
 }
 
 @test "rehearse: transparent state migration, NFSv4.1 (-J): TEST_STATEID of the old stateids" {

@@ -83,6 +83,19 @@ struct session {
 	uint32_t slot_seq;
 };
 
+/* What a client held on the source, which the destination lets it reclaim
+ * at a reclaim move (a real server's stable record of its clients). */
+struct reclaim {
+	unsigned char owner[NFS4_OPAQUE_LIMIT]; /* the client's owner string */
+	unsigned ownerlen;
+	int node;
+	bool lock;
+	struct range r[MAX_RANGES];
+	int nr;
+};
+
+#define MAX_RECLAIMS MAX_STATES
+
 /* What a server knows; the destination gets the source's at a tsm move. */
 struct table {
 	struct client c[MAX_CLIENTS];
@@ -137,6 +150,8 @@ extern struct node g_nodes[MAX_NODES];
 extern int g_nnodes, g_export;
 extern struct server g_src, g_dst;
 extern uint64_t g_next_id, g_next_other;
+extern struct reclaim g_reclaims[MAX_RECLAIMS];
+extern int g_nreclaims;
 
 /* fakenfs4_state.c: the file system (nodes, handles), the state tables,
  * the move. */
@@ -160,6 +175,7 @@ bool fk_range_of(uint64_t off, uint64_t len, struct range *r);
 bool fk_overlaps(const struct range *a, const struct range *b);
 int fk_lock_conflict(struct server *s, int node, int owner, const struct range *r, int *which);
 void fk_do_move(void);
+nfsstat4 fk_reclaim_ok(const struct client *cl, int node, const struct range *lock);
 /* fakenfs4_ops.c: the operations; fk_run_op answers the i-th of a
  * COMPOUND into res (res->full when its whole result is there). */
 bool fk_decodable(uint32_t op);

@@ -681,6 +681,8 @@ static nfsstat4 do_open(struct ctx *c, const OPEN4args *a, struct result *res)
 			rc = NFS4ERR_NO_GRACE;
 		else if (cl->open_claim4_u.delegate_type != OPEN_DELEGATE_NONE)
 			rc = NFS4ERR_RECLAIM_BAD;
+		else if (file >= 0 && g_nodes[file].kind == K_FILE)
+			rc = fk_reclaim_ok(fk_client_by_id(s, clid), file, NULL);
 		break;
 	case CLAIM_FH:
 		if (c->minor == 0)
@@ -866,6 +868,8 @@ static nfsstat4 do_lock(struct ctx *c, const LOCK4args *a, struct result *res)
 	}
 	if (a->reclaim && !in_grace(c))
 		rc = NFS4ERR_NO_GRACE;
+	else if (a->reclaim)
+		rc = fk_reclaim_ok(fk_client_by_id(s, s->t.o[lo].clientid), c->cur, &r);
 	else if (!a->reclaim && in_grace(c))
 		rc = NFS4ERR_GRACE;
 	if (rc == NFS4_OK) {
@@ -1291,6 +1295,7 @@ const char *fk_status_name(nfsstat4 st)
 	case NFS4ERR_OP_ILLEGAL: return "OP_ILLEGAL";
 	case NFS4ERR_BADSESSION: return "BADSESSION";
 	case NFS4ERR_LOCKS_HELD: return "LOCKS_HELD";
+	case NFS4ERR_RECLAIM_BAD: return "RECLAIM_BAD";
 	default: return NULL;
 	}
 }

@@ -14,6 +14,8 @@ int g_nnodes, g_export;
 struct server g_src = { .name = "src", .boot = 1 },
 	      g_dst = { .name = "dst", .dst = true, .boot = 2 };
 uint64_t g_next_id = 0x1000, g_next_other = 1;
+struct reclaim g_reclaims[MAX_RECLAIMS];
+int g_nreclaims;
 
 /* --- the file system ----------------------------------------------------- */
 
@@ -232,6 +234,49 @@ int fk_lock_conflict(struct server *s, int node, int owner, const struct range *
 
 /* --- the move ------------------------------------------------------------ */
 
+/* The source's states, by their client's owner string: what may be
+ * reclaimed on the destination. */
+static void record_reclaims(void)
+{
+	for (int i = 0; i < MAX_STATES && g_nreclaims < MAX_RECLAIMS; i++) {
+		const struct state *st = &g_src.t.s[i];
+		const struct client *cl = st->used ? fk_client_by_id(&g_src, st->clientid) : NULL;
+		struct reclaim *rc;
+
+		if (!cl || !cl->confirmed || (st->lock && st->nr == 0))
+			continue;
+		rc = &g_reclaims[g_nreclaims++];
+		memcpy(rc->owner, cl->owner, cl->ownerlen);
+		rc->ownerlen = cl->ownerlen;
+		rc->node = st->node;
+		rc->lock = st->lock;
+		rc->nr = st->nr;
+		memcpy(rc->r, st->r, sizeof(rc->r));
+	}
+}
+
+/* May client cl reclaim an open of node (lock NULL), or that lock on it?
+ * Only what its owner string held on the source (RFC 8881 8.4.2.1;
+ * RFC 7530 9.6.2): NFS4ERR_RECLAIM_BAD otherwise. */
+nfsstat4 fk_reclaim_ok(const struct client *cl, int node, const struct range *lock)
+{
+	for (int i = 0; cl && i < g_nreclaims; i++) {
+		const struct reclaim *rc = &g_reclaims[i];
+
+		if (rc->ownerlen != cl->ownerlen ||
+		    memcmp(rc->owner, cl->owner, cl->ownerlen) != 0 || rc->node != node ||
+		    rc->lock != (lock != NULL))
+			continue;
+		if (!lock)
+			return NFS4_OK;
+		for (int k = 0; k < rc->nr; k++)
+			if (rc->r[k].off <= lock->off && lock->end <= rc->r[k].end &&
+			    rc->r[k].type == lock->type)
+				return NFS4_OK;
+	}
+	return NFS4ERR_RECLAIM_BAD;
+}
+
 void fk_do_move(void)
 {
 	if (g_moved || g_referral)
@@ -241,6 +286,8 @@ void fk_do_move(void)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (g_src.t.c[i].used && client_has_state(&g_src, g_src.t.c[i].id))
 				g_src.t.c[i].lease_moved = true;
+	if (g_mode == AT_RECLAIM)
+		record_reclaims();
 	if (g_mode == AT_TSM) {
 		g_dst.t = g_src.t;
 		for (int i = 0; i < MAX_CLIENTS; i++) {
