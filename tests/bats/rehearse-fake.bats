@@ -443,12 +443,47 @@ two_files_move() {
 	rehearse_move 1 "--at-move fhexpired"
 	[ "$REH_RC" -eq 1 ]
 	run cat "$T/reh.out"
-	assert_line --regexp '^\+[0-9.]+ reclaim: OPEN\(CLAIM_PREVIOUS\) answered NFS4ERR_FHEXPIRED: '
+	# The source said its handles expire at a migration (FH4_VOL_MIGRATION).
+	assert_line --regexp '^\+[0-9.]+ lookup: /d: root handle saved \([0-9]+ bytes, fh_expire_type 0x4, '
+	assert_line --regexp '^\+[0-9.]+ reclaim: OPEN\(CLAIM_PREVIOUS\) answered NFS4ERR_FHEXPIRED: .*\(fh_expire_type 0x4\)'
 	assert_line --regexp '^\+[0-9.]+ lookup: /d found again by path on the destination '
 	assert_line --regexp '^verdict 127\.0\.0\.2:/d/f: state recovered by re-open: locks were unprotected for [0-9]+ ms$'
 	assert_line "read 127.0.0.2:/d/f: same checksum"
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
+}
+
+# Reclaim in the destination's grace with volatile handles: the old handle
+# answers FHEXPIRED, the file is found again by its path, then reclaimed
+# there (CLAIM_PREVIOUS on the new handle, LOCK reclaim).
+@test "rehearse: reclaim with volatile handles, NFSv4.0: FHEXPIRED, found again by path, reclaimed" {
+	rehearse_move 0 "--at-move reclaim --volatile-fh"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.0: PUTFH=FHEXPIRED"
+	assert_line --regexp '^fakenfs4 dst 4\.0: PUTROOTFH=OK LOOKUP=OK .*GETFH=OK'
+	assert_line --regexp '^fakenfs4 dst 4\.0: PUTFH=OK LOOKUP=OK OPEN=OK'
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCK=OK"
+	refute_line --regexp '^fakenfs4 dst 4\.0: .*(GRACE|RECLAIM_BAD)'
+	run cat "$T/reh.out"
+	assert_line --regexp '^\+[0-9.]+ reclaim: OPEN\(CLAIM_PREVIOUS\) answered NFS4ERR_FHEXPIRED: '
+	assert_line --regexp '^\+[0-9.]+ lookup: /d found again by path on the destination '
+	assert_line "verdict 127.0.0.2:/d/f: state recovered by reclaim"
+	assert_line "read 127.0.0.2:/d/f: same checksum"
+	[ "$REH_RC" -eq 0 ]
+}
+
+@test "rehearse: reclaim with volatile handles, NFSv4.1 (-J): FHEXPIRED, found again by path, reclaimed" {
+	rehearse_move 1 "--at-move reclaim --volatile-fh" -J
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
+	assert_line --regexp '^fakenfs4 dst 4\.1: SEQUENCE=OK PUTFH=OK LOOKUP=OK OPEN=OK'
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCK=OK"
+	refute_line --regexp '^fakenfs4 dst 4\.1: .*(GRACE|RECLAIM_BAD)'
+	[ "$(jfile '.steps[] | select(.step == "reclaim") | .message' | grep -c FHEXPIRED)" -ge 1 ]
+	[ "$(jfile .state)" = reclaim ]
+	[ "$(jfile .verdict)" = "state recovered by reclaim" ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$REH_RC" -eq 0 ]
 }
 
 # The state moved but the handles did not (fh_expire_type volatile, RFC

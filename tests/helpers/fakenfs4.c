@@ -30,8 +30,9 @@
  * destination's address and the export); with --signal lease-moved the
  * source also says NFS4ERR_LEASE_MOVED to RENEW (4.0) and sets
  * SEQ4_STATUS_LEASE_MOVED in SEQUENCE (4.1) for a client that holds state
- * on it, until that client asks GETATTR(fs_locations) of the moved file
- * system (4.0: with a RENEW of its client ID in the same COMPOUND; RFC 7931).
+ * on it (on every SEQUENCE), until that client asks GETATTR(fs_locations)
+ * of the moved file system (4.0: with a RENEW of its client ID in the same
+ * COMPOUND; RFC 7931).
  * The destination then has the file system, and by --at-move:
  *   tsm        transparent state migration: it knows the source's client
  *              IDs, owners and stateids (RENEW of the old client ID, old
@@ -39,14 +40,17 @@
  *              EXCHANGE_ID of the same owner gets the same client ID);
  *              sessions do not move
  *   reclaim    in its grace period: OPEN CLAIM_PREVIOUS and LOCK reclaim
- *              accepted (4.1: until the client's RECLAIM_COMPLETE), CLAIM_NULL
- *              and a new LOCK answer NFS4ERR_GRACE
+ *              accepted (4.1: until the client's RECLAIM_COMPLETE) from a
+ *              client whose owner string held that open or lock range on the
+ *              source (else NFS4ERR_RECLAIM_BAD), CLAIM_NULL and a new LOCK
+ *              answer NFS4ERR_GRACE
  *   reopen     no state, no grace: old client IDs NFS4ERR_STALE_CLIENTID, old
  *              stateids NFS4ERR_STALE_STATEID (4.1: NFS4ERR_BAD_STATEID),
  *              reclaims NFS4ERR_NO_GRACE; OPEN by name works
  *   fhexpired  as reopen, and its file handles are volatile: the source's
  *              handles of the file system answer NFS4ERR_FHEXPIRED (at
- *              PUTFH) and fh_expire_type says FH4_VOLATILE_ANY; a LOOKUP from
+ *              PUTFH) and fh_expire_type says FH4_VOL_MIGRATION on the
+ *              source, FH4_VOL_MIGRATION|FH4_VOLATILE_ANY here; a LOOKUP from
  *              PUTROOTFH gives the new ones
  *              (--volatile-fh gives any mode such handles: tsm with them is
  *              state that moved while its handles did not)
@@ -54,12 +58,16 @@
  *              (LOCK and LOCKT answer NFS4ERR_DENIED naming it)
  *   lost       as reopen, and the files are gone (LOOKUP and OPEN
  *              NFS4ERR_NOENT, their old handles NFS4ERR_STALE)
- * The default is reopen.  Lenient where a real server would check a client's
- * identity across servers: stateids are honoured whichever client's session
- * presents them, and a reclaim is accepted from any client.
+ * The default is reopen.  A stateid is honoured only for the client it was
+ * given to (4.1: the session's client, else NFS4ERR_BAD_STATEID; 4.0: a
+ * confirmed client, else NFS4ERR_STALE_STATEID, and an open owner that was
+ * confirmed, else NFS4ERR_BAD_STATEID); after a tsm move the destination
+ * knows the source's clients as its own.
  *
  * Every COMPOUND is logged on stderr, one line: the server, the operations
- * and their statuses (names only, nothing from the wire).  Prints "ready"
+ * and their statuses (names only, nothing from the wire); READ, LOCKU and
+ * CLOSE add the kind of stateid used (open, lock, special) and SEQUENCE
+ * its LEASE_MOVED flag, as OP=STATUS(note).  Prints "ready"
  * once listening.  Test-only: never installed. */
 #include <arpa/inet.h>
 #include <errno.h>

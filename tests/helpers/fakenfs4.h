@@ -24,12 +24,13 @@
 #define GRANT_OPS    32
 
 /* fh_expire_type (RFC 7530 5.8.1.3) */
-#define FH4_PERSISTENT	 0
-#define FH4_VOLATILE_ANY 2
-#define NF4REG		 1
-#define NF4DIR		 2
-#define AUTH_NONE_FLAVOR 0
-#define AUTH_SYS_FLAVOR	 1
+#define FH4_PERSISTENT	  0
+#define FH4_VOLATILE_ANY  2
+#define FH4_VOL_MIGRATION 4
+#define NF4REG		  1
+#define NF4DIR		  2
+#define AUTH_NONE_FLAVOR  0
+#define AUTH_SYS_FLAVOR	  1
 
 enum mode { AT_TSM, AT_RECLAIM, AT_REOPEN, AT_FHEXPIRED, AT_CONFLICT, AT_LOST };
 enum kind { K_PSEUDO, K_EXPORT, K_FILE };

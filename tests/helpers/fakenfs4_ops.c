@@ -252,7 +252,11 @@ static nfsstat4 do_getattr(struct ctx *c, const GETATTR4args *a, struct result *
 			ok = xdr_uint32_t(&x, &u32);
 			break;
 		case 2:
-			u32 = c->srv->dst && g_volatile ? FH4_VOLATILE_ANY : FH4_PERSISTENT;
+			/* Volatile handles: both servers say they expire at a
+			 * migration, the destination's at any time too. */
+			u32 = !g_volatile   ? FH4_PERSISTENT
+			      : c->srv->dst ? FH4_VOL_MIGRATION | FH4_VOLATILE_ANY
+					    : FH4_VOL_MIGRATION;
 			ok = xdr_uint32_t(&x, &u32);
 			break;
 		case 3:
