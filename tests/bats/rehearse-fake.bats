@@ -171,6 +171,11 @@ jfile() {
 	assert_failure 2
 	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --at-move maybe
 	assert_failure 2
+	# --dst-file names a --file.
+	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --file f=x \
+		--dst-file g=y
+	assert_failure 2
+	assert_output --partial "bad --dst-file 'g=y'"
 }
 
 # raw_calls MINOR: COMPOUNDs fakenfs4 must refuse, each on a connection of
@@ -498,6 +503,22 @@ two_files_move() {
 	[ "$(jfile .state)" = transparent ]
 	[ "$(jfile .read_same)" = true ]
 	[ "$REH_RC" -eq 0 ]
+}
+
+# The destination's copy differs: the state moved, the READ does not match.
+@test "rehearse: the destination's bytes differ (--dst-file): checksum differs, exit 1, NFSv4.0 and 4.1 (-J)" {
+	rehearse_move 0 "--at-move tsm --dst-file f=other-bytes"
+	[ "$REH_RC" -eq 1 ]
+	run cat "$T/reh.out"
+	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
+	assert_line "read 127.0.0.2:/d/f: checksum differs"
+	assert_line --regexp '^\+[0-9.]+ read: 11 bytes on 127\.0\.0\.3, checksum [0-9a-f]{16}: differs'
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	rehearse_move 1 "--at-move tsm --dst-file f=other-bytes" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .state)" = transparent ]
+	[ "$(jfile .read_same)" = false ]
 }
 
 @test "rehearse: a lock taken by another owner during recovery, NFSv4.0" {

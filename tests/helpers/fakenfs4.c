@@ -4,7 +4,10 @@
  *   fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /d
  *            --file NAME=CONTENT... [--at-move MODE] [--signal moved|lease-moved]
  *            [--referral] [--volatile-fh] [--lease SECONDS]
+ *            [--dst-file NAME=CONTENT]...
  *
+ * --dst-file gives a --file other bytes on the destination (a copy that
+ * differs).
  * One process, two TCP listeners: the source and the destination, two
  * servers of one export (--export, its files flat in it).  ONC RPC over TCP
  * (record marking), AUTH_SYS or AUTH_NONE, COMPOUND decoded with the XDR
@@ -515,6 +518,29 @@ static int add_file(const char *arg)
 	return g_nodes[n].data ? 0 : -1;
 }
 
+/* --dst-file NAME=CONTENT: a --file's content on the destination. */
+static int dst_file(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nlen, clen;
+
+	if (!eq || eq == arg)
+		return -1;
+	nlen = (size_t)(eq - arg);
+	clen = strlen(eq + 1);
+	if (clen > MAX_FILE)
+		return -1;
+	for (int n = 0; n < g_nnodes; n++) {
+		if (g_nodes[n].kind != K_FILE || strlen(g_nodes[n].name) != nlen ||
+		    memcmp(g_nodes[n].name, arg, nlen) != 0 || g_nodes[n].dst_data)
+			continue;
+		g_nodes[n].dst_data = (unsigned char *)strdup(eq + 1);
+		g_nodes[n].dst_len = clen;
+		return g_nodes[n].dst_data ? 0 : -1;
+	}
+	return -1;
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -525,9 +551,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /PATH\n"
-		"                --file NAME=CONTENT... [--at-move "
+		"                --file NAME=CONTENT... [--dst-file NAME=CONTENT]... [--at-move "
 		"tsm|reclaim|reopen|fhexpired|conflict|lost]\n"
-		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n");
+		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n"
+		"                [--volatile-fh]\n");
 }
 
 int main(int argc, char **argv)
@@ -543,13 +570,14 @@ int main(int argc, char **argv)
 		{ "referral", no_argument, NULL, 'r' },
 		{ "lease", required_argument, NULL, 'l' },
 		{ "volatile-fh", no_argument, NULL, 'v' },
+		{ "dst-file", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tsm",	  "reclaim",  "reopen",
 					     "fhexpired", "conflict", "lost" };
 	static struct conn conns[MAX_CONNS];
-	const char *src = NULL, *dst = NULL, *files[MAX_NODES];
-	int nfiles = 0, opt, lrc;
+	const char *src = NULL, *dst = NULL, *files[MAX_NODES], *dfiles[MAX_NODES];
+	int nfiles = 0, ndfiles = 0, opt, lrc;
 	struct sigaction sa = { 0 };
 	sigset_t block, empty;
 	struct timeval sndto = { .tv_sec = 5 };
@@ -568,6 +596,11 @@ int main(int argc, char **argv)
 			if (nfiles >= MAX_NODES)
 				return usage(), 2;
 			files[nfiles++] = optarg;
+			break;
+		case 'D':
+			if (ndfiles >= MAX_NODES)
+				return usage(), 2;
+			dfiles[ndfiles++] = optarg;
 			break;
 		case 'a': {
 			unsigned i;
@@ -604,6 +637,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nfiles; i++)
 		if (add_file(files[i]) < 0) {
 			fprintf(stderr, "fakenfs4: bad --file '%s' (NAME=CONTENT)\n", files[i]);
+			return 2;
+		}
+	for (int i = 0; i < ndfiles; i++)
+		if (dst_file(dfiles[i]) < 0) {
+			fprintf(stderr,
+				"fakenfs4: bad --dst-file '%s' (NAME=CONTENT of a --file)\n",
+				dfiles[i]);
 			return 2;
 		}
 	signal(SIGPIPE, SIG_IGN);

@@ -42,6 +42,8 @@ struct node {
 	char name[MAX_NAME + 1];
 	unsigned char *data;
 	size_t len;
+	unsigned char *dst_data; /* --dst-file: the destination's content */
+	size_t dst_len;
 };
 
 struct client {
@@ -162,6 +164,7 @@ bool fk_node_gone(const struct server *s, int n);
 unsigned char fk_fh_gen(const struct server *s, int n);
 void fk_make_fh(const struct server *s, int n, unsigned char fh[8]);
 uint64_t fk_fileid(int n);
+const unsigned char *fk_content(const struct server *s, int n, size_t *len);
 struct client *fk_client_by_id(struct server *s, uint64_t id);
 struct client *fk_client_new(struct server *s);
 void fk_state_free(struct server *s, int i);

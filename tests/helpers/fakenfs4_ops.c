@@ -264,7 +264,13 @@ static nfsstat4 do_getattr(struct ctx *c, const GETATTR4args *a, struct result *
 			ok = xdr_uint64_t(&x, &u64);
 			break;
 		case 4:
-			u64 = g_nodes[n].kind == K_FILE ? g_nodes[n].len : 4096;
+			u64 = 4096;
+			if (g_nodes[n].kind == K_FILE) {
+				size_t len;
+
+				fk_content(c->srv, n, &len);
+				u64 = len;
+			}
 			ok = xdr_uint64_t(&x, &u64);
 			break;
 		case 8:
@@ -972,8 +978,9 @@ static nfsstat4 do_locku(struct ctx *c, const LOCKU4args *a, struct result *res)
 static nfsstat4 do_read(struct ctx *c, const READ4args *a, struct result *res)
 {
 	const struct node *f;
+	const unsigned char *data;
 	READ4resok *ok = &res->r.nfs_resop4_u.opread.READ4res_u.resok4;
-	size_t off, n;
+	size_t off, n, flen;
 	int st;
 	nfsstat4 rc = need_fh(c);
 
@@ -986,15 +993,16 @@ static nfsstat4 do_read(struct ctx *c, const READ4args *a, struct result *res)
 	if (rc != NFS4_OK)
 		return rc;
 	res->note = st < 0 ? "special" : c->srv->t.s[st].lock ? "lock" : "open";
-	off = a->offset < f->len ? (size_t)a->offset : f->len;
-	n = f->len - off;
+	data = fk_content(c->srv, c->cur, &flen);
+	off = a->offset < flen ? (size_t)a->offset : flen;
+	n = flen - off;
 	if (n > a->count)
 		n = a->count;
 	if (n > NM_XDR_MAX_READ)
 		n = NM_XDR_MAX_READ;
-	ok->eof = off + n >= f->len;
+	ok->eof = off + n >= flen;
 	ok->data.data_len = (unsigned)n;
-	ok->data.data_val = (char *)f->data + off;
+	ok->data.data_val = (char *)data + off;
 	res->full = true;
 	return NFS4_OK;
 }

@@ -63,6 +63,17 @@ uint64_t fk_fileid(int n)
 	return 1000 + (uint64_t)n;
 }
 
+/* A file's bytes on s: the destination's own when --dst-file gave them. */
+const unsigned char *fk_content(const struct server *s, int n, size_t *len)
+{
+	if (s->dst && g_nodes[n].dst_data) {
+		*len = g_nodes[n].dst_len;
+		return g_nodes[n].dst_data;
+	}
+	*len = g_nodes[n].len;
+	return g_nodes[n].data;
+}
+
 /* --- state ------------------------------------------------------------- */
 
 struct client *fk_client_by_id(struct server *s, uint64_t id)
