@@ -16,7 +16,7 @@ setup_file() {
 }
 
 teardown_file() {
-	ip netns del "nfsmig-t$$-fake" 2>/dev/null || true
+	ip netns del "$FNS" 2>/dev/null || true
 }
 
 setup() {
@@ -161,19 +161,20 @@ jfile() {
 	assert_success
 	assert_output --partial "/d/f on 127.0.0.2 (NFSv4.0): /d is absent"
 	assert_output --regexp "127\.0\.0\.3 +/d"
-	run "$FAKE" --minor 2 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d
+	# In the test's namespace and bounded, should one of them listen.
+	local bad=(timeout 5 ip netns exec "$FNS" "$FAKE" --dst 127.0.0.3:1)
+	run "${bad[@]}" --minor 2 --src 127.0.0.2:1 --export /d
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2 --dst 127.0.0.3:1 --export /d
+	run "${bad[@]}" --minor 0 --src 127.0.0.2 --export /d
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export / --file f=x
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export / --file f=x
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --file a/b=x
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export /d --file a/b=x
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --at-move maybe
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export /d --at-move maybe
 	assert_failure 2
 	# --dst-file names a --file.
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --file f=x \
-		--dst-file g=y
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export /d --file f=x --dst-file g=y
 	assert_failure 2
 	assert_output --partial "bad --dst-file 'g=y'"
 }
@@ -565,7 +566,7 @@ two_files_move() {
 	assert_line "fakenfs4 src 4.1: DESTROY_CLIENTID=OK"
 }
 
-@test "rehearse: a source that stops answering after the move earns no verdict (exit 3)" {
+@test "rehearse: a source that stops answering while it waits earns no verdict (exit 3)" {
 	fk_start 0 --at-move tsm
 	reh_start --vers 4.0 --timeout 1
 	until_line '^waiting for the move: ' "$T/reh.out"
