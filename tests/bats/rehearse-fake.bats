@@ -324,6 +324,56 @@ EOF
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK OPEN=RECLAIM_BAD"
 }
 
+# raw40_unconfirmed: a 4.0 client of its own OPENs f on the source (a new
+# open owner: OPEN4_RESULT_CONFIRM), READs with that stateid before
+# OPEN_CONFIRM, confirms, READs with the confirmed one; prints the three
+# statuses.
+raw40_unconfirmed() {
+	ip netns exec "$FNS" python3 - <<'EOF'
+import socket, struct
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def u64(v): return struct.pack(">Q", v)
+def opaque(b): return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+s = socket.create_connection(("127.0.0.2", 20490), timeout=5)
+def compound(ops):
+    body = u32(1, 0, 2, 100003, 4, 1, 0, 0, 0, 0) + u32(0, 0, len(ops)) + b"".join(ops)
+    s.sendall(u32(0x80000000 | len(body)) + body)
+    data = b""
+    while len(data) < 4 or len(data) - 4 < (struct.unpack(">I", data[:4])[0] & 0x7fffffff):
+        chunk = s.recv(65536)
+        if not chunk: raise SystemExit("closed")
+        data += chunk
+    return data[4 + 4 * 9:]
+r = compound([u32(35) + b"verf0001" + opaque(b"raw40") + u32(0x40000000) + opaque(b"tcp")
+              + opaque(b"127.0.0.1.0.0") + u32(1)])
+clid, confirm = struct.unpack(">Q", r[8:16])[0], r[16:24]
+r = compound([u32(36) + u64(clid) + confirm])
+r = compound([u32(24), u32(15) + opaque(b"d"),
+              u32(18, 1, 1, 0) + u64(clid) + opaque(b"o1") + u32(0, 0) + opaque(b"f"), u32(10)])
+r = r[8 * 2:]  # PUTROOTFH LOOKUP
+if struct.unpack(">II", r[:8]) != (18, 0): raise SystemExit("OPEN failed")
+sid, rflags = r[8:24], struct.unpack(">I", r[44:48])[0]
+r = r[56:]  # stateid cinfo rflags attrset(0) delegation(none)
+fh = r[12:20]
+def read(sid):
+    r = compound([u32(22) + opaque(fh), u32(25) + sid + u64(0) + u32(100)])
+    return struct.unpack(">I", r[12:16])[0]
+out = [rflags & 2, read(sid)]
+r = compound([u32(22) + opaque(fh), u32(20) + sid + u32(2)])
+out.append(struct.unpack(">I", r[12:16])[0])
+out.append(read(r[16:32]))
+print(*out)
+EOF
+}
+
+@test "fakenfs4: NFSv4.0: an unconfirmed open owner's stateid is BAD_STATEID until OPEN_CONFIRM" {
+	fk_start 0
+	run raw40_unconfirmed
+	assert_success
+	# OPEN4_RESULT_CONFIRM set; READ 10025 (BAD_STATEID); OPEN_CONFIRM OK; READ OK.
+	assert_output "2 10025 0 0"
+}
+
 @test "rehearse: transparent state migration, NFSv4.1 (-J): TEST_STATEID of the old stateids" {
 	rehearse_move 1 "--at-move tsm" -J
 	[ "$REH_RC" -eq 0 ]
