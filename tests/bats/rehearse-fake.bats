@@ -393,6 +393,10 @@ EOF
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(lock)"
 	refute_line --regexp "^fakenfs4 dst .*(LOCK|OPEN)="
+	# The moved state let go on the destination, then its session and client.
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	assert_line "fakenfs4 dst 4.1: DESTROY_SESSION=OK"
+	assert_line "fakenfs4 dst 4.1: DESTROY_CLIENTID=OK"
 }
 
 @test "rehearse: transparent state migration, NFSv4.0: the old client ID renews on the destination" {
@@ -406,6 +410,7 @@ EOF
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.0: RENEW=OK"
 	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
 }
 
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
@@ -422,6 +427,13 @@ EOF
 		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK OPEN=OK GETFH=OK$"
 		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK LOCK=OK$"
 		refute_line --regexp "^fakenfs4 dst .*LOOKUP=OK OPEN="
+		# What it reclaimed it READs with and lets go.
+		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK READ=OK\(lock\)$"
+		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK LOCKU=OK\(lock\) CLOSE=OK\(open\)$"
+		if [ "$m" = 1 ]; then
+			assert_line "fakenfs4 dst 4.1: DESTROY_SESSION=OK"
+			assert_line "fakenfs4 dst 4.1: DESTROY_CLIENTID=OK"
+		fi
 		kill "$FK"
 		wait "$FK" 2>/dev/null || true
 	done
@@ -509,6 +521,24 @@ two_files_move() {
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
 }
 
+@test "rehearse: FHEXPIRED on the destination, NFSv4.0 (-J)" {
+	rehearse_move 0 "--at-move fhexpired" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .state)" = reopen ]
+	gap=$(jfile .lock_gap_ms)
+	[[ "$gap" =~ ^[0-9]+$ ]]
+	[ "$(jfile .verdict)" = "state recovered by re-open: locks were unprotected for $gap ms" ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$(jfile '[.steps[] | select(.step == "lookup") | .message] | first')" != null ]
+	[ "$(jfile '[.steps[] | select(.step == "lookup") | .message | select(test("fh_expire_type 0x4"))] | length')" -ge 1 ]
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.0: PUTFH=FHEXPIRED"
+	assert_line "fakenfs4 dst 4.0: PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCK=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
+}
+
 # Reclaim in the destination's grace with volatile handles: the old handle
 # answers FHEXPIRED, the file is found again by its path, then reclaimed
 # there (CLAIM_PREVIOUS on the new handle, LOCK reclaim).
@@ -578,17 +608,89 @@ two_files_move() {
 	[ "$(jfile .state)" = conflict ]
 	[ "$(jfile .verdict)" = "state recovered by re-open: the lock was taken by another owner in the gap" ]
 	[ "$(jfile '.steps[] | select(.step == "relock") | .status')" = failed ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .read_same)" = true ]
+	[[ "$(jfile .lock_gap_ms)" =~ ^(null|[0-9]+)$ ]]
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCK=DENIED"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(open)"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK CLOSE=OK(open)"
 }
 
-@test "rehearse: the file gone on the destination: state lost" {
+@test "rehearse: a lock taken by another owner during recovery, NFSv4.1 (text)" {
+	rehearse_move 1 "--at-move conflict"
+	[ "$REH_RC" -eq 1 ]
+	run cat "$T/reh.out"
+	assert_line --regexp '^\+[0-9.]+ relock: LOCK answered NFS4ERR_DENIED: .*\[SEQUENCE,PUTFH,LOCK\]$'
+	assert_line "verdict 127.0.0.2:/d/f: state recovered by re-open: the lock was taken by another owner in the gap"
+	assert_line --regexp '^kernel: .+'
+	assert_line "read 127.0.0.2:/d/f: same checksum"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(BAD_STATEID,BAD_STATEID)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCK=DENIED"
+	# What it re-opened is let go on the destination, its client too.
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(open)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK CLOSE=OK(open)"
+	assert_line "fakenfs4 dst 4.1: DESTROY_SESSION=OK"
+	assert_line "fakenfs4 dst 4.1: DESTROY_CLIENTID=OK"
+}
+
+# LEASE_MOVED, and the state came along: no re-open, no reclaim.
+@test "rehearse: LEASE_MOVED with transparent state migration, NFSv4.1 (-J) and 4.0 (text)" {
+	rehearse_move 1 "--at-move tsm --signal lease-moved" -J
+	[ "$REH_RC" -eq 0 ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .state)" = transparent ]
+	[ "$(jfile .verdict)" = "state moved transparently" ]
+	[ "$(jfile .lock_gap_ms)" = null ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$(jfile '.steps[] | select(.step == "lease-moved") | .status')" = ok ]
+	[ "$(jfile '.steps[] | select(.step == "moved") | .message' | grep -c 'saved root handle')" = 1 ]
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 src 4.1: SEQUENCE=OK(LEASE_MOVED)"
+	assert_line "fakenfs4 src 4.1: SEQUENCE=OK(LEASE_MOVED) PUTFH=OK GETATTR=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(lock)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	refute_line --regexp "^fakenfs4 dst .*(LOCK|OPEN)="
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	rehearse_move 0 "--at-move tsm --signal lease-moved"
+	[ "$REH_RC" -eq 0 ]
+	run cat "$T/reh.out"
+	assert_line --regexp '^\+[0-9.]+ lease-moved: RENEW answered NFS4ERR_LEASE_MOVED: '
+	assert_line --regexp "^\+[0-9.]+ state: RENEW of the source's client ID [0-9a-f]{16} answered NFS4_OK: the state came along \[RENEW\]$"
+	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
+	assert_line "read 127.0.0.2:/d/f: same checksum"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 src 4.0: RENEW=LEASE_MOVED"
+	assert_line "fakenfs4 dst 4.0: RENEW=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	refute_line --regexp "^fakenfs4 dst .*(LOCK|OPEN)="
+}
+
+@test "rehearse: the file gone on the destination: state lost, NFSv4.1 (text) and 4.0 (-J)" {
 	rehearse_move 1 "--at-move lost"
 	[ "$REH_RC" -eq 1 ]
 	run cat "$T/reh.out"
 	assert_line "verdict 127.0.0.2:/d/f: state lost and not recoverable"
+	assert_line --regexp '^kernel: .+'
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=NOENT"
+	refute_line --regexp '^fakenfs4 dst .*READ=OK'
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	rehearse_move 0 "--at-move lost" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .state)" = lost ]
+	[ "$(jfile .verdict)" = "state lost and not recoverable" ]
+	[ "$(jfile .read_same)" = null ] # nothing there to READ
+	run cat "$T/fk.err"
+	# 4.0 asks SECINFO of the file by name: already NOENT there.
+	assert_line "fakenfs4 dst 4.0: PUTROOTFH=OK LOOKUP=OK SECINFO=NOENT"
 }
 
 @test "rehearse --now on a referral: no state, read on the destination" {
