@@ -325,6 +325,39 @@ two_files_move() {
 	two_files 1
 }
 
+# Two sources (a second fakenfs4 on 127.0.0.4, its destination 127.0.0.5):
+# the first's file system moves, the second's does not.  The moved one is
+# recovered as soon as its move is seen, while the wait (60 s) goes on for
+# the other; SIGINT then lets go of both.
+@test "rehearse: a file system that moved is recovered at once while another has not moved" {
+	local m p
+	for m in 0 1; do
+		fk_start "$m" --at-move reclaim
+		ip netns exec "$FNS" "$FAKE" --minor "$m" --src 127.0.0.4:20490 \
+			--dst 127.0.0.5:20490 --export /d --file "f=$CONTENT" \
+			>"$T/fk2.out" 2>"$T/fk2.err" &
+		echo "$!" >>"$T/pids"
+		until_line '^ready$' "$T/fk2.out" 5
+		reh_start --vers "4.$m" --file 127.0.0.4:/d/f --wait 60
+		until_line '^waiting for the move: ' "$T/reh.out"
+		kill -USR1 "$FK"
+		# The reclaim and the READ on the destination, within seconds.
+		until_line '^\+[0-9.]+ reclaim: .*OPEN and LOCK reclaimed' "$T/reh.out" 10
+		until_line '^\+[0-9.]+ read: .* on 127\.0\.0\.3' "$T/reh.out" 10
+		kill -0 "$REH" # still waiting for the other
+		kill -INT "$REH"
+		reh_wait 10
+		[ "$REH_RC" -eq 130 ]
+		run cat "$T/fk2.err"
+		refute_line --regexp "NFS4ERR_MOVED|MOVED"
+		for p in $(cat "$T/pids"); do
+			kill "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		done
+		: >"$T/pids"
+	done
+}
+
 @test "rehearse: LEASE_MOVED on NFSv4.0 RENEW, then the probe with the saved root handle" {
 	rehearse_move 0 "--at-move reopen --signal lease-moved"
 	[ "$REH_RC" -eq 1 ]
