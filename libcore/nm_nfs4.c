@@ -358,8 +358,8 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
  * reply is the answer.  Only DELAY is retried (GRACE is an answer).  The
  * operations sent must be idempotent (nfsmig's queries are: PUTFH,
  * LOOKUP, GETATTR, SECINFO): the server may have done part of the first. */
-int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
-		     struct nm_err *err)
+static int compound_delayed(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			    struct nm_nfs4_reply *reply, bool ops_again, struct nm_err *err)
 {
 	int64_t end = nm_time_ms() + c->delay_ms;
 	int64_t pause = NM_NFS4_DELAY_FIRST_MS;
@@ -377,7 +377,8 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		/* SEQUENCE itself may say DELAY (the slot still busy): then
 		 * compound_once has failed, the slot's sequence id unspent,
 		 * and the same request goes again. */
-		delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : c->seq_status == NFS4ERR_DELAY;
+		delayed = rc == 0 ? ops_again && reply->status == NFS4ERR_DELAY
+				  : c->seq_status == NFS4ERR_DELAY;
 		if (!delayed || left <= 0)
 			return rc;
 		if (rc == 0)
@@ -385,6 +386,36 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		nm_time_sleep_ms(pause < left ? pause : left);
 		pause = pause * 2 < NM_NFS4_DELAY_MAX_MS ? pause * 2 : NM_NFS4_DELAY_MAX_MS;
 	}
+}
+
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
+		     struct nm_err *err)
+{
+	return compound_delayed(c, ops, nops, reply, true, err);
+}
+
+int nm_nfs4_compound_stateful(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			      struct nm_nfs4_reply *reply, struct nm_err *err)
+{
+	return compound_delayed(c, ops, nops, reply, false, err);
+}
+
+bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops)
+{
+	for (unsigned i = 0; i < nops; i++)
+		switch (ops[i].argop) {
+		case OP_OPEN:
+		case OP_OPEN_CONFIRM:
+		case OP_LOCK:
+		case OP_LOCKU:
+		case OP_CLOSE:
+		case OP_RELEASE_LOCKOWNER:
+		case OP_DELEGRETURN:
+		case OP_FREE_STATEID:
+		case OP_RECLAIM_COMPLETE: return true;
+		default: break;
+		}
+	return false;
 }
 
 void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms)

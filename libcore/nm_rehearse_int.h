@@ -86,6 +86,11 @@ nfsstat4 nm_reh_failed_op(const struct nm_nfs4_reply *rep, const char **op);
  * bytes); false and dst untouched when not. */
 bool nm_reh_keep_fh(unsigned char *dst, unsigned *dlen, const nfs_fh4 *fh);
 
+/* RFC 7530 9.1.7: whether a 4.0 owner's seqid advances after an
+ * operation answered st (not for STALE_CLIENTID, STALE_STATEID,
+ * BAD_STATEID, BAD_SEQID, BADXDR, RESOURCE, NOFILEHANDLE, MOVED). */
+bool nm_reh_seqid_bumps(nfsstat4 st);
+
 /* PUTFH of a handle of ours. */
 void nm_reh_op_putfh(nfs_argop4 *op, unsigned char *fh, unsigned len);
 
