@@ -645,13 +645,17 @@ static int create_session(struct nm_nfs4 *c, struct nm_err *err)
 }
 
 /* A COMPOUND with only op, no SEQUENCE (DESTROY_SESSION, DESTROY_CLIENTID). */
-static void sole_op(struct nm_nfs4 *c, nfs_argop4 *op)
+static int sole_op(struct nm_nfs4 *c, nfs_argop4 *op, nfsstat4 *st)
 {
 	COMPOUND4res res;
 	struct nm_err ignored;
+	int rc = compound_raw(c, c->minor, op, 1, &res, &ignored);
 
-	if (compound_raw(c, c->minor, op, 1, &res, &ignored) == 0)
+	if (rc == 0) {
+		*st = res.status;
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	}
+	return rc;
 }
 
 static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct nm_err *err)
@@ -752,23 +756,33 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 	return 0;
 }
 
-void nm_nfs4_shutdown(struct nm_nfs4 *c)
+void nm_nfs4_shutdown_said(struct nm_nfs4 *c, struct nm_nfs4_bye *bye)
 {
+	memset(bye, 0, sizeof(*bye));
 	if (c->have_session) {
 		nfs_argop4 op = { .argop = OP_DESTROY_SESSION };
 
 		memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, c->sessionid,
 		       sizeof(sessionid4));
-		sole_op(c, &op);
+		bye->session_sent = true;
+		bye->session_answered = sole_op(c, &op, &bye->session_st) == 0;
 	}
 	if (c->have_clientid) {
 		nfs_argop4 op = { .argop = OP_DESTROY_CLIENTID };
 
 		op.nfs_argop4_u.opdestroy_clientid.dca_clientid = c->clientid;
-		sole_op(c, &op);
+		bye->clientid_sent = true;
+		bye->clientid_answered = sole_op(c, &op, &bye->clientid_st) == 0;
 	}
 	c->have_session = false;
 	c->have_clientid = false;
+}
+
+void nm_nfs4_shutdown(struct nm_nfs4 *c)
+{
+	struct nm_nfs4_bye ignored;
+
+	nm_nfs4_shutdown_said(c, &ignored);
 }
 
 void nm_nfs4_close(struct nm_nfs4 *c)

@@ -96,6 +96,17 @@ uint32_t nm_nfs4_seq_flags_take(struct nm_nfs4 *c);
  * (for counting its RPCs) until nm_nfs4_close. */
 void nm_nfs4_shutdown(struct nm_nfs4 *c);
 
+/* What nm_nfs4_shutdown_said sent and what the server said to it. */
+struct nm_nfs4_bye {
+	bool session_sent, session_answered;
+	nfsstat4 session_st;
+	bool clientid_sent, clientid_answered;
+	nfsstat4 clientid_st;
+};
+
+/* nm_nfs4_shutdown, and what each DESTROY was answered. */
+void nm_nfs4_shutdown_said(struct nm_nfs4 *c, struct nm_nfs4_bye *bye);
+
 /* nm_nfs4_shutdown if not done yet, then close; NULL is fine. */
 void nm_nfs4_close(struct nm_nfs4 *c);
 

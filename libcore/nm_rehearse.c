@@ -1087,6 +1087,38 @@ static void check_kept(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		    rc == 1 ? s->src->host : NM_NFS4_STATUS(st));
 }
 
+/* What the let go of cl's client said (4.1+: DESTROY_SESSION and
+ * DESTROY_CLIENTID, each answered or not). */
+static void disconnect_step(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+			    bool v41, const struct nm_nfs4_bye *b)
+{
+	enum nm_reh_status st = NM_REH_OK;
+
+	if (!v41) {
+		nm_reh_step(e, s, "disconnect", NM_REH_INFO, "",
+			    "%s: connection closed (a 4.0 client ID has no DESTROY: its lease "
+			    "expires)",
+			    cl->host);
+		return;
+	}
+	if ((b->session_sent && !b->session_answered) ||
+	    (b->clientid_sent && !b->clientid_answered))
+		st = NM_REH_UNANSWERED;
+	else if ((b->session_sent && b->session_st != NFS4_OK) ||
+		 (b->clientid_sent && b->clientid_st != NFS4_OK) ||
+		 (!b->session_sent && !b->clientid_sent))
+		st = NM_REH_FAILED;
+	nm_reh_step(e, s, "disconnect", st, "DESTROY_SESSION,DESTROY_CLIENTID",
+		    "%s: DESTROY_SESSION %s, DESTROY_CLIENTID %s%s", cl->host,
+		    !b->session_sent	  ? "not sent"
+		    : b->session_answered ? NM_NFS4_STATUS(b->session_st)
+					  : "not answered",
+		    !b->clientid_sent	   ? "not sent"
+		    : b->clientid_answered ? NM_NFS4_STATUS(b->clientid_st)
+					   : "not answered",
+		    st == NM_REH_OK ? ": session and client ID destroyed" : "");
+}
+
 /* After the file systems followed so far had their reclaims: 4.1+'s
  * RECLAIM_COMPLETE on each of their destinations (one client for them
  * all, once: a file system that moves there later finds the grace over,
@@ -1174,16 +1206,12 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		}
 		if (cl->c) {
 			bool v41 = nm_nfs4_minor(cl->c) > 0;
+			struct nm_nfs4_bye bye;
 
+			nm_nfs4_shutdown_said(cl->c, &bye);
 			for (size_t i = 0; i < r->nfiles; i++)
-				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
-					nm_reh_step(
-						e, &e->fs[i], "disconnect", NM_REH_INFO,
-						v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
-						"%s: %s", cl->host,
-						v41 ? "session and client ID destroyed"
-						    : "connection closed (a 4.0 client ID has no "
-						      "DESTROY: its lease expires)");
+				if (e->fs[i].cl == cl || e->fs[i].src == cl || e->fs[i].dst == cl) {
+					disconnect_step(e, &e->fs[i], cl, v41, &bye);
 					break;
 				}
 		}

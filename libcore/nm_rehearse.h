@@ -73,6 +73,8 @@ struct nm_reh_answers {
 	bool dest_connected; /* a destination answered */
 	bool flavor_ok;	     /* it offers the flavor in use */
 	bool flavor_answered;
+	/* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM on the destination */
+	bool dest_setup_tried, dest_setup_answered, dest_setup_ok;
 	bool tsm_answered; /* RENEW (4.0) / TEST_STATEID (4.1) answered */
 	bool tsm;	   /* the old state is valid there */
 	bool reclaim_tried, reclaim_answered, reclaim_ok;

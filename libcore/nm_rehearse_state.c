@@ -271,8 +271,14 @@ int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_
 
 	if (nm_nfs4_minor(cl->c) == 0) {
 		rc = nm_nfs4_clientid40(cl->c, &id, err);
-		if (rc < 0 && !nm_reh_unanswered_rc(rc))
+		if (cl->dest) {
+			/* The destination's client ID: recovery needs it. */
+			s->f->ans.dest_setup_tried = true;
+			s->f->ans.dest_setup_answered = rc == 0 || !nm_reh_unanswered_rc(rc);
+			s->f->ans.dest_setup_ok = rc == 0;
+		} else if (rc < 0 && !nm_reh_unanswered_rc(rc)) {
 			s->f->ans.held_answered = true;
+		}
 		nm_reh_step(e, s, "clientid",
 			    rc < 0 ? (nm_reh_unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED)
 				   : NM_REH_OK,
@@ -292,10 +298,16 @@ int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_
 				    err->msg);
 			return rc;
 		}
-		nm_reh_step(e, s, "reclaim-complete", NM_REH_OK, rpcs, "%s",
-			    NM_NFS4_STATUS(rep.status));
-		nm_nfs4_reply_free(&rep);
+		/* Said once per client, whatever it answered. */
 		cl->reclaim_complete = true;
+		rc = rep.status == NFS4_OK || rep.status == NFS4ERR_COMPLETE_ALREADY
+			     ? 0
+			     : nm_err_set(err, -EPROTO, "RECLAIM_COMPLETE answered %s",
+					  NM_NFS4_STATUS(rep.status));
+		nm_reh_step(e, s, "reclaim-complete", rc == 0 ? NM_REH_OK : NM_REH_FAILED, rpcs,
+			    "%s", NM_NFS4_STATUS(rep.status));
+		nm_nfs4_reply_free(&rep);
+		return rc;
 	}
 	return 0;
 }

@@ -369,8 +369,8 @@ two_files_move() {
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 src 4.0: RENEW=LEASE_MOVED"
 	assert_line "fakenfs4 src 4.0: PUTFH=OK GETFH=MOVED"
-	# The RENEW that comes with GETATTR(fs_locations) ends the condition.
-	assert_line "fakenfs4 src 4.0: RENEW=OK PUTFH=OK GETATTR=OK"
+	# The RENEW that comes after GETATTR(fs_locations) ends the condition.
+	assert_line "fakenfs4 src 4.0: PUTFH=OK GETATTR=OK RENEW=OK"
 }
 
 @test "rehearse: LEASE_MOVED on NFSv4.1 (SEQ4_STATUS_LEASE_MOVED), re-open (-J)" {
