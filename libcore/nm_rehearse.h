@@ -161,7 +161,7 @@ struct nm_reh_opts {
 	void (*waiting)(void *arg, const struct nm_reh_file *files, size_t n);
 	/* Called every 10 polls while waiting, 1 to 10 s apart (may be
 	 * NULL): polls made, files still held. */
-	void (*progress)(void *arg, int64_t time_ms, unsigned polls, size_t held);
+	void (*progress)(void *arg, int64_t time_ms, unsigned polls, size_t held, bool renewed);
 	/* Called as each step is recorded (may be NULL). */
 	void (*step)(void *arg, const struct nm_reh_file *f, const struct nm_reh_step *s);
 	void *arg;

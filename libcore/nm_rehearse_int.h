@@ -21,6 +21,7 @@ struct nm_reh_conn {
 	struct nm_nfs4 *c;
 	bool dest;
 	bool reclaim_complete;
+	bool renewed; /* the last RENEW / SEQUENCE of the wait renewed the lease */
 	unsigned fs;
 	int err_code; /* c NULL: why the connection failed */
 	char why[NM_ERR_MSG_MAX];
@@ -44,10 +45,12 @@ struct nm_reh_fs {
 	stateid4 open_sid, lock_sid;
 	seqid4 open_seqid, lock_seqid;
 	bool opened, locked, moved, done;
-	bool followed;	  /* steps 4-8 done (as soon as the move was seen) */
-	bool finished;	  /* and the re-open, the referral's OPEN, the READ */
-	unsigned minor;	  /* the source's NFSv4 minor version */
-	uint32_t lease_s; /* the source's lease_time, 0: not said */
+	bool lease_moved_said;	 /* its lease-moved step recorded */
+	clientid4 lock_clientid; /* the lock owner's, from the LOCK that made it */
+	bool followed;		 /* steps 4-8 done (as soon as the move was seen) */
+	bool finished;		 /* and the re-open, the referral's OPEN, the READ */
+	unsigned minor;		 /* the source's NFSv4 minor version */
+	uint32_t lease_s;	 /* the source's lease_time, 0: not said */
 	int64_t last_proof_ms;
 	char moved_how[160];
 };

@@ -474,6 +474,7 @@ int nm_reh_lock(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 	seqid_next(cl, &s->open_seqid, *st);
 	if (*st == NFS4_OK) {
 		s->lock_sid = rep.ops[1].nfs_resop4_u.oplock.LOCK4res_u.resok4.lock_stateid;
+		s->lock_clientid = nm_nfs4_clientid(cl->c);
 		s->lock_seqid = 1;
 		s->locked = true;
 	}
@@ -565,15 +566,23 @@ void nm_reh_release(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		nm_nfs4_reply_free(&rep);
 	}
 	if (s->locked && nm_nfs4_minor(s->cl->c) == 0) {
-		/* After a transparent move the source's client ID is the one. */
-		clientid4 id = nm_nfs4_clientid(s->cl->c);
-
+		/* The lock owner is the client ID its LOCK was made with (the
+		 * source's still, after a transparent move). */
 		ops[0].argop = OP_RELEASE_LOCKOWNER;
-		if (!id && s->src && s->src->c)
-			id = nm_nfs4_clientid(s->src->c);
-		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id, s->lowner);
-		if (nm_reh_call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
+		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, s->lock_clientid,
+			 s->lowner);
+		rc = nm_reh_call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err);
+		if (rc < 0) {
+			nm_reh_step(e, s, "release-lockowner", NM_REH_UNANSWERED, rpcs, "%s",
+				    err.msg);
+		} else {
+			nm_reh_step(e, s, "release-lockowner",
+				    rep.status == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs,
+				    "lock owner of client ID %016" PRIx64 ": %s on %s",
+				    (uint64_t)s->lock_clientid, NM_NFS4_STATUS(rep.status),
+				    s->cl->host);
 			nm_nfs4_reply_free(&rep);
+		}
 	}
 	s->opened = s->locked = false;
 }
