@@ -17,11 +17,16 @@
 #include "opts.h"
 #include "output.h"
 
+#include <unistd.h>
+
 static volatile sig_atomic_t stop_flag;
 
+/* The first SIGINT/SIGTERM lets go (bounded); a second ends at once. */
 static void on_signal(int sig)
 {
 	(void)sig;
+	if (stop_flag)
+		_exit(130);
 	stop_flag = 1;
 }
 

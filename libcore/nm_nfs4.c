@@ -418,6 +418,12 @@ bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops)
 	return false;
 }
 
+void nm_nfs4_set_call_ms(struct nm_nfs4 *c, int call_ms)
+{
+	if (c)
+		nm_rpc_set_call_ms(c->rpc, call_ms);
+}
+
 void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms)
 {
 	if (c)

@@ -426,7 +426,7 @@ static void wait_move(struct nm_reh_engine *e)
 	unsigned polls = 0;
 	bool first = true;
 
-	for (;;) {
+	while (!nm_reh_stopped(e)) {
 		bool pending = false;
 
 		for (size_t k = 0; k < e->ncl; k++) {
@@ -1276,6 +1276,12 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 	}
 	settle(e);
 	r->interrupted = nm_reh_stopped(e);
+	/* Once stopped, letting go is bounded: each call at most
+	 * NM_REH_LET_GO_MS (a client that timed out already is not asked
+	 * again: nm_rpc's broken connection). */
+	if (r->interrupted)
+		for (size_t k = 0; k < e->ncl; k++)
+			nm_nfs4_set_call_ms(e->cl[k].c, nm_reh_call_ms(e));
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)
 		nm_reh_release(e, &e->fs[i]);

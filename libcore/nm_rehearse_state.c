@@ -37,6 +37,12 @@ static void rpc_names(const struct nm_reh_conn *cl, const nfs_argop4 *ops, unsig
 					nm_nfs4_op_name(ops[i].argop));
 }
 
+int nm_reh_call_ms(const struct nm_reh_engine *e)
+{
+	return nm_reh_stopped(e) && e->o->timeout_ms > NM_REH_LET_GO_MS ? NM_REH_LET_GO_MS
+									: e->o->timeout_ms;
+}
+
 /* One COMPOUND within the deadline; names what was sent into rpcs. */
 int nm_reh_call(struct nm_reh_engine *e, struct nm_reh_conn *cl, nfs_argop4 *ops, unsigned n,
 		struct nm_nfs4_reply *rep, char *rpcs, size_t cap, struct nm_err *err)
@@ -44,7 +50,8 @@ int nm_reh_call(struct nm_reh_engine *e, struct nm_reh_conn *cl, nfs_argop4 *ops
 	rpc_names(cl, ops, n, rpcs, cap);
 	if (!cl->c)
 		return nm_err_set(err, -ENOTCONN, "%s: not connected", cl->host);
-	nm_nfs4_set_delay_deadline(cl->c, nm_time_ms() + e->o->timeout_ms);
+	nm_nfs4_set_call_ms(cl->c, nm_reh_call_ms(e));
+	nm_nfs4_set_delay_deadline(cl->c, nm_time_ms() + nm_reh_call_ms(e));
 	/* A stateful COMPOUND is never sent again on its DELAY: that is
 	 * its answer. */
 	if (nm_nfs4_ops_stateful(ops, n))

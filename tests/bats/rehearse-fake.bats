@@ -461,6 +461,37 @@ two_files_move() {
 	assert_line "fakenfs4 src 4.1: DESTROY_CLIENTID=OK"
 }
 
+# Letting go of a server that stopped answering is bounded: each call at
+# most 2 s once interrupted (not --timeout's 20 s), and a second SIGINT
+# ends at once (within 1 s, less than one bounded call).
+@test "rehearse: SIGINT with the server gone: letting go bounded, a second SIGINT ends at once" {
+	local t0
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	t0=$SECONDS
+	kill -INT "$REH"
+	reh_wait 12
+	[ "$REH_RC" -eq 130 ]
+	[ $((SECONDS - t0)) -le 8 ]
+	kill -CONT "$FK"
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	: >"$T/pids"
+	rm -f "$T/reh.out" "$T/fk.out"
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	kill -INT "$REH"
+	sleep 0.3 # two signals, not one pending
+	kill -INT "$REH"
+	reh_wait 1 # not the 2 s of the CLOSE's bounded wait
+	[ "$REH_RC" -eq 130 ]
+	kill -CONT "$FK"
+}
+
 @test "rehearse: a source that stops answering after the move earns no verdict (exit 3)" {
 	fk_start 0 --at-move tsm
 	reh_start --vers 4.0 --timeout 1
