@@ -407,10 +407,14 @@ EOF
 	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
 	assert_line --regexp '^kernel: .+'
 	assert_line "read 127.0.0.2:/d/f: same checksum"
+	# The lock owner let go of with the client ID its LOCK was made
+	# with (the source's), its answer a step.
+	assert_line --regexp '^\+[0-9.]+ release-lockowner: lock owner of client ID [0-9a-f]{16}: NFS4_OK on 127\.0\.0\.3 \[RELEASE_LOCKOWNER\]$'
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.0: RENEW=OK"
 	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
 	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	assert_line "fakenfs4 dst 4.0: RELEASE_LOCKOWNER=OK"
 }
 
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
@@ -469,6 +473,39 @@ two_files_move() {
 	run grep -E "^fakenfs4 dst 4\.1: .*(RECLAIM_COMPLETE|OPEN)=" "$T/fk.err"
 	refute_line --regexp "OPEN=NO_GRACE"
 	two_files 1
+}
+
+# Two sources (a second fakenfs4 on 127.0.0.4, its destination 127.0.0.5):
+# the first's file system moves, the second's does not.  The moved one is
+# recovered as soon as its move is seen, while the wait (60 s) goes on for
+# the other; SIGINT then lets go of both.
+@test "rehearse: a file system that moved is recovered at once while another has not moved" {
+	local m p
+	for m in 0 1; do
+		fk_start "$m" --at-move reclaim
+		ip netns exec "$FNS" "$FAKE" --minor "$m" --src 127.0.0.4:20490 \
+			--dst 127.0.0.5:20490 --export /d --file "f=$CONTENT" \
+			>"$T/fk2.out" 2>"$T/fk2.err" &
+		echo "$!" >>"$T/pids"
+		until_line '^ready$' "$T/fk2.out" 5
+		reh_start --vers "4.$m" --file 127.0.0.4:/d/f --wait 60
+		until_line '^waiting for the move: ' "$T/reh.out"
+		kill -USR1 "$FK"
+		# The reclaim and the READ on the destination, within seconds.
+		until_line '^\+[0-9.]+ reclaim: .*OPEN and LOCK reclaimed' "$T/reh.out" 10
+		until_line '^\+[0-9.]+ read: .* on 127\.0\.0\.3' "$T/reh.out" 10
+		kill -0 "$REH" # still waiting for the other
+		kill -INT "$REH"
+		reh_wait 10
+		[ "$REH_RC" -eq 130 ]
+		run cat "$T/fk2.err"
+		refute_line --regexp "NFS4ERR_MOVED|MOVED"
+		for p in $(cat "$T/pids"); do
+			kill "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		done
+		: >"$T/pids"
+	done
 }
 
 @test "rehearse: LEASE_MOVED on NFSv4.0 RENEW, then the probe with the saved root handle" {
@@ -716,6 +753,37 @@ two_files_move() {
 	assert_line "fakenfs4 src 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
 	assert_line "fakenfs4 src 4.1: DESTROY_SESSION=OK"
 	assert_line "fakenfs4 src 4.1: DESTROY_CLIENTID=OK"
+}
+
+# Letting go of a server that stopped answering is bounded: each call at
+# most 2 s once interrupted (not --timeout's 20 s), and a second SIGINT
+# ends at once (within 1 s, less than one bounded call).
+@test "rehearse: SIGINT with the server gone: letting go bounded, a second SIGINT ends at once" {
+	local t0
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	t0=$SECONDS
+	kill -INT "$REH"
+	reh_wait 12
+	[ "$REH_RC" -eq 130 ]
+	[ $((SECONDS - t0)) -le 8 ]
+	kill -CONT "$FK"
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	: >"$T/pids"
+	rm -f "$T/reh.out" "$T/fk.out"
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	kill -INT "$REH"
+	sleep 0.3 # two signals, not one pending
+	kill -INT "$REH"
+	reh_wait 1 # not the 2 s of the CLOSE's bounded wait
+	[ "$REH_RC" -eq 130 ]
+	kill -CONT "$FK"
 }
 
 @test "rehearse: a source that stops answering while it waits earns no verdict (exit 3)" {
