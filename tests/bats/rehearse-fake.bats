@@ -374,6 +374,43 @@ EOF
 	assert_output "2 10025 0 0"
 }
 
+# raw40_lease: a 4.0 client of its own confirmed, RENEW, then RENEW again
+# after the lease (1 s) ran out; prints both statuses.
+raw40_lease() {
+	ip netns exec "$FNS" python3 - <<'EOF'
+import socket, struct, time
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def u64(v): return struct.pack(">Q", v)
+def opaque(b): return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+s = socket.create_connection(("127.0.0.2", 20490), timeout=5)
+def compound(ops):
+    body = u32(1, 0, 2, 100003, 4, 1, 0, 0, 0, 0) + u32(0, 0, len(ops)) + b"".join(ops)
+    s.sendall(u32(0x80000000 | len(body)) + body)
+    data = b""
+    while len(data) < 4 or len(data) - 4 < (struct.unpack(">I", data[:4])[0] & 0x7fffffff):
+        chunk = s.recv(65536)
+        if not chunk: raise SystemExit("closed")
+        data += chunk
+    return data[4 + 4 * 9:]
+r = compound([u32(35) + b"verf0001" + opaque(b"raw40") + u32(0x40000000) + opaque(b"tcp")
+              + opaque(b"127.0.0.1.0.0") + u32(1)])
+clid, confirm = struct.unpack(">Q", r[8:16])[0], r[16:24]
+compound([u32(36) + u64(clid) + confirm])
+out = [struct.unpack(">I", compound([u32(30) + u64(clid)])[4:8])[0]]
+time.sleep(1.3)  # the lease is what is tested: past it, no renewal
+out.append(struct.unpack(">I", compound([u32(30) + u64(clid)])[4:8])[0])
+print(*out)
+EOF
+}
+
+@test "fakenfs4: a 4.0 client that does not renew within its lease loses its client ID" {
+	fk_start 0 --lease 1
+	run raw40_lease
+	assert_success
+	# RENEW OK, then 10022 (STALE_CLIENTID).
+	assert_output "0 10022"
+}
+
 @test "rehearse: transparent state migration, NFSv4.1 (-J): TEST_STATEID of the old stateids" {
 	rehearse_move 1 "--at-move tsm" -J
 	[ "$REH_RC" -eq 0 ]
@@ -441,6 +478,43 @@ EOF
 		kill "$FK"
 		wait "$FK" 2>/dev/null || true
 	done
+}
+
+# The grace period over before the reclaim: NO_GRACE, then a re-open.
+@test "rehearse: the destination's grace already over (--grace 0), NFSv4.1 (-J): re-open" {
+	rehearse_move 1 "--at-move reclaim --grace 0" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .state)" = reopen ]
+	[[ "$(jfile .lock_gap_ms)" =~ ^[0-9]+$ ]]
+	[ "$(jfile .read_same)" = true ]
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK OPEN=NO_GRACE"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCK=OK"
+}
+
+# A 1 s lease and --interval 5000: rehearse still renews in time (a poll
+# every third of the lease), so the state is there to move.
+@test "rehearse: a short lease kept alive while waiting (--lease 1, --interval 5000), NFSv4.1" {
+	fk_start 1 --at-move tsm --lease 1
+	reh_start --vers 4.1 --interval 5000
+	until_line '^waiting for the move: ' "$T/reh.out"
+	# Past the lease: five lone SEQUENCEs (the first at the wait's start).
+	local i n=0
+	for ((i = 0; i < 100 && n < 5; i++)); do
+		n=$(grep -c '^fakenfs4 src 4\.1: SEQUENCE=OK$' "$T/fk.err")
+		[ "$n" -ge 5 ] || sleep 0.05
+	done
+	[ "$n" -ge 5 ]
+	kill -USR1 "$FK"
+	until_line '^moved$' "$T/fk.out" 5
+	reh_wait
+	[ "$REH_RC" -eq 0 ]
+	run cat "$T/reh.out"
+	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
+	refute_line --regexp 'BADSESSION|STALE_CLIENTID'
 }
 
 # two_files MINOR: after two_files_move, f and g were reclaimed in the

@@ -4,10 +4,13 @@
  *   fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /d
  *            --file NAME=CONTENT... [--at-move MODE] [--signal moved|lease-moved]
  *            [--referral] [--volatile-fh] [--lease SECONDS]
- *            [--dst-file NAME=CONTENT]...
+ *            [--dst-file NAME=CONTENT]... [--grace SECONDS]
  *
  * --dst-file gives a --file other bytes on the destination (a copy that
- * differs).
+ * differs).  A client that does not renew its lease (--lease, 30 s; 4.0:
+ * RENEW or an operation with one of its stateids, 4.1: SEQUENCE) loses
+ * everything; the destination's grace period (--at-move reclaim) lasts
+ * --grace seconds from the move (the lease by default; 0: already over).
  * One process, two TCP listeners: the source and the destination, two
  * servers of one export (--export, its files flat in it).  ONC RPC over TCP
  * (record marking), AUTH_SYS or AUTH_NONE, COMPOUND decoded with the XDR
@@ -171,6 +174,8 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 	nfsstat4 bad_st = NFS4_OK, status = NFS4_OK;
 	char log[2048];
 	size_t ll = 0, hl;
+
+	fk_expire(cn->srv);
 	XDR x;
 
 	xdrmem_create(&x, (char *)args, (unsigned)alen, XDR_DECODE);
@@ -554,7 +559,7 @@ static void usage(void)
 		"                --file NAME=CONTENT... [--dst-file NAME=CONTENT]... [--at-move "
 		"tsm|reclaim|reopen|fhexpired|conflict|lost]\n"
 		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n"
-		"                [--volatile-fh]\n");
+		"                [--volatile-fh] [--grace SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -571,6 +576,7 @@ int main(int argc, char **argv)
 		{ "lease", required_argument, NULL, 'l' },
 		{ "volatile-fh", no_argument, NULL, 'v' },
 		{ "dst-file", required_argument, NULL, 'D' },
+		{ "grace", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tsm",	  "reclaim",  "reopen",
@@ -578,6 +584,7 @@ int main(int argc, char **argv)
 	static struct conn conns[MAX_CONNS];
 	const char *src = NULL, *dst = NULL, *files[MAX_NODES], *dfiles[MAX_NODES];
 	int nfiles = 0, ndfiles = 0, opt, lrc;
+	bool grace_set = false;
 	struct sigaction sa = { 0 };
 	sigset_t block, empty;
 	struct timeval sndto = { .tv_sec = 5 };
@@ -626,6 +633,15 @@ int main(int argc, char **argv)
 			g_lease = (unsigned)atoi(optarg);
 			if (g_lease < 1 || g_lease > 3600)
 				return usage(), 2;
+			if (!grace_set)
+				g_grace = g_lease;
+			break;
+		case 'G':
+			if (strspn(optarg, "0123456789") != strlen(optarg) || !*optarg ||
+			    strlen(optarg) > 4 || atoi(optarg) > 3600)
+				return usage(), 2;
+			g_grace = (unsigned)atoi(optarg);
+			grace_set = true;
 			break;
 		default: return usage(), 2;
 		}

@@ -53,7 +53,8 @@ struct client {
 	unsigned ownerlen;
 	unsigned char verf[NFS4_VERIFIER_SIZE];
 	unsigned char confirm[NFS4_VERIFIER_SIZE];
-	uint32_t cs_seq; /* the next CREATE_SESSION's csa_sequence */
+	uint32_t cs_seq;     /* the next CREATE_SESSION's csa_sequence */
+	uint64_t renewed_ms; /* when its lease was last renewed (monotonic) */
 };
 
 struct owner {
@@ -148,7 +149,8 @@ struct ctx {
 extern unsigned g_minor;
 extern enum mode g_mode;
 extern bool g_lease_signal, g_referral, g_moved, g_volatile;
-extern unsigned g_lease;
+extern unsigned g_lease, g_grace;
+extern uint64_t g_moved_ms;
 extern struct node g_nodes[MAX_NODES];
 extern int g_nnodes, g_export;
 extern struct server g_src, g_dst;
@@ -167,6 +169,9 @@ uint64_t fk_fileid(int n);
 const unsigned char *fk_content(const struct server *s, int n, size_t *len);
 struct client *fk_client_by_id(struct server *s, uint64_t id);
 struct client *fk_client_new(struct server *s);
+uint64_t fk_now_ms(void);
+void fk_renew(struct client *c);
+void fk_expire(struct server *s);
 void fk_state_free(struct server *s, int i);
 void fk_client_drop(struct server *s, struct client *c);
 int fk_owner_find(struct server *s, bool lock, uint64_t clientid, const char *name, unsigned len);

@@ -122,6 +122,8 @@ static nfsstat4 find_state(struct ctx *c, const stateid4 *sid,
 			if (sid->seqid > st->seqid)
 				return NFS4ERR_BAD_STATEID;
 		}
+		if (c->minor == 0)
+			fk_renew(fk_client_by_id(s, st->clientid)); /* RFC 7530 9.5 */
 		*out = i;
 		return NFS4_OK;
 	}
@@ -130,9 +132,11 @@ static nfsstat4 find_state(struct ctx *c, const stateid4 *sid,
 	return NFS4ERR_BAD_STATEID;
 }
 
+/* The destination's grace period: --grace seconds from the move. */
 static bool in_grace(const struct ctx *c)
 {
 	return c->srv->dst && g_moved && g_mode == AT_RECLAIM &&
+	       fk_now_ms() - g_moved_ms < (uint64_t)g_grace * 1000 &&
 	       !(c->minor > 0 && c->sc && c->sc->reclaim_done);
 }
 
@@ -445,6 +449,7 @@ static nfsstat4 do_setclientid_confirm(struct ctx *c, const SETCLIENTID_CONFIRM4
 		}
 	}
 	cl->confirmed = true;
+	fk_renew(cl);
 	return NFS4_OK;
 }
 
@@ -472,6 +477,7 @@ static nfsstat4 do_renew(struct ctx *c, uint64_t id)
 			return NFS4ERR_LEASE_MOVED;
 		cl->lease_moved = false;
 	}
+	fk_renew(cl);
 	return NFS4_OK;
 }
 
@@ -597,6 +603,7 @@ static nfsstat4 do_sequence(struct ctx *c, const SEQUENCE4args *a, struct result
 		return NFS4ERR_SEQ_MISORDERED;
 	ss->slot_seq++;
 	c->sc = fk_client_by_id(c->srv, ss->clientid);
+	fk_renew(c->sc);
 	memcpy(ok->sr_sessionid, ss->id, NFS4_SESSIONID_SIZE);
 	ok->sr_sequenceid = a->sa_sequenceid;
 	ok->sr_slotid = 0;
@@ -648,6 +655,7 @@ static nfsstat4 owner_client(struct ctx *c, uint64_t id, uint64_t *out)
 
 	if (!cl || !cl->confirmed)
 		return NFS4ERR_STALE_CLIENTID;
+	fk_renew(cl);
 	*out = id;
 	return NFS4_OK;
 }

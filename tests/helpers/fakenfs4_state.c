@@ -1,6 +1,7 @@
 /* fakenfs4's file system and state tables, and the move (fakenfs4.c). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fakenfs4.h"
 
@@ -8,7 +9,8 @@
 unsigned g_minor;
 enum mode g_mode = AT_REOPEN;
 bool g_lease_signal, g_referral, g_moved, g_volatile;
-unsigned g_lease = 30;
+unsigned g_lease = 30, g_grace = 30;
+uint64_t g_moved_ms;
 struct node g_nodes[MAX_NODES];
 int g_nnodes, g_export;
 struct server g_src = { .name = "src", .boot = 1 },
@@ -92,9 +94,24 @@ struct client *fk_client_new(struct server *s)
 			s->t.c[i].used = true;
 			s->t.c[i].id = g_next_id++;
 			s->t.c[i].cs_seq = 1;
+			s->t.c[i].renewed_ms = fk_now_ms();
 			return &s->t.c[i];
 		}
 	return NULL;
+}
+
+uint64_t fk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void fk_renew(struct client *c)
+{
+	if (c)
+		c->renewed_ms = fk_now_ms();
 }
 
 void fk_state_free(struct server *s, int i)
@@ -117,6 +134,18 @@ void fk_client_drop(struct server *s, struct client *c)
 		if (s->ss[i].used && s->ss[i].clientid == c->id)
 			s->ss[i].used = false;
 	c->used = false;
+}
+
+/* Clients whose lease ran out (--lease) lose everything, as on a server
+ * that does not keep them (RENEW then NFS4ERR_STALE_CLIENTID, their
+ * stateids unknown, 4.1 their sessions gone: NFS4ERR_BADSESSION). */
+void fk_expire(struct server *s)
+{
+	uint64_t now = fk_now_ms();
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (s->t.c[i].used && now - s->t.c[i].renewed_ms > (uint64_t)g_lease * 1000)
+			fk_client_drop(s, &s->t.c[i]);
 }
 
 static bool client_has_state(const struct server *s, uint64_t id)
@@ -293,6 +322,7 @@ void fk_do_move(void)
 	if (g_moved || g_referral)
 		return;
 	g_moved = true;
+	g_moved_ms = fk_now_ms();
 	if (g_lease_signal)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (g_src.t.c[i].used && client_has_state(&g_src, g_src.t.c[i].id))
