@@ -278,6 +278,17 @@ EOF
 	assert_line "fakenfs4 dst 4.0: RELEASE_LOCKOWNER=OK"
 }
 
+# The "destination" is the source under another address (EXCHANGE_ID
+# says the same server_owner and scope): its old stateids answering there
+# prove no transparent move.
+@test "rehearse: a location that is the source itself is no transparent move, NFSv4.1" {
+	rehearse_move 1 "--at-move tsm --same-owner" -J
+	[ "$(jfile .state)" != transparent ]
+	[ "$REH_RC" -ne 0 ]
+	[ "$(jfile '.steps[] | select(.step == "state") | .message')" = \
+		"127.0.0.3 is the source itself (the same server_owner and scope): the old state answering there is no transparent move" ]
+}
+
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
 	local m
 	for m in 0 1; do
