@@ -291,7 +291,7 @@ static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops, unsi
 }
 
 static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
-			 struct nm_nfs4_reply *reply, struct nm_err *err)
+			 struct nm_nfs4_reply *reply, bool cachethis, struct nm_err *err)
 {
 	nfs_argop4 all[NM_XDR_MAX_OPS];
 	unsigned skip = 0, max = nm_nfs4_max_ops(c);
@@ -310,7 +310,9 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 		sa->sa_sequenceid = c->slot_seq;
 		sa->sa_slotid = 0;
 		sa->sa_highest_slotid = 0;
-		sa->sa_cachethis = FALSE;
+		/* A COMPOUND that changes state is cached in the slot, so a
+		 * retransmission is answered from the cache, not done twice. */
+		sa->sa_cachethis = cachethis;
 		memcpy(&all[1], ops, nops * sizeof(*ops));
 		skip = 1;
 	} else {
@@ -375,7 +377,7 @@ static int compound_delayed(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 		bool delayed;
 
 		c->seq_status = NFS4_OK;
-		rc = compound_once(c, ops, nops, reply, err);
+		rc = compound_once(c, ops, nops, reply, !ops_again, err);
 		left = end - nm_time_ms();
 		/* SEQUENCE itself may say DELAY (the slot still busy): then
 		 * compound_once has failed, the slot's sequence id unspent,

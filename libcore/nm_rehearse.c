@@ -984,6 +984,10 @@ static void reopen(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_c
 
 	if (s->opened)
 		nm_reh_release(e, s);
+	/* A lock owner of its own: the reclaim's may have been made (4.0:
+	 * its seqid spent) by a LOCK that was refused. */
+	snprintf(s->lowner + strlen(s->lowner), sizeof(s->lowner) - strlen(s->lowner), "+r");
+	s->lock_seqid = 0;
 	/* Re-OPEN by name and re-LOCK. */
 	f->ans.reopen_tried = true;
 	{

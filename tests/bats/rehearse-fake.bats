@@ -496,9 +496,11 @@ two_files_move() {
 	until_line '^waiting for the move: ' "$T/reh.out"
 	kill -STOP "$FK"
 	kill -INT "$REH"
-	sleep 0.3 # two signals, not one pending
+	# Two signals, not one pending: the second 0.5 s into the CLOSE's
+	# bounded 2 s, and the end within 1 s of it.
+	sleep 0.5
 	kill -INT "$REH"
-	reh_wait 1 # not the 2 s of the CLOSE's bounded wait
+	reh_wait 1
 	[ "$REH_RC" -eq 130 ]
 	kill -CONT "$FK"
 }
