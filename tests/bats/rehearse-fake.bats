@@ -454,6 +454,17 @@ EOF
 	assert_line "fakenfs4 dst 4.0: RELEASE_LOCKOWNER=OK"
 }
 
+# The "destination" is the source under another address (EXCHANGE_ID
+# says the same server_owner and scope): its old stateids answering there
+# prove no transparent move.
+@test "rehearse: a location that is the source itself is no transparent move, NFSv4.1" {
+	rehearse_move 1 "--at-move tsm --same-owner" -J
+	[ "$(jfile .state)" != transparent ]
+	[ "$REH_RC" -ne 0 ]
+	[ "$(jfile '.steps[] | select(.step == "state") | .message')" = \
+		"127.0.0.3 is the source itself (the same server_owner and scope): the old state answering there is no transparent move" ]
+}
+
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
 	local m
 	for m in 0 1; do
@@ -853,9 +864,11 @@ two_files_move() {
 	until_line '^waiting for the move: ' "$T/reh.out"
 	kill -STOP "$FK"
 	kill -INT "$REH"
-	sleep 0.3 # two signals, not one pending
+	# Two signals, not one pending: the second 0.5 s into the CLOSE's
+	# bounded 2 s, and the end within 1 s of it.
+	sleep 0.5
 	kill -INT "$REH"
-	reh_wait 1 # not the 2 s of the CLOSE's bounded wait
+	reh_wait 1
 	[ "$REH_RC" -eq 130 ]
 	kill -CONT "$FK"
 }

@@ -3,14 +3,17 @@
  *
  *   fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /d
  *            --file NAME=CONTENT... [--at-move MODE] [--signal moved|lease-moved]
- *            [--referral] [--volatile-fh] [--lease SECONDS]
+ *            [--referral] [--volatile-fh] [--lease SECONDS] [--same-owner]
  *            [--dst-file NAME=CONTENT]... [--grace SECONDS]
+ * (--same-owner: the destination answers EXCHANGE_ID with the source's
+ * server_owner and scope, as another address of one server would)
  *
  * --dst-file gives a --file other bytes on the destination (a copy that
  * differs).  A client that does not renew its lease (--lease, 30 s; 4.0:
  * RENEW or an operation with one of its stateids, 4.1: SEQUENCE) loses
  * everything; the destination's grace period (--at-move reclaim) lasts
  * --grace seconds from the move (the lease by default; 0: already over).
+ *
  * One process, two TCP listeners: the source and the destination, two
  * servers of one export (--export, its files flat in it).  ONC RPC over TCP
  * (record marking), AUTH_SYS or AUTH_NONE, COMPOUND decoded with the XDR
@@ -559,7 +562,7 @@ static void usage(void)
 		"                --file NAME=CONTENT... [--dst-file NAME=CONTENT]... [--at-move "
 		"tsm|reclaim|reopen|fhexpired|conflict|lost]\n"
 		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n"
-		"                [--volatile-fh] [--grace SECONDS]\n");
+		"                [--volatile-fh] [--same-owner] [--grace SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -577,6 +580,7 @@ int main(int argc, char **argv)
 		{ "volatile-fh", no_argument, NULL, 'v' },
 		{ "dst-file", required_argument, NULL, 'D' },
 		{ "grace", required_argument, NULL, 'G' },
+		{ "same-owner", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tsm",	  "reclaim",  "reopen",
@@ -629,6 +633,7 @@ int main(int argc, char **argv)
 			break;
 		case 'r': g_referral = true; break;
 		case 'v': g_volatile = true; break;
+		case 'o': g_same_owner = true; break;
 		case 'l':
 			g_lease = (unsigned)atoi(optarg);
 			if (g_lease < 1 || g_lease > 3600)

@@ -149,6 +149,7 @@ struct ctx {
 extern unsigned g_minor;
 extern enum mode g_mode;
 extern bool g_lease_signal, g_referral, g_moved, g_volatile;
+extern bool g_same_owner; /* the destination says the source's server_owner */
 extern unsigned g_lease, g_grace;
 extern uint64_t g_moved_ms;
 extern struct node g_nodes[MAX_NODES];

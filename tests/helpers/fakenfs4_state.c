@@ -8,7 +8,7 @@
 /* Options and the world (fakenfs4.h). */
 unsigned g_minor;
 enum mode g_mode = AT_REOPEN;
-bool g_lease_signal, g_referral, g_moved, g_volatile;
+bool g_lease_signal, g_referral, g_moved, g_volatile, g_same_owner;
 unsigned g_lease = 30, g_grace = 30;
 uint64_t g_moved_ms;
 struct node g_nodes[MAX_NODES];
