@@ -17,11 +17,16 @@
 #include "opts.h"
 #include "output.h"
 
+#include <unistd.h>
+
 static volatile sig_atomic_t stop_flag;
 
+/* The first SIGINT/SIGTERM lets go (bounded); a second ends at once. */
 static void on_signal(int sig)
 {
 	(void)sig;
+	if (stop_flag)
+		_exit(130);
 	stop_flag = 1;
 }
 
@@ -67,22 +72,32 @@ static void print_waiting(void *arg, const struct nm_reh_file *files, size_t n)
 	fflush(stdout);
 }
 
-static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t held)
+static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t held, bool renewed)
 {
 	const struct ui *ui = arg;
 
 	if (ui->json)
 		return;
-	nm_out_printf(stdout,
-		      "+%" PRId64 ".%03" PRId64 " wait: %zu file%s still held, the lease renewed "
-		      "(%u polls)\n",
-		      time_ms / 1000, time_ms % 1000, held, held == 1 ? "" : "s", polls);
+	nm_out_printf(
+		stdout, "+%" PRId64 ".%03" PRId64 " wait: %zu file%s still held, %s (%u polls)\n",
+		time_ms / 1000, time_ms % 1000, held, held == 1 ? "" : "s",
+		renewed ? "the lease renewed" : "the last RENEW/SEQUENCE did not renew the lease",
+		polls);
 	fflush(stdout);
 }
 
+/* The port and version the mounts named so far gave (not --port or
+ * --vers, which apply to all): one rehearsal speaks one of each. */
+struct from_mounts {
+	unsigned port;
+	int minor;
+	const char *port_spec, *minor_spec;
+	bool port_given, minor_given; /* --port, --vers: they decide */
+};
+
 /* SERVER:/PATH/FILE, or MOUNT/FILE: the mount's server and export. */
 static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file *f, unsigned *port,
-		     int *minor, struct nm_err *err)
+		     int *minor, struct from_mounts *fm, struct nm_err *err)
 {
 	struct nm_mount m;
 	char *spath = NULL;
@@ -100,6 +115,33 @@ static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file 
 	snprintf(f->spec, sizeof(f->spec), "%s", arg);
 	snprintf(f->server, sizeof(f->server), "%s", m.server);
 	snprintf(f->path, sizeof(f->path), "%s", spath ? spath : "");
+	{
+		unsigned mport = m.port ? m.port : 2049; /* not said: NFS's */
+
+		if (!fm->port_given && fm->port_spec && mport != fm->port)
+			rc = nm_err_set(err, -EINVAL,
+					"'%s' is mounted on port %u, '%s' on port %u: one --port "
+					"for all, please",
+					arg, mport, fm->port_spec, fm->port);
+		else if (!fm->minor_given && m.minor >= 0 && fm->minor_spec && m.minor != fm->minor)
+			rc = nm_err_set(err, -EINVAL,
+					"'%s' is mounted with NFSv4.%d, '%s' with NFSv4.%d: one "
+					"--vers for all, please",
+					arg, m.minor, fm->minor_spec, fm->minor);
+		if (rc < 0) {
+			free(spath);
+			nm_mount_free(&m);
+			return rc;
+		}
+		if (!fm->port_spec) {
+			fm->port = mport;
+			fm->port_spec = arg;
+		}
+		if (m.minor >= 0 && !fm->minor_spec) {
+			fm->minor = m.minor;
+			fm->minor_spec = arg;
+		}
+	}
 	if (m.port && !*port)
 		*port = m.port;
 	if (*minor == -1 && m.minor >= 0)
@@ -244,6 +286,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 	struct nm_reh_result *r;
 	struct sigaction sa, old_int, old_term;
 	unsigned port = 0;
+	struct from_mounts fm = { .minor = -1 };
 	const char *mountinfo = NULL;
 	int c, rc;
 	char *end;
@@ -332,6 +375,8 @@ int nm_cmd_rehearse(int argc, char **argv)
 		fprintf(stderr, "nfsmig: out of memory\n");
 		return NM_EXIT_FAIL;
 	}
+	fm.port_given = port != 0;
+	fm.minor_given = o.minor != -1;
 	for (size_t i = 0; i <= nspecs; i++) {
 		const char *spec = i == 0 ? argv[optind] : specs[i - 1];
 
@@ -340,7 +385,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 			free(r);
 			return NM_EXIT_USAGE;
 		}
-		rc = file_spec(spec, mountinfo, &r->files[r->nfiles], &port, &o.minor, &err);
+		rc = file_spec(spec, mountinfo, &r->files[r->nfiles], &port, &o.minor, &fm, &err);
 		if (rc < 0) {
 			if (err.msg[0])
 				nm_out_printf(stderr, "nfsmig: rehearse: %s\n", err.msg);

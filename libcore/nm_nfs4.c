@@ -35,7 +35,10 @@ struct nm_nfs4 {
 	uint32_t seq_flags;	       /* sr_status_flags ORed since last taken */
 	bool have_clientid40;	       /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 	char owner[NM_NFS4_OWNER_MAX]; /* "" or the caller's client owner */
-	uint64_t verifier;	       /* its verifier */
+	/* 4.1+: EXCHANGE_ID's server_owner major ID and server_scope */
+	unsigned so_major_len, scope_len;
+	char so_major[NFS4_OPAQUE_LIMIT], scope[NFS4_OPAQUE_LIMIT];
+	uint64_t verifier; /* its verifier */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -288,7 +291,7 @@ static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops, unsi
 }
 
 static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
-			 struct nm_nfs4_reply *reply, struct nm_err *err)
+			 struct nm_nfs4_reply *reply, bool cachethis, struct nm_err *err)
 {
 	nfs_argop4 all[NM_XDR_MAX_OPS];
 	unsigned skip = 0, max = nm_nfs4_max_ops(c);
@@ -307,7 +310,9 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 		sa->sa_sequenceid = c->slot_seq;
 		sa->sa_slotid = 0;
 		sa->sa_highest_slotid = 0;
-		sa->sa_cachethis = FALSE;
+		/* A COMPOUND that changes state is cached in the slot, so a
+		 * retransmission is answered from the cache, not done twice. */
+		sa->sa_cachethis = cachethis;
 		memcpy(&all[1], ops, nops * sizeof(*ops));
 		skip = 1;
 	} else {
@@ -358,8 +363,8 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
  * reply is the answer.  Only DELAY is retried (GRACE is an answer).  The
  * operations sent must be idempotent (nfsmig's queries are: PUTFH,
  * LOOKUP, GETATTR, SECINFO): the server may have done part of the first. */
-int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
-		     struct nm_err *err)
+static int compound_delayed(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			    struct nm_nfs4_reply *reply, bool ops_again, struct nm_err *err)
 {
 	int64_t end = nm_time_ms() + c->delay_ms;
 	int64_t pause = NM_NFS4_DELAY_FIRST_MS;
@@ -372,12 +377,13 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		bool delayed;
 
 		c->seq_status = NFS4_OK;
-		rc = compound_once(c, ops, nops, reply, err);
+		rc = compound_once(c, ops, nops, reply, !ops_again, err);
 		left = end - nm_time_ms();
 		/* SEQUENCE itself may say DELAY (the slot still busy): then
 		 * compound_once has failed, the slot's sequence id unspent,
 		 * and the same request goes again. */
-		delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : c->seq_status == NFS4ERR_DELAY;
+		delayed = rc == 0 ? ops_again && reply->status == NFS4ERR_DELAY
+				  : c->seq_status == NFS4ERR_DELAY;
 		if (!delayed || left <= 0)
 			return rc;
 		if (rc == 0)
@@ -385,6 +391,50 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		nm_time_sleep_ms(pause < left ? pause : left);
 		pause = pause * 2 < NM_NFS4_DELAY_MAX_MS ? pause * 2 : NM_NFS4_DELAY_MAX_MS;
 	}
+}
+
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
+		     struct nm_err *err)
+{
+	return compound_delayed(c, ops, nops, reply, true, err);
+}
+
+int nm_nfs4_compound_stateful(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			      struct nm_nfs4_reply *reply, struct nm_err *err)
+{
+	return compound_delayed(c, ops, nops, reply, false, err);
+}
+
+bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops)
+{
+	for (unsigned i = 0; i < nops; i++)
+		switch (ops[i].argop) {
+		case OP_OPEN:
+		case OP_OPEN_CONFIRM:
+		case OP_LOCK:
+		case OP_LOCKU:
+		case OP_CLOSE:
+		case OP_RELEASE_LOCKOWNER:
+		case OP_DELEGRETURN:
+		case OP_FREE_STATEID:
+		case OP_RECLAIM_COMPLETE: return true;
+		default: break;
+		}
+	return false;
+}
+
+bool nm_nfs4_same_server(const struct nm_nfs4 *a, const struct nm_nfs4 *b)
+{
+	return a && b && a->minor > 0 && b->minor > 0 && a->so_major_len > 0 &&
+	       a->so_major_len == b->so_major_len && a->scope_len == b->scope_len &&
+	       memcmp(a->so_major, b->so_major, a->so_major_len) == 0 &&
+	       memcmp(a->scope, b->scope, a->scope_len) == 0;
+}
+
+void nm_nfs4_set_call_ms(struct nm_nfs4 *c, int call_ms)
+{
+	if (c)
+		nm_rpc_set_call_ms(c->rpc, call_ms);
 }
 
 void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms)
@@ -450,6 +500,15 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 				 .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
 		c->clientid = ok->eir_clientid;
 		c->slot_seq = ok->eir_sequenceid; /* CREATE_SESSION's csa_sequence */
+		c->so_major_len = ok->eir_server_owner.so_major_id.so_major_id_len;
+		c->scope_len = ok->eir_server_scope.eir_server_scope_len;
+		if (c->so_major_len > sizeof(c->so_major) || c->scope_len > sizeof(c->scope))
+			c->so_major_len = c->scope_len = 0; /* XDR bounds them; never trusted */
+		if (c->so_major_len)
+			memcpy(c->so_major, ok->eir_server_owner.so_major_id.so_major_id_val,
+			       c->so_major_len);
+		if (c->scope_len)
+			memcpy(c->scope, ok->eir_server_scope.eir_server_scope_val, c->scope_len);
 		c->have_clientid = true;
 	}
 	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
@@ -614,13 +673,17 @@ static int create_session(struct nm_nfs4 *c, struct nm_err *err)
 }
 
 /* A COMPOUND with only op, no SEQUENCE (DESTROY_SESSION, DESTROY_CLIENTID). */
-static void sole_op(struct nm_nfs4 *c, nfs_argop4 *op)
+static int sole_op(struct nm_nfs4 *c, nfs_argop4 *op, nfsstat4 *st)
 {
 	COMPOUND4res res;
 	struct nm_err ignored;
+	int rc = compound_raw(c, c->minor, op, 1, &res, &ignored);
 
-	if (compound_raw(c, c->minor, op, 1, &res, &ignored) == 0)
+	if (rc == 0) {
+		*st = res.status;
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	}
+	return rc;
 }
 
 static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct nm_err *err)
@@ -721,23 +784,33 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 	return 0;
 }
 
-void nm_nfs4_shutdown(struct nm_nfs4 *c)
+void nm_nfs4_shutdown_said(struct nm_nfs4 *c, struct nm_nfs4_bye *bye)
 {
+	memset(bye, 0, sizeof(*bye));
 	if (c->have_session) {
 		nfs_argop4 op = { .argop = OP_DESTROY_SESSION };
 
 		memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, c->sessionid,
 		       sizeof(sessionid4));
-		sole_op(c, &op);
+		bye->session_sent = true;
+		bye->session_answered = sole_op(c, &op, &bye->session_st) == 0;
 	}
 	if (c->have_clientid) {
 		nfs_argop4 op = { .argop = OP_DESTROY_CLIENTID };
 
 		op.nfs_argop4_u.opdestroy_clientid.dca_clientid = c->clientid;
-		sole_op(c, &op);
+		bye->clientid_sent = true;
+		bye->clientid_answered = sole_op(c, &op, &bye->clientid_st) == 0;
 	}
 	c->have_session = false;
 	c->have_clientid = false;
+}
+
+void nm_nfs4_shutdown(struct nm_nfs4 *c)
+{
+	struct nm_nfs4_bye ignored;
+
+	nm_nfs4_shutdown_said(c, &ignored);
 }
 
 void nm_nfs4_close(struct nm_nfs4 *c)

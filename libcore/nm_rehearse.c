@@ -245,6 +245,57 @@ static int probe(struct nm_reh_engine *e, struct nm_reh_fs *s, unsigned char *fh
 	return 0;
 }
 
+/* sr_status_flags that say state was revoked (RFC 8881 18.46.3). */
+#define NM_REH_SEQ_ALL_REVOKED	  0x00000008u /* EXPIRED_ALL_STATE_REVOKED */
+#define NM_REH_SEQ_SOME_REVOKED	  0x00000010u /* EXPIRED_SOME_STATE_REVOKED */
+#define NM_REH_SEQ_ADMIN_REVOKED  0x00000020u /* ADMIN_STATE_REVOKED */
+#define NM_REH_SEQ_RECALL_REVOKED 0x00000040u /* RECALLABLE_STATE_REVOKED */
+#define NM_REH_SEQ_RECLAIM_NEEDED 0x00000100u /* RESTART_RECLAIM_NEEDED */
+#define NM_REH_SEQ_SOME_STATE_LOST                                                                 \
+	(NM_REH_SEQ_SOME_REVOKED | NM_REH_SEQ_ADMIN_REVOKED | NM_REH_SEQ_RECALL_REVOKED)
+
+/* s's state is gone on its source while nothing moved: its verdict is
+ * "state lost", nothing left to let go. */
+static void state_lost(struct nm_reh_engine *e, struct nm_reh_fs *s, const char *rpcs,
+		       const char *why)
+{
+	nm_reh_step(e, s, "lease", NM_REH_FAILED, rpcs, "%s: the state held on %s is lost", why,
+		    s->src->host);
+	s->done = true;
+	s->opened = s->locked = false;
+	s->f->ans.kind = NM_REH_KIND_NONE;
+	s->f->ans.still_answered = true;
+	s->f->ans.still_held = false;
+}
+
+/* 4.1+: some state revoked: TEST_STATEID of s's stateids on its source
+ * says whether it was s's.  True when it was (or the test said no
+ * stateid is valid). */
+static bool revoked(struct nm_reh_engine *e, struct nm_reh_fs *s, char *rpcs, size_t cap)
+{
+	nfs_argop4 op = { .argop = OP_TEST_STATEID };
+	stateid4 ids[2] = { s->open_sid, s->lock_sid };
+	struct nm_nfs4_reply rep;
+	struct nm_err err = { 0 };
+	TEST_STATEID4resok *ok;
+	bool gone = false;
+
+	op.nfs_argop4_u.optest_stateid.ts_stateids.ts_stateids_len = s->locked ? 2 : 1;
+	op.nfs_argop4_u.optest_stateid.ts_stateids.ts_stateids_val = ids;
+	if (nm_reh_call(e, s->src, &op, 1, &rep, rpcs, cap, &err) < 0)
+		return false; /* the next poll asks again */
+	if (rep.status != NFS4_OK || rep.nops < 1) {
+		nm_nfs4_reply_free(&rep);
+		return false;
+	}
+	ok = &rep.ops[0].nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4;
+	for (unsigned i = 0; i < ok->tsr_status_codes.tsr_status_codes_len; i++)
+		if (ok->tsr_status_codes.tsr_status_codes_val[i] != NFS4_OK)
+			gone = true;
+	nm_nfs4_reply_free(&rep);
+	return gone;
+}
+
 /* One round of the wait on the source client cl: the lease (4.0 RENEW;
  * 4.1 SEQUENCE's flags), and each held file.  Returns how many moved, <0
  * when the server did not answer. */
@@ -253,8 +304,10 @@ static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct n
 	bool lease_moved = false;
 	int moved = 0, rc;
 	struct nm_nfs4_reply rep;
-	char rpcs[64];
+	char rpcs[64], why[128] = "";
+	uint32_t some_lost = 0;
 
+	cl->renewed = false;
 	if (nm_nfs4_minor(cl->c) == 0) {
 		nfs_argop4 op = { .argop = OP_RENEW };
 
@@ -263,21 +316,46 @@ static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct n
 		if (rc < 0)
 			return rc;
 		lease_moved = rep.status == NFS4ERR_LEASE_MOVED;
+		cl->renewed = rep.status == NFS4_OK;
+		if (rep.status == NFS4ERR_EXPIRED || rep.status == NFS4ERR_STALE_CLIENTID ||
+		    rep.status == NFS4ERR_ADMIN_REVOKED)
+			snprintf(why, sizeof(why), "RENEW answered %s", NM_NFS4_STATUS(rep.status));
 		nm_nfs4_reply_free(&rep);
 	} else {
 		nfs_argop4 none = { .argop = OP_RENEW }; /* not sent: SEQUENCE alone */
+		uint32_t flags;
 
 		rc = nm_reh_call(e, cl, &none, 0, &rep, rpcs, sizeof(rpcs), err);
 		if (rc < 0)
 			return rc;
 		nm_nfs4_reply_free(&rep);
-		lease_moved = nm_nfs4_seq_flags_take(cl->c) & SEQ4_STATUS_LEASE_MOVED;
+		flags = nm_nfs4_seq_flags_take(cl->c);
+		lease_moved = flags & SEQ4_STATUS_LEASE_MOVED;
+		some_lost = flags & NM_REH_SEQ_SOME_STATE_LOST;
+		cl->renewed = !(flags & (NM_REH_SEQ_ALL_REVOKED | NM_REH_SEQ_RECLAIM_NEEDED |
+					 NM_REH_SEQ_SOME_STATE_LOST));
+		if (flags & (NM_REH_SEQ_ALL_REVOKED | NM_REH_SEQ_RECLAIM_NEEDED))
+			snprintf(why, sizeof(why), "SEQUENCE set %s",
+				 flags & NM_REH_SEQ_ALL_REVOKED
+					 ? "SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED"
+					 : "SEQ4_STATUS_RESTART_RECLAIM_NEEDED");
 	}
 	for (size_t i = 0; i < e->r->nfiles; i++) {
 		struct nm_reh_fs *s = &e->fs[i];
+		char trpcs[64];
 
-		if (s->src != cl || !s->f->ans.held || s->moved)
+		if (s->src != cl || !s->f->ans.held || s->moved || s->done)
 			continue;
+		if (why[0]) {
+			state_lost(e, s, rpcs, why);
+			continue;
+		}
+		if (some_lost && revoked(e, s, trpcs, sizeof(trpcs))) {
+			state_lost(e, s, trpcs,
+				   "SEQUENCE said state was revoked and TEST_STATEID found it was "
+				   "this file's");
+			continue;
+		}
 		if (lease_moved) {
 			/* Probe with the saved root handle (the seed's way). */
 			rc = probe(e, s, s->root, s->rootlen, "the saved root handle", err);
@@ -286,10 +364,14 @@ static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct n
 					    err->msg);
 				continue;
 			}
-			nm_reh_step(e, s, "lease-moved", NM_REH_OK, rpcs,
-				    "%s: probing each file system held with its saved root handle",
-				    nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
-							 : "RENEW answered NFS4ERR_LEASE_MOVED");
+			if (!s->lease_moved_said) /* once per file system */
+				nm_reh_step(e, s, "lease-moved", NM_REH_OK, rpcs,
+					    "%s: probing each file system held with its saved root "
+					    "handle",
+					    nm_nfs4_minor(cl->c)
+						    ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
+						    : "RENEW answered NFS4ERR_LEASE_MOVED");
+			s->lease_moved_said = true;
 		} else {
 			rc = probe(e, s, s->fh, s->fhlen, "the held file", err);
 			if (rc < 0)
@@ -326,8 +408,13 @@ static void sleep_interval(struct nm_reh_engine *e, int64_t until)
 	}
 }
 
+static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s);
+static void settle(struct nm_reh_engine *e);
+
 /* Steps 2 and 3: wait until every held file moved, the wait ends, or a
- * signal. */
+ * signal.  A file system is followed (steps 4-9) as soon as its move is
+ * seen, while the others are still polled: one that does not move never
+ * holds back the recovery of one that did. */
 static void wait_move(struct nm_reh_engine *e)
 {
 	int64_t until = nm_time_ms() + (e->o->now ? 0 : e->o->wait_ms);
@@ -339,7 +426,7 @@ static void wait_move(struct nm_reh_engine *e)
 	unsigned polls = 0;
 	bool first = true;
 
-	for (;;) {
+	while (!nm_reh_stopped(e)) {
 		bool pending = false;
 
 		for (size_t k = 0; k < e->ncl; k++) {
@@ -376,17 +463,29 @@ static void wait_move(struct nm_reh_engine *e)
 				}
 				pending = true;
 			}
+			/* This source's moved file systems, at once. */
+			for (size_t i = 0; i < e->r->nfiles && !nm_reh_stopped(e); i++) {
+				struct nm_reh_fs *s = &e->fs[i];
+
+				if (s->src == cl && s->moved && !s->followed)
+					follow(e, s);
+			}
 		}
+		settle(e);
 		polls++;
 		if (!pending || nm_reh_stopped(e) || e->o->now ||
 		    (e->o->polls && polls >= e->o->polls))
 			return;
 		if (e->o->progress && nm_time_ms() >= next_progress) {
 			size_t held = 0;
+			bool renewed = true;
 
 			for (size_t i = 0; i < e->r->nfiles; i++)
-				held += e->fs[i].f->ans.held && !e->fs[i].done;
-			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held);
+				if (e->fs[i].f->ans.held && !e->fs[i].done) {
+					held++;
+					renewed = renewed && e->fs[i].src->renewed;
+				}
+			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held, renewed);
 			next_progress = nm_time_ms() + period;
 		}
 		if (first && e->o->waiting)
@@ -673,6 +772,21 @@ static void test_state(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_r
 	char rpcs[96];
 	int rc;
 
+	if (strcmp(cl->host, s->src->host) == 0 || nm_nfs4_same_server(cl->c, s->src->c)) {
+		/* The location is the source itself (its address, or 4.1's
+		 * server_owner and scope): its old state answering there
+		 * proves no move.  Recovered as if it had not come along. */
+		f->ans.tsm_answered = true;
+		f->ans.tsm = false;
+		nm_reh_step(e, s, "state", NM_REH_FAILED, "",
+			    "%s is the source itself (%s): the old state answering there is no "
+			    "transparent move",
+			    cl->host,
+			    strcmp(cl->host, s->src->host) == 0
+				    ? "the same address"
+				    : "the same server_owner and scope");
+		return;
+	}
 	if (nm_nfs4_minor(cl->c) == 0) {
 		nfs_argop4 op = { .argop = OP_RENEW };
 
@@ -870,6 +984,10 @@ static void reopen(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_c
 
 	if (s->opened)
 		nm_reh_release(e, s);
+	/* A lock owner of its own: the reclaim's may have been made (4.0:
+	 * its seqid spent) by a LOCK that was refused. */
+	snprintf(s->lowner + strlen(s->lowner), sizeof(s->lowner) - strlen(s->lowner), "+r");
+	s->lock_seqid = 0;
 	/* Re-OPEN by name and re-LOCK. */
 	f->ans.reopen_tried = true;
 	{
@@ -964,6 +1082,7 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 	char rest[1024];
 	int rc;
 
+	s->followed = true;
 	if (f->ans.kind == NM_REH_KIND_REFERRAL)
 		rc = referral_locations(e, s, rest, sizeof(rest));
 	else
@@ -977,14 +1096,36 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 	if (!f->ans.flavor_ok || nm_reh_stopped(e))
 		return;
 	if (f->ans.kind == NM_REH_KIND_REFERRAL) {
-		/* Walk to the destination: open it there and read. */
+		/* Its OPEN comes in finish, after the destination's
+		 * RECLAIM_COMPLETE (4.1+: settle), never before another file
+		 * system's reclaim there. */
+		s->dst = cl;
+		return;
+	}
+	test_state(e, s, cl);
+	if (!f->ans.tsm_answered || nm_reh_stopped(e))
+		return;
+	s->dst = cl;
+	if (f->ans.tsm)
+		s->cl = cl;
+	else
+		recover(e, s, cl);
+}
+
+/* A referral: walk to the destination, open the file there and read. */
+static void referral_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
+{
+	struct nm_reh_file *f = s->f;
+	int rc;
+
+	{
 		struct nm_err err = { 0 };
 		char rpcs[192], dir[1024], *slash;
 		nfs_argop4 ops[NM_REH_MAX_COMPONENTS + 6];
 		nfsstat4 st;
 		unsigned n;
 
-		if (nm_reh_client_setup(e, s, cl, &err) < 0)
+		if (nm_nfs4_minor(cl->c) == 0 && nm_reh_client_setup(e, s, cl, &err) < 0)
 			return;
 		snprintf(dir, sizeof(dir), "%s", f->dest_path);
 		slash = strrchr(dir, '/');
@@ -1005,16 +1146,7 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		nm_reh_step(e, s, "open", NM_REH_OK, rpcs, "%s opened for reading on %s",
 			    f->dest_path, cl->host);
 		read_again(e, s, cl);
-		return;
 	}
-	test_state(e, s, cl);
-	if (!f->ans.tsm_answered || nm_reh_stopped(e))
-		return;
-	s->dst = cl;
-	if (f->ans.tsm)
-		s->cl = cl;
-	else
-		recover(e, s, cl);
 }
 
 /* After every reclaim: the re-open where the reclaim failed, and the READ
@@ -1023,8 +1155,13 @@ static void finish(struct nm_reh_engine *e, struct nm_reh_fs *s)
 {
 	struct nm_reh_answers *a = &s->f->ans;
 
-	if (!s->dst || nm_reh_stopped(e))
+	if (!s->dst || s->finished || nm_reh_stopped(e))
 		return;
+	s->finished = true;
+	if (a->kind == NM_REH_KIND_REFERRAL) {
+		referral_open(e, s, s->dst);
+		return;
+	}
 	if (!a->tsm && a->reclaim_answered && !a->reclaim_ok)
 		reopen(e, s, s->dst);
 	if (s->opened && !nm_reh_stopped(e))
@@ -1053,6 +1190,57 @@ static void check_kept(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		    rc == 1 ? "nothing moved: the held stateid still reads on %s"
 			    : "nothing moved, but READ with the held stateid answered %s",
 		    rc == 1 ? s->src->host : NM_NFS4_STATUS(st));
+}
+
+/* What the let go of cl's client said (4.1+: DESTROY_SESSION and
+ * DESTROY_CLIENTID, each answered or not). */
+static void disconnect_step(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+			    bool v41, const struct nm_nfs4_bye *b)
+{
+	enum nm_reh_status st = NM_REH_OK;
+
+	if (!v41) {
+		nm_reh_step(e, s, "disconnect", NM_REH_INFO, "",
+			    "%s: connection closed (a 4.0 client ID has no DESTROY: its lease "
+			    "expires)",
+			    cl->host);
+		return;
+	}
+	if ((b->session_sent && !b->session_answered) ||
+	    (b->clientid_sent && !b->clientid_answered))
+		st = NM_REH_UNANSWERED;
+	else if ((b->session_sent && b->session_st != NFS4_OK) ||
+		 (b->clientid_sent && b->clientid_st != NFS4_OK) ||
+		 (!b->session_sent && !b->clientid_sent))
+		st = NM_REH_FAILED;
+	nm_reh_step(e, s, "disconnect", st, "DESTROY_SESSION,DESTROY_CLIENTID",
+		    "%s: DESTROY_SESSION %s, DESTROY_CLIENTID %s%s", cl->host,
+		    !b->session_sent	  ? "not sent"
+		    : b->session_answered ? NM_NFS4_STATUS(b->session_st)
+					  : "not answered",
+		    !b->clientid_sent	   ? "not sent"
+		    : b->clientid_answered ? NM_NFS4_STATUS(b->clientid_st)
+					   : "not answered",
+		    st == NM_REH_OK ? ": session and client ID destroyed" : "");
+}
+
+/* After the file systems followed so far had their reclaims: 4.1+'s
+ * RECLAIM_COMPLETE on each of their destinations (one client for them
+ * all, once: a file system that moves there later finds the grace over,
+ * as it would), then the re-opens, the referrals' OPENs and the READs. */
+static void settle(struct nm_reh_engine *e)
+{
+	for (size_t k = 0; k < e->ncl && !nm_reh_stopped(e); k++)
+		for (size_t i = 0; i < e->r->nfiles; i++)
+			if (e->fs[i].dst == &e->cl[k] && !e->fs[i].finished && e->cl[k].c &&
+			    nm_nfs4_minor(e->cl[k].c) > 0) {
+				struct nm_err ignored = { 0 }; /* its step says */
+
+				nm_reh_client_setup(e, &e->fs[i], &e->cl[k], &ignored);
+				break;
+			}
+	for (size_t i = 0; i < e->r->nfiles && !nm_reh_stopped(e); i++)
+		finish(e, &e->fs[i]);
 }
 
 int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_err *err)
@@ -1095,30 +1283,24 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 	/* Steps 2, 3. */
 	if (!nm_reh_stopped(e))
 		wait_move(e);
-	/* Steps 4-9. */
+	/* Steps 4-9 of the referrals (the moved ones were followed in the
+	 * wait), and the last word on those that did not move. */
 	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++) {
 		struct nm_reh_fs *s = &e->fs[i];
 
-		if (s->f->ans.kind == NM_REH_KIND_REFERRAL ||
-		    (s->f->ans.kind == NM_REH_KIND_MIGRATION && s->moved))
+		if (s->f->ans.kind == NM_REH_KIND_REFERRAL && !s->followed)
 			follow(e, s);
 		else if (s->f->ans.held && !s->done && !nm_reh_stopped(e))
 			check_kept(e, s);
 	}
-	/* 4.1+: RECLAIM_COMPLETE on each destination once every file system
-	 * moving there had its reclaim (one client for them all). */
-	for (size_t k = 0; k < e->ncl && !nm_reh_stopped(e); k++)
-		for (size_t i = 0; i < r->nfiles; i++)
-			if (e->fs[i].dst == &e->cl[k] && e->cl[k].c &&
-			    nm_nfs4_minor(e->cl[k].c) > 0) {
-				struct nm_err ignored = { 0 }; /* its step says */
-
-				nm_reh_client_setup(e, &e->fs[i], &e->cl[k], &ignored);
-				break;
-			}
-	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++)
-		finish(e, &e->fs[i]);
+	settle(e);
 	r->interrupted = nm_reh_stopped(e);
+	/* Once stopped, letting go is bounded: each call at most
+	 * NM_REH_LET_GO_MS (a client that timed out already is not asked
+	 * again: nm_rpc's broken connection). */
+	if (r->interrupted)
+		for (size_t k = 0; k < e->ncl; k++)
+			nm_nfs4_set_call_ms(e->cl[k].c, nm_reh_call_ms(e));
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)
 		nm_reh_release(e, &e->fs[i]);
@@ -1135,16 +1317,12 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		}
 		if (cl->c) {
 			bool v41 = nm_nfs4_minor(cl->c) > 0;
+			struct nm_nfs4_bye bye;
 
+			nm_nfs4_shutdown_said(cl->c, &bye);
 			for (size_t i = 0; i < r->nfiles; i++)
-				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
-					nm_reh_step(
-						e, &e->fs[i], "disconnect", NM_REH_INFO,
-						v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
-						"%s: %s", cl->host,
-						v41 ? "session and client ID destroyed"
-						    : "connection closed (a 4.0 client ID has no "
-						      "DESTROY: its lease expires)");
+				if (e->fs[i].cl == cl || e->fs[i].src == cl || e->fs[i].dst == cl) {
+					disconnect_step(e, &e->fs[i], cl, v41, &bye);
 					break;
 				}
 		}

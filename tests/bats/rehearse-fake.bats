@@ -16,7 +16,7 @@ setup_file() {
 }
 
 teardown_file() {
-	ip netns del "nfsmig-t$$-fake" 2>/dev/null || true
+	ip netns del "$FNS" 2>/dev/null || true
 }
 
 setup() {
@@ -161,16 +161,22 @@ jfile() {
 	assert_success
 	assert_output --partial "/d/f on 127.0.0.2 (NFSv4.0): /d is absent"
 	assert_output --regexp "127\.0\.0\.3 +/d"
-	run "$FAKE" --minor 2 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d
+	# In the test's namespace and bounded, should one of them listen.
+	local bad=(timeout 5 ip netns exec "$FNS" "$FAKE" --dst 127.0.0.3:1)
+	run "${bad[@]}" --minor 2 --src 127.0.0.2:1 --export /d
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2 --dst 127.0.0.3:1 --export /d
+	run "${bad[@]}" --minor 0 --src 127.0.0.2 --export /d
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export / --file f=x
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export / --file f=x
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --file a/b=x
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export /d --file a/b=x
 	assert_failure 2
-	run "$FAKE" --minor 0 --src 127.0.0.2:1 --dst 127.0.0.3:1 --export /d --at-move maybe
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export /d --at-move maybe
 	assert_failure 2
+	# --dst-file names a --file.
+	run "${bad[@]}" --minor 0 --src 127.0.0.2:1 --export /d --file f=x --dst-file g=y
+	assert_failure 2
+	assert_output --partial "bad --dst-file 'g=y'"
 }
 
 # raw_calls MINOR: COMPOUNDs fakenfs4 must refuse, each on a connection of
@@ -240,6 +246,171 @@ EOF
 	assert_output --partial "no other locations"
 }
 
+# raw41 tsm|reclaim: a 4.1 client of its own (owner "A") OPENs f on the
+# source, the file system moves, then on the destination through a session
+# of owner "A" (the same client) and one of owner "B" (another client):
+# tsm: TEST_STATEID of that open stateid; reclaim: OPEN(CLAIM_PREVIOUS) of
+# f.  Prints per owner the last operation's number and status.
+raw41() {
+	ip netns exec "$FNS" python3 - "$FK" "$T/fk.out" "$1" <<'EOF'
+import os, signal, socket, struct, sys, time
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def u64(v): return struct.pack(">Q", v)
+def opaque(b): return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+class Conn:
+    def __init__(self, addr):
+        self.s = socket.create_connection((addr, 20490), timeout=5)
+        self.xid = 1
+    def compound(self, ops):
+        body = u32(self.xid, 0, 2, 100003, 4, 1, 0, 0, 0, 0) + u32(0, 1, len(ops)) + b"".join(ops)
+        self.xid += 1
+        self.s.sendall(u32(0x80000000 | len(body)) + body)
+        data = b""
+        while len(data) < 4 or len(data) - 4 < (struct.unpack(">I", data[:4])[0] & 0x7fffffff):
+            chunk = self.s.recv(65536)
+            if not chunk: raise SystemExit("closed")
+            data += chunk
+        return data[4 + 4 * 9:]  # xid REPLY ACCEPTED verf(0,0) SUCCESS status tag(0) nres
+def session(c, owner):
+    r = c.compound([u32(42) + b"verf0001" + opaque(owner) + u32(0, 0, 0)])
+    clid, seq = struct.unpack(">QI", r[8:20])
+    r = c.compound([u32(43) + u64(clid) + u32(seq, 0) + u32(0, 65536, 65536, 4096, 8, 1, 0) * 2
+                    + u32(0x40000000, 1, 0)])
+    if struct.unpack(">I", r[4:8])[0] != 0: raise SystemExit("CREATE_SESSION failed")
+    return clid, r[8:24]
+def seq(sid): return u32(53) + sid + u32(1, 0, 0, 0)
+def open_args(clid, claim): return u32(18, 0, 1, 0) + u64(clid) + opaque(b"o1") + u32(0) + claim
+src = Conn("127.0.0.2")
+clid, sid = session(src, b"A")
+r = src.compound([seq(sid), u32(24), u32(15) + opaque(b"d"), u32(32), u32(15) + opaque(b"f"),
+                  u32(10), u32(31), open_args(clid, u32(0) + opaque(b"f"))])
+# SEQUENCE (11 words) PUTROOTFH LOOKUP SAVEFH LOOKUP (2 each) GETFH RESTOREFH OPEN
+r = r[4 * 19:]
+fh, r = r[12:20], r[20 + 8:]
+if struct.unpack(">II", r[:8]) != (18, 0): raise SystemExit("OPEN failed")
+stateid = r[8:24]
+os.kill(int(sys.argv[1]), signal.SIGUSR1)
+for _ in range(100):
+    if "moved" in open(sys.argv[2]).read(): break
+    time.sleep(0.05)
+for owner in (b"A", b"B"):
+    dst = Conn("127.0.0.3")
+    clid, sid = session(dst, owner)
+    if sys.argv[3] == "tsm":
+        r = dst.compound([seq(sid), u32(55, 1) + stateid])[4 * 11:]
+        op, st, n, code = struct.unpack(">IIII", r[:16])
+        print(owner.decode(), op, st, n, code)
+    else:
+        r = dst.compound([seq(sid), u32(22) + opaque(fh), open_args(clid, u32(1, 0))])[4 * 13:]
+        print(owner.decode(), *struct.unpack(">II", r[:8]))
+EOF
+}
+
+@test "fakenfs4: after a tsm move the old stateid is the old client's on the destination, BAD_STATEID for another" {
+	fk_start 1 --at-move tsm
+	run raw41 tsm
+	assert_success
+	# TEST_STATEID (55) OK, one status: 0 for A, 10025 (BAD_STATEID) for B.
+	assert_output "$(printf '%s\n' 'A 55 0 1 0' 'B 55 0 1 10025')"
+}
+
+@test "fakenfs4: in the destination's grace only the source's client reclaims what it held, RECLAIM_BAD for another" {
+	fk_start 1 --at-move reclaim
+	run raw41 reclaim
+	assert_success
+	# OPEN (18) CLAIM_PREVIOUS: OK for A, 10034 (RECLAIM_BAD) for B.
+	assert_output "$(printf '%s\n' 'A 18 0' 'B 18 10034')"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK OPEN=RECLAIM_BAD"
+}
+
+# raw40_unconfirmed: a 4.0 client of its own OPENs f on the source (a new
+# open owner: OPEN4_RESULT_CONFIRM), READs with that stateid before
+# OPEN_CONFIRM, confirms, READs with the confirmed one; prints the three
+# statuses.
+raw40_unconfirmed() {
+	ip netns exec "$FNS" python3 - <<'EOF'
+import socket, struct
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def u64(v): return struct.pack(">Q", v)
+def opaque(b): return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+s = socket.create_connection(("127.0.0.2", 20490), timeout=5)
+def compound(ops):
+    body = u32(1, 0, 2, 100003, 4, 1, 0, 0, 0, 0) + u32(0, 0, len(ops)) + b"".join(ops)
+    s.sendall(u32(0x80000000 | len(body)) + body)
+    data = b""
+    while len(data) < 4 or len(data) - 4 < (struct.unpack(">I", data[:4])[0] & 0x7fffffff):
+        chunk = s.recv(65536)
+        if not chunk: raise SystemExit("closed")
+        data += chunk
+    return data[4 + 4 * 9:]
+r = compound([u32(35) + b"verf0001" + opaque(b"raw40") + u32(0x40000000) + opaque(b"tcp")
+              + opaque(b"127.0.0.1.0.0") + u32(1)])
+clid, confirm = struct.unpack(">Q", r[8:16])[0], r[16:24]
+r = compound([u32(36) + u64(clid) + confirm])
+r = compound([u32(24), u32(15) + opaque(b"d"),
+              u32(18, 1, 1, 0) + u64(clid) + opaque(b"o1") + u32(0, 0) + opaque(b"f"), u32(10)])
+r = r[8 * 2:]  # PUTROOTFH LOOKUP
+if struct.unpack(">II", r[:8]) != (18, 0): raise SystemExit("OPEN failed")
+sid, rflags = r[8:24], struct.unpack(">I", r[44:48])[0]
+r = r[56:]  # stateid cinfo rflags attrset(0) delegation(none)
+fh = r[12:20]
+def read(sid):
+    r = compound([u32(22) + opaque(fh), u32(25) + sid + u64(0) + u32(100)])
+    return struct.unpack(">I", r[12:16])[0]
+out = [rflags & 2, read(sid)]
+r = compound([u32(22) + opaque(fh), u32(20) + sid + u32(2)])
+out.append(struct.unpack(">I", r[12:16])[0])
+out.append(read(r[16:32]))
+print(*out)
+EOF
+}
+
+@test "fakenfs4: NFSv4.0: an unconfirmed open owner's stateid is BAD_STATEID until OPEN_CONFIRM" {
+	fk_start 0
+	run raw40_unconfirmed
+	assert_success
+	# OPEN4_RESULT_CONFIRM set; READ 10025 (BAD_STATEID); OPEN_CONFIRM OK; READ OK.
+	assert_output "2 10025 0 0"
+}
+
+# raw40_lease: a 4.0 client of its own confirmed, RENEW, then RENEW again
+# after the lease (1 s) ran out; prints both statuses.
+raw40_lease() {
+	ip netns exec "$FNS" python3 - <<'EOF'
+import socket, struct, time
+def u32(*v): return b"".join(struct.pack(">I", x) for x in v)
+def u64(v): return struct.pack(">Q", v)
+def opaque(b): return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+s = socket.create_connection(("127.0.0.2", 20490), timeout=5)
+def compound(ops):
+    body = u32(1, 0, 2, 100003, 4, 1, 0, 0, 0, 0) + u32(0, 0, len(ops)) + b"".join(ops)
+    s.sendall(u32(0x80000000 | len(body)) + body)
+    data = b""
+    while len(data) < 4 or len(data) - 4 < (struct.unpack(">I", data[:4])[0] & 0x7fffffff):
+        chunk = s.recv(65536)
+        if not chunk: raise SystemExit("closed")
+        data += chunk
+    return data[4 + 4 * 9:]
+r = compound([u32(35) + b"verf0001" + opaque(b"raw40") + u32(0x40000000) + opaque(b"tcp")
+              + opaque(b"127.0.0.1.0.0") + u32(1)])
+clid, confirm = struct.unpack(">Q", r[8:16])[0], r[16:24]
+compound([u32(36) + u64(clid) + confirm])
+out = [struct.unpack(">I", compound([u32(30) + u64(clid)])[4:8])[0]]
+time.sleep(1.3)  # the lease is what is tested: past it, no renewal
+out.append(struct.unpack(">I", compound([u32(30) + u64(clid)])[4:8])[0])
+print(*out)
+EOF
+}
+
+@test "fakenfs4: a 4.0 client that does not renew within its lease loses its client ID" {
+	fk_start 0 --lease 1
+	run raw40_lease
+	assert_success
+	# RENEW OK, then 10022 (STALE_CLIENTID).
+	assert_output "0 10022"
+}
+
 @test "rehearse: transparent state migration, NFSv4.1 (-J): TEST_STATEID of the old stateids" {
 	rehearse_move 1 "--at-move tsm" -J
 	[ "$REH_RC" -eq 0 ]
@@ -251,14 +422,18 @@ EOF
 	[ "$(jfile .read_same)" = true ]
 	[ "$(jfile .lock_gap_ms)" = null ]
 	[ -n "$(jfile .kernel)" ]
-	[ "$(jfile '[.steps[] | select(.step == "state") | .rpcs | index("TEST_STATEID")] | length')" = 1 ]
+	[ "$(jfile '[.steps[] | select(.step == "state") | .rpcs[]] | index("TEST_STATEID") != null')" = true ]
 	# One client on each server, the destination's holding one file system.
 	[ "$(jq -r '[.clients[] | "\(.server) \(.minor) \(.file_systems)"] | sort | join(",")' "$T/reh.out")" = \
 		"127.0.0.2 1 1,127.0.0.3 1 1" ]
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
-	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(lock)"
 	refute_line --regexp "^fakenfs4 dst .*(LOCK|OPEN)="
+	# The moved state let go on the destination, then its session and client.
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	assert_line "fakenfs4 dst 4.1: DESTROY_SESSION=OK"
+	assert_line "fakenfs4 dst 4.1: DESTROY_CLIENTID=OK"
 }
 
 @test "rehearse: transparent state migration, NFSv4.0: the old client ID renews on the destination" {
@@ -269,9 +444,25 @@ EOF
 	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
 	assert_line --regexp '^kernel: .+'
 	assert_line "read 127.0.0.2:/d/f: same checksum"
+	# The lock owner let go of with the client ID its LOCK was made
+	# with (the source's), its answer a step.
+	assert_line --regexp '^\+[0-9.]+ release-lockowner: lock owner of client ID [0-9a-f]{16}: NFS4_OK on 127\.0\.0\.3 \[RELEASE_LOCKOWNER\]$'
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.0: RENEW=OK"
-	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	assert_line "fakenfs4 dst 4.0: RELEASE_LOCKOWNER=OK"
+}
+
+# The "destination" is the source under another address (EXCHANGE_ID
+# says the same server_owner and scope): its old stateids answering there
+# prove no transparent move.
+@test "rehearse: a location that is the source itself is no transparent move, NFSv4.1" {
+	rehearse_move 1 "--at-move tsm --same-owner" -J
+	[ "$(jfile .state)" != transparent ]
+	[ "$REH_RC" -ne 0 ]
+	[ "$(jfile '.steps[] | select(.step == "state") | .message')" = \
+		"127.0.0.3 is the source itself (the same server_owner and scope): the old state answering there is no transparent move" ]
 }
 
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
@@ -288,9 +479,53 @@ EOF
 		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK OPEN=OK GETFH=OK$"
 		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK LOCK=OK$"
 		refute_line --regexp "^fakenfs4 dst .*LOOKUP=OK OPEN="
+		# What it reclaimed it READs with and lets go.
+		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK READ=OK\(lock\)$"
+		assert_line --regexp "^fakenfs4 dst 4\.$m: (SEQUENCE=OK )?PUTFH=OK LOCKU=OK\(lock\) CLOSE=OK\(open\)$"
+		if [ "$m" = 1 ]; then
+			assert_line "fakenfs4 dst 4.1: DESTROY_SESSION=OK"
+			assert_line "fakenfs4 dst 4.1: DESTROY_CLIENTID=OK"
+		fi
 		kill "$FK"
 		wait "$FK" 2>/dev/null || true
 	done
+}
+
+# The grace period over before the reclaim: NO_GRACE, then a re-open.
+@test "rehearse: the destination's grace already over (--grace 0), NFSv4.1 (-J): re-open" {
+	rehearse_move 1 "--at-move reclaim --grace 0" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .state)" = reopen ]
+	[[ "$(jfile .lock_gap_ms)" =~ ^[0-9]+$ ]]
+	[ "$(jfile .read_same)" = true ]
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK OPEN=NO_GRACE"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCK=OK"
+}
+
+# A 1 s lease and --interval 5000: rehearse still renews in time (a poll
+# every third of the lease), so the state is there to move.
+@test "rehearse: a short lease kept alive while waiting (--lease 1, --interval 5000), NFSv4.1" {
+	fk_start 1 --at-move tsm --lease 1
+	reh_start --vers 4.1 --interval 5000
+	until_line '^waiting for the move: ' "$T/reh.out"
+	# Past the lease: five lone SEQUENCEs (the first at the wait's start).
+	local i n=0
+	for ((i = 0; i < 100 && n < 5; i++)); do
+		n=$(grep -c '^fakenfs4 src 4\.1: SEQUENCE=OK$' "$T/fk.err")
+		[ "$n" -ge 5 ] || sleep 0.05
+	done
+	[ "$n" -ge 5 ]
+	kill -USR1 "$FK"
+	until_line '^moved$' "$T/fk.out" 5
+	reh_wait
+	[ "$REH_RC" -eq 0 ]
+	run cat "$T/reh.out"
+	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
+	refute_line --regexp 'BADSESSION|STALE_CLIENTID'
 }
 
 # two_files MINOR: after two_files_move, f and g were reclaimed in the
@@ -325,6 +560,39 @@ two_files_move() {
 	two_files 1
 }
 
+# Two sources (a second fakenfs4 on 127.0.0.4, its destination 127.0.0.5):
+# the first's file system moves, the second's does not.  The moved one is
+# recovered as soon as its move is seen, while the wait (60 s) goes on for
+# the other; SIGINT then lets go of both.
+@test "rehearse: a file system that moved is recovered at once while another has not moved" {
+	local m p
+	for m in 0 1; do
+		fk_start "$m" --at-move reclaim
+		ip netns exec "$FNS" "$FAKE" --minor "$m" --src 127.0.0.4:20490 \
+			--dst 127.0.0.5:20490 --export /d --file "f=$CONTENT" \
+			>"$T/fk2.out" 2>"$T/fk2.err" &
+		echo "$!" >>"$T/pids"
+		until_line '^ready$' "$T/fk2.out" 5
+		reh_start --vers "4.$m" --file 127.0.0.4:/d/f --wait 60
+		until_line '^waiting for the move: ' "$T/reh.out"
+		kill -USR1 "$FK"
+		# The reclaim and the READ on the destination, within seconds.
+		until_line '^\+[0-9.]+ reclaim: .*OPEN and LOCK reclaimed' "$T/reh.out" 10
+		until_line '^\+[0-9.]+ read: .* on 127\.0\.0\.3' "$T/reh.out" 10
+		kill -0 "$REH" # still waiting for the other
+		kill -INT "$REH"
+		reh_wait 10
+		[ "$REH_RC" -eq 130 ]
+		run cat "$T/fk2.err"
+		refute_line --regexp "NFS4ERR_MOVED|MOVED"
+		for p in $(cat "$T/pids"); do
+			kill "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		done
+		: >"$T/pids"
+	done
+}
+
 @test "rehearse: LEASE_MOVED on NFSv4.0 RENEW, then the probe with the saved root handle" {
 	rehearse_move 0 "--at-move reopen --signal lease-moved"
 	[ "$REH_RC" -eq 1 ]
@@ -336,8 +604,10 @@ two_files_move() {
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 src 4.0: RENEW=LEASE_MOVED"
 	assert_line "fakenfs4 src 4.0: PUTFH=OK GETFH=MOVED"
-	# The RENEW that comes with GETATTR(fs_locations) ends the condition.
-	assert_line "fakenfs4 src 4.0: RENEW=OK PUTFH=OK GETATTR=OK"
+	# The RENEW that comes with GETATTR(fs_locations) ends the condition
+	# (before the GETATTR or after it, as RFC 7931 and Linux have it).
+	assert_line --regexp '^fakenfs4 src 4\.0: (RENEW=OK PUTFH=OK GETATTR=OK|PUTFH=OK GETATTR=OK RENEW=OK)$'
+	refute_line --regexp '^fakenfs4 src 4\.0: .*GETATTR=.*RENEW=LEASE_MOVED'
 }
 
 @test "rehearse: LEASE_MOVED on NFSv4.1 (SEQ4_STATUS_LEASE_MOVED), re-open (-J)" {
@@ -352,18 +622,76 @@ two_files_move() {
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(BAD_STATEID,BAD_STATEID)"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	# The flag on the source's SEQUENCEs until GETATTR(fs_locations) ends it.
+	assert_line "fakenfs4 src 4.1: SEQUENCE=OK(LEASE_MOVED)"
+	run grep -A100 -E '^fakenfs4 src 4\.1: SEQUENCE=OK\(LEASE_MOVED\) PUTFH=OK GETATTR=OK$' "$T/fk.err"
+	assert_success
+	refute_line --regexp '^fakenfs4 src 4\.1: SEQUENCE=OK\(LEASE_MOVED\)$'
 }
 
 @test "rehearse: FHEXPIRED on the destination: the file found again by its path" {
 	rehearse_move 1 "--at-move fhexpired"
 	[ "$REH_RC" -eq 1 ]
 	run cat "$T/reh.out"
-	assert_line --regexp '^\+[0-9.]+ reclaim: OPEN\(CLAIM_PREVIOUS\) answered NFS4ERR_FHEXPIRED: '
+	# The source said its handles expire at a migration (FH4_VOL_MIGRATION).
+	assert_line --regexp '^\+[0-9.]+ lookup: /d: root handle saved \([0-9]+ bytes, fh_expire_type 0x4, '
+	assert_line --regexp '^\+[0-9.]+ reclaim: OPEN\(CLAIM_PREVIOUS\) answered NFS4ERR_FHEXPIRED: .*\(fh_expire_type 0x4\)'
 	assert_line --regexp '^\+[0-9.]+ lookup: /d found again by path on the destination '
 	assert_line --regexp '^verdict 127\.0\.0\.2:/d/f: state recovered by re-open: locks were unprotected for [0-9]+ ms$'
 	assert_line "read 127.0.0.2:/d/f: same checksum"
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
+}
+
+@test "rehearse: FHEXPIRED on the destination, NFSv4.0 (-J)" {
+	rehearse_move 0 "--at-move fhexpired" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .state)" = reopen ]
+	gap=$(jfile .lock_gap_ms)
+	[[ "$gap" =~ ^[0-9]+$ ]]
+	[ "$(jfile .verdict)" = "state recovered by re-open: locks were unprotected for $gap ms" ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$(jfile '[.steps[] | select(.step == "lookup") | .message] | first')" != null ]
+	[ "$(jfile '[.steps[] | select(.step == "lookup") | .message | select(test("fh_expire_type 0x4"))] | length')" -ge 1 ]
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.0: PUTFH=FHEXPIRED"
+	assert_line "fakenfs4 dst 4.0: PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCK=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
+}
+
+# Reclaim in the destination's grace with volatile handles: the old handle
+# answers FHEXPIRED, the file is found again by its path, then reclaimed
+# there (CLAIM_PREVIOUS on the new handle, LOCK reclaim).
+@test "rehearse: reclaim with volatile handles, NFSv4.0: FHEXPIRED, found again by path, reclaimed" {
+	rehearse_move 0 "--at-move reclaim --volatile-fh"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.0: PUTFH=FHEXPIRED"
+	assert_line --regexp '^fakenfs4 dst 4\.0: PUTROOTFH=OK LOOKUP=OK .*GETFH=OK'
+	assert_line --regexp '^fakenfs4 dst 4\.0: PUTFH=OK LOOKUP=OK OPEN=OK'
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCK=OK"
+	refute_line --regexp '^fakenfs4 dst 4\.0: .*(GRACE|RECLAIM_BAD)'
+	run cat "$T/reh.out"
+	assert_line --regexp '^\+[0-9.]+ reclaim: OPEN\(CLAIM_PREVIOUS\) answered NFS4ERR_FHEXPIRED: '
+	assert_line --regexp '^\+[0-9.]+ lookup: /d found again by path on the destination '
+	assert_line "verdict 127.0.0.2:/d/f: state recovered by reclaim"
+	assert_line "read 127.0.0.2:/d/f: same checksum"
+	[ "$REH_RC" -eq 0 ]
+}
+
+@test "rehearse: reclaim with volatile handles, NFSv4.1 (-J): FHEXPIRED, found again by path, reclaimed" {
+	rehearse_move 1 "--at-move reclaim --volatile-fh" -J
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
+	assert_line --regexp '^fakenfs4 dst 4\.1: SEQUENCE=OK PUTFH=OK LOOKUP=OK OPEN=OK'
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCK=OK"
+	refute_line --regexp '^fakenfs4 dst 4\.1: .*(GRACE|RECLAIM_BAD)'
+	[ "$(jfile '.steps[] | select(.step == "reclaim") | .message' | grep -c FHEXPIRED)" -ge 1 ]
+	[ "$(jfile .state)" = reclaim ]
+	[ "$(jfile .verdict)" = "state recovered by reclaim" ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$REH_RC" -eq 0 ]
 }
 
 # The state moved but the handles did not (fh_expire_type volatile, RFC
@@ -374,10 +702,26 @@ two_files_move() {
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=FHEXPIRED"
-	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(lock)"
 	[ "$(jfile .state)" = transparent ]
 	[ "$(jfile .read_same)" = true ]
 	[ "$REH_RC" -eq 0 ]
+}
+
+# The destination's copy differs: the state moved, the READ does not match.
+@test "rehearse: the destination's bytes differ (--dst-file): checksum differs, exit 1, NFSv4.0 and 4.1 (-J)" {
+	rehearse_move 0 "--at-move tsm --dst-file f=other-bytes"
+	[ "$REH_RC" -eq 1 ]
+	run cat "$T/reh.out"
+	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
+	assert_line "read 127.0.0.2:/d/f: checksum differs"
+	assert_line --regexp '^\+[0-9.]+ read: 11 bytes on 127\.0\.0\.3, checksum [0-9a-f]{16}: differs'
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	rehearse_move 1 "--at-move tsm --dst-file f=other-bytes" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .state)" = transparent ]
+	[ "$(jfile .read_same)" = false ]
 }
 
 @test "rehearse: a lock taken by another owner during recovery, NFSv4.0" {
@@ -386,17 +730,89 @@ two_files_move() {
 	[ "$(jfile .state)" = conflict ]
 	[ "$(jfile .verdict)" = "state recovered by re-open: the lock was taken by another owner in the gap" ]
 	[ "$(jfile '.steps[] | select(.step == "relock") | .status')" = failed ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .read_same)" = true ]
+	[[ "$(jfile .lock_gap_ms)" =~ ^(null|[0-9]+)$ ]]
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCK=DENIED"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(open)"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK CLOSE=OK(open)"
 }
 
-@test "rehearse: the file gone on the destination: state lost" {
+@test "rehearse: a lock taken by another owner during recovery, NFSv4.1 (text)" {
+	rehearse_move 1 "--at-move conflict"
+	[ "$REH_RC" -eq 1 ]
+	run cat "$T/reh.out"
+	assert_line --regexp '^\+[0-9.]+ relock: LOCK answered NFS4ERR_DENIED: .*\[SEQUENCE,PUTFH,LOCK\]$'
+	assert_line "verdict 127.0.0.2:/d/f: state recovered by re-open: the lock was taken by another owner in the gap"
+	assert_line --regexp '^kernel: .+'
+	assert_line "read 127.0.0.2:/d/f: same checksum"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(BAD_STATEID,BAD_STATEID)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=OK GETFH=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCK=DENIED"
+	# What it re-opened is let go on the destination, its client too.
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(open)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK CLOSE=OK(open)"
+	assert_line "fakenfs4 dst 4.1: DESTROY_SESSION=OK"
+	assert_line "fakenfs4 dst 4.1: DESTROY_CLIENTID=OK"
+}
+
+# LEASE_MOVED, and the state came along: no re-open, no reclaim.
+@test "rehearse: LEASE_MOVED with transparent state migration, NFSv4.1 (-J) and 4.0 (text)" {
+	rehearse_move 1 "--at-move tsm --signal lease-moved" -J
+	[ "$REH_RC" -eq 0 ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .state)" = transparent ]
+	[ "$(jfile .verdict)" = "state moved transparently" ]
+	[ "$(jfile .lock_gap_ms)" = null ]
+	[ "$(jfile .read_same)" = true ]
+	[ "$(jfile '.steps[] | select(.step == "lease-moved") | .status')" = ok ]
+	[ "$(jfile '.steps[] | select(.step == "moved") | .message' | grep -c 'saved root handle')" = 1 ]
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 src 4.1: SEQUENCE=OK(LEASE_MOVED)"
+	assert_line "fakenfs4 src 4.1: SEQUENCE=OK(LEASE_MOVED) PUTFH=OK GETATTR=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK TEST_STATEID=OK(OK,OK)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(lock)"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	refute_line --regexp "^fakenfs4 dst .*(LOCK|OPEN)="
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	rehearse_move 0 "--at-move tsm --signal lease-moved"
+	[ "$REH_RC" -eq 0 ]
+	run cat "$T/reh.out"
+	assert_line --regexp '^\+[0-9.]+ lease-moved: RENEW answered NFS4ERR_LEASE_MOVED: '
+	assert_line --regexp "^\+[0-9.]+ state: RENEW of the source's client ID [0-9a-f]{16} answered NFS4_OK: the state came along \[RENEW\]$"
+	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
+	assert_line "read 127.0.0.2:/d/f: same checksum"
+	run cat "$T/fk.err"
+	assert_line "fakenfs4 src 4.0: RENEW=LEASE_MOVED"
+	assert_line "fakenfs4 dst 4.0: RENEW=OK"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK(lock)"
+	assert_line "fakenfs4 dst 4.0: PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
+	refute_line --regexp "^fakenfs4 dst .*(LOCK|OPEN)="
+}
+
+@test "rehearse: the file gone on the destination: state lost, NFSv4.1 (text) and 4.0 (-J)" {
 	rehearse_move 1 "--at-move lost"
 	[ "$REH_RC" -eq 1 ]
 	run cat "$T/reh.out"
 	assert_line "verdict 127.0.0.2:/d/f: state lost and not recoverable"
+	assert_line --regexp '^kernel: .+'
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTROOTFH=OK LOOKUP=OK OPEN=NOENT"
+	refute_line --regexp '^fakenfs4 dst .*READ=OK'
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	rehearse_move 0 "--at-move lost" -J
+	[ "$REH_RC" -eq 1 ]
+	[ "$(jfile .kind)" = migration ]
+	[ "$(jfile .state)" = lost ]
+	[ "$(jfile .verdict)" = "state lost and not recoverable" ]
+	[ "$(jfile .read_same)" = null ] # nothing there to READ
+	run cat "$T/fk.err"
+	# 4.0 asks SECINFO of the file by name: already NOENT there.
+	assert_line "fakenfs4 dst 4.0: PUTROOTFH=OK LOOKUP=OK SECINFO=NOENT"
 }
 
 @test "rehearse --now on a referral: no state, read on the destination" {
@@ -408,7 +824,7 @@ two_files_move() {
 	[ "$(jq -r '.files[0].kind' <<<"$output")" = referral ]
 	[ "$(jq -r '.files[0].verdict' <<<"$output")" = "referral, no state" ]
 	run cat "$T/fk.err"
-	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK"
+	assert_line "fakenfs4 dst 4.1: SEQUENCE=OK PUTFH=OK READ=OK(open)"
 }
 
 @test "rehearse: SIGINT while waiting lets go on the server (LOCKU, CLOSE, DESTROY_*), exit 130" {
@@ -419,12 +835,45 @@ two_files_move() {
 	reh_wait 10
 	[ "$REH_RC" -eq 130 ]
 	run cat "$T/fk.err"
-	assert_line "fakenfs4 src 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK CLOSE=OK"
+	assert_line "fakenfs4 src 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK(lock) CLOSE=OK(open)"
 	assert_line "fakenfs4 src 4.1: DESTROY_SESSION=OK"
 	assert_line "fakenfs4 src 4.1: DESTROY_CLIENTID=OK"
 }
 
-@test "rehearse: a source that stops answering after the move earns no verdict (exit 3)" {
+# Letting go of a server that stopped answering is bounded: each call at
+# most 2 s once interrupted (not --timeout's 20 s), and a second SIGINT
+# ends at once (within 1 s, less than one bounded call).
+@test "rehearse: SIGINT with the server gone: letting go bounded, a second SIGINT ends at once" {
+	local t0
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	t0=$SECONDS
+	kill -INT "$REH"
+	reh_wait 12
+	[ "$REH_RC" -eq 130 ]
+	[ $((SECONDS - t0)) -le 8 ]
+	kill -CONT "$FK"
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	: >"$T/pids"
+	rm -f "$T/reh.out" "$T/fk.out"
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	kill -INT "$REH"
+	# Two signals, not one pending: the second 0.5 s into the CLOSE's
+	# bounded 2 s, and the end within 1 s of it.
+	sleep 0.5
+	kill -INT "$REH"
+	reh_wait 1
+	[ "$REH_RC" -eq 130 ]
+	kill -CONT "$FK"
+}
+
+@test "rehearse: a source that stops answering while it waits earns no verdict (exit 3)" {
 	fk_start 0 --at-move tsm
 	reh_start --vers 4.0 --timeout 1
 	until_line '^waiting for the move: ' "$T/reh.out"

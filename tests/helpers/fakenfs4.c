@@ -3,7 +3,16 @@
  *
  *   fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /d
  *            --file NAME=CONTENT... [--at-move MODE] [--signal moved|lease-moved]
- *            [--referral] [--volatile-fh] [--lease SECONDS]
+ *            [--referral] [--volatile-fh] [--lease SECONDS] [--same-owner]
+ *            [--dst-file NAME=CONTENT]... [--grace SECONDS]
+ * (--same-owner: the destination answers EXCHANGE_ID with the source's
+ * server_owner and scope, as another address of one server would)
+ *
+ * --dst-file gives a --file other bytes on the destination (a copy that
+ * differs).  A client that does not renew its lease (--lease, 30 s; 4.0:
+ * RENEW or an operation with one of its stateids, 4.1: SEQUENCE) loses
+ * everything; the destination's grace period (--at-move reclaim) lasts
+ * --grace seconds from the move (the lease by default; 0: already over).
  *
  * One process, two TCP listeners: the source and the destination, two
  * servers of one export (--export, its files flat in it).  ONC RPC over TCP
@@ -30,8 +39,9 @@
  * destination's address and the export); with --signal lease-moved the
  * source also says NFS4ERR_LEASE_MOVED to RENEW (4.0) and sets
  * SEQ4_STATUS_LEASE_MOVED in SEQUENCE (4.1) for a client that holds state
- * on it, until that client asks GETATTR(fs_locations) of the moved file
- * system (4.0: with a RENEW of its client ID in the same COMPOUND; RFC 7931).
+ * on it (on every SEQUENCE), until that client asks GETATTR(fs_locations)
+ * of the moved file system (4.0: with a RENEW of its client ID in the same
+ * COMPOUND; RFC 7931).
  * The destination then has the file system, and by --at-move:
  *   tsm        transparent state migration: it knows the source's client
  *              IDs, owners and stateids (RENEW of the old client ID, old
@@ -39,14 +49,17 @@
  *              EXCHANGE_ID of the same owner gets the same client ID);
  *              sessions do not move
  *   reclaim    in its grace period: OPEN CLAIM_PREVIOUS and LOCK reclaim
- *              accepted (4.1: until the client's RECLAIM_COMPLETE), CLAIM_NULL
- *              and a new LOCK answer NFS4ERR_GRACE
+ *              accepted (4.1: until the client's RECLAIM_COMPLETE) from a
+ *              client whose owner string held that open or lock range on the
+ *              source (else NFS4ERR_RECLAIM_BAD), CLAIM_NULL and a new LOCK
+ *              answer NFS4ERR_GRACE
  *   reopen     no state, no grace: old client IDs NFS4ERR_STALE_CLIENTID, old
  *              stateids NFS4ERR_STALE_STATEID (4.1: NFS4ERR_BAD_STATEID),
  *              reclaims NFS4ERR_NO_GRACE; OPEN by name works
  *   fhexpired  as reopen, and its file handles are volatile: the source's
  *              handles of the file system answer NFS4ERR_FHEXPIRED (at
- *              PUTFH) and fh_expire_type says FH4_VOLATILE_ANY; a LOOKUP from
+ *              PUTFH) and fh_expire_type says FH4_VOL_MIGRATION on the
+ *              source, FH4_VOL_MIGRATION|FH4_VOLATILE_ANY here; a LOOKUP from
  *              PUTROOTFH gives the new ones
  *              (--volatile-fh gives any mode such handles: tsm with them is
  *              state that moved while its handles did not)
@@ -54,12 +67,16 @@
  *              (LOCK and LOCKT answer NFS4ERR_DENIED naming it)
  *   lost       as reopen, and the files are gone (LOOKUP and OPEN
  *              NFS4ERR_NOENT, their old handles NFS4ERR_STALE)
- * The default is reopen.  Lenient where a real server would check a client's
- * identity across servers: stateids are honoured whichever client's session
- * presents them, and a reclaim is accepted from any client.
+ * The default is reopen.  A stateid is honoured only for the client it was
+ * given to (4.1: the session's client, else NFS4ERR_BAD_STATEID; 4.0: a
+ * confirmed client, else NFS4ERR_STALE_STATEID, and an open owner that was
+ * confirmed, else NFS4ERR_BAD_STATEID); after a tsm move the destination
+ * knows the source's clients as its own.
  *
  * Every COMPOUND is logged on stderr, one line: the server, the operations
- * and their statuses (names only, nothing from the wire).  Prints "ready"
+ * and their statuses (names only, nothing from the wire); READ, LOCKU and
+ * CLOSE add the kind of stateid used (open, lock, special) and SEQUENCE
+ * its LEASE_MOVED flag, as OP=STATUS(note).  Prints "ready"
  * once listening.  Test-only: never installed. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -160,6 +177,8 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 	nfsstat4 bad_st = NFS4_OK, status = NFS4_OK;
 	char log[2048];
 	size_t ll = 0, hl;
+
+	fk_expire(cn->srv);
 	XDR x;
 
 	xdrmem_create(&x, (char *)args, (unsigned)alen, XDR_DECODE);
@@ -215,6 +234,7 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 	for (unsigned i = 0; i < nops; i++) {
 		struct result *r = &res[nres++];
 
+		r->note = NULL;
 		if (i == ndec) {
 			r->op = bad_op;
 			r->st = bad_st;
@@ -241,6 +261,8 @@ static void compound(struct conn *cn, uint32_t xid, const unsigned char *args, s
 		else
 			ll += (size_t)snprintf(log + ll, sizeof(log) - ll, " %s=%u",
 					       fk_op_name(res[i].op), (unsigned)res[i].st);
+		if (res[i].note)
+			ll += (size_t)snprintf(log + ll, sizeof(log) - ll, "(%s)", res[i].note);
 		if (res[i].op == OP_TEST_STATEID && res[i].full) {
 			const TEST_STATEID4resok *t =
 				&res[i].r.nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4;
@@ -504,6 +526,29 @@ static int add_file(const char *arg)
 	return g_nodes[n].data ? 0 : -1;
 }
 
+/* --dst-file NAME=CONTENT: a --file's content on the destination. */
+static int dst_file(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nlen, clen;
+
+	if (!eq || eq == arg)
+		return -1;
+	nlen = (size_t)(eq - arg);
+	clen = strlen(eq + 1);
+	if (clen > MAX_FILE)
+		return -1;
+	for (int n = 0; n < g_nnodes; n++) {
+		if (g_nodes[n].kind != K_FILE || strlen(g_nodes[n].name) != nlen ||
+		    memcmp(g_nodes[n].name, arg, nlen) != 0 || g_nodes[n].dst_data)
+			continue;
+		g_nodes[n].dst_data = (unsigned char *)strdup(eq + 1);
+		g_nodes[n].dst_len = clen;
+		return g_nodes[n].dst_data ? 0 : -1;
+	}
+	return -1;
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -514,9 +559,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /PATH\n"
-		"                --file NAME=CONTENT... [--at-move "
+		"                --file NAME=CONTENT... [--dst-file NAME=CONTENT]... [--at-move "
 		"tsm|reclaim|reopen|fhexpired|conflict|lost]\n"
-		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n");
+		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n"
+		"                [--volatile-fh] [--same-owner] [--grace SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -532,13 +578,17 @@ int main(int argc, char **argv)
 		{ "referral", no_argument, NULL, 'r' },
 		{ "lease", required_argument, NULL, 'l' },
 		{ "volatile-fh", no_argument, NULL, 'v' },
+		{ "dst-file", required_argument, NULL, 'D' },
+		{ "grace", required_argument, NULL, 'G' },
+		{ "same-owner", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tsm",	  "reclaim",  "reopen",
 					     "fhexpired", "conflict", "lost" };
 	static struct conn conns[MAX_CONNS];
-	const char *src = NULL, *dst = NULL, *files[MAX_NODES];
-	int nfiles = 0, opt, lrc;
+	const char *src = NULL, *dst = NULL, *files[MAX_NODES], *dfiles[MAX_NODES];
+	int nfiles = 0, ndfiles = 0, opt, lrc;
+	bool grace_set = false;
 	struct sigaction sa = { 0 };
 	sigset_t block, empty;
 	struct timeval sndto = { .tv_sec = 5 };
@@ -557,6 +607,11 @@ int main(int argc, char **argv)
 			if (nfiles >= MAX_NODES)
 				return usage(), 2;
 			files[nfiles++] = optarg;
+			break;
+		case 'D':
+			if (ndfiles >= MAX_NODES)
+				return usage(), 2;
+			dfiles[ndfiles++] = optarg;
 			break;
 		case 'a': {
 			unsigned i;
@@ -578,10 +633,20 @@ int main(int argc, char **argv)
 			break;
 		case 'r': g_referral = true; break;
 		case 'v': g_volatile = true; break;
+		case 'o': g_same_owner = true; break;
 		case 'l':
 			g_lease = (unsigned)atoi(optarg);
 			if (g_lease < 1 || g_lease > 3600)
 				return usage(), 2;
+			if (!grace_set)
+				g_grace = g_lease;
+			break;
+		case 'G':
+			if (strspn(optarg, "0123456789") != strlen(optarg) || !*optarg ||
+			    strlen(optarg) > 4 || atoi(optarg) > 3600)
+				return usage(), 2;
+			g_grace = (unsigned)atoi(optarg);
+			grace_set = true;
 			break;
 		default: return usage(), 2;
 		}
@@ -593,6 +658,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nfiles; i++)
 		if (add_file(files[i]) < 0) {
 			fprintf(stderr, "fakenfs4: bad --file '%s' (NAME=CONTENT)\n", files[i]);
+			return 2;
+		}
+	for (int i = 0; i < ndfiles; i++)
+		if (dst_file(dfiles[i]) < 0) {
+			fprintf(stderr,
+				"fakenfs4: bad --dst-file '%s' (NAME=CONTENT of a --file)\n",
+				dfiles[i]);
 			return 2;
 		}
 	signal(SIGPIPE, SIG_IGN);

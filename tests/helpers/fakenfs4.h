@@ -24,12 +24,13 @@
 #define GRANT_OPS    32
 
 /* fh_expire_type (RFC 7530 5.8.1.3) */
-#define FH4_PERSISTENT	 0
-#define FH4_VOLATILE_ANY 2
-#define NF4REG		 1
-#define NF4DIR		 2
-#define AUTH_NONE_FLAVOR 0
-#define AUTH_SYS_FLAVOR	 1
+#define FH4_PERSISTENT	  0
+#define FH4_VOLATILE_ANY  2
+#define FH4_VOL_MIGRATION 4
+#define NF4REG		  1
+#define NF4DIR		  2
+#define AUTH_NONE_FLAVOR  0
+#define AUTH_SYS_FLAVOR	  1
 
 enum mode { AT_TSM, AT_RECLAIM, AT_REOPEN, AT_FHEXPIRED, AT_CONFLICT, AT_LOST };
 enum kind { K_PSEUDO, K_EXPORT, K_FILE };
@@ -41,6 +42,8 @@ struct node {
 	char name[MAX_NAME + 1];
 	unsigned char *data;
 	size_t len;
+	unsigned char *dst_data; /* --dst-file: the destination's content */
+	size_t dst_len;
 };
 
 struct client {
@@ -50,7 +53,8 @@ struct client {
 	unsigned ownerlen;
 	unsigned char verf[NFS4_VERIFIER_SIZE];
 	unsigned char confirm[NFS4_VERIFIER_SIZE];
-	uint32_t cs_seq; /* the next CREATE_SESSION's csa_sequence */
+	uint32_t cs_seq;     /* the next CREATE_SESSION's csa_sequence */
+	uint64_t renewed_ms; /* when its lease was last renewed (monotonic) */
 };
 
 struct owner {
@@ -68,6 +72,7 @@ struct range {
 
 struct state {
 	bool used, lock;
+	uint64_t clientid; /* the client it was given to */
 	unsigned char other[NFS4_OTHER_SIZE];
 	uint32_t seqid;
 	int owner, node, open; /* open: a lock state's open state */
@@ -81,6 +86,19 @@ struct session {
 	uint64_t clientid;
 	uint32_t slot_seq;
 };
+
+/* What a client held on the source, which the destination lets it reclaim
+ * at a reclaim move (a real server's stable record of its clients). */
+struct reclaim {
+	unsigned char owner[NFS4_OPAQUE_LIMIT]; /* the client's owner string */
+	unsigned ownerlen;
+	int node;
+	bool lock;
+	struct range r[MAX_RANGES];
+	int nr;
+};
+
+#define MAX_RECLAIMS MAX_STATES
 
 /* What a server knows; the destination gets the source's at a tsm move. */
 struct table {
@@ -111,7 +129,8 @@ struct conn {
 struct result {
 	nfs_opnum4 op;
 	nfsstat4 st;
-	bool full; /* r holds the whole result; else op and st only */
+	bool full;	  /* r holds the whole result; else op and st only */
+	const char *note; /* for the log: OP=STATUS(note) */
 	nfs_resop4 r;
 };
 
@@ -130,11 +149,15 @@ struct ctx {
 extern unsigned g_minor;
 extern enum mode g_mode;
 extern bool g_lease_signal, g_referral, g_moved, g_volatile;
-extern unsigned g_lease;
+extern bool g_same_owner; /* the destination says the source's server_owner */
+extern unsigned g_lease, g_grace;
+extern uint64_t g_moved_ms;
 extern struct node g_nodes[MAX_NODES];
 extern int g_nnodes, g_export;
 extern struct server g_src, g_dst;
 extern uint64_t g_next_id, g_next_other;
+extern struct reclaim g_reclaims[MAX_RECLAIMS];
+extern int g_nreclaims;
 
 /* fakenfs4_state.c: the file system (nodes, handles), the state tables,
  * the move. */
@@ -144,8 +167,12 @@ bool fk_node_gone(const struct server *s, int n);
 unsigned char fk_fh_gen(const struct server *s, int n);
 void fk_make_fh(const struct server *s, int n, unsigned char fh[8]);
 uint64_t fk_fileid(int n);
+const unsigned char *fk_content(const struct server *s, int n, size_t *len);
 struct client *fk_client_by_id(struct server *s, uint64_t id);
 struct client *fk_client_new(struct server *s);
+uint64_t fk_now_ms(void);
+void fk_renew(struct client *c);
+void fk_expire(struct server *s);
 void fk_state_free(struct server *s, int i);
 void fk_client_drop(struct server *s, struct client *c);
 int fk_owner_find(struct server *s, bool lock, uint64_t clientid, const char *name, unsigned len);
@@ -158,6 +185,7 @@ bool fk_range_of(uint64_t off, uint64_t len, struct range *r);
 bool fk_overlaps(const struct range *a, const struct range *b);
 int fk_lock_conflict(struct server *s, int node, int owner, const struct range *r, int *which);
 void fk_do_move(void);
+nfsstat4 fk_reclaim_ok(const struct client *cl, int node, const struct range *lock);
 /* fakenfs4_ops.c: the operations; fk_run_op answers the i-th of a
  * COMPOUND into res (res->full when its whole result is there). */
 bool fk_decodable(uint32_t op);

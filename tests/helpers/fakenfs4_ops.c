@@ -58,12 +58,47 @@ static void bump_seqid(struct ctx *c, struct owner *o, uint32_t seqid, nfsstat4 
 	}
 }
 
-/* A stateid of this server: its index in *out (-1 for a special one when
- * special is allowed). */
-static nfsstat4 find_state(struct ctx *c, const stateid4 *sid, int want /* 0 open, 1 lock, 2 any */,
-			   bool special, int node, int *out)
+/* The open owner a state stands on (a lock state's through its open
+ * state); -1 when none (the conflict's lock). */
+static int open_owner_of(const struct server *s, const struct state *st)
+{
+	if (!st->lock)
+		return st->owner;
+	if (st->open >= 0 && s->t.s[st->open].used)
+		return s->t.s[st->open].owner;
+	return -1;
+}
+
+/* Does the stateid belong to the client presenting it?  4.1: the session's
+ * client (BAD_STATEID otherwise); 4.0: a confirmed client this server knows
+ * (STALE_STATEID), whose open owner was confirmed (BAD_STATEID; RFC 7530
+ * 16.18.5: only OPEN_CONFIRM may use the stateid before), unconf allowing
+ * that one. */
+static nfsstat4 state_client_ok(struct ctx *c, const struct state *st, bool unconf)
 {
 	struct server *s = c->srv;
+	struct client *cl;
+	int oo;
+
+	if (c->minor > 0)
+		return c->sc && c->sc->id == st->clientid ? NFS4_OK : NFS4ERR_BAD_STATEID;
+	cl = fk_client_by_id(s, st->clientid);
+	if (!cl || !cl->confirmed)
+		return NFS4ERR_STALE_STATEID;
+	oo = open_owner_of(s, st);
+	if (!unconf && oo >= 0 && !s->t.o[oo].confirmed)
+		return NFS4ERR_BAD_STATEID;
+	return NFS4_OK;
+}
+
+/* A stateid of this server: its index in *out (-1 for a special one when
+ * special is allowed). */
+static nfsstat4 find_state(struct ctx *c, const stateid4 *sid,
+			   int want /* 0 open, 1 lock, 2 any, 3 open unconfirmed */, bool special,
+			   int node, int *out)
+{
+	struct server *s = c->srv;
+	nfsstat4 rc;
 
 	*out = -1;
 	if ((fk_other_is(sid, 0) && sid->seqid == 0) ||
@@ -74,16 +109,21 @@ static nfsstat4 find_state(struct ctx *c, const stateid4 *sid, int want /* 0 ope
 
 		if (!st->used || memcmp(st->other, sid->other, NFS4_OTHER_SIZE) != 0)
 			continue;
-		if ((want == 0 && st->lock) || (want == 1 && !st->lock))
+		if (((want == 0 || want == 3) && st->lock) || (want == 1 && !st->lock))
 			return NFS4ERR_BAD_STATEID;
 		if (node >= 0 && st->node != node)
 			return NFS4ERR_BAD_STATEID;
+		rc = state_client_ok(c, st, want == 3);
+		if (rc != NFS4_OK)
+			return rc;
 		if (!(c->minor > 0 && sid->seqid == 0)) {
 			if (sid->seqid < st->seqid)
 				return NFS4ERR_OLD_STATEID;
 			if (sid->seqid > st->seqid)
 				return NFS4ERR_BAD_STATEID;
 		}
+		if (c->minor == 0)
+			fk_renew(fk_client_by_id(s, st->clientid)); /* RFC 7530 9.5 */
 		*out = i;
 		return NFS4_OK;
 	}
@@ -92,9 +132,11 @@ static nfsstat4 find_state(struct ctx *c, const stateid4 *sid, int want /* 0 ope
 	return NFS4ERR_BAD_STATEID;
 }
 
+/* The destination's grace period: --grace seconds from the move. */
 static bool in_grace(const struct ctx *c)
 {
 	return c->srv->dst && g_moved && g_mode == AT_RECLAIM &&
+	       fk_now_ms() - g_moved_ms < (uint64_t)g_grace * 1000 &&
 	       !(c->minor > 0 && c->sc && c->sc->reclaim_done);
 }
 
@@ -214,7 +256,11 @@ static nfsstat4 do_getattr(struct ctx *c, const GETATTR4args *a, struct result *
 			ok = xdr_uint32_t(&x, &u32);
 			break;
 		case 2:
-			u32 = c->srv->dst && g_volatile ? FH4_VOLATILE_ANY : FH4_PERSISTENT;
+			/* Volatile handles: both servers say they expire at a
+			 * migration, the destination's at any time too. */
+			u32 = !g_volatile   ? FH4_PERSISTENT
+			      : c->srv->dst ? FH4_VOL_MIGRATION | FH4_VOLATILE_ANY
+					    : FH4_VOL_MIGRATION;
 			ok = xdr_uint32_t(&x, &u32);
 			break;
 		case 3:
@@ -222,7 +268,13 @@ static nfsstat4 do_getattr(struct ctx *c, const GETATTR4args *a, struct result *
 			ok = xdr_uint64_t(&x, &u64);
 			break;
 		case 4:
-			u64 = g_nodes[n].kind == K_FILE ? g_nodes[n].len : 4096;
+			u64 = 4096;
+			if (g_nodes[n].kind == K_FILE) {
+				size_t len;
+
+				fk_content(c->srv, n, &len);
+				u64 = len;
+			}
 			ok = xdr_uint64_t(&x, &u64);
 			break;
 		case 8:
@@ -397,6 +449,7 @@ static nfsstat4 do_setclientid_confirm(struct ctx *c, const SETCLIENTID_CONFIRM4
 		}
 	}
 	cl->confirmed = true;
+	fk_renew(cl);
 	return NFS4_OK;
 }
 
@@ -424,6 +477,7 @@ static nfsstat4 do_renew(struct ctx *c, uint64_t id)
 			return NFS4ERR_LEASE_MOVED;
 		cl->lease_moved = false;
 	}
+	fk_renew(cl);
 	return NFS4_OK;
 }
 
@@ -434,7 +488,7 @@ static nfsstat4 do_exchange_id(struct ctx *c, const EXCHANGE_ID4args *a, struct 
 	struct client *cl = NULL;
 	uint32_t flags = EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR |
 			 EXCHGID4_FLAG_USE_NON_PNFS;
-	char *major = (char *)(s->dst ? "fakenfs4-dst" : "fakenfs4-src");
+	char *major = (char *)(s->dst && !g_same_owner ? "fakenfs4-dst" : "fakenfs4-src");
 
 	if (a->eia_state_protect.spa_how != SP4_NONE)
 		return NFS4ERR_NOTSUPP;
@@ -549,17 +603,18 @@ static nfsstat4 do_sequence(struct ctx *c, const SEQUENCE4args *a, struct result
 		return NFS4ERR_SEQ_MISORDERED;
 	ss->slot_seq++;
 	c->sc = fk_client_by_id(c->srv, ss->clientid);
+	fk_renew(c->sc);
 	memcpy(ok->sr_sessionid, ss->id, NFS4_SESSIONID_SIZE);
 	ok->sr_sequenceid = a->sa_sequenceid;
 	ok->sr_slotid = 0;
 	ok->sr_highest_slotid = 0;
 	ok->sr_target_highest_slotid = 0;
-	/* The flag stays until the client has asked for the locations: a
-	 * COMPOUND that asks for them is answered without it. */
+	/* The flag is on every SEQUENCE until the client has asked for the
+	 * locations (do_getattr ends it; RFC 8881 18.46.3). */
 	ok->sr_status_flags = 0;
 	if (c->sc && c->sc->lease_moved) {
-		if (!asks_fsloc(c))
-			ok->sr_status_flags |= SEQ4_STATUS_LEASE_MOVED;
+		ok->sr_status_flags |= SEQ4_STATUS_LEASE_MOVED;
+		res->note = "LEASE_MOVED";
 	}
 	res->full = true;
 	return NFS4_OK;
@@ -600,6 +655,7 @@ static nfsstat4 owner_client(struct ctx *c, uint64_t id, uint64_t *out)
 
 	if (!cl || !cl->confirmed)
 		return NFS4ERR_STALE_CLIENTID;
+	fk_renew(cl);
 	*out = id;
 	return NFS4_OK;
 }
@@ -643,6 +699,8 @@ static nfsstat4 do_open(struct ctx *c, const OPEN4args *a, struct result *res)
 			rc = NFS4ERR_NO_GRACE;
 		else if (cl->open_claim4_u.delegate_type != OPEN_DELEGATE_NONE)
 			rc = NFS4ERR_RECLAIM_BAD;
+		else if (file >= 0 && g_nodes[file].kind == K_FILE)
+			rc = fk_reclaim_ok(fk_client_by_id(s, clid), file, NULL);
 		break;
 	case CLAIM_FH:
 		if (c->minor == 0)
@@ -708,7 +766,7 @@ static nfsstat4 do_open_confirm(struct ctx *c, const OPEN_CONFIRM4args *a, struc
 
 	if (rc != NFS4_OK)
 		return rc;
-	rc = find_state(c, &a->open_stateid, 0, false, c->cur, &st);
+	rc = find_state(c, &a->open_stateid, 3, false, c->cur, &st);
 	if (rc != NFS4_OK)
 		return rc;
 	ow = &c->srv->t.o[c->srv->t.s[st].owner];
@@ -738,6 +796,7 @@ static nfsstat4 do_close(struct ctx *c, const CLOSE4args *a, struct result *res)
 	rc = find_state(c, &a->open_stateid, 0, false, c->cur, &st);
 	if (rc != NFS4_OK)
 		return rc;
+	res->note = "open";
 	ow = &s->t.o[s->t.s[st].owner];
 	rc = check_seqid(c, ow, a->seqid);
 	for (int i = 0; rc == NFS4_OK && i < MAX_STATES; i++)
@@ -793,6 +852,8 @@ static nfsstat4 do_lock(struct ctx *c, const LOCK4args *a, struct result *res)
 		rc = find_state(c, &n->open_stateid, 0, false, c->cur, &ost);
 		if (rc != NFS4_OK)
 			return rc;
+		if (c->minor == 0 && n->lock_owner.clientid != s->t.s[ost].clientid)
+			return NFS4ERR_BAD_STATEID; /* another client's open */
 		seq_owner = &s->t.o[s->t.s[ost].owner];
 		seqid = n->open_seqid;
 		rc = check_seqid(c, seq_owner, seqid);
@@ -825,6 +886,8 @@ static nfsstat4 do_lock(struct ctx *c, const LOCK4args *a, struct result *res)
 	}
 	if (a->reclaim && !in_grace(c))
 		rc = NFS4ERR_NO_GRACE;
+	else if (a->reclaim)
+		rc = fk_reclaim_ok(fk_client_by_id(s, s->t.o[lo].clientid), c->cur, &r);
 	else if (!a->reclaim && in_grace(c))
 		rc = NFS4ERR_GRACE;
 	if (rc == NFS4_OK) {
@@ -902,6 +965,7 @@ static nfsstat4 do_locku(struct ctx *c, const LOCKU4args *a, struct result *res)
 	rc = find_state(c, &a->lock_stateid, 1, false, c->cur, &i);
 	if (rc != NFS4_OK)
 		return rc;
+	res->note = "lock";
 	st = &s->t.s[i];
 	ow = &s->t.o[st->owner];
 	rc = check_seqid(c, ow, a->seqid);
@@ -922,8 +986,9 @@ static nfsstat4 do_locku(struct ctx *c, const LOCKU4args *a, struct result *res)
 static nfsstat4 do_read(struct ctx *c, const READ4args *a, struct result *res)
 {
 	const struct node *f;
+	const unsigned char *data;
 	READ4resok *ok = &res->r.nfs_resop4_u.opread.READ4res_u.resok4;
-	size_t off, n;
+	size_t off, n, flen;
 	int st;
 	nfsstat4 rc = need_fh(c);
 
@@ -935,15 +1000,17 @@ static nfsstat4 do_read(struct ctx *c, const READ4args *a, struct result *res)
 	rc = find_state(c, &a->stateid, 2, true, c->cur, &st);
 	if (rc != NFS4_OK)
 		return rc;
-	off = a->offset < f->len ? (size_t)a->offset : f->len;
-	n = f->len - off;
+	res->note = st < 0 ? "special" : c->srv->t.s[st].lock ? "lock" : "open";
+	data = fk_content(c->srv, c->cur, &flen);
+	off = a->offset < flen ? (size_t)a->offset : flen;
+	n = flen - off;
 	if (n > a->count)
 		n = a->count;
 	if (n > NM_XDR_MAX_READ)
 		n = NM_XDR_MAX_READ;
-	ok->eof = off + n >= f->len;
+	ok->eof = off + n >= flen;
 	ok->data.data_len = (unsigned)n;
-	ok->data.data_val = (char *)f->data + off;
+	ok->data.data_val = (char *)data + off;
 	res->full = true;
 	return NFS4_OK;
 }
@@ -1248,6 +1315,7 @@ const char *fk_status_name(nfsstat4 st)
 	case NFS4ERR_OP_ILLEGAL: return "OP_ILLEGAL";
 	case NFS4ERR_BADSESSION: return "BADSESSION";
 	case NFS4ERR_LOCKS_HELD: return "LOCKS_HELD";
+	case NFS4ERR_RECLAIM_BAD: return "RECLAIM_BAD";
 	default: return NULL;
 	}
 }

@@ -1,19 +1,23 @@
 /* fakenfs4's file system and state tables, and the move (fakenfs4.c). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fakenfs4.h"
 
 /* Options and the world (fakenfs4.h). */
 unsigned g_minor;
 enum mode g_mode = AT_REOPEN;
-bool g_lease_signal, g_referral, g_moved, g_volatile;
-unsigned g_lease = 30;
+bool g_lease_signal, g_referral, g_moved, g_volatile, g_same_owner;
+unsigned g_lease = 30, g_grace = 30;
+uint64_t g_moved_ms;
 struct node g_nodes[MAX_NODES];
 int g_nnodes, g_export;
 struct server g_src = { .name = "src", .boot = 1 },
 	      g_dst = { .name = "dst", .dst = true, .boot = 2 };
 uint64_t g_next_id = 0x1000, g_next_other = 1;
+struct reclaim g_reclaims[MAX_RECLAIMS];
+int g_nreclaims;
 
 /* --- the file system ----------------------------------------------------- */
 
@@ -61,6 +65,17 @@ uint64_t fk_fileid(int n)
 	return 1000 + (uint64_t)n;
 }
 
+/* A file's bytes on s: the destination's own when --dst-file gave them. */
+const unsigned char *fk_content(const struct server *s, int n, size_t *len)
+{
+	if (s->dst && g_nodes[n].dst_data) {
+		*len = g_nodes[n].dst_len;
+		return g_nodes[n].dst_data;
+	}
+	*len = g_nodes[n].len;
+	return g_nodes[n].data;
+}
+
 /* --- state ------------------------------------------------------------- */
 
 struct client *fk_client_by_id(struct server *s, uint64_t id)
@@ -79,9 +94,24 @@ struct client *fk_client_new(struct server *s)
 			s->t.c[i].used = true;
 			s->t.c[i].id = g_next_id++;
 			s->t.c[i].cs_seq = 1;
+			s->t.c[i].renewed_ms = fk_now_ms();
 			return &s->t.c[i];
 		}
 	return NULL;
+}
+
+uint64_t fk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void fk_renew(struct client *c)
+{
+	if (c)
+		c->renewed_ms = fk_now_ms();
 }
 
 void fk_state_free(struct server *s, int i)
@@ -104,6 +134,18 @@ void fk_client_drop(struct server *s, struct client *c)
 		if (s->ss[i].used && s->ss[i].clientid == c->id)
 			s->ss[i].used = false;
 	c->used = false;
+}
+
+/* Clients whose lease ran out (--lease) lose everything, as on a server
+ * that does not keep them (RENEW then NFS4ERR_STALE_CLIENTID, their
+ * stateids unknown, 4.1 their sessions gone: NFS4ERR_BADSESSION). */
+void fk_expire(struct server *s)
+{
+	uint64_t now = fk_now_ms();
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (s->t.c[i].used && now - s->t.c[i].renewed_ms > (uint64_t)g_lease * 1000)
+			fk_client_drop(s, &s->t.c[i]);
 }
 
 static bool client_has_state(const struct server *s, uint64_t id)
@@ -163,6 +205,7 @@ int fk_state_new(struct server *s, bool lock, int owner, int node, int open)
 		st->owner = owner;
 		st->node = node;
 		st->open = open;
+		st->clientid = s->t.o[owner].clientid;
 		st->seqid = 1;
 		st->other[0] = s->boot;
 		for (int k = 0; k < 8; k++)
@@ -231,15 +274,61 @@ int fk_lock_conflict(struct server *s, int node, int owner, const struct range *
 
 /* --- the move ------------------------------------------------------------ */
 
+/* The source's states, by their client's owner string: what may be
+ * reclaimed on the destination. */
+static void record_reclaims(void)
+{
+	for (int i = 0; i < MAX_STATES && g_nreclaims < MAX_RECLAIMS; i++) {
+		const struct state *st = &g_src.t.s[i];
+		const struct client *cl = st->used ? fk_client_by_id(&g_src, st->clientid) : NULL;
+		struct reclaim *rc;
+
+		if (!cl || !cl->confirmed || (st->lock && st->nr == 0))
+			continue;
+		rc = &g_reclaims[g_nreclaims++];
+		memcpy(rc->owner, cl->owner, cl->ownerlen);
+		rc->ownerlen = cl->ownerlen;
+		rc->node = st->node;
+		rc->lock = st->lock;
+		rc->nr = st->nr;
+		memcpy(rc->r, st->r, sizeof(rc->r));
+	}
+}
+
+/* May client cl reclaim an open of node (lock NULL), or that lock on it?
+ * Only what its owner string held on the source (RFC 8881 8.4.2.1;
+ * RFC 7530 9.6.2): NFS4ERR_RECLAIM_BAD otherwise. */
+nfsstat4 fk_reclaim_ok(const struct client *cl, int node, const struct range *lock)
+{
+	for (int i = 0; cl && i < g_nreclaims; i++) {
+		const struct reclaim *rc = &g_reclaims[i];
+
+		if (rc->ownerlen != cl->ownerlen ||
+		    memcmp(rc->owner, cl->owner, cl->ownerlen) != 0 || rc->node != node ||
+		    rc->lock != (lock != NULL))
+			continue;
+		if (!lock)
+			return NFS4_OK;
+		for (int k = 0; k < rc->nr; k++)
+			if (rc->r[k].off <= lock->off && lock->end <= rc->r[k].end &&
+			    rc->r[k].type == lock->type)
+				return NFS4_OK;
+	}
+	return NFS4ERR_RECLAIM_BAD;
+}
+
 void fk_do_move(void)
 {
 	if (g_moved || g_referral)
 		return;
 	g_moved = true;
+	g_moved_ms = fk_now_ms();
 	if (g_lease_signal)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (g_src.t.c[i].used && client_has_state(&g_src, g_src.t.c[i].id))
 				g_src.t.c[i].lease_moved = true;
+	if (g_mode == AT_RECLAIM)
+		record_reclaims();
 	if (g_mode == AT_TSM) {
 		g_dst.t = g_src.t;
 		for (int i = 0; i < MAX_CLIENTS; i++) {
