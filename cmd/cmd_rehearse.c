@@ -61,8 +61,9 @@ static void print_waiting(void *arg, const struct nm_reh_file *files, size_t n)
 		return;
 	nm_out_printf(stdout,
 		      "waiting for the move: holding OPEN+LOCK on %zu file%s, polling every %d ms "
-		      "for up to %d s; Ctrl-C lets go\n",
-		      held, held == 1 ? "" : "s", ui->interval_ms, ui->wait_ms / 1000);
+		      "for up to %d.%03d s; Ctrl-C lets go\n",
+		      held, held == 1 ? "" : "s", ui->interval_ms, ui->wait_ms / 1000,
+		      ui->wait_ms % 1000);
 	fflush(stdout);
 }
 

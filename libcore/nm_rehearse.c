@@ -136,7 +136,7 @@ static void hold(struct nm_reh_engine *e, struct nm_reh_fs *s)
 	}
 	s->cl = s->src;
 	s->minor = nm_nfs4_minor(s->src->c);
-	if (nm_reh_client_ready(e, s, s->src, &err) < 0)
+	if (nm_reh_client_setup(e, s, s->src, &err) < 0)
 		return;
 	rc = nm_reh_walk_dir(e, s, s->src, s->dir, &st, &op, rpcs, sizeof(rpcs), &err);
 	if (rc < 0) {
@@ -780,10 +780,7 @@ static int refind_file(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_r
 	if (st == NFS4_OK && rep.nops == 3) {
 		nfs_fh4 *fh = &rep.ops[2].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
 
-		if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
-			memcpy(s->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
-			s->fhlen = fh->nfs_fh4_len;
-		}
+		nm_reh_keep_fh(s->fh, &s->fhlen, fh);
 	}
 	nm_nfs4_reply_free(&rep);
 	nm_reh_step(e, s, "lookup", st == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs, "%s: %s",
@@ -806,7 +803,7 @@ static void recover(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_
 	s->open_seqid = s->lock_seqid = 0;
 	snprintf(s->oowner + strlen(s->oowner), sizeof(s->oowner) - strlen(s->oowner), "+d");
 	snprintf(s->lowner + strlen(s->lowner), sizeof(s->lowner) - strlen(s->lowner), "+d");
-	if (nm_nfs4_minor(cl->c) == 0 && nm_reh_client_ready(e, s, cl, &err) < 0)
+	if (nm_nfs4_minor(cl->c) == 0 && nm_reh_client_setup(e, s, cl, &err) < 0)
 		return;
 	/* Reclaim: OPEN(CLAIM_PREVIOUS) on the handle, LOCK(reclaim). */
 	f->ans.reclaim_tried = true;
@@ -987,7 +984,7 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		nfsstat4 st;
 		unsigned n;
 
-		if (nm_reh_client_ready(e, s, cl, &err) < 0)
+		if (nm_reh_client_setup(e, s, cl, &err) < 0)
 			return;
 		snprintf(dir, sizeof(dir), "%s", f->dest_path);
 		slash = strrchr(dir, '/');
@@ -1116,7 +1113,7 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 			    nm_nfs4_minor(e->cl[k].c) > 0) {
 				struct nm_err ignored = { 0 }; /* its step says */
 
-				nm_reh_client_ready(e, &e->fs[i], &e->cl[k], &ignored);
+				nm_reh_client_setup(e, &e->fs[i], &e->cl[k], &ignored);
 				break;
 			}
 	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++)

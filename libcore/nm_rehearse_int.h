@@ -22,6 +22,8 @@ struct nm_reh_conn {
 	bool dest;
 	bool reclaim_complete;
 	unsigned fs;
+	int err_code; /* c NULL: why the connection failed */
+	char why[NM_ERR_MSG_MAX];
 };
 
 /* The state of one file (its file system's, as the kernel should keep
@@ -78,6 +80,10 @@ bool nm_reh_res_status(const struct nm_nfs4_reply *rep, unsigned i, nfsstat4 *st
 /* The first failing status of a reply, and which operation. */
 nfsstat4 nm_reh_failed_op(const struct nm_nfs4_reply *rep, const char **op);
 
+/* A handle from the wire kept in dst when it is one (1 to NFS4_FHSIZE
+ * bytes); false and dst untouched when not. */
+bool nm_reh_keep_fh(unsigned char *dst, unsigned *dlen, const nfs_fh4 *fh);
+
 /* PUTFH of a handle of ours. */
 void nm_reh_op_putfh(nfs_argop4 *op, unsigned char *fh, unsigned len);
 
@@ -101,7 +107,7 @@ struct nm_reh_conn *nm_reh_client_get(struct nm_reh_engine *e, struct nm_reh_fs 
 
 /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM; 4.1+: RECLAIM_COMPLETE (after
  * the reclaims, if any). */
-int nm_reh_client_ready(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
 			struct nm_err *err);
 
 /* OPEN (claim, on the current handle or by name in the directory of ops

@@ -79,6 +79,17 @@ void nm_reh_op_putfh(nfs_argop4 *op, unsigned char *fh, unsigned len)
 	op->nfs_argop4_u.opputfh.object.nfs_fh4_val = (char *)fh;
 }
 
+/* A handle from the wire kept in dst (NFS4_FHSIZE bytes) when it is one:
+ * 1 to NFS4_FHSIZE bytes (RFC 7530 4.2.1); else dst stays as it was. */
+bool nm_reh_keep_fh(unsigned char *dst, unsigned *dlen, const nfs_fh4 *fh)
+{
+	if (fh->nfs_fh4_len == 0 || fh->nfs_fh4_len > NFS4_FHSIZE || !fh->nfs_fh4_val)
+		return false;
+	memcpy(dst, fh->nfs_fh4_val, fh->nfs_fh4_len);
+	*dlen = fh->nfs_fh4_len;
+	return true;
+}
+
 /* PUTROOTFH + LOOKUP of each component of path; returns the ops used. */
 unsigned nm_reh_op_lookup_path(nfs_argop4 *ops, unsigned cap, char *path, struct nm_err *err)
 {
@@ -167,7 +178,13 @@ struct nm_reh_conn *nm_reh_client_get(struct nm_reh_engine *e, struct nm_reh_fs 
 	for (size_t i = 0; i < e->ncl; i++)
 		if (e->cl[i].dest == dest && strcmp(e->cl[i].host, host) == 0) {
 			if (!e->cl[i].c) {
-				nm_err_set(err, -ENOTCONN, "%s: not answering", host);
+				/* Its first try failed: said again, as it was. */
+				nm_err_set(err, e->cl[i].err_code, "%s", e->cl[i].why);
+				nm_reh_step(e, s, "connect",
+					    nm_reh_unanswered_rc(e->cl[i].err_code)
+						    ? NM_REH_UNANSWERED
+						    : NM_REH_FAILED,
+					    "", "%s: %s", host, e->cl[i].why);
 				return NULL;
 			}
 			e->cl[i].fs++;
@@ -197,6 +214,8 @@ struct nm_reh_conn *nm_reh_client_get(struct nm_reh_engine *e, struct nm_reh_fs 
 		nm_reh_step(e, s, "connect",
 			    nm_reh_unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED, "",
 			    "%s: %s", host, err->msg);
+		cl->err_code = rc;
+		snprintf(cl->why, sizeof(cl->why), "%s", err->msg);
 		return NULL;
 	}
 	cl->fs = 1;
@@ -209,7 +228,7 @@ struct nm_reh_conn *nm_reh_client_get(struct nm_reh_engine *e, struct nm_reh_fs 
 
 /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM; 4.1+: RECLAIM_COMPLETE (after
  * the reclaims, if any). */
-int nm_reh_client_ready(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
 			struct nm_err *err)
 {
 	clientid4 id;
@@ -299,10 +318,7 @@ int nm_reh_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 			nfs_fh4 *fh =
 				&rep.ops[n + 1].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
 
-			if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
-				memcpy(s->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
-				s->fhlen = fh->nfs_fh4_len;
-			}
+			nm_reh_keep_fh(s->fh, &s->fhlen, fh);
 		}
 		nm_nfs4_reply_free(&rep);
 		if (confirm && minor == 0) {
@@ -501,10 +517,7 @@ int nm_reh_walk_dir(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_
 		struct nm_fattr fa;
 		struct nm_err ignored = { 0 };
 
-		if (fh->nfs_fh4_len <= NFS4_FHSIZE) {
-			memcpy(s->root, fh->nfs_fh4_val, fh->nfs_fh4_len);
-			s->rootlen = fh->nfs_fh4_len;
-		}
+		nm_reh_keep_fh(s->root, &s->rootlen, fh);
 		if (nm_fattr_decode(
 			    &rep.ops[n - 1]
 				     .nfs_resop4_u.opgetattr.GETATTR4res_u.resok4.obj_attributes,
