@@ -326,8 +326,13 @@ static void sleep_interval(struct nm_reh_engine *e, int64_t until)
 	}
 }
 
+static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s);
+static void settle(struct nm_reh_engine *e);
+
 /* Steps 2 and 3: wait until every held file moved, the wait ends, or a
- * signal. */
+ * signal.  A file system is followed (steps 4-9) as soon as its move is
+ * seen, while the others are still polled: one that does not move never
+ * holds back the recovery of one that did. */
 static void wait_move(struct nm_reh_engine *e)
 {
 	int64_t until = nm_time_ms() + (e->o->now ? 0 : e->o->wait_ms);
@@ -376,7 +381,15 @@ static void wait_move(struct nm_reh_engine *e)
 				}
 				pending = true;
 			}
+			/* This source's moved file systems, at once. */
+			for (size_t i = 0; i < e->r->nfiles && !nm_reh_stopped(e); i++) {
+				struct nm_reh_fs *s = &e->fs[i];
+
+				if (s->src == cl && s->moved && !s->followed)
+					follow(e, s);
+			}
 		}
+		settle(e);
 		polls++;
 		if (!pending || nm_reh_stopped(e) || e->o->now ||
 		    (e->o->polls && polls >= e->o->polls))
@@ -964,6 +977,7 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 	char rest[1024];
 	int rc;
 
+	s->followed = true;
 	if (f->ans.kind == NM_REH_KIND_REFERRAL)
 		rc = referral_locations(e, s, rest, sizeof(rest));
 	else
@@ -977,14 +991,36 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 	if (!f->ans.flavor_ok || nm_reh_stopped(e))
 		return;
 	if (f->ans.kind == NM_REH_KIND_REFERRAL) {
-		/* Walk to the destination: open it there and read. */
+		/* Its OPEN comes in finish, after the destination's
+		 * RECLAIM_COMPLETE (4.1+: settle), never before another file
+		 * system's reclaim there. */
+		s->dst = cl;
+		return;
+	}
+	test_state(e, s, cl);
+	if (!f->ans.tsm_answered || nm_reh_stopped(e))
+		return;
+	s->dst = cl;
+	if (f->ans.tsm)
+		s->cl = cl;
+	else
+		recover(e, s, cl);
+}
+
+/* A referral: walk to the destination, open the file there and read. */
+static void referral_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl)
+{
+	struct nm_reh_file *f = s->f;
+	int rc;
+
+	{
 		struct nm_err err = { 0 };
 		char rpcs[192], dir[1024], *slash;
 		nfs_argop4 ops[NM_REH_MAX_COMPONENTS + 6];
 		nfsstat4 st;
 		unsigned n;
 
-		if (nm_reh_client_setup(e, s, cl, &err) < 0)
+		if (nm_nfs4_minor(cl->c) == 0 && nm_reh_client_setup(e, s, cl, &err) < 0)
 			return;
 		snprintf(dir, sizeof(dir), "%s", f->dest_path);
 		slash = strrchr(dir, '/');
@@ -1005,16 +1041,7 @@ static void follow(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		nm_reh_step(e, s, "open", NM_REH_OK, rpcs, "%s opened for reading on %s",
 			    f->dest_path, cl->host);
 		read_again(e, s, cl);
-		return;
 	}
-	test_state(e, s, cl);
-	if (!f->ans.tsm_answered || nm_reh_stopped(e))
-		return;
-	s->dst = cl;
-	if (f->ans.tsm)
-		s->cl = cl;
-	else
-		recover(e, s, cl);
 }
 
 /* After every reclaim: the re-open where the reclaim failed, and the READ
@@ -1023,8 +1050,13 @@ static void finish(struct nm_reh_engine *e, struct nm_reh_fs *s)
 {
 	struct nm_reh_answers *a = &s->f->ans;
 
-	if (!s->dst || nm_reh_stopped(e))
+	if (!s->dst || s->finished || nm_reh_stopped(e))
 		return;
+	s->finished = true;
+	if (a->kind == NM_REH_KIND_REFERRAL) {
+		referral_open(e, s, s->dst);
+		return;
+	}
 	if (!a->tsm && a->reclaim_answered && !a->reclaim_ok)
 		reopen(e, s, s->dst);
 	if (s->opened && !nm_reh_stopped(e))
@@ -1053,6 +1085,25 @@ static void check_kept(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		    rc == 1 ? "nothing moved: the held stateid still reads on %s"
 			    : "nothing moved, but READ with the held stateid answered %s",
 		    rc == 1 ? s->src->host : NM_NFS4_STATUS(st));
+}
+
+/* After the file systems followed so far had their reclaims: 4.1+'s
+ * RECLAIM_COMPLETE on each of their destinations (one client for them
+ * all, once: a file system that moves there later finds the grace over,
+ * as it would), then the re-opens, the referrals' OPENs and the READs. */
+static void settle(struct nm_reh_engine *e)
+{
+	for (size_t k = 0; k < e->ncl && !nm_reh_stopped(e); k++)
+		for (size_t i = 0; i < e->r->nfiles; i++)
+			if (e->fs[i].dst == &e->cl[k] && !e->fs[i].finished && e->cl[k].c &&
+			    nm_nfs4_minor(e->cl[k].c) > 0) {
+				struct nm_err ignored = { 0 }; /* its step says */
+
+				nm_reh_client_setup(e, &e->fs[i], &e->cl[k], &ignored);
+				break;
+			}
+	for (size_t i = 0; i < e->r->nfiles && !nm_reh_stopped(e); i++)
+		finish(e, &e->fs[i]);
 }
 
 int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_err *err)
@@ -1095,29 +1146,17 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 	/* Steps 2, 3. */
 	if (!nm_reh_stopped(e))
 		wait_move(e);
-	/* Steps 4-9. */
+	/* Steps 4-9 of the referrals (the moved ones were followed in the
+	 * wait), and the last word on those that did not move. */
 	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++) {
 		struct nm_reh_fs *s = &e->fs[i];
 
-		if (s->f->ans.kind == NM_REH_KIND_REFERRAL ||
-		    (s->f->ans.kind == NM_REH_KIND_MIGRATION && s->moved))
+		if (s->f->ans.kind == NM_REH_KIND_REFERRAL && !s->followed)
 			follow(e, s);
 		else if (s->f->ans.held && !s->done && !nm_reh_stopped(e))
 			check_kept(e, s);
 	}
-	/* 4.1+: RECLAIM_COMPLETE on each destination once every file system
-	 * moving there had its reclaim (one client for them all). */
-	for (size_t k = 0; k < e->ncl && !nm_reh_stopped(e); k++)
-		for (size_t i = 0; i < r->nfiles; i++)
-			if (e->fs[i].dst == &e->cl[k] && e->cl[k].c &&
-			    nm_nfs4_minor(e->cl[k].c) > 0) {
-				struct nm_err ignored = { 0 }; /* its step says */
-
-				nm_reh_client_setup(e, &e->fs[i], &e->cl[k], &ignored);
-				break;
-			}
-	for (size_t i = 0; i < r->nfiles && !nm_reh_stopped(e); i++)
-		finish(e, &e->fs[i]);
+	settle(e);
 	r->interrupted = nm_reh_stopped(e);
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)

@@ -44,6 +44,8 @@ struct nm_reh_fs {
 	stateid4 open_sid, lock_sid;
 	seqid4 open_seqid, lock_seqid;
 	bool opened, locked, moved, done;
+	bool followed;	  /* steps 4-8 done (as soon as the move was seen) */
+	bool finished;	  /* and the re-open, the referral's OPEN, the READ */
 	unsigned minor;	  /* the source's NFSv4 minor version */
 	uint32_t lease_s; /* the source's lease_time, 0: not said */
 	int64_t last_proof_ms;
