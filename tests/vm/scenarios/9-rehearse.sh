@@ -201,8 +201,11 @@ json_checks() {
 			"${J[$i.verdict]-}"
 		is "$v -J $fs: same checksum on server-b" true "${J[$i.same]-}"
 		note "$v $fs: ${J[$i.statemsg]-}"
-		# The gap's facts (the rehearsal's own; a NOTE, not a check).
 		note "$v $fs: ${J[$i.times]-}"
+		# The gap is the recovery's (the last proof on the source, MOVED,
+		# then the destination): not the rest of the wait for /e.
+		is "$v -J $fs: the lock's gap is the recovery's, under 5000 ms" 'yes' \
+			"$( [[ ${J[$i.gap]-x} =~ ^[0-9]+$ ]] && ((J[$i.gap] < 5000)) && echo yes || echo "${J[$i.gap]-}")"
 	done
 	is "$v -J /e: not moved" 'none kept not moved: state kept on the source' \
 		"${J[2.kind]-} ${J[2.state]-} ${J[2.verdict]-}"
