@@ -67,16 +67,17 @@ static void print_waiting(void *arg, const struct nm_reh_file *files, size_t n)
 	fflush(stdout);
 }
 
-static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t held)
+static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t held, bool renewed)
 {
 	const struct ui *ui = arg;
 
 	if (ui->json)
 		return;
-	nm_out_printf(stdout,
-		      "+%" PRId64 ".%03" PRId64 " wait: %zu file%s still held, the lease renewed "
-		      "(%u polls)\n",
-		      time_ms / 1000, time_ms % 1000, held, held == 1 ? "" : "s", polls);
+	nm_out_printf(
+		stdout, "+%" PRId64 ".%03" PRId64 " wait: %zu file%s still held, %s (%u polls)\n",
+		time_ms / 1000, time_ms % 1000, held, held == 1 ? "" : "s",
+		renewed ? "the lease renewed" : "the last RENEW/SEQUENCE did not renew the lease",
+		polls);
 	fflush(stdout);
 }
 

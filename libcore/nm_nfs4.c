@@ -358,8 +358,8 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
  * reply is the answer.  Only DELAY is retried (GRACE is an answer).  The
  * operations sent must be idempotent (nfsmig's queries are: PUTFH,
  * LOOKUP, GETATTR, SECINFO): the server may have done part of the first. */
-int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
-		     struct nm_err *err)
+static int compound_delayed(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			    struct nm_nfs4_reply *reply, bool ops_again, struct nm_err *err)
 {
 	int64_t end = nm_time_ms() + c->delay_ms;
 	int64_t pause = NM_NFS4_DELAY_FIRST_MS;
@@ -377,7 +377,8 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		/* SEQUENCE itself may say DELAY (the slot still busy): then
 		 * compound_once has failed, the slot's sequence id unspent,
 		 * and the same request goes again. */
-		delayed = rc == 0 ? reply->status == NFS4ERR_DELAY : c->seq_status == NFS4ERR_DELAY;
+		delayed = rc == 0 ? ops_again && reply->status == NFS4ERR_DELAY
+				  : c->seq_status == NFS4ERR_DELAY;
 		if (!delayed || left <= 0)
 			return rc;
 		if (rc == 0)
@@ -385,6 +386,36 @@ int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct n
 		nm_time_sleep_ms(pause < left ? pause : left);
 		pause = pause * 2 < NM_NFS4_DELAY_MAX_MS ? pause * 2 : NM_NFS4_DELAY_MAX_MS;
 	}
+}
+
+int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
+		     struct nm_err *err)
+{
+	return compound_delayed(c, ops, nops, reply, true, err);
+}
+
+int nm_nfs4_compound_stateful(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			      struct nm_nfs4_reply *reply, struct nm_err *err)
+{
+	return compound_delayed(c, ops, nops, reply, false, err);
+}
+
+bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops)
+{
+	for (unsigned i = 0; i < nops; i++)
+		switch (ops[i].argop) {
+		case OP_OPEN:
+		case OP_OPEN_CONFIRM:
+		case OP_LOCK:
+		case OP_LOCKU:
+		case OP_CLOSE:
+		case OP_RELEASE_LOCKOWNER:
+		case OP_DELEGRETURN:
+		case OP_FREE_STATEID:
+		case OP_RECLAIM_COMPLETE: return true;
+		default: break;
+		}
+	return false;
 }
 
 void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms)
@@ -614,13 +645,17 @@ static int create_session(struct nm_nfs4 *c, struct nm_err *err)
 }
 
 /* A COMPOUND with only op, no SEQUENCE (DESTROY_SESSION, DESTROY_CLIENTID). */
-static void sole_op(struct nm_nfs4 *c, nfs_argop4 *op)
+static int sole_op(struct nm_nfs4 *c, nfs_argop4 *op, nfsstat4 *st)
 {
 	COMPOUND4res res;
 	struct nm_err ignored;
+	int rc = compound_raw(c, c->minor, op, 1, &res, &ignored);
 
-	if (compound_raw(c, c->minor, op, 1, &res, &ignored) == 0)
+	if (rc == 0) {
+		*st = res.status;
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	}
+	return rc;
 }
 
 static int setup_minor(struct nm_nfs4 *c, unsigned minor, bool *mismatch, struct nm_err *err)
@@ -721,23 +756,33 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 	return 0;
 }
 
-void nm_nfs4_shutdown(struct nm_nfs4 *c)
+void nm_nfs4_shutdown_said(struct nm_nfs4 *c, struct nm_nfs4_bye *bye)
 {
+	memset(bye, 0, sizeof(*bye));
 	if (c->have_session) {
 		nfs_argop4 op = { .argop = OP_DESTROY_SESSION };
 
 		memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, c->sessionid,
 		       sizeof(sessionid4));
-		sole_op(c, &op);
+		bye->session_sent = true;
+		bye->session_answered = sole_op(c, &op, &bye->session_st) == 0;
 	}
 	if (c->have_clientid) {
 		nfs_argop4 op = { .argop = OP_DESTROY_CLIENTID };
 
 		op.nfs_argop4_u.opdestroy_clientid.dca_clientid = c->clientid;
-		sole_op(c, &op);
+		bye->clientid_sent = true;
+		bye->clientid_answered = sole_op(c, &op, &bye->clientid_st) == 0;
 	}
 	c->have_session = false;
 	c->have_clientid = false;
+}
+
+void nm_nfs4_shutdown(struct nm_nfs4 *c)
+{
+	struct nm_nfs4_bye ignored;
+
+	nm_nfs4_shutdown_said(c, &ignored);
 }
 
 void nm_nfs4_close(struct nm_nfs4 *c)

@@ -60,6 +60,19 @@ void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms);
 int nm_nfs4_compound(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops, struct nm_nfs4_reply *reply,
 		     struct nm_err *err);
 
+/* The same for a COMPOUND that changes state (OPEN, LOCK, LOCKU, CLOSE,
+ * ...: nm_nfs4_ops_stateful): sent again only when SEQUENCE itself said
+ * NFS4ERR_DELAY (the operations were not done); an operation's DELAY is
+ * the answer (sent again unchanged, 4.0 would replay its seqid and 4.1
+ * would do it twice in a new slot sequence). */
+int nm_nfs4_compound_stateful(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
+			      struct nm_nfs4_reply *reply, struct nm_err *err);
+
+/* Whether ops hold an operation that changes state (OPEN, OPEN_CONFIRM,
+ * LOCK, LOCKU, CLOSE, RELEASE_LOCKOWNER, DELEGRETURN,
+ * FREE_STATEID, RECLAIM_COMPLETE). */
+bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops);
+
 void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
 
 /* NFSv4.0: a client id of nfsmig's own (SETCLIENTID, then
@@ -82,6 +95,17 @@ uint32_t nm_nfs4_seq_flags_take(struct nm_nfs4 *c);
 /* DESTROY_SESSION + DESTROY_CLIENTID for 4.1+; the connection stays open
  * (for counting its RPCs) until nm_nfs4_close. */
 void nm_nfs4_shutdown(struct nm_nfs4 *c);
+
+/* What nm_nfs4_shutdown_said sent and what the server said to it. */
+struct nm_nfs4_bye {
+	bool session_sent, session_answered;
+	nfsstat4 session_st;
+	bool clientid_sent, clientid_answered;
+	nfsstat4 clientid_st;
+};
+
+/* nm_nfs4_shutdown, and what each DESTROY was answered. */
+void nm_nfs4_shutdown_said(struct nm_nfs4 *c, struct nm_nfs4_bye *bye);
 
 /* nm_nfs4_shutdown if not done yet, then close; NULL is fine. */
 void nm_nfs4_close(struct nm_nfs4 *c);

@@ -245,6 +245,57 @@ static int probe(struct nm_reh_engine *e, struct nm_reh_fs *s, unsigned char *fh
 	return 0;
 }
 
+/* sr_status_flags that say state was revoked (RFC 8881 18.46.3). */
+#define NM_REH_SEQ_ALL_REVOKED	  0x00000008u /* EXPIRED_ALL_STATE_REVOKED */
+#define NM_REH_SEQ_SOME_REVOKED	  0x00000010u /* EXPIRED_SOME_STATE_REVOKED */
+#define NM_REH_SEQ_ADMIN_REVOKED  0x00000020u /* ADMIN_STATE_REVOKED */
+#define NM_REH_SEQ_RECALL_REVOKED 0x00000040u /* RECALLABLE_STATE_REVOKED */
+#define NM_REH_SEQ_RECLAIM_NEEDED 0x00000100u /* RESTART_RECLAIM_NEEDED */
+#define NM_REH_SEQ_SOME_STATE_LOST                                                                 \
+	(NM_REH_SEQ_SOME_REVOKED | NM_REH_SEQ_ADMIN_REVOKED | NM_REH_SEQ_RECALL_REVOKED)
+
+/* s's state is gone on its source while nothing moved: its verdict is
+ * "state lost", nothing left to let go. */
+static void state_lost(struct nm_reh_engine *e, struct nm_reh_fs *s, const char *rpcs,
+		       const char *why)
+{
+	nm_reh_step(e, s, "lease", NM_REH_FAILED, rpcs, "%s: the state held on %s is lost", why,
+		    s->src->host);
+	s->done = true;
+	s->opened = s->locked = false;
+	s->f->ans.kind = NM_REH_KIND_NONE;
+	s->f->ans.still_answered = true;
+	s->f->ans.still_held = false;
+}
+
+/* 4.1+: some state revoked: TEST_STATEID of s's stateids on its source
+ * says whether it was s's.  True when it was (or the test said no
+ * stateid is valid). */
+static bool revoked(struct nm_reh_engine *e, struct nm_reh_fs *s, char *rpcs, size_t cap)
+{
+	nfs_argop4 op = { .argop = OP_TEST_STATEID };
+	stateid4 ids[2] = { s->open_sid, s->lock_sid };
+	struct nm_nfs4_reply rep;
+	struct nm_err err = { 0 };
+	TEST_STATEID4resok *ok;
+	bool gone = false;
+
+	op.nfs_argop4_u.optest_stateid.ts_stateids.ts_stateids_len = s->locked ? 2 : 1;
+	op.nfs_argop4_u.optest_stateid.ts_stateids.ts_stateids_val = ids;
+	if (nm_reh_call(e, s->src, &op, 1, &rep, rpcs, cap, &err) < 0)
+		return false; /* the next poll asks again */
+	if (rep.status != NFS4_OK || rep.nops < 1) {
+		nm_nfs4_reply_free(&rep);
+		return false;
+	}
+	ok = &rep.ops[0].nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4;
+	for (unsigned i = 0; i < ok->tsr_status_codes.tsr_status_codes_len; i++)
+		if (ok->tsr_status_codes.tsr_status_codes_val[i] != NFS4_OK)
+			gone = true;
+	nm_nfs4_reply_free(&rep);
+	return gone;
+}
+
 /* One round of the wait on the source client cl: the lease (4.0 RENEW;
  * 4.1 SEQUENCE's flags), and each held file.  Returns how many moved, <0
  * when the server did not answer. */
@@ -253,8 +304,10 @@ static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct n
 	bool lease_moved = false;
 	int moved = 0, rc;
 	struct nm_nfs4_reply rep;
-	char rpcs[64];
+	char rpcs[64], why[128] = "";
+	uint32_t some_lost = 0;
 
+	cl->renewed = false;
 	if (nm_nfs4_minor(cl->c) == 0) {
 		nfs_argop4 op = { .argop = OP_RENEW };
 
@@ -263,21 +316,46 @@ static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct n
 		if (rc < 0)
 			return rc;
 		lease_moved = rep.status == NFS4ERR_LEASE_MOVED;
+		cl->renewed = rep.status == NFS4_OK;
+		if (rep.status == NFS4ERR_EXPIRED || rep.status == NFS4ERR_STALE_CLIENTID ||
+		    rep.status == NFS4ERR_ADMIN_REVOKED)
+			snprintf(why, sizeof(why), "RENEW answered %s", NM_NFS4_STATUS(rep.status));
 		nm_nfs4_reply_free(&rep);
 	} else {
 		nfs_argop4 none = { .argop = OP_RENEW }; /* not sent: SEQUENCE alone */
+		uint32_t flags;
 
 		rc = nm_reh_call(e, cl, &none, 0, &rep, rpcs, sizeof(rpcs), err);
 		if (rc < 0)
 			return rc;
 		nm_nfs4_reply_free(&rep);
-		lease_moved = nm_nfs4_seq_flags_take(cl->c) & SEQ4_STATUS_LEASE_MOVED;
+		flags = nm_nfs4_seq_flags_take(cl->c);
+		lease_moved = flags & SEQ4_STATUS_LEASE_MOVED;
+		some_lost = flags & NM_REH_SEQ_SOME_STATE_LOST;
+		cl->renewed = !(flags & (NM_REH_SEQ_ALL_REVOKED | NM_REH_SEQ_RECLAIM_NEEDED |
+					 NM_REH_SEQ_SOME_STATE_LOST));
+		if (flags & (NM_REH_SEQ_ALL_REVOKED | NM_REH_SEQ_RECLAIM_NEEDED))
+			snprintf(why, sizeof(why), "SEQUENCE set %s",
+				 flags & NM_REH_SEQ_ALL_REVOKED
+					 ? "SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED"
+					 : "SEQ4_STATUS_RESTART_RECLAIM_NEEDED");
 	}
 	for (size_t i = 0; i < e->r->nfiles; i++) {
 		struct nm_reh_fs *s = &e->fs[i];
+		char trpcs[64];
 
-		if (s->src != cl || !s->f->ans.held || s->moved)
+		if (s->src != cl || !s->f->ans.held || s->moved || s->done)
 			continue;
+		if (why[0]) {
+			state_lost(e, s, rpcs, why);
+			continue;
+		}
+		if (some_lost && revoked(e, s, trpcs, sizeof(trpcs))) {
+			state_lost(e, s, trpcs,
+				   "SEQUENCE said state was revoked and TEST_STATEID found it was "
+				   "this file's");
+			continue;
+		}
 		if (lease_moved) {
 			/* Probe with the saved root handle (the seed's way). */
 			rc = probe(e, s, s->root, s->rootlen, "the saved root handle", err);
@@ -286,10 +364,14 @@ static int poll_client(struct nm_reh_engine *e, struct nm_reh_conn *cl, struct n
 					    err->msg);
 				continue;
 			}
-			nm_reh_step(e, s, "lease-moved", NM_REH_OK, rpcs,
-				    "%s: probing each file system held with its saved root handle",
-				    nm_nfs4_minor(cl->c) ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
-							 : "RENEW answered NFS4ERR_LEASE_MOVED");
+			if (!s->lease_moved_said) /* once per file system */
+				nm_reh_step(e, s, "lease-moved", NM_REH_OK, rpcs,
+					    "%s: probing each file system held with its saved root "
+					    "handle",
+					    nm_nfs4_minor(cl->c)
+						    ? "SEQUENCE set SEQ4_STATUS_LEASE_MOVED"
+						    : "RENEW answered NFS4ERR_LEASE_MOVED");
+			s->lease_moved_said = true;
 		} else {
 			rc = probe(e, s, s->fh, s->fhlen, "the held file", err);
 			if (rc < 0)
@@ -396,10 +478,14 @@ static void wait_move(struct nm_reh_engine *e)
 			return;
 		if (e->o->progress && nm_time_ms() >= next_progress) {
 			size_t held = 0;
+			bool renewed = true;
 
 			for (size_t i = 0; i < e->r->nfiles; i++)
-				held += e->fs[i].f->ans.held && !e->fs[i].done;
-			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held);
+				if (e->fs[i].f->ans.held && !e->fs[i].done) {
+					held++;
+					renewed = renewed && e->fs[i].src->renewed;
+				}
+			e->o->progress(e->o->arg, nm_time_ms() - e->t0, polls, held, renewed);
 			next_progress = nm_time_ms() + period;
 		}
 		if (first && e->o->waiting)
@@ -1087,6 +1173,38 @@ static void check_kept(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		    rc == 1 ? s->src->host : NM_NFS4_STATUS(st));
 }
 
+/* What the let go of cl's client said (4.1+: DESTROY_SESSION and
+ * DESTROY_CLIENTID, each answered or not). */
+static void disconnect_step(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+			    bool v41, const struct nm_nfs4_bye *b)
+{
+	enum nm_reh_status st = NM_REH_OK;
+
+	if (!v41) {
+		nm_reh_step(e, s, "disconnect", NM_REH_INFO, "",
+			    "%s: connection closed (a 4.0 client ID has no DESTROY: its lease "
+			    "expires)",
+			    cl->host);
+		return;
+	}
+	if ((b->session_sent && !b->session_answered) ||
+	    (b->clientid_sent && !b->clientid_answered))
+		st = NM_REH_UNANSWERED;
+	else if ((b->session_sent && b->session_st != NFS4_OK) ||
+		 (b->clientid_sent && b->clientid_st != NFS4_OK) ||
+		 (!b->session_sent && !b->clientid_sent))
+		st = NM_REH_FAILED;
+	nm_reh_step(e, s, "disconnect", st, "DESTROY_SESSION,DESTROY_CLIENTID",
+		    "%s: DESTROY_SESSION %s, DESTROY_CLIENTID %s%s", cl->host,
+		    !b->session_sent	  ? "not sent"
+		    : b->session_answered ? NM_NFS4_STATUS(b->session_st)
+					  : "not answered",
+		    !b->clientid_sent	   ? "not sent"
+		    : b->clientid_answered ? NM_NFS4_STATUS(b->clientid_st)
+					   : "not answered",
+		    st == NM_REH_OK ? ": session and client ID destroyed" : "");
+}
+
 /* After the file systems followed so far had their reclaims: 4.1+'s
  * RECLAIM_COMPLETE on each of their destinations (one client for them
  * all, once: a file system that moves there later finds the grace over,
@@ -1174,16 +1292,12 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 		}
 		if (cl->c) {
 			bool v41 = nm_nfs4_minor(cl->c) > 0;
+			struct nm_nfs4_bye bye;
 
+			nm_nfs4_shutdown_said(cl->c, &bye);
 			for (size_t i = 0; i < r->nfiles; i++)
-				if (e->fs[i].cl == cl || e->fs[i].src == cl) {
-					nm_reh_step(
-						e, &e->fs[i], "disconnect", NM_REH_INFO,
-						v41 ? "DESTROY_SESSION,DESTROY_CLIENTID" : "",
-						"%s: %s", cl->host,
-						v41 ? "session and client ID destroyed"
-						    : "connection closed (a 4.0 client ID has no "
-						      "DESTROY: its lease expires)");
+				if (e->fs[i].cl == cl || e->fs[i].src == cl || e->fs[i].dst == cl) {
+					disconnect_step(e, &e->fs[i], cl, v41, &bye);
 					break;
 				}
 		}

@@ -73,6 +73,8 @@ struct nm_reh_answers {
 	bool dest_connected; /* a destination answered */
 	bool flavor_ok;	     /* it offers the flavor in use */
 	bool flavor_answered;
+	/* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM on the destination */
+	bool dest_setup_tried, dest_setup_answered, dest_setup_ok;
 	bool tsm_answered; /* RENEW (4.0) / TEST_STATEID (4.1) answered */
 	bool tsm;	   /* the old state is valid there */
 	bool reclaim_tried, reclaim_answered, reclaim_ok;
@@ -159,7 +161,7 @@ struct nm_reh_opts {
 	void (*waiting)(void *arg, const struct nm_reh_file *files, size_t n);
 	/* Called every 10 polls while waiting, 1 to 10 s apart (may be
 	 * NULL): polls made, files still held. */
-	void (*progress)(void *arg, int64_t time_ms, unsigned polls, size_t held);
+	void (*progress)(void *arg, int64_t time_ms, unsigned polls, size_t held, bool renewed);
 	/* Called as each step is recorded (may be NULL). */
 	void (*step)(void *arg, const struct nm_reh_file *f, const struct nm_reh_step *s);
 	void *arg;

@@ -21,6 +21,7 @@ struct nm_reh_conn {
 	struct nm_nfs4 *c;
 	bool dest;
 	bool reclaim_complete;
+	bool renewed; /* the last RENEW / SEQUENCE of the wait renewed the lease */
 	unsigned fs;
 	int err_code; /* c NULL: why the connection failed */
 	char why[NM_ERR_MSG_MAX];
@@ -44,10 +45,12 @@ struct nm_reh_fs {
 	stateid4 open_sid, lock_sid;
 	seqid4 open_seqid, lock_seqid;
 	bool opened, locked, moved, done;
-	bool followed;	  /* steps 4-8 done (as soon as the move was seen) */
-	bool finished;	  /* and the re-open, the referral's OPEN, the READ */
-	unsigned minor;	  /* the source's NFSv4 minor version */
-	uint32_t lease_s; /* the source's lease_time, 0: not said */
+	bool lease_moved_said;	 /* its lease-moved step recorded */
+	clientid4 lock_clientid; /* the lock owner's, from the LOCK that made it */
+	bool followed;		 /* steps 4-8 done (as soon as the move was seen) */
+	bool finished;		 /* and the re-open, the referral's OPEN, the READ */
+	unsigned minor;		 /* the source's NFSv4 minor version */
+	uint32_t lease_s;	 /* the source's lease_time, 0: not said */
 	int64_t last_proof_ms;
 	char moved_how[160];
 };
@@ -85,6 +88,11 @@ nfsstat4 nm_reh_failed_op(const struct nm_nfs4_reply *rep, const char **op);
 /* A handle from the wire kept in dst when it is one (1 to NFS4_FHSIZE
  * bytes); false and dst untouched when not. */
 bool nm_reh_keep_fh(unsigned char *dst, unsigned *dlen, const nfs_fh4 *fh);
+
+/* RFC 7530 9.1.7: whether a 4.0 owner's seqid advances after an
+ * operation answered st (not for STALE_CLIENTID, STALE_STATEID,
+ * BAD_STATEID, BAD_SEQID, BADXDR, RESOURCE, NOFILEHANDLE, MOVED). */
+bool nm_reh_seqid_bumps(nfsstat4 st);
 
 /* PUTFH of a handle of ours. */
 void nm_reh_op_putfh(nfs_argop4 *op, unsigned char *fh, unsigned len);

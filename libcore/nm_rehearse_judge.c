@@ -124,6 +124,19 @@ void nm_reh_judge(const struct nm_reh_answers *a, unsigned minor, struct nm_reh_
 			unanswered(v, minor, "the destination");
 			return;
 		}
+		if (!a->flavor_answered) {
+			unanswered(v, minor, "SECINFO on the destination");
+			return;
+		}
+		if (a->dest_setup_tried && !a->dest_setup_answered) {
+			unanswered(v, minor, "SETCLIENTID on the destination");
+			return;
+		}
+		if (!a->flavor_ok || (a->dest_setup_tried && !a->dest_setup_ok)) {
+			/* Answered, and refused: nothing to read there with. */
+			set(v, NM_REH_STATE_REFERRAL, 1, minor, "referral, no state");
+			return;
+		}
 		if (!a->read_answered) {
 			unanswered(v, minor, "the READ on the destination");
 			return;
@@ -172,6 +185,15 @@ void nm_reh_judge(const struct nm_reh_answers *a, unsigned minor, struct nm_reh_
 	if (a->tsm && a->held) {
 		set(v, NM_REH_STATE_TRANSPARENT, 0, minor, "state moved transparently");
 		with_read(a, v, minor);
+		return;
+	}
+	if (a->dest_setup_tried && !a->dest_setup_answered) {
+		unanswered(v, minor, "SETCLIENTID on the destination");
+		return;
+	}
+	if (a->dest_setup_tried && !a->dest_setup_ok) {
+		/* No client ID there: nothing can be reclaimed or opened. */
+		set(v, NM_REH_STATE_LOST, 1, minor, "state lost and not recoverable");
 		return;
 	}
 	if (a->reclaim_tried && !a->reclaim_answered) {

@@ -45,6 +45,10 @@ int nm_reh_call(struct nm_reh_engine *e, struct nm_reh_conn *cl, nfs_argop4 *ops
 	if (!cl->c)
 		return nm_err_set(err, -ENOTCONN, "%s: not connected", cl->host);
 	nm_nfs4_set_delay_deadline(cl->c, nm_time_ms() + e->o->timeout_ms);
+	/* A stateful COMPOUND is never sent again on its DELAY: that is
+	 * its answer. */
+	if (nm_nfs4_ops_stateful(ops, n))
+		return nm_nfs4_compound_stateful(cl->c, ops, n, rep, err);
 	return nm_nfs4_compound(cl->c, ops, n, rep, err);
 }
 
@@ -108,6 +112,37 @@ unsigned nm_reh_op_lookup_path(nfs_argop4 *ops, unsigned cap, char *path, struct
 		n++;
 	}
 	return n;
+}
+
+/* RFC 7530 9.1.7: a 4.0 seqid-mutating operation (OPEN, OPEN_CONFIRM,
+ * OPEN_DOWNGRADE, CLOSE, LOCK, LOCKU) advances its owner's seqid on every
+ * answer but these, which say the request was never taken in order. */
+bool nm_reh_seqid_bumps(nfsstat4 st)
+{
+	switch (st) {
+	case NFS4ERR_STALE_CLIENTID:
+	case NFS4ERR_STALE_STATEID:
+	case NFS4ERR_BAD_STATEID:
+	case NFS4ERR_BAD_SEQID:
+	case NFS4ERR_BADXDR:
+	case NFS4ERR_RESOURCE:
+	case NFS4ERR_NOFILEHANDLE:
+	case NFS4ERR_MOVED: return false;
+	default: return true;
+	}
+}
+
+/* The seqid to send: 4.0's owner's, 4.1+ 0 (sessions order requests). */
+static seqid4 seqid_of(const struct nm_reh_conn *cl, seqid4 id)
+{
+	return nm_nfs4_minor(cl->c) == 0 ? id : 0;
+}
+
+/* After the answer st of a seqid-mutating operation on cl. */
+static void seqid_next(const struct nm_reh_conn *cl, seqid4 *id, nfsstat4 st)
+{
+	if (nm_nfs4_minor(cl->c) == 0 && nm_reh_seqid_bumps(st))
+		(*id)++;
 }
 
 static void owner_of(state_owner4 *o, clientid4 id, char *name)
@@ -236,8 +271,14 @@ int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_
 
 	if (nm_nfs4_minor(cl->c) == 0) {
 		rc = nm_nfs4_clientid40(cl->c, &id, err);
-		if (rc < 0 && !nm_reh_unanswered_rc(rc))
+		if (cl->dest) {
+			/* The destination's client ID: recovery needs it. */
+			s->f->ans.dest_setup_tried = true;
+			s->f->ans.dest_setup_answered = rc == 0 || !nm_reh_unanswered_rc(rc);
+			s->f->ans.dest_setup_ok = rc == 0;
+		} else if (rc < 0 && !nm_reh_unanswered_rc(rc)) {
 			s->f->ans.held_answered = true;
+		}
 		nm_reh_step(e, s, "clientid",
 			    rc < 0 ? (nm_reh_unanswered_rc(rc) ? NM_REH_UNANSWERED : NM_REH_FAILED)
 				   : NM_REH_OK,
@@ -257,12 +298,47 @@ int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_
 				    err->msg);
 			return rc;
 		}
-		nm_reh_step(e, s, "reclaim-complete", NM_REH_OK, rpcs, "%s",
-			    NM_NFS4_STATUS(rep.status));
-		nm_nfs4_reply_free(&rep);
+		/* Said once per client, whatever it answered. */
 		cl->reclaim_complete = true;
+		rc = rep.status == NFS4_OK || rep.status == NFS4ERR_COMPLETE_ALREADY
+			     ? 0
+			     : nm_err_set(err, -EPROTO, "RECLAIM_COMPLETE answered %s",
+					  NM_NFS4_STATUS(rep.status));
+		nm_reh_step(e, s, "reclaim-complete", rc == 0 ? NM_REH_OK : NM_REH_FAILED, rpcs,
+			    "%s", NM_NFS4_STATUS(rep.status));
+		nm_nfs4_reply_free(&rep);
+		return rc;
 	}
 	return 0;
+}
+
+/* CLOSE of an open whose handle could not be kept: the ops that led to
+ * it again (the file's handle, or its directory and a LOOKUP of its
+ * name), then CLOSE; its answer is not waited for past the deadline. */
+static void close_unkept(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+			 nfs_argop4 *ops, unsigned n, open_claim_type4 claim)
+{
+	struct nm_nfs4_reply rep;
+	struct nm_err err = { 0 };
+	char rpcs[192];
+	unsigned k = n;
+
+	memset(&ops[k], 0, 2 * sizeof(ops[k]));
+	if (claim == CLAIM_NULL) {
+		ops[k].argop = OP_LOOKUP;
+		ops[k].nfs_argop4_u.oplookup.objname.utf8str_cs_len = (unsigned)strlen(s->name);
+		ops[k++].nfs_argop4_u.oplookup.objname.utf8str_cs_val = s->name;
+	}
+	ops[k].argop = OP_CLOSE;
+	ops[k].nfs_argop4_u.opclose.seqid = seqid_of(cl, s->open_seqid);
+	ops[k++].nfs_argop4_u.opclose.open_stateid = s->open_sid;
+	if (nm_reh_call(e, cl, ops, k, &rep, rpcs, sizeof(rpcs), &err) == 0) {
+		nfsstat4 st;
+
+		if (nm_reh_res_status(&rep, k - 1, &st))
+			seqid_next(cl, &s->open_seqid, st);
+		nm_nfs4_reply_free(&rep);
+	}
 }
 
 /* OPEN (claim, on the current handle or by name in the directory of ops
@@ -279,7 +355,7 @@ int nm_reh_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 
 	memset(&ops[n], 0, sizeof(ops[n]));
 	ops[n].argop = OP_OPEN;
-	a->seqid = s->open_seqid;
+	a->seqid = seqid_of(cl, s->open_seqid);
 	a->share_access =
 		OPEN4_SHARE_ACCESS_READ | (minor > 0 ? OPEN4_SHARE_ACCESS_WANT_NO_DELEG : 0);
 	a->share_deny = OPEN4_SHARE_DENY_NONE;
@@ -303,22 +379,32 @@ int nm_reh_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 		nm_nfs4_reply_free(&rep);
 		return 0;
 	}
+	seqid_next(cl, &s->open_seqid, *st);
 	if (*st != NFS4_OK) {
-		s->open_seqid++;
 		nm_nfs4_reply_free(&rep);
 		return 0;
 	}
-	s->open_seqid++;
 	{
 		OPEN4resok *ok = &rep.ops[n].nfs_resop4_u.opopen.OPEN4res_u.resok4;
 		bool confirm = ok->rflags & OPEN4_RESULT_CONFIRM;
+		bool fh_ok = false;
 
 		s->open_sid = ok->stateid;
 		if (rep.nops > n + 1 && nm_nfs4_resop_status(&rep.ops[n + 1]) == NFS4_OK) {
 			nfs_fh4 *fh =
 				&rep.ops[n + 1].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
 
-			nm_reh_keep_fh(s->fh, &s->fhlen, fh);
+			fh_ok = nm_reh_keep_fh(s->fh, &s->fhlen, fh);
+		}
+		if (!fh_ok) {
+			/* Opened, but no handle of it to keep: never the old
+			 * one.  Closed again where it was opened. */
+			*st = rep.nops > n + 1 && nm_nfs4_resop_status(&rep.ops[n + 1]) != NFS4_OK
+				      ? nm_nfs4_resop_status(&rep.ops[n + 1])
+				      : NFS4ERR_BADHANDLE;
+			nm_nfs4_reply_free(&rep);
+			close_unkept(e, s, cl, ops, n, claim);
+			return 0;
 		}
 		nm_nfs4_reply_free(&rep);
 		if (confirm && minor == 0) {
@@ -332,10 +418,13 @@ int nm_reh_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 			rc = nm_reh_call(e, cl, c, 2, &rep, more, sizeof(more), err);
 			if (rc < 0)
 				return rc;
-			s->open_seqid++;
-			if (!nm_reh_res_status(&rep, 1, st) || *st != NFS4_OK) {
-				if (!nm_reh_res_status(&rep, 1, st))
-					*st = rep.status;
+			if (!nm_reh_res_status(&rep, 1, st)) {
+				*st = rep.status;
+				nm_nfs4_reply_free(&rep);
+				return 0;
+			}
+			seqid_next(cl, &s->open_seqid, *st);
+			if (*st != NFS4_OK) {
 				nm_nfs4_reply_free(&rep);
 				return 0;
 			}
@@ -370,7 +459,7 @@ int nm_reh_lock(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 	a->offset = 0;
 	a->length = NM_REH_BLOCK;
 	a->locker.new_lock_owner = TRUE;
-	ol->open_seqid = s->open_seqid;
+	ol->open_seqid = seqid_of(cl, s->open_seqid);
 	ol->open_stateid = s->open_sid;
 	ol->lock_seqid = 0;
 	owner_of(&ol->lock_owner, nm_nfs4_clientid(cl->c), s->lowner);
@@ -382,9 +471,10 @@ int nm_reh_lock(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 		nm_nfs4_reply_free(&rep);
 		return 0;
 	}
-	s->open_seqid++;
+	seqid_next(cl, &s->open_seqid, *st);
 	if (*st == NFS4_OK) {
 		s->lock_sid = rep.ops[1].nfs_resop4_u.oplock.LOCK4res_u.resok4.lock_stateid;
+		s->lock_clientid = nm_nfs4_clientid(cl->c);
 		s->lock_seqid = 1;
 		s->locked = true;
 	}
@@ -418,6 +508,14 @@ int nm_reh_read(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 	if (*st == NFS4_OK) {
 		READ4resok *ok = &rep.ops[1].nfs_resop4_u.opread.READ4res_u.resok4;
 
+		if (ok->data.data_len > NM_REH_BLOCK) {
+			/* More than asked: not an answer to this READ. */
+			unsigned got = ok->data.data_len;
+
+			nm_nfs4_reply_free(&rep);
+			return nm_err_set(err, -EPROTO, "%s: READ of %u bytes answered %u",
+					  cl->host, NM_REH_BLOCK, got);
+		}
 		*sum = checksum(ok->data.data_val, ok->data.data_len);
 		*len = ok->data.data_len;
 	}
@@ -445,14 +543,14 @@ void nm_reh_release(struct nm_reh_engine *e, struct nm_reh_fs *s)
 
 		ops[n++].argop = OP_LOCKU;
 		u->locktype = READ_LT;
-		u->seqid = s->lock_seqid;
+		u->seqid = seqid_of(s->cl, s->lock_seqid);
 		u->lock_stateid = s->lock_sid;
 		u->offset = 0;
 		u->length = NM_REH_BLOCK;
 	}
 	if (s->opened) {
 		ops[n].argop = OP_CLOSE;
-		ops[n].nfs_argop4_u.opclose.seqid = s->open_seqid;
+		ops[n].nfs_argop4_u.opclose.seqid = seqid_of(s->cl, s->open_seqid);
 		ops[n++].nfs_argop4_u.opclose.open_stateid = s->open_sid;
 	}
 	rc = nm_reh_call(e, s->cl, ops, n, &rep, rpcs, sizeof(rpcs), &err);
@@ -468,15 +566,23 @@ void nm_reh_release(struct nm_reh_engine *e, struct nm_reh_fs *s)
 		nm_nfs4_reply_free(&rep);
 	}
 	if (s->locked && nm_nfs4_minor(s->cl->c) == 0) {
-		/* After a transparent move the source's client ID is the one. */
-		clientid4 id = nm_nfs4_clientid(s->cl->c);
-
+		/* The lock owner is the client ID its LOCK was made with (the
+		 * source's still, after a transparent move). */
 		ops[0].argop = OP_RELEASE_LOCKOWNER;
-		if (!id && s->src && s->src->c)
-			id = nm_nfs4_clientid(s->src->c);
-		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, id, s->lowner);
-		if (nm_reh_call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err) == 0)
+		owner_of(&ops[0].nfs_argop4_u.oprelease_lockowner.lock_owner, s->lock_clientid,
+			 s->lowner);
+		rc = nm_reh_call(e, s->cl, ops, 1, &rep, rpcs, sizeof(rpcs), &err);
+		if (rc < 0) {
+			nm_reh_step(e, s, "release-lockowner", NM_REH_UNANSWERED, rpcs, "%s",
+				    err.msg);
+		} else {
+			nm_reh_step(e, s, "release-lockowner",
+				    rep.status == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs,
+				    "lock owner of client ID %016" PRIx64 ": %s on %s",
+				    (uint64_t)s->lock_clientid, NM_NFS4_STATUS(rep.status),
+				    s->cl->host);
 			nm_nfs4_reply_free(&rep);
+		}
 	}
 	s->opened = s->locked = false;
 }

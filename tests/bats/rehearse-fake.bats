@@ -269,9 +269,13 @@ EOF
 	assert_line "verdict 127.0.0.2:/d/f: state moved transparently"
 	assert_line --regexp '^kernel: .+'
 	assert_line "read 127.0.0.2:/d/f: same checksum"
+	# The lock owner let go of with the client ID its LOCK was made
+	# with (the source's), its answer a step.
+	assert_line --regexp '^\+[0-9.]+ release-lockowner: lock owner of client ID [0-9a-f]{16}: NFS4_OK on 127\.0\.0\.3 \[RELEASE_LOCKOWNER\]$'
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 dst 4.0: RENEW=OK"
 	assert_line "fakenfs4 dst 4.0: PUTFH=OK READ=OK"
+	assert_line "fakenfs4 dst 4.0: RELEASE_LOCKOWNER=OK"
 }
 
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
@@ -369,8 +373,8 @@ two_files_move() {
 	run cat "$T/fk.err"
 	assert_line "fakenfs4 src 4.0: RENEW=LEASE_MOVED"
 	assert_line "fakenfs4 src 4.0: PUTFH=OK GETFH=MOVED"
-	# The RENEW that comes with GETATTR(fs_locations) ends the condition.
-	assert_line "fakenfs4 src 4.0: RENEW=OK PUTFH=OK GETATTR=OK"
+	# The RENEW that comes after GETATTR(fs_locations) ends the condition.
+	assert_line "fakenfs4 src 4.0: PUTFH=OK GETATTR=OK RENEW=OK"
 }
 
 @test "rehearse: LEASE_MOVED on NFSv4.1 (SEQ4_STATUS_LEASE_MOVED), re-open (-J)" {

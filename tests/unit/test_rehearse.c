@@ -6,6 +6,7 @@
 
 #include "nm_nfs4.h"
 #include "nm_rehearse.h"
+#include "nm_rehearse_int.h"
 #include "unit.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -86,6 +87,10 @@ static void test_replays(struct unit *u)
 	.held = true, .held_answered = true, .kind = NM_REH_KIND_MIGRATION, .locations = true,     \
 	.dest_connected = true, .flavor_ok = true, .flavor_answered = true
 #define READ_SAME .read_answered = true, .read_ok = true, .read_same = true
+/* Answers of a referral located, connected, flavor checked. */
+#define REFER                                                                                      \
+	.held_answered = true, .kind = NM_REH_KIND_REFERRAL, .locations = true,                    \
+	.dest_connected = true, .flavor_ok = true, .flavor_answered = true
 
 static const struct {
 	const char *name;
@@ -184,24 +189,51 @@ static const struct {
 	  NM_REH_STATE_UNANSWERED,
 	  3,
 	  "no verdict" },
-	{ "referral",
+	{ "referral", { REFER, READ_SAME }, NM_REH_STATE_REFERRAL, 0, "referral, no state" },
+	{ "referral, READ there not answered",
+	  { REFER },
+	  NM_REH_STATE_UNANSWERED,
+	  3,
+	  "no verdict" },
+	{ "referral, SECINFO there not answered",
 	  { .held_answered = true,
 	    .kind = NM_REH_KIND_REFERRAL,
 	    .locations = true,
 	    .dest_connected = true,
-	    .read_answered = true,
-	    .read_ok = true },
-	  NM_REH_STATE_REFERRAL,
-	  0,
-	  "referral, no state" },
-	{ "referral, READ there not answered",
+	    .flavor_ok = true,
+	    READ_SAME },
+	  NM_REH_STATE_UNANSWERED,
+	  3,
+	  "no verdict: SECINFO" },
+	{ "referral, the flavor not offered there",
 	  { .held_answered = true,
 	    .kind = NM_REH_KIND_REFERRAL,
 	    .locations = true,
-	    .dest_connected = true },
+	    .dest_connected = true,
+	    .flavor_answered = true },
+	  NM_REH_STATE_REFERRAL,
+	  1,
+	  "referral, no state" },
+	{ "referral, 4.0 SETCLIENTID refused there",
+	  { REFER, .dest_setup_tried = true, .dest_setup_answered = true },
+	  NM_REH_STATE_REFERRAL,
+	  1,
+	  "referral, no state" },
+	{ "referral, 4.0 SETCLIENTID there not answered",
+	  { REFER, .dest_setup_tried = true },
 	  NM_REH_STATE_UNANSWERED,
 	  3,
-	  "no verdict" },
+	  "no verdict: SETCLIENTID" },
+	{ "4.0 SETCLIENTID refused on the destination",
+	  { MIGR, .tsm_answered = true, .dest_setup_tried = true, .dest_setup_answered = true },
+	  NM_REH_STATE_LOST,
+	  1,
+	  "state lost and not recoverable" },
+	{ "4.0 SETCLIENTID on the destination not answered",
+	  { MIGR, .tsm_answered = true, .dest_setup_tried = true },
+	  NM_REH_STATE_UNANSWERED,
+	  3,
+	  "no verdict: SETCLIENTID" },
 	{ "kept",
 	  { .held = true,
 	    .held_answered = true,
@@ -232,6 +264,69 @@ static const struct {
 	  3,
 	  "no verdict" },
 };
+
+/* RFC 7530 9.1.7: the statuses after which a 4.0 seqid does not advance. */
+static const struct {
+	nfsstat4 st;
+	bool bumps;
+} seqid_rows[] = {
+	{ NFS4_OK, true },
+	{ NFS4ERR_DENIED, true },
+	{ NFS4ERR_NO_GRACE, true },
+	{ NFS4ERR_RECLAIM_BAD, true },
+	{ NFS4ERR_ACCESS, true },
+	{ NFS4ERR_NOENT, true },
+	{ NFS4ERR_DELAY, true },
+	{ NFS4ERR_GRACE, true },
+	{ NFS4ERR_STALE_CLIENTID, false },
+	{ NFS4ERR_STALE_STATEID, false },
+	{ NFS4ERR_BAD_STATEID, false },
+	{ NFS4ERR_BAD_SEQID, false },
+	{ NFS4ERR_BADXDR, false },
+	{ NFS4ERR_RESOURCE, false },
+	{ NFS4ERR_NOFILEHANDLE, false },
+	{ NFS4ERR_MOVED, false },
+};
+
+/* Which COMPOUNDs change state (never sent again on DELAY). */
+static const struct {
+	const char *name;
+	nfs_opnum4 ops[3];
+	unsigned n;
+	bool stateful;
+} stateful_rows[] = {
+	{ "PUTFH,GETATTR", { OP_PUTFH, OP_GETATTR }, 2, false },
+	{ "PUTROOTFH,LOOKUP,SECINFO", { OP_PUTROOTFH, OP_LOOKUP, OP_SECINFO }, 3, false },
+	{ "PUTFH,READ", { OP_PUTFH, OP_READ }, 2, false },
+	{ "RENEW", { OP_RENEW }, 1, false },
+	{ "TEST_STATEID", { OP_TEST_STATEID }, 1, false },
+	{ "PUTFH,OPEN,GETFH", { OP_PUTFH, OP_OPEN, OP_GETFH }, 3, true },
+	{ "PUTFH,OPEN_CONFIRM", { OP_PUTFH, OP_OPEN_CONFIRM }, 2, true },
+	{ "PUTFH,LOCK", { OP_PUTFH, OP_LOCK }, 2, true },
+	{ "PUTFH,LOCKU,CLOSE", { OP_PUTFH, OP_LOCKU, OP_CLOSE }, 3, true },
+	{ "RELEASE_LOCKOWNER", { OP_RELEASE_LOCKOWNER }, 1, true },
+	{ "RECLAIM_COMPLETE", { OP_RECLAIM_COMPLETE }, 1, true },
+};
+
+static void test_seqid_and_delay(struct unit *u)
+{
+	for (size_t i = 0; i < sizeof(seqid_rows) / sizeof(seqid_rows[0]); i++)
+		UNIT_CHECK(u, nm_reh_seqid_bumps(seqid_rows[i].st) == seqid_rows[i].bumps,
+			   "4.0 seqid after %s: %s", nm_nfs4_status_name(seqid_rows[i].st),
+			   seqid_rows[i].bumps ? "advances" : "stays");
+	for (size_t i = 0; i < sizeof(stateful_rows) / sizeof(stateful_rows[0]); i++) {
+		nfs_argop4 ops[3];
+
+		memset(ops, 0, sizeof(ops));
+		for (unsigned k = 0; k < stateful_rows[i].n; k++)
+			ops[k].argop = stateful_rows[i].ops[k];
+		UNIT_CHECK(u,
+			   nm_nfs4_ops_stateful(ops, stateful_rows[i].n) ==
+				   stateful_rows[i].stateful,
+			   "%s: %s", stateful_rows[i].name,
+			   stateful_rows[i].stateful ? "DELAY is its answer" : "DELAY asked again");
+	}
+}
 
 int main(void)
 {
@@ -313,6 +408,7 @@ int main(void)
 		UNIT_CHECK(&u, nm_reh_exit_code(r) == 130, "exit: 130 when interrupted");
 		free(r);
 	}
+	test_seqid_and_delay(&u);
 	test_replays(&u);
 	return unit_done(&u);
 }
