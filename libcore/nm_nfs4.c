@@ -27,13 +27,14 @@ struct nm_nfs4 {
 	bool have_session;
 	clientid4 clientid;
 	sessionid4 sessionid;
-	sequenceid4 slot_seq; /* next SEQUENCE id of slot 0 */
-	unsigned max_ops;     /* SEQUENCE included */
-	int delay_ms;	      /* how long NFS4ERR_DELAY is retried, in all */
-	int64_t delay_until;  /* and never past this (nm_time_ms), 0: no bound */
-	nfsstat4 seq_status;  /* why the last COMPOUND's SEQUENCE failed */
-	uint32_t seq_flags;   /* sr_status_flags ORed since last taken */
-	bool have_clientid40; /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
+	sequenceid4 slot_seq;		    /* next SEQUENCE id of slot 0 */
+	unsigned max_ops;		    /* SEQUENCE included */
+	int delay_ms;			    /* how long NFS4ERR_DELAY is retried, in all */
+	int64_t delay_until;		    /* and never past this (nm_time_ms), 0: no bound */
+	nfsstat4 seq_status;		    /* why the last COMPOUND's SEQUENCE failed */
+	uint32_t seq_flags;		    /* sr_status_flags ORed since last taken */
+	bool have_clientid40;		    /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
+	struct nm_nfs4_server_id server_id; /* 4.1+: what EXCHANGE_ID said */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -363,6 +364,24 @@ static int client_owner(char *owner, size_t cap, uint64_t *nonce)
 			(unsigned long long)*nonce);
 }
 
+/* The server's identity from EXCHANGE_ID: lengths beyond what the
+ * protocol allows (NFS4_OPAQUE_LIMIT) leave it unknown. */
+static void save_server_id(struct nm_nfs4_server_id *id, const EXCHANGE_ID4resok *ok)
+{
+	const server_owner4 *o = &ok->eir_server_owner;
+
+	memset(id, 0, sizeof(*id));
+	if (o->so_major_id.so_major_id_len > sizeof(id->major) ||
+	    ok->eir_server_scope.eir_server_scope_len > sizeof(id->scope))
+		return;
+	id->minor_id = o->so_minor_id;
+	id->major_len = o->so_major_id.so_major_id_len;
+	memcpy(id->major, o->so_major_id.so_major_id_val, id->major_len);
+	id->scope_len = ok->eir_server_scope.eir_server_scope_len;
+	memcpy(id->scope, ok->eir_server_scope.eir_server_scope_val, id->scope_len);
+	id->have = true;
+}
+
 static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct nm_err *err)
 {
 	char owner[NFS4_OPAQUE_LIMIT];
@@ -394,6 +413,7 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 		c->clientid = ok->eir_clientid;
 		c->slot_seq = ok->eir_sequenceid; /* CREATE_SESSION's csa_sequence */
 		c->have_clientid = true;
+		save_server_id(&c->server_id, ok);
 	}
 	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
 	return 0;
@@ -487,6 +507,11 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 	c->have_clientid40 = true;
 	*id = c->clientid;
 	return 0;
+}
+
+const struct nm_nfs4_server_id *nm_nfs4_server_id(const struct nm_nfs4 *c)
+{
+	return &c->server_id;
 }
 
 uint32_t nm_nfs4_seq_flags(const struct nm_nfs4 *c)
