@@ -21,6 +21,9 @@
 #include "opts.h"
 #include "output.h"
 
+/* How long the mount may take to answer again on its old address. */
+#define NM_MIGRATE_BACK_MS 30000
+
 struct run {
 	const char *target, *from, *to;
 	bool json, dry_run;
@@ -136,11 +139,12 @@ static void sharing(struct run *r, const struct nm_mount *m, struct nm_mount *al
 
 int nm_cmd_migrate(int argc, char **argv)
 {
-	enum { OPT_STATEDIR = 256, OPT_TO, OPT_DRYRUN };
+	enum { OPT_STATEDIR = 256, OPT_TO, OPT_DRYRUN, OPT_MOUNTINFO };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "dry-run", no_argument, NULL, OPT_DRYRUN },
+		{ "mountinfo", required_argument, NULL, OPT_MOUNTINFO },
 		{ "json", no_argument, NULL, 'J' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -155,6 +159,7 @@ int nm_cmd_migrate(int argc, char **argv)
 	unsigned char buf[16];
 	size_t nall = 0, done = 0;
 	char *sp = NULL;
+	const char *mountinfo = NULL;
 	int timeout_ms = 10000, c, rc = NM_EXIT_FAIL;
 
 	memset(&r, 0, sizeof(r));
@@ -166,6 +171,7 @@ int nm_cmd_migrate(int argc, char **argv)
 		case OPT_STATEDIR: snprintf(state_dir, sizeof(state_dir), "%s", optarg); break;
 		case OPT_TO: r.to = optarg; break;
 		case OPT_DRYRUN: r.dry_run = true; break;
+		case OPT_MOUNTINFO: mountinfo = optarg; break;
 		case 'J': r.json = true; break;
 		case 't':
 			timeout_ms = nm_opt_seconds("--timeout", optarg, 100, 3600 * 1000);
@@ -189,7 +195,10 @@ int nm_cmd_migrate(int argc, char **argv)
 			      r.to);
 		return NM_EXIT_USAGE;
 	}
-	if (nm_mount_find(NULL, argv[optind], &m, &sp, &err) < 0) {
+	/* A saved table is not this system's: the checks only. */
+	if (mountinfo)
+		r.dry_run = true;
+	if (nm_mount_find(mountinfo, argv[optind], &m, &sp, &err) < 0) {
 		nm_out_printf(stderr, "nfsmig: %s\n", err.msg);
 		return NM_EXIT_FAIL;
 	}
@@ -226,10 +235,15 @@ int nm_cmd_migrate(int argc, char **argv)
 			nm_out_printf(stdout, "%-12s %-5s %s\n", nm_migrate_check_name(i),
 				      nm_verdict_name(r.res.chk[i].v), r.res.chk[i].why);
 	if (r.res.outcome != NM_MIG_PASS) {
-		snprintf(r.message, sizeof(r.message), "%s not moved to %s: %s", m.target, r.to,
-			 r.res.outcome == NM_MIG_UNANSWERED ? "a check was not answered"
-							    : "a check failed");
+		nm_migrate_summary(&r.res, m.target, r.to, r.message, sizeof(r.message));
 		rc = finish(&r, r.res.outcome == NM_MIG_UNANSWERED ? 3 : NM_EXIT_FAIL);
+		goto out;
+	}
+
+	if (mountinfo) {
+		snprintf(r.message, sizeof(r.message),
+			 "the checks passed (--mountinfo: a saved table, nothing moved)");
+		rc = finish(&r, NM_EXIT_OK);
 		goto out;
 	}
 
@@ -290,8 +304,13 @@ int nm_cmd_migrate(int argc, char **argv)
 		/* Only the transports written (all, when the check failed). */
 		int brc = nm_migrate_xprt_write(NULL, r.x, done, m.server, &bdone, &back);
 
+		/* The transport may be waiting out its reconnect back-off
+		 * after the failed connects: the old address gets longer. */
 		if (brc == 0)
-			brc = moved_ok(m.target, m.server, timeout_ms, &back);
+			brc = moved_ok(m.target, m.server,
+				       timeout_ms < NM_MIGRATE_BACK_MS ? NM_MIGRATE_BACK_MS
+								       : timeout_ms,
+				       &back);
 		r.moved_back = brc == 0;
 		snprintf(r.message, sizeof(r.message),
 			 "%s: the move to %s failed (%.400s); %s%.400s", m.target, r.to, why.msg,

@@ -87,6 +87,11 @@ static void offer_mounts(struct filter *f, int n, char **words, const char *moun
 			continue;
 		offer_server(f, r.orig_server);
 		offer_server(f, r.cur_server);
+		/* The addresses it moved between (migrate's own moves too). */
+		for (size_t k = 0; k < r.nmoves; k++) {
+			offer_server(f, r.moves[k].from);
+			offer_server(f, r.moves[k].to);
+		}
 		/* fs_locations seen: "server:/rootpath". */
 		for (size_t k = 0; k < r.nlocations; k++) {
 			char *host = nm_fsloc_location_host(r.locations[k]);

@@ -152,6 +152,20 @@ void nm_migrate_ask(const struct nm_mount *m, const struct nm_record *rec, const
 	struct nm_err err = { 0 };
 	struct nm_nfs4 *tc = NULL, *cc = NULL;
 
+	char owner[NFS4_OPAQUE_LIMIT], host[256] = "localhost";
+	uint64_t nonce = 0;
+
+	/* 4.1+: one client owner on both addresses: one server gives one
+	 * client ID (RFC 8881 §2.10.5). */
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	snprintf(owner, sizeof(owner), "nfsmig-migrate/%s/%d/%016llx", host, (int)getpid(),
+		 (unsigned long long)nonce);
+	if (o.minor > 0) {
+		o.owner = owner;
+		o.owner_verifier = nonce;
+	}
 	memset(a, 0, sizeof(*a));
 	a->minor = (unsigned)o.minor;
 	a->cur = m->server;

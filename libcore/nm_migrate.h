@@ -82,6 +82,7 @@ struct nm_migrate_result {
 	struct nm_check chk[NM_MIG_N];
 	bool unanswered[NM_MIG_N];
 	enum nm_migrate_outcome outcome;
+	bool other_server; /* refused because ADDRESS is another server */
 };
 
 /* The checks' names ("nfs", "same_server", "same_fs", "security"). */
@@ -94,6 +95,12 @@ void nm_migrate_judge_server(const struct nm_migrate_answers *a, struct nm_check
 /* Pure.  Every check and the outcome; sec is the mount's flavor. */
 void nm_migrate_judge(const struct nm_record *rec, const char *sec,
 		      const struct nm_migrate_answers *a, struct nm_migrate_result *r);
+
+/* Pure.  One line for the outcome: for another server, that the move is
+ * the server's to make (fs_locations) and `nfsmig rehearse` tells whether
+ * the clients will survive it. */
+void nm_migrate_summary(const struct nm_migrate_result *r, const char *mount, const char *to,
+			char *buf, size_t cap);
 
 /* Ask: a session to `to` (m's port, version and flavor), who both
  * addresses are, and the saved handles of rec on `to`.  Every question

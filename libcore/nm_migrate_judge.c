@@ -1,12 +1,10 @@
 /* nm_migrate_judge - migrate's verdicts from what the addresses answered.
  * Pure: nothing here talks to a server (tests/unit/test_migrate.c). */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nm_migrate.h"
-
-#define REHEARSE_HINT                                                                              \
-	": that move is the server's to make (fs_locations); `nfsmig rehearse` shows whether "     \
-	"the clients will survive it"
 
 const char *nm_migrate_check_name(int check)
 {
@@ -67,7 +65,7 @@ static void judge_server41(const struct nm_migrate_answers *a, struct nm_check *
 			  a->to_id.scope_len)) {
 		nm_verify_set(c, NM_V_FAIL,
 			      "%s is another server than %s (server_scope differs, RFC 8881 "
-			      "§2.10.5)" REHEARSE_HINT,
+			      "§2.10.5)",
 			      a->to, a->cur);
 		return;
 	}
@@ -76,13 +74,21 @@ static void judge_server41(const struct nm_migrate_answers *a, struct nm_check *
 		nm_verify_set(
 			c, NM_V_FAIL,
 			"%s is another server than %s (server_owner major ID differs, RFC 8881 "
-			"§2.10.5)" REHEARSE_HINT,
+			"§2.10.5)",
 			a->to, a->cur);
 		return;
 	}
+	if (a->cur_id.clientid != a->to_id.clientid) {
+		nm_verify_set(c, NM_V_FAIL,
+			      "%s is another server than %s (the same server_owner and scope, but two "
+			      "client IDs for one client owner: 0x%" PRIx64 ", 0x%" PRIx64
+			      "; RFC 8881 §2.10.5)",
+			      a->to, a->cur, a->to_id.clientid, a->cur_id.clientid);
+		return;
+	}
 	nm_verify_set(c, NM_V_OK,
-		      "%s is the same server as %s: server_owner major ID and server_scope equal "
-		      "(RFC 8881 §2.10.5)%s",
+		      "%s is the same server as %s: server_owner major ID, server_scope and the "
+		      "client ID equal (RFC 8881 §2.10.5)%s",
 		      a->to, a->cur,
 		      a->cur_id.minor_id == a->to_id.minor_id ? "; session trunking possible" : "");
 }
@@ -123,7 +129,7 @@ static void judge_server40(const struct nm_migrate_answers *a, struct nm_check *
 		nm_verify_set(
 			c, NM_V_FAIL,
 			"%s is another server than %s (one nfs_client_id4 got two client IDs, "
-			"RFC 7931 §5.8)" REHEARSE_HINT,
+			"RFC 7931 §5.8)",
 			a->to, a->cur);
 		return;
 	}
@@ -140,7 +146,7 @@ static void judge_server40(const struct nm_migrate_answers *a, struct nm_check *
 		nm_verify_set(c, NM_V_FAIL,
 			      "%s is another server than %s (the same client ID by chance: "
 			      "SETCLIENTID_CONFIRM with its verifier on %s: %s, RFC 7931 "
-			      "§5.8)" REHEARSE_HINT,
+			      "§5.8)",
 			      a->to, a->cur, a->cur,
 			      nm_nfs4_status_text(v->confirm_status, st, sizeof(st)));
 		return;
@@ -219,8 +225,31 @@ void nm_migrate_judge(const struct nm_record *rec, const char *sec,
 		if (r->chk[i].v != NM_V_OK)
 			all_ok = false;
 	}
+	r->other_server = r->chk[NM_MIG_SERVER].v == NM_V_FAIL &&
+			  strstr(r->chk[NM_MIG_SERVER].why, " is another server than ") != NULL;
 	r->outcome = any_fail	      ? NM_MIG_REFUSED
 		     : any_unanswered ? NM_MIG_UNANSWERED
 		     : all_ok	      ? NM_MIG_PASS
 				      : NM_MIG_REFUSED;
+}
+
+void nm_migrate_summary(const struct nm_migrate_result *r, const char *mount, const char *to,
+			char *buf, size_t cap)
+{
+	switch (r->outcome) {
+	case NM_MIG_PASS: snprintf(buf, cap, "%s: every check passed for %s", mount, to); break;
+	case NM_MIG_UNANSWERED:
+		snprintf(buf, cap, "%s not moved to %s: a check was not answered", mount, to);
+		break;
+	case NM_MIG_REFUSED:
+		if (r->other_server)
+			snprintf(buf, cap,
+				 "%s not moved to %s: another server; that move is the server's to "
+				 "make (fs_locations); `nfsmig rehearse` shows whether the clients "
+				 "will survive it",
+				 mount, to);
+		else
+			snprintf(buf, cap, "%s not moved to %s: a check failed", mount, to);
+		break;
+	}
 }

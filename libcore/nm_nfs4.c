@@ -35,6 +35,8 @@ struct nm_nfs4 {
 	uint32_t seq_flags;		    /* sr_status_flags ORed since last taken */
 	bool have_clientid40;		    /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 	struct nm_nfs4_server_id server_id; /* 4.1+: what EXCHANGE_ID said */
+	const char *owner;		    /* opts' client owner, or NULL */
+	uint64_t owner_verifier;
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -375,6 +377,7 @@ static void save_server_id(struct nm_nfs4_server_id *id, const EXCHANGE_ID4resok
 	    ok->eir_server_scope.eir_server_scope_len > sizeof(id->scope))
 		return;
 	id->minor_id = o->so_minor_id;
+	id->clientid = ok->eir_clientid;
 	id->major_len = o->so_major_id.so_major_id_len;
 	memcpy(id->major, o->so_major_id.so_major_id_val, id->major_len);
 	id->scope_len = ok->eir_server_scope.eir_server_scope_len;
@@ -391,7 +394,13 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 	COMPOUND4res res;
 	int rc, n;
 
-	n = client_owner(owner, sizeof(owner), &nonce);
+	if (c->owner) {
+		n = snprintf(owner, sizeof(owner), "%s", c->owner);
+		n = n < 0 ? 0 : n >= (int)sizeof(owner) ? (int)sizeof(owner) - 1 : n;
+		nonce = c->owner_verifier;
+	} else {
+		n = client_owner(owner, sizeof(owner), &nonce);
+	}
 	memcpy(a->eia_clientowner.co_verifier, &nonce, sizeof(verifier4));
 	a->eia_clientowner.co_ownerid.co_ownerid_len = (unsigned)n;
 	a->eia_clientowner.co_ownerid.co_ownerid_val = owner;
@@ -664,6 +673,8 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 	}
 	c->rpc = rpc;
 	c->delay_ms = opts->rpc.call_ms;
+	c->owner = opts->owner;
+	c->owner_verifier = opts->owner_verifier;
 	if (opts->minor != NM_NFS4_MINOR_AUTO) {
 		rc = setup_minor(c, (unsigned)opts->minor, &mismatch, err);
 	} else {

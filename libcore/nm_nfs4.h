@@ -19,6 +19,12 @@ struct nm_nfs4_opts {
 	struct nm_rpc_opts rpc;
 	int minor;	 /* 0, 1, 2 or NM_NFS4_MINOR_AUTO (try 2, 1, 0) */
 	const char *sec; /* NULL or "sys"; anything else: not supported yet */
+	/* 4.1+: EXCHANGE_ID's client owner and verifier (NULL: nfsmig's own,
+	 * fresh for each connection); the caller's string outlives the
+	 * connection.  One owner on two addresses of one server gets one
+	 * client ID (RFC 8881 §2.10.5). */
+	const char *owner;
+	uint64_t owner_verifier;
 };
 
 /* The results of one COMPOUND, SEQUENCE's result taken off the front.
@@ -68,6 +74,8 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err);
  * NFS4_OPAQUE_LIMIT bytes of either. */
 struct nm_nfs4_server_id {
 	bool have;
+	uint64_t clientid; /* eir_clientid: with one owner (opts.owner) on two
+			    * addresses, equal on one server */
 	uint64_t minor_id;
 	unsigned major_len, scope_len;
 	unsigned char major[NFS4_OPAQUE_LIMIT];

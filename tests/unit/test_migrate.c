@@ -25,6 +25,7 @@ static void id(struct nm_nfs4_server_id *x, const char *major, const char *scope
 {
 	memset(x, 0, sizeof(*x));
 	x->have = true;
+	x->clientid = 0x5eed;
 	x->minor_id = minor;
 	x->major_len = (unsigned)strlen(major);
 	memcpy(x->major, major, x->major_len);
@@ -72,6 +73,7 @@ enum change {
 	C_MAJOR,	    /* server_owner major ID differs */
 	C_MINOR_ID,	    /* only so_minor_id differs: still the same server */
 	C_NO_ID,	    /* ADDRESS's identity too long to keep */
+	C_CLIENTID,	    /* same owner and scope, another client ID */
 	C_40_CUR_FAILED,    /* 4.0: SETCLIENTID on the current address not done */
 	C_40_TO_NOANS,	    /* 4.0: no answer to SETCLIENTID on ADDRESS */
 	C_40_TO_DELAY,	    /* 4.0: NFS4ERR_DELAY to the end */
@@ -114,6 +116,7 @@ static void apply(struct nm_migrate_answers *a, enum change c)
 	case C_MAJOR: id(&a->to_id, "knfsd-b", "scope-a", 7); break;
 	case C_MINOR_ID: id(&a->to_id, "knfsd-a", "scope-a", 8); break;
 	case C_NO_ID: a->to_id.have = false; break;
+	case C_CLIENTID: a->to_id.clientid = 0x5eee; break;
 	case C_40_CUR_FAILED:
 		a->v40.cur_done = false;
 		snprintf(a->v40.error, sizeof(a->v40.error), "server not answering: 192.0.2.2");
@@ -158,7 +161,7 @@ static const struct row {
 	const char *why; /* a part of the decisive check's reason */
 } rows[] = {
 	{ "4.1 same server", 1, C_NONE, NM_MIG_SERVER, NM_V_OK, false, NM_MIG_PASS,
-	  "server_owner major ID and server_scope equal" },
+	  "server_owner major ID, server_scope and the client ID equal" },
 	{ "4.2 same server", 2, C_NONE, NM_MIG_SERVER, NM_V_OK, false, NM_MIG_PASS, "RFC 8881" },
 	{ "4.0 same server", 0, C_NONE, NM_MIG_SERVER, NM_V_OK, false, NM_MIG_PASS, "RFC 7931" },
 	{ "ADDRESS down", 1, C_TO_DOWN, NM_MIG_NFS, NM_V_WARN, true, NM_MIG_UNANSWERED,
@@ -177,14 +180,12 @@ static const struct row {
 	  NM_MIG_UNANSWERED, "cannot compare" },
 	{ "4.1 another scope", 1, C_SCOPE, NM_MIG_SERVER, NM_V_FAIL, false, NM_MIG_REFUSED,
 	  "server_scope differs" },
-	{ "4.1 another scope: the server's move", 1, C_SCOPE, NM_MIG_SERVER, NM_V_FAIL, false,
-	  NM_MIG_REFUSED,
-	  "that move is the server's to make (fs_locations); `nfsmig rehearse` shows whether the "
-	  "clients will survive it" },
 	{ "4.1 another major ID", 1, C_MAJOR, NM_MIG_SERVER, NM_V_FAIL, false, NM_MIG_REFUSED,
 	  "major ID differs" },
 	{ "4.1 another minor ID only", 1, C_MINOR_ID, NM_MIG_SERVER, NM_V_OK, false, NM_MIG_PASS,
 	  "same server" },
+	{ "4.1 same owner and scope, another client ID", 1, C_CLIENTID, NM_MIG_SERVER, NM_V_FAIL,
+	  false, NM_MIG_REFUSED, "two client IDs" },
 	{ "4.1 identity not kept", 1, C_NO_ID, NM_MIG_SERVER, NM_V_FAIL, false, NM_MIG_REFUSED,
 	  "did not say who it is" },
 	{ "4.0 current address failed", 0, C_40_CUR_FAILED, NM_MIG_SERVER, NM_V_WARN, true,
@@ -197,8 +198,6 @@ static const struct row {
 	  NM_MIG_REFUSED, "NFS4ERR_CLID_INUSE" },
 	{ "4.0 another client ID", 0, C_40_OTHER_ID, NM_MIG_SERVER, NM_V_FAIL, false,
 	  NM_MIG_REFUSED, "another server" },
-	{ "4.0 another client ID: the server's move", 0, C_40_OTHER_ID, NM_MIG_SERVER, NM_V_FAIL,
-	  false, NM_MIG_REFUSED, "fs_locations" },
 	{ "4.0 confirm unanswered", 0, C_40_CONFIRM_NOANS, NM_MIG_SERVER, NM_V_WARN, true,
 	  NM_MIG_UNANSWERED, "no answer" },
 	{ "4.0 same client ID by chance", 0, C_40_CONFIRM_STALE, NM_MIG_SERVER, NM_V_FAIL, false,
@@ -239,6 +238,18 @@ static void judge_rows(struct unit *u)
 			   nm_verdict_name(r.chk[w->check].v),
 			   r.unanswered[w->check] ? " unanswered" : "",
 			   nm_migrate_outcome_name(r.outcome), r.chk[w->check].why);
+		/* The summary: another server is the server's move to make. */
+		char sum[512];
+		bool other = r.outcome == NM_MIG_REFUSED && r.chk[NM_MIG_SERVER].v == NM_V_FAIL &&
+			     strstr(r.chk[NM_MIG_SERVER].why, "another server");
+
+		nm_migrate_summary(&r, "/mnt/m", a.to, sum, sizeof(sum));
+		UNIT_CHECK(u,
+			   (strstr(sum, "that move is the server's to make (fs_locations); `nfsmig "
+					"rehearse` shows whether the clients will survive it") !=
+			    NULL) == other &&
+				   (r.outcome != NM_MIG_UNANSWERED || strstr(sum, "not answered")),
+			   "%s: summary: %s", w->what, sum);
 		/* Whatever else: a check not answered never leaves the outcome
 		 * PASS, and PASS means every check OK. */
 		bool all_ok = true, any_unanswered = false;
