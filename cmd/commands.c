@@ -230,6 +230,40 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_status,
 	},
 	{
+		.name = "rehearse",
+		.args = "[options] SERVER:/PATH/FILE | MOUNT/FILE",
+		.summary = "hold a file open and locked through a move, as a client should",
+		.help = "A client of its own (never the kernel's client ID) opens FILE for\n"
+			"reading on its server (never creates, never writes), locks a read\n"
+			"range, reads a block and keeps its checksum, keeps the lease alive and\n"
+			"waits for the move (the administrator makes it on the server).  Then:\n"
+			"NFS4ERR_MOVED or LEASE_MOVED, migration or referral, fs_locations,\n"
+			"each location resolved and connected (one client per destination\n"
+			"server), the flavor there, whether the state came along, else reclaim,\n"
+			"else re-OPEN and re-LOCK (and for how long the lock was unprotected),\n"
+			"the READ again; every step with its time and RPCs, then a verdict per\n"
+			"file and what the Linux client will do in that case.\n"
+			"MOUNT/FILE takes the mount's server (addr=), export, port and version.\n"
+			"Exit 0 when every file's state moved transparently, was reclaimed or\n"
+			"was kept; 1 when re-opened, taken in the gap, lost or read differently;\n"
+			"2 usage; 3 when a step was not answered; 130 after Ctrl-C (CLOSE,\n"
+			"LOCKU, DESTROY_SESSION/DESTROY_CLIENTID done).\n"
+			"\n"
+			"Options:\n"
+			"      --file SPEC         one more file to hold (repeatable)\n"
+			"      --now               the move has happened: do not wait\n"
+			"      --vers 4.N          NFSv4 minor version (4.0, 4.1, 4.2; default:\n"
+			"                          the highest the server speaks)\n"
+			"      --sec FLAVOR        security flavor (sys)\n"
+			"      --port N            NFS port of the source and every destination\n"
+			"      --interval MS       how often to ask while waiting (default 1000)\n"
+			"      --wait SECONDS      how long to wait for the move (default 3600)\n"
+			"  -t, --timeout SECONDS   deadline of each call (default 10)\n"
+			"  -J, --json              JSON output\n" HELP_MOUNTINFO,
+		.operand = NM_ARG_TARGET,
+		.run = nm_cmd_rehearse,
+	},
+	{
 		.name = "help",
 		.args = "[COMMAND]",
 		.summary = "list the commands, or show one command's help",

@@ -78,6 +78,7 @@ int nm_cmd_migrate(int argc, char **argv);
 int nm_cmd_fstab(int argc, char **argv);
 int nm_cmd_events(int argc, char **argv);
 int nm_cmd_status(int argc, char **argv);
+int nm_cmd_rehearse(int argc, char **argv);
 int nm_cmd_builtin(int argc, char **argv); /* quit, history outside the shell */
 
 #endif

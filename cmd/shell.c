@@ -128,7 +128,9 @@ static int run_line(struct shell *sh, char *line)
 				kill(pid, SIGINT);
 			}
 			usleep(10000);
-			if (++interrupted > 20)
+			/* rehearse lets go first (LOCKU, CLOSE, DESTROY_*):
+			 * up to 15 s, each call within its deadline. */
+			if (++interrupted > (c->run == nm_cmd_rehearse ? 1500 : 20))
 				kill(pid, SIGKILL);
 		}
 	}

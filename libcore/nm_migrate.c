@@ -84,7 +84,7 @@ static void same40(const struct nm_mount *m, struct nm_nfs4 *tc, const struct nm
 	struct nm_migrate_same40 *v = &a->v40;
 	struct nm_err err = { 0 };
 	struct nm_nfs4 *cc = NULL;
-	char owner[NFS4_OPAQUE_LIMIT], host[256] = "localhost";
+	char owner[NM_NFS4_OWNER_MAX], host[256] = "localhost";
 	verifier4 verf, conf_cur, conf_to;
 	uint64_t nonce = 0;
 	clientid4 id = 0;
@@ -94,8 +94,9 @@ static void same40(const struct nm_mount *m, struct nm_nfs4 *tc, const struct nm
 	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
 		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	memcpy(verf, &nonce, sizeof(verf));
-	snprintf(owner, sizeof(owner), "nfsmig-migrate/%s/%d/%016llx", host, (int)getpid(),
-		 (unsigned long long)nonce);
+	/* the nonce first: a long host name is what gets cut */
+	snprintf(owner, sizeof(owner), "nfsmig-migrate/%016llx/%d/%s", (unsigned long long)nonce,
+		 (int)getpid(), host);
 	if (nm_nfs4_open(m->server, o, &cc, &err) < 0) {
 		not_answering(&err, m->server, m->target);
 		copy_msg(v->error, sizeof(v->error), err.msg);
@@ -152,7 +153,7 @@ void nm_migrate_ask(const struct nm_mount *m, const struct nm_record *rec, const
 	struct nm_err err = { 0 };
 	struct nm_nfs4 *tc = NULL, *cc = NULL;
 
-	char owner[NFS4_OPAQUE_LIMIT], host[256] = "localhost";
+	char owner[NM_NFS4_OWNER_MAX], host[256] = "localhost";
 	uint64_t nonce = 0;
 
 	/* 4.1+: one client owner on both addresses: one server gives one
@@ -160,11 +161,12 @@ void nm_migrate_ask(const struct nm_mount *m, const struct nm_record *rec, const
 	gethostname(host, sizeof(host) - 1);
 	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
 		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	snprintf(owner, sizeof(owner), "nfsmig-migrate/%s/%d/%016llx", host, (int)getpid(),
-		 (unsigned long long)nonce);
+	/* the nonce first: a long host name is what gets cut */
+	snprintf(owner, sizeof(owner), "nfsmig-migrate/%016llx/%d/%s", (unsigned long long)nonce,
+		 (int)getpid(), host);
 	if (o.minor > 0) {
 		o.owner = owner;
-		o.owner_verifier = nonce;
+		o.verifier = nonce;
 	}
 	memset(a, 0, sizeof(*a));
 	a->minor = (unsigned)o.minor;

@@ -35,8 +35,8 @@ struct nm_nfs4 {
 	uint32_t seq_flags;		    /* sr_status_flags ORed since last taken */
 	bool have_clientid40;		    /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 	struct nm_nfs4_server_id server_id; /* 4.1+: what EXCHANGE_ID said */
-	const char *owner;		    /* opts' client owner, or NULL */
-	uint64_t owner_verifier;
+	char owner[NM_NFS4_OWNER_MAX];	    /* "" or the caller's client owner */
+	uint64_t verifier;		    /* its verifier */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -71,6 +71,30 @@ static const struct {
 	{ NFS4ERR_MINOR_VERS_MISMATCH, "NFS4ERR_MINOR_VERS_MISMATCH", -EPROTONOSUPPORT },
 	{ NFS4ERR_STALE_CLIENTID, "NFS4ERR_STALE_CLIENTID", -ESTALE },
 	{ NFS4ERR_LEASE_MOVED, "NFS4ERR_LEASE_MOVED", -EREMOTE },
+	/* The client state's (rehearse). */
+	{ NFS4ERR_EXIST, "NFS4ERR_EXIST", -EEXIST },
+	{ NFS4ERR_ISDIR, "NFS4ERR_ISDIR", -EISDIR },
+	{ NFS4ERR_ROFS, "NFS4ERR_ROFS", -EROFS },
+	{ NFS4ERR_SYMLINK, "NFS4ERR_SYMLINK", -ELOOP },
+	{ NFS4ERR_DENIED, "NFS4ERR_DENIED", -EAGAIN },
+	{ NFS4ERR_LOCKED, "NFS4ERR_LOCKED", -EAGAIN },
+	{ NFS4ERR_SHARE_DENIED, "NFS4ERR_SHARE_DENIED", -EACCES },
+	{ NFS4ERR_OLD_STATEID, "NFS4ERR_OLD_STATEID", -ESTALE },
+	{ NFS4ERR_BAD_SEQID, "NFS4ERR_BAD_SEQID", -EINVAL },
+	{ NFS4ERR_LOCK_RANGE, "NFS4ERR_LOCK_RANGE", -EINVAL },
+	{ NFS4ERR_NO_GRACE, "NFS4ERR_NO_GRACE", -ENOENT },
+	{ NFS4ERR_RECLAIM_BAD, "NFS4ERR_RECLAIM_BAD", -EINVAL },
+	{ NFS4ERR_RECLAIM_CONFLICT, "NFS4ERR_RECLAIM_CONFLICT", -EBUSY },
+	{ NFS4ERR_LOCKS_HELD, "NFS4ERR_LOCKS_HELD", -EBUSY },
+	{ NFS4ERR_OPENMODE, "NFS4ERR_OPENMODE", -EACCES },
+	{ NFS4ERR_BAD_RANGE, "NFS4ERR_BAD_RANGE", -EINVAL },
+	{ NFS4ERR_LOCK_NOTSUPP, "NFS4ERR_LOCK_NOTSUPP", -EOPNOTSUPP },
+	{ NFS4ERR_DEADLOCK, "NFS4ERR_DEADLOCK", -EDEADLK },
+	{ NFS4ERR_FILE_OPEN, "NFS4ERR_FILE_OPEN", -EBUSY },
+	{ NFS4ERR_ADMIN_REVOKED, "NFS4ERR_ADMIN_REVOKED", -EACCES },
+	{ NFS4ERR_COMPLETE_ALREADY, "NFS4ERR_COMPLETE_ALREADY", -EALREADY },
+	{ NFS4ERR_WRONG_TYPE, "NFS4ERR_WRONG_TYPE", -EINVAL },
+	{ NFS4ERR_DELEG_REVOKED, "NFS4ERR_DELEG_REVOKED", -EACCES },
 	{ NFS4ERR_ATTRNOTSUPP, "NFS4ERR_ATTRNOTSUPP", -EOPNOTSUPP },
 	{ NFS4ERR_BADXDR, "NFS4ERR_BADXDR", -EPROTO },
 	{ NFS4ERR_BADCHAR, "NFS4ERR_BADCHAR", -EINVAL },
@@ -121,6 +145,19 @@ int nm_nfs4_status_errno(nfsstat4 st)
 const char *nm_nfs4_op_name(nfs_opnum4 op)
 {
 	switch (op) {
+	case OP_CLOSE: return "CLOSE";
+	case OP_DELEGRETURN: return "DELEGRETURN";
+	case OP_LOCK: return "LOCK";
+	case OP_LOCKT: return "LOCKT";
+	case OP_LOCKU: return "LOCKU";
+	case OP_OPEN: return "OPEN";
+	case OP_OPEN_CONFIRM: return "OPEN_CONFIRM";
+	case OP_READ: return "READ";
+	case OP_RESTOREFH: return "RESTOREFH";
+	case OP_SAVEFH: return "SAVEFH";
+	case OP_RELEASE_LOCKOWNER: return "RELEASE_LOCKOWNER";
+	case OP_FREE_STATEID: return "FREE_STATEID";
+	case OP_TEST_STATEID: return "TEST_STATEID";
 	case OP_GETATTR: return "GETATTR";
 	case OP_GETFH: return "GETFH";
 	case OP_LOOKUP: return "LOOKUP";
@@ -147,6 +184,19 @@ const char *nm_nfs4_op_name(nfs_opnum4 op)
 static nfsstat4 resop_status(const nfs_resop4 *r)
 {
 	switch (r->resop) {
+	case OP_CLOSE: return r->nfs_resop4_u.opclose.status;
+	case OP_DELEGRETURN: return r->nfs_resop4_u.opdelegreturn.status;
+	case OP_LOCK: return r->nfs_resop4_u.oplock.status;
+	case OP_LOCKT: return r->nfs_resop4_u.oplockt.status;
+	case OP_LOCKU: return r->nfs_resop4_u.oplocku.status;
+	case OP_OPEN: return r->nfs_resop4_u.opopen.status;
+	case OP_OPEN_CONFIRM: return r->nfs_resop4_u.opopen_confirm.status;
+	case OP_READ: return r->nfs_resop4_u.opread.status;
+	case OP_RESTOREFH: return r->nfs_resop4_u.oprestorefh.status;
+	case OP_SAVEFH: return r->nfs_resop4_u.opsavefh.status;
+	case OP_RELEASE_LOCKOWNER: return r->nfs_resop4_u.oprelease_lockowner.status;
+	case OP_FREE_STATEID: return r->nfs_resop4_u.opfree_stateid.status;
+	case OP_TEST_STATEID: return r->nfs_resop4_u.optest_stateid.tsr_status;
 	case OP_GETATTR: return r->nfs_resop4_u.opgetattr.status;
 	case OP_GETFH: return r->nfs_resop4_u.opgetfh.status;
 	case OP_LOOKUP: return r->nfs_resop4_u.oplookup.status;
@@ -394,10 +444,9 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 	COMPOUND4res res;
 	int rc, n;
 
-	if (c->owner) {
+	if (c->owner[0]) {
 		n = snprintf(owner, sizeof(owner), "%s", c->owner);
-		n = n < 0 ? 0 : n >= (int)sizeof(owner) ? (int)sizeof(owner) - 1 : n;
-		nonce = c->owner_verifier;
+		nonce = c->verifier;
 	} else {
 		n = client_owner(owner, sizeof(owner), &nonce);
 	}
@@ -478,6 +527,10 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
 		nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	a->client.id.id_len = (unsigned)snprintf(owner, sizeof(owner), "nfsmig/%s", host);
+	if (c->owner[0]) {
+		a->client.id.id_len = (unsigned)snprintf(owner, sizeof(owner), "%s", c->owner);
+		nonce = c->verifier;
+	}
 	a->client.id.id_val = owner;
 	memcpy(a->client.verifier, &nonce, sizeof(verifier4));
 	/* No callbacks: nfsmig holds no delegation.  An address the server
@@ -673,8 +726,9 @@ int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct
 	}
 	c->rpc = rpc;
 	c->delay_ms = opts->rpc.call_ms;
-	c->owner = opts->owner;
-	c->owner_verifier = opts->owner_verifier;
+	if (opts->owner)
+		snprintf(c->owner, sizeof(c->owner), "%s", opts->owner);
+	c->verifier = opts->verifier;
 	if (opts->minor != NM_NFS4_MINOR_AUTO) {
 		rc = setup_minor(c, (unsigned)opts->minor, &mismatch, err);
 	} else {
@@ -719,6 +773,11 @@ void nm_nfs4_close(struct nm_nfs4 *c)
 	nm_nfs4_shutdown(c);
 	nm_rpc_close(c->rpc);
 	free(c);
+}
+
+clientid4 nm_nfs4_clientid(const struct nm_nfs4 *c)
+{
+	return c->have_clientid || c->have_clientid40 ? c->clientid : 0;
 }
 
 unsigned nm_nfs4_minor(const struct nm_nfs4 *c)

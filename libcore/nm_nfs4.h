@@ -19,13 +19,16 @@ struct nm_nfs4_opts {
 	struct nm_rpc_opts rpc;
 	int minor;	 /* 0, 1, 2 or NM_NFS4_MINOR_AUTO (try 2, 1, 0) */
 	const char *sec; /* NULL or "sys"; anything else: not supported yet */
-	/* 4.1+: EXCHANGE_ID's client owner and verifier (NULL: nfsmig's own,
-	 * fresh for each connection); the caller's string outlives the
-	 * connection.  One owner on two addresses of one server gets one
-	 * client ID (RFC 8881 §2.10.5). */
+	/* NULL: a client owner of nfsmig's own per connection (4.1+) or per
+	 * host (4.0).  Else this owner and verifier, for EXCHANGE_ID and
+	 * SETCLIENTID: a client that holds state and must be the same client
+	 * to the source and the destination of a move (RFC 7931's uniform
+	 * client string).  At most NM_NFS4_OWNER_MAX - 1 bytes are used. */
 	const char *owner;
-	uint64_t owner_verifier;
+	uint64_t verifier;
 };
+
+#define NM_NFS4_OWNER_MAX 128
 
 /* The results of one COMPOUND, SEQUENCE's result taken off the front.
  * ops[i] answers the i-th operation the caller passed; nops may be fewer
@@ -99,6 +102,9 @@ void nm_nfs4_shutdown(struct nm_nfs4 *c);
 void nm_nfs4_close(struct nm_nfs4 *c);
 
 unsigned nm_nfs4_minor(const struct nm_nfs4 *c);
+/* The client id: EXCHANGE_ID's (4.1+) or SETCLIENTID's once had (4.0);
+ * 0 before. */
+clientid4 nm_nfs4_clientid(const struct nm_nfs4 *c);
 /* How many operations one COMPOUND may carry, SEQUENCE excluded. */
 unsigned nm_nfs4_max_ops(const struct nm_nfs4 *c);
 unsigned nm_nfs4_rpcs(const struct nm_nfs4 *c);

@@ -395,6 +395,136 @@ static void test_open_rpc_checks(struct unit *u)
 	}
 }
 
+/* The client state's results (rehearse): OPEN with a read delegation,
+ * LOCK denied naming its owner, READ, TEST_STATEID, CLOSE encoded and
+ * decoded again; a READ longer than its bound is refused before
+ * allocation. */
+static void test_state_ops(struct unit *u)
+{
+	char owner[] = "other", data[] = "hello", who[] = "OWNER@";
+	nfsstat4 codes[2] = { NFS4_OK, NFS4ERR_BAD_STATEID };
+	nfs_resop4 ops[5];
+	COMPOUND4res in = { 0 }, out = { 0 };
+	static char buf[4096];
+	XDR x;
+	bool_t ok;
+	unsigned len;
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].resop = OP_OPEN;
+	{
+		OPEN4resok *o = &ops[0].nfs_resop4_u.opopen.OPEN4res_u.resok4;
+
+		o->stateid.seqid = 7;
+		memset(o->stateid.other, 0xab, sizeof(o->stateid.other));
+		o->rflags = OPEN4_RESULT_CONFIRM | OPEN4_RESULT_LOCKTYPE_POSIX;
+		o->delegation.delegation_type = OPEN_DELEGATE_READ;
+		o->delegation.open_delegation4_u.read.recall = TRUE;
+		o->delegation.open_delegation4_u.read.permissions.who.utf8str_cis_len = 6;
+		o->delegation.open_delegation4_u.read.permissions.who.utf8str_cis_val = who;
+	}
+	ops[1].resop = OP_LOCK;
+	ops[1].nfs_resop4_u.oplock.status = NFS4ERR_DENIED;
+	{
+		LOCK4denied *d = &ops[1].nfs_resop4_u.oplock.LOCK4res_u.denied;
+
+		d->offset = 0;
+		d->length = 4096;
+		d->locktype = WRITE_LT;
+		d->owner.clientid = 42;
+		d->owner.owner.owner_len = 5;
+		d->owner.owner.owner_val = owner;
+	}
+	in.resarray.resarray_len = 2;
+	in.resarray.resarray_val = ops;
+	in.status = NFS4ERR_DENIED;
+	xdrmem_create(&x, buf, sizeof(buf), XDR_ENCODE);
+	ok = xdr_COMPOUND4res(&x, &in);
+	len = xdr_getpos(&x);
+	xdr_destroy(&x);
+	xdrmem_create(&x, buf, len, XDR_DECODE);
+	ok = ok && xdr_COMPOUND4res(&x, &out);
+	xdr_destroy(&x);
+	UNIT_CHECK(u,
+		   ok && out.resarray.resarray_len == 2 &&
+			   out.resarray.resarray_val[0]
+					   .nfs_resop4_u.opopen.OPEN4res_u.resok4.stateid.seqid ==
+				   7 &&
+			   out.resarray.resarray_val[0]
+					   .nfs_resop4_u.opopen.OPEN4res_u.resok4.delegation
+					   .delegation_type == OPEN_DELEGATE_READ &&
+			   out.resarray.resarray_val[1]
+					   .nfs_resop4_u.oplock.LOCK4res_u.denied.owner.clientid ==
+				   42 &&
+			   nm_nfs4_resop_status(&out.resarray.resarray_val[1]) == NFS4ERR_DENIED,
+		   "OPEN with a read delegation and LOCK denied decode as encoded");
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &out);
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].resop = OP_READ;
+	ops[0].nfs_resop4_u.opread.READ4res_u.resok4.eof = TRUE;
+	ops[0].nfs_resop4_u.opread.READ4res_u.resok4.data.data_len = 5;
+	ops[0].nfs_resop4_u.opread.READ4res_u.resok4.data.data_val = data;
+	ops[1].resop = OP_TEST_STATEID;
+	ops[1].nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4.tsr_status_codes
+		.tsr_status_codes_len = 2;
+	ops[1].nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4.tsr_status_codes
+		.tsr_status_codes_val = codes;
+	ops[2].resop = OP_CLOSE;
+	ops[2].nfs_resop4_u.opclose.CLOSE4res_u.open_stateid.seqid = 3;
+	in.resarray.resarray_len = 3;
+	in.status = NFS4_OK;
+	memset(&out, 0, sizeof(out));
+	xdrmem_create(&x, buf, sizeof(buf), XDR_ENCODE);
+	ok = xdr_COMPOUND4res(&x, &in);
+	len = xdr_getpos(&x);
+	xdr_destroy(&x);
+	xdrmem_create(&x, buf, len, XDR_DECODE);
+	ok = ok && xdr_COMPOUND4res(&x, &out);
+	xdr_destroy(&x);
+	UNIT_CHECK(
+		u,
+		ok && out.resarray.resarray_len == 3 &&
+			out.resarray.resarray_val[0]
+					.nfs_resop4_u.opread.READ4res_u.resok4.data.data_len == 5 &&
+			memcmp(out.resarray.resarray_val[0]
+				       .nfs_resop4_u.opread.READ4res_u.resok4.data.data_val,
+			       "hello", 5) == 0 &&
+			out.resarray.resarray_val[1]
+					.nfs_resop4_u.optest_stateid.TEST_STATEID4res_u.tsr_resok4
+					.tsr_status_codes.tsr_status_codes_val[1] ==
+				NFS4ERR_BAD_STATEID &&
+			out.resarray.resarray_val[2]
+					.nfs_resop4_u.opclose.CLOSE4res_u.open_stateid.seqid == 3,
+		"READ, TEST_STATEID and CLOSE decode as encoded");
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, &out);
+
+	/* The bound: READ's data length patched past NM_XDR_MAX_READ. */
+	{
+		static char hostile[4096];
+		uint32_t big;
+
+		memcpy(hostile, buf, len);
+		/* The length word is the one just before "hello". */
+		for (unsigned off = 0; off + 8 <= len; off += 4) {
+			uint32_t w;
+
+			memcpy(&w, hostile + off, 4);
+			if (ntohl(w) == 5 && memcmp(hostile + off + 4, "hello", 5) == 0) {
+				big = htonl(NM_XDR_MAX_READ + 1);
+				memcpy(hostile + off, &big, 4);
+				break;
+			}
+		}
+		memset(&out, 0, sizeof(out));
+		xdrmem_create(&x, hostile, len, XDR_DECODE);
+		ok = xdr_COMPOUND4res(&x, &out);
+		xdr_destroy(&x);
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, &out);
+		UNIT_CHECK(u, !ok, "a READ longer than NM_XDR_MAX_READ is refused");
+	}
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -407,5 +537,6 @@ int main(void)
 	test_hostile(&u);
 	test_denied(&u);
 	test_open_rpc_checks(&u);
+	test_state_ops(&u);
 	return unit_done(&u);
 }
