@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "nm_conf.h"
@@ -31,12 +33,35 @@ struct run {
 	bool checked;
 	struct nm_migrate_xprt x[NM_MIGRATE_MAX_XPRTS];
 	size_t nx;
-	bool linked; /* found by the mount's own sysfs links (6.12) */
+	bool linked;		/* found by the mount's own sysfs links (6.12) */
+	char xprt_warning[256]; /* not pinned to the mount's own transport */
 	bool moved, moved_back;
 	char message[2 * NM_ERR_MSG_MAX];
-	const char *others[16]; /* other mounts whose transports move too */
+	const struct nm_mount *others[16]; /* other mounts whose transports move too */
 	size_t nothers;
+	/* after a failed move: what the mount's addr= says now, and the
+	 * transports the old address was not written back to */
+	char left_at[64];
+	size_t unrestored_from, unrestored_to;
+	bool recorded, utab, evented; /* what was written of the move */
+	char warnings[4][NM_ERR_MSG_MAX + 64];
+	size_t nwarn;
 };
+
+/* A warning, said on stderr (text) or in -J's "warnings". */
+__attribute__((format(printf, 2, 3))) static void warn(struct run *r, const char *fmt, ...)
+{
+	char w[sizeof(r->warnings[0])];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w, sizeof(w), fmt, ap);
+	va_end(ap);
+	if (!r->json)
+		nm_out_printf(stderr, "nfsmig: %s\n", w);
+	if (r->nwarn < sizeof(r->warnings) / sizeof(r->warnings[0]))
+		memcpy(r->warnings[r->nwarn++], w, sizeof(w));
+}
 
 static void print_json(const struct run *r)
 {
@@ -63,10 +88,27 @@ static void print_json(const struct run *r)
 	printf("],\"also_moves\":[");
 	for (size_t i = 0; i < r->nothers; i++) {
 		printf("%s", i ? "," : "");
-		nm_json_str(stdout, r->others[i]);
+		nm_json_str(stdout, r->others[i]->target);
 	}
-	printf("],\"moved\":%s,\"moved_back\":%s,\"message\":", r->moved ? "true" : "false",
+	printf("],\"moved\":%s,\"moved_back\":%s", r->moved ? "true" : "false",
 	       r->moved_back ? "true" : "false");
+	if (r->left_at[0]) {
+		printf(",\"left_at\":");
+		nm_json_str(stdout, r->left_at);
+	}
+	printf(",\"transports_unrestored\":[");
+	for (size_t i = r->unrestored_from; i < r->unrestored_to; i++) {
+		printf("%s", i > r->unrestored_from ? "," : "");
+		nm_json_str(stdout, r->x[i].path);
+	}
+	printf("],\"recorded\":%s,\"utab\":%s,\"event\":%s,\"warnings\":[",
+	       r->recorded ? "true" : "false", r->utab ? "true" : "false",
+	       r->evented ? "true" : "false");
+	for (size_t i = 0; i < r->nwarn; i++) {
+		printf("%s", i ? "," : "");
+		nm_json_str(stdout, r->warnings[i]);
+	}
+	printf("],\"message\":");
 	nm_json_str(stdout, r->message);
 	printf("}\n");
 }
@@ -81,14 +123,17 @@ static int finish(struct run *r, int rc)
 	return rc;
 }
 
-static void event(const char *state_dir, const struct nm_mount *m, const struct run *r,
+static bool event(const char *state_dir, const struct nm_mount *m, struct run *r,
 		  const char *result)
 {
 	struct json_object *ev = json_object_new_object();
 	struct nm_err err = { 0 };
+	bool ok;
 
-	if (!ev)
-		return;
+	if (!ev) {
+		warn(r, "the event of %s was not written: out of memory", m->target);
+		return false;
+	}
 	json_object_object_add(ev, "event", json_object_new_string("transport-move"));
 	json_object_object_add(ev, "trigger", json_object_new_string("migrate"));
 	json_object_object_add(ev, "mountpoint", json_object_new_string(m->target));
@@ -99,9 +144,11 @@ static void event(const char *state_dir, const struct nm_mount *m, const struct 
 	json_object_object_add(ev, "transports", json_object_new_int((int)r->nx));
 	if (r->message[0])
 		json_object_object_add(ev, "message", json_object_new_string(r->message));
-	if (nm_event_append(state_dir, ev, 0, &err) < 0 && !r->json)
-		nm_out_printf(stderr, "nfsmig: the event was not written: %s\n", err.msg);
+	ok = nm_event_append(state_dir, ev, 0, &err) == 0;
+	if (!ok)
+		warn(r, "the event of %s was not written: %s", m->target, err.msg);
 	json_object_put(ev);
+	return ok;
 }
 
 /* Is the mount at target answering, from addr (its addr= now)? */
@@ -133,8 +180,9 @@ static void sharing(struct run *r, const struct nm_mount *m, struct nm_mount *al
 	for (size_t i = 0; i < n && r->nothers < sizeof(r->others) / sizeof(r->others[0]); i++)
 		if (strcmp(all[i].target, m->target) != 0 &&
 		    nm_migrate_addr_equal(all[i].server, m->server) &&
+		    (all[i].port ? all[i].port : 2049) == (m->port ? m->port : 2049) &&
 		    (!linked || all[i].minor == m->minor))
-			r->others[r->nothers++] = all[i].target;
+			r->others[r->nothers++] = &all[i];
 }
 
 int nm_cmd_migrate(int argc, char **argv)
@@ -160,7 +208,7 @@ int nm_cmd_migrate(int argc, char **argv)
 	size_t nall = 0, done = 0;
 	char *sp = NULL;
 	const char *mountinfo = NULL;
-	int timeout_ms = 10000, c, rc = NM_EXIT_FAIL;
+	int timeout_ms = 10000, c, rc = NM_EXIT_FAIL, lockfd = -1;
 
 	memset(&r, 0, sizeof(r));
 	nm_opt_default_state_dir(state_dir, sizeof(state_dir));
@@ -247,20 +295,34 @@ int nm_cmd_migrate(int argc, char **argv)
 		goto out;
 	}
 
-	/* The transports. */
-	if (nm_migrate_xprt_find(NULL, m.dev_major, m.dev_minor, m.server, r.x,
-				 NM_MIGRATE_MAX_XPRTS, &r.nx, &r.linked, &err) < 0) {
+	/* The transports: one migrate of an address at a time, from the scan
+	 * to the end of the move back. */
+	if (!r.dry_run && (lockfd = nm_migrate_lock(state_dir, m.server, &err)) < 0) {
+		snprintf(r.message, sizeof(r.message), "%s not moved: %s", m.target, err.msg);
+		rc = finish(&r, NM_EXIT_FAIL);
+		goto out;
+	}
+	struct nm_migrate_xprt_q q = { .dev_major = m.dev_major,
+				       .dev_minor = m.dev_minor,
+				       .server = m.server,
+				       .port = m.port,
+				       .src_port = nm_migrate_src_port(NULL, m.target) };
+
+	if (nm_migrate_xprt_find(&q, r.x, NM_MIGRATE_MAX_XPRTS, &r.nx, &r.linked, r.xprt_warning,
+				 sizeof(r.xprt_warning), &err) < 0) {
 		snprintf(r.message, sizeof(r.message), "%s not moved: %s", m.target, err.msg);
 		rc = finish(&r, NM_EXIT_FAIL);
 		goto out;
 	}
 	if (nm_mount_list(NULL, &all, &nall, &err) == 0)
-		sharing(&r, &m, all, nall, r.linked);
+		sharing(&r, &m, all, nall, r.linked || !r.xprt_warning[0]);
+	if (r.xprt_warning[0] && !r.json)
+		nm_out_printf(stderr, "nfsmig: warning: %s\n", r.xprt_warning);
 	for (size_t i = 0; i < r.nx && !r.json; i++)
 		nm_out_printf(stdout, "transport    %s (%s)\n", r.x[i].path, r.x[i].dstaddr);
 	for (size_t i = 0; i < r.nothers && !r.json; i++)
 		nm_out_printf(stdout, "also moves   %s (the same address: one RPC client)\n",
-			      r.others[i]);
+			      r.others[i]->target);
 	if (r.dry_run) {
 		snprintf(r.message, sizeof(r.message),
 			 "dry run: the checks passed; %s would move from %s to %s", m.target,
@@ -268,7 +330,11 @@ int nm_cmd_migrate(int argc, char **argv)
 		rc = finish(&r, NM_EXIT_OK);
 		goto out;
 	}
-	if (nm_migrate_test_pause(&err) < 0) {
+	const char *pause = secure_getenv(NM_MIGRATE_PAUSE_ENV);
+
+	if (pause && pause[0])
+		nm_out_printf(stderr, "test pause active: %s\n", pause);
+	if (nm_migrate_test_pause(pause, &err) < 0) {
 		snprintf(r.message, sizeof(r.message), "%s not moved: %s", m.target, err.msg);
 		rc = finish(&r, NM_EXIT_FAIL);
 		goto out;
@@ -288,22 +354,44 @@ int nm_cmd_migrate(int argc, char **argv)
 		r.moved = true;
 		snprintf(r.message, sizeof(r.message), "%s moved from %s to %s", m.target, m.server,
 			 r.to);
-		if (nm_migrate_record(state_dir, m.target, m.server, r.to, (int64_t)time(NULL),
-				      &e2) < 0 &&
-		    !r.json)
-			nm_out_printf(stderr, "nfsmig: the move was not recorded: %s\n", e2.msg);
-		if (nm_utab_set_moved(m.target, r.to, m.server, &e2) < 0 && !r.json)
-			nm_out_printf(stderr, "nfsmig: note: utab not updated: %s\n", e2.msg);
-		event(state_dir, &m, &r, "moved");
+		r.recorded = nm_migrate_record(state_dir, m.target, m.server, r.to,
+					       (int64_t)time(NULL), &e2) == 0;
+		if (!r.recorded)
+			warn(&r, "the move of %s was not recorded: %s", m.target, e2.msg);
+		r.utab = nm_utab_set_moved(m.target, r.to, m.server, &e2) == 0;
+		if (!r.utab)
+			warn(&r, "utab of %s not updated: %s", m.target, e2.msg);
+		r.evented = event(state_dir, &m, &r, "moved");
+		/* The mounts that moved along: each recorded, told and checked. */
+		for (size_t i = 0; i < r.nothers; i++) {
+			const struct nm_mount *o = r.others[i];
+
+			if (moved_ok(o->target, r.to, timeout_ms, &e2) < 0)
+				warn(&r, "%s moved along but does not answer: %s", o->target,
+				     e2.msg);
+			if (nm_migrate_record(state_dir, o->target, o->server, r.to,
+					      (int64_t)time(NULL), &e2) < 0 &&
+			    e2.code != -ENOENT)
+				warn(&r, "the move of %s was not recorded: %s", o->target, e2.msg);
+			if (nm_utab_set_moved(o->target, r.to, o->server, &e2) < 0)
+				warn(&r, "utab of %s not updated: %s", o->target, e2.msg);
+			event(state_dir, o, &r, "moved along");
+		}
 		rc = finish(&r, NM_EXIT_OK);
 		goto out;
 	}
 	{
-		struct nm_err back = { 0 };
+		struct nm_err back = { 0 }, e2 = { 0 };
 		size_t bdone = 0;
+		struct nm_mount now = { 0 };
+		char *nsp = NULL;
 		/* Only the transports written (all, when the check failed). */
 		int brc = nm_migrate_xprt_write(NULL, r.x, done, m.server, &bdone, &back);
 
+		if (brc < 0) {
+			r.unrestored_from = bdone;
+			r.unrestored_to = done;
+		}
 		/* The transport may be waiting out its reconnect back-off
 		 * after the failed connects: the old address gets longer. */
 		if (brc == 0)
@@ -316,10 +404,34 @@ int nm_cmd_migrate(int argc, char **argv)
 			 "%s: the move to %s failed (%.400s); %s%.400s", m.target, r.to, why.msg,
 			 brc == 0 ? "moved back to " : "moving back failed too: ",
 			 brc == 0 ? m.server : back.msg);
-		event(state_dir, &m, &r, brc == 0 ? "moved back" : "failed");
+		for (size_t i = r.unrestored_from; i < r.unrestored_to; i++)
+			warn(&r, "transport %s left at %s (not written back)", r.x[i].path, r.to);
+		/* Where the mount is now, said, and recorded when it is not
+		 * where it was. */
+		if (nm_mount_find(NULL, m.target, &now, &nsp, &e2) == 0) {
+			snprintf(r.left_at, sizeof(r.left_at), "%s", now.server);
+			if (!r.json)
+				nm_out_printf(stderr, "nfsmig: %s: addr=%s now\n", m.target,
+					      now.server);
+			if (!nm_migrate_addr_equal(now.server, m.server)) {
+				r.recorded =
+					nm_migrate_record(state_dir, m.target, m.server, now.server,
+							  (int64_t)time(NULL), &e2) == 0;
+				if (!r.recorded)
+					warn(&r, "%s left at another address, not recorded: %s",
+					     m.target, e2.msg);
+			}
+			nm_mount_free(&now);
+			free(nsp);
+		} else {
+			warn(&r, "%s: its addr= could not be read again: %s", m.target, e2.msg);
+		}
+		r.evented = event(state_dir, &m, &r, brc == 0 ? "moved back" : "failed");
 		rc = finish(&r, NM_EXIT_FAIL);
 	}
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	free(ans);
 	nm_record_free(&rec);
 	nm_mount_list_free(all, nall);

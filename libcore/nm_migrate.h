@@ -117,25 +117,42 @@ void nm_migrate_ask(const struct nm_mount *m, const struct nm_record *rec, const
 struct nm_migrate_xprt {
 	char path[320];	  /* kernel/sunrpc/xprt-switches/switch-N/xprt-M-tcp, under sysfs */
 	char dstaddr[64]; /* what it said before the move */
+	int dst_port;	  /* xprt_info's dst_port=, -1 when it has none */
+	int src_port;	  /* xprt_info's src_port=, -1 when it has none */
+};
+
+/* What nm_migrate_xprt_find looks for. */
+struct nm_migrate_xprt_q {
+	const char *sys; /* NULL: NM_MIGRATE_SYSFS */
+	unsigned dev_major, dev_minor;
+	const char *server; /* the mount's addr= */
+	unsigned port;	    /* the mount's port, 0: 2049 */
+	unsigned src_port;  /* its transport's local port (mountstats), 0: unknown */
 };
 
 /* Pure: does a transport's dstaddr file text (a line) name addr?  IPv6
  * text is compared as addresses (inet_pton), not as strings. */
 bool nm_migrate_addr_equal(const char *dstaddr_text, const char *addr);
 
-/* The mount's transports to server, under sys (NULL: NM_MIGRATE_SYSFS).
- * Where the kernel links the mount (6.12: fs/nfs/MAJ:MIN/nfs_client and
- * nfs_state_client -> kernel/sunrpc/rpc-clients/clnt-N, whose `switch`
- * links kernel/sunrpc/xprt-switches/switch-K), the transports of those
- * switches (*linked true).  Else (6.1 has no per-mount link) every
- * transport in kernel/sunrpc/xprt-switches/ * /xprt-* whose dstaddr is
- * server: every RPC client of that address, so every mount of it.
- * Directories are opened O_NOFOLLOW.  *n is how many were found, at most
- * max (-E2BIG past it).  -ENOENT when the kernel has no sunrpc sysfs
- * (before 5.14), -ESRCH when no transport goes to server. */
-int nm_migrate_xprt_find(const char *sys, unsigned dev_major, unsigned dev_minor,
-			 const char *server, struct nm_migrate_xprt *x, size_t max, size_t *n,
-			 bool *linked, struct nm_err *err);
+/* The mount's transports to q->server at q->port (xprt_info's dst_port=:
+ * transports to other services of the address, rpcbind, NLM, NFSv3, are
+ * left alone), under q->sys.  Where the kernel links the mount (6.12:
+ * fs/nfs/MAJ:MIN/nfs_client and nfs_state_client ->
+ * kernel/sunrpc/rpc-clients/clnt-N, whose `switch` links
+ * kernel/sunrpc/xprt-switches/switch-K), the transports of those switches
+ * (*linked true).  Else (6.1 has no per-mount link) the switches holding a
+ * transport whose src_port= is q->src_port (the mount's own); when none
+ * has it, every such transport to the address and port, and warn says so
+ * (every mount of that address moves).  Directories are opened
+ * O_NOFOLLOW.  *n is how many were found, at most max (-E2BIG past it).
+ * -ENOENT when the kernel has no sunrpc sysfs (before 5.14), -ESRCH when no
+ * transport goes to server. */
+int nm_migrate_xprt_find(const struct nm_migrate_xprt_q *q, struct nm_migrate_xprt *x, size_t max,
+			 size_t *n, bool *linked, char *warn, size_t wcap, struct nm_err *err);
+
+/* The local port of the mount's transport, from the `xprt: tcp PORT` line
+ * of its section of mountstats (NULL: /proc/self/mountstats); 0 when none. */
+unsigned nm_migrate_src_port(const char *mountstats, const char *target);
 
 /* Write addr to each transport's dstaddr (O_NOFOLLOW).  *done says how
  * many were written, so a caller can write the old address back to those
@@ -147,15 +164,25 @@ int nm_migrate_xprt_write(const char *root, const struct nm_migrate_xprt *x, siz
  * 0 answered, -ETIMEDOUT not in time, else the stat's error. */
 int nm_migrate_stat_deadline(const char *path, int timeout_ms, struct nm_err *err);
 
-/* Test only: when NFSMIG_TEST_MIGRATE_PAUSE names a file, nm_migrate
- * callers (cmd/cmd_migrate.c) create it after the checks and wait up to
- * 60 s for it to be removed before the write: a test blocks the new
- * address in that window.  Unset (always, outside tests), nothing waits. */
+/* Test only: cmd/ passes the value of NFSMIG_TEST_MIGRATE_PAUSE
+ * (secure_getenv: never under setuid) as file; migrate creates it after the
+ * checks and waits up to 60 s for it to be removed before the write: a test
+ * blocks the new address in that window.  The file's directory must be
+ * root's and not group- or world-writable (-EPERM).  NULL or "": nothing
+ * waits (always, outside tests). */
 #define NM_MIGRATE_PAUSE_ENV "NFSMIG_TEST_MIGRATE_PAUSE"
-int nm_migrate_test_pause(struct nm_err *err);
+int nm_migrate_test_pause(const char *file, struct nm_err *err);
+
+/* One migrate of an address's transports at a time: an exclusive flock
+ * (never waited for) on STATE_DIR/migrate.ADDR.lock (O_NOFOLLOW,
+ * O_CLOEXEC).  Returns the fd holding it (close to let go); -EBUSY when
+ * another holds it. */
+int nm_migrate_lock(const char *state_dir, const char *addr, struct nm_err *err);
 
 /* Record the move in the mount's record (a move with trigger "migrate"
- * and cur_server = to), under its lock. */
+ * and cur_server = to), under its lock.  Idempotent: when the last move is
+ * already from -> to (nfsmigd saw the new addr= first), its trigger
+ * becomes "migrate" and no move is added. */
 int nm_migrate_record(const char *state_dir, const char *mountpoint, const char *from,
 		      const char *to, int64_t now, struct nm_err *err);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,11 +55,40 @@ static int read_small(int dirfd, const char *name, char *buf, size_t cap)
 	return 0;
 }
 
+/* One "key=N" line of xprt_info's text: N, or -1 when absent. */
+static long info_num(const char *info, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = info; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, kl) == 0 && l[kl] == '=') {
+			char *end;
+			long v = strtol(l + kl + 1, &end, 10);
+
+			return end != l + kl + 1 && v >= 0 && v <= 65535 ? v : -1;
+		}
+	}
+	return -1;
+}
+
+/* xprt_info whole (a few hundred bytes), NUL-terminated. */
+static void read_info(int xfd, char *buf, size_t cap)
+{
+	int fd = openat(xfd, "xprt_info", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t r = fd < 0 ? -1 : read(fd, buf, cap - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[r > 0 ? r : 0] = '\0';
+}
+
 /* The transports of one switch (sunrpc/xprt-switches/NAME) going to
- * server, added to x. */
-static int scan_switch(const char *sys, const char *name, const char *server,
+ * q->server at q->port, added to x. */
+static int scan_switch(const struct nm_migrate_xprt_q *q, const char *name,
 		       struct nm_migrate_xprt *x, size_t max, size_t *n, struct nm_err *err)
 {
+	const char *sys = q->sys ? q->sys : NM_MIGRATE_SYSFS, *server = q->server;
+	unsigned port = q->port ? q->port : 2049;
 	char dir[512];
 	struct dirent *f;
 	DIR *xd;
@@ -85,6 +115,18 @@ static int scan_switch(const char *sys, const char *name, const char *server,
 			continue;
 		if (read_small(xfd, "dstaddr", addr, sizeof(addr)) == 0 &&
 		    nm_migrate_addr_equal(addr, server)) {
+			char info[1024];
+			long dport, sport;
+
+			read_info(xfd, info, sizeof(info));
+			dport = info_num(info, "dst_port");
+			sport = info_num(info, "src_port");
+			/* Another service of the address (rpcbind, NLM, NFSv3
+			 * on another port): not the mount's. */
+			if (dport >= 0 && (unsigned long)dport != port) {
+				close(xfd);
+				continue;
+			}
 			if (*n >= max) {
 				close(xfd);
 				closedir(xd);
@@ -95,6 +137,8 @@ static int scan_switch(const char *sys, const char *name, const char *server,
 				     "kernel/sunrpc/xprt-switches/%s/%s", name, f->d_name);
 			if (k > 0 && (size_t)k < sizeof(x[*n].path)) {
 				snprintf(x[*n].dstaddr, sizeof(x[*n].dstaddr), "%s", addr);
+				x[*n].dst_port = (int)dport;
+				x[*n].src_port = (int)sport;
 				(*n)++;
 			}
 		}
@@ -128,9 +172,11 @@ static bool link_name(int dirfd, const char *name, const char *prefix, char *out
 /* 6.12: /sys/fs/nfs/MAJ:MIN links the mount to its RPC clients
  * (nfs_client, nfs_state_client -> kernel/sunrpc/rpc-clients/clnt-N),
  * each client to its switch.  -ENOENT when the kernel has no such link. */
-static int find_linked(const char *sys, unsigned maj, unsigned min, const char *server,
-		       struct nm_migrate_xprt *x, size_t max, size_t *n, struct nm_err *err)
+static int find_linked(const struct nm_migrate_xprt_q *q, struct nm_migrate_xprt *x, size_t max,
+		       size_t *n, struct nm_err *err)
 {
+	const char *sys = q->sys ? q->sys : NM_MIGRATE_SYSFS;
+	unsigned maj = q->dev_major, min = q->dev_minor;
 	static const char *const links[] = { "nfs_client", "nfs_state_client" };
 	char dir[512], clnt[32], sw[2][32];
 	size_t nsw = 0;
@@ -156,7 +202,7 @@ static int find_linked(const char *sys, unsigned maj, unsigned min, const char *
 	if (nsw == 0)
 		return -ENOENT;
 	for (size_t i = 0; i < nsw; i++) {
-		int rc = scan_switch(sys, sw[i], server, x, max, n, err);
+		int rc = scan_switch(q, sw[i], x, max, n, err);
 
 		if (rc < 0)
 			return rc;
@@ -164,18 +210,52 @@ static int find_linked(const char *sys, unsigned maj, unsigned min, const char *
 	return 0;
 }
 
-int nm_migrate_xprt_find(const char *sys, unsigned dev_major, unsigned dev_minor,
-			 const char *server, struct nm_migrate_xprt *x, size_t max, size_t *n,
-			 bool *linked, struct nm_err *err)
+/* The switch part of a transport's path (kernel/sunrpc/xprt-switches/switch-N). */
+static size_t switch_len(const char *path)
+{
+	const char *e = strrchr(path, '/');
+
+	return e ? (size_t)(e - path) : strlen(path);
+}
+
+/* 6.1: keep the switches holding the mount's own transport (its local
+ * port in mountstats); x[] keeps its order.  false when none has it. */
+static bool pin(struct nm_migrate_xprt *x, size_t *n, unsigned src_port)
+{
+	bool keep[NM_MIGRATE_MAX_XPRTS] = { false }, any = false;
+	size_t k = 0;
+
+	if (*n > NM_MIGRATE_MAX_XPRTS)
+		return false;
+	for (size_t i = 0; i < *n; i++)
+		if (x[i].src_port >= 0 && (unsigned)x[i].src_port == src_port)
+			for (size_t j = 0; j < *n; j++)
+				if (switch_len(x[j].path) == switch_len(x[i].path) &&
+				    strncmp(x[j].path, x[i].path, switch_len(x[i].path)) == 0)
+					keep[j] = any = true;
+	if (!any)
+		return false;
+	for (size_t i = 0; i < *n; i++)
+		if (keep[i])
+			x[k++] = x[i];
+	*n = k;
+	return true;
+}
+
+int nm_migrate_xprt_find(const struct nm_migrate_xprt_q *q, struct nm_migrate_xprt *x, size_t max,
+			 size_t *n, bool *linked, char *warn, size_t wcap, struct nm_err *err)
 {
 	char top[512];
+	const char *sys = q->sys ? q->sys : NM_MIGRATE_SYSFS;
+	unsigned port = q->port ? q->port : 2049;
 	DIR *sw;
 	struct dirent *e;
 	int rc;
 
 	*n = 0;
 	*linked = false;
-	sys = sys ? sys : NM_MIGRATE_SYSFS;
+	if (warn && wcap)
+		warn[0] = '\0';
 	snprintf(top, sizeof(top), "%s/kernel/sunrpc/xprt-switches", sys);
 	sw = opendir(top);
 	if (!sw)
@@ -184,24 +264,74 @@ int nm_migrate_xprt_find(const char *sys, unsigned dev_major, unsigned dev_minor
 			"%s: %s: this kernel has no sunrpc sysfs transports to move (5.14 "
 			"or later has them)",
 			top, strerror(errno));
-	rc = find_linked(sys, dev_major, dev_minor, server, x, max, n, err);
+	rc = find_linked(q, x, max, n, err);
 	if (rc == 0) {
 		*linked = true;
 	} else if (rc == -ENOENT) {
 		/* 6.1: no link from the mount: every switch with a transport
-		 * to the mount's address. */
+		 * to the mount's address and port, then the mount's own
+		 * (its local port) when it is among them. */
 		rc = 0;
 		while (rc == 0 && (e = readdir(sw)))
 			if (strncmp(e->d_name, "switch-", 7) == 0)
-				rc = scan_switch(sys, e->d_name, server, x, max, n, err);
+				rc = scan_switch(q, e->d_name, x, max, n, err);
+		if (rc == 0 && *n > 0 && !(q->src_port && pin(x, n, q->src_port)) && warn && wcap)
+			snprintf(warn, wcap,
+				 "the mount's own transport not found (%s): every transport to "
+				 "%s port %u moves, so every mount of that address with it",
+				 q->src_port ? "no transport has its local port"
+					     : "no local port in /proc/self/mountstats",
+				 q->server, port);
 	}
 	closedir(sw);
 	if (rc < 0)
 		return rc;
 	if (*n == 0)
-		return nm_err_set(err, -ESRCH, "no transport %sin %s goes to %s",
-				  *linked ? "of the mount's RPC clients " : "", top, server);
+		return nm_err_set(err, -ESRCH, "no transport %sin %s goes to %s port %u",
+				  *linked ? "of the mount's RPC clients " : "", top, q->server,
+				  port);
 	return 0;
+}
+
+/* Undo mountstats' octal escapes (\040) of a mount point, in place. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+unsigned nm_migrate_src_port(const char *mountstats, const char *target)
+{
+	FILE *f = fopen(mountstats ? mountstats : "/proc/self/mountstats", "re");
+	char line[1024], mp[512];
+	bool in = false;
+	unsigned port = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned p;
+
+		if (strncmp(line, "device ", 7) == 0) {
+			in = sscanf(line, "device %*s mounted on %511s with fstype", mp) == 1 &&
+			     (unescape(mp), strcmp(mp, target) == 0);
+		} else if (in && sscanf(line, " xprt: tcp %u", &p) == 1 && p > 0 && p <= 65535) {
+			port = p;
+			break;
+		}
+	}
+	fclose(f);
+	return port;
 }
 
 int nm_migrate_xprt_write(const char *root, const struct nm_migrate_xprt *x, size_t n,
@@ -297,14 +427,34 @@ int nm_migrate_stat_deadline(const char *path, int timeout_ms, struct nm_err *er
 	return 0;
 }
 
-int nm_migrate_test_pause(struct nm_err *err)
+int nm_migrate_test_pause(const char *f, struct nm_err *err)
 {
-	const char *f = getenv(NM_MIGRATE_PAUSE_ENV);
-	int fd;
+	char dir[512];
+	struct stat st;
+	const char *slash;
+	int fd, dfd;
 	int64_t end;
 
 	if (!f || !f[0])
 		return 0;
+	/* Its directory root's and writable by root alone: nobody else
+	 * can hold the move in the window or put a link in place. */
+	slash = strrchr(f, '/');
+	if (!slash || (size_t)(slash - f) >= sizeof(dir))
+		return nm_err_set(err, -EINVAL, "%s: the test pause file needs an absolute path",
+				  f);
+	snprintf(dir, sizeof(dir), "%.*s", slash == f ? 1 : (int)(slash - f), f);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	if (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(dfd);
+		return nm_err_set(err, -EPERM,
+				  "%s: the test pause file's directory must be root's and "
+				  "writable by root alone",
+				  dir);
+	}
+	close(dfd);
 	fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nm_err_set(err, -errno, "%s: %s", f, strerror(errno));
@@ -329,9 +479,24 @@ static int record_fn(struct nm_record *r, const struct nm_store_update *u, void 
 		     struct nm_err *err)
 {
 	const struct record_arg *a = arg;
-	char *cur = strdup(a->to);
+	struct nm_move *last = r->nmoves ? &r->moves[r->nmoves - 1] : NULL;
+	char *cur;
 
 	(void)u;
+	/* nfsmigd saw the new addr= first and recorded it (trigger
+	 * "rescan" or a tracepoint): the same move, said to be ours. */
+	if (last && last->from && last->to && r->cur_server &&
+	    nm_migrate_addr_equal(last->from, a->from) && nm_migrate_addr_equal(last->to, a->to) &&
+	    nm_migrate_addr_equal(r->cur_server, a->to)) {
+		char *t = strdup("migrate");
+
+		if (!t)
+			return nm_err_set(err, -ENOMEM, "out of memory");
+		free(last->trigger);
+		last->trigger = t;
+		return 0;
+	}
+	cur = strdup(a->to);
 	if (!cur || nm_record_add_move_by(r, a->now, a->from, a->to, "migrate") < 0) {
 		free(cur);
 		return nm_err_set(err, -ENOMEM, "out of memory");
@@ -347,4 +512,34 @@ int nm_migrate_record(const char *state_dir, const char *mountpoint, const char 
 	struct record_arg a = { .from = from, .to = to, .now = now };
 
 	return nm_store_update(state_dir, mountpoint, NULL, record_fn, &a, err);
+}
+
+int nm_migrate_lock(const char *state_dir, const char *addr, struct nm_err *err)
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN], name[INET6_ADDRSTRLEN + 32];
+	int af = inet_pton(AF_INET, addr, a) == 1 ? AF_INET : AF_INET6;
+	int dfd, fd;
+
+	if (inet_pton(af, addr, a) != 1 || !inet_ntop(af, a, text, sizeof(text)))
+		return nm_err_set(err, -EINVAL, "%s: not a numeric address", addr);
+	snprintf(name, sizeof(name), "migrate.%s.lock", text);
+	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return nm_err_set(err, -errno, "%s: %s", state_dir, strerror(errno));
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dfd);
+	if (fd < 0)
+		return nm_err_set(err, -errno, "%s/%s: %s", state_dir, name, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return nm_err_set(err, -EBUSY,
+					  "another migrate of %s's transports is under way (%s/%s)",
+					  text, state_dir, name);
+		return nm_err_set(err, -e, "%s/%s: %s", state_dir, name, strerror(e));
+	}
+	return fd;
 }

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "nm_migrate.h"
+#include "nm_store.h"
+#include "nm_watch.h"
 #include "unit.h"
 
 static void record(struct nm_record *r)
@@ -304,6 +306,20 @@ static void slurp(const char *path, char *buf, size_t cap)
 		fclose(f);
 }
 
+/* nm_migrate_xprt_find for port 2049 (0), the warning kept in warned. */
+static char warned[256];
+static int find(const char *root, unsigned maj, unsigned min, const char *server, unsigned src_port,
+		struct nm_migrate_xprt *x, size_t max, size_t *n, bool *linked, struct nm_err *err)
+{
+	struct nm_migrate_xprt_q q = { .sys = root,
+				       .dev_major = maj,
+				       .dev_minor = min,
+				       .server = server,
+				       .src_port = src_port };
+
+	return nm_migrate_xprt_find(&q, x, max, n, linked, warned, sizeof(warned), err);
+}
+
 /* A sunrpc sysfs as 6.1 has it: two switches to 192.0.2.2 (a 4.1 and a
  * 4.0 client), one to 198.51.100.2, a symlink that must not be followed. */
 static void sysfs(struct unit *u)
@@ -320,7 +336,7 @@ static void sysfs(struct unit *u)
 	}
 	bool linked = true;
 
-	rc = nm_migrate_xprt_find(root, 0, 44, "192.0.2.2", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 44, "192.0.2.2", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u, rc == -ENOENT && n == 0, "no xprt-switches: -ENOENT (%s)", err.msg);
 	const char *dirs[] = { "kernel",
 			       "kernel/sunrpc",
@@ -354,14 +370,14 @@ static void sysfs(struct unit *u)
 	snprintf(got, sizeof(got), "../../../../elsewhere");
 	UNIT_CHECK(u, symlink(got, p) == 0, "a symlinked transport dir");
 
-	rc = nm_migrate_xprt_find(root, 0, 44, "192.0.2.2", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 44, "192.0.2.2", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u, rc == 0 && n == 2 && !linked,
 		   "two transports to 192.0.2.2, the symlink not followed (%d, %zu)", rc, n);
-	rc = nm_migrate_xprt_find(root, 0, 44, "192.0.2.2", x, 1, &n, &linked, &err);
+	rc = find(root, 0, 44, "192.0.2.2", 0, x, 1, &n, &linked, &err);
 	UNIT_CHECK(u, rc == -E2BIG, "more than max: -E2BIG (%s)", err.msg);
-	rc = nm_migrate_xprt_find(root, 0, 44, "192.0.2.9", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 44, "192.0.2.9", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u, rc == -ESRCH && n == 0, "none to 192.0.2.9: -ESRCH (%s)", err.msg);
-	rc = nm_migrate_xprt_find(root, 0, 44, "198.51.100.2", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 44, "198.51.100.2", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u,
 		   rc == 0 && n == 1 &&
 			   strcmp(x[0].path, "kernel/sunrpc/xprt-switches/switch-1/xprt-1-tcp") ==
@@ -382,6 +398,67 @@ static void sysfs(struct unit *u)
 	UNIT_CHECK(u, rc == -ENOENT && done == 1, "a transport gone: -ENOENT after 1 (%s)",
 		   err.msg);
 
+	/* Other services of 192.0.2.2: rpcbind (111) and an NFS on 2050,
+	 * shown by xprt_info's dst_port=, are not the mount's; switch-0 and
+	 * switch-2 say 2049, switch-2 holds the mount's own (local port 876). */
+	static const char *const more[][2] = {
+		{ "kernel/sunrpc/xprt-switches/switch-4", NULL },
+		{ "kernel/sunrpc/xprt-switches/switch-4/xprt-4-tcp", NULL },
+		{ "kernel/sunrpc/xprt-switches/switch-4/xprt-4-tcp/dstaddr", "192.0.2.2\n" },
+		{ "kernel/sunrpc/xprt-switches/switch-4/xprt-4-tcp/xprt_info",
+		  "main_xprt=1\nsrc_port=700\ntasks_queuelen=0\ndst_port=111\n" },
+		{ "kernel/sunrpc/xprt-switches/switch-5", NULL },
+		{ "kernel/sunrpc/xprt-switches/switch-5/xprt-5-tcp", NULL },
+		{ "kernel/sunrpc/xprt-switches/switch-5/xprt-5-tcp/dstaddr", "192.0.2.2\n" },
+		{ "kernel/sunrpc/xprt-switches/switch-5/xprt-5-tcp/xprt_info",
+		  "main_xprt=1\nsrc_port=701\ndst_port=2050\n" },
+		{ "kernel/sunrpc/xprt-switches/switch-0/xprt-0-tcp/xprt_info",
+		  "main_xprt=1\nsrc_port=875\ndst_port=2049\n" },
+		{ "kernel/sunrpc/xprt-switches/switch-2/xprt-2-tcp/xprt_info",
+		  "main_xprt=1\nsrc_port=876\ndst_port=2049\n" },
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, more[i][0]);
+		if (!more[i][1])
+			mkdir(p, 0700);
+		else
+			put(p, more[i][1]);
+	}
+	rc = find(root, 0, 44, "192.0.2.2", 0, x, 4, &n, &linked, &err);
+	UNIT_CHECK(u,
+		   rc == 0 && n == 2 && x[0].dst_port == 2049 && x[1].dst_port == 2049 && warned[0],
+		   "port 111 and 2050 transports to the address not taken, a warning without the "
+		   "local port (%zu: %s)",
+		   n, warned);
+	rc = find(root, 0, 44, "192.0.2.2", 876, x, 4, &n, &linked, &err);
+	UNIT_CHECK(
+		u,
+		rc == 0 && n == 1 && !warned[0] &&
+			strcmp(x[0].path, "kernel/sunrpc/xprt-switches/switch-2/xprt-2-tcp") == 0,
+		"pinned by the local port 876: its switch only (%zu: %s)", n, n ? x[0].path : "-");
+	rc = find(root, 0, 44, "192.0.2.2", 999, x, 4, &n, &linked, &err);
+	UNIT_CHECK(u, rc == 0 && n == 2 && strstr(warned, "own transport not found"),
+		   "local port 999 on none: all of port 2049, warned: %s", warned);
+	struct nm_migrate_xprt_q q2050 = {
+		.sys = root, .dev_minor = 44, .server = "192.0.2.2", .port = 2050
+	};
+	rc = nm_migrate_xprt_find(&q2050, x, 4, &n, &linked, warned, sizeof(warned), &err);
+	UNIT_CHECK(u, rc == 0 && n == 1 && x[0].dst_port == 2050,
+		   "port=2050: its transport only (%zu)", n);
+
+	/* mountstats: the mount's local port, an escaped mount point. */
+	snprintf(p, sizeof(p), "%s/mountstats", root);
+	put(p, "device sysfs mounted on /sys with fstype sysfs\n"
+	       "device 192.0.2.2:/x mounted on /mnt/a\\040b with fstype nfs4 statvers=1.1\n"
+	       "\topts:\trw,vers=4.1\n\txprt:\ttcp 876 1 2 0 0 10 10 0 10 0 2 0 0\n"
+	       "device 192.0.2.2:/y mounted on /mnt/c with fstype nfs4 statvers=1.1\n"
+	       "\txprt:\ttcp 875 1 2 0 0 10 10 0 10 0 2 0 0\n");
+	UNIT_CHECK(u,
+		   nm_migrate_src_port(p, "/mnt/a b") == 876 &&
+			   nm_migrate_src_port(p, "/mnt/c") == 875 &&
+			   nm_migrate_src_port(p, "/mnt/d") == 0,
+		   "mountstats: local ports 876, 875, none");
+
 	/* 6.12: the mount 0:44 linked to clnt-6 and clnt-2, both on switch-2:
 	 * only its transport, not switch-0's to the same address. */
 	static const char *const ln[][2] = {
@@ -396,16 +473,16 @@ static void sysfs(struct unit *u)
 		if (ln[i][1] ? symlink(ln[i][1], p) : mkdir(p, 0700))
 			printf("# %s: %s\n", p, strerror(errno));
 	}
-	rc = nm_migrate_xprt_find(root, 0, 44, "192.0.2.2", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 44, "192.0.2.2", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u,
 		   rc == 0 && n == 1 && linked &&
 			   strcmp(x[0].path, "kernel/sunrpc/xprt-switches/switch-2/xprt-2-tcp") ==
 				   0,
 		   "6.12 linked: the mount's own switch only: %s", n ? x[0].path : "-");
-	rc = nm_migrate_xprt_find(root, 0, 43, "192.0.2.2", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 43, "192.0.2.2", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u, rc == 0 && n == 2 && !linked, "another mount, not linked: by address (%zu)",
 		   n);
-	rc = nm_migrate_xprt_find(root, 0, 44, "198.51.100.2", x, 4, &n, &linked, &err);
+	rc = find(root, 0, 44, "198.51.100.2", 0, x, 4, &n, &linked, &err);
 	UNIT_CHECK(u, rc == -ESRCH && linked, "linked, none to that address: -ESRCH (%s)", err.msg);
 
 	/* stat with a deadline: answers, and an error. */
@@ -421,6 +498,90 @@ static void sysfs(struct unit *u)
 		printf("# could not remove %s\n", root);
 }
 
+/* The record, the lock and the test pause in a state directory. */
+static void state(struct unit *u)
+{
+	char dir[] = "/tmp/nm-test-migstate-XXXXXX", cmd[600], p[600];
+	struct nm_record r, back;
+	struct nm_err err = { 0 };
+	int fd, fd2;
+
+	if (!mkdtemp(dir)) {
+		UNIT_CHECK(u, 0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	/* nfsmigd recorded the new addr= first: migrate's record is the
+	 * same move, its trigger "migrate", not a second move. */
+	memset(&r, 0, sizeof(r));
+	r.mountpoint = strdup("/mnt/r");
+	r.source = strdup("192.0.2.2:/d");
+	r.orig_server = strdup("192.0.2.2");
+	r.cur_server = strdup("192.0.2.2");
+	r.export_path = strdup("/d");
+	r.sec = strdup("sys");
+	r.vers = 4;
+	r.minor = 1;
+	UNIT_CHECK(u,
+		   nm_watch_apply_move(&r, "192.0.2.3", "rescan", 1000, NULL, &err) == 0 &&
+			   nm_store_save(dir, &r, &err) == 0,
+		   "the watcher's move saved (%s)", err.msg);
+	UNIT_CHECK(u, nm_migrate_record(dir, "/mnt/r", "192.0.2.2", "192.0.2.3", 1001, &err) == 0,
+		   "migrate records it (%s)", err.msg);
+	memset(&back, 0, sizeof(back));
+	UNIT_CHECK(u,
+		   nm_store_load(dir, "/mnt/r", &back, &err) == 0 && back.nmoves == 1 &&
+			   back.moves[0].trigger && strcmp(back.moves[0].trigger, "migrate") == 0 &&
+			   strcmp(back.cur_server, "192.0.2.3") == 0,
+		   "exactly one move, trigger migrate (%zu, %s)", back.nmoves,
+		   back.nmoves && back.moves[0].trigger ? back.moves[0].trigger : "-");
+	nm_record_free(&back);
+	UNIT_CHECK(u,
+		   nm_migrate_record(dir, "/mnt/r", "192.0.2.3", "192.0.2.2", 1002, &err) == 0 &&
+			   nm_store_load(dir, "/mnt/r", &back, &err) == 0 && back.nmoves == 2,
+		   "the move back is a second move (%zu)", back.nmoves);
+	nm_record_free(&back);
+	nm_record_free(&r);
+
+	/* One migrate of an address at a time. */
+	fd = nm_migrate_lock(dir, "192.0.2.2", &err);
+	fd2 = nm_migrate_lock(dir, "192.0.2.2", &err);
+	UNIT_CHECK(u, fd >= 0 && fd2 == -EBUSY, "a second lock of 192.0.2.2: -EBUSY (%s)", err.msg);
+	fd2 = nm_migrate_lock(dir, "192.0.2.3", &err);
+	UNIT_CHECK(u, fd2 >= 0, "another address locks (%s)", err.msg);
+	if (fd2 >= 0)
+		close(fd2);
+	if (fd >= 0)
+		close(fd);
+	fd = nm_migrate_lock(dir, "192.0.2.2", &err);
+	UNIT_CHECK(u, fd >= 0, "after close it locks again (%s)", err.msg);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof(p), "%s/evil", dir);
+	UNIT_CHECK(u, symlink("/etc/passwd", p) == 0 || errno == EEXIST, "a symlink");
+	UNIT_CHECK(u, nm_migrate_lock(dir, "192.0.2.2/../evil", &err) == -EINVAL,
+		   "a non-numeric address refused (%s)", err.msg);
+
+	/* The test pause: nothing without a file; a world-writable directory
+	 * (/tmp) or one not root's refused before anything is created. */
+	UNIT_CHECK(u,
+		   nm_migrate_test_pause(NULL, &err) == 0 && nm_migrate_test_pause("", &err) == 0,
+		   "no pause file: no pause");
+	UNIT_CHECK(u,
+		   nm_migrate_test_pause("/tmp/nm-test-pause", &err) == -EPERM &&
+			   access("/tmp/nm-test-pause", F_OK) != 0,
+		   "a pause file in /tmp refused (%s)", err.msg);
+	snprintf(p, sizeof(p), "%s/pause", dir);
+	if (chmod(dir, 0777) == 0)
+		UNIT_CHECK(u, nm_migrate_test_pause(p, &err) == -EPERM,
+			   "a pause file in a 0777 directory refused (%s)", err.msg);
+	UNIT_CHECK(u, nm_migrate_test_pause("pause", &err) == -EINVAL,
+		   "a relative pause file refused");
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -429,5 +590,6 @@ int main(void)
 	judge_rows(&u);
 	addr_equal(&u);
 	sysfs(&u);
+	state(&u);
 	return unit_done(&u);
 }
