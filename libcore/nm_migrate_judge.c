@@ -80,9 +80,10 @@ static void judge_server41(const struct nm_migrate_answers *a, struct nm_check *
 	}
 	if (a->cur_id.clientid != a->to_id.clientid) {
 		nm_verify_set(c, NM_V_FAIL,
-			      "%s is another server than %s (the same server_owner and scope, but two "
+			      "cannot prove the same server: the client ID differs (no client ID "
+			      "trunking): %s and %s give the same server_owner and scope, but two "
 			      "client IDs for one client owner: 0x%" PRIx64 ", 0x%" PRIx64
-			      "; RFC 8881 §2.10.5)",
+			      "; RFC 8881 §2.10.5",
 			      a->to, a->cur, a->to_id.clientid, a->cur_id.clientid);
 		return;
 	}
@@ -247,6 +248,11 @@ void nm_migrate_summary(const struct nm_migrate_result *r, const char *mount, co
 				 "%s not moved to %s: another server; that move is the server's to "
 				 "make (fs_locations); `nfsmig rehearse` shows whether the clients "
 				 "will survive it",
+				 mount, to);
+		else if (strstr(r->chk[NM_MIG_SERVER].why, "cannot prove the same server"))
+			snprintf(buf, cap,
+				 "%s not moved to %s: cannot prove the same server: the client ID "
+				 "differs (no client ID trunking)",
 				 mount, to);
 		else
 			snprintf(buf, cap, "%s not moved to %s: a check failed", mount, to);
