@@ -280,7 +280,7 @@ int nm_migrate_xprt_find(const struct nm_migrate_xprt_q *q, struct nm_migrate_xp
 				 "the mount's own transport not found (%s): every transport to "
 				 "%s port %u moves, so every mount of that address with it",
 				 q->src_port ? "no transport has its local port"
-					     : "no local port in /proc/self/mountstats",
+					     : "/proc/self/mountstats gives no local port",
 				 q->server, port);
 	}
 	closedir(sw);
