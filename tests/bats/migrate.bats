@@ -136,6 +136,10 @@ nmm() {
 	assert_failure 1
 	run jq -r '[.outcome, (.checks | map(.check + "=" + .verdict) | join(",")), .moved] | @tsv' <<<"$output"
 	assert_output "$(printf 'refused\tnfs=OK,same_server=FAIL,same_fs=OK,security=OK\tfalse')"
+	# what was written of a move, and what was left: nothing, said
+	run nmm -J /mnt/dest --to 192.0.2.15
+	run jq -r '[.recorded, .utab, .event, (.transports_unrestored | length), (.warnings | length), (has("left_at"))] | @tsv' <<<"$output"
+	assert_output "$(printf 'false\tfalse\tfalse\t0\t0\tfalse')"
 }
 
 @test "completion: migrate's mounts and --to addresses from the table and the record" {
