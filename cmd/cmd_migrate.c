@@ -24,7 +24,6 @@
 #include "output.h"
 
 /* How long the mount may take to answer again on its old address. */
-#define NM_MIGRATE_BACK_MS 30000
 
 struct run {
 	const char *target, *from, *to;
@@ -395,10 +394,7 @@ int nm_cmd_migrate(int argc, char **argv)
 		/* The transport may be waiting out its reconnect back-off
 		 * after the failed connects: the old address gets longer. */
 		if (brc == 0)
-			brc = moved_ok(m.target, m.server,
-				       timeout_ms < NM_MIGRATE_BACK_MS ? NM_MIGRATE_BACK_MS
-								       : timeout_ms,
-				       &back);
+			brc = moved_ok(m.target, m.server, nm_migrate_back_ms(timeout_ms), &back);
 		r.moved_back = brc == 0;
 		snprintf(r.message, sizeof(r.message),
 			 "%s: the move to %s failed (%.400s); %s%.400s", m.target, r.to, why.msg,

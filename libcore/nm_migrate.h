@@ -109,6 +109,13 @@ void nm_migrate_summary(const struct nm_migrate_result *r, const char *mount, co
 void nm_migrate_ask(const struct nm_mount *m, const struct nm_record *rec, const char *to,
 		    int timeout_ms, struct nm_migrate_answers *a);
 
+/* Pure.  How long the mount is asked after the old address is written
+ * back: the transport failed connects for up to timeout_ms, its TCP
+ * reconnect back-off (3 s at first, doubled after each failure) reaching at
+ * most timeout_ms + 3 s; then the call itself within timeout_ms, and as
+ * much again to spare: 3 x timeout_ms + 3 s. */
+int nm_migrate_back_ms(int timeout_ms);
+
 /* ---- the mount's transports (nm_migrate_xprt.c) ---- */
 
 #define NM_MIGRATE_SYSFS     "/sys"

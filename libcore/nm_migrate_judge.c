@@ -259,3 +259,10 @@ void nm_migrate_summary(const struct nm_migrate_result *r, const char *mount, co
 		break;
 	}
 }
+
+int nm_migrate_back_ms(int timeout_ms)
+{
+	int64_t t = timeout_ms > 0 ? timeout_ms : 0, ms = 3 * t + 3000;
+
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}

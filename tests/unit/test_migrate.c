@@ -499,6 +499,21 @@ static void sysfs(struct unit *u)
 		printf("# could not remove %s\n", root);
 }
 
+/* The move back's deadline from --timeout. */
+static void back_ms(struct unit *u)
+{
+	static const struct {
+		int timeout_ms, want;
+	} t[] = {
+		{ 2000, 9000 }, { 10000, 33000 }, { 100, 3300 }, { 0, 3000 }, { 3600000, 10803000 }
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		UNIT_CHECK(u, nm_migrate_back_ms(t[i].timeout_ms) == t[i].want,
+			   "the move back with -t %d ms is asked for %d ms (%d)", t[i].timeout_ms,
+			   t[i].want, nm_migrate_back_ms(t[i].timeout_ms));
+}
+
 /* The record, the lock and the test pause in a state directory. */
 static void state(struct unit *u)
 {
@@ -592,5 +607,6 @@ int main(void)
 	addr_equal(&u);
 	sysfs(&u);
 	state(&u);
+	back_ms(&u);
 	return unit_done(&u);
 }
