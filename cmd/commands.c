@@ -127,6 +127,39 @@ const struct nm_command nm_commands[] = {
 		.run = nm_cmd_verify,
 	},
 	{
+		.name = "migrate",
+		.args = "[options] MOUNT --to ADDRESS",
+		.summary = "move a mount's transport to another address of the same server",
+		.help = "Checks first, each answered or the move is not made:\n"
+			"  nfs          ADDRESS answers NFSv4 at the mount's version\n"
+			"  same_server  ADDRESS is the same server as the mount's address now\n"
+			"               (4.1+: EXCHANGE_ID's server_owner major ID, scope\n"
+			"               and client ID; 4.0: one client ID on both, RFC 7931)\n"
+			"  same_fs      the root file handle saved at registration is valid\n"
+			"               there, with the same fsid and fileid\n"
+			"  security     ADDRESS offers the mount's security flavor\n"
+			"Another server is refused: that move is the server's to make\n"
+			"(fs_locations); `nfsmig rehearse` shows whether the clients survive it.\n"
+			"Then ADDRESS is written to each of the mount's transports\n"
+			"(/sys/kernel/sunrpc/xprt-switches/*/xprt-*/dstaddr, every mount of the\n"
+			"same address moves with it), the mount is asked to answer and its\n"
+			"addr= to change; on failure the old address is written back.  The move\n"
+			"is recorded and a transport-move event written.  Exit 0 moved (or the\n"
+			"dry run passed), 1 refused, failed or moved back, 3 a check not "
+			"answered.\n"
+			"\n"
+			"Options:\n"
+			"      --to ADDRESS        the address to move to (numeric)\n"
+			"      --dry-run           run the checks only\n"
+			"      --mountinfo FILE    take MOUNT from this saved table (the\n"
+			"                          checks only)\n"
+			"  -J, --json              JSON output\n"
+			"  -t, --timeout SECONDS   deadline for connecting, each reply and the\n"
+			"                          mount's answer (default 10)\n" HELP_STATEDIR,
+		.operand = NM_ARG_MOUNT,
+		.run = nm_cmd_migrate,
+	},
+	{
 		.name = "events",
 		.args = "[options] [MOUNT]",
 		.summary = "show what nfsmigd saw happen to the mounts, or follow it live",
@@ -298,9 +331,10 @@ static enum nm_arg_kind kind_of(const char *placeholder)
 		const char *word;
 		enum nm_arg_kind kind;
 	} kinds[] = {
-		{ "FILE", NM_ARG_FILE },    { "DIR", NM_ARG_DIR },  { "SERVER", NM_ARG_SERVER },
-		{ "LIST", NM_ARG_COLUMNS }, { "4.N", NM_ARG_VERS }, { "COMMAND", NM_ARG_COMMAND },
-		{ "MOUNT", NM_ARG_MOUNT },
+		{ "FILE", NM_ARG_FILE },     { "DIR", NM_ARG_DIR },
+		{ "SERVER", NM_ARG_SERVER }, { "LIST", NM_ARG_COLUMNS },
+		{ "4.N", NM_ARG_VERS },	     { "COMMAND", NM_ARG_COMMAND },
+		{ "MOUNT", NM_ARG_MOUNT },   { "ADDRESS", NM_ARG_SERVER },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

@@ -74,6 +74,7 @@ int nm_cmd_register(int argc, char **argv);
 int nm_cmd_mounts(int argc, char **argv);
 int nm_cmd_show(int argc, char **argv);
 int nm_cmd_verify(int argc, char **argv);
+int nm_cmd_migrate(int argc, char **argv);
 int nm_cmd_fstab(int argc, char **argv);
 int nm_cmd_events(int argc, char **argv);
 int nm_cmd_status(int argc, char **argv);

@@ -1,5 +1,6 @@
 #include "complete.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ struct filter {
 	void *arg;
 	char **seen; /* servers already emitted */
 	size_t nseen;
+	bool numeric; /* addresses only (migrate --to: the kernel takes no name) */
 };
 
 static void offer(struct filter *f, const char *cand)
@@ -42,7 +44,11 @@ static void offer_server(struct filter *f, const char *s)
 
 	/* Only host names and addresses: a name from a server or a record is
 	 * never offered to a shell unless it is one. */
+	unsigned char a[16];
+
 	if (!s || !nm_target_host_name_ok(s))
+		return;
+	if (f->numeric && inet_pton(AF_INET, s, a) != 1 && inet_pton(AF_INET6, s, a) != 1)
 		return;
 	for (size_t i = 0; i < f->nseen; i++)
 		if (strcmp(f->seen[i], s) == 0)
@@ -87,6 +93,11 @@ static void offer_mounts(struct filter *f, int n, char **words, const char *moun
 			continue;
 		offer_server(f, r.orig_server);
 		offer_server(f, r.cur_server);
+		/* The addresses it moved between (migrate's own moves too). */
+		for (size_t k = 0; k < r.nmoves; k++) {
+			offer_server(f, r.moves[k].from);
+			offer_server(f, r.moves[k].to);
+		}
 		/* fs_locations seen: "server:/rootpath". */
 		for (size_t k = 0; k < r.nlocations; k++) {
 			char *host = nm_fsloc_location_host(r.locations[k]);
@@ -250,6 +261,7 @@ enum nm_arg_kind nm_complete(int n, char **words, const char *cur, int in_shell,
 			    (opts[i].alias[0] && strcmp(words[n - 1], opts[i].alias) == 0))
 				value = opts[i].arg;
 	if (value != NM_ARG_NONE) {
+		f.numeric = strcmp(c->name, "migrate") == 0 && strcmp(words[n - 1], "--to") == 0;
 		ret = offer_kind(&f, value, n, words, in_shell, mountinfo);
 	} else if (f.cur[0] == '-') {
 		for (size_t i = 0; i < no; i++) {

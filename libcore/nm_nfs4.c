@@ -38,6 +38,7 @@ struct nm_nfs4 {
 	/* 4.1+: EXCHANGE_ID's server_owner major ID and server_scope */
 	unsigned so_major_len, scope_len;
 	char so_major[NFS4_OPAQUE_LIMIT], scope[NFS4_OPAQUE_LIMIT];
+	struct nm_nfs4_server_id server_id; /* 4.1+: what EXCHANGE_ID said */
 	uint64_t verifier; /* its verifier */
 };
 
@@ -465,6 +466,25 @@ static int client_owner(char *owner, size_t cap, uint64_t *nonce)
 			(unsigned long long)*nonce);
 }
 
+/* The server's identity from EXCHANGE_ID: lengths beyond what the
+ * protocol allows (NFS4_OPAQUE_LIMIT) leave it unknown. */
+static void save_server_id(struct nm_nfs4_server_id *id, const EXCHANGE_ID4resok *ok)
+{
+	const server_owner4 *o = &ok->eir_server_owner;
+
+	memset(id, 0, sizeof(*id));
+	if (o->so_major_id.so_major_id_len > sizeof(id->major) ||
+	    ok->eir_server_scope.eir_server_scope_len > sizeof(id->scope))
+		return;
+	id->minor_id = o->so_minor_id;
+	id->clientid = ok->eir_clientid;
+	id->major_len = o->so_major_id.so_major_id_len;
+	memcpy(id->major, o->so_major_id.so_major_id_val, id->major_len);
+	id->scope_len = ok->eir_server_scope.eir_server_scope_len;
+	memcpy(id->scope, ok->eir_server_scope.eir_server_scope_val, id->scope_len);
+	id->have = true;
+}
+
 static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct nm_err *err)
 {
 	char owner[NFS4_OPAQUE_LIMIT];
@@ -510,6 +530,7 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 		if (c->scope_len)
 			memcpy(c->scope, ok->eir_server_scope.eir_server_scope_val, c->scope_len);
 		c->have_clientid = true;
+		save_server_id(&c->server_id, ok);
 	}
 	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);
 	return 0;
@@ -607,6 +628,11 @@ int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err)
 	c->have_clientid40 = true;
 	*id = c->clientid;
 	return 0;
+}
+
+const struct nm_nfs4_server_id *nm_nfs4_server_id(const struct nm_nfs4 *c)
+{
+	return &c->server_id;
 }
 
 uint32_t nm_nfs4_seq_flags(const struct nm_nfs4 *c)

@@ -91,6 +91,21 @@ void nm_nfs4_reply_free(struct nm_nfs4_reply *reply);
  * EXCHANGE_ID's). */
 int nm_nfs4_clientid40(struct nm_nfs4 *c, clientid4 *id, struct nm_err *err);
 
+/* What a 4.1+ server said of itself in EXCHANGE_ID (RFC 8881 §2.10.5:
+ * two addresses whose server_owner major IDs and server scopes are equal
+ * are one server); have is false in 4.0 or when it said more than
+ * NFS4_OPAQUE_LIMIT bytes of either. */
+struct nm_nfs4_server_id {
+	bool have;
+	uint64_t clientid; /* eir_clientid: with one owner (opts.owner) on two
+			    * addresses, equal on one server */
+	uint64_t minor_id;
+	unsigned major_len, scope_len;
+	unsigned char major[NFS4_OPAQUE_LIMIT];
+	unsigned char scope[NFS4_OPAQUE_LIMIT];
+};
+const struct nm_nfs4_server_id *nm_nfs4_server_id(const struct nm_nfs4 *c);
+
 /* sr_status_flags of every SEQUENCE the server answered NFS4_OK since
  * they were last taken, ORed (4.1+; SEQ4_STATUS_LEASE_MOVED...); 0 before
  * any, and in 4.0. */
