@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,24 @@
 
 static volatile sig_atomic_t stop_flag;
 
-/* The first SIGINT/SIGTERM lets go (bounded); a second ends at once. */
-static void on_signal(int sig)
+/* The first SIGINT/SIGTERM lets go (bounded); a second ends at once.
+ * They are taken by a thread of their own (sigwait), blocked everywhere
+ * else: libtirpc blocks every signal for the whole of a call, so a
+ * handler would run only once the call is over. */
+static void *signal_thread(void *arg)
 {
-	(void)sig;
-	if (stop_flag)
-		_exit(130);
-	stop_flag = 1;
+	const sigset_t *set = arg;
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (stop_flag)
+			_exit(130);
+		stop_flag = 1;
+	}
+	return NULL;
 }
 
 struct ui {
@@ -284,7 +296,8 @@ int nm_cmd_rehearse(int argc, char **argv)
 	struct nm_conf conf;
 	struct nm_err err = { 0 }, cerr = { 0 };
 	struct nm_reh_result *r;
-	struct sigaction sa, old_int, old_term;
+	sigset_t sigs, old_mask;
+	pthread_t sig_th;
 	unsigned port = 0;
 	struct from_mounts fm = { .minor = -1 };
 	const char *mountinfo = NULL;
@@ -418,14 +431,20 @@ int nm_cmd_rehearse(int argc, char **argv)
 	o.progress = print_progress;
 	o.arg = &ui;
 	stop_flag = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
+	if (pthread_create(&sig_th, NULL, signal_thread, &sigs) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+		nm_out_printf(stderr, "nfsmig: rehearse: cannot start the signal thread\n");
+		free(r);
+		return NM_EXIT_FAIL;
+	}
 	rc = nm_rehearse(&o, r, &err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	pthread_cancel(sig_th); /* sigwait is a cancellation point */
+	pthread_join(sig_th, NULL);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	nm_dns_cleanup();
 	if (rc < 0) {
 		nm_out_printf(stderr, "nfsmig: rehearse: %s\n", err.msg);
