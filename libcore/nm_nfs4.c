@@ -27,19 +27,16 @@ struct nm_nfs4 {
 	bool have_session;
 	clientid4 clientid;
 	sessionid4 sessionid;
-	sequenceid4 slot_seq;	       /* next SEQUENCE id of slot 0 */
-	unsigned max_ops;	       /* SEQUENCE included */
-	int delay_ms;		       /* how long NFS4ERR_DELAY is retried, in all */
-	int64_t delay_until;	       /* and never past this (nm_time_ms), 0: no bound */
-	nfsstat4 seq_status;	       /* why the last COMPOUND's SEQUENCE failed */
-	uint32_t seq_flags;	       /* sr_status_flags ORed since last taken */
-	bool have_clientid40;	       /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
-	char owner[NM_NFS4_OWNER_MAX]; /* "" or the caller's client owner */
-	/* 4.1+: EXCHANGE_ID's server_owner major ID and server_scope */
-	unsigned so_major_len, scope_len;
-	char so_major[NFS4_OPAQUE_LIMIT], scope[NFS4_OPAQUE_LIMIT];
+	sequenceid4 slot_seq;		    /* next SEQUENCE id of slot 0 */
+	unsigned max_ops;		    /* SEQUENCE included */
+	int delay_ms;			    /* how long NFS4ERR_DELAY is retried, in all */
+	int64_t delay_until;		    /* and never past this (nm_time_ms), 0: no bound */
+	nfsstat4 seq_status;		    /* why the last COMPOUND's SEQUENCE failed */
+	uint32_t seq_flags;		    /* sr_status_flags ORed since last taken */
+	bool have_clientid40;		    /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
+	char owner[NM_NFS4_OWNER_MAX];	    /* "" or the caller's client owner */
 	struct nm_nfs4_server_id server_id; /* 4.1+: what EXCHANGE_ID said */
-	uint64_t verifier; /* its verifier */
+	uint64_t verifier;		    /* its verifier */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -426,10 +423,12 @@ bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops)
 
 bool nm_nfs4_same_server(const struct nm_nfs4 *a, const struct nm_nfs4 *b)
 {
-	return a && b && a->minor > 0 && b->minor > 0 && a->so_major_len > 0 &&
-	       a->so_major_len == b->so_major_len && a->scope_len == b->scope_len &&
-	       memcmp(a->so_major, b->so_major, a->so_major_len) == 0 &&
-	       memcmp(a->scope, b->scope, a->scope_len) == 0;
+	const struct nm_nfs4_server_id *x = a ? &a->server_id : NULL, *y = b ? &b->server_id : NULL;
+
+	return x && y && a->minor > 0 && b->minor > 0 && x->have && y->have && x->major_len > 0 &&
+	       x->major_len == y->major_len && x->scope_len == y->scope_len &&
+	       memcmp(x->major, y->major, x->major_len) == 0 &&
+	       memcmp(x->scope, y->scope, x->scope_len) == 0;
 }
 
 void nm_nfs4_set_call_ms(struct nm_nfs4 *c, int call_ms)
@@ -520,15 +519,6 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 				 .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
 		c->clientid = ok->eir_clientid;
 		c->slot_seq = ok->eir_sequenceid; /* CREATE_SESSION's csa_sequence */
-		c->so_major_len = ok->eir_server_owner.so_major_id.so_major_id_len;
-		c->scope_len = ok->eir_server_scope.eir_server_scope_len;
-		if (c->so_major_len > sizeof(c->so_major) || c->scope_len > sizeof(c->scope))
-			c->so_major_len = c->scope_len = 0; /* XDR bounds them; never trusted */
-		if (c->so_major_len)
-			memcpy(c->so_major, ok->eir_server_owner.so_major_id.so_major_id_val,
-			       c->so_major_len);
-		if (c->scope_len)
-			memcpy(c->scope, ok->eir_server_scope.eir_server_scope_val, c->scope_len);
 		c->have_clientid = true;
 		save_server_id(&c->server_id, ok);
 	}
