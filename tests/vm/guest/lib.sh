@@ -162,7 +162,17 @@ server_start() {
 		done
 		exportfs -ra
 		rpc.mountd -N 3 -F >"$d/mountd.log" 2>&1 &
+		# knfsd stamps its client ids and stateids with the second it
+		# starts: a server started in the same second as another takes
+		# the stateids of the other for its own (NFSv4.0 gets EXPIRED and
+		# recovers, not STALE_STATEID), so no two start in one second.
+		exec 9>"$d/../knfsd.lock"
+		flock 9
+		last=$(cat "$d/../knfsd.started" 2>/dev/null || echo 0)
+		while [ "$(date +%s)" -le "$last" ]; do sleep 0.1; done
 		rpc.nfsd -N 3 4 >"$d/nfsd.log" 2>&1
+		date +%s >"$d/../knfsd.started"
+		exec 9>&-
 		echo $$ >"$d/pid"
 		exec sleep infinity
 	' nfsvm-server "$d" "$name" >"$d/setup.log" 2>&1 &
