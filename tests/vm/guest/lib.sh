@@ -78,7 +78,7 @@ wait_for() {
 # process: under TCG starting one costs the VM's one CPU about as much as
 # the pause, taken from the servers being waited for.
 setup_wait() {
-	local end=$((SECONDS + $1)) fd rc=1
+	local end=$((SECONDS + $1 + 1)) fd rc=1
 	shift
 	exec {fd}<> <(:)
 	while :; do
@@ -159,26 +159,62 @@ server_start() {
 		# knfsd asks nfsdcld whether to keep a grace period: nfsdcld must
 		# be watching pipefs for the pipe knfsd makes at its start (its
 		# inotify descriptor), or knfsd waits out the grace.
-		for i in $(seq 50); do
-			ls -l /proc/$cld/fd 2>/dev/null | grep -qE "anon_inode:inotify|nfsd/cld\$" && break
+		end=$((SECONDS + 6))
+		until ls -l /proc/$cld/fd 2>/dev/null | grep -qE "anon_inode:inotify|nfsd/cld\$"; do
+			if ((SECONDS >= end)); then
+				echo "nfsdcld not ready"
+				exit 1
+			fi
 			sleep 0.1
 		done
 		exportfs -ra
 		rpc.mountd -N 3 -F >"$d/mountd.log" 2>&1 &
-		rpc.nfsd -N 3 4 >"$d/nfsd.log" 2>&1
+		knfsd_start "$d"
 		echo $$ >"$d/pid"
 		exec sleep infinity
 	' nfsvm-server "$d" "$name" >"$d/setup.log" 2>&1 &
+	echo $! >"$d/setup.pid"
 }
+
+# knfsd_start DIR: rpc.nfsd in the calling server's namespaces, its log in
+# DIR.  Every knfsd start must use it: knfsd stamps its client ids and
+# stateids with the second it starts, and a server started in the same
+# second as another takes the stateids of the other for its own (NFSv4.0
+# gets EXPIRED and recovers, not STALE_STATEID), so no two start in one
+# second: under a lock, after the second the last one started in.
+knfsd_start() {
+	local d=$1 last
+	(
+		flock -w 30 9 || { echo "knfsd_start: no lock in 30 s"; exit 1; }
+		last=$(cat "$d/../knfsd.started" 2>/dev/null || echo 0)
+		while [ "$(date +%s)" -le "$last" ]; do sleep 0.1; done
+		rpc.nfsd -N 3 4 >"$d/nfsd.log" 2>&1
+		date +%s >"$d/../knfsd.started"
+	) 9>"$d/../knfsd.lock"
+}
+export -f knfsd_start
 
 # server_ready NAME: wait until server NAME's knfsd runs.
 server_ready() {
 	local d=$RUN/$1
-	if ! setup_wait 60 test -s "$d/pid"; then
+	if ! setup_wait 60 server_settled "$d" || ! test -s "$d/pid"; then
 		fail "server $1 did not start"
 		show <"$d/setup.log"
 		return 1
 	fi
+	# knfsd waits about a second for nfsdcld at its start; without it no
+	# client tracking, and a grace period: the reclaims the scenarios
+	# count on would not be there.  With nfsdcld and no client to reclaim,
+	# knfsd ends its grace as it starts (v4_end_grace reads Y at once; it
+	# would only after the 10 s grace without nfsdcld), so no wait here.
+	check_out "server $1 skipped its grace period (nfsdcld tracking)" '^Y$' \
+		srv "$1" cat /proc/fs/nfsd/v4_end_grace
+}
+
+# server_settled DIR: the server's set-up finished: its knfsd runs, or its
+# set-up gave up.
+server_settled() {
+	test -s "$1/pid" || ! kill -0 "$(cat "$1/setup.pid")"
 }
 
 # srv NAME CMD...: run CMD in server NAME's namespaces.
@@ -273,7 +309,11 @@ daemon_up() {
 	mkdir -p "$STATE"
 	"$NMD" -F ${NMD_OPTS:-} >"$RUN/nfsmigd.log" 2>&1 &
 	echo $! >"$RUN/nfsmigd.pid"
-	setup_wait 30 test -S /run/nfsmig/nfsmigd.sock || true
+	if ! setup_wait 30 test -S /run/nfsmig/nfsmigd.sock; then
+		fail "nfsmigd did not open its socket in 30 s"
+		show <"$RUN/nfsmigd.log"
+		return 1
+	fi
 }
 
 # watch_setup LINES: /etc/nfsmig.conf with LINES in its [watch] section (one
