@@ -159,7 +159,7 @@ int nm_afile_read_in(const char *root, const char *path, size_t max, struct nm_a
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int nm_afile_write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
 		ssize_t w = write(fd, p, len);
@@ -192,7 +192,7 @@ static bool our_temp(const char *name, const char *base, const char *tag)
 
 /* The temporaries a replace killed before its rename left behind: ours by
  * their exact name, regular files of our user, untouched for a minute. */
-static void sweep_temps(int dirfd, const char *base, const char *tag)
+void nm_afile_sweep_temps(int dirfd, const char *base, const char *tag)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	time_t now = time(NULL);
@@ -218,8 +218,7 @@ static void sweep_temps(int dirfd, const char *base, const char *tag)
 	closedir(dp);
 }
 
-/* A new file in dirfd named after base, O_EXCL: its name into name. */
-static int open_temp(int dirfd, const char *base, const char *tag, char *name, size_t cap)
+int nm_afile_open_temp(int dirfd, const char *base, const char *tag, char *name, size_t cap)
 {
 	for (int tries = 0; tries < 32; tries++) {
 		unsigned char rnd[6];
@@ -246,7 +245,7 @@ static int copy_backup(int dirfd, const char *name, const struct nm_afile *f)
 
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, f->text, f->len);
+	rc = nm_afile_write_all(fd, f->text, f->len);
 	if (!rc && fchown(fd, f->st.st_uid, f->st.st_gid) != 0)
 		rc = -errno;
 	if (!rc && fchmod(fd, f->st.st_mode & 07777) != 0)
@@ -307,15 +306,15 @@ int nm_afile_replace(const char *path, const struct nm_afile *f, const char *tex
 		rc = nm_err_set(err, -errno, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	sweep_temps(dirfd, base, "nfsmig");
-	fd = open_temp(dirfd, base, "nfsmig", tmp, sizeof(tmp));
+	nm_afile_sweep_temps(dirfd, base, "nfsmig");
+	fd = nm_afile_open_temp(dirfd, base, "nfsmig", tmp, sizeof(tmp));
 	if (fd < 0) {
 		rc = nm_err_set(err, fd, "%s: cannot create a temporary file: %s", dir,
 				strerror(-fd));
 		fd = -1;
 		goto out;
 	}
-	rc = write_all(fd, text, len);
+	rc = nm_afile_write_all(fd, text, len);
 	if (!rc && fchown(fd, f->st.st_uid, f->st.st_gid) != 0)
 		rc = -errno;
 	if (!rc && fchmod(fd, f->st.st_mode & 07777) != 0)

@@ -50,4 +50,15 @@ int nm_afile_replace(const char *path, const struct nm_afile *f, const char *tex
 
 void nm_afile_free(struct nm_afile *f);
 
+/* The temporary-file steps of a replace, for a writer of a file of its own
+ * (nm_prom): nm_afile_open_temp creates ".BASE.TAG-" and 12 hex digits in
+ * dirfd (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600), its name into
+ * name; returns the fd or a negative errno.  nm_afile_sweep_temps removes
+ * such temporaries a writer killed before its rename left: regular files
+ * of our user, untouched for a minute.  nm_afile_write_all: all of p, or a
+ * negative errno. */
+int nm_afile_open_temp(int dirfd, const char *base, const char *tag, char *name, size_t cap);
+void nm_afile_sweep_temps(int dirfd, const char *base, const char *tag);
+int nm_afile_write_all(int fd, const char *p, size_t len);
+
 #endif

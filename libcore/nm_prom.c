@@ -1,7 +1,8 @@
 /* nm_prom - metrics in the Prometheus text format (see nm_prom.h). */
 #include "nm_prom.h"
 
-#include <dirent.h>
+#include "nm_afile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,64 +259,6 @@ int nm_prom_format(const struct nm_prom_doc *d, char **out, size_t *len, struct 
 
 /* --- the file ----------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Is name one of our temporaries of base: "." BASE "." and 12 lowercase
- * hex digits? */
-static bool our_temp(const char *name, const char *base)
-{
-	size_t bl = strlen(base);
-
-	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 || name[1 + bl] != '.')
-		return false;
-	name += 2 + bl;
-	for (int i = 0; i < 12; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-			return false;
-	return name[12] == '\0';
-}
-
-/* The temporaries a writer killed before its rename left: ours by their
- * exact name, regular files of our user, untouched for a minute. */
-static void sweep_temps(int dirfd, const char *base)
-{
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	time_t now = time(NULL);
-	struct dirent *de;
-	DIR *dp;
-
-	if (fd < 0)
-		return;
-	dp = fdopendir(fd);
-	if (!dp) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(dp))) {
-		struct stat st;
-
-		if (!our_temp(de->d_name, base) ||
-		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_mtime > now - 60)
-			continue;
-		unlinkat(dirfd, de->d_name, 0);
-	}
-	closedir(dp);
-}
-
 /* dir opened without following a symbolic link in any component (a
  * directory on the way may be another user's: /var/lib/prometheus is
  * prometheus'), then refused unless it is root's or ours and writable by
@@ -380,30 +322,16 @@ int nm_prom_write(const char *path, const char *text, size_t len, struct nm_err 
 	dirfd = open_dir(dir, err);
 	if (dirfd < 0)
 		return dirfd;
-	sweep_temps(dirfd, base);
-	for (int tries = 0; fd < 0 && tries < 32; tries++) {
-		unsigned char r[6];
-
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-			rc = -EIO;
-			break;
-		}
-		snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x", base, r[0], r[1], r[2],
-			 r[3], r[4], r[5]);
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-	}
+	nm_afile_sweep_temps(dirfd, base, "nfsmig");
+	fd = nm_afile_open_temp(dirfd, base, "nfsmig", tmp, sizeof(tmp));
 	if (fd < 0) {
-		rc = nm_err_set(err, rc ? rc : -EEXIST, "%s: cannot create a temporary file: %s",
-				dir, strerror(rc ? -rc : EEXIST));
+		rc = nm_err_set(err, fd, "%s: cannot create a temporary file: %s", dir,
+				strerror(-fd));
 		close(dirfd);
 		return rc;
 	}
 	/* The mode as asked, whatever the umask: node_exporter reads it. */
-	rc = write_all(fd, text, len);
+	rc = nm_afile_write_all(fd, text, len);
 	if (!rc && fchmod(fd, 0644) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && !rc)

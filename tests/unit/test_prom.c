@@ -275,10 +275,10 @@ static void writing(struct unit *u)
 			const char *name;
 			bool old, swept;
 		} t[] = {
-			{ ".nfsmig.prom.0123456789ab", true, true },
-			{ ".nfsmig.prom.0123456789ac", false, false },
-			{ ".nfsmig.prom.0123456789", true, false },
-			{ ".other.prom.0123456789ab", true, false },
+			{ ".nfsmig.prom.nfsmig-0123456789ab", true, true },
+			{ ".nfsmig.prom.nfsmig-0123456789ac", false, false },
+			{ ".nfsmig.prom.nfsmig-0123456789", true, false },
+			{ ".other.prom.nfsmig-0123456789ab", true, false },
 		};
 		struct timespec ts[2] = { { .tv_sec = time(NULL) - 120 },
 					  { .tv_sec = time(NULL) - 120 } };
