@@ -56,3 +56,15 @@ fake_stop() {
 
 # Milliseconds since the epoch, for "within the deadline" checks.
 now_ms() { date +%s%3N; }
+
+# wait_for SECONDS CMD...: CMD until it succeeds, every 50 ms, at most
+# SECONDS; 1 when it never did.
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}

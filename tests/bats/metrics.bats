@@ -36,16 +36,6 @@ teardown() {
 	fi
 }
 
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 20; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # node_exporter serving the textfile directory $TF on 127.0.0.1, a port
 # the kernel chose free; $NE is its URL.
 ne_start() {

@@ -77,16 +77,6 @@ daemon_start() {
 	wait_for 10 grep -q 'watching:' "$W/log"
 }
 
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 20; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # The table moves /mnt/m to server-b (written aside and renamed, as a
 # kernel table changes at once).
 move_table() {
