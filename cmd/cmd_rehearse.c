@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,28 @@
 #include "opts.h"
 #include "output.h"
 
+#include <unistd.h>
+
 static volatile sig_atomic_t stop_flag;
 
-static void on_signal(int sig)
+/* The first SIGINT/SIGTERM lets go (bounded); a second ends at once.
+ * They are taken by a thread of their own (sigwait), blocked everywhere
+ * else: libtirpc blocks every signal for the whole of a call, so a
+ * handler would run only once the call is over. */
+static void *signal_thread(void *arg)
 {
-	(void)sig;
-	stop_flag = 1;
+	const sigset_t *set = arg;
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (stop_flag)
+			_exit(130);
+		stop_flag = 1;
+	}
+	return NULL;
 }
 
 struct ui {
@@ -81,9 +98,18 @@ static void print_progress(void *arg, int64_t time_ms, unsigned polls, size_t he
 	fflush(stdout);
 }
 
+/* The port and version the mounts named so far gave (not --port or
+ * --vers, which apply to all): one rehearsal speaks one of each. */
+struct from_mounts {
+	unsigned port;
+	int minor;
+	const char *port_spec, *minor_spec;
+	bool port_given, minor_given; /* --port, --vers: they decide */
+};
+
 /* SERVER:/PATH/FILE, or MOUNT/FILE: the mount's server and export. */
 static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file *f, unsigned *port,
-		     int *minor, struct nm_err *err)
+		     int *minor, struct from_mounts *fm, struct nm_err *err)
 {
 	struct nm_mount m;
 	char *spath = NULL;
@@ -101,6 +127,33 @@ static int file_spec(const char *arg, const char *mountinfo, struct nm_reh_file 
 	snprintf(f->spec, sizeof(f->spec), "%s", arg);
 	snprintf(f->server, sizeof(f->server), "%s", m.server);
 	snprintf(f->path, sizeof(f->path), "%s", spath ? spath : "");
+	{
+		unsigned mport = m.port ? m.port : 2049; /* not said: NFS's */
+
+		if (!fm->port_given && fm->port_spec && mport != fm->port)
+			rc = nm_err_set(err, -EINVAL,
+					"'%s' is mounted on port %u, '%s' on port %u: one --port "
+					"for all, please",
+					arg, mport, fm->port_spec, fm->port);
+		else if (!fm->minor_given && m.minor >= 0 && fm->minor_spec && m.minor != fm->minor)
+			rc = nm_err_set(err, -EINVAL,
+					"'%s' is mounted with NFSv4.%d, '%s' with NFSv4.%d: one "
+					"--vers for all, please",
+					arg, m.minor, fm->minor_spec, fm->minor);
+		if (rc < 0) {
+			free(spath);
+			nm_mount_free(&m);
+			return rc;
+		}
+		if (!fm->port_spec) {
+			fm->port = mport;
+			fm->port_spec = arg;
+		}
+		if (m.minor >= 0 && !fm->minor_spec) {
+			fm->minor = m.minor;
+			fm->minor_spec = arg;
+		}
+	}
 	if (m.port && !*port)
 		*port = m.port;
 	if (*minor == -1 && m.minor >= 0)
@@ -243,8 +296,10 @@ int nm_cmd_rehearse(int argc, char **argv)
 	struct nm_conf conf;
 	struct nm_err err = { 0 }, cerr = { 0 };
 	struct nm_reh_result *r;
-	struct sigaction sa, old_int, old_term;
+	sigset_t sigs, old_mask;
+	pthread_t sig_th;
 	unsigned port = 0;
+	struct from_mounts fm = { .minor = -1 };
 	const char *mountinfo = NULL;
 	int c, rc;
 	char *end;
@@ -333,6 +388,8 @@ int nm_cmd_rehearse(int argc, char **argv)
 		fprintf(stderr, "nfsmig: out of memory\n");
 		return NM_EXIT_FAIL;
 	}
+	fm.port_given = port != 0;
+	fm.minor_given = o.minor != -1;
 	for (size_t i = 0; i <= nspecs; i++) {
 		const char *spec = i == 0 ? argv[optind] : specs[i - 1];
 
@@ -341,7 +398,7 @@ int nm_cmd_rehearse(int argc, char **argv)
 			free(r);
 			return NM_EXIT_USAGE;
 		}
-		rc = file_spec(spec, mountinfo, &r->files[r->nfiles], &port, &o.minor, &err);
+		rc = file_spec(spec, mountinfo, &r->files[r->nfiles], &port, &o.minor, &fm, &err);
 		if (rc < 0) {
 			if (err.msg[0])
 				nm_out_printf(stderr, "nfsmig: rehearse: %s\n", err.msg);
@@ -374,14 +431,20 @@ int nm_cmd_rehearse(int argc, char **argv)
 	o.progress = print_progress;
 	o.arg = &ui;
 	stop_flag = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
+	if (pthread_create(&sig_th, NULL, signal_thread, &sigs) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+		nm_out_printf(stderr, "nfsmig: rehearse: cannot start the signal thread\n");
+		free(r);
+		return NM_EXIT_FAIL;
+	}
 	rc = nm_rehearse(&o, r, &err);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	pthread_cancel(sig_th); /* sigwait is a cancellation point */
+	pthread_join(sig_th, NULL);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	nm_dns_cleanup();
 	if (rc < 0) {
 		nm_out_printf(stderr, "nfsmig: rehearse: %s\n", err.msg);

@@ -35,7 +35,10 @@ struct nm_nfs4 {
 	uint32_t seq_flags;	       /* sr_status_flags ORed since last taken */
 	bool have_clientid40;	       /* 4.0: SETCLIENTID + SETCLIENTID_CONFIRM done */
 	char owner[NM_NFS4_OWNER_MAX]; /* "" or the caller's client owner */
-	uint64_t verifier;	       /* its verifier */
+	/* 4.1+: EXCHANGE_ID's server_owner major ID and server_scope */
+	unsigned so_major_len, scope_len;
+	char so_major[NFS4_OPAQUE_LIMIT], scope[NFS4_OPAQUE_LIMIT];
+	uint64_t verifier; /* its verifier */
 };
 
 /* NFS4ERR_DELAY: wait, then ask again, as the kernel's client does. */
@@ -288,7 +291,7 @@ static int compound_raw(struct nm_nfs4 *c, unsigned minor, nfs_argop4 *ops, unsi
 }
 
 static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
-			 struct nm_nfs4_reply *reply, struct nm_err *err)
+			 struct nm_nfs4_reply *reply, bool cachethis, struct nm_err *err)
 {
 	nfs_argop4 all[NM_XDR_MAX_OPS];
 	unsigned skip = 0, max = nm_nfs4_max_ops(c);
@@ -307,7 +310,9 @@ static int compound_once(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 		sa->sa_sequenceid = c->slot_seq;
 		sa->sa_slotid = 0;
 		sa->sa_highest_slotid = 0;
-		sa->sa_cachethis = FALSE;
+		/* A COMPOUND that changes state is cached in the slot, so a
+		 * retransmission is answered from the cache, not done twice. */
+		sa->sa_cachethis = cachethis;
 		memcpy(&all[1], ops, nops * sizeof(*ops));
 		skip = 1;
 	} else {
@@ -372,7 +377,7 @@ static int compound_delayed(struct nm_nfs4 *c, nfs_argop4 *ops, unsigned nops,
 		bool delayed;
 
 		c->seq_status = NFS4_OK;
-		rc = compound_once(c, ops, nops, reply, err);
+		rc = compound_once(c, ops, nops, reply, !ops_again, err);
 		left = end - nm_time_ms();
 		/* SEQUENCE itself may say DELAY (the slot still busy): then
 		 * compound_once has failed, the slot's sequence id unspent,
@@ -416,6 +421,20 @@ bool nm_nfs4_ops_stateful(const nfs_argop4 *ops, unsigned nops)
 		default: break;
 		}
 	return false;
+}
+
+bool nm_nfs4_same_server(const struct nm_nfs4 *a, const struct nm_nfs4 *b)
+{
+	return a && b && a->minor > 0 && b->minor > 0 && a->so_major_len > 0 &&
+	       a->so_major_len == b->so_major_len && a->scope_len == b->scope_len &&
+	       memcmp(a->so_major, b->so_major, a->so_major_len) == 0 &&
+	       memcmp(a->scope, b->scope, a->scope_len) == 0;
+}
+
+void nm_nfs4_set_call_ms(struct nm_nfs4 *c, int call_ms)
+{
+	if (c)
+		nm_rpc_set_call_ms(c->rpc, call_ms);
 }
 
 void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms)
@@ -481,6 +500,15 @@ static int exchange_id(struct nm_nfs4 *c, unsigned minor, nfsstat4 *st, struct n
 				 .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
 		c->clientid = ok->eir_clientid;
 		c->slot_seq = ok->eir_sequenceid; /* CREATE_SESSION's csa_sequence */
+		c->so_major_len = ok->eir_server_owner.so_major_id.so_major_id_len;
+		c->scope_len = ok->eir_server_scope.eir_server_scope_len;
+		if (c->so_major_len > sizeof(c->so_major) || c->scope_len > sizeof(c->scope))
+			c->so_major_len = c->scope_len = 0; /* XDR bounds them; never trusted */
+		if (c->so_major_len)
+			memcpy(c->so_major, ok->eir_server_owner.so_major_id.so_major_id_val,
+			       c->so_major_len);
+		if (c->scope_len)
+			memcpy(c->scope, ok->eir_server_scope.eir_server_scope_val, c->scope_len);
 		c->have_clientid = true;
 	}
 	xdr_free((xdrproc_t)xdr_COMPOUND4res, &res);

@@ -49,6 +49,13 @@ int nm_nfs4_open(const char *host, const struct nm_nfs4_opts *opts, struct nm_nf
 int nm_nfs4_open_rpc(struct nm_rpc *rpc, const struct nm_nfs4_opts *opts, struct nm_nfs4 **out,
 		     struct nm_err *err);
 
+/* 4.1+: whether a and b reach one server (RFC 8881 2.10.5: EXCHANGE_ID's
+ * server_owner major ID and server_scope equal, and said). */
+bool nm_nfs4_same_server(const struct nm_nfs4 *a, const struct nm_nfs4 *b);
+
+/* Each later RPC's reply deadline (ms, > 0): shorter when letting go. */
+void nm_nfs4_set_call_ms(struct nm_nfs4 *c, int call_ms);
+
 /* No NFS4ERR_DELAY retried past until_ms (nm_time_ms; 0: only the call
  * deadline bounds it): one deadline for many COMPOUNDs. */
 void nm_nfs4_set_delay_deadline(struct nm_nfs4 *c, int64_t until_ms);

@@ -426,7 +426,7 @@ static void wait_move(struct nm_reh_engine *e)
 	unsigned polls = 0;
 	bool first = true;
 
-	for (;;) {
+	while (!nm_reh_stopped(e)) {
 		bool pending = false;
 
 		for (size_t k = 0; k < e->ncl; k++) {
@@ -772,6 +772,21 @@ static void test_state(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_r
 	char rpcs[96];
 	int rc;
 
+	if (strcmp(cl->host, s->src->host) == 0 || nm_nfs4_same_server(cl->c, s->src->c)) {
+		/* The location is the source itself (its address, or 4.1's
+		 * server_owner and scope): its old state answering there
+		 * proves no move.  Recovered as if it had not come along. */
+		f->ans.tsm_answered = true;
+		f->ans.tsm = false;
+		nm_reh_step(e, s, "state", NM_REH_FAILED, "",
+			    "%s is the source itself (%s): the old state answering there is no "
+			    "transparent move",
+			    cl->host,
+			    strcmp(cl->host, s->src->host) == 0
+				    ? "the same address"
+				    : "the same server_owner and scope");
+		return;
+	}
 	if (nm_nfs4_minor(cl->c) == 0) {
 		nfs_argop4 op = { .argop = OP_RENEW };
 
@@ -969,6 +984,10 @@ static void reopen(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_c
 
 	if (s->opened)
 		nm_reh_release(e, s);
+	/* A lock owner of its own: the reclaim's may have been made (4.0:
+	 * its seqid spent) by a LOCK that was refused. */
+	snprintf(s->lowner + strlen(s->lowner), sizeof(s->lowner) - strlen(s->lowner), "+r");
+	s->lock_seqid = 0;
 	/* Re-OPEN by name and re-LOCK. */
 	f->ans.reopen_tried = true;
 	{
@@ -1276,6 +1295,12 @@ int nm_rehearse(const struct nm_reh_opts *o, struct nm_reh_result *r, struct nm_
 	}
 	settle(e);
 	r->interrupted = nm_reh_stopped(e);
+	/* Once stopped, letting go is bounded: each call at most
+	 * NM_REH_LET_GO_MS (a client that timed out already is not asked
+	 * again: nm_rpc's broken connection). */
+	if (r->interrupted)
+		for (size_t k = 0; k < e->ncl; k++)
+			nm_nfs4_set_call_ms(e->cl[k].c, nm_reh_call_ms(e));
 	/* Let go: CLOSE, LOCKU, then DESTROY_SESSION / DESTROY_CLIENTID. */
 	for (size_t i = 0; i < r->nfiles; i++)
 		nm_reh_release(e, &e->fs[i]);

@@ -69,6 +69,13 @@ struct nm_reh_engine {
 /* Whether a signal asked to let go. */
 bool nm_reh_stopped(const struct nm_reh_engine *e);
 
+/* Once a signal asked to let go, each call waits at most this long. */
+#define NM_REH_LET_GO_MS 2000
+
+/* The deadline of one call: the timeout, or once stopped at most
+ * NM_REH_LET_GO_MS. */
+int nm_reh_call_ms(const struct nm_reh_engine *e);
+
 /* Record a step of s's file (and tell the caller's step callback). */
 void nm_reh_step(struct nm_reh_engine *e, struct nm_reh_fs *s, const char *name,
 		 enum nm_reh_status st, const char *rpcs, const char *fmt, ...)

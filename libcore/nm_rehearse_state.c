@@ -37,6 +37,12 @@ static void rpc_names(const struct nm_reh_conn *cl, const nfs_argop4 *ops, unsig
 					nm_nfs4_op_name(ops[i].argop));
 }
 
+int nm_reh_call_ms(const struct nm_reh_engine *e)
+{
+	return nm_reh_stopped(e) && e->o->timeout_ms > NM_REH_LET_GO_MS ? NM_REH_LET_GO_MS
+									: e->o->timeout_ms;
+}
+
 /* One COMPOUND within the deadline; names what was sent into rpcs. */
 int nm_reh_call(struct nm_reh_engine *e, struct nm_reh_conn *cl, nfs_argop4 *ops, unsigned n,
 		struct nm_nfs4_reply *rep, char *rpcs, size_t cap, struct nm_err *err)
@@ -44,7 +50,8 @@ int nm_reh_call(struct nm_reh_engine *e, struct nm_reh_conn *cl, nfs_argop4 *ops
 	rpc_names(cl, ops, n, rpcs, cap);
 	if (!cl->c)
 		return nm_err_set(err, -ENOTCONN, "%s: not connected", cl->host);
-	nm_nfs4_set_delay_deadline(cl->c, nm_time_ms() + e->o->timeout_ms);
+	nm_nfs4_set_call_ms(cl->c, nm_reh_call_ms(e));
+	nm_nfs4_set_delay_deadline(cl->c, nm_time_ms() + nm_reh_call_ms(e));
 	/* A stateful COMPOUND is never sent again on its DELAY: that is
 	 * its answer. */
 	if (nm_nfs4_ops_stateful(ops, n))
@@ -312,6 +319,45 @@ int nm_reh_client_setup(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_
 	return 0;
 }
 
+/* A delegation granted though none was wanted (4.0 cannot say so; 4.1
+ * said WANT_NO_DELEG): given back at once, PUTFH of the handle the OPEN's
+ * GETFH gave (the reply rep, OPEN at n) + DELEGRETURN, so no recall is
+ * ever waited on.  Its answer is a step. */
+static void delegreturn(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn *cl,
+			const struct nm_nfs4_reply *rep, unsigned n)
+{
+	const open_delegation4 *d = &rep->ops[n].nfs_resop4_u.opopen.OPEN4res_u.resok4.delegation;
+	unsigned char fh[NFS4_FHSIZE];
+	unsigned fhlen = 0;
+	nfs_argop4 ops[2];
+	struct nm_nfs4_reply r2;
+	struct nm_err err = { 0 };
+	char rpcs[64];
+	int rc;
+
+	if (rep->nops <= n + 1 || nm_nfs4_resop_status(&rep->ops[n + 1]) != NFS4_OK ||
+	    !nm_reh_keep_fh(fh, &fhlen,
+			    &rep->ops[n + 1].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object)) {
+		nm_reh_step(e, s, "delegreturn", NM_REH_FAILED, "",
+			    "a delegation was granted, and no handle to give it back with");
+		return;
+	}
+	memset(ops, 0, sizeof(ops));
+	nm_reh_op_putfh(&ops[0], fh, fhlen);
+	ops[1].argop = OP_DELEGRETURN;
+	ops[1].nfs_argop4_u.opdelegreturn.deleg_stateid =
+		d->delegation_type == OPEN_DELEGATE_READ ? d->open_delegation4_u.read.stateid
+							 : d->open_delegation4_u.write.stateid;
+	rc = nm_reh_call(e, cl, ops, 2, &r2, rpcs, sizeof(rpcs), &err);
+	if (rc < 0) {
+		nm_reh_step(e, s, "delegreturn", NM_REH_UNANSWERED, rpcs, "%s", err.msg);
+		return;
+	}
+	nm_reh_step(e, s, "delegreturn", r2.status == NFS4_OK ? NM_REH_OK : NM_REH_FAILED, rpcs,
+		    "a delegation granted unasked, given back: %s", NM_NFS4_STATUS(r2.status));
+	nm_nfs4_reply_free(&r2);
+}
+
 /* CLOSE of an open whose handle could not be kept: the ops that led to
  * it again (the file's handle, or its directory and a LOOKUP of its
  * name), then CLOSE; its answer is not waited for past the deadline. */
@@ -390,6 +436,9 @@ int nm_reh_open(struct nm_reh_engine *e, struct nm_reh_fs *s, struct nm_reh_conn
 		bool fh_ok = false;
 
 		s->open_sid = ok->stateid;
+		if (ok->delegation.delegation_type == OPEN_DELEGATE_READ ||
+		    ok->delegation.delegation_type == OPEN_DELEGATE_WRITE)
+			delegreturn(e, s, cl, &rep, n);
 		if (rep.nops > n + 1 && nm_nfs4_resop_status(&rep.ops[n + 1]) == NFS4_OK) {
 			nfs_fh4 *fh =
 				&rep.ops[n + 1].nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;

@@ -215,6 +215,12 @@ static int map_rpc_error(struct nm_rpc *rpc, enum clnt_stat st, struct nm_err *e
 	}
 }
 
+void nm_rpc_set_call_ms(struct nm_rpc *rpc, int call_ms)
+{
+	if (rpc && call_ms > 0)
+		rpc->call_ms = call_ms;
+}
+
 int nm_rpc_call(struct nm_rpc *rpc, rpcproc_t proc, xdrproc_t xargs, void *args, xdrproc_t xres,
 		void *res, struct nm_err *err)
 {

@@ -48,6 +48,9 @@ int nm_rpc_family(const struct nm_rpc *rpc);
  * unprivileged port N: ...)"; nm_rpc_peer's text ends with it. */
 const char *nm_rpc_note(const struct nm_rpc *rpc);
 
+/* Each later call's reply deadline (ms, > 0). */
+void nm_rpc_set_call_ms(struct nm_rpc *rpc, int call_ms);
+
 /* Calls made on this connection (for benchmarks and -v output). */
 unsigned nm_rpc_calls(const struct nm_rpc *rpc);
 

@@ -278,6 +278,17 @@ EOF
 	assert_line "fakenfs4 dst 4.0: RELEASE_LOCKOWNER=OK"
 }
 
+# The "destination" is the source under another address (EXCHANGE_ID
+# says the same server_owner and scope): its old stateids answering there
+# prove no transparent move.
+@test "rehearse: a location that is the source itself is no transparent move, NFSv4.1" {
+	rehearse_move 1 "--at-move tsm --same-owner" -J
+	[ "$(jfile .state)" != transparent ]
+	[ "$REH_RC" -ne 0 ]
+	[ "$(jfile '.steps[] | select(.step == "state") | .message')" = \
+		"127.0.0.3 is the source itself (the same server_owner and scope): the old state answering there is no transparent move" ]
+}
+
 @test "rehearse: reclaim in the destination's grace period, NFSv4.0 and 4.1" {
 	local m
 	for m in 0 1; do
@@ -459,6 +470,39 @@ two_files_move() {
 	assert_line "fakenfs4 src 4.1: SEQUENCE=OK PUTFH=OK LOCKU=OK CLOSE=OK"
 	assert_line "fakenfs4 src 4.1: DESTROY_SESSION=OK"
 	assert_line "fakenfs4 src 4.1: DESTROY_CLIENTID=OK"
+}
+
+# Letting go of a server that stopped answering is bounded: each call at
+# most 2 s once interrupted (not --timeout's 20 s), and a second SIGINT
+# ends at once (within 1 s, less than one bounded call).
+@test "rehearse: SIGINT with the server gone: letting go bounded, a second SIGINT ends at once" {
+	local t0
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	t0=$SECONDS
+	kill -INT "$REH"
+	reh_wait 12
+	[ "$REH_RC" -eq 130 ]
+	[ $((SECONDS - t0)) -le 8 ]
+	kill -CONT "$FK"
+	kill "$FK"
+	wait "$FK" 2>/dev/null || true
+	: >"$T/pids"
+	rm -f "$T/reh.out" "$T/fk.out"
+	fk_start 1 --at-move tsm
+	reh_start --vers 4.1 --interval 5000 --timeout 20
+	until_line '^waiting for the move: ' "$T/reh.out"
+	kill -STOP "$FK"
+	kill -INT "$REH"
+	# Two signals, not one pending: the second 0.5 s into the CLOSE's
+	# bounded 2 s, and the end within 1 s of it.
+	sleep 0.5
+	kill -INT "$REH"
+	reh_wait 1
+	[ "$REH_RC" -eq 130 ]
+	kill -CONT "$FK"
 }
 
 @test "rehearse: a source that stops answering after the move earns no verdict (exit 3)" {

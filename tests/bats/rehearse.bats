@@ -89,6 +89,24 @@ MI
 	assert_line "verdict /mnt/data/file: not moved: state kept on the source"
 }
 
+@test "MOUNT/FILE: mounts of other versions or ports refused unless --vers/--port say" {
+	local mi=$BATS_TEST_TMPDIR/mountinfo
+	cat >"$mi" <<MI
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+41 22 0:41 / /mnt/a rw,relatime shared:21 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.1,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+42 22 0:42 / /mnt/b rw,relatime shared:22 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.0,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+43 22 0:43 / /mnt/c rw,relatime shared:23 - nfs4 srv2.nfsmig.test:/export/data rw,vers=4.1,port=20490,sec=sys,clientaddr=192.0.2.1,addr=192.0.2.12
+MI
+	run nm rehearse --now --mountinfo "$mi" /mnt/a/file --file /mnt/b/file
+	[ "$status" -eq 2 ]
+	assert_output --partial "'/mnt/b/file' is mounted with NFSv4.0, '/mnt/a/file' with NFSv4.1: one --vers for all"
+	run nm rehearse --now --mountinfo "$mi" /mnt/a/file --file /mnt/c/file
+	[ "$status" -eq 2 ]
+	assert_output --partial "'/mnt/c/file' is mounted on port 20490, '/mnt/a/file' on port 2049: one --port for all"
+	run nm rehearse --now --vers 4.1 --mountinfo "$mi" /mnt/a/file --file /mnt/b/file
+	assert_success
+}
+
 @test "two names of one server, NFSv4.1: one client for both files" {
 	run nm rehearse --vers 4.1 --wait 0.3 --interval 100 -J 192.0.2.12:/export/data/file \
 		--file srv2.nfsmig.test:/export/data/file

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nm_record recs[4];
 	struct nm_lease_result out[4];
 	struct nm_err err;
-	struct stub s;
+	struct stub s = { 0 };
 	struct nm_nfs4 *c;
 	int sv[2];
 	uint8_t cfg;

@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nm_nfs4_opts opts = { .rpc = { .call_ms = 500, .connect_ms = 500 } };
-	struct stub s;
+	struct stub s = { 0 };
 	struct nm_nfs4 *c;
 	struct nm_err err;
 	int sv[2];

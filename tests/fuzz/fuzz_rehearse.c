@@ -22,6 +22,94 @@
 #include "fuzz_stub.h"
 #include "nm_rehearse.h"
 
+/* What the engine sent, seen by the stub (replies are not requests: a
+ * replay checks the calls too). */
+struct sent {
+	char claims[32];	       /* each OPEN's claim: N(ull), P(revious), other '?' */
+	unsigned reclaim_complete_max; /* most RECLAIM_COMPLETEs of one session */
+	struct {
+		sessionid4 id;
+		unsigned n;
+	} rc[8];
+	unsigned nrc;
+};
+
+static struct sent g_sent; /* the last run's */
+
+/* Skip an opaque_auth (flavor, length, body padded) at *off. */
+static bool skip_auth(const uint8_t *rec, size_t len, size_t *off)
+{
+	uint32_t n;
+
+	if (*off + 8 > len)
+		return false;
+	n = (uint32_t)rec[*off + 4] << 24 | (uint32_t)rec[*off + 5] << 16 |
+	    (uint32_t)rec[*off + 6] << 8 | rec[*off + 7];
+	if (n > 400 || *off + 8 + ((n + 3) & ~3u) > len)
+		return false;
+	*off += 8 + ((n + 3) & ~3u);
+	return true;
+}
+
+/* A call record: its COMPOUND's OPEN claims and RECLAIM_COMPLETEs. */
+static void on_call(void *arg, const uint8_t *rec, size_t len)
+{
+	struct sent *t = arg;
+	COMPOUND4args a;
+	size_t off = 24; /* xid, call, rpcvers, prog, vers, proc */
+	const sessionid4 *sid = NULL;
+	XDR x;
+
+	if (len < 24 || rec[23] != 1 /* COMPOUND */ || !skip_auth(rec, len, &off) ||
+	    !skip_auth(rec, len, &off))
+		return;
+	memset(&a, 0, sizeof(a));
+	xdrmem_create(&x, (char *)rec + off, (u_int)(len - off), XDR_DECODE);
+	if (!xdr_COMPOUND4args(&x, &a)) {
+		xdr_free((xdrproc_t)xdr_COMPOUND4args, (char *)&a);
+		return;
+	}
+	for (unsigned i = 0; i < a.argarray.argarray_len; i++) {
+		const nfs_argop4 *op = &a.argarray.argarray_val[i];
+		size_t k = strlen(t->claims);
+
+		if (op->argop == OP_SEQUENCE)
+			sid = &op->nfs_argop4_u.opsequence.sa_sessionid;
+		if (op->argop == OP_OPEN && k + 1 < sizeof(t->claims)) {
+			open_claim_type4 c = op->nfs_argop4_u.opopen.claim.claim;
+
+			t->claims[k] = c == CLAIM_NULL ? 'N' : c == CLAIM_PREVIOUS ? 'P' : '?';
+		}
+		if (op->argop == OP_RECLAIM_COMPLETE && sid) {
+			unsigned j;
+
+			for (j = 0; j < t->nrc; j++)
+				if (memcmp(t->rc[j].id, *sid, sizeof(sessionid4)) == 0)
+					break;
+			if (j == t->nrc && t->nrc < 8)
+				memcpy(t->rc[t->nrc++].id, *sid, sizeof(sessionid4));
+			if (j < 8 && ++t->rc[j].n > t->reclaim_complete_max)
+				t->reclaim_complete_max = t->rc[j].n;
+		}
+	}
+	xdr_free((xdrproc_t)xdr_COMPOUND4args, (char *)&a);
+}
+
+const char *fuzz_rehearse_claims(void);
+unsigned fuzz_rehearse_reclaim_completes(void);
+
+/* The last run's OPEN claims ("NP": CLAIM_NULL, then CLAIM_PREVIOUS). */
+const char *fuzz_rehearse_claims(void)
+{
+	return g_sent.claims;
+}
+
+/* The most RECLAIM_COMPLETEs the last run sent in one session. */
+unsigned fuzz_rehearse_reclaim_completes(void)
+{
+	return g_sent.reclaim_complete_max;
+}
+
 struct harness {
 	struct stub s;
 	int sv[2];
@@ -101,6 +189,9 @@ int fuzz_rehearse_run(const uint8_t *data, size_t size, struct nm_reh_result *ou
 
 	if (size < 1)
 		return 0;
+	memset(&g_sent, 0, sizeof(g_sent));
+	h.s.on_call = on_call;
+	h.s.on_call_arg = &g_sent;
 	cfg = data[0];
 	o.minor = (cfg & 3) == 3 ? 1 : (int)(cfg & 3);
 	memset(&r, 0, sizeof(r));

@@ -29,7 +29,13 @@ struct stub {
 	int fd;
 	const uint8_t *in;
 	size_t len, off;
+	/* Optional: each call record (without marks, at most
+	 * STUB_CALL_MAX bytes) before its reply; kept across stub_open. */
+	void (*on_call)(void *arg, const uint8_t *rec, size_t len);
+	void *on_call_arg;
 };
+
+#define STUB_CALL_MAX (64u * 1024)
 
 static int read_full(int fd, void *buf, size_t len)
 {
@@ -45,8 +51,9 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* Read one call record (every fragment); returns its xid or -1. */
-static int64_t read_call(int fd)
+/* Read one call record (every fragment); returns its xid or -1.  Its
+ * first STUB_CALL_MAX bytes into rec (when not NULL), their count *rlen. */
+static int64_t read_call(int fd, uint8_t *rec, size_t *rlen)
 {
 	unsigned char hdr[4], chunk[4096];
 	int64_t xid = -1;
@@ -68,6 +75,12 @@ static int64_t read_call(int fd)
 				return -1;
 			for (size_t i = 0; i < n && total + i < 4; i++) /* the xid, big-endian */
 				xid = (xid < 0 ? 0 : xid) << 8 | chunk[i];
+			if (rec && total < STUB_CALL_MAX) {
+				size_t k = n < STUB_CALL_MAX - total ? n : STUB_CALL_MAX - total;
+
+				memcpy(rec + total, chunk, k);
+				*rlen = total + k;
+			}
 			total += n;
 			len -= n;
 		}
@@ -143,12 +156,16 @@ static int header_taken(const uint8_t *body, size_t len)
 static void serve(struct stub *s)
 {
 	uint8_t *out = malloc(s->len + 8), *body = malloc(s->len + 8);
+	uint8_t *rec = s->on_call ? malloc(STUB_CALL_MAX) : NULL;
+	size_t rlen = 0;
 	int64_t xid;
 	bool done = false;
 
-	if (!out || !body)
+	if (!out || !body || (s->on_call && !rec))
 		abort();
-	while ((xid = read_call(s->fd)) >= 0) {
+	while ((xid = read_call(s->fd, rec, &rlen)) >= 0) {
+		if (s->on_call)
+			s->on_call(s->on_call_arg, rec, rlen);
 		while (!done) {
 			size_t blen, n = next_reply(s, (uint32_t)xid, out, body, &blen);
 
@@ -167,6 +184,7 @@ static void serve(struct stub *s)
 	}
 	free(out);
 	free(body);
+	free(rec);
 }
 
 /* One server thread for the whole run (a thread per input costs more
@@ -239,7 +257,14 @@ static inline void stub_open(struct stub *s, int sv[2], const uint8_t *data, siz
 	peer.sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1, for messages only */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		abort();
-	memset(s, 0, sizeof(*s));
+	{
+		void (*on_call)(void *, const uint8_t *, size_t) = s->on_call;
+		void *on_call_arg = s->on_call_arg;
+
+		memset(s, 0, sizeof(*s));
+		s->on_call = on_call;
+		s->on_call_arg = on_call_arg;
+	}
 	s->fd = sv[1];
 	s->in = data;
 	s->len = size;

@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nm_verify_item *items[2] = { &it[0], &it[1] };
 	struct nm_verify_answer a[2];
 	struct nm_verify_group g;
-	struct stub s;
+	struct stub s = { 0 };
 	struct nm_nfs4 *c;
 	int sv[2];
 	uint8_t cfg;

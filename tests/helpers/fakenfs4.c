@@ -3,7 +3,9 @@
  *
  *   fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /d
  *            --file NAME=CONTENT... [--at-move MODE] [--signal moved|lease-moved]
- *            [--referral] [--volatile-fh] [--lease SECONDS]
+ *            [--referral] [--volatile-fh] [--lease SECONDS] [--same-owner]
+ * (--same-owner: the destination answers EXCHANGE_ID with the source's
+ * server_owner and scope, as another address of one server would)
  *
  * One process, two TCP listeners: the source and the destination, two
  * servers of one export (--export, its files flat in it).  ONC RPC over TCP
@@ -516,7 +518,8 @@ static void usage(void)
 		"usage: fakenfs4 --minor 0|1 --src ADDR:PORT --dst ADDR:PORT --export /PATH\n"
 		"                --file NAME=CONTENT... [--at-move "
 		"tsm|reclaim|reopen|fhexpired|conflict|lost]\n"
-		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n");
+		"                [--signal moved|lease-moved] [--referral] [--lease SECONDS]\n"
+		"                [--volatile-fh] [--same-owner]\n");
 }
 
 int main(int argc, char **argv)
@@ -532,6 +535,7 @@ int main(int argc, char **argv)
 		{ "referral", no_argument, NULL, 'r' },
 		{ "lease", required_argument, NULL, 'l' },
 		{ "volatile-fh", no_argument, NULL, 'v' },
+		{ "same-owner", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tsm",	  "reclaim",  "reopen",
@@ -578,6 +582,7 @@ int main(int argc, char **argv)
 			break;
 		case 'r': g_referral = true; break;
 		case 'v': g_volatile = true; break;
+		case 'o': g_same_owner = true; break;
 		case 'l':
 			g_lease = (unsigned)atoi(optarg);
 			if (g_lease < 1 || g_lease > 3600)

@@ -130,6 +130,7 @@ struct ctx {
 extern unsigned g_minor;
 extern enum mode g_mode;
 extern bool g_lease_signal, g_referral, g_moved, g_volatile;
+extern bool g_same_owner; /* the destination says the source's server_owner */
 extern unsigned g_lease;
 extern struct node g_nodes[MAX_NODES];
 extern int g_nnodes, g_export;

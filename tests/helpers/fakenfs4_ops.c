@@ -434,7 +434,7 @@ static nfsstat4 do_exchange_id(struct ctx *c, const EXCHANGE_ID4args *a, struct 
 	struct client *cl = NULL;
 	uint32_t flags = EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR |
 			 EXCHGID4_FLAG_USE_NON_PNFS;
-	char *major = (char *)(s->dst ? "fakenfs4-dst" : "fakenfs4-src");
+	char *major = (char *)(s->dst && !g_same_owner ? "fakenfs4-dst" : "fakenfs4-src");
 
 	if (a->eia_state_protect.spa_how != SP4_NONE)
 		return NFS4ERR_NOTSUPP;

@@ -7,7 +7,7 @@
 /* Options and the world (fakenfs4.h). */
 unsigned g_minor;
 enum mode g_mode = AT_REOPEN;
-bool g_lease_signal, g_referral, g_moved, g_volatile;
+bool g_lease_signal, g_referral, g_moved, g_volatile, g_same_owner;
 unsigned g_lease = 30;
 struct node g_nodes[MAX_NODES];
 int g_nnodes, g_export;

@@ -11,6 +11,8 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int fuzz_rehearse_run(const uint8_t *data, size_t size, struct nm_reh_result *out);
+const char *fuzz_rehearse_claims(void);
+unsigned fuzz_rehearse_reclaim_completes(void);
 
 /* Replies captured from tests/helpers/fakenfs4 through a proxy (source
  * and destination in call order), replayed by fuzz_rehearse's stub: the
@@ -20,17 +22,31 @@ static const struct {
 	enum nm_reh_state state[2];
 	size_t nfiles;
 	int code;
+	unsigned dst_clients, dst_fs; /* destination clients, their file systems */
+	const char *claims;	      /* each OPEN sent: N CLAIM_NULL, P CLAIM_PREVIOUS */
 } replays[] = {
-	{ "v41-tsm", { NM_REH_STATE_TRANSPARENT }, 1, 0 },
-	{ "v40-lease-moved-tsm", { NM_REH_STATE_TRANSPARENT }, 1, 0 },
-	{ "v40-reclaim", { NM_REH_STATE_RECLAIM }, 1, 0 },
-	{ "v41-reclaim-two", { NM_REH_STATE_RECLAIM, NM_REH_STATE_RECLAIM }, 2, 0 },
-	{ "v40-reopen", { NM_REH_STATE_REOPEN }, 1, 1 },
-	{ "v41-fhexpired", { NM_REH_STATE_REOPEN }, 1, 1 },
-	{ "v41-lease-moved", { NM_REH_STATE_REOPEN }, 1, 1 },
-	{ "v41-conflict", { NM_REH_STATE_CONFLICT }, 1, 1 },
-	{ "v40-conflict-two", { NM_REH_STATE_CONFLICT, NM_REH_STATE_CONFLICT }, 2, 1 },
-	{ "v40-lost", { NM_REH_STATE_LOST }, 1, 1 },
+	/* the source's OPEN; TSM: nothing opened again */
+	{ "v41-tsm", { NM_REH_STATE_TRANSPARENT }, 1, 0, 1, 1, "N" },
+	{ "v40-lease-moved-tsm", { NM_REH_STATE_TRANSPARENT }, 1, 0, 1, 1, "N" },
+	/* the reclaim on the destination */
+	{ "v40-reclaim", { NM_REH_STATE_RECLAIM }, 1, 0, 1, 1, "NP" },
+	{ "v41-reclaim-two", { NM_REH_STATE_RECLAIM, NM_REH_STATE_RECLAIM }, 2, 0, 1, 2, "NNPP" },
+	/* the reclaim refused, the re-open by name */
+	{ "v40-reopen", { NM_REH_STATE_REOPEN }, 1, 1, 1, 1, "NPN" },
+	/* the reclaim on the expired handle, again on the handle found by
+	 * path, then the re-open */
+	{ "v41-fhexpired", { NM_REH_STATE_REOPEN }, 1, 1, 1, 1, "NPPN" },
+	{ "v41-lease-moved", { NM_REH_STATE_REOPEN }, 1, 1, 1, 1, "NPN" },
+	{ "v41-conflict", { NM_REH_STATE_CONFLICT }, 1, 1, 1, 1, "NPN" },
+	{ "v40-conflict-two",
+	  { NM_REH_STATE_CONFLICT, NM_REH_STATE_CONFLICT },
+	  2,
+	  1,
+	  1,
+	  2,
+	  "NNPPNN" },
+	/* the file gone there: nothing to open */
+	{ "v40-lost", { NM_REH_STATE_LOST }, 1, 1, 1, 1, "N" },
 };
 
 static int read_all(const char *path, unsigned char **data, size_t *len)
@@ -72,6 +88,24 @@ static void test_replays(struct unit *u)
 		}
 		fuzz_rehearse_run(data, len, r);
 		free(data);
+		{
+			unsigned nd = 0, fs = 0;
+
+			for (size_t k = 0; k < r->nclients; k++)
+				if (r->clients[k].destination) {
+					nd++;
+					fs += r->clients[k].file_systems;
+				}
+			UNIT_CHECK(u, nd == replays[i].dst_clients && fs == replays[i].dst_fs,
+				   "replay %s: %u destination client(s), %u file system(s) there",
+				   replays[i].input, nd, fs);
+			UNIT_CHECK(u, strcmp(fuzz_rehearse_claims(), replays[i].claims) == 0,
+				   "replay %s: OPEN claims %s (want %s)", replays[i].input,
+				   fuzz_rehearse_claims(), replays[i].claims);
+			UNIT_CHECK(u, fuzz_rehearse_reclaim_completes() <= 1,
+				   "replay %s: RECLAIM_COMPLETE at most once a session (%u)",
+				   replays[i].input, fuzz_rehearse_reclaim_completes());
+		}
 		same = r->nfiles == replays[i].nfiles && nm_reh_exit_code(r) == replays[i].code;
 		for (size_t k = 0; same && k < r->nfiles; k++)
 			same = r->files[k].verdict.state == replays[i].state[k];
