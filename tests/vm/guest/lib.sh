@@ -7,9 +7,11 @@
 #   server-a  192.0.2.2 (and 192.0.2.3)   client side 192.0.2.1/24
 #   server-b  198.51.100.2                client side 198.51.100.1/24
 #
-# Both export the VM's tmpfs /srv (fsid=0) and /srv/d (fsid=1): the same
-# file system under the same fsid, so a file has the same handle on both and
-# server-b is a real migration target for server-a's /srv/d.
+# Both export the VM's tmpfs /srv (fsid=0), /srv/d (fsid=1) and /srv/r
+# (fsid=2), and a scenario's SRV_MORE="e ..." more file systems like /srv/r
+# (fsid 3, 4, ...; set before servers_up, no export needed): the same file
+# systems under the same fsids, so a file has the same handle on both and
+# server-b is a real migration target for server-a's /srv/d and /srv/r.
 #
 # A scenario prints "PASS - what" and "FAIL - what" lines, which the host
 # counts, "NOTE - what" for what a reader should know, and exits non-zero if
