@@ -478,9 +478,11 @@ static void save_server_id(struct nm_nfs4_server_id *id, const EXCHANGE_ID4resok
 	id->minor_id = o->so_minor_id;
 	id->clientid = ok->eir_clientid;
 	id->major_len = o->so_major_id.so_major_id_len;
-	memcpy(id->major, o->so_major_id.so_major_id_val, id->major_len);
+	if (id->major_len) /* an empty opaque may come with no buffer */
+		memcpy(id->major, o->so_major_id.so_major_id_val, id->major_len);
 	id->scope_len = ok->eir_server_scope.eir_server_scope_len;
-	memcpy(id->scope, ok->eir_server_scope.eir_server_scope_val, id->scope_len);
+	if (id->scope_len)
+		memcpy(id->scope, ok->eir_server_scope.eir_server_scope_val, id->scope_len);
 	id->have = true;
 }
 
