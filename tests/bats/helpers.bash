@@ -68,3 +68,15 @@ wait_for() {
 	done
 	return 1
 }
+
+# watch_record SERVER [EXTRA-LINE]: the record of /mnt/m (server-a:/d,
+# registered on 192.0.2.2) as register leaves it, the kernel's server now
+# SERVER (watch.bats, metrics.bats).
+watch_record() {
+	printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/m" "source=server-a:/d" \
+		"orig_server=192.0.2.2" "cur_server=$1" "export_path=/d" "sec=sys" "vers=4" \
+		"minor=0" "registered=1795490000" "root_fh=01000100" "fsid=1:0" "fileid=2" \
+		"fh_expire_type=0"
+	[ -z "${2:-}" ] || printf '%s\n' "$2"
+	echo end
+}

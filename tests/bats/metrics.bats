@@ -170,17 +170,6 @@ scrape() {
 	assert_output ""
 }
 
-# record SERVER [EXTRA-LINE]: watch.bats's record of /mnt/m, registered on
-# 192.0.2.2.
-record() {
-	printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/m" "source=server-a:/d" \
-		"orig_server=192.0.2.2" "cur_server=$1" "export_path=/d" "sec=sys" "vers=4" \
-		"minor=0" "registered=1795490000" "root_fh=01000100" "fsid=1:0" "fileid=2" \
-		"fh_expire_type=0"
-	[ -z "${2:-}" ] || printf '%s\n' "$2"
-	echo end
-}
-
 daemon_conf() {
 	cat >"$T/conf" <<-EOF
 		[daemon]
@@ -205,7 +194,7 @@ daemon_conf() {
 	mkdir -p "$T/state" "$T/tab" "$T/hooks"
 	cp "$FIX/mountinfo.v4.0.before" "$T/tab/mountinfo"
 	# nfsmig verify's last verdict, as it leaves it in the record.
-	record 192.0.2.2 "verify=1795490300 FAIL" >"$T/state/-mnt-m.state"
+	watch_record 192.0.2.2 "verify=1795490300 FAIL" >"$T/state/-mnt-m.state"
 	# A hook that fails, and one refused (writable by its group): both
 	# counted.
 	printf '#!/bin/sh\nexit 3\n' >"$T/hooks/10-fail"
@@ -261,7 +250,7 @@ scans_at_least() {
 	local FIX=$TOP/tests/fixtures/vm
 	mkdir -p "$T/state" "$T/tab" "$T/hooks"
 	cp "$FIX/mountinfo.v4.0.before" "$T/tab/mountinfo"
-	record 192.0.2.2 >"$T/state/-mnt-m.state"
+	watch_record 192.0.2.2 >"$T/state/-mnt-m.state"
 	daemon_conf "$T/missing/nfsmig.prom"
 	sed -i 's/^\[watch\]$/[watch]\nrescan = 1/' "$T/conf"
 	"$BUILD/daemon/nfsmigd" -F -c "$T/conf" >>"$T/log" 2>&1 &

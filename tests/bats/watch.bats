@@ -18,7 +18,7 @@ setup() {
 	NFSMIGD=$BUILD/daemon/nfsmigd
 	FIX=$TOP/tests/fixtures/vm
 	cp "$FIX/mountinfo.v4.0.before" "$W/tab/mountinfo"
-	record 192.0.2.2 >"$D/-mnt-m.state"
+	watch_record 192.0.2.2 >"$D/-mnt-m.state"
 	cat >"$W/hooks/10-keep" <<-EOF
 		#!/bin/sh
 		cat >>$W/hook.json
@@ -37,16 +37,6 @@ teardown() {
 		fake_stop
 		"$NFSLAB" ns-down "$WLAB" >/dev/null 2>&1 || true
 	fi
-}
-
-# record SERVER [EXTRA-LINE]: /mnt/m's record as register leaves it.
-record() {
-	printf '%s\n' "nfsmig-state 1" "mountpoint=/mnt/m" "source=server-a:/d" \
-		"orig_server=192.0.2.2" "cur_server=$1" "export_path=/d" "sec=sys" "vers=4" \
-		"minor=0" "registered=1795490000" "root_fh=01000100" "fsid=1:0" "fileid=2" \
-		"fh_expire_type=0"
-	[ -z "${2:-}" ] || printf '%s\n' "$2"
-	echo end
 }
 
 # conf [WATCH-LINES]: the daemon's configuration.
@@ -148,7 +138,7 @@ migrations() { grep -c '"event":"migration"' "$D/events.log" 2>/dev/null || true
 @test "watch: killed after the record, before the event: the restart writes it once, with its trigger" {
 	# What a kill -9 between the record and the event leaves.
 	move_table
-	record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 tracepoint:nfs4_xdr_status
+	watch_record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 tracepoint:nfs4_xdr_status
 pending=migration 1795490100 tracepoint:nfs4_xdr_status 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	daemon_start
 	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
@@ -166,7 +156,7 @@ pending=migration 1795490100 tracepoint:nfs4_xdr_status 192.0.2.2 198.51.100.2" 
 
 @test "watch: killed after the event, before the marker was cleared: no second event" {
 	move_table
-	record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 rescan
+	watch_record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 rescan
 pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	printf '%s\n' '{"event":"migration","trigger":"rescan","mountpoint":"/mnt/m","from":"192.0.2.2","to":"198.51.100.2","record_time":1795490100,"time":1795490100.5}' >"$D/events.log"
 	daemon_start
@@ -279,7 +269,7 @@ pending=migration 1795490100 rescan 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	# report_move wrote the move's report as "migration-failed"; the
 	# marker still says "migration".
 	move_table
-	record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 kmsg
+	watch_record 198.51.100.2 "move=1795490100 192.0.2.2 198.51.100.2 kmsg
 pending=migration 1795490100 kmsg 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	printf '%s\n' '{"event":"migration-failed","trigger":"kmsg","mountpoint":"/mnt/m","from":"192.0.2.2","to":"198.51.100.2","record_time":1795490100,"time":1795490100.5}' >"$D/events.log"
 	daemon_start
@@ -456,7 +446,7 @@ s.bind(sys.argv[1]); s.listen(8); time.sleep(30)' "$F/sock" 3>&- &
 	# What nfsmig verify leaves when it records the move before the
 	# daemon sees it: the move, the current server and the marker.
 	move_table
-	record 198.51.100.2 "move=1795490200 192.0.2.2 198.51.100.2 verify
+	watch_record 198.51.100.2 "move=1795490200 192.0.2.2 198.51.100.2 verify
 pending=migration 1795490200 verify 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	daemon_start
 	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
@@ -478,7 +468,7 @@ pending=migration 1795490200 verify 192.0.2.2 198.51.100.2" >"$D/-mnt-m.state"
 	local boot
 	boot=$(cat /proc/sys/kernel/random/boot_id)
 	# Registered as the table's mount 50 (device 0:42) of this boot.
-	record 192.0.2.2 "mount_id=$boot 50 0:42" >"$D/-mnt-m.state"
+	watch_record 192.0.2.2 "mount_id=$boot 50 0:42" >"$D/-mnt-m.state"
 	daemon_start
 	move_table
 	wait_for 5 grep -q '"event":"migration"' "$D/events.log" || fail "no event: $(cat "$W/log")"
